@@ -1,0 +1,62 @@
+// What every service store is built from: the shared database and blob store, the cloud's identity, and
+// late-bound references to the other services' stores (S3 hands events to Lambda, Lambda writes to Logs
+// and X-Ray, Lambda asks IAM about roles). Stores never see HTTP.
+import type { Db } from '../state/database.js';
+import type { BlobStore } from '../state/blobs.js';
+import type { FaultInjector } from './faults.js';
+
+export interface CloudSettings {
+  accountId: string;
+  region: string;
+  stateDir: string;
+  /** The endpoint URL clients (and function environments) reach the cloud at; set once listening. */
+  endpoint: string;
+  /** Multiplies the artificial Pending/InProgress delays of Lambda state changes (0 = instant). */
+  stateDelayMs: number;
+}
+
+export interface CloudContext {
+  db: Db;
+  blobs: BlobStore;
+  settings: CloudSettings;
+  faults: FaultInjector;
+  /** Filled in by the registry once every store exists. */
+  stores: CloudStores;
+  /** Diagnostic lines from the cloud itself (not function logs). */
+  log(message: string): void;
+}
+
+/**
+ * The cross-service surface. Each service's store implements its part; the registry wires them.
+ * Kept to what another service really needs, so services stay replaceable.
+ */
+export interface CloudStores {
+  iam?: IamForOthers;
+  lambda?: LambdaForOthers;
+  logs?: LogsForOthers;
+  xray?: XRayForOthers;
+}
+
+export interface IamForOthers {
+  /** The role's trust policy document (decoded JSON text), or undefined when there is no such role. */
+  roleTrustPolicy(roleArn: string): string | undefined;
+  /** Every policy document (managed and inline) attached to the role, as JSON text. */
+  rolePolicyDocuments(roleName: string): string[];
+}
+
+export interface LambdaForOthers {
+  /** True when the function exists and its resource policy lets s3.amazonaws.com invoke it for this bucket. */
+  allowsS3Invoke(functionArn: string, bucketName: string, bucketOwnerAccount: string): boolean;
+  /** Queues an asynchronous invoke (durable). Must not throw for a missing function: it logs instead. */
+  enqueueEvent(functionArn: string, payload: string, source: 's3' | 'invoke'): void;
+}
+
+export interface LogsForOthers {
+  ensureStream(groupName: string, streamName: string): void;
+  putEvents(groupName: string, streamName: string, events: { timestamp: number; message: string }[]): void;
+}
+
+export interface XRayForOthers {
+  /** Accepts raw segment documents (JSON text), as PutTraceSegments and the UDP daemon receive them. */
+  putSegments(documents: string[]): void;
+}

@@ -1,0 +1,48 @@
+// The shapes every service router sees: one parsed request in, one response out.
+// Routers never touch node:http directly, so the server owns framing, limits and errors in one place.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+
+/** Who signed the request, read from SigV4 (header or presigned query). Not verified unless asked. */
+export interface CallerCredentials {
+  accessKeyId: string;
+  region: string;
+  service: string;
+}
+
+export interface ServiceRequest {
+  /** Upper-case HTTP method. */
+  method: string;
+  /** The path exactly as sent (still percent-encoded). */
+  rawPath: string;
+  /** The path percent-decoded once. */
+  path: string;
+  query: URLSearchParams;
+  /** Lower-case header names, as node gives them. */
+  headers: IncomingHttpHeaders;
+  /** The whole body, read by the server within its size limit. */
+  body: Buffer;
+  /** Region from the credential scope, else the cloud's default. */
+  region: string;
+  caller?: CallerCredentials;
+  requestId: string;
+  /** Host header, for virtual-host style S3. */
+  host: string;
+}
+
+export interface ServiceResponse {
+  status: number;
+  headers?: Record<string, string | number>;
+  body?: Buffer | string | Readable;
+}
+
+/** A service of the local cloud: the wire side. State and rules live in its store. */
+export interface ServiceRouter {
+  readonly name: string;
+  handle(request: ServiceRequest): Promise<ServiceResponse>;
+}
+
+export function header(request: ServiceRequest, name: string): string | undefined {
+  const value = request.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,53 @@
+// Which service a request is for, decided the way LocalStack and moto do: the SigV4 credential scope
+// first (header or presigned query), then X-Amz-Target, then well-known paths and Query-protocol versions.
+// Pure functions of the request head, so they are unit-tested without a server.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { CallerCredentials } from './http.js';
+
+export const SERVICE_NAMES = ['s3', 'iam', 'sts', 'lambda', 'logs', 'xray'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+const SCOPE_ALIASES: Record<string, ServiceName> = {
+  s3: 's3',
+  iam: 'iam',
+  sts: 'sts',
+  lambda: 'lambda',
+  logs: 'logs',
+  xray: 'xray',
+};
+
+/** Reads `Credential=AKID/20260101/us-east-1/s3/aws4_request` from a header or a presigned URL. */
+export function parseCredentialScope(headers: IncomingHttpHeaders, query: URLSearchParams): CallerCredentials | undefined {
+  const authorization = typeof headers.authorization === 'string' ? headers.authorization : '';
+  const fromHeader = /Credential=([^,\s]+)/.exec(authorization)?.[1];
+  const credential = fromHeader ?? query.get('X-Amz-Credential') ?? undefined;
+  if (!credential) return undefined;
+  const [accessKeyId, , region, service] = credential.split('/');
+  if (!accessKeyId || !region || !service) return undefined;
+  return { accessKeyId, region, service };
+}
+
+export function pickService(
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+  caller: CallerCredentials | undefined,
+  formBody: string | undefined,
+): ServiceName {
+  const fromScope = caller ? SCOPE_ALIASES[caller.service] : undefined;
+  if (fromScope) return fromScope;
+  const target = typeof headers['x-amz-target'] === 'string' ? headers['x-amz-target'] : '';
+  if (target.startsWith('Logs_')) return 'logs';
+  if (path.startsWith('/2015-03-31/') || path.startsWith('/2016-08-19/') || path.startsWith('/2017-10-31/')) {
+    return 'lambda';
+  }
+  if (method === 'POST' && /^\/(TraceSegments|TraceSummaries|Traces|ServiceGraph|TraceGraph|TelemetryRecords|GetSamplingRules|SamplingTargets)$/.test(path)) {
+    return 'xray';
+  }
+  if (formBody !== undefined) {
+    const version = new URLSearchParams(formBody).get('Version');
+    if (version === '2011-06-15') return 'sts';
+    if (version === '2010-05-08') return 'iam';
+  }
+  return 's3';
+}

@@ -1,0 +1,70 @@
+// Object bodies and function code, stored as files named by the SHA-256 of their content, never by a key
+// or a name from a request, so nothing a client sends can choose a path. Written to a temporary file,
+// fsynced, then renamed into place: a blob either exists whole or not at all.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync, existsSync, statSync } from 'node:fs';
+import { open, rename, unlink, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+export class BlobStore {
+  private readonly dir: string;
+  private readonly tmpDir: string;
+
+  constructor(stateDir: string) {
+    this.dir = join(stateDir, 'blobs');
+    this.tmpDir = join(stateDir, 'tmp');
+    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.tmpDir, { recursive: true });
+  }
+
+  /** Stores the bytes and returns their SHA-256 (hex), the blob's only name. */
+  async put(data: Buffer): Promise<string> {
+    const digest = createHash('sha256').update(data).digest('hex');
+    const target = this.pathOf(digest);
+    if (existsSync(target)) return digest;
+    mkdirSync(join(this.dir, digest.slice(0, 2)), { recursive: true });
+    const tmp = join(this.tmpDir, `${digest}.${randomBytes(6).toString('hex')}`);
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(tmp, target);
+    } catch (error) {
+      await unlink(tmp).catch(() => undefined);
+      throw error;
+    }
+    return digest;
+  }
+
+  async read(digest: string): Promise<Buffer> {
+    return readFile(this.pathOf(digest));
+  }
+
+  /** A stream over [start, end] inclusive, as HTTP ranges count. */
+  stream(digest: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.pathOf(digest), range);
+  }
+
+  size(digest: string): number {
+    return statSync(this.pathOf(digest)).size;
+  }
+
+  has(digest: string): boolean {
+    return existsSync(this.pathOf(digest));
+  }
+
+  async remove(digest: string): Promise<void> {
+    await unlink(this.pathOf(digest)).catch(() => undefined);
+  }
+
+  /** The only place a blob path is built: from a validated hex digest. */
+  pathOf(digest: string): string {
+    if (!/^[0-9a-f]{64}$/.test(digest)) throw new Error(`not a blob digest: ${digest.slice(0, 80)}`);
+    return join(this.dir, digest.slice(0, 2), digest);
+  }
+}

@@ -1,0 +1,27 @@
+// The local cloud's metadata store: one SQLite database in the state directory, shared by every service.
+// WAL with synchronous=FULL so an acknowledged write survives kill -9 (and power loss); a busy timeout so
+// two thumbctl processes on one state directory wait for each other instead of failing or corrupting it.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Db = Database.Database;
+
+export function openDatabase(stateDir: string): Db {
+  mkdirSync(stateDir, { recursive: true });
+  const db = new Database(join(stateDir, 'state.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/**
+ * Each store creates its own tables with this, at start-up; statements are idempotent (`IF NOT EXISTS`).
+ * @param db - the shared database
+ * @param ddl - CREATE TABLE / CREATE INDEX statements
+ */
+export function migrate(db: Db, ddl: string): void {
+  db.exec(ddl);
+}
