@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../emulator/server.js';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
@@ -44,10 +45,13 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The real aws CLI: Debian's awscli (what .ci/run installs) when present, else whichever is on PATH. */
+export const AWS_CLI = process.env.THUMBCTL_AWS_CLI ?? (existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws');
+
 /** Runs the real `aws` CLI against the endpoint, with test credentials and no user config. */
 export function runAws(endpoint: string, args: string[], input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('aws', ['--endpoint-url', endpoint, '--region', TEST_REGION, '--output', 'json', ...args], {
+    const child = spawn(AWS_CLI, ['--endpoint-url', endpoint, '--region', TEST_REGION, '--output', 'json', ...args], {
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,

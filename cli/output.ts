@@ -1,0 +1,160 @@
+// The one place that writes to the terminal. Under --json only the JSON document reaches stdout; people's
+// text, spinners and errors go to stderr. Spinners are no-ops without a TTY, under --json, or with CI/NO_COLOR.
+// Commands and the provisioning core report progress through the Reporter interface and never print.
+
+/** Exit codes, documented in the README. */
+export const ExitCode = {
+  ok: 0,
+  /** Something failed: an AWS error, a function error, a thumbnail that never came. */
+  failure: 1,
+  /** The command line or a setting is wrong; nothing was touched. */
+  usage: 2,
+  /** A wait ran out of time. */
+  timeout: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error meant for the person at the terminal: printed as one line, no stack. */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode = ExitCode.failure,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** What long-running work (the provisioning core, waits) uses to say what it is doing. */
+export interface Reporter {
+  /** Starts a step; the returned handle ends it. */
+  step(text: string): StepHandle;
+  /** A line of information for people (never on stdout under --json). */
+  info(text: string): void;
+  warn(text: string): void;
+}
+
+export interface StepHandle {
+  update(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  /** Ends the step with a neutral mark (e.g. unchanged). */
+  done(text?: string): void;
+}
+
+export interface OutputOptions {
+  json: boolean;
+  stderr?: NodeJS.WriteStream;
+  stdout?: NodeJS.WriteStream;
+}
+
+export function colorEnabled(stream: NodeJS.WriteStream = process.stderr): boolean {
+  return Boolean(stream.isTTY) && !process.env.NO_COLOR && !process.env.CI;
+}
+
+export class Output implements Reporter {
+  readonly json: boolean;
+  private readonly stderr: NodeJS.WriteStream;
+  private readonly stdout: NodeJS.WriteStream;
+  readonly interactive: boolean;
+
+  private makeSpinner: typeof import('ora').default | undefined;
+
+  /** Builds the output for a command, loading ora only when a spinner can be shown. */
+  static async create(options: OutputOptions): Promise<Output> {
+    const output = new Output(options);
+    if (output.interactive) output.makeSpinner = (await import('ora')).default;
+    return output;
+  }
+
+  constructor(options: OutputOptions) {
+    this.json = options.json;
+    this.stderr = options.stderr ?? process.stderr;
+    this.stdout = options.stdout ?? process.stdout;
+    this.interactive = !this.json && colorEnabled(this.stderr);
+  }
+
+  /** The command's result for scripts: one JSON document on stdout. */
+  result(document: unknown): void {
+    this.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  }
+
+  /** One JSON value per line on stdout (for streams such as `logs --json`). */
+  jsonLine(value: unknown): void {
+    this.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
+  /** Text for people. Goes to stdout when it *is* the result (tables), else use info(). */
+  print(text: string): void {
+    if (this.json) return;
+    this.stdout.write(`${text}\n`);
+  }
+
+  info(text: string): void {
+    if (!this.json) this.stderr.write(`${text}\n`);
+  }
+
+  warn(text: string): void {
+    this.stderr.write(`${this.paint('33', 'warning:')} ${text}\n`);
+  }
+
+  error(text: string): void {
+    this.stderr.write(`${this.paint('31', 'thumbctl:')} ${text}\n`);
+  }
+
+  paint(code: string, text: string): string {
+    return this.interactive ? `\u001b[${code}m${text}\u001b[0m` : text;
+  }
+
+  step(text: string): StepHandle {
+    if (this.json) return silentStep;
+    if (!this.interactive || !this.makeSpinner) return new PlainStep(this.stderr, text);
+    return new SpinnerStep(this.makeSpinner, this.stderr, text);
+  }
+}
+
+const silentStep: StepHandle = { update() {}, succeed() {}, fail() {}, done() {} };
+
+/** Without a TTY: one line per finished step, no animation. */
+class PlainStep implements StepHandle {
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private text: string,
+  ) {}
+  update(text: string): void {
+    this.text = text;
+  }
+  succeed(text?: string): void {
+    this.stream.write(`✔ ${text ?? this.text}\n`);
+  }
+  fail(text?: string): void {
+    this.stream.write(`✖ ${text ?? this.text}\n`);
+  }
+  done(text?: string): void {
+    this.stream.write(`• ${text ?? this.text}\n`);
+  }
+}
+
+/** On a TTY: an ora spinner (ora is loaded by Output.create only when a TTY will show it). */
+class SpinnerStep implements StepHandle {
+  private readonly spinner: import('ora').Ora;
+  constructor(makeSpinner: typeof import('ora').default, stream: NodeJS.WriteStream, private text: string) {
+    this.spinner = makeSpinner({ text, stream }).start();
+  }
+  update(text: string): void {
+    this.text = text;
+    this.spinner.text = text;
+  }
+  succeed(text?: string): void {
+    this.spinner.succeed(text ?? this.text);
+  }
+  fail(text?: string): void {
+    this.spinner.fail(text ?? this.text);
+  }
+  done(text?: string): void {
+    this.spinner.stopAndPersist({ symbol: '•', text: text ?? this.text });
+  }
+}
+
+/** A reporter that says nothing: for library use and tests of the core. */
+export const silentReporter: Reporter = { step: () => silentStep, info() {}, warn() {} };

@@ -1,0 +1,247 @@
+// Lambda entry point: for each S3 ObjectCreated record, read the image, make the thumbnail its key asks for,
+// write it to THUMBNAIL_BUCKET under the same key. Bad input is logged once and skipped; only transient
+// failures (throttling, 5xx, network) are thrown so that Lambda retries. It does no image work itself (thumbnail.ts).
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import sharp from 'sharp';
+
+import { ConfigError, loadConfig, readS3Settings, type ThumbnailConfig } from './config.js';
+import { isPermanentImageError, PermanentImageError } from './errors.js';
+import { decodeEventKey, parseThumbnailKey, resolveThumbnailSize } from './key.js';
+import { createS3Client, ObjectNotFoundError, s3Storage, type ThumbnailStorage } from './storage.js';
+import { renderThumbnail } from './thumbnail.js';
+import { createTracing, NO_TRACING, type Tracing } from './tracing.js';
+
+/** Service name on every log line and trace. */
+export const SERVICE_NAME = 'thumbnailer';
+
+/**
+ * Log messages. `rejected` lines are ERROR level, carry stable `key` and `reason` fields, and their message
+ * starts with `thumbnail rejected` followed by the key, so a log watcher can fail fast on them.
+ */
+export const LOG_MESSAGES = {
+  created: 'thumbnail created',
+  skipped: 'thumbnail skipped',
+  rejected: 'thumbnail rejected',
+  retrying: 'thumbnail failed; throwing so Lambda retries',
+  misconfigured: 'thumbnailer misconfigured',
+} as const;
+
+/** Subsegment names; `resize` sits between the `S3` GetObject and PutObject subsegments on a trace. */
+export const SUBSEGMENTS = { resize: 'resize' } as const;
+
+/** The part of an S3 notification record we use (field names as AWS sends them). */
+export interface S3EventRecord {
+  readonly eventName?: string;
+  readonly s3?: {
+    readonly bucket?: { readonly name?: string };
+    readonly object?: { readonly key?: string; readonly size?: number };
+  };
+}
+
+/** An S3 notification event. `Records` is absent for the `s3:TestEvent` S3 sends when notifications are set up. */
+export interface S3Event {
+  readonly Records?: readonly S3EventRecord[];
+}
+
+/** The part of the Lambda context we use. */
+export interface InvocationContext {
+  readonly awsRequestId?: string;
+}
+
+export type RecordStatus = 'created' | 'skipped' | 'rejected';
+
+/** What happened to one record. */
+export interface RecordResult {
+  /** The decoded source key (the raw key if it could not be decoded). */
+  readonly key: string;
+  readonly status: RecordStatus;
+  /** Key of the written thumbnail (in THUMBNAIL_BUCKET); only when created. */
+  readonly thumbnailKey?: string;
+  readonly width?: number;
+  readonly height?: number;
+  /** Size of the written thumbnail in bytes. */
+  readonly bytes?: number;
+  /** Why it was skipped or rejected. */
+  readonly reason?: string;
+}
+
+export interface HandlerResult {
+  readonly results: RecordResult[];
+}
+
+export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
+
+/** The logging the handler needs; a Powertools Logger satisfies it, tests pass a recorder. */
+export interface HandlerLogger {
+  info(message: string, fields: LogFields): void;
+  warn(message: string, fields: LogFields): void;
+  error(message: string, fields: LogFields): void;
+}
+
+/** Everything the handler depends on, injectable for tests. */
+export interface HandlerDependencies {
+  readonly storage: ThumbnailStorage;
+  /** The configuration, or the ConfigError explaining why there is none (every invocation then fails loudly). */
+  readonly config: ThumbnailConfig | ConfigError;
+  readonly logger?: HandlerLogger;
+  readonly tracing?: Tracing;
+}
+
+export type ThumbnailHandler = (event: S3Event, context?: InvocationContext) => Promise<HandlerResult>;
+
+/**
+ * Builds a handler around the given dependencies.
+ *
+ * @param dependencies - Storage, configuration and optionally a logger and tracing.
+ * @returns The Lambda handler. It resolves with one result per record. It throws only for transient failures,
+ *   after trying every record (a retry then redoes the failed records and idempotently rewrites the others),
+ *   or when the configuration is invalid.
+ */
+export function createHandler(dependencies: HandlerDependencies): ThumbnailHandler {
+  const { storage, config } = dependencies;
+  const logger = dependencies.logger ?? defaultLogger();
+  const tracing = dependencies.tracing ?? NO_TRACING;
+
+  return async function handler(event, context) {
+    const requestId = context?.awsRequestId;
+    if (config instanceof ConfigError) {
+      logger.error(LOG_MESSAGES.misconfigured, { reason: config.message, requestId });
+      throw config;
+    }
+    const invocation: Invocation = { storage, config, logger, tracing, requestId };
+
+    const results: RecordResult[] = [];
+    const transient: unknown[] = [];
+    for (const record of event?.Records ?? []) {
+      let key = record?.s3?.object?.key ?? '';
+      try {
+        key = decodeEventKey(key);
+        results.push(await processRecord(record, key, invocation));
+      } catch (error) {
+        if (isPermanentImageError(error)) {
+          logger.error(`${LOG_MESSAGES.rejected}: ${key}`, { key, reason: error.message, requestId });
+          results.push({ key, status: 'rejected', reason: error.message });
+        } else if (error instanceof ObjectNotFoundError) {
+          // Deleted between the upload and now: nothing to do, and no retry will change that.
+          results.push(skip(invocation, key, 'source object no longer exists'));
+        } else {
+          logger.warn(LOG_MESSAGES.retrying, { key, reason: messageOf(error), requestId });
+          transient.push(error);
+        }
+      }
+    }
+
+    if (transient.length === 1) throw transient[0];
+    if (transient.length > 1) throw new AggregateError(transient, `${transient.length} records failed transiently`);
+    return { results };
+  };
+}
+
+/** Per-invocation view of the dependencies, with the configuration known to be valid. */
+interface Invocation {
+  readonly storage: ThumbnailStorage;
+  readonly config: ThumbnailConfig;
+  readonly logger: HandlerLogger;
+  readonly tracing: Tracing;
+  readonly requestId: string | undefined;
+}
+
+/**
+ * Handles one record. Returns for created/skipped, throws PermanentImageError for rejected,
+ * anything else for transient failures.
+ */
+async function processRecord(record: S3EventRecord, key: string, invocation: Invocation): Promise<RecordResult> {
+  const { storage, config, logger, tracing, requestId } = invocation;
+  const bucket = record.s3?.bucket?.name;
+  if (!bucket || !key) throw new PermanentImageError('malformed S3 event record: bucket name or object key missing');
+
+  // S3 also sends other event types if the notification is configured broadly; only new objects matter.
+  if (record.eventName !== undefined && !/^(s3:)?ObjectCreated:/.test(record.eventName)) {
+    return skip(invocation, key, `not an ObjectCreated event (${record.eventName})`);
+  }
+  // Writing into the bucket we were triggered by would trigger us again, forever.
+  if (bucket === config.thumbnailBucket) {
+    throw new PermanentImageError(
+      `THUMBNAIL_BUCKET equals the source bucket "${bucket}"; refusing to write, as that would re-trigger this function forever`,
+    );
+  }
+
+  const parsed = parseThumbnailKey(key);
+  if (parsed === null) {
+    return skip(invocation, key, 'key names no <W>x<H> size with a .jpg/.jpeg/.png/.webp extension');
+  }
+  const size = resolveThumbnailSize(parsed, { maxSide: config.maxSide });
+  if (!size.ok) throw new PermanentImageError(size.reason);
+
+  const started = performance.now();
+  const source = await storage.getObject(bucket, key);
+  const fetched = performance.now();
+  const thumbnail = await tracing.inSubsegment(SUBSEGMENTS.resize, () =>
+    renderThumbnail(source.body, { width: size.width, height: size.height, fit: config.fit }, config),
+  );
+  const resized = performance.now();
+  await storage.putObject(config.thumbnailBucket, key, thumbnail.data, thumbnail.contentType);
+  const stored = performance.now();
+
+  logger.info(LOG_MESSAGES.created, {
+    key,
+    size: `${size.width}x${size.height}`,
+    fit: config.fit,
+    sourceFormat: thumbnail.source.format,
+    format: thumbnail.format,
+    width: thumbnail.width,
+    height: thumbnail.height,
+    bytesIn: source.body.length,
+    bytesOut: thumbnail.data.length,
+    getMs: milliseconds(fetched - started),
+    resizeMs: milliseconds(resized - fetched),
+    putMs: milliseconds(stored - resized),
+    requestId,
+  });
+  return {
+    key,
+    status: 'created',
+    thumbnailKey: key,
+    width: thumbnail.width,
+    height: thumbnail.height,
+    bytes: thumbnail.data.length,
+  };
+}
+
+function skip(invocation: Invocation, key: string, reason: string): RecordResult {
+  invocation.logger.info(LOG_MESSAGES.skipped, { key, reason, requestId: invocation.requestId });
+  return { key, status: 'skipped', reason };
+}
+
+let sharedLogger: Logger | undefined;
+
+/** The Powertools Logger, created once per execution environment and only when first needed. */
+function defaultLogger(): Logger {
+  sharedLogger ??= new Logger({ serviceName: SERVICE_NAME });
+  return sharedLogger;
+}
+
+function milliseconds(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+// ---- Execution-environment setup: runs once per cold start, does no I/O. ----
+
+// Every invocation sees a new image, so libvips' operation cache would only pin old buffers in memory.
+sharp.cache(false);
+
+const moduleLogger = defaultLogger();
+const moduleTracing = createTracing(SERVICE_NAME, (message, fields) => moduleLogger.warn(message, fields));
+
+/** The Lambda entry point (`handler` export): S3 event in, thumbnails out. */
+export const handler: ThumbnailHandler = createHandler({
+  storage: s3Storage(moduleTracing.captureAWSv3Client(createS3Client(readS3Settings(process.env)))),
+  config: loadConfig(process.env),
+  logger: moduleLogger,
+  tracing: moduleTracing,
+});
