@@ -1,6 +1,6 @@
-// Error classes that decide whether Lambda should retry a record.
-// A PermanentImageError means "this input will never succeed": the handler logs it and moves on.
-// Anything else is treated as transient (throttling, 5xx, network) and rethrown so Lambda retries.
+// Error classes that decide whether Lambda should retry a record: a PermanentImageError is never retried.
+// Anything else the handler catches counts as transient (throttling, 5xx, network) and is rethrown for a retry.
+// No logging or SDK-error inspection here; the handler and storage.ts own those.
 
 /**
  * Raised for input that can never become a thumbnail (bad key, empty or corrupt file, pixel bomb…).

@@ -1,5 +1,5 @@
 // The only I/O the thumbnailer needs: read the source object, write the thumbnail. Kept behind a tiny interface so
-// tests (and the local cloud) can plug in a real in-memory store instead of mocking the AWS SDK.
+// tests can plug in a real in-memory store instead of mocking the AWS SDK.
 // It does not retry, classify image errors or log; the SDK retries throttling itself and the handler decides the rest.
 
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';

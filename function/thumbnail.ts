@@ -93,7 +93,9 @@ export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<
   if (input.length === 0) throw new PermanentImageError('empty file');
   let metadata: Metadata;
   try {
-    metadata = await sharp(input).metadata();
+    // No pixel limit on this header-only read: sharp's own limit would fire first with a vaguer message
+    // ("exceeds pixel limit"), and we want the dimensions in the reason. The limit is enforced just below.
+    metadata = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw new PermanentImageError(`not an image: ${messageOf(error)}`, { cause: error });
   }

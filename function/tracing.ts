@@ -24,6 +24,9 @@ export interface Tracing {
   captureAWSv3Client<T>(client: T): T;
 }
 
+/** Bound on distinct X-Ray SDK warnings kept for de-duplication, so a chatty SDK cannot grow memory. */
+const MAX_DISTINCT_SDK_WARNINGS = 20;
+
 /** Tracing that does nothing; the default for tests and non-Lambda use. */
 export const NO_TRACING: Tracing = {
   inSubsegment: (_name, work) => work(),
@@ -33,22 +36,30 @@ export const NO_TRACING: Tracing = {
 /** Messages used for tracing warnings; stable so they can be filtered. */
 export const TRACING_MESSAGES = {
   contextMissing: 'tracing context missing; continuing without a segment',
+  noLambdaContext: 'tracing enabled but LAMBDA_TASK_ROOT is unset, so X-Ray has no Lambda segment; not tracing',
+  s3NotCaptured: 'AWS_XRAY_CONTEXT_MISSING=RUNTIME_ERROR would let a missing trace context fail S3 calls; not tracing S3',
   sdk: 'x-ray sdk problem; continuing',
   subsegment: 'could not record subsegment; continuing',
 } as const;
 
 /**
- * Creates the Powertools Tracer for this execution environment.
+ * Creates the tracing for this execution environment.
  *
- * The Tracer switches itself on only inside Lambda (AWS_EXECUTION_ENV set, not SAM local); the X-Ray SDK
- * additionally needs LAMBDA_TASK_ROOT to use the Lambda facade segment built from _X_AMZN_TRACE_ID.
+ * The Powertools Tracer switches itself on only inside Lambda (AWS_EXECUTION_ENV set, not SAM local). The X-Ray
+ * SDK additionally needs LAMBDA_TASK_ROOT to create the Lambda facade segment from _X_AMZN_TRACE_ID; without it
+ * there is never a segment to attach to, so we do not trace at all rather than fail every call.
  * HTTP capture is off because the instrumented S3 client already records each call; patching `http`
  * globally would add a duplicate subsegment per request.
  *
  * @param serviceName - The service name shown on traces.
  * @param warn - Receives tracing problems (once for a missing context, always for SDK errors).
+ * @param env - Usually `process.env`.
  */
-export function createTracing(serviceName: string, warn: TracingWarn): Tracing {
+export function createTracing(
+  serviceName: string,
+  warn: TracingWarn,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Tracing {
   let tracer: Tracer;
   try {
     tracer = new Tracer({ serviceName, captureHTTPsRequests: false });
@@ -57,18 +68,34 @@ export function createTracing(serviceName: string, warn: TracingWarn): Tracing {
     return NO_TRACING;
   }
   if (!tracer.isTracingEnabled()) return NO_TRACING;
+  if (!env.LAMBDA_TASK_ROOT) {
+    warn(TRACING_MESSAGES.noLambdaContext, { reason: 'LAMBDA_TASK_ROOT is not set' });
+    return NO_TRACING;
+  }
+
+  // The X-Ray SDK ignores setContextMissingStrategy() when AWS_XRAY_CONTEXT_MISSING is set. With RUNTIME_ERROR,
+  // an invocation without trace data would make the instrumented S3 client throw, so S3 is left uninstrumented.
+  const strictContext = env.AWS_XRAY_CONTEXT_MISSING?.trim().toUpperCase() === 'RUNTIME_ERROR';
+  if (strictContext) warn(TRACING_MESSAGES.s3NotCaptured, { reason: 'AWS_XRAY_CONTEXT_MISSING=RUNTIME_ERROR' });
 
   try {
-    // AWS_XRAY_CONTEXT_MISSING=RUNTIME_ERROR would make a missing trace context throw out of S3 calls.
-    // Tracing must never fail the work, so a missing context is always a warning, reported once.
+    // A missing context (an invocation without trace data) is a warning, reported once, never an error.
     let contextWarned = false;
     tracer.provider.setContextMissingStrategy((message?: string) => {
       if (contextWarned) return;
       contextWarned = true;
       warn(TRACING_MESSAGES.contextMissing, { reason: message ?? 'no active segment' });
     });
-    // Failures to emit segments (no daemon, bad address) arrive here; they are warnings, never errors.
-    const sdkWarn = (...args: unknown[]) => warn(TRACING_MESSAGES.sdk, { reason: args.map(messageOf).join(' ') });
+    // Failures to emit segments (no daemon, bad address) and LOG_ERROR context misses arrive here. They become
+    // warnings: first line only (the SDK logs whole stacks) and each distinct reason once per environment,
+    // because the same miss would otherwise repeat on every S3 call of every invocation.
+    const reported = new Set<string>();
+    const sdkWarn = (...args: unknown[]) => {
+      const reason = args.map(messageOf).join(' ').split('\n', 1)[0] ?? '';
+      if (reported.has(reason) || reported.size >= MAX_DISTINCT_SDK_WARNINGS) return;
+      reported.add(reason);
+      warn(TRACING_MESSAGES.sdk, { reason });
+    };
     const silent = () => undefined;
     tracer.provider.setLogger({ error: sdkWarn, warn: sdkWarn, info: silent, debug: silent });
   } catch (error) {
@@ -77,6 +104,7 @@ export function createTracing(serviceName: string, warn: TracingWarn): Tracing {
 
   return {
     captureAWSv3Client(client) {
+      if (strictContext) return client;
       try {
         return tracer.captureAWSv3Client(client);
       } catch (error) {

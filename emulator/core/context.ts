@@ -59,4 +59,6 @@ export interface LogsForOthers {
 export interface XRayForOthers {
   /** Accepts raw segment documents (JSON text), as PutTraceSegments and the UDP daemon receive them. */
   putSegments(documents: string[]): void;
+  /** `127.0.0.1:<port>` of the UDP segment daemon once the cloud has started: a function's AWS_XRAY_DAEMON_ADDRESS. */
+  daemonAddress?: string;
 }

@@ -1,7 +1,7 @@
 // The AWS Query protocol (IAM, STS, and any other `Action=...&Version=...` service): reading form
 // parameters and `member` lists, and writing XML results and ErrorResponse documents the way AWS does.
 // Knows no service: namespaces, actions and errors come from the caller. No flattened lists, no EC2 dialect.
-import type { AwsError } from './errors.js';
+import { AwsError } from './errors.js';
 import type { ServiceRequest, ServiceResponse } from './http.js';
 
 /**
@@ -38,6 +38,29 @@ export class QueryParams {
     return this.values.get(name);
   }
 
+  /** @throws ValidationError (`Member must not be null`) when absent, as AWS's Query services answer */
+  required(name: string): string {
+    const value = this.values.get(name);
+    if (value === undefined) throw ValidationError.missing(name);
+    return value;
+  }
+
+  /** An optional integer parameter; anything but digits is a ValidationError. */
+  integer(name: string): number | undefined {
+    const value = this.values.get(name);
+    if (value === undefined) return undefined;
+    if (!/^-?\d+$/.test(value)) throw ValidationError.constraint(name, value, 'Member must be an integer');
+    return Number(value);
+  }
+
+  /** An optional boolean parameter (`true` / `false`, as the SDKs send them). */
+  boolean(name: string): boolean | undefined {
+    const value = this.values.get(name);
+    if (value === undefined) return undefined;
+    if (value !== 'true' && value !== 'false') throw ValidationError.constraint(name, value, 'Member must be a boolean');
+    return value === 'true';
+  }
+
   has(name: string): boolean {
     return this.values.has(name);
   }
@@ -64,9 +87,11 @@ export class QueryParams {
   memberList(prefix: string): Record<string, string>[] {
     const byIndex = new Map<number, Record<string, string>>();
     for (const [index, rest, value] of this.indexed(`${prefix}.member.`)) {
-      if (!rest.startsWith('.')) continue;
+      const field = rest.slice(1);
+      // `__proto__` would reach the record's prototype, not a field: no AWS shape has such a member.
+      if (!rest.startsWith('.') || field === '__proto__') continue;
       const record = byIndex.get(index) ?? {};
-      record[rest.slice(1)] = value;
+      record[field] = value;
       byIndex.set(index, record);
     }
     return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, record]) => record);
@@ -80,8 +105,10 @@ export class QueryParams {
     const result = new Map<string, string>();
     const entries = new Map<number, Record<string, string>>();
     for (const [index, rest, value] of this.indexed(`${prefix}.entry.`)) {
+      const field = rest.replace(/^\./, '');
+      if (field !== keyName && field !== valueName) continue;
       const record = entries.get(index) ?? {};
-      record[rest.replace(/^\./, '')] = value;
+      record[field] = value;
       entries.set(index, record);
     }
     for (const [, record] of [...entries.entries()].sort(([a], [b]) => a - b)) {
@@ -105,8 +132,42 @@ export class QueryParams {
   }
 }
 
-/** What the XML writer accepts. Arrays become `<member>` lists; undefined and null are left out. */
-export type XmlValue = string | number | boolean | Date | null | undefined | readonly XmlValue[] | { readonly [name: string]: XmlValue };
+/**
+ * 400 ValidationError: a parameter breaks the service model's constraints. Every Query service (IAM, STS,
+ * SNS, CloudFormation) words these the same way and names the member in lowerCamelCase.
+ */
+export class ValidationError extends AwsError {
+  constructor(message: string) {
+    super('ValidationError', message, 400);
+  }
+
+  static missing(parameter: string): ValidationError {
+    return new ValidationError(`1 validation error detected: Value null at '${memberName(parameter)}' failed to satisfy constraint: Member must not be null`);
+  }
+
+  static constraint(parameter: string, value: string, constraint: string): ValidationError {
+    return new ValidationError(`1 validation error detected: Value '${value}' at '${memberName(parameter)}' failed to satisfy constraint: ${constraint}`);
+  }
+}
+
+/** `RoleName` becomes `roleName`; a dotted path (`tags.X.member.key`) is left as it is. */
+function memberName(parameter: string): string {
+  return parameter.charAt(0).toLowerCase() + parameter.slice(1);
+}
+
+/** 400 MissingAction: the request names no operation. */
+export class MissingActionError extends AwsError {
+  constructor() {
+    super('MissingAction', 'The request is missing an action or a required parameter.', 400);
+  }
+}
+
+/**
+ * What the XML writer accepts. Arrays become `<member>` lists; undefined and null are left out; any other
+ * object is a structure whose own keys, in order, are its elements. `object` is allowed so the SDK's
+ * output shapes (`Role`, `Credentials`, interfaces without index signatures) can be passed as they are.
+ */
+export type XmlValue = string | number | boolean | Date | null | undefined | readonly XmlValue[] | object;
 
 /**
  * Escapes text for XML element content and attribute values. `\r` is written as a character reference
@@ -143,7 +204,7 @@ export function toXmlElement(name: string, value: XmlValue): string {
   }
   if (value instanceof Date) return `<${name}>${formatTimestamp(value)}</${name}>`;
   if (typeof value === 'object') {
-    const children = Object.entries(value as Record<string, XmlValue>)
+    const children = Object.entries(value)
       .map(([child, childValue]) => toXmlElement(child, childValue))
       .join('');
     return `<${name}>${children}</${name}>`;
@@ -158,7 +219,7 @@ export interface QueryResultOptions {
   namespace: string;
   requestId: string;
   /** The result's children; undefined for operations whose response has no Result element (DeleteRole). */
-  result?: Record<string, XmlValue>;
+  result?: object;
 }
 
 /** Renders a successful Query response document, with the request id in ResponseMetadata. */

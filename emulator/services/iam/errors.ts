@@ -2,6 +2,7 @@
 // Statuses are the ones IAM's service model declares (LimitExceeded is 409 there, not 400).
 // Messages are copied from real IAM responses; where we are unsure of the exact text, it is marked.
 import { AwsError, NotImplementedError } from '../../core/errors.js';
+import { ValidationError } from '../../core/query-protocol.js';
 
 export { NotImplementedError };
 
@@ -74,21 +75,8 @@ export class MalformedPolicyDocumentError extends AwsError {
   }
 }
 
-/** 400: a parameter breaks the service model's constraints (length, pattern, range, required). */
-export class ValidationError extends AwsError {
-  constructor(message: string) {
-    super('ValidationError', message, 400);
-  }
-
-  /** AWS names the member in lowerCamelCase: `roleName`, `maxSessionDuration`. */
-  static missing(parameter: string): ValidationError {
-    return new ValidationError(`1 validation error detected: Value null at '${memberName(parameter)}' failed to satisfy constraint: Member must not be null`);
-  }
-
-  static constraint(parameter: string, value: string, constraint: string): ValidationError {
-    return new ValidationError(`1 validation error detected: Value '${value}' at '${memberName(parameter)}' failed to satisfy constraint: ${constraint}`);
-  }
-}
+/** 400: a parameter breaks the service model's constraints; shared by every Query service. */
+export { ValidationError };
 
 /** 400: input IAM accepts syntactically but rejects on meaning (duplicate tag keys, bad markers). */
 export class InvalidInputError extends AwsError {
@@ -102,9 +90,4 @@ export class LimitExceededError extends AwsError {
   constructor(message: string) {
     super('LimitExceeded', message, 409);
   }
-}
-
-/** Query parameters are PascalCase; AWS's validation messages name the member in camelCase. */
-function memberName(parameter: string): string {
-  return parameter.charAt(0).toLowerCase() + parameter.slice(1);
 }

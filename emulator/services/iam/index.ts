@@ -1,16 +1,25 @@
-// STUB: replaced by the real iam service.
+// The IAM service of the local cloud: builds the store over the shared database, publishes its
+// cross-service surface as `context.stores.iam`, and hands the router to the registry.
+// One store per cloud: STS reads roles through the same instance (see `iamStoreOf`).
 import type { CloudContext } from '../../core/context.js';
-import { NotImplementedError } from '../../core/errors.js';
 import type { ServiceModule } from '../index.js';
+import { IamRouter } from './router.js';
+import { IamStore } from './store.js';
 
-export function createIamService(_context: CloudContext): ServiceModule {
-  return {
-    router: {
-      name: 'iam',
-      async handle() {
-        const error = new NotImplementedError('iam');
-        return { status: error.status, body: error.message };
-      },
-    },
-  };
+const storesByCloud = new WeakMap<CloudContext, IamStore>();
+
+/** The cloud's IAM store, created on first use (STS may ask before or after IAM's factory runs). */
+export function iamStoreOf(context: CloudContext): IamStore {
+  let store = storesByCloud.get(context);
+  if (!store) {
+    store = new IamStore(context.db, context.settings.accountId);
+    storesByCloud.set(context, store);
+  }
+  return store;
+}
+
+export function createIamService(context: CloudContext): ServiceModule {
+  const store = iamStoreOf(context);
+  context.stores.iam = store;
+  return { router: new IamRouter(store) };
 }

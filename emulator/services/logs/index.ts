@@ -1,16 +1,34 @@
-// STUB: replaced by the real logs service.
+// The CloudWatch Logs service of the local cloud: builds the store and router, publishes the store as
+// `context.stores.logs` (the Lambda runtime writes function logs through it) and sweeps expired events.
 import type { CloudContext } from '../../core/context.js';
-import { NotImplementedError } from '../../core/errors.js';
 import type { ServiceModule } from '../index.js';
+import { createLogsRouter } from './router.js';
+import { LogsStore } from './store.js';
 
-export function createLogsService(_context: CloudContext): ServiceModule {
+/** How often events past their group's retention are deleted; AWS is lazy about it too. */
+const RETENTION_SWEEP_MS = 60 * 60 * 1000;
+
+export function createLogsService(context: CloudContext): ServiceModule {
+  const store = new LogsStore(context.db, { accountId: context.settings.accountId, region: context.settings.region });
+  context.stores.logs = store;
+  let sweep: NodeJS.Timeout | undefined;
+  const expire = (): void => {
+    try {
+      store.expireEvents();
+    } catch (error) {
+      context.log(`logs: retention sweep failed: ${(error as Error).message}`);
+    }
+  };
   return {
-    router: {
-      name: 'logs',
-      async handle() {
-        const error = new NotImplementedError('logs');
-        return { status: error.status, body: error.message };
-      },
+    router: createLogsRouter(store, context),
+    async start() {
+      expire();
+      sweep = setInterval(expire, RETENTION_SWEEP_MS);
+      sweep.unref();
+    },
+    async stop() {
+      if (sweep) clearInterval(sweep);
+      sweep = undefined;
     },
   };
 }

@@ -1,0 +1,93 @@
+// Turns the `upload` command line into an object key: parse `WIDTHxHEIGHT`, name the key `<stem>-<W>x<H><ext>`
+// (or check a `--key`), and make sure the trigger will fire for it. Pure: no I/O, no AWS. Key parsing itself
+// lives in function/key.ts, shared with the function, so both sides read a key the same way.
+import { basename, extname } from 'node:path';
+import { parseThumbnailKey, resolveThumbnailSize } from '../../../function/key.js';
+import { ExitCode, UserError } from '../../output.js';
+
+export interface ThumbnailSize {
+  width: number;
+  height: number;
+}
+
+const usage = (message: string): UserError => new UserError(message, ExitCode.usage);
+
+/**
+ * Parses a size argument such as `400x400`.
+ *
+ * @param text - The argument as typed (`x` or `X` between the numbers).
+ * @param maxSize - The largest side allowed (settings.maxSize).
+ * @throws UserError (exit 2) naming what is wrong.
+ */
+export function parseThumbnailSize(text: string, maxSize: number): ThumbnailSize {
+  const match = /^\s*(\d+)[xX](\d+)\s*$/.exec(text);
+  if (!match) throw usage(`size "${text}" must be WIDTHxHEIGHT in pixels, e.g. 400x400`);
+  const size = { width: Number(match[1]), height: Number(match[2]) };
+  const resolution = resolveThumbnailSize(size, { maxSide: maxSize });
+  if (!resolution.ok) {
+    if (size.width < 1 || size.height < 1) throw usage(`size "${text}": width and height must be at least 1 pixel`);
+    throw usage(`size "${text}" is too large: at most ${maxSize} pixels per side`);
+  }
+  return { width: resolution.width, height: resolution.height };
+}
+
+/** The extension a format is uploaded with when the file name has none. */
+const FORMAT_EXTENSIONS: Readonly<Record<string, string>> = { jpeg: '.jpg', png: '.png', webp: '.webp' };
+
+/**
+ * The key an upload is stored under when no `--key` is given: `canyon.jpg` at 400x400 is `canyon-400x400.jpg`.
+ * A file without an extension takes its sniffed format's (`photo` holding a JPEG becomes `photo-400x400.jpg`).
+ *
+ * @param file - The file's path (only its base name is used).
+ * @param size - The requested size.
+ * @param format - The sniffed image format, used when the name has no extension.
+ */
+export function thumbnailKeyFor(file: string, size: ThumbnailSize, format?: string): string {
+  const name = basename(file);
+  let extension = extname(name);
+  const stem = extension ? name.slice(0, -extension.length) : name;
+  if (!extension && format) extension = FORMAT_EXTENSIONS[format] ?? '';
+  return `${stem}-${size.width}x${size.height}${extension}`;
+}
+
+export interface UploadKeyRequest {
+  file: string;
+  /** The size argument as typed. */
+  size: string;
+  /** `--key`, if given. */
+  key?: string;
+  /** The sniffed format of the file, if known. */
+  format?: string;
+  maxSize: number;
+  /** The suffixes the trigger fires for (case-sensitive, as S3 matches them). */
+  suffixes: readonly string[];
+}
+
+/**
+ * Decides the source key and the thumbnail size, or refuses with one line (exit 2).
+ *
+ * With `--key`, the key is used exactly and must hold a size; when that size disagrees with the size argument
+ * the upload is refused rather than guessing which one the person meant.
+ */
+export function resolveUploadKey(request: UploadKeyRequest): { key: string; size: ThumbnailSize } {
+  const size = parseThumbnailSize(request.size, request.maxSize);
+  let key: string;
+  if (request.key !== undefined) {
+    key = request.key;
+    if (!key || key.startsWith('/') || key.endsWith('/')) throw usage(`--key "${key}" is not an object key like photos/canyon-400x400.jpg`);
+    const parsed = parseThumbnailKey(key);
+    if (!parsed) throw usage(`--key "${key}" must end in -<W>x<H> and an image extension (.jpg, .jpeg, .png, .webp), like canyon-400x400.jpg`);
+    if (parsed.width !== size.width || parsed.height !== size.height) {
+      throw usage(`--key "${key}" names ${parsed.width}x${parsed.height} but the size argument is ${size.width}x${size.height}: make them agree`);
+    }
+  } else {
+    key = thumbnailKeyFor(request.file, size, request.format);
+    if (!parseThumbnailKey(key)) {
+      throw usage(`cannot name the upload after "${basename(request.file)}": the function only handles .jpg, .jpeg, .png and .webp keys; pass --key NAME-${size.width}x${size.height}.jpg`);
+    }
+  }
+  if (!request.suffixes.some((suffix) => key.endsWith(suffix))) {
+    throw usage(`"${key}" would never trigger the function, which fires only for keys ending in ${request.suffixes.join(' ')}; rename the file or pass --key`);
+  }
+  return { key, size };
+}

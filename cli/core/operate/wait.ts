@@ -1,0 +1,89 @@
+// Waits for a thumbnail to appear: a bounded HeadObject poll that starts fast (25 ms) and backs off to 250 ms,
+// because the poll interval is part of the latency we report. It knows the previous thumbnail under the same key
+// (ETag, LastModified) so an old one is never mistaken for the new one. No terminal, no log reading.
+import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { sleepUnlessAborted } from './logs.js';
+
+/** What identifies one version of an object without versioning: its ETag and LastModified. */
+export interface ObjectVersion {
+  etag?: string;
+  lastModified?: Date;
+}
+
+export const POLL_INTERVALS = { firstMs: 25, factor: 1.5, maxMs: 250 } as const;
+
+function isNotFound(error: unknown): boolean {
+  const name = error instanceof Error ? error.name : '';
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return name === 'NotFound' || name === 'NoSuchKey' || status === 404;
+}
+
+/** HeadObject, with "not there" as undefined rather than an error. */
+export async function headObject(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<HeadObjectCommandOutput | undefined> {
+  try {
+    return await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Whether an object is a newer version than `previous`.
+ *
+ * A new ETag is a new object. The same ETag (the same picture thumbnailed again gives the same bytes) counts as
+ * new only when LastModified moved on; S3 keeps LastModified to the second, so a rewrite within the same second
+ * as the previous one cannot be told apart this way, and the caller falls back on the function's log line.
+ */
+export function isNewerVersion(current: ObjectVersion, previous: ObjectVersion | undefined): boolean {
+  if (!previous) return true;
+  if (current.etag !== previous.etag) return true;
+  if (current.lastModified && previous.lastModified) return current.lastModified.getTime() > previous.lastModified.getTime();
+  return false;
+}
+
+/** The next poll interval after `current`. */
+export function nextPollInterval(current: number): number {
+  return Math.min(Math.round(current * POLL_INTERVALS.factor), POLL_INTERVALS.maxMs);
+}
+
+export interface ThumbnailPollOptions {
+  bucket: string;
+  key: string;
+  /** The thumbnail that was there before the upload, if any. */
+  previous?: ObjectVersion;
+  /** True once the function's logs say it wrote this thumbnail (covers a same-second rewrite of the same bytes). */
+  confirmedByLogs?: () => boolean;
+  signal: AbortSignal;
+}
+
+export interface ThumbnailSighting {
+  head: HeadObjectCommandOutput;
+  /** performance.now() when HeadObject first answered with the new thumbnail. */
+  observedAt: number;
+}
+
+/**
+ * Polls until the new thumbnail exists, or resolves undefined when the signal aborts (a deadline, a verdict).
+ * Transient HeadObject errors are the SDK's to retry; anything it gives up on is thrown.
+ */
+export async function pollForThumbnail(s3: S3Client, options: ThumbnailPollOptions): Promise<ThumbnailSighting | undefined> {
+  const { signal } = options;
+  let interval: number = POLL_INTERVALS.firstMs;
+  while (!signal.aborted) {
+    let head: HeadObjectCommandOutput | undefined;
+    try {
+      head = await headObject(s3, options.bucket, options.key, signal);
+    } catch (error) {
+      if (signal.aborted) return undefined;
+      throw error;
+    }
+    const observedAt = performance.now();
+    if (head && (isNewerVersion({ etag: head.ETag, lastModified: head.LastModified }, options.previous) || options.confirmedByLogs?.())) {
+      return { head, observedAt };
+    }
+    await sleepUnlessAborted(interval, signal);
+    interval = nextPollInterval(interval);
+  }
+  return undefined;
+}

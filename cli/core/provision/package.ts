@@ -1,0 +1,336 @@
+// The deployment package: function/handler.ts bundled by esbuild into index.mjs, plus sharp and its libvips
+// binaries for linux and the chosen architecture, zipped deterministically (sorted entries, fixed dates and
+// modes, no symlinks) so the same inputs always give the same CodeSha256. Built zips are cached by a cheap
+// hash of their inputs. It does not upload anything and never prints.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { ExitCode, UserError } from '../../output.js';
+import type { Architecture } from '../settings.js';
+import { FUNCTION_HANDLER } from './plan.js';
+import { functionDir, packageRoot } from './paths.js';
+
+const execFileAsync = promisify(execFile);
+
+/** Bump when the package layout changes, so cached zips from older thumbctl versions are not reused. */
+export const PACKAGE_FORMAT = 3;
+/** Every entry's timestamp: the earliest a zip can hold, so nothing about the build machine leaks in. */
+export const ZIP_DATE = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
+/** What the handler string `index.handler` loads. */
+export const BUNDLE_FILE = 'index.mjs';
+/** Direct-upload limit for ZipFile is 50 MB; we aim far lower. */
+export const MAX_ZIP_BYTES = 50 * 1024 * 1024;
+
+// The bundle is ESM; bundled CommonJS code (the AWS SDK, Powertools) still calls require() for Node built-ins.
+const BANNER = "import { createRequire as __thumbctlCreateRequire } from 'node:module'; const require = __thumbctlCreateRequire(import.meta.url);";
+
+/** sharp's native parts: the npm arch name for a Lambda architecture. */
+export const NPM_ARCH: Record<Architecture, string> = { x86_64: 'x64', arm64: 'arm64' };
+
+export interface PackageOptions {
+  architecture: Architecture;
+  /** Where built zips and fetched binaries are kept (usually <state-dir>/cache); no caching without it. */
+  cacheDir?: string;
+  /** The thumbctl package root (default: found from this module). */
+  root?: string;
+  /** The function sources (default: <root>/function). */
+  sourceDir?: string;
+  /** Says what is happening (bundling, fetching binaries, zipping). */
+  progress?(text: string): void;
+}
+
+export interface DeploymentPackage {
+  zip: Buffer;
+  /** Base64 SHA-256 of the zip: what Lambda reports as CodeSha256. */
+  codeSha256: string;
+  bytes: number;
+  entries: number;
+  /** True when the zip came from the cache rather than a fresh build. */
+  fromCache: boolean;
+  /** Hash of the inputs (cache key). */
+  inputsHash: string;
+  handler: string;
+  architecture: Architecture;
+  /** Where the cached zip lives, if cached. */
+  path?: string;
+}
+
+export interface ZipEntry {
+  name: string;
+  data: Buffer;
+  mode: number;
+}
+
+/** Builds (or takes from the cache) the deployment package for one architecture. */
+export async function buildPackage(options: PackageOptions): Promise<DeploymentPackage> {
+  const root = options.root ?? packageRoot();
+  const sourceDir = options.sourceDir ?? (options.root ? join(options.root, 'function') : functionDir());
+  const inputsHash = packageInputsHash(root, sourceDir, options.architecture);
+  const cachePath = options.cacheDir ? join(options.cacheDir, `package-${options.architecture}-${inputsHash.slice(0, 24)}.zip`) : undefined;
+
+  if (cachePath && existsSync(cachePath)) {
+    const zip = readFileSync(cachePath);
+    const index = readEntryCount(cachePath);
+    return describe(zip, { fromCache: true, inputsHash, architecture: options.architecture, path: cachePath, entries: index });
+  }
+
+  options.progress?.('bundling function/handler.ts');
+  const bundle = await bundleHandler(root, sourceDir);
+  const dependencies = await runtimeDependencies(root, options.architecture, options.cacheDir, options.progress);
+  const entries: ZipEntry[] = [{ name: BUNDLE_FILE, data: bundle, mode: 0o644 }];
+  for (const dependency of dependencies) entries.push(...packageFiles(dependency.dir, `node_modules/${dependency.name}`));
+  options.progress?.(`zipping ${entries.length} files`);
+  const zip = await zipDeterministic(entries);
+  if (zip.length > MAX_ZIP_BYTES) {
+    throw new UserError(`the deployment package is ${formatBytes(zip.length)}, over Lambda's ${formatBytes(MAX_ZIP_BYTES)} upload limit`);
+  }
+
+  if (cachePath && options.cacheDir) {
+    mkdirSync(options.cacheDir, { recursive: true });
+    // Older zips for this architecture are stale: keep only the one just built.
+    for (const name of readdirSync(options.cacheDir)) {
+      if (name.startsWith(`package-${options.architecture}-`)) rmSync(join(options.cacheDir, name), { force: true });
+    }
+    const temporary = `${cachePath}.${process.pid}.tmp`;
+    writeFileSync(temporary, zip);
+    writeFileSync(`${cachePath}.json`, JSON.stringify({ entries: entries.length }));
+    renameSync(temporary, cachePath);
+  }
+  return describe(zip, { fromCache: false, inputsHash, architecture: options.architecture, path: cachePath, entries: entries.length });
+}
+
+function describe(zip: Buffer, rest: Pick<DeploymentPackage, 'fromCache' | 'inputsHash' | 'architecture' | 'path' | 'entries'>): DeploymentPackage {
+  return { zip, codeSha256: createHash('sha256').update(zip).digest('base64'), bytes: zip.length, handler: FUNCTION_HANDLER, ...rest };
+}
+
+function readEntryCount(cachePath: string): number {
+  try {
+    return (JSON.parse(readFileSync(`${cachePath}.json`, 'utf8')) as { entries: number }).entries;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A cheap fingerprint of everything that goes into the zip: the function sources (content), the versions of
+ * the packages it bundles and ships, the installed tree's lock file (size and mtime), esbuild's version, the
+ * architecture and the package format. Reading a few small files: milliseconds.
+ */
+export function packageInputsHash(root: string, sourceDir: string, architecture: Architecture): string {
+  const hash = createHash('sha256');
+  hash.update(`format ${PACKAGE_FORMAT}\narch ${architecture}\n`);
+  for (const name of readdirSync(sourceDir).filter((file) => file.endsWith('.ts')).sort()) {
+    hash.update(`file ${name}\n`).update(readFileSync(join(sourceDir, name))).update('\n');
+  }
+  for (const name of ['esbuild', 'sharp', '@aws-sdk/client-s3', '@aws-lambda-powertools/logger', '@aws-lambda-powertools/tracer']) {
+    const dir = findPackageDir(name, root);
+    hash.update(`dep ${name} ${dir ? readManifest(dir).version ?? '?' : 'missing'}\n`);
+  }
+  for (const lock of ['node_modules/.package-lock.json', 'package-lock.json']) {
+    const path = join(root, lock);
+    if (existsSync(path)) {
+      const stats = statSync(path);
+      hash.update(`lock ${lock} ${stats.size} ${stats.mtimeMs}\n`);
+    }
+  }
+  return hash.digest('hex');
+}
+
+/** esbuild: one minified ESM file for Node 20+, sharp left outside (it ships as files next to it). */
+export async function bundleHandler(root: string, sourceDir: string): Promise<Buffer> {
+  const esbuild = await import('esbuild');
+  const entry = join(sourceDir, 'handler.ts');
+  if (!existsSync(entry)) throw new UserError(`the function source is missing: ${entry}`);
+  try {
+    const result = await esbuild.build({
+      entryPoints: [entry],
+      absWorkingDir: root,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      minify: true,
+      legalComments: 'none',
+      sourcemap: false,
+      external: ['sharp'],
+      banner: { js: BANNER },
+      write: false,
+      logLevel: 'silent',
+      outfile: join(root, BUNDLE_FILE),
+    });
+    const output = result.outputFiles[0];
+    if (!output) throw new Error('esbuild produced no output');
+    return Buffer.from(output.contents);
+  } catch (error) {
+    const messages = (error as { errors?: { text: string; location?: { file: string; line: number } }[] }).errors;
+    const first = messages?.[0];
+    const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
+    throw new UserError(`bundling the function failed: ${first ? first.text + where : (error as Error).message}`);
+  }
+}
+
+// ---- sharp and its dependencies -------------------------------------------------------------------------
+
+interface Manifest {
+  name?: string;
+  version?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+
+function readManifest(dir: string): Manifest {
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
+}
+
+/** Node's resolution: the nearest node_modules/<name> at or above `from`. */
+export function findPackageDir(name: string, from: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', ...name.split('/'));
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** The optional dependencies worth shipping: sharp's binaries for linux (glibc) on this architecture. */
+export function isWantedBinary(name: string, architecture: Architecture): boolean {
+  const arch = NPM_ARCH[architecture];
+  return name === `@img/sharp-linux-${arch}` || name === `@img/sharp-libvips-linux-${arch}`;
+}
+
+export interface RuntimeDependency {
+  name: string;
+  version: string;
+  dir: string;
+}
+
+/**
+ * sharp and everything it needs at run time, resolved the way Node would from the thumbctl package:
+ * regular dependencies recursively, optional ones only when they are the linux binaries for this
+ * architecture. Binaries not installed locally (arm64 on an x64 machine) are fetched with `npm pack`.
+ */
+export async function runtimeDependencies(root: string, architecture: Architecture, cacheDir: string | undefined, progress?: (text: string) => void): Promise<RuntimeDependency[]> {
+  const found = new Map<string, RuntimeDependency>();
+  const queue: { name: string; range: string; from: string; optional: boolean }[] = [{ name: 'sharp', range: '*', from: root, optional: false }];
+  while (queue.length > 0) {
+    const { name, range, from, optional } = queue.shift()!;
+    let dir = findPackageDir(name, from);
+    if (dir && optional && range !== '*' && readManifest(dir).version !== range) dir = undefined;
+    if (!dir && optional) dir = await fetchBinaryPackage(name, range, cacheDir, progress);
+    if (!dir) throw new UserError(`cannot package the function: ${name} is not installed (run npm install in ${root})`);
+    const manifest = readManifest(dir);
+    const version = manifest.version ?? '0.0.0';
+    const known = found.get(name);
+    if (known) {
+      if (known.version !== version) throw new UserError(`cannot package the function: it needs ${name} ${known.version} and ${version} at once`);
+      continue;
+    }
+    found.set(name, { name, version, dir });
+    for (const [dependency, dependencyRange] of Object.entries(manifest.dependencies ?? {})) queue.push({ name: dependency, range: dependencyRange, from: dir, optional: false });
+    for (const [dependency, dependencyRange] of Object.entries(manifest.optionalDependencies ?? {})) {
+      if (isWantedBinary(dependency, architecture)) queue.push({ name: dependency, range: dependencyRange, from: dir, optional: true });
+    }
+  }
+  for (const arch of [NPM_ARCH[architecture]]) {
+    for (const binary of [`@img/sharp-linux-${arch}`, `@img/sharp-libvips-linux-${arch}`]) {
+      if (!found.has(binary)) throw new UserError(`cannot package the function: sharp does not list ${binary}`);
+    }
+  }
+  return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** `npm pack <name>@<version>` into the cache and unpack it there; one clear error if that fails. */
+async function fetchBinaryPackage(name: string, version: string, cacheDir: string | undefined, progress?: (text: string) => void): Promise<string> {
+  const base = join(cacheDir ?? join(tmpdir(), 'thumbctl-cache'), 'npm', `${name.replace('/', '+')}@${version}`);
+  const unpacked = join(base, 'package');
+  if (existsSync(join(unpacked, 'package.json'))) return unpacked;
+  progress?.(`fetching ${name}@${version} with npm pack`);
+  const work = `${base}.${process.pid}.tmp`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const { stdout } = await execFileAsync(npm, ['pack', `${name}@${version}`, '--pack-destination', work, '--silent'], { timeout: 120_000 });
+    const tarball = stdout.trim().split('\n').pop()?.trim();
+    if (!tarball) throw new Error('npm pack printed no file name');
+    await execFileAsync('tar', ['-xzf', join(work, tarball), '-C', work], { timeout: 120_000 });
+    rmSync(base, { recursive: true, force: true });
+    mkdirSync(dirname(base), { recursive: true });
+    renameSync(work, base);
+    return unpacked;
+  } catch (error) {
+    rmSync(work, { recursive: true, force: true });
+    const reason = ((error as { stderr?: string }).stderr || (error as Error).message || '').trim().split('\n')[0];
+    throw new UserError(`cannot fetch ${name}@${version} for the arm64 package (npm pack failed: ${reason}); install it with \`npm install --no-save --cpu=arm64 --os=linux ${name}@${version}\` or use --architecture x86_64`, ExitCode.failure);
+  }
+}
+
+// Sources, headers, type declarations and docs are not needed at run time.
+const SKIPPED_FILE = /(\.d\.[cm]?ts|\.(md|markdown|map|h|hpp|c|cc|cpp|gyp|gypi|ts))$/i;
+
+/** Every file of a package directory, symlinks followed into real files, as zip entries under `prefix`. */
+export function packageFiles(dir: string, prefix: string): ZipEntry[] {
+  const entries: ZipEntry[] = [];
+  const seen = new Set<string>();
+  const walk = (current: string): void => {
+    const real = realpathSync(current);
+    if (seen.has(real)) return;
+    seen.add(real);
+    for (const name of readdirSync(current).sort()) {
+      const path = join(current, name);
+      const linkStats = lstatSync(path);
+      const stats = linkStats.isSymbolicLink() ? statSync(path) : linkStats;
+      if (stats.isDirectory()) {
+        if (name === 'node_modules') continue;
+        walk(path);
+      } else if (stats.isFile()) {
+        if (SKIPPED_FILE.test(name)) continue;
+        const entryName = `${prefix}/${relative(dir, path).split(sep).join('/')}`;
+        entries.push({ name: entryName, data: readFileSync(path), mode: isNative(name) ? 0o755 : 0o644 });
+      }
+    }
+  };
+  walk(dir);
+  return entries;
+}
+
+function isNative(name: string): boolean {
+  return name.endsWith('.node') || /\.so(\.\d+)*$/.test(name);
+}
+
+/**
+ * A zip whose bytes depend only on the entries: sorted by name, every entry dated ZIP_DATE with its given
+ * mode, files only (no directory or symlink entries).
+ */
+export async function zipDeterministic(entries: readonly ZipEntry[]): Promise<Buffer> {
+  const { ZipArchive } = await import('archiver');
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (let index = 1; index < sorted.length; index++) {
+    if (sorted[index]!.name === sorted[index - 1]!.name) throw new Error(`duplicate zip entry ${sorted[index]!.name}`);
+  }
+  const archive = new ZipArchive({ zlib: { level: 9 } });
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    archive.on('data', (chunk: Buffer) => chunks.push(chunk));
+    archive.on('error', reject);
+    archive.on('warning', reject);
+    archive.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+  for (const entry of sorted) archive.append(entry.data, { name: entry.name, date: ZIP_DATE, mode: entry.mode });
+  await archive.finalize();
+  return done;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Removes cached zips (teardown keeps them; tests use this). */
+export function clearPackageCache(cacheDir: string): void {
+  if (!existsSync(cacheDir)) return;
+  for (const name of readdirSync(cacheDir)) if (name.startsWith('package-')) unlinkSync(join(cacheDir, name));
+}

@@ -1,0 +1,65 @@
+// The `traces` command line, checked before anything is called: durations like 30s/10m/2h/1d, counts, trace
+// ids. Bad values are usage errors (exit 2). Pure: no AWS, no terminal.
+import { ExitCode, UserError } from '../../output.js';
+import { isTraceId, TRACE_RETENTION_MS } from './fetch.js';
+
+export const TRACES_DEFAULTS = {
+  since: '15m',
+  limit: 50,
+  /** --wait gives up after this long. */
+  waitTimeoutMs: 60_000,
+  waitIntervalMs: 2_000,
+} as const;
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+const usage = (message: string): UserError => new UserError(message, ExitCode.usage);
+
+/**
+ * Milliseconds in a duration such as `30s`, `10m`, `2h` or `1d` (one whole number and one unit).
+ *
+ * @throws UserError (exit 2) for anything else.
+ */
+export function parseDuration(text: string, flag = '--since'): number {
+  const match = /^\s*(\d+)\s*([smhd])\s*$/i.exec(text);
+  const ms = match ? Number(match[1]) * (UNITS[(match[2] as string).toLowerCase()] as number) : NaN;
+  if (!match || !(ms > 0)) throw usage(`${flag} must be a duration like 30s, 10m, 2h or 1d, not "${text}"`);
+  return ms;
+}
+
+export function parseCount(text: unknown, flag: string, max: number): number {
+  const value = typeof text === 'number' ? text : Number(String(text).trim());
+  if (!Number.isInteger(value) || value < 1 || value > max || String(text).trim() === '') {
+    throw usage(`${flag} must be a whole number from 1 to ${max}, not "${String(text)}"`);
+  }
+  return value;
+}
+
+export interface TracesOptions {
+  sinceMs: number;
+  limit: number;
+  traceIds: string[];
+  serviceMap: boolean;
+  html?: string;
+  /** Poll until at least this many traces are listed. */
+  wait?: number;
+}
+
+/** Validates commander's options for `traces`. */
+export function resolveTracesOptions(options: Record<string, unknown>): TracesOptions {
+  const sinceMs = parseDuration(options.since === undefined ? TRACES_DEFAULTS.since : String(options.since));
+  if (sinceMs > TRACE_RETENTION_MS) throw usage(`--since ${String(options.since)} is longer than the 30 days X-Ray keeps traces`);
+  const limit = options.limit === undefined ? TRACES_DEFAULTS.limit : parseCount(options.limit, '--limit', 10_000);
+  const wait = options.wait === undefined ? undefined : parseCount(options.wait, '--wait', 10_000);
+  const rawIds = options.traceId === undefined ? [] : Array.isArray(options.traceId) ? options.traceId.map(String) : [String(options.traceId)];
+  const traceIds = rawIds.flatMap((id) => id.split(',')).map((id) => id.trim()).filter(Boolean);
+  for (const id of traceIds) {
+    if (!isTraceId(id)) throw usage(`--trace-id "${id}" is not an X-Ray trace id (1-<8 hex digits>-<24 hex digits>)`);
+  }
+  let html: string | undefined;
+  if (options.html !== undefined) {
+    html = String(options.html);
+    if (!html.trim() || html === 'true') throw usage('--html needs a file name');
+  }
+  return { sinceMs, limit, traceIds, serviceMap: Boolean(options.serviceMap), html, wait };
+}

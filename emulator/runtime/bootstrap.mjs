@@ -1,0 +1,271 @@
+// The runtime interface client each execution environment runs: it loads the handler named by _HANDLER
+// (ESM or CJS, async or callback style) and loops on the Lambda Runtime API (next → handler → response or
+// error), shaping console output like Lambda's Node.js runtime. Plain JavaScript so bare `node` runs it.
+// It mimics aws-lambda-nodejs-runtime-interface-client's observable behaviour, not its code.
+import http from 'node:http';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { format } from 'node:util';
+
+const RUNTIME_API = process.env.AWS_LAMBDA_RUNTIME_API ?? '127.0.0.1:9001';
+const [API_HOST, API_PORT] = RUNTIME_API.split(':');
+const TASK_ROOT = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
+const HANDLER = process.env._HANDLER ?? '';
+const BOOTSTRAP_PATH = fileURLToPath(import.meta.url);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+/** The request id console lines are tagged with; `undefined` during init, as in Lambda. */
+let currentRequestId;
+/** The invocation in progress, so an uncaught exception can be reported against it. */
+let inFlight;
+
+// --- console: `<ISO time>\t<request id>\t<LEVEL>\t<message>`, one line per call ---------------------------
+// Lambda keeps a multi-line message in one log event; on a plain pipe its runtime turns `\n` into `\r`, and
+// so do we (the local cloud turns them back). Everything goes to stdout so lines keep their order.
+// Direct writes to process.stdout (e.g. Powertools Logger's JSON) pass through untouched.
+const LEVELS = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'TRACE' };
+for (const [method, level] of Object.entries(LEVELS)) {
+  console[method] = (...args) => {
+    let message = format(...args);
+    if (method === 'trace') message = `Trace: ${message}\n${(new Error().stack ?? '').split('\n').slice(2).join('\n')}`;
+    const line = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${message}`;
+    process.stdout.write(`${line.replace(/\r?\n/g, '\r')}\n`);
+  };
+}
+
+// --- Runtime API client ---------------------------------------------------------------------------------
+function call(method, pathname, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: API_HOST,
+        port: Number(API_PORT),
+        method,
+        path: `/2018-06-01/runtime${pathname}`,
+        agent,
+        headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
+      },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on('error', reject);
+      },
+    );
+    request.on('socket', (socket) => socket.setNoDelay(true));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** The Runtime API's error document: what Lambda's Node.js runtime sends (`trace` is its name for the stack). */
+function toErrorDocument(error) {
+  if (error instanceof Error) {
+    return {
+      errorType: error.name || 'Error',
+      errorMessage: error.message,
+      trace: typeof error.stack === 'string' ? error.stack.split('\n') : [],
+    };
+  }
+  if (typeof error === 'string') return { errorType: 'string', errorMessage: error, trace: [] };
+  let text;
+  try {
+    text = JSON.stringify(error);
+  } catch {
+    text = String(error);
+  }
+  return { errorType: typeof error, errorMessage: text ?? String(error), trace: [] };
+}
+
+async function postError(pathname, document) {
+  const body = JSON.stringify(document);
+  await call('POST', pathname, body, {
+    'content-type': 'application/json',
+    'lambda-runtime-function-error-type': document.errorType,
+  });
+}
+
+// --- handler loading ------------------------------------------------------------------------------------
+class RuntimeError extends Error {
+  constructor(errorType, message) {
+    super(message);
+    this.errorType = errorType;
+  }
+}
+
+function findModuleFile(root, moduleName) {
+  for (const extension of ['.js', '.mjs', '.cjs']) {
+    const file = path.resolve(root, `${moduleName}${extension}`);
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+async function loadHandler() {
+  // `dir/sub/module.fn.nested`: the folder is up to the last `/`, the module up to the next `.`.
+  const slash = HANDLER.lastIndexOf('/');
+  const moduleRoot = slash >= 0 ? HANDLER.slice(0, slash) : '';
+  const moduleAndHandler = slash >= 0 ? HANDLER.slice(slash + 1) : HANDLER;
+  const match = /^([^.]*)\.(.*)$/.exec(moduleAndHandler);
+  if (!match || !match[1] || !match[2]) throw new RuntimeError('Runtime.MalformedHandlerName', `Bad handler ${HANDLER}`);
+  const [, moduleName, handlerPath] = match;
+  const root = path.resolve(TASK_ROOT, moduleRoot);
+  let file = findModuleFile(root, moduleName);
+  if (!file) {
+    // Like Lambda, fall back to a package of that name.
+    try {
+      file = createRequire(path.join(root, 'noop.js')).resolve(moduleName);
+    } catch {
+      throw new RuntimeError('Runtime.ImportModuleError', `Error: Cannot find module '${moduleName}'\nRequire stack:\n- ${BOOTSTRAP_PATH}`);
+    }
+  }
+  let namespace;
+  try {
+    namespace = await import(pathToFileURL(file).href);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new RuntimeError('Runtime.UserCodeSyntaxError', `${error.name}: ${error.message}`);
+    if (error && (error.code === 'ERR_MODULE_NOT_FOUND' || error.code === 'MODULE_NOT_FOUND')) {
+      throw new RuntimeError('Runtime.ImportModuleError', `${error.name}: ${error.message}`);
+    }
+    throw error;
+  }
+  // A CommonJS module arrives as `default` (module.exports); its named exports may or may not be detected.
+  const resolveIn = (target) => handlerPath.split('.').reduce((value, key) => (value == null ? undefined : value[key]), target);
+  let handler = resolveIn(namespace);
+  if (handler === undefined && namespace.default !== undefined) handler = resolveIn(namespace.default);
+  if (handler === undefined) throw new RuntimeError('Runtime.HandlerNotFound', `${moduleName}.${handlerPath} is undefined or not exported`);
+  if (typeof handler !== 'function') throw new RuntimeError('Runtime.HandlerNotFound', `${moduleName}.${handlerPath} is not a function`);
+  return handler;
+}
+
+// --- invoking --------------------------------------------------------------------------------------------
+function runHandler(handler, event, context) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const callback = (error, result) => {
+      if (settled) return;
+      settled = true;
+      if (error !== undefined && error !== null) reject(error);
+      else resolve(result);
+    };
+    context.done = callback;
+    context.succeed = (result) => callback(null, result);
+    context.fail = (error) => callback(error ?? 'handled');
+    let returned;
+    try {
+      returned = handler(event, context, callback);
+    } catch (error) {
+      callback(error ?? new Error('handler threw'));
+      return;
+    }
+    if (returned && typeof returned.then === 'function') {
+      returned.then(
+        (result) => callback(null, result),
+        (error) => callback(error ?? new Error('handler rejected')),
+      );
+    } else if (handler.length < 3) {
+      // A synchronous handler that does not take a callback: its return value is the response.
+      callback(null, returned);
+    }
+  });
+}
+
+function makeContext(headers) {
+  const deadline = Number(headers['lambda-runtime-deadline-ms'] ?? Date.now() + 3000);
+  const context = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: headers['lambda-runtime-aws-request-id'],
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  if (headers['lambda-runtime-client-context']) {
+    try {
+      context.clientContext = JSON.parse(String(headers['lambda-runtime-client-context']));
+    } catch {
+      /* Lambda ignores an unreadable client context too. */
+    }
+  }
+  return context;
+}
+
+async function loop(handler) {
+  for (;;) {
+    const next = await call('GET', '/invocation/next');
+    const requestId = String(next.headers['lambda-runtime-aws-request-id']);
+    const traceId = next.headers['lambda-runtime-trace-id'];
+    if (traceId) process.env._X_AMZN_TRACE_ID = String(traceId);
+    else delete process.env._X_AMZN_TRACE_ID;
+    currentRequestId = requestId;
+    inFlight = requestId;
+    let outcome;
+    try {
+      const event = next.body.length === 0 ? {} : JSON.parse(next.body.toString('utf8'));
+      const result = await runHandler(handler, event, makeContext(next.headers));
+      let body;
+      try {
+        body = JSON.stringify(result === undefined ? null : result);
+      } catch (error) {
+        throw new RuntimeError('Runtime.MalformedResponse', `Unable to stringify response body: ${error.message}`);
+      }
+      outcome = { ok: true, body };
+    } catch (error) {
+      const document = error instanceof RuntimeError ? { errorType: error.errorType, errorMessage: error.message, trace: [] } : toErrorDocument(error);
+      console.error('Invoke Error', JSON.stringify({ errorType: document.errorType, errorMessage: document.errorMessage, stack: document.trace }));
+      outcome = { ok: false, document };
+    }
+    inFlight = undefined;
+    if (outcome.ok) await call('POST', `/invocation/${encodeURIComponent(requestId)}/response`, outcome.body, { 'content-type': 'application/json' });
+    else await postError(`/invocation/${encodeURIComponent(requestId)}/error`, outcome.document);
+  }
+}
+
+// Errors that escape the handler: reported against the invocation in flight, then the runtime exits (the
+// environment is replaced), as Lambda's runtime does.
+async function failFatally(document, exitCode) {
+  console.error(document.errorType === 'Runtime.UnhandledPromiseRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception',
+    JSON.stringify({ errorType: document.errorType, errorMessage: document.errorMessage, stack: document.trace }));
+  const requestId = inFlight;
+  inFlight = undefined;
+  try {
+    if (requestId) await postError(`/invocation/${encodeURIComponent(requestId)}/error`, document);
+  } finally {
+    process.exit(exitCode);
+  }
+}
+process.on('uncaughtException', (error) => void failFatally(toErrorDocument(error), 129));
+process.on('unhandledRejection', (reason) => {
+  const inner = toErrorDocument(reason);
+  void failFatally({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: `${inner.errorType}: ${inner.errorMessage}`, trace: inner.trace }, 128);
+});
+
+async function main() {
+  let handler;
+  try {
+    handler = await loadHandler();
+  } catch (error) {
+    const document = error instanceof RuntimeError ? { errorType: error.errorType, errorMessage: error.message, trace: [] } : toErrorDocument(error);
+    console.error('Uncaught Exception', JSON.stringify({ errorType: document.errorType, errorMessage: document.errorMessage, stack: document.trace }));
+    try {
+      await postError('/init/error', document);
+    } finally {
+      process.exit(1);
+    }
+    return;
+  }
+  try {
+    await loop(handler);
+  } catch (error) {
+    // The Runtime API went away (the local cloud stopped): nothing left to serve.
+    process.stderr.write(`bootstrap: runtime API unavailable: ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+void main();

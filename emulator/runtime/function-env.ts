@@ -1,0 +1,76 @@
+// The environment variables an execution environment starts with: Lambda's reserved ones, the function's
+// own, and what points the function's SDK at the local cloud. Nothing from the parent process leaks in
+// beyond PATH and HOME. Credentials come from one place, `credentialsForEnvironment`.
+import { dirname } from 'node:path';
+import type { RunnableFunction } from './types.js';
+
+export interface EnvironmentCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+}
+
+/**
+ * The credentials a function's environment gets. Dummy today (the local cloud does not check them); the one
+ * place to give each environment keys that identify its role (e.g. access key `LOCALROLE...`) later.
+ * @param fn - the function the environment runs
+ */
+export function credentialsForEnvironment(fn: Pick<RunnableFunction, 'role' | 'name'>): EnvironmentCredentials {
+  void fn;
+  return { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: 'test' };
+}
+
+export interface EnvironmentVariableInput {
+  fn: RunnableFunction;
+  logStream: string;
+  /** `127.0.0.1:<port>` of this environment's Runtime API. */
+  runtimeApi: string;
+  /** The local cloud's endpoint, for the function's own SDK calls. */
+  endpoint: string;
+  /** The X-Ray daemon's UDP address (`127.0.0.1:2000`), when the X-Ray service offers one. */
+  xrayDaemonAddress?: string;
+  runtimeDirectory: string;
+  parentEnv?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Lambda's variables, in AWS's precedence: the function may set non-reserved ones (e.g.
+ * AWS_XRAY_CONTEXT_MISSING) over our defaults; reserved ones (and AWS_ENDPOINT_URL, which must keep the
+ * function on the local cloud) win over the function's.
+ */
+export function environmentVariables(input: EnvironmentVariableInput): Record<string, string> {
+  const { fn } = input;
+  const parentEnv = input.parentEnv ?? process.env;
+  const credentials = credentialsForEnvironment(fn);
+  const defaults: Record<string, string> = {
+    PATH: [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+  };
+  if (parentEnv.HOME) defaults.HOME = parentEnv.HOME;
+  const reserved: Record<string, string> = {
+    _HANDLER: fn.handler,
+    AWS_REGION: fn.region,
+    AWS_DEFAULT_REGION: fn.region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: fn.logGroup,
+    AWS_LAMBDA_LOG_STREAM_NAME: input.logStream,
+    AWS_LAMBDA_RUNTIME_API: input.runtimeApi,
+    LAMBDA_TASK_ROOT: fn.codeDirectory,
+    LAMBDA_RUNTIME_DIR: input.runtimeDirectory,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: credentials.sessionToken,
+    AWS_ENDPOINT_URL: input.endpoint,
+  };
+  if (input.xrayDaemonAddress) reserved.AWS_XRAY_DAEMON_ADDRESS = input.xrayDaemonAddress;
+  const merged = { ...defaults, ...fn.variables, ...reserved };
+  // Module resolution must see only the package, as in Lambda's /var/task.
+  delete merged.NODE_PATH;
+  return merged;
+}

@@ -1,0 +1,366 @@
+// Runs invocations: leases an environment from the pool, hands it the event through the Runtime API, and
+// turns what happens (response, error, timeout, crash, out of memory, failed init) into Lambda's result,
+// log lines (START/END/REPORT) and X-Ray segments. Knows nothing of the Lambda API or its storage.
+import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import type { LogsForOthers, XRayForOthers } from '../core/context.js';
+import { ExecutionEnvironment, type InitOutcome, type RunOutcome } from './environment.js';
+import { describeExit, endLine, initReportLine, initStartLine, reportLine, startLine, timeoutLine } from './log-format.js';
+import { EnvironmentPool } from './pool.js';
+import { TelemetryBatcher } from './telemetry.js';
+import { buildInvocationSegments, planTrace, type InvocationTimeline, type TracePlan } from './tracing.js';
+import type { LambdaTuning } from './tuning.js';
+import type { InvocationRequest, InvocationResult, RunnableFunction } from './types.js';
+
+export interface RuntimeDependencies {
+  /** The local cloud's endpoint (known once it listens). */
+  endpoint(): string;
+  tuning(): LambdaTuning;
+  logs(): LogsForOthers | undefined;
+  xray(): XRayForOthers | undefined;
+  /** The X-Ray daemon's UDP address, when the X-Ray service runs one. */
+  xrayDaemonAddress(): string | undefined;
+  /** The cloud's diagnostic log. */
+  log(message: string): void;
+}
+
+/** Where bootstrap.mjs is: next to this module (source tree), or in the source tree above a `dist/` build. */
+export function locateBootstrap(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'bootstrap.mjs')];
+  for (let dir = here, i = 0; i < 6; i += 1, dir = dirname(dir)) {
+    candidates.push(join(dir, 'emulator', 'runtime', 'bootstrap.mjs'));
+  }
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (!found) throw new Error(`bootstrap.mjs not found (looked in ${candidates.join(', ')})`);
+  return resolve(found);
+}
+
+export function isRunnableRuntime(runtime: string): boolean {
+  return /^nodejs\d+\.x$/.test(runtime);
+}
+
+export class LambdaRuntime {
+  private readonly pool: EnvironmentPool;
+  private readonly telemetry: TelemetryBatcher;
+  private readonly bootstrapPath: string;
+
+  constructor(private readonly deps: RuntimeDependencies) {
+    this.bootstrapPath = locateBootstrap();
+    this.telemetry = new TelemetryBatcher(deps.logs, deps.xray, deps.log);
+    this.pool = new EnvironmentPool(
+      (fn) => this.createEnvironment(fn),
+      () => deps.tuning(),
+    );
+  }
+
+  /**
+   * Runs one invocation to completion. Never throws for anything the function does: failures come back as
+   * a result with `functionError`.
+   */
+  async invoke(fn: RunnableFunction, request: InvocationRequest): Promise<InvocationResult> {
+    const receivedAt = Date.now();
+    const plan = planTrace(fn.tracingMode, request.traceHeader, lineageOf(fn));
+    const lease = await this.pool.acquire(fn);
+    const environment = lease.environment;
+    const lines: string[] = [];
+    const write = (message: string, timestamp = Date.now()): void => {
+      lines.push(message);
+      this.telemetry.appendLog(fn.logGroup, environment.logStream, message, timestamp);
+    };
+    this.tap(environment, lines);
+    try {
+      if (lease.cold) {
+        const init = await environment.ready;
+        if (!init.ok) return await this.failedInit(fn, request, environment, init, plan, lines, write);
+      }
+      write(`${startLine(request.requestId)}\n`);
+      const invokeStartedAt = Date.now();
+      const started = performance.now();
+      const overheadEnded = plan.sampled ? environment.waitForNextCall(1000) : undefined;
+      const outcome = await environment.run(
+        {
+          requestId: request.requestId,
+          payload: request.payload.length === 0 ? Buffer.from('{}') : request.payload,
+          deadlineMs: Date.now() + fn.timeoutSeconds * 1000,
+          functionArn: fn.arn,
+          traceHeader: plan.functionHeader,
+          clientContext: request.clientContext,
+        },
+        fn.timeoutSeconds * 1000,
+      );
+      const durationMs = performance.now() - started;
+      const invokeEndedAt = Date.now();
+      // Lines the function printed just before replying may still be in the pipe: let them land first.
+      if (environment.state !== 'dead') await new Promise((resolveLater) => setImmediate(resolveLater));
+      const result = this.interpret(fn, request, outcome, invokeEndedAt);
+      if (result.extraLine) write(`${result.extraLine}\n`);
+      write(`${endLine(request.requestId)}\n`);
+      write(
+        `${reportLine({
+          requestId: request.requestId,
+          durationMs: outcome.kind === 'timeout' ? Math.max(durationMs, fn.timeoutSeconds * 1000) : durationMs,
+          memorySizeMb: fn.memorySizeMb,
+          maxMemoryUsedMb: environment.maxMemoryUsedMb(),
+          initDurationMs: lease.cold ? environment.initDurationMs : undefined,
+          status: result.status,
+          xray: plan.sampled ? { traceId: plan.traceId, segmentId: plan.serviceSegmentId } : undefined,
+        })}\n`,
+      );
+      if (plan.sampled) {
+        const timeline: InvocationTimeline = {
+          queuedAt: request.queuedAt,
+          receivedAt,
+          initStartedAt: lease.cold ? environment.initStartedAt : undefined,
+          initEndedAt: lease.cold ? environment.initEndedAt : undefined,
+          invokeStartedAt,
+          invokeEndedAt,
+          overheadEndedAt: invokeEndedAt,
+        };
+        void this.recordSegments(fn, request, plan, timeline, result.errorType, result.errorMessage, overheadEnded);
+      }
+      return {
+        requestId: request.requestId,
+        payload: result.payload,
+        functionError: result.errorType ? 'Unhandled' : undefined,
+        errorType: result.errorType,
+        log: lines.join(''),
+        logGroup: fn.logGroup,
+        logStream: environment.logStream,
+        durationMs,
+        initDurationMs: lease.cold ? environment.initDurationMs : undefined,
+        traceId: plan.traceId,
+      };
+    } finally {
+      this.untap(environment);
+      this.pool.release(environment);
+    }
+  }
+
+  /** Stops reusing the function's environments (its code or configuration changed, or it was deleted). */
+  retire(functionName: string): void {
+    this.pool.retire(functionName);
+  }
+
+  /** The live environments (of one function), for diagnostics and tests. */
+  environments(functionName?: string): ExecutionEnvironment[] {
+    return this.pool.list(functionName);
+  }
+
+  /** Writes a line to a function's log (e.g. an async event dropped after its retries). */
+  appendLog(logGroup: string, logStream: string, message: string): void {
+    this.telemetry.appendLog(logGroup, logStream, message.endsWith('\n') ? message : `${message}\n`);
+  }
+
+  async stop(): Promise<void> {
+    await this.pool.stop();
+    this.telemetry.flush();
+  }
+
+  private createEnvironment(fn: RunnableFunction): ExecutionEnvironment {
+    const environment = new ExecutionEnvironment({
+      fn,
+      bootstrapPath: this.bootstrapPath,
+      runtimeDirectory: dirname(this.bootstrapPath),
+      endpoint: this.deps.endpoint(),
+      xrayDaemonAddress: this.deps.xrayDaemonAddress(),
+      initTimeoutMs: this.deps.tuning().initTimeoutMs,
+      onLine: (env, message, timestamp) => this.handleLine(env, message, timestamp),
+      onDead: (env) => this.pool.forget(env),
+    });
+    this.telemetry.appendLog(fn.logGroup, environment.logStream, `${initStartLine(fn.runtime, fn.region)}\n`);
+    environment.start().catch((error: Error) => {
+      this.deps.log(`lambda: could not start an environment for ${fn.name}: ${error.message}`);
+      environment.kill();
+    });
+    return environment;
+  }
+
+  private readonly taps = new Map<ExecutionEnvironment, string[]>();
+
+  private tap(environment: ExecutionEnvironment, lines: string[]): void {
+    this.taps.set(environment, lines);
+  }
+
+  private untap(environment: ExecutionEnvironment): void {
+    this.taps.delete(environment);
+  }
+
+  private handleLine(environment: ExecutionEnvironment, message: string, timestamp: number): void {
+    this.taps.get(environment)?.push(message);
+    this.telemetry.appendLog(environment.fn.logGroup, environment.logStream, message, timestamp);
+  }
+
+  private interpret(
+    fn: RunnableFunction,
+    request: InvocationRequest,
+    outcome: RunOutcome,
+    endedAt: number,
+  ): {
+    payload: Buffer;
+    errorType?: string;
+    errorMessage?: string;
+    extraLine?: string;
+    status?: { kind: 'timeout' } | { kind: 'error'; errorType: string };
+  } {
+    switch (outcome.kind) {
+      case 'response':
+        return { payload: outcome.body };
+      case 'error':
+        return { payload: outcome.body, errorType: outcome.errorType, errorMessage: messageOf(outcome.body) };
+      case 'too-large': {
+        const errorMessage = `Response payload size (${outcome.bytes} bytes) exceeded maximum allowed payload size (6291556 bytes).`;
+        return { payload: errorDocument('Function.ResponseSizeTooLarge', errorMessage), errorType: 'Function.ResponseSizeTooLarge', errorMessage };
+      }
+      case 'timeout': {
+        // AWS's classic timeout result: the message only, and the same text as a log line.
+        const line = timeoutLine(endedAt, request.requestId, fn.timeoutSeconds);
+        return {
+          payload: Buffer.from(JSON.stringify({ errorMessage: line })),
+          errorType: 'Sandbox.Timedout',
+          errorMessage: line,
+          extraLine: line,
+          status: { kind: 'timeout' },
+        };
+      }
+      case 'exit': {
+        const errorType = outcome.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+        const signal = outcome.outOfMemory && outcome.signal !== 'SIGKILL' && outcome.signal !== 'SIGABRT' ? 'SIGKILL' : outcome.signal;
+        const errorMessage = `RequestId: ${request.requestId} Error: Runtime exited with error: ${describeExit(outcome.code, signal)}`;
+        return {
+          payload: errorDocument(errorType, errorMessage),
+          errorType,
+          errorMessage,
+          extraLine: `${errorMessage}\n${errorType}`,
+          status: { kind: 'error', errorType },
+        };
+      }
+    }
+  }
+
+  /** A cold start whose init failed: the invocation fails with the init error, as Lambda reports it. */
+  private async failedInit(
+    fn: RunnableFunction,
+    request: InvocationRequest,
+    environment: ExecutionEnvironment,
+    init: Exclude<InitOutcome, { ok: true }>,
+    plan: TracePlan,
+    lines: string[],
+    write: (message: string) => void,
+  ): Promise<InvocationResult> {
+    void lines;
+    await new Promise((resolveLater) => setImmediate(resolveLater));
+    let errorType: string;
+    let payload: Buffer;
+    let status: 'error' | 'timeout' = 'error';
+    if (init.kind === 'init-error') {
+      errorType = init.errorType;
+      payload = init.body;
+    } else if (init.kind === 'timeout') {
+      status = 'timeout';
+      errorType = 'Sandbox.Timedout';
+      const seconds = (this.deps.tuning().initTimeoutMs / 1000).toFixed(2);
+      payload = errorDocument(errorType, `RequestId: ${request.requestId} Error: Task timed out after ${seconds} seconds`);
+    } else {
+      errorType = init.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+      payload = errorDocument(errorType, `RequestId: ${request.requestId} Error: Runtime exited with error: ${describeExit(init.code, init.signal)}`);
+    }
+    const initDurationMs = environment.initDurationMs ?? 0;
+    write(`${initReportLine(initDurationMs, status, status === 'error' ? errorType : undefined)}\n`);
+    write(`${startLine(request.requestId)}\n`);
+    write(`${endLine(request.requestId)}\n`);
+    write(
+      `${reportLine({
+        requestId: request.requestId,
+        durationMs: initDurationMs,
+        memorySizeMb: fn.memorySizeMb,
+        maxMemoryUsedMb: environment.maxMemoryUsedMb(),
+        status: { kind: 'error', errorType },
+        xray: plan.sampled ? { traceId: plan.traceId, segmentId: plan.serviceSegmentId } : undefined,
+      })}\n`,
+    );
+    environment.kill();
+    if (plan.sampled) {
+      const now = Date.now();
+      void this.recordSegments(
+        fn,
+        request,
+        plan,
+        {
+          queuedAt: request.queuedAt,
+          receivedAt: environment.initStartedAt,
+          initStartedAt: environment.initStartedAt,
+          initEndedAt: environment.initEndedAt ?? now,
+          invokeStartedAt: environment.initEndedAt ?? now,
+          invokeEndedAt: now,
+          overheadEndedAt: now,
+        },
+        errorType,
+        messageOf(payload),
+        undefined,
+      );
+    }
+    return {
+      requestId: request.requestId,
+      payload,
+      functionError: 'Unhandled',
+      errorType,
+      log: lines.join(''),
+      logGroup: fn.logGroup,
+      logStream: environment.logStream,
+      durationMs: initDurationMs,
+      initDurationMs,
+      traceId: plan.traceId,
+    };
+  }
+
+  private async recordSegments(
+    fn: RunnableFunction,
+    request: InvocationRequest,
+    plan: TracePlan,
+    timeline: InvocationTimeline,
+    errorType: string | undefined,
+    errorMessage: string | undefined,
+    overheadEnded: Promise<number | undefined> | undefined,
+  ): Promise<void> {
+    try {
+      const nextCallAt = overheadEnded ? await overheadEnded : undefined;
+      const documents = buildInvocationSegments({
+        plan,
+        functionName: fn.name,
+        functionArn: fn.arn,
+        accountId: fn.accountId,
+        requestId: request.requestId,
+        attempt: request.attempt ?? 1,
+        timeline: { ...timeline, overheadEndedAt: nextCallAt ?? timeline.overheadEndedAt },
+        error: errorType ? { type: errorType, message: errorMessage ?? errorType } : undefined,
+        annotations: request.annotations,
+      });
+      this.telemetry.appendSegments(documents);
+    } catch (error) {
+      // Tracing never breaks an invocation.
+      this.deps.log(`lambda: could not build trace segments for ${fn.name}: ${(error as Error).message}`);
+    }
+  }
+}
+
+function errorDocument(errorType: string, errorMessage: string): Buffer {
+  return Buffer.from(JSON.stringify({ errorType, errorMessage }));
+}
+
+function messageOf(body: Buffer): string | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { errorMessage?: unknown };
+    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lambda's recursion-detection lineage: `1:<8 hex of the function>:0` (we never count loops). */
+function lineageOf(fn: RunnableFunction): string {
+  return `1:${createHash('sha256').update(fn.arn).digest('hex').slice(0, 8)}:0`;
+}

@@ -1,0 +1,83 @@
+// Where function logs and Lambda's trace segments go: short batches (a few ms) handed to the Logs and X-Ray
+// stores, so an invocation's lines cost one write instead of one per line. Stores may be absent (their
+// services not wired yet): then lines and segments are dropped. Failures here never fail an invocation.
+import type { LogsForOthers, XRayForOthers } from '../core/context.js';
+
+/** CloudWatch Logs' largest event: 256 KB, including 26 bytes of overhead. */
+const MAX_EVENT_BYTES = 256 * 1024 - 26;
+
+export class TelemetryBatcher {
+  private readonly logBatches = new Map<string, { group: string; stream: string; events: { timestamp: number; message: string }[] }>();
+  private readonly knownStreams = new Set<string>();
+  private segments: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  /**
+   * @param logs - the Logs store, looked up at each flush
+   * @param xray - the X-Ray store, looked up at each flush
+   * @param warn - the cloud's diagnostic log
+   * @param delayMs - how long lines wait to be batched
+   */
+  constructor(
+    private readonly logs: () => LogsForOthers | undefined,
+    private readonly xray: () => XRayForOthers | undefined,
+    private readonly warn: (message: string) => void,
+    private readonly delayMs = 5,
+  ) {}
+
+  /** Queues one log event; `message` is the event's text (Lambda ends each with a newline). */
+  appendLog(group: string, stream: string, message: string, timestamp: number = Date.now()): void {
+    const key = `${group}\u0000${stream}`;
+    let batch = this.logBatches.get(key);
+    if (!batch) {
+      batch = { group, stream, events: [] };
+      this.logBatches.set(key, batch);
+    }
+    if (Buffer.byteLength(message) > MAX_EVENT_BYTES) message = Buffer.from(message).subarray(0, MAX_EVENT_BYTES).toString('utf8');
+    batch.events.push({ timestamp, message });
+    this.schedule();
+  }
+
+  appendSegments(documents: string[]): void {
+    this.segments.push(...documents);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), this.delayMs);
+  }
+
+  /** Writes everything queued now. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batches = [...this.logBatches.values()];
+    this.logBatches.clear();
+    const logs = this.logs();
+    if (logs) {
+      for (const batch of batches) {
+        const key = `${batch.group}\u0000${batch.stream}`;
+        try {
+          if (!this.knownStreams.has(key)) {
+            logs.ensureStream(batch.group, batch.stream);
+            this.knownStreams.add(key);
+          }
+          logs.putEvents(batch.group, batch.stream, batch.events);
+        } catch (error) {
+          this.warn(`lambda: could not write ${batch.events.length} log events to ${batch.group}: ${(error as Error).message}`);
+        }
+      }
+    }
+    const segments = this.segments;
+    this.segments = [];
+    const xray = this.xray();
+    if (xray && segments.length > 0) {
+      try {
+        xray.putSegments(segments);
+      } catch (error) {
+        this.warn(`lambda: could not record ${segments.length} trace segments: ${(error as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,1091 @@
+// S3's state and rules: buckets, objects, multipart uploads and bucket configurations in SQLite, bodies
+// in the content-addressed blob store, and event notifications handed to Lambda. It never sees HTTP:
+// the router decodes the wire (framing, checksums, XML) and calls these methods with plain values.
+import { closeSync, openSync, readSync, unlinkSync, createReadStream } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type Database from 'better-sqlite3';
+import type { PublicAccessBlockConfiguration, ServerSideEncryptionRule, Tag } from '@aws-sdk/client-s3';
+import type { CloudContext } from '../../core/context.js';
+import { migrate, type Db } from '../../state/database.js';
+import { compositeChecksum, md5, multipartEtag, type ChecksumAlgorithm } from './checksums.js';
+import {
+  BucketAlreadyOwnedByYouError,
+  BucketNotEmptyError,
+  EntityTooSmallError,
+  IllegalLocationConstraintError,
+  InvalidArgumentError,
+  InvalidLocationConstraintError,
+  InvalidPartError,
+  InvalidPartOrderError,
+  InvalidRequestError,
+  InvalidTagError,
+  InternalError,
+  MalformedXmlError,
+  NoSuchBucketError,
+  NoSuchKeyError,
+  NoSuchPublicAccessBlockConfigurationError,
+  NoSuchTagSetError,
+  NoSuchUploadError,
+  PreconditionFailedError,
+  UnvalidatedDestinationsError,
+} from './errors.js';
+import { assertValidBucketName, assertValidKey } from './names.js';
+import {
+  buildEventRecord,
+  EMPTY_NOTIFICATION_CONFIGURATION,
+  generateConfigurationId,
+  matchingDestinations,
+  Sequencer,
+  validateNotificationConfiguration,
+  type NotificationConfiguration,
+} from './notifications.js';
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS s3_buckets (
+  name TEXT PRIMARY KEY,
+  region TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS s3_bucket_configs (
+  bucket TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (bucket, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS s3_objects (
+  bucket TEXT NOT NULL REFERENCES s3_buckets(name),
+  key TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  system_metadata TEXT NOT NULL,
+  user_metadata TEXT NOT NULL,
+  last_modified INTEGER NOT NULL,
+  checksum_algorithm TEXT,
+  checksum_value TEXT,
+  checksum_type TEXT,
+  parts_count INTEGER,
+  PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS s3_objects_digest ON s3_objects(digest);
+CREATE TABLE IF NOT EXISTS s3_uploads (
+  upload_id TEXT PRIMARY KEY,
+  bucket TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  initiated INTEGER NOT NULL,
+  content_type TEXT NOT NULL,
+  system_metadata TEXT NOT NULL,
+  user_metadata TEXT NOT NULL,
+  checksum_algorithm TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS s3_uploads_bucket_key ON s3_uploads(bucket, key, initiated);
+CREATE TABLE IF NOT EXISTS s3_parts (
+  upload_id TEXT NOT NULL REFERENCES s3_uploads(upload_id) ON DELETE CASCADE,
+  part_number INTEGER NOT NULL,
+  digest TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  last_modified INTEGER NOT NULL,
+  checksum_algorithm TEXT,
+  checksum_value TEXT,
+  PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS s3_parts_digest ON s3_parts(digest);
+`;
+
+/** S3 refuses multipart parts below 5 MiB, except the last; so do we. */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+export const MAX_PART_NUMBER = 10_000;
+/** Bodies up to this size are read in one go for GetObject; larger ones are streamed from the blob file. */
+const READ_WHOLE_BYTES = 256 * 1024;
+
+export interface StoredChecksum {
+  algorithm: ChecksumAlgorithm;
+  /** Base64; composite (multipart) values end in `-N`. */
+  value: string;
+  type: 'FULL_OBJECT' | 'COMPOSITE';
+}
+
+/** What a write stores besides the body. */
+export interface ObjectAttributes {
+  /** Absent means S3's default, `binary/octet-stream`. */
+  contentType?: string;
+  /** Standard headers S3 stores and returns: cache-control, content-disposition, content-encoding, ... (lower-case names). */
+  systemMetadata: Record<string, string>;
+  /** `x-amz-meta-*` values, names lower-case without the prefix. */
+  userMetadata: Record<string, string>;
+  checksum?: StoredChecksum;
+}
+
+export interface BucketRecord {
+  name: string;
+  region: string;
+  createdAt: number;
+}
+
+export interface ObjectRecord {
+  bucket: string;
+  key: string;
+  digest: string;
+  size: number;
+  /** Hex MD5 (or `<hex>-N` for multipart), without quotes. */
+  etag: string;
+  contentType: string;
+  systemMetadata: Record<string, string>;
+  userMetadata: Record<string, string>;
+  lastModified: number;
+  checksum?: StoredChecksum;
+  partsCount?: number;
+}
+
+/** A listing entry: what ListObjects needs, without the metadata. */
+export interface ObjectSummary {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: number;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: StoredChecksum['type'];
+}
+
+/** Where a listing resumes: after a key, or at the first key past a common prefix. */
+export interface ListPosition {
+  value: string;
+  inclusive: boolean;
+}
+
+export interface ListParams {
+  prefix: string;
+  delimiter?: string;
+  maxKeys: number;
+  start?: ListPosition;
+}
+
+export interface ListResult {
+  objects: ObjectSummary[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** Set when truncated: pass back as `start` for the next page. */
+  next?: ListPosition;
+  /** The last key or common prefix returned (ListObjects v1's NextMarker). */
+  lastReturned?: string;
+}
+
+/** Who asked, for event records; the router reads it from the request. */
+export interface RequestInfo {
+  requestId: string;
+  hostId: string;
+  /** `AWS:<access key id>` for signed requests. */
+  principalId: string;
+  sourceIp: string;
+}
+
+export interface Preconditions {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+}
+
+export interface UploadRecord {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  initiated: number;
+  checksumAlgorithm?: ChecksumAlgorithm;
+}
+
+export interface PartRecord {
+  partNumber: number;
+  digest: string;
+  size: number;
+  etag: string;
+  lastModified: number;
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+}
+
+export interface CompletedPart {
+  partNumber: number;
+  etag: string;
+  /** Checksums the client listed for the part, by algorithm. */
+  checksums?: Partial<Record<ChecksumAlgorithm, string>>;
+}
+
+export interface BucketOwner {
+  /** The 64-hex canonical user id ListBuckets reports. */
+  id: string;
+  /** The short id event records carry as ownerIdentity.principalId. */
+  principalId: string;
+}
+
+type BucketConfigKind = 'publicAccessBlock' | 'encryption' | 'tagging' | 'notification';
+
+interface ObjectRow {
+  bucket: string;
+  key: string;
+  digest: string;
+  size: number;
+  etag: string;
+  content_type: string;
+  system_metadata: string;
+  user_metadata: string;
+  last_modified: number;
+  checksum_algorithm: string | null;
+  checksum_value: string | null;
+  checksum_type: string | null;
+  parts_count: number | null;
+}
+
+interface SummaryRow {
+  key: string;
+  size: number;
+  etag: string;
+  last_modified: number;
+  checksum_algorithm: string | null;
+  checksum_type: string | null;
+}
+
+interface UploadRow {
+  upload_id: string;
+  bucket: string;
+  key: string;
+  initiated: number;
+  content_type: string;
+  system_metadata: string;
+  user_metadata: string;
+  checksum_algorithm: string | null;
+}
+
+interface PartRow {
+  part_number: number;
+  digest: string;
+  size: number;
+  etag: string;
+  last_modified: number;
+  checksum_algorithm: string | null;
+  checksum_value: string | null;
+}
+
+/** The default every bucket has had since 2023: SSE-S3, which DeleteBucketEncryption returns to. */
+const DEFAULT_ENCRYPTION: ServerSideEncryptionRule[] = [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false }];
+/** New buckets have had all four public-access blocks on since April 2023. */
+const DEFAULT_PUBLIC_ACCESS_BLOCK: PublicAccessBlockConfiguration = {
+  BlockPublicAcls: true,
+  IgnorePublicAcls: true,
+  BlockPublicPolicy: true,
+  RestrictPublicBuckets: true,
+};
+
+export class S3Store {
+  private readonly db: Db;
+  private readonly sequencer = new Sequencer();
+  readonly owner: BucketOwner;
+  private readonly sql: Statements;
+  private readonly listStatements = new Map<string, Database.Statement<unknown[], SummaryRow>>();
+
+  constructor(private readonly context: CloudContext) {
+    this.db = context.db;
+    migrate(this.db, DDL);
+    const ownerHash = createHash('sha256').update(`s3-owner:${context.settings.accountId}`).digest('hex');
+    this.owner = { id: ownerHash, principalId: `A${ownerHash.slice(0, 13).toUpperCase()}` };
+    this.sql = prepareStatements(this.db);
+  }
+
+  // ---------------------------------------------------------------- buckets
+
+  /**
+   * Creates a bucket owned by the cloud's account.
+   * @param requestRegion - the region the request was signed for (its "endpoint")
+   * @param locationConstraint - CreateBucketConfiguration's LocationConstraint, if any
+   * @returns the bucket's region
+   */
+  createBucket(name: string, requestRegion: string, locationConstraint?: string): string {
+    assertValidBucketName(name);
+    // S3 checks the constraint against the endpoint's region: us-east-1 must be implicit, others explicit.
+    if (locationConstraint === 'us-east-1') throw new InvalidLocationConstraintError(locationConstraint);
+    if (locationConstraint !== undefined && locationConstraint !== requestRegion) throw new IllegalLocationConstraintError(locationConstraint);
+    if (locationConstraint === undefined && requestRegion !== 'us-east-1') throw new IllegalLocationConstraintError(undefined);
+    const region = locationConstraint ?? 'us-east-1';
+    const existing = this.sql.bucket.get(name);
+    if (existing) {
+      // AWS answers 409 BucketAlreadyOwnedByYou everywhere except us-east-1, where it answers 200 for
+      // legacy compatibility; so do we.
+      if (existing.region === 'us-east-1' && region === 'us-east-1') return existing.region;
+      throw new BucketAlreadyOwnedByYouError(name);
+    }
+    this.db.transaction(() => {
+      this.sql.insertBucket.run(name, region, Date.now());
+      this.sql.putConfig.run(name, 'publicAccessBlock', JSON.stringify(DEFAULT_PUBLIC_ACCESS_BLOCK));
+    })();
+    return region;
+  }
+
+  /** @throws NoSuchBucketError */
+  getBucket(name: string): BucketRecord {
+    const row = this.sql.bucket.get(name);
+    if (!row) throw new NoSuchBucketError(name);
+    return { name: row.name, region: row.region, createdAt: row.created_at };
+  }
+
+  listBuckets(filter: { prefix?: string; region?: string } = {}): BucketRecord[] {
+    return this.sql
+      .buckets.all()
+      .filter((row) => (filter.prefix === undefined || row.name.startsWith(filter.prefix)) && (filter.region === undefined || row.region === filter.region))
+      .map((row) => ({ name: row.name, region: row.region, createdAt: row.created_at }));
+  }
+
+  /** @throws BucketNotEmptyError - while any object remains (in-progress multipart uploads are discarded) */
+  deleteBucket(name: string): void {
+    this.getBucket(name);
+    const released: string[] = [];
+    this.db.transaction(() => {
+      if (this.sql.anyObject.get(name)) throw new BucketNotEmptyError(name);
+      for (const upload of this.sql.uploadsOfBucket.all(name)) {
+        for (const part of this.sql.partDigests.all(upload.upload_id)) released.push(part.digest);
+      }
+      this.sql.deleteBucket.run(name);
+    })();
+    this.releaseBlobs(released);
+  }
+
+  // ---------------------------------------------------------------- bucket configurations
+
+  private readConfig<T>(bucket: string, kind: BucketConfigKind): T | undefined {
+    this.getBucket(bucket);
+    const row = this.sql.config.get(bucket, kind);
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  private writeConfig(bucket: string, kind: BucketConfigKind, value: unknown): void {
+    this.getBucket(bucket);
+    this.sql.putConfig.run(bucket, kind, JSON.stringify(value));
+  }
+
+  private removeConfig(bucket: string, kind: BucketConfigKind): void {
+    this.getBucket(bucket);
+    this.sql.deleteConfig.run(bucket, kind);
+  }
+
+  /** @throws NoSuchPublicAccessBlockConfigurationError - after DeletePublicAccessBlock */
+  getPublicAccessBlock(bucket: string): PublicAccessBlockConfiguration {
+    const value = this.readConfig<PublicAccessBlockConfiguration>(bucket, 'publicAccessBlock');
+    if (!value) throw new NoSuchPublicAccessBlockConfigurationError(bucket);
+    return value;
+  }
+
+  putPublicAccessBlock(bucket: string, configuration: PublicAccessBlockConfiguration): void {
+    this.writeConfig(bucket, 'publicAccessBlock', configuration);
+  }
+
+  deletePublicAccessBlock(bucket: string): void {
+    this.removeConfig(bucket, 'publicAccessBlock');
+  }
+
+  /** Never absent: without a configuration, S3 reports its SSE-S3 default. */
+  getBucketEncryption(bucket: string): ServerSideEncryptionRule[] {
+    return this.readConfig<ServerSideEncryptionRule[]>(bucket, 'encryption') ?? DEFAULT_ENCRYPTION;
+  }
+
+  putBucketEncryption(bucket: string, rules: ServerSideEncryptionRule[]): void {
+    if (rules.length === 0) throw new InvalidArgumentError('A rule is required', 'ServerSideEncryptionConfiguration');
+    for (const rule of rules) {
+      const algorithm = rule.ApplyServerSideEncryptionByDefault?.SSEAlgorithm;
+      if (algorithm !== undefined && !['AES256', 'aws:kms', 'aws:kms:dsse'].includes(algorithm)) {
+        throw new InvalidArgumentError('The encryption method specified is not supported', 'SSEAlgorithm', String(algorithm));
+      }
+    }
+    this.writeConfig(bucket, 'encryption', rules);
+  }
+
+  deleteBucketEncryption(bucket: string): void {
+    this.removeConfig(bucket, 'encryption');
+  }
+
+  /** @throws NoSuchTagSetError - when the bucket has no tags */
+  getBucketTagging(bucket: string): Tag[] {
+    const tags = this.readConfig<Tag[]>(bucket, 'tagging');
+    if (!tags) throw new NoSuchTagSetError(bucket);
+    return tags;
+  }
+
+  putBucketTagging(bucket: string, tags: Tag[]): void {
+    const seen = new Set<string>();
+    for (const tag of tags) {
+      const key = tag.Key ?? '';
+      if (seen.has(key)) throw new InvalidTagError('Cannot provide multiple Tags with the same key', key);
+      seen.add(key);
+      if (key.length === 0 || key.length > 128) throw new InvalidTagError('The TagKey you have provided is invalid', key);
+      if ((tag.Value ?? '').length > 256) throw new InvalidTagError('The TagValue you have provided is invalid', key);
+    }
+    if (tags.length > 50) throw new InvalidTagError('Object tags cannot be greater than 50');
+    this.writeConfig(bucket, 'tagging', tags);
+  }
+
+  deleteBucketTagging(bucket: string): void {
+    this.removeConfig(bucket, 'tagging');
+  }
+
+  getNotificationConfiguration(bucket: string): NotificationConfiguration {
+    return this.readConfig<NotificationConfiguration>(bucket, 'notification') ?? EMPTY_NOTIFICATION_CONFIGURATION;
+  }
+
+  /**
+   * Validates and stores a configuration. Like S3, it asks each Lambda destination whether it admits
+   * this bucket before accepting anything; missing Ids are generated.
+   * @throws UnvalidatedDestinationsError - a Lambda destination that is absent or does not allow S3
+   */
+  putNotificationConfiguration(bucket: string, configuration: NotificationConfiguration): NotificationConfiguration {
+    this.getBucket(bucket);
+    const stored: NotificationConfiguration = {
+      eventBridge: configuration.eventBridge,
+      destinations: configuration.destinations.map((destination) => ({ ...destination, id: destination.id || generateConfigurationId() })),
+    };
+    validateNotificationConfiguration(stored);
+    const lambda = this.context.stores.lambda;
+    const failures = stored.destinations
+      .filter((destination) => destination.kind === 'lambda')
+      .filter((destination) => {
+        try {
+          return !lambda?.allowsS3Invoke(destination.arn, bucket, this.context.settings.accountId);
+        } catch (error) {
+          this.context.log(`s3: validating ${destination.arn} failed: ${(error as Error).message}`);
+          return true;
+        }
+      })
+      .map((destination) => ({ arn: destination.arn, reason: `Not authorized to invoke function [${destination.arn}]` }));
+    if (failures.length > 0) throw new UnvalidatedDestinationsError(failures);
+    if (stored.destinations.length === 0 && !stored.eventBridge) this.removeConfig(bucket, 'notification');
+    else this.writeConfig(bucket, 'notification', stored);
+    return stored;
+  }
+
+  // ---------------------------------------------------------------- objects
+
+  /**
+   * Stores an object. Acknowledge it only after this resolves: the blob is fsynced and the row committed,
+   * and any matching event is already in Lambda's queue.
+   * @throws NoSuchBucketError, KeyTooLongError, PreconditionFailedError
+   */
+  async putObject(bucket: string, key: string, body: Buffer, attributes: ObjectAttributes, request: RequestInfo, preconditions: Preconditions = {}): Promise<ObjectRecord> {
+    assertValidKey(key);
+    this.getBucket(bucket);
+    this.checkWritePreconditions(bucket, key, preconditions);
+    const etag = md5(body).toString('hex');
+    const record = await this.commitBody(body, (digest) => {
+      this.checkWritePreconditions(bucket, key, preconditions);
+      const now = Date.now();
+      const created: ObjectRecord = {
+        bucket,
+        key,
+        digest,
+        size: body.length,
+        etag,
+        contentType: attributes.contentType ?? 'binary/octet-stream',
+        systemMetadata: attributes.systemMetadata,
+        userMetadata: attributes.userMetadata,
+        lastModified: now,
+        ...(attributes.checksum ? { checksum: attributes.checksum } : {}),
+      };
+      this.writeObjectRow(created);
+      return created;
+    });
+    this.emitEvent('ObjectCreated:Put', record, request);
+    return record;
+  }
+
+  /** Conditional writes (If-None-Match: *, If-Match: etag), checked against the current object. */
+  private checkWritePreconditions(bucket: string, key: string, preconditions: Preconditions): void {
+    if (preconditions.ifNoneMatch === undefined && preconditions.ifMatch === undefined) return;
+    const current = this.sql.objectDigest.get(bucket, key);
+    if (preconditions.ifNoneMatch !== undefined && current) throw new PreconditionFailedError('If-None-Match');
+    if (preconditions.ifMatch !== undefined) {
+      if (!current) throw new NoSuchKeyError(key);
+      if (!etagListMatches(preconditions.ifMatch, current.etag)) throw new PreconditionFailedError('If-Match');
+    }
+  }
+
+  /**
+   * Writes a body to the blob store, then runs `commit` synchronously with its digest. The blob is
+   * re-checked inside the same tick as the commit: a concurrent delete of an identical body could
+   * have removed the file while we awaited (releaseBlob runs synchronously, so it cannot interleave).
+   */
+  private async commitBody<T>(body: Buffer, commit: (digest: string) => T): Promise<T> {
+    let digest = await this.context.blobs.put(body);
+    for (let attempt = 0; !this.context.blobs.has(digest); attempt++) {
+      if (attempt >= 3) throw new Error('blob vanished repeatedly while being committed');
+      digest = await this.context.blobs.put(body);
+    }
+    try {
+      return commit(digest);
+    } catch (error) {
+      this.releaseBlob(digest);
+      throw error;
+    }
+  }
+
+  /** Writes the row in its own transaction, then releases the blob of the object it replaced. */
+  private writeObjectRow(record: ObjectRecord): void {
+    const replaced = this.db.transaction(() => this.upsertObjectRow(record))();
+    if (replaced !== undefined && replaced !== record.digest) this.releaseBlob(replaced);
+  }
+
+  /** Inside a transaction: writes the row; returns the digest of the object it replaced, for release after commit. */
+  private upsertObjectRow(record: ObjectRecord): string | undefined {
+    if (!this.sql.bucket.get(record.bucket)) throw new NoSuchBucketError(record.bucket);
+    const previous = this.sql.objectDigest.get(record.bucket, record.key);
+    this.sql.upsertObject.run({
+      bucket: record.bucket,
+      key: record.key,
+      digest: record.digest,
+      size: record.size,
+      etag: record.etag,
+      content_type: record.contentType,
+      system_metadata: JSON.stringify(record.systemMetadata),
+      user_metadata: JSON.stringify(record.userMetadata),
+      last_modified: record.lastModified,
+      checksum_algorithm: record.checksum?.algorithm ?? null,
+      checksum_value: record.checksum?.value ?? null,
+      checksum_type: record.checksum?.type ?? null,
+      parts_count: record.partsCount ?? null,
+    });
+    return previous?.digest;
+  }
+
+  /** @throws NoSuchBucketError, NoSuchKeyError */
+  getObject(bucket: string, key: string): ObjectRecord {
+    const row = this.sql.object.get(bucket, key);
+    if (!row) {
+      this.getBucket(bucket);
+      throw new NoSuchKeyError(key);
+    }
+    return toObjectRecord(row);
+  }
+
+  /**
+   * The object's bytes, or a range of them (inclusive, as HTTP counts). Call in the same tick as
+   * getObject: the file is opened here synchronously, so a delete that follows cannot pull it away.
+   */
+  openObjectBody(record: ObjectRecord, range?: { start: number; end: number }): Buffer | Readable {
+    const start = range?.start ?? 0;
+    const end = range?.end ?? record.size - 1;
+    const length = Math.max(0, end - start + 1);
+    if (length === 0) return Buffer.alloc(0);
+    let fd: number;
+    try {
+      fd = openSync(this.context.blobs.pathOf(record.digest), 'r');
+    } catch (error) {
+      throw new InternalError(`blob ${record.digest} of s3://${record.bucket} is missing: ${(error as Error).message}`);
+    }
+    if (length <= READ_WHOLE_BYTES) {
+      try {
+        const buffer = Buffer.allocUnsafe(length);
+        let read = 0;
+        while (read < length) {
+          const n = readSync(fd, buffer, read, length - read, start + read);
+          if (n === 0) throw new InternalError(`blob ${record.digest} is shorter than its object`);
+          read += n;
+        }
+        return buffer;
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return createReadStream('', { fd, start, end, autoClose: true, highWaterMark: 256 * 1024 });
+  }
+
+  /** Reads a whole object into memory (for other services, e.g. Lambda code from S3). */
+  async readObject(bucket: string, key: string): Promise<Buffer> {
+    const record = this.getObject(bucket, key);
+    return this.context.blobs.read(record.digest);
+  }
+
+  /**
+   * CopyObject: the new object shares the source's blob. Metadata is the source's (`COPY`) or the
+   * given attributes (`REPLACE`). A copy is a new single-part object: a multipart source's `-N`
+   * ETag and composite checksum become the whole body's MD5 and no checksum, as in S3.
+   * @throws InvalidRequestError - copying an object onto itself without replacing anything
+   */
+  async copyObject(
+    source: { bucket: string; key: string },
+    target: { bucket: string; key: string },
+    options: { directive: 'COPY' | 'REPLACE'; attributes: ObjectAttributes; preconditions?: Preconditions },
+    request: RequestInfo,
+  ): Promise<ObjectRecord> {
+    assertValidKey(target.key);
+    const sourceRecord = this.getObject(source.bucket, source.key);
+    this.getBucket(target.bucket);
+    if (source.bucket === target.bucket && source.key === target.key && options.directive === 'COPY') {
+      // AWS refuses a self-copy that changes nothing; so do we.
+      throw new InvalidRequestError(
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+      );
+    }
+    this.checkWritePreconditions(target.bucket, target.key, options.preconditions ?? {});
+    let single: Pick<ObjectRecord, 'etag'> & Partial<ObjectRecord> = { etag: sourceRecord.etag };
+    if (sourceRecord.partsCount !== undefined) {
+      single = { etag: md5(await this.context.blobs.read(sourceRecord.digest)).toString('hex') };
+    }
+    const base: ObjectRecord = { ...sourceRecord, ...single };
+    delete base.partsCount;
+    if (base.checksum?.type === 'COMPOSITE') delete base.checksum;
+    const copied: ObjectRecord = {
+      ...(options.directive === 'COPY'
+        ? base
+        : {
+            ...base,
+            contentType: options.attributes.contentType ?? 'binary/octet-stream',
+            systemMetadata: options.attributes.systemMetadata,
+            userMetadata: options.attributes.userMetadata,
+          }),
+      bucket: target.bucket,
+      key: target.key,
+      lastModified: Date.now(),
+    };
+    // The shared blob may have been released while the multipart source was read; the row commit re-checks.
+    if (!this.context.blobs.has(copied.digest)) throw new NoSuchKeyError(source.key);
+    this.writeObjectRow(copied);
+    this.emitEvent('ObjectCreated:Copy', copied, request);
+    return copied;
+  }
+
+  /** Deleting a key that does not exist succeeds, as in S3. @returns whether an object was removed */
+  deleteObject(bucket: string, key: string, request: RequestInfo): boolean {
+    return this.deleteObjects(bucket, [key], request)[0] ?? false;
+  }
+
+  /** @returns for each key, whether an object was removed */
+  deleteObjects(bucket: string, keys: string[], request: RequestInfo): boolean[] {
+    this.getBucket(bucket);
+    const removed: { key: string; digest: string }[] = [];
+    const results = this.db.transaction(() =>
+      keys.map((key) => {
+        const row = this.sql.objectDigest.get(bucket, key);
+        if (!row) return false;
+        this.sql.deleteObject.run(bucket, key);
+        removed.push({ key, digest: row.digest });
+        return true;
+      }),
+    )();
+    this.releaseBlobs(removed.map((entry) => entry.digest));
+    for (const entry of removed) {
+      this.emitEvent('ObjectRemoved:Delete', { bucket, key: entry.key }, request);
+    }
+    return results;
+  }
+
+  /**
+   * One page of keys in UTF-8 byte order (SQLite's BINARY collation), rolling keys that share
+   * `prefix + ... + delimiter` into one common prefix, which counts against maxKeys like a key.
+   */
+  listObjects(bucket: string, params: ListParams): ListResult {
+    this.getBucket(bucket);
+    const { prefix, delimiter, maxKeys } = params;
+    const result: ListResult = { objects: [], commonPrefixes: [], isTruncated: false };
+    if (maxKeys <= 0) return result;
+    const upper = prefix === '' ? undefined : successor(prefix);
+    let lower: ListPosition = { value: prefix, inclusive: true };
+    if (params.start && compareUtf8(params.start.value, prefix) >= 0) lower = params.start;
+    let count = 0;
+    let last: ListPosition | undefined;
+    outer: for (;;) {
+      const limit = maxKeys - count + 1;
+      const bindings = upper !== undefined ? [bucket, lower.value, upper, limit] : [bucket, lower.value, limit];
+      const rows = this.listStatement(lower.inclusive, upper !== undefined).all(...bindings);
+      for (const row of rows) {
+        if (count === maxKeys) {
+          result.isTruncated = true;
+          break outer;
+        }
+        if (delimiter) {
+          const at = row.key.indexOf(delimiter, prefix.length);
+          if (at >= 0) {
+            const commonPrefix = row.key.slice(0, at + delimiter.length);
+            result.commonPrefixes.push(commonPrefix);
+            result.lastReturned = commonPrefix;
+            count++;
+            const next = successor(commonPrefix);
+            if (next === undefined) break outer;
+            last = lower = { value: next, inclusive: true };
+            continue outer;
+          }
+        }
+        result.objects.push(toSummary(row));
+        result.lastReturned = row.key;
+        count++;
+        last = lower = { value: row.key, inclusive: false };
+      }
+      if (rows.length < limit) break;
+    }
+    if (result.isTruncated && last) result.next = last;
+    return result;
+  }
+
+  private listStatement(inclusive: boolean, bounded: boolean): Database.Statement<unknown[], SummaryRow> {
+    const name = `${inclusive}:${bounded}`;
+    let statement = this.listStatements.get(name);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], SummaryRow>(
+        `SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type FROM s3_objects
+         WHERE bucket = ? AND key ${inclusive ? '>=' : '>'} ? ${bounded ? 'AND key < ?' : ''} ORDER BY key LIMIT ?`,
+      );
+      this.listStatements.set(name, statement);
+    }
+    return statement;
+  }
+
+  // ---------------------------------------------------------------- multipart uploads
+
+  createMultipartUpload(bucket: string, key: string, attributes: Omit<ObjectAttributes, 'checksum'> & { checksumAlgorithm?: ChecksumAlgorithm }): UploadRecord {
+    assertValidKey(key);
+    this.getBucket(bucket);
+    const uploadId = randomBytes(32).toString('base64url');
+    const initiated = Date.now();
+    this.sql.insertUpload.run(
+      uploadId,
+      bucket,
+      key,
+      initiated,
+      attributes.contentType ?? 'binary/octet-stream',
+      JSON.stringify(attributes.systemMetadata),
+      JSON.stringify(attributes.userMetadata),
+      attributes.checksumAlgorithm ?? null,
+    );
+    return { uploadId, bucket, key, initiated, ...(attributes.checksumAlgorithm ? { checksumAlgorithm: attributes.checksumAlgorithm } : {}) };
+  }
+
+  /** @throws NoSuchUploadError - unknown id, or one that belongs to another bucket or key */
+  getUpload(bucket: string, key: string, uploadId: string): UploadRecord {
+    this.getBucket(bucket);
+    const row = this.sql.upload.get(uploadId);
+    if (!row || row.bucket !== bucket || row.key !== key) throw new NoSuchUploadError(uploadId);
+    return toUploadRecord(row);
+  }
+
+  async uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Buffer,
+    checksum?: { algorithm: ChecksumAlgorithm; value: string },
+  ): Promise<PartRecord> {
+    assertPartNumber(partNumber);
+    this.getUpload(bucket, key, uploadId);
+    const etag = md5(body).toString('hex');
+    return this.commitBody(body, (digest) => this.writePart(uploadId, { partNumber, digest, size: body.length, etag, lastModified: Date.now(), ...(checksum ? { checksum } : {}) }));
+  }
+
+  /** UploadPartCopy: a part made of (a range of) an existing object. */
+  async uploadPartCopy(
+    target: { bucket: string; key: string; uploadId: string; partNumber: number },
+    source: { bucket: string; key: string },
+    range?: { start: number; end: number },
+  ): Promise<PartRecord> {
+    assertPartNumber(target.partNumber);
+    this.getUpload(target.bucket, target.key, target.uploadId);
+    const sourceRecord = this.getObject(source.bucket, source.key);
+    if (range && (range.start > range.end || range.end >= sourceRecord.size)) {
+      throw new InvalidArgumentError('Range specified is not valid for source object of size: ' + sourceRecord.size, 'x-amz-copy-source-range');
+    }
+    const whole = await this.context.blobs.read(sourceRecord.digest);
+    const body = range ? whole.subarray(range.start, range.end + 1) : whole;
+    const etag = md5(body).toString('hex');
+    return this.commitBody(body, (digest) => this.writePart(target.uploadId, { partNumber: target.partNumber, digest, size: body.length, etag, lastModified: Date.now() }));
+  }
+
+  private writePart(uploadId: string, part: PartRecord): PartRecord {
+    const replaced = this.db.transaction(() => {
+      if (!this.sql.upload.get(uploadId)) throw new NoSuchUploadError(uploadId);
+      const previous = this.sql.part.get(uploadId, part.partNumber);
+      this.sql.upsertPart.run(uploadId, part.partNumber, part.digest, part.size, part.etag, part.lastModified, part.checksum?.algorithm ?? null, part.checksum?.value ?? null);
+      return previous?.digest;
+    })();
+    if (replaced !== undefined && replaced !== part.digest) this.releaseBlob(replaced);
+    return part;
+  }
+
+  /**
+   * Assembles the listed parts into the object. Parts must be ascending, exist with the given ETags,
+   * and all but the last be at least 5 MiB, as S3 requires.
+   */
+  async completeMultipartUpload(bucket: string, key: string, uploadId: string, listed: CompletedPart[], request: RequestInfo): Promise<ObjectRecord> {
+    const upload = this.getUpload(bucket, key, uploadId);
+    if (listed.length === 0) throw new MalformedXmlError();
+    const stored = new Map(this.sql.parts.all(uploadId).map((row) => [row.part_number, row]));
+    const chosen: PartRow[] = [];
+    let previousNumber = 0;
+    for (const part of listed) {
+      if (part.partNumber <= previousNumber) throw new InvalidPartOrderError(uploadId);
+      previousNumber = part.partNumber;
+      const row = stored.get(part.partNumber);
+      if (!row || unquote(part.etag) !== row.etag) throw new InvalidPartError(uploadId, part.partNumber, part.etag);
+      for (const [algorithm, value] of Object.entries(part.checksums ?? {})) {
+        if (row.checksum_algorithm === algorithm && row.checksum_value !== value) throw new InvalidPartError(uploadId, part.partNumber, part.etag);
+      }
+      chosen.push(row);
+    }
+    chosen.forEach((row, index) => {
+      if (index < chosen.length - 1 && row.size < MIN_PART_BYTES) throw new EntityTooSmallError(row.size, MIN_PART_BYTES);
+    });
+    const body = Buffer.concat(await Promise.all(chosen.map((row) => this.context.blobs.read(row.digest))));
+    const algorithm = upload.checksumAlgorithm;
+    const checksum: StoredChecksum | undefined =
+      algorithm && chosen.every((row) => row.checksum_algorithm === algorithm && row.checksum_value)
+        ? { algorithm, value: compositeChecksum(algorithm, chosen.map((row) => row.checksum_value!)), type: 'COMPOSITE' }
+        : undefined;
+    const uploadRow = this.sql.upload.get(uploadId);
+    if (!uploadRow) throw new NoSuchUploadError(uploadId);
+    const record = await this.commitBody(body, (digest) => {
+      const created: ObjectRecord = {
+        bucket,
+        key,
+        digest,
+        size: body.length,
+        etag: multipartEtag(chosen.map((row) => row.etag)),
+        contentType: uploadRow.content_type,
+        systemMetadata: JSON.parse(uploadRow.system_metadata) as Record<string, string>,
+        userMetadata: JSON.parse(uploadRow.user_metadata) as Record<string, string>,
+        lastModified: Date.now(),
+        partsCount: chosen.length,
+        ...(checksum ? { checksum } : {}),
+      };
+      const partDigests = this.db.transaction(() => {
+        // Another Complete or an Abort may have finished while the parts were read.
+        if (!this.sql.upload.get(uploadId)) throw new NoSuchUploadError(uploadId);
+        const digests = this.sql.partDigests.all(uploadId).map((row) => row.digest);
+        const replaced = this.upsertObjectRow(created);
+        this.sql.deleteUpload.run(uploadId);
+        return replaced === undefined ? digests : [...digests, replaced];
+      })();
+      this.releaseBlobs(partDigests.filter((digest) => digest !== created.digest));
+      return created;
+    });
+    this.emitEvent('ObjectCreated:CompleteMultipartUpload', record, request);
+    return record;
+  }
+
+  abortMultipartUpload(bucket: string, key: string, uploadId: string): void {
+    this.getUpload(bucket, key, uploadId);
+    const digests = this.db.transaction(() => {
+      const found = this.sql.partDigests.all(uploadId).map((row) => row.digest);
+      this.sql.deleteUpload.run(uploadId);
+      return found;
+    })();
+    this.releaseBlobs(digests);
+  }
+
+  listParts(bucket: string, key: string, uploadId: string, options: { maxParts: number; partNumberMarker: number }): { upload: UploadRecord; parts: PartRecord[]; isTruncated: boolean } {
+    const upload = this.getUpload(bucket, key, uploadId);
+    const rows = this.sql.partsPage.all(uploadId, options.partNumberMarker, options.maxParts + 1);
+    return { upload, parts: rows.slice(0, options.maxParts).map(toPartRecord), isTruncated: rows.length > options.maxParts };
+  }
+
+  listMultipartUploads(bucket: string, options: { prefix: string; keyMarker: string; maxUploads: number }): { uploads: UploadRecord[]; isTruncated: boolean } {
+    this.getBucket(bucket);
+    const rows = this.sql.listUploads.all(bucket, options.keyMarker, options.prefix, options.prefix, options.maxUploads + 1);
+    return { uploads: rows.slice(0, options.maxUploads).map(toUploadRecord), isTruncated: rows.length > options.maxUploads };
+  }
+
+  // ---------------------------------------------------------------- blobs and events
+
+  private releaseBlobs(digests: Iterable<string>): void {
+    for (const digest of new Set(digests)) this.releaseBlob(digest);
+  }
+
+  /**
+   * Removes a blob no object or part references any more. Synchronous on purpose: the reference check
+   * and the unlink happen in one tick, so no write in this process can claim the blob in between.
+   */
+  private releaseBlob(digest: string): void {
+    if (this.sql.objectRefs.get(digest) || this.sql.partRefs.get(digest)) return;
+    try {
+      unlinkSync(this.context.blobs.pathOf(digest));
+    } catch {
+      // Already gone: nothing to release.
+    }
+  }
+
+  /**
+   * Hands matching notifications to Lambda's durable queue. Runs after the commit and before the
+   * response, so an acknowledged write's event is already queued. Delivery problems are logged and
+   * never fail the write, as in S3.
+   */
+  private emitEvent(eventName: string, object: { bucket: string; key: string; size?: number; etag?: string }, request: RequestInfo): void {
+    let configuration: NotificationConfiguration;
+    try {
+      const row = this.sql.config.get(object.bucket, 'notification');
+      if (!row) return;
+      configuration = JSON.parse(row.value) as NotificationConfiguration;
+    } catch (error) {
+      this.context.log(`s3: reading the notification configuration of ${object.bucket} failed: ${(error as Error).message}`);
+      return;
+    }
+    const destinations = matchingDestinations(configuration, eventName, object.key);
+    if (destinations.length === 0) return;
+    const region = this.sql.bucket.get(object.bucket)?.region ?? this.context.settings.region;
+    const eventTime = Date.now();
+    for (const destination of destinations) {
+      if (destination.kind !== 'lambda') {
+        this.context.log(`s3: ${eventName} for s3://${object.bucket}/${object.key} not sent to ${destination.arn}: the local cloud has no ${destination.kind === 'queue' ? 'SQS' : 'SNS'}`);
+        continue;
+      }
+      try {
+        const record = buildEventRecord({
+          eventName,
+          eventTime,
+          region,
+          bucket: object.bucket,
+          bucketOwnerPrincipalId: this.owner.principalId,
+          principalId: request.principalId,
+          sourceIp: request.sourceIp,
+          requestId: request.requestId,
+          hostId: request.hostId,
+          configurationId: destination.id,
+          key: object.key,
+          ...(object.size !== undefined ? { size: object.size } : {}),
+          ...(object.etag !== undefined ? { etag: object.etag } : {}),
+          sequencer: this.sequencer.next(eventTime),
+        });
+        const lambda = this.context.stores.lambda;
+        if (!lambda) throw new Error('the Lambda service is not available');
+        lambda.enqueueEvent(destination.arn, JSON.stringify({ Records: [record] }), 's3');
+      } catch (error) {
+        this.context.log(`s3: delivering ${eventName} for s3://${object.bucket}/${object.key} to ${destination.arn} failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+function prepareStatements(db: Db) {
+  return {
+    bucket: db.prepare<[string], { name: string; region: string; created_at: number }>('SELECT name, region, created_at FROM s3_buckets WHERE name = ?'),
+    buckets: db.prepare<[], { name: string; region: string; created_at: number }>('SELECT name, region, created_at FROM s3_buckets ORDER BY name'),
+    insertBucket: db.prepare('INSERT INTO s3_buckets (name, region, created_at) VALUES (?, ?, ?)'),
+    deleteBucket: db.prepare('DELETE FROM s3_buckets WHERE name = ?'),
+    anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_objects WHERE bucket = ? LIMIT 1'),
+    config: db.prepare<[string, string], { value: string }>('SELECT value FROM s3_bucket_configs WHERE bucket = ? AND kind = ?'),
+    putConfig: db.prepare('INSERT OR REPLACE INTO s3_bucket_configs (bucket, kind, value) VALUES (?, ?, ?)'),
+    deleteConfig: db.prepare('DELETE FROM s3_bucket_configs WHERE bucket = ? AND kind = ?'),
+    object: db.prepare<[string, string], ObjectRow>('SELECT * FROM s3_objects WHERE bucket = ? AND key = ?'),
+    objectDigest: db.prepare<[string, string], { digest: string; etag: string }>('SELECT digest, etag FROM s3_objects WHERE bucket = ? AND key = ?'),
+    upsertObject: db.prepare(
+      `INSERT OR REPLACE INTO s3_objects (bucket, key, digest, size, etag, content_type, system_metadata, user_metadata, last_modified,
+         checksum_algorithm, checksum_value, checksum_type, parts_count)
+       VALUES (@bucket, @key, @digest, @size, @etag, @content_type, @system_metadata, @user_metadata, @last_modified,
+         @checksum_algorithm, @checksum_value, @checksum_type, @parts_count)`,
+    ),
+    deleteObject: db.prepare('DELETE FROM s3_objects WHERE bucket = ? AND key = ?'),
+    objectRefs: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_objects WHERE digest = ? LIMIT 1'),
+    partRefs: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_parts WHERE digest = ? LIMIT 1'),
+    insertUpload: db.prepare(
+      `INSERT INTO s3_uploads (upload_id, bucket, key, initiated, content_type, system_metadata, user_metadata, checksum_algorithm)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    upload: db.prepare<[string], UploadRow>('SELECT * FROM s3_uploads WHERE upload_id = ?'),
+    deleteUpload: db.prepare('DELETE FROM s3_uploads WHERE upload_id = ?'),
+    uploadsOfBucket: db.prepare<[string], { upload_id: string }>('SELECT upload_id FROM s3_uploads WHERE bucket = ?'),
+    listUploads: db.prepare<[string, string, string, string, number], UploadRow>(
+      'SELECT * FROM s3_uploads WHERE bucket = ? AND key > ? AND substr(key, 1, length(?)) = ? ORDER BY key, initiated LIMIT ?',
+    ),
+    part: db.prepare<[string, number], PartRow>('SELECT * FROM s3_parts WHERE upload_id = ? AND part_number = ?'),
+    parts: db.prepare<[string], PartRow>('SELECT * FROM s3_parts WHERE upload_id = ? ORDER BY part_number'),
+    partsPage: db.prepare<[string, number, number], PartRow>('SELECT * FROM s3_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?'),
+    upsertPart: db.prepare(
+      `INSERT OR REPLACE INTO s3_parts (upload_id, part_number, digest, size, etag, last_modified, checksum_algorithm, checksum_value)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    partDigests: db.prepare<[string], { digest: string }>('SELECT digest FROM s3_parts WHERE upload_id = ?'),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+function assertPartNumber(partNumber: number): void {
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
+    throw new InvalidArgumentError('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(partNumber));
+  }
+}
+
+function unquote(etag: string): string {
+  return etag.trim().replace(/^"(.*)"$/, '$1');
+}
+
+/** If-Match style lists: `"a", "b"` or `*`. */
+export function etagListMatches(list: string, etag: string): boolean {
+  return list.split(',').some((candidate) => {
+    const value = candidate.trim();
+    return value === '*' || unquote(value.replace(/^W\//, '')) === etag;
+  });
+}
+
+/** Byte order of UTF-8, which is also code point order (and SQLite's BINARY order for our TEXT). */
+export function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * The least string greater than every string that starts with `prefix`: the last code point plus one
+ * (skipping the surrogate range). Undefined when no such string exists.
+ */
+export function successor(prefix: string): string | undefined {
+  const codePoints = Array.from(prefix);
+  while (codePoints.length > 0) {
+    const last = codePoints.pop()!.codePointAt(0)!;
+    if (last < 0x10ffff) {
+      const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
+      return codePoints.join('') + String.fromCodePoint(next);
+    }
+  }
+  return undefined;
+}
+
+function toObjectRecord(row: ObjectRow): ObjectRecord {
+  return {
+    bucket: row.bucket,
+    key: row.key,
+    digest: row.digest,
+    size: row.size,
+    etag: row.etag,
+    contentType: row.content_type,
+    systemMetadata: JSON.parse(row.system_metadata) as Record<string, string>,
+    userMetadata: JSON.parse(row.user_metadata) as Record<string, string>,
+    lastModified: row.last_modified,
+    ...(row.checksum_algorithm && row.checksum_value
+      ? { checksum: { algorithm: row.checksum_algorithm as ChecksumAlgorithm, value: row.checksum_value, type: (row.checksum_type ?? 'FULL_OBJECT') as StoredChecksum['type'] } }
+      : {}),
+    ...(row.parts_count !== null ? { partsCount: row.parts_count } : {}),
+  };
+}
+
+function toSummary(row: SummaryRow): ObjectSummary {
+  return {
+    key: row.key,
+    size: row.size,
+    etag: row.etag,
+    lastModified: row.last_modified,
+    ...(row.checksum_algorithm ? { checksumAlgorithm: row.checksum_algorithm as ChecksumAlgorithm } : {}),
+    ...(row.checksum_type ? { checksumType: row.checksum_type as StoredChecksum['type'] } : {}),
+  };
+}
+
+function toUploadRecord(row: UploadRow): UploadRecord {
+  return {
+    uploadId: row.upload_id,
+    bucket: row.bucket,
+    key: row.key,
+    initiated: row.initiated,
+    ...(row.checksum_algorithm ? { checksumAlgorithm: row.checksum_algorithm as ChecksumAlgorithm } : {}),
+  };
+}
+
+function toPartRecord(row: PartRow): PartRecord {
+  return {
+    partNumber: row.part_number,
+    digest: row.digest,
+    size: row.size,
+    etag: row.etag,
+    lastModified: row.last_modified,
+    ...(row.checksum_algorithm && row.checksum_value ? { checksum: { algorithm: row.checksum_algorithm as ChecksumAlgorithm, value: row.checksum_value } } : {}),
+  };
+}
+

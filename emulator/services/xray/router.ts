@@ -1,0 +1,130 @@
+// X-Ray on the wire: REST-JSON, every operation a POST to its own path (/TraceSegments, /TraceSummaries, ...).
+// It reads typed members, calls the store and writes results (timestamps as epoch seconds) and errors in
+// AWS's shapes. X-Ray operations we do not model answer NotImplemented naming the operation.
+import type { SamplingStatisticsDocument } from '@aws-sdk/client-xray';
+import type { CloudContext } from '../../core/context.js';
+import { NotImplementedError } from '../../core/errors.js';
+import type { ServiceRequest, ServiceResponse, ServiceRouter } from '../../core/http.js';
+import { asAwsError, jsonErrorResponse, jsonResponse, JsonFields, parseJsonBody, type MalformedRequestError } from '../../core/json-protocol.js';
+import { InvalidRequestException, ThrottledException, UnknownOperationException } from './errors.js';
+import type { XRayStore } from './store.js';
+
+const PROTOCOL = 'rest-json' as const;
+const malformed: MalformedRequestError = (detail) => new InvalidRequestException(detail);
+
+type Operation = (store: XRayStore, input: JsonFields) => unknown;
+
+interface Route {
+  operation: string;
+  run?: Operation;
+}
+
+/** Every X-Ray operation by its path (from the service model); those without `run` are not modelled. */
+const ROUTES: Record<string, Route> = {
+  '/TraceSegments': {
+    operation: 'PutTraceSegments',
+    run: (store, input) => ({ UnprocessedTraceSegments: store.putTraceSegments(required(input.stringList('TraceSegmentDocuments'), 'TraceSegmentDocuments')) }),
+  },
+  '/TraceSummaries': {
+    operation: 'GetTraceSummaries',
+    run: (store, input) =>
+      store.getTraceSummaries({
+        startTime: required(input.epochSeconds('StartTime'), 'StartTime'),
+        endTime: required(input.epochSeconds('EndTime'), 'EndTime'),
+        timeRangeType: input.string('TimeRangeType'),
+        filterExpression: input.string('FilterExpression'),
+        sampling: input.boolean('Sampling'),
+        nextToken: input.string('NextToken'),
+      }),
+  },
+  '/Traces': {
+    operation: 'BatchGetTraces',
+    run: (store, input) => store.batchGetTraces(required(input.stringList('TraceIds'), 'TraceIds')),
+  },
+  '/ServiceGraph': {
+    operation: 'GetServiceGraph',
+    run: (store, input) => store.getServiceGraph(required(input.epochSeconds('StartTime'), 'StartTime'), required(input.epochSeconds('EndTime'), 'EndTime')),
+  },
+  '/TraceGraph': {
+    operation: 'GetTraceGraph',
+    run: (store, input) => store.getTraceGraph(required(input.stringList('TraceIds'), 'TraceIds')),
+  },
+  // The X-Ray SDKs and the daemon call these on their own; they get answers that keep them sampling everything.
+  '/GetSamplingRules': { operation: 'GetSamplingRules', run: (store) => store.getSamplingRules() },
+  '/SamplingTargets': {
+    operation: 'GetSamplingTargets',
+    run: (store, input) =>
+      store.getSamplingTargets(
+        (input.objectList('SamplingStatisticsDocuments') ?? []).map(
+          (doc): SamplingStatisticsDocument => ({
+            RuleName: doc.string('RuleName'),
+            ClientID: doc.string('ClientID'),
+            RequestCount: doc.integer('RequestCount'),
+            SampledCount: doc.integer('SampledCount'),
+            BorrowCount: doc.integer('BorrowCount'),
+          }),
+        ),
+      ),
+  },
+  '/SamplingStatisticSummaries': { operation: 'GetSamplingStatisticSummaries', run: () => ({ SamplingStatisticSummaries: [] }) },
+  '/TelemetryRecords': { operation: 'PutTelemetryRecords', run: () => ({}) },
+  '/EncryptionConfig': { operation: 'GetEncryptionConfig', run: () => ({ EncryptionConfig: { Type: 'NONE', Status: 'ACTIVE' } }) },
+  '/CancelTraceRetrieval': { operation: 'CancelTraceRetrieval' },
+  '/CreateGroup': { operation: 'CreateGroup' },
+  '/CreateSamplingRule': { operation: 'CreateSamplingRule' },
+  '/DeleteGroup': { operation: 'DeleteGroup' },
+  '/DeleteResourcePolicy': { operation: 'DeleteResourcePolicy' },
+  '/DeleteSamplingRule': { operation: 'DeleteSamplingRule' },
+  '/GetGroup': { operation: 'GetGroup' },
+  '/Groups': { operation: 'GetGroups' },
+  '/GetIndexingRules': { operation: 'GetIndexingRules' },
+  '/Insight': { operation: 'GetInsight' },
+  '/InsightEvents': { operation: 'GetInsightEvents' },
+  '/InsightImpactGraph': { operation: 'GetInsightImpactGraph' },
+  '/InsightSummaries': { operation: 'GetInsightSummaries' },
+  '/GetRetrievedTracesGraph': { operation: 'GetRetrievedTracesGraph' },
+  '/TimeSeriesServiceStatistics': { operation: 'GetTimeSeriesServiceStatistics' },
+  '/GetTraceSegmentDestination': { operation: 'GetTraceSegmentDestination' },
+  '/ListResourcePolicies': { operation: 'ListResourcePolicies' },
+  '/ListRetrievedTraces': { operation: 'ListRetrievedTraces' },
+  '/ListTagsForResource': { operation: 'ListTagsForResource' },
+  '/PutEncryptionConfig': { operation: 'PutEncryptionConfig' },
+  '/PutResourcePolicy': { operation: 'PutResourcePolicy' },
+  '/StartTraceRetrieval': { operation: 'StartTraceRetrieval' },
+  '/TagResource': { operation: 'TagResource' },
+  '/UntagResource': { operation: 'UntagResource' },
+  '/UpdateGroup': { operation: 'UpdateGroup' },
+  '/UpdateIndexingRule': { operation: 'UpdateIndexingRule' },
+  '/UpdateSamplingRule': { operation: 'UpdateSamplingRule' },
+  '/UpdateTraceSegmentDestination': { operation: 'UpdateTraceSegmentDestination' },
+};
+
+export function createXRayRouter(store: XRayStore, context: CloudContext): ServiceRouter {
+  return {
+    name: 'xray',
+    async handle(request: ServiceRequest): Promise<ServiceResponse> {
+      try {
+        return jsonResponse(PROTOCOL, dispatch(store, context, request));
+      } catch (error) {
+        return jsonErrorResponse(PROTOCOL, asAwsError(error, context.log));
+      }
+    },
+  };
+}
+
+function dispatch(store: XRayStore, context: CloudContext, request: ServiceRequest): unknown {
+  const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+  const route = ROUTES[path];
+  if (request.method !== 'POST' || !route) throw new UnknownOperationException(path);
+  if (!route.run) throw new NotImplementedError(`X-Ray ${route.operation}`);
+  if (context.faults.shouldThrottle()) throw new ThrottledException();
+  return route.run(store, new JsonFields(parseJsonBody(request.body, malformed), malformed));
+}
+
+/** X-Ray reports a missing required member as InvalidRequestException, in Coral's validation wording. */
+function required<T>(value: T | undefined, member: string): T {
+  if (value === undefined) {
+    throw new InvalidRequestException(`1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+  }
+  return value;
+}
