@@ -107,7 +107,7 @@ async function dispatch(services: CloudServices, context: CloudContext, req: Inc
     }
     const caller = parseCredentialScope(req.headers, url.searchParams);
     const isForm = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-    const serviceName: ServiceName = pickService(req.method ?? 'GET', url.pathname, req.headers, caller, isForm ? body.toString('utf8') : undefined);
+    const serviceName: ServiceName = pickService(req.method ?? 'GET', url.pathname, req.headers, caller, isForm ? body.toString('utf8') : undefined, url.searchParams);
     const router: ServiceRouter = services.routers[serviceName];
     let path: string;
     try {
@@ -126,6 +126,8 @@ async function dispatch(services: CloudServices, context: CloudContext, req: Inc
       caller,
       requestId,
       host: String(req.headers.host ?? ''),
+      rawTarget: req.url ?? '/',
+      ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
     };
     const response = await router.handle(request);
     send(res, response, requestId);

@@ -28,6 +28,10 @@ export interface ServiceRequest {
   requestId: string;
   /** Host header, for virtual-host style S3. */
   host: string;
+  /** The request target exactly as sent (path and query, not normalised): S3 keys may contain `../` or `//`. */
+  rawTarget?: string;
+  /** The client's address, for S3 event records. */
+  sourceIp?: string;
 }
 
 export interface ServiceResponse {

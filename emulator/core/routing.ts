@@ -33,6 +33,7 @@ export function pickService(
   headers: IncomingHttpHeaders,
   caller: CallerCredentials | undefined,
   formBody: string | undefined,
+  query?: URLSearchParams,
 ): ServiceName {
   const fromScope = caller ? SCOPE_ALIASES[caller.service] : undefined;
   if (fromScope) return fromScope;
@@ -44,8 +45,10 @@ export function pickService(
   if (method === 'POST' && /^\/(TraceSegments|TraceSummaries|Traces|ServiceGraph|TraceGraph|TelemetryRecords|GetSamplingRules|SamplingTargets)$/.test(path)) {
     return 'xray';
   }
-  if (formBody !== undefined) {
-    const version = new URLSearchParams(formBody).get('Version');
+  // Query-protocol calls carry Version in a form body (POST) or in the query string (GET).
+  const queryVersion = query?.get('Action') ? query.get('Version') : null;
+  if (formBody !== undefined || queryVersion) {
+    const version = queryVersion ?? new URLSearchParams(formBody).get('Version');
     if (version === '2011-06-15') return 'sts';
     if (version === '2010-05-08') return 'iam';
   }

@@ -3,7 +3,7 @@
 // per digest into `<stateDir>/code/<sha256 hex>/`, atomically. It never runs or interprets the code.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -63,10 +63,11 @@ function openZip(zip: Buffer): Promise<yauzl.ZipFile> {
  * Reads the central directory and refuses the package unless every entry is safe and the declared sizes fit.
  * Declared sizes are checked again while extracting (yauzl's validateEntrySizes), so a lying header fails too.
  * @param zip - the package bytes
+ * @param maxZippedBytes - 50 MB for a direct upload; a package read from S3 is bounded by the unzipped limit only
  * @returns the declared unzipped size and entry count
  */
-export async function inspectCodePackage(zip: Buffer): Promise<{ unzippedBytes: number; entries: number }> {
-  if (zip.length > MAX_ZIPPED_BYTES) throw new CodePackageError('too-large-zipped', `${zip.length} bytes zipped`);
+export async function inspectCodePackage(zip: Buffer, maxZippedBytes = MAX_ZIPPED_BYTES): Promise<{ unzippedBytes: number; entries: number }> {
+  if (zip.length > maxZippedBytes) throw new CodePackageError('too-large-zipped', `${zip.length} bytes zipped`);
   const zipFile = await openZip(zip);
   try {
     let unzippedBytes = 0;
@@ -126,12 +127,16 @@ export function codeDirectory(stateDir: string, sha256Hex: string): string {
  * then one rename, so a half-written folder is never used. Validates everything `inspectCodePackage` does.
  * @returns the folder
  */
-export async function unpackCodePackage(stateDir: string, sha256Hex: string, zip: Buffer): Promise<string> {
+export async function unpackCodePackage(stateDir: string, sha256Hex: string, zip: Buffer, maxZippedBytes = MAX_ZIPPED_BYTES): Promise<string> {
   const target = codeDirectory(stateDir, sha256Hex);
   if (existsSync(target)) return target;
-  await inspectCodePackage(zip);
+  await inspectCodePackage(zip, maxZippedBytes);
   const codeRoot = join(stateDir, 'code');
   await mkdir(codeRoot, { recursive: true });
+  // A package.json with no "type" above every package: module format and scope lookups stop here, as they
+  // do at /var/task, instead of reaching a project's package.json around the state directory.
+  const boundary = join(codeRoot, 'package.json');
+  if (!existsSync(boundary)) await writeFile(boundary, '{}\n');
   const staging = join(codeRoot, `.staging-${sha256Hex.slice(0, 16)}-${randomBytes(6).toString('hex')}`);
   await mkdir(staging);
   const zipFile = await openZip(zip);

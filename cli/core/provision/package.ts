@@ -16,7 +16,7 @@ import { functionDir, packageRoot } from './paths.js';
 const execFileAsync = promisify(execFile);
 
 /** Bump when the package layout changes, so cached zips from older thumbctl versions are not reused. */
-export const PACKAGE_FORMAT = 3;
+export const PACKAGE_FORMAT = 4;
 /** Every entry's timestamp: the earliest a zip can hold, so nothing about the build machine leaks in. */
 export const ZIP_DATE = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
 /** What the handler string `index.handler` loads. */
@@ -310,7 +310,7 @@ export async function zipDeterministic(entries: readonly ZipEntry[]): Promise<Bu
   for (let index = 1; index < sorted.length; index++) {
     if (sorted[index]!.name === sorted[index - 1]!.name) throw new Error(`duplicate zip entry ${sorted[index]!.name}`);
   }
-  const archive = new ZipArchive({ zlib: { level: 9 } });
+  const archive = new ZipArchive({ zlib: { level: 6 } });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     archive.on('data', (chunk: Buffer) => chunks.push(chunk));

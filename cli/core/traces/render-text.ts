@@ -5,7 +5,7 @@ import type { GroupSummary, Timeline, TraceRow, TracesSummary } from './analyse.
 import type { LatencyStats } from './percentiles.js';
 import { CLIENT_NODE, type ServiceMap } from './service-map.js';
 
-export const WATERFALL = { full: '█', empty: '·', width: 60, labelWidth: 34 } as const;
+export const WATERFALL = { full: '█', empty: '·', width: 60, maxLabelWidth: 48 } as const;
 
 const ms = (value: number | null | undefined): string => (value === null || value === undefined ? '-' : value.toFixed(1));
 const msUnit = (value: number | null | undefined): string => (value === null || value === undefined ? '-' : `${value.toFixed(1)} ms`);
@@ -106,22 +106,23 @@ export function barCells(startMs: number, endMs: number | null, totalMs: number,
  * with each bar's start offset and duration in ms.
  */
 export function renderWaterfall(timeline: Timeline, options: { width?: number; labelWidth?: number; title?: string } = {}): string {
-  const width = options.width ?? WATERFALL.width;
-  const labelWidth = options.labelWidth ?? WATERFALL.labelWidth;
+  const width = Math.max(8, options.width ?? WATERFALL.width);
+  const labels = timeline.spans.map((span) => `${'  '.repeat(span.depth)}${span.name}${span.origin && span.depth === 0 ? ` (${span.origin})` : ''}`);
+  const labelWidth = options.labelWidth ?? Math.min(WATERFALL.maxLabelWidth, Math.max(10, ...labels.map((l) => [...l].length)));
   const total = timeline.totalMs;
   const lines: string[] = [];
   lines.push(options.title ?? `trace ${timeline.traceId}  ${new Date(timeline.startEpochMs).toISOString()}  ${total.toFixed(1)} ms`);
   const axisEnd = `${total.toFixed(1)} ms`;
-  lines.push(`${pad('', labelWidth)} 0 ms${pad(axisEnd, width - 2)}`);
+  lines.push(`${pad('', labelWidth)} 0 ms${pad(axisEnd, width - 4, 'right')}`);
   lines.push(`${pad('', labelWidth)} ├${'─'.repeat(Math.max(0, width - 2))}┤`);
-  for (const span of timeline.spans) {
+  timeline.spans.forEach((span, i) => {
     const [from, to] = barCells(span.startMs, span.endMs, total, width);
     const bar = WATERFALL.empty.repeat(from) + WATERFALL.full.repeat(to - from) + WATERFALL.empty.repeat(width - to);
-    const label = truncate(`${'  '.repeat(span.depth)}${span.name}${span.origin && span.depth === 0 ? ` (${span.origin})` : ''}`, labelWidth);
+    const label = truncate(labels[i] as string, labelWidth);
     const duration = span.endMs === null ? 'in progress' : `${(span.endMs - span.startMs).toFixed(1)} ms`;
     const flag = span.problem ? `  ${span.problem}` : '';
     lines.push(`${pad(label, labelWidth)} ${bar} ${pad(`+${span.startMs.toFixed(1)}`, 9, 'right')}  ${pad(duration, 11, 'right')}${flag}`);
-  }
+  });
   return lines.join('\n');
 }
 

@@ -29,6 +29,7 @@ export class NoSuchEntityError extends AwsError {
     return new NoSuchEntityError(`Policy ${policyArn} was not found.`);
   }
 
+  /** Wording unverified against AWS. */
   static policyVersion(policyArn: string, versionId: string): NoSuchEntityError {
     return new NoSuchEntityError(`Policy ${policyArn} version ${versionId} does not exist or is not attachable.`);
   }

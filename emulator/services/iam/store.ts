@@ -187,6 +187,10 @@ interface TagRow {
   tag_value: string;
 }
 
+/**
+ * Writes run as IMMEDIATE transactions: a check (does the role exist?) and the write that depends on it
+ * happen under one lock, so two thumbctl processes on one state directory cannot both create a role.
+ */
 export class IamStore implements IamForOthers {
   constructor(
     private readonly db: Db,
@@ -228,7 +232,7 @@ export class IamStore implements IamForOthers {
         );
       this.replaceRoleTags(input.roleName, tags);
     });
-    create();
+    create.immediate();
     return this.getRole(input.roleName);
   }
 
@@ -272,7 +276,7 @@ export class IamStore implements IamForOthers {
       if (inline.n > 0) throw DeleteConflictError.inlinePolicies();
       this.db.prepare('DELETE FROM iam_roles WHERE role_name = ?').run(row.role_name);
     });
-    remove();
+    remove.immediate();
   }
 
   updateAssumeRolePolicy(roleName: string, document: string): void {
@@ -306,7 +310,7 @@ export class IamStore implements IamForOthers {
         )
         .run(row.role_name, policyArn, row.role_name);
     });
-    attach();
+    attach.immediate();
   }
 
   detachRolePolicy(roleName: string, policyArn: string): void {
@@ -348,7 +352,7 @@ export class IamStore implements IamForOthers {
         )
         .run(row.role_name, policyName, document);
     });
-    put();
+    put.immediate();
   }
 
   getRolePolicy(roleName: string, policyName: string): { roleName: string; policyName: string; document: string } {
@@ -387,11 +391,12 @@ export class IamStore implements IamForOthers {
       const current = this.roleTags(row.role_name);
       const merged = [...current.filter((existing) => !tags.some((added) => sameKey(added.Key, existing.Key))), ...tags];
       if (merged.length > IAM_LIMITS.tagsPerResource) {
+        // Wording unverified against AWS; the code and status are IAM's.
         throw new LimitExceededError(`Cannot exceed quota for TagsPerRole: ${IAM_LIMITS.tagsPerResource}`);
       }
       this.replaceRoleTags(row.role_name, merged);
     });
-    tag();
+    tag.immediate();
   }
 
   /** Removing a key that is not there is not an error, as at AWS. */
@@ -404,7 +409,7 @@ export class IamStore implements IamForOthers {
     const remove = this.db.prepare('DELETE FROM iam_role_tags WHERE role_name = ? AND tag_key = ?');
     this.db.transaction(() => {
       for (const key of tagKeys) remove.run(row.role_name, key);
-    })();
+    }).immediate();
   }
 
   listRoleTags(roleName: string, options: PageRequest = {}): Page<RoleTag> {
@@ -438,7 +443,7 @@ export class IamStore implements IamForOthers {
         .run(arn, input.policyName, newUniqueId('ANPA'), path, input.description ?? null, input.policyDocument, now, now);
       const insertTag = this.db.prepare('INSERT INTO iam_policy_tags (policy_arn, tag_key, tag_value, position) VALUES (?, ?, ?, ?)');
       tags.forEach((tag, index) => insertTag.run(arn, tag.Key, tag.Value, index));
-    })();
+    }).immediate();
     return this.getPolicy(arn);
   }
 
@@ -485,7 +490,7 @@ export class IamStore implements IamForOthers {
       if (!row) throw NoSuchEntityError.policy(policyArn);
       if (this.attachmentCount(policyArn) > 0) throw DeleteConflictError.policyAttached();
       this.db.prepare('DELETE FROM iam_policies WHERE arn = ?').run(policyArn);
-    })();
+    }).immediate();
   }
 
   listPolicies(options: PageRequest & { scope?: 'All' | 'AWS' | 'Local'; onlyAttached?: boolean; pathPrefix?: string } = {}): Page<PolicyRecord> {

@@ -61,7 +61,8 @@ export function decodeAwsChunked(body: Buffer): AwsChunkedBody {
 }
 
 function decodeTrailers(body: Buffer, start: number): Record<string, string> {
-  const trailers: Record<string, string> = {};
+  // No prototype: a trailer named `__proto__` or `constructor` is just a name.
+  const trailers = Object.create(null) as Record<string, string>;
   if (body.length - start > MAX_TRAILER_BYTES) throw framingError('trailer section too long');
   let position = start;
   // Some clients stop right after the last chunk header; an absent final CRLF hides no bytes, so accept it.

@@ -273,3 +273,18 @@ export class InternalError extends S3Error {
     this.stack = `${this.stack ?? ''}\n${detail}`;
   }
 }
+
+export class MalformedTrailerError extends S3Error {
+  constructor() {
+    super('MalformedTrailerError', 'The request contained trailing data that was not well-formed or did not conform to our published schema.', 400);
+  }
+}
+
+export class MetadataTooLargeError extends S3Error {
+  constructor(size: number, maximum: number) {
+    super('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size', 400, {
+      Size: String(size),
+      MaxSizeAllowed: String(maximum),
+    });
+  }
+}

@@ -5,7 +5,7 @@ import type { AssumedRoleUser, Credentials } from '@aws-sdk/client-sts';
 import { AwsError } from '../../core/errors.js';
 import type { ServiceRequest, ServiceResponse, ServiceRouter } from '../../core/http.js';
 import { MissingActionError, QueryParams, queryErrorResponse, queryResultResponse } from '../../core/query-protocol.js';
-import { NotImplementedError, ValidationError } from './errors.js';
+import { NotImplementedError } from './errors.js';
 import type { StsStore, TemporaryCredentials } from './store.js';
 
 export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';

@@ -1,7 +1,6 @@
 // X-Ray on the wire: REST-JSON, every operation a POST to its own path (/TraceSegments, /TraceSummaries, ...).
 // It reads typed members, calls the store and writes results (timestamps as epoch seconds) and errors in
 // AWS's shapes. X-Ray operations we do not model answer NotImplemented naming the operation.
-import type { SamplingStatisticsDocument } from '@aws-sdk/client-xray';
 import type { CloudContext } from '../../core/context.js';
 import { NotImplementedError } from '../../core/errors.js';
 import type { ServiceRequest, ServiceResponse, ServiceRouter } from '../../core/http.js';
@@ -54,17 +53,7 @@ const ROUTES: Record<string, Route> = {
   '/SamplingTargets': {
     operation: 'GetSamplingTargets',
     run: (store, input) =>
-      store.getSamplingTargets(
-        (input.objectList('SamplingStatisticsDocuments') ?? []).map(
-          (doc): SamplingStatisticsDocument => ({
-            RuleName: doc.string('RuleName'),
-            ClientID: doc.string('ClientID'),
-            RequestCount: doc.integer('RequestCount'),
-            SampledCount: doc.integer('SampledCount'),
-            BorrowCount: doc.integer('BorrowCount'),
-          }),
-        ),
-      ),
+      store.getSamplingTargets((input.objectList('SamplingStatisticsDocuments') ?? []).map((doc) => doc.string('RuleName') ?? 'Default')),
   },
   '/SamplingStatisticSummaries': { operation: 'GetSamplingStatisticSummaries', run: () => ({ SamplingStatisticSummaries: [] }) },
   '/TelemetryRecords': { operation: 'PutTelemetryRecords', run: () => ({}) },

@@ -8,7 +8,6 @@ import type {
   GetServiceGraphResult,
   GetTraceGraphResult,
   GetTraceSummariesResult,
-  SamplingStatisticsDocument,
   Trace,
   TraceSummary,
   UnprocessedTraceSegment,
@@ -317,11 +316,11 @@ export class XRayStore implements XRayForOthers {
   }
 
   /** Sampling targets for the SDK's reporter: every rule it asks about samples everything. */
-  getSamplingTargets(statistics: readonly SamplingStatisticsDocument[]): GetSamplingTargetsResult {
+  getSamplingTargets(ruleNames: readonly string[]): GetSamplingTargetsResult {
     const now = this.now();
     return {
-      SamplingTargetDocuments: statistics.map((s) => ({
-        RuleName: s.RuleName,
+      SamplingTargetDocuments: ruleNames.map((RuleName) => ({
+        RuleName,
         FixedRate: 1,
         ReservoirQuota: 1,
         ReservoirQuotaTTL: new Date(now + 10_000),

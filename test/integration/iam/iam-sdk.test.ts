@@ -2,6 +2,9 @@
 // inline policies, tags, errors and the SDK's own waiter. Every test uses its own role names.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   AttachRolePolicyCommand,
@@ -335,7 +338,39 @@ describe('operations the local cloud does not model', () => {
       assert.equal(error.name, 'NotImplemented');
       assert.equal(error.$metadata.httpStatusCode, 501);
       assert.match(error.message, /ListUsers/);
+      assert.equal(error.$metadata.attempts, 1, 'a 501 is not retried');
       return true;
     });
+  });
+});
+
+describe('state', () => {
+  it('keeps roles, attachments and inline policies across a restart of the cloud', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'thumbctl-iam-restart-'));
+    const roleName = uniqueName('restart');
+    try {
+      const first = await startTestCloud({ stateDir });
+      const firstClient = new IAMClient(first.clientConfig);
+      await firstClient.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: LAMBDA_TRUST, Tags: [{ Key: 'k', Value: 'v' }] }));
+      await firstClient.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: BASIC_EXECUTION }));
+      await firstClient.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'read', PolicyDocument: READ_THUMBNAILS }));
+      firstClient.destroy();
+      await first.close();
+
+      const second = await startTestCloud({ stateDir });
+      const secondClient = new IAMClient(second.clientConfig);
+      try {
+        const role = (await secondClient.send(new GetRoleCommand({ RoleName: roleName }))).Role!;
+        assert.equal(decodeURIComponent(role.AssumeRolePolicyDocument!), LAMBDA_TRUST);
+        assert.deepEqual(role.Tags, [{ Key: 'k', Value: 'v' }]);
+        assert.equal((await secondClient.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies?.length, 1);
+        assert.deepEqual((await secondClient.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames, ['read']);
+      } finally {
+        secondClient.destroy();
+        await second.close();
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

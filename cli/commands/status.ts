@@ -1,0 +1,29 @@
+// `thumbctl status`: each resource present, absent or drifted, as a table (or --json). Read-only.
+import type { CommandContext } from '../main.js';
+import { ExitCode } from '../output.js';
+import type { SettingFlags } from '../core/settings.js';
+import { status } from '../core/provision/status.js';
+import { openTarget } from '../core/provision/target.js';
+import { renderStatus } from '../core/provision/report.js';
+
+export async function run({ options, globals, output }: CommandContext): Promise<number> {
+  const started = Date.now();
+  const target = await openTarget(globals, options as SettingFlags);
+  try {
+    const result = await status({
+      clients: target.session.clients,
+      settings: target.settings,
+      account: target.account,
+      region: target.region,
+      target: target.session.connection.target,
+      cacheDir: target.cacheDir,
+      reporter: output,
+    });
+    result.durationMs = Date.now() - started;
+    if (output.json) output.result(result);
+    else output.print(renderStatus(result));
+    return ExitCode.ok;
+  } finally {
+    await target.session.close();
+  }
+}

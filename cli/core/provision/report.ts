@@ -1,0 +1,81 @@
+// Text renderings of the result documents for people: the setup plan, the status table, the teardown list.
+// Pure functions returning strings; the commands decide where they go.
+import type { Difference } from './plan.js';
+import type { SetupResult } from './setup.js';
+import type { StatusResult } from './status.js';
+import type { TeardownResult } from './teardown.js';
+
+/** Left-aligned columns separated by two spaces; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function short(value: unknown): string {
+  if (value === null || value === undefined) return 'none';
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    const text = String(value);
+    return text.length > 48 ? `${text.slice(0, 45)}...` : text;
+  }
+  const json = JSON.stringify(value);
+  return json.length > 48 ? 'differs' : json;
+}
+
+/** "memory 256 → 512" for each difference. */
+export function describeDifferences(differences: readonly Difference[] | undefined): string {
+  return (differences ?? [])
+    .map((difference) => {
+      const actual = short(difference.actual);
+      const desired = short(difference.desired);
+      return actual === 'differs' || desired === 'differs' ? `${difference.field} differs` : `${difference.field} ${actual} → ${desired}`;
+    })
+    .join('; ');
+}
+
+export function renderPlan(result: SetupResult): string {
+  const rows = result.resources.map((resource) => {
+    const detail = resource.action === 'planned' ? (resource.change === 'create' ? 'would be created' : `would change: ${describeDifferences(resource.changes)}`) : '';
+    return [resource.type, resource.name, resource.action, detail];
+  });
+  const planned = result.resources.filter((resource) => resource.action === 'planned').length;
+  const heading = planned === 0 ? 'Dry run: everything is in place; setup would change nothing.' : `Dry run: setup would create or change ${planned} of ${result.resources.length} resources (nothing was touched).`;
+  return `${heading}\n\n${table(['TYPE', 'NAME', 'ACTION', 'DETAIL'], rows)}`;
+}
+
+export function renderSetupSummary(result: SetupResult): string {
+  const counts = new Map<string, number>();
+  for (const resource of result.resources) counts.set(resource.action, (counts.get(resource.action) ?? 0) + 1);
+  const tally = [...counts].map(([action, count]) => `${count} ${action}`).join(', ');
+  const retries = result.retries.length ? `; ${result.retries.length} ${result.retries.length === 1 ? 'retry' : 'retries'}` : '';
+  return [
+    `Thumbnailer ready in ${(result.durationMs / 1000).toFixed(1)} s (${tally}${retries}).`,
+    `  uploads:    s3://${result.sourceBucket}`,
+    `  thumbnails: s3://${result.thumbnailBucket}`,
+    `  function:   ${result.functionArn} (tracing ${result.tracing.mode})`,
+  ].join('\n');
+}
+
+export function renderStatus(result: StatusResult): string {
+  const rows = result.resources.map((resource) => {
+    let detail = '';
+    if (resource.state === 'drifted') detail = describeDifferences(resource.drift);
+    if (resource.state === 'absent') detail = 'run thumbctl setup';
+    return [resource.type, resource.name, resource.state, detail];
+  });
+  const fn = result.function;
+  const heading = fn
+    ? `Function ${result.functionName}: ${fn.memory} MB, ${fn.timeout} s, tracing ${fn.tracing}, ${fn.runtime}, ${fn.architecture}, ${fn.state || 'unknown state'}`
+    : `Function ${result.functionName}: absent`;
+  const summary = `${result.summary.present} present, ${result.summary.drifted} drifted, ${result.summary.absent} absent`;
+  return `${heading}\n\n${table(['TYPE', 'NAME', 'STATE', 'DETAIL'], rows)}\n\n${summary}`;
+}
+
+export function renderTeardown(result: TeardownResult): string {
+  const deleted = result.resources.filter((resource) => resource.action === 'deleted').length;
+  return `Teardown done in ${(result.durationMs / 1000).toFixed(1)} s: ${deleted} deleted, ${result.resources.length - deleted} already absent.`;
+}

@@ -1,0 +1,542 @@
+// setup: brings every resource to its desired state, in dependency order, touching only what differs —
+// a second run with nothing changed makes no mutating call. Each step observes, plans (plan.ts) and applies,
+// reporting through the Reporter; AWS's eventual-consistency quirks are retried a bounded number of times
+// and recorded. It knows nothing of the terminal and returns the result document `setup --json` prints.
+import {
+  CreateBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutPublicAccessBlockCommand,
+  type BucketLocationConstraint,
+} from '@aws-sdk/client-s3';
+import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  AddPermissionCommand,
+  CreateFunctionCommand,
+  RemovePermissionCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  type Architecture as LambdaArchitecture,
+  type FunctionConfiguration,
+  type Runtime,
+} from '@aws-sdk/client-lambda';
+import { UserError, silentReporter, type Reporter, type StepHandle } from '../../output.js';
+import type { ResolvedSettings, Target } from '../settings.js';
+import { sleep } from '../retry.js';
+import {
+  isConflict,
+  isError,
+  isRoleNotReady,
+  lambdaChange,
+  paceFor,
+  retrying,
+  waitBucket,
+  waitFunctionActive,
+  waitFunctionUpdated,
+  waitRole,
+  type Pace,
+  type ProvisionClients,
+  type RetryRecord,
+  type StepContext,
+} from './aws.js';
+import { buildPackage, formatBytes, type DeploymentPackage } from './package.js';
+import {
+  observeAttachedPolicies,
+  observeBucket,
+  observeFunction,
+  observeInlinePolicy,
+  observeNotifications,
+  observePermission,
+  observeRole,
+  functionState,
+} from './observe.js';
+import { ACCESS_POLICY_NAME, bucketArn } from './policies.js';
+import {
+  DESIRED_BUCKET,
+  PERMISSION_STATEMENT_ID,
+  desiredFunction,
+  desiredPermission,
+  desiredTrigger,
+  functionArn as functionArnOf,
+  functionChanges,
+  mergeNotifications,
+  planAccessPolicy,
+  planBucket,
+  planFunction,
+  planManagedPolicies,
+  planPermission,
+  planRole,
+  planTrigger,
+  triggerFromNotifications,
+  type Difference,
+  type Identity,
+  type ResourcePlan,
+  type ResourceType,
+} from './plan.js';
+import { packageName, survey } from './survey.js';
+
+export type SetupAction = 'created' | 'updated' | 'unchanged' | 'planned';
+
+export interface SetupResource {
+  type: ResourceType;
+  name: string;
+  action: SetupAction;
+  /** What differed (updated resources; planned updates). */
+  changes?: Difference[];
+  /** Dry runs only: what setup would create or change, desired against actual. */
+  change?: 'create' | 'update';
+  desired?: unknown;
+  actual?: unknown;
+}
+
+export interface SetupResult {
+  target: Target;
+  region: string;
+  account: string;
+  sourceBucket: string;
+  thumbnailBucket: string;
+  functionName: string;
+  functionArn: string;
+  roleName: string;
+  roleArn: string;
+  dryRun: boolean;
+  resources: SetupResource[];
+  tracing: { mode: string; attempts: number };
+  retries: RetryRecord[];
+  packageBytes: number;
+  codeSha256: string;
+  durationMs: number;
+}
+
+export interface SetupOptions {
+  clients: ProvisionClients;
+  settings: ResolvedSettings;
+  account: string;
+  region: string;
+  target: Target;
+  /** The endpoint in use (undefined for AWS); picks the pace when `pace` is not given. */
+  endpoint?: string;
+  reporter?: Reporter;
+  dryRun?: boolean;
+  /** Where built packages are cached (usually <state-dir>/cache). */
+  cacheDir?: string;
+  pace?: Pace;
+  /** How many times to set active tracing before giving up (default 5). */
+  tracingAttempts?: number;
+  /** A package to deploy instead of building one (tests). */
+  package?: DeploymentPackage;
+}
+
+export async function setup(options: SetupOptions): Promise<SetupResult> {
+  const started = Date.now();
+  const reporter = options.reporter ?? silentReporter;
+  const context: StepContext = { clients: options.clients, reporter, pace: options.pace ?? paceFor(options.endpoint), retries: [] };
+  const { settings } = options;
+  const identity: Identity = { account: options.account, region: options.region };
+
+  const result: SetupResult = {
+    target: options.target,
+    region: options.region,
+    account: options.account,
+    sourceBucket: settings.sourceBucket,
+    thumbnailBucket: settings.thumbnailBucket,
+    functionName: settings.functionName,
+    functionArn: functionArnOf(settings, identity),
+    roleName: settings.roleName,
+    roleArn: '',
+    dryRun: Boolean(options.dryRun),
+    resources: [],
+    tracing: { mode: 'PassThrough', attempts: 0 },
+    retries: context.retries,
+    packageBytes: 0,
+    codeSha256: '',
+    durationMs: 0,
+  };
+
+  if (options.dryRun) {
+    const deployment = options.package ?? (await packageStep(context, options, result));
+    const found = await survey(options.clients, settings, identity, { codeSha256: deployment.codeSha256, bytes: deployment.bytes });
+    result.functionArn = found.functionArn;
+    result.roleArn = found.roleArn;
+    result.resources = found.plans.map(plannedResource);
+    result.tracing = { mode: found.configuration?.TracingConfig?.Mode ?? 'PassThrough', attempts: 0 };
+    result.durationMs = Date.now() - started;
+    return result;
+  }
+
+  result.resources.push(...(await bucketsStep(context, settings, options.region)));
+  const role = await roleStep(context, settings, options.region);
+  result.roleArn = role.roleArn;
+  result.resources.push(...role.resources);
+  const deployment = options.package ?? (await packageStep(context, options, result));
+  const fn = await functionStep(context, settings, identity, role.roleArn, deployment);
+  result.resources.push(fn.resource);
+  result.functionArn = fn.configuration.FunctionArn ?? result.functionArn;
+  const tracing = await tracingStep(context, settings.functionName, fn.configuration, options.tracingAttempts ?? 5, fn.resource.action === 'created');
+  result.tracing = { mode: tracing.mode, attempts: tracing.attempts };
+  result.resources.push(tracing.resource);
+  result.resources.push(await permissionStep(context, settings, identity));
+  result.resources.push(await triggerStep(context, settings, result.functionArn));
+  result.durationMs = Date.now() - started;
+  return result;
+}
+
+function plannedResource(resourcePlan: ResourcePlan): SetupResource {
+  const base = { type: resourcePlan.type, name: resourcePlan.name };
+  if (resourcePlan.change === 'none') return { ...base, action: 'unchanged' };
+  return {
+    ...base,
+    action: 'planned',
+    change: resourcePlan.change,
+    desired: resourcePlan.desired,
+    actual: resourcePlan.actual,
+    ...(resourcePlan.differences.length ? { changes: resourcePlan.differences } : {}),
+  };
+}
+
+function outcome(resourcePlan: ResourcePlan): SetupResource {
+  const action: SetupAction = resourcePlan.change === 'create' ? 'created' : resourcePlan.change === 'update' ? 'updated' : 'unchanged';
+  return { type: resourcePlan.type, name: resourcePlan.name, action, ...(resourcePlan.change === 'update' ? { changes: resourcePlan.differences } : {}) };
+}
+
+/** Runs one reported step: a spinner while it works, ✔ when it changed something, • when nothing changed. */
+async function reportedStep<T>(reporter: Reporter, text: string, body: (step: StepHandle) => Promise<{ value: T; summary: string; changed: boolean }>): Promise<T> {
+  const step = reporter.step(text);
+  try {
+    const { value, summary, changed } = await body(step);
+    if (changed) step.succeed(summary);
+    else step.done(summary);
+    return value;
+  } catch (error) {
+    step.fail(`${text}: failed`);
+    throw error;
+  }
+}
+
+function describeActions(resources: SetupResource[]): string {
+  return resources.map((resource) => `${resource.name} ${resource.action}`).join(', ');
+}
+
+const changed = (resources: SetupResource[]): boolean => resources.some((resource) => resource.action !== 'unchanged');
+
+// ---- 1. buckets -----------------------------------------------------------------------------------------
+
+async function bucketsStep(context: StepContext, settings: ResolvedSettings, region: string): Promise<SetupResource[]> {
+  return reportedStep(context.reporter, 'Buckets', async (step) => {
+    const resources: SetupResource[] = [];
+    for (const bucket of [settings.sourceBucket, settings.thumbnailBucket]) {
+      step.update(`Buckets: ${bucket}`);
+      resources.push(await ensureBucket(context, bucket, region));
+    }
+    return { value: resources, summary: `Buckets: ${describeActions(resources)}`, changed: changed(resources) };
+  });
+}
+
+async function ensureBucket(context: StepContext, bucket: string, region: string): Promise<SetupResource> {
+  const { s3 } = context.clients;
+  let actual = await observeBucket(context.clients, bucket);
+  let created = false;
+  if (!actual) {
+    try {
+      await s3.send(
+        new CreateBucketCommand({
+          Bucket: bucket,
+          // us-east-1 is the one region that takes no LocationConstraint (and rejects its own name).
+          ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+        }),
+      );
+      created = true;
+    } catch (error) {
+      if (isError(error, 'BucketAlreadyExists')) throw new UserError(`bucket name "${bucket}" is taken by another account; choose another with --source-bucket / --thumbnail-bucket`);
+      if (!isError(error, 'BucketAlreadyOwnedByYou')) throw error;
+    }
+    await waitBucket(context, bucket);
+    // New buckets on AWS already block public access and encrypt with SSE-S3; look before writing.
+    actual = await observeBucket(context.clients, bucket);
+    if (!actual) throw new UserError(`bucket ${bucket} was created but cannot be found`);
+  }
+  const bucketPlan = planBucket(bucket, actual);
+  for (const difference of bucketPlan.differences) {
+    if (difference.field === 'publicAccessBlock') {
+      await s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { ...DESIRED_BUCKET.publicAccessBlock } }));
+    } else if (difference.field === 'encryption') {
+      await s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: bucket,
+          ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        }),
+      );
+    }
+  }
+  if (created) return { type: 'bucket', name: bucket, action: 'created' };
+  return outcome(bucketPlan);
+}
+
+// ---- 2. the role and its policies -----------------------------------------------------------------------
+
+async function roleStep(context: StepContext, settings: ResolvedSettings, region: string): Promise<{ roleArn: string; resources: SetupResource[] }> {
+  return reportedStep(context.reporter, `Role ${settings.roleName}`, async (step) => {
+    const { iam } = context.clients;
+    const resources: SetupResource[] = [];
+    let role = await observeRole(context.clients, settings.roleName);
+    const rolePlan = planRole(settings, role ? { trustPolicy: role.trustPolicy } : null);
+    let roleCreated = false;
+    if (rolePlan.change === 'create') {
+      try {
+        const answer = await iam.send(
+          new CreateRoleCommand({
+            RoleName: settings.roleName,
+            AssumeRolePolicyDocument: JSON.stringify(rolePlan.desired.trustPolicy),
+            Description: 'Runs the thumbctl thumbnailer (managed by thumbctl)',
+          }),
+        );
+        role = { arn: answer.Role?.Arn ?? '', trustPolicy: rolePlan.desired.trustPolicy };
+        roleCreated = true;
+      } catch (error) {
+        if (!isError(error, 'EntityAlreadyExists', 'EntityAlreadyExistsException')) throw error;
+      }
+      await waitRole(context, settings.roleName);
+      role = (await observeRole(context.clients, settings.roleName)) ?? role;
+    } else if (rolePlan.change === 'update') {
+      await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: settings.roleName, PolicyDocument: JSON.stringify(rolePlan.desired.trustPolicy) }));
+    }
+    if (!role?.arn) throw new UserError(`role ${settings.roleName} has no ARN`);
+    resources.push(roleCreated ? { type: 'role', name: settings.roleName, action: 'created' } : outcome(rolePlan));
+
+    step.update(`Role ${settings.roleName}: policies`);
+    const inlinePlan = planAccessPolicy(settings, region, roleCreated ? null : await observeInlinePolicy(context.clients, settings.roleName, ACCESS_POLICY_NAME));
+    if (inlinePlan.change !== 'none') {
+      await iam.send(new PutRolePolicyCommand({ RoleName: settings.roleName, PolicyName: ACCESS_POLICY_NAME, PolicyDocument: JSON.stringify(inlinePlan.desired.document) }));
+    }
+    resources.push(outcome(inlinePlan));
+
+    const attached = roleCreated ? [] : await observeAttachedPolicies(context.clients, settings.roleName);
+    for (const managedPlan of planManagedPolicies(region, attached ?? [])) {
+      if (managedPlan.change === 'create') await iam.send(new AttachRolePolicyCommand({ RoleName: settings.roleName, PolicyArn: managedPlan.desired.arn }));
+      resources.push(outcome(managedPlan));
+    }
+    const summary = `Role ${settings.roleName} ${resources[0]!.action}; policies: ${describeActions(resources.slice(1))}`;
+    return { value: { roleArn: role.arn, resources }, summary, changed: changed(resources) };
+  });
+}
+
+// ---- 3. the package -------------------------------------------------------------------------------------
+
+async function packageStep(context: StepContext, options: SetupOptions, result: SetupResult): Promise<DeploymentPackage> {
+  return reportedStep(context.reporter, 'Package', async (step) => {
+    const started = Date.now();
+    const deployment = await buildPackage({
+      architecture: options.settings.architecture,
+      cacheDir: options.cacheDir,
+      progress: (text) => step.update(`Package: ${text}`),
+    });
+    result.packageBytes = deployment.bytes;
+    result.codeSha256 = deployment.codeSha256;
+    if (!options.dryRun) {
+      result.resources.push({ type: 'package', name: packageName(options.settings), action: deployment.fromCache ? 'unchanged' : 'created' });
+    }
+    const how = deployment.fromCache ? 'cached' : `built in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+    return { value: deployment, summary: `Package ${packageName(options.settings)}: ${formatBytes(deployment.bytes)}, ${options.settings.architecture} (${how})`, changed: !deployment.fromCache };
+  });
+}
+
+// ---- 4. the function ------------------------------------------------------------------------------------
+
+async function functionStep(
+  context: StepContext,
+  settings: ResolvedSettings,
+  identity: Identity,
+  roleArn: string,
+  deployment: DeploymentPackage,
+): Promise<{ resource: SetupResource; configuration: FunctionConfiguration }> {
+  return reportedStep(context.reporter, `Function ${settings.functionName}`, async (step) => {
+    const { lambda } = context.clients;
+    const name = settings.functionName;
+    const desired = desiredFunction(settings, identity, deployment.codeSha256);
+    desired.role = roleArn;
+
+    let configuration = await observeFunction(context.clients, name);
+    if (!configuration) {
+      step.update(`Function ${name}: creating`);
+      try {
+        await retrying(
+          context,
+          'creating the function',
+          () =>
+            lambda.send(
+              new CreateFunctionCommand({
+                FunctionName: name,
+                Runtime: desired.runtime as Runtime,
+                Handler: desired.handler,
+                Role: roleArn,
+                Code: { ZipFile: deployment.zip },
+                MemorySize: desired.memory,
+                Timeout: desired.timeout,
+                Architectures: [desired.architecture as LambdaArchitecture],
+                Environment: { Variables: desired.environment },
+                Description: 'thumbctl thumbnailer: S3 upload in, thumbnail out',
+                Publish: false,
+              }),
+            ),
+          { retryable: isRoleNotReady, attempts: 8 },
+        );
+        step.update(`Function ${name}: waiting for it to become active`);
+        await waitFunctionActive(context, name);
+        configuration = await observeFunction(context.clients, name);
+        if (!configuration) throw new UserError(`function ${name} was created but cannot be found`);
+        return { value: { resource: { type: 'function', name, action: 'created' }, configuration }, summary: `Function ${name} created (${desired.memory} MB, ${desired.timeout} s, ${desired.runtime}, ${desired.architecture})`, changed: true };
+      } catch (error) {
+        // Created by a run we cannot see (a concurrent or killed one): carry on as an update.
+        if (!isConflict(error) || !/exist/i.test((error as Error).message)) throw error;
+        configuration = await observeFunction(context.clients, name);
+        if (!configuration) throw error;
+      }
+    }
+
+    // A previous run may have left the function mid-change (killed half-way): let that settle first.
+    if (configuration.State === 'Pending') await waitFunctionActive(context, name);
+    if (configuration.LastUpdateStatus === 'InProgress') await waitFunctionUpdated(context, name);
+    if (configuration.State === 'Pending' || configuration.LastUpdateStatus === 'InProgress') configuration = (await observeFunction(context.clients, name)) ?? configuration;
+
+    const functionPlan = planFunction(name, desired, functionState(configuration));
+    const needs = functionChanges(functionPlan);
+    if (needs.code) {
+      step.update(`Function ${name}: updating code`);
+      await lambdaChange(context, name, 'updating the function code', () =>
+        lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: deployment.zip, Architectures: [desired.architecture as LambdaArchitecture], Publish: false })),
+      );
+      await waitFunctionUpdated(context, name);
+    }
+    if (needs.configuration) {
+      step.update(`Function ${name}: updating configuration`);
+      await retrying(
+        context,
+        'updating the function configuration',
+        () =>
+          lambdaChange(context, name, 'updating the function configuration', () =>
+            lambda.send(
+              new UpdateFunctionConfigurationCommand({
+                FunctionName: name,
+                Runtime: desired.runtime as Runtime,
+                Handler: desired.handler,
+                Role: roleArn,
+                MemorySize: desired.memory,
+                Timeout: desired.timeout,
+                Environment: { Variables: desired.environment },
+              }),
+            ),
+          ),
+        { retryable: isRoleNotReady, attempts: 8 },
+      );
+      await waitFunctionUpdated(context, name);
+    }
+    if (needs.code || needs.configuration) configuration = (await observeFunction(context.clients, name)) ?? configuration;
+    const fields = functionPlan.differences.map((difference) => difference.field).join(', ');
+    const summary = functionPlan.change === 'none' ? `Function ${name} unchanged` : `Function ${name} updated (${fields})`;
+    return { value: { resource: outcome(functionPlan), configuration }, summary, changed: functionPlan.change !== 'none' };
+  });
+}
+
+// ---- 5. active tracing ----------------------------------------------------------------------------------
+
+async function tracingStep(
+  context: StepContext,
+  name: string,
+  configuration: FunctionConfiguration,
+  maxAttempts: number,
+  functionCreated: boolean,
+): Promise<{ mode: string; attempts: number; resource: SetupResource }> {
+  return reportedStep(context.reporter, 'Active tracing', async (step) => {
+    const resource = (action: SetupResource['action']): SetupResource => ({ type: 'tracing', name, action });
+    let mode = configuration.TracingConfig?.Mode ?? 'PassThrough';
+    if (mode === 'Active') return { value: { mode, attempts: 0, resource: resource('unchanged') }, summary: 'Active tracing already on', changed: false };
+    let delay = context.pace.retryInitialMs;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      step.update(`Active tracing: attempt ${attempt}`);
+      await lambdaChange(context, name, 'enabling active tracing', () =>
+        context.clients.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, TracingConfig: { Mode: 'Active' } })),
+      );
+      await waitFunctionUpdated(context, name);
+      // Read it back: the setting does not always stick the first time (the course demo's "click it again").
+      mode = (await observeFunction(context.clients, name))?.TracingConfig?.Mode ?? 'PassThrough';
+      if (mode === 'Active') {
+        const summary = `Active tracing on${attempt > 1 ? ` (took ${attempt} attempts)` : ''}`;
+        return { value: { mode, attempts: attempt, resource: resource(functionCreated ? 'created' : 'updated') }, summary, changed: true };
+      }
+      if (attempt < maxAttempts) {
+        const reason = `TracingConfig.Mode read back as ${mode} after the update`;
+        context.retries.push({ what: 'enabling active tracing', attempt, reason, delayMs: delay });
+        context.reporter.warn(`enabling active tracing: attempt ${attempt} did not stick (${reason}); trying again in ${delay} ms`);
+        await sleep(delay);
+        delay = Math.min(delay * 2, context.pace.retryMaxMs);
+      }
+    }
+    throw new UserError(`active tracing did not stick after ${maxAttempts} attempts (TracingConfig.Mode is still ${mode})`);
+  });
+}
+
+// ---- 6. the permission for S3 ---------------------------------------------------------------------------
+
+async function permissionStep(context: StepContext, settings: ResolvedSettings, identity: Identity): Promise<SetupResource> {
+  return reportedStep(context.reporter, 'Permission for S3 to invoke the function', async () => {
+    const name = settings.functionName;
+    const desired = desiredPermission(settings, identity);
+    const permissionPlan = planPermission(desired, await observePermission(context.clients, name));
+    if (permissionPlan.change === 'update') {
+      await lambdaChange(context, name, 'replacing the S3 invoke permission', async () => {
+        try {
+          return await context.clients.lambda.send(new RemovePermissionCommand({ FunctionName: name, StatementId: PERMISSION_STATEMENT_ID }));
+        } catch (error) {
+          if (isError(error, 'ResourceNotFoundException')) return undefined;
+          throw error;
+        }
+      });
+    }
+    if (permissionPlan.change !== 'none') {
+      await lambdaChange(context, name, 'adding the S3 invoke permission', async () => {
+        try {
+          return await context.clients.lambda.send(
+            new AddPermissionCommand({
+              FunctionName: name,
+              StatementId: PERMISSION_STATEMENT_ID,
+              Action: 'lambda:InvokeFunction',
+              Principal: 's3.amazonaws.com',
+              SourceArn: bucketArn(settings.sourceBucket, identity.region),
+              SourceAccount: identity.account,
+            }),
+          );
+        } catch (error) {
+          // "The statement id (...) provided already exists": another run added it meanwhile.
+          if (isConflict(error) && /already exists/i.test((error as Error).message)) return undefined;
+          throw error;
+        }
+      });
+    }
+    const resource = outcome(permissionPlan);
+    return { value: resource, summary: `Permission ${PERMISSION_STATEMENT_ID} for s3.amazonaws.com from ${settings.sourceBucket}: ${resource.action}`, changed: resource.action !== 'unchanged' };
+  });
+}
+
+// ---- 7. the trigger -------------------------------------------------------------------------------------
+
+async function triggerStep(context: StepContext, settings: ResolvedSettings, targetArn: string): Promise<SetupResource> {
+  return reportedStep(context.reporter, `Trigger on ${settings.sourceBucket}`, async () => {
+    const existing = await observeNotifications(context.clients, settings.sourceBucket);
+    if (existing === null) throw new UserError(`bucket ${settings.sourceBucket} disappeared during setup`);
+    const desired = desiredTrigger(settings, targetArn);
+    const triggerPlan = planTrigger(settings.sourceBucket, desired, triggerFromNotifications(existing));
+    if (triggerPlan.change !== 'none') {
+      const merged = mergeNotifications(existing, desired);
+      await retrying(
+        context,
+        'putting the bucket notification',
+        () => context.clients.s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: settings.sourceBucket, NotificationConfiguration: merged })),
+        // S3 checks it may invoke the function; a permission added a moment ago may not be visible to it yet.
+        { retryable: (error) => isError(error, 'InvalidArgument') && /unable to validate/i.test((error as Error).message), attempts: 6 },
+      );
+    }
+    const resource = outcome(triggerPlan);
+    const suffixes = settings.suffixes.join(' ');
+    return { value: resource, summary: `Trigger on s3://${settings.sourceBucket} (${suffixes}): ${resource.action}`, changed: resource.action !== 'unchanged' };
+  });
+}

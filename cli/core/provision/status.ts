@@ -1,0 +1,99 @@
+// status: each resource present, absent or drifted, with desired against actual and the drifted fields
+// named (memory, timeout, tracing mode, policies, the trigger). Read-only; the package is built (or taken
+// from the cache) only to know which CodeSha256 the function should run. Returns the `status --json` document.
+import { silentReporter, type Reporter } from '../../output.js';
+import type { ResolvedSettings, Target } from '../settings.js';
+import type { ProvisionClients } from './aws.js';
+import { buildPackage, type DeploymentPackage } from './package.js';
+import { stateOf, type Difference, type ResourceState, type ResourceType } from './plan.js';
+import { survey } from './survey.js';
+
+export interface StatusResource {
+  type: ResourceType;
+  name: string;
+  state: ResourceState;
+  desired: unknown;
+  actual: unknown;
+  /** The fields that differ, when drifted. */
+  drift?: Difference[];
+}
+
+export interface StatusResult {
+  target: Target;
+  region: string;
+  account: string;
+  sourceBucket: string;
+  thumbnailBucket: string;
+  functionName: string;
+  functionArn: string;
+  roleName: string;
+  /** The function as it runs: the settings people ask about first. null when there is no function. */
+  function: { memory: number; timeout: number; tracing: string; runtime: string; architecture: string; state: string; lastUpdateStatus: string } | null;
+  resources: StatusResource[];
+  summary: Record<ResourceState, number>;
+  durationMs: number;
+}
+
+export interface StatusOptions {
+  clients: ProvisionClients;
+  settings: ResolvedSettings;
+  account: string;
+  region: string;
+  target: Target;
+  cacheDir?: string;
+  reporter?: Reporter;
+  /** A package to compare against instead of building one (tests). */
+  package?: DeploymentPackage;
+}
+
+export async function status(options: StatusOptions): Promise<StatusResult> {
+  const started = Date.now();
+  const reporter = options.reporter ?? silentReporter;
+  const step = reporter.step('Reading resources');
+  try {
+    const deployment =
+      options.package ??
+      (await buildPackage({ architecture: options.settings.architecture, cacheDir: options.cacheDir, progress: (text) => step.update(`Package: ${text}`) }));
+    step.update('Reading resources');
+    const found = await survey(options.clients, options.settings, { account: options.account, region: options.region }, deployment);
+    step.done(`Read ${found.plans.length} resources`);
+    const resources: StatusResource[] = found.plans.map((resourcePlan) => ({
+      type: resourcePlan.type,
+      name: resourcePlan.name,
+      state: stateOf(resourcePlan),
+      desired: resourcePlan.desired,
+      actual: resourcePlan.actual,
+      ...(resourcePlan.differences.length ? { drift: resourcePlan.differences } : {}),
+    }));
+    const summary: Record<ResourceState, number> = { present: 0, absent: 0, drifted: 0 };
+    for (const resource of resources) summary[resource.state]++;
+    const configuration = found.configuration;
+    return {
+      target: options.target,
+      region: options.region,
+      account: options.account,
+      sourceBucket: options.settings.sourceBucket,
+      thumbnailBucket: options.settings.thumbnailBucket,
+      functionName: options.settings.functionName,
+      functionArn: found.functionArn,
+      roleName: options.settings.roleName,
+      function: configuration
+        ? {
+            memory: configuration.MemorySize ?? 0,
+            timeout: configuration.Timeout ?? 0,
+            tracing: configuration.TracingConfig?.Mode ?? 'PassThrough',
+            runtime: configuration.Runtime ?? '',
+            architecture: configuration.Architectures?.[0] ?? 'x86_64',
+            state: configuration.State ?? '',
+            lastUpdateStatus: configuration.LastUpdateStatus ?? '',
+          }
+        : null,
+      resources,
+      summary,
+      durationMs: Date.now() - started,
+    };
+  } catch (error) {
+    step.fail('Reading resources: failed');
+    throw error;
+  }
+}

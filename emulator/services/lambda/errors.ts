@@ -1,0 +1,107 @@
+// Lambda's errors with AWS's exact codes, messages and statuses, and their REST-JSON form: the status,
+// `x-amzn-ErrorType: <Code>`, and `{"Type":"User","message":...,"Message":...}`. Kept here because no shared
+// REST-JSON serialiser exists (emulator/core/json-protocol.ts did not when this was written).
+import { AwsError } from '../../core/errors.js';
+import type { ServiceResponse } from '../../core/http.js';
+
+export class LambdaError extends AwsError {
+  /**
+   * @param code - AWS's error code, e.g. `ResourceNotFoundException`
+   * @param message - AWS's message text
+   * @param status - the HTTP status AWS answers with
+   * @param fields - extra body fields (`Reason` of TooManyRequestsException)
+   * @param headers - extra response headers (`Retry-After`)
+   */
+  constructor(
+    code: string,
+    message: string,
+    status: number,
+    readonly fields: Record<string, string> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(code, message, status);
+  }
+}
+
+/** AWS: 404 `Function not found: <arn>`. */
+export function functionNotFound(functionArn: string): LambdaError {
+  return new LambdaError('ResourceNotFoundException', `Function not found: ${functionArn}`, 404);
+}
+
+export function resourceNotFound(message = 'The resource you requested does not exist.'): LambdaError {
+  return new LambdaError('ResourceNotFoundException', message, 404);
+}
+
+export function resourceConflict(message: string): LambdaError {
+  return new LambdaError('ResourceConflictException', message, 409);
+}
+
+/** AWS answers 409 while an update is in progress; so do we. */
+export function updateInProgress(functionArn: string): LambdaError {
+  return resourceConflict(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn}`);
+}
+
+export function stateConflict(state: string): LambdaError {
+  return resourceConflict(`The operation cannot be performed at this time. The function is currently in the following state: ${state}`);
+}
+
+export function invalidParameter(message: string): LambdaError {
+  return new LambdaError('InvalidParameterValueException', message, 400);
+}
+
+/** The message AWS gives for a role that is missing or does not trust lambda.amazonaws.com (or not yet). */
+export function roleCannotBeAssumed(): LambdaError {
+  return invalidParameter('The role defined for the function cannot be assumed by Lambda.');
+}
+
+/** Smithy-style constraint failures: `1 validation error detected: Value '64' at 'memorySize' failed to ...`. */
+export function validationErrors(problems: string[]): LambdaError {
+  const count = problems.length;
+  return new LambdaError('ValidationException', `${count} validation error${count === 1 ? '' : 's'} detected: ${problems.join('; ')}`, 400);
+}
+
+export function invalidRequestContent(message: string): LambdaError {
+  return new LambdaError('InvalidRequestContentException', message, 400);
+}
+
+/** AWS: 413 `Request must be smaller than 6291456 bytes for the InvokeFunction operation`. */
+export function requestTooLarge(limit: number, operation: string): LambdaError {
+  return new LambdaError('RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`, 413);
+}
+
+export function tooManyRequests(): LambdaError {
+  return new LambdaError('TooManyRequestsException', 'Rate exceeded', 429, { Reason: 'CallerRateLimitExceeded' }, { 'Retry-After': '1' });
+}
+
+export function preconditionFailed(): LambdaError {
+  return new LambdaError(
+    'PreconditionFailedException',
+    'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+    412,
+  );
+}
+
+/** AWS: 502 InvalidRuntimeException. Only Node.js runtimes run in the local cloud. */
+export function runtimeNotRunnable(runtime: string): LambdaError {
+  return new LambdaError(
+    'InvalidRuntimeException',
+    `The runtime ${runtime} cannot run in the local cloud: only Node.js runtimes (nodejs18.x and later) are executed locally.`,
+    502,
+  );
+}
+
+export function serviceError(message: string): LambdaError {
+  return new LambdaError('ServiceException', message, 500);
+}
+
+/** Any AwsError (ours or the core's NotImplemented) in Lambda's REST-JSON error form. */
+export function toRestJsonError(error: AwsError): ServiceResponse {
+  const lambdaError = error instanceof LambdaError ? error : undefined;
+  const kind = error.status >= 500 ? 'Service' : 'User';
+  const body = JSON.stringify({ Type: kind, message: error.message, Message: error.message, ...(lambdaError?.fields ?? {}) });
+  return {
+    status: error.status,
+    headers: { 'content-type': 'application/json', 'x-amzn-ErrorType': error.code, ...(lambdaError?.headers ?? {}) },
+    body,
+  };
+}

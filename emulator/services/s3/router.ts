@@ -1,0 +1,1112 @@
+// S3's REST-XML wire protocol: finds the operation from the method, the path (path-style or
+// `<bucket>.localhost` virtual hosts) and the query's subresources; decodes bodies (aws-chunked framing,
+// checksums, XML) and serialises answers and errors. Rules and state live in the store. Signatures are
+// read for the caller's identity but not verified; presigned URLs are only checked for expiry.
+import { randomBytes } from 'node:crypto';
+import type { PublicAccessBlockConfiguration, ServerSideEncryptionRule, Tag } from '@aws-sdk/client-s3';
+import type { CloudContext } from '../../core/context.js';
+import { AwsError } from '../../core/errors.js';
+import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
+import {
+  CHECKSUM_ALGORITHMS,
+  checksumHeaderName,
+  computeChecksum,
+  isWellFormedChecksum,
+  isWellFormedContentMd5,
+  md5,
+  parseChecksumAlgorithm,
+  sha256Hex,
+  type ChecksumAlgorithm,
+} from './checksums.js';
+import { decodeAwsChunked } from './chunked.js';
+import {
+  AccessDeniedError,
+  BadDigestError,
+  ContentSha256MismatchError,
+  IncompleteBodyError,
+  InvalidArgumentError,
+  InvalidDigestError,
+  InvalidRangeError,
+  InvalidRequestError,
+  InvalidUriError,
+  MalformedTrailerError,
+  MalformedXmlError,
+  MetadataTooLargeError,
+  MissingContentLengthError,
+  PreconditionFailedError,
+  S3NotImplementedError,
+  SlowDownError,
+  s3ErrorResponse,
+} from './errors.js';
+import { formEncodeKey } from './names.js';
+import { normaliseFilterRuleName, type DestinationKind, type NotificationConfiguration, type NotificationDestination } from './notifications.js';
+import {
+  compareUtf8,
+  etagListMatches,
+  successor,
+  type CompletedPart,
+  type ListPosition,
+  type ListResult,
+  type ObjectAttributes,
+  type ObjectRecord,
+  type ObjectSummary,
+  type Preconditions,
+  type RequestInfo,
+  type S3Store,
+  type StoredChecksum,
+} from './store.js';
+import { child, children, document, escapeXml, isNode, parseXml, tag, text, type XmlNode } from './xml.js';
+
+/** Where a request points: a bucket, maybe a key; `resource` is what errors report. */
+interface S3Target {
+  bucket?: string;
+  key?: string;
+  resource: string;
+}
+
+/** One request being answered: what handlers need beyond the store. */
+interface S3Call {
+  request: ServiceRequest;
+  bucket: string;
+  key: string;
+  info: RequestInfo;
+}
+
+type Handler = (call: S3Call) => Promise<ServiceResponse> | ServiceResponse;
+
+/** Query names that parameterise an operation rather than select one. */
+const PARAMETERS = new Set([
+  'x-id',
+  'list-type',
+  'prefix',
+  'delimiter',
+  'max-keys',
+  'marker',
+  'continuation-token',
+  'start-after',
+  'encoding-type',
+  'fetch-owner',
+  'key-marker',
+  'version-id-marker',
+  'upload-id-marker',
+  'max-uploads',
+  'max-parts',
+  'part-number-marker',
+  'uploadId',
+  'partNumber',
+  'versionId',
+  'max-buckets',
+  'bucket-region',
+  'response-content-type',
+  'response-content-language',
+  'response-expires',
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+  'AWSAccessKeyId',
+  'Signature',
+  'Expires',
+]);
+
+/** Query names that select an S3 subresource (and so an operation), whatever their value. */
+const SUBRESOURCES = new Set([
+  'acl', 'accelerate', 'analytics', 'attributes', 'cors', 'delete', 'encryption', 'intelligent-tiering', 'inventory',
+  'legal-hold', 'lifecycle', 'location', 'logging', 'metadataConfiguration', 'metadataTable', 'metrics', 'notification',
+  'object-lock', 'ownershipControls', 'policy', 'policyStatus', 'publicAccessBlock', 'renameObject', 'replication',
+  'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging', 'torrent', 'uploads', 'versioning',
+  'versions', 'website',
+]);
+
+/** How AWS names the operation behind a subresource we do not implement. */
+const OPERATION_NAMES: Record<string, string> = {
+  acl: 'Acl',
+  accelerate: 'AccelerateConfiguration',
+  analytics: 'AnalyticsConfiguration',
+  attributes: 'Attributes',
+  cors: 'Cors',
+  'intelligent-tiering': 'IntelligentTieringConfiguration',
+  inventory: 'InventoryConfiguration',
+  'legal-hold': 'LegalHold',
+  lifecycle: 'LifecycleConfiguration',
+  logging: 'Logging',
+  metrics: 'MetricsConfiguration',
+  ownershipControls: 'OwnershipControls',
+  policy: 'Policy',
+  policyStatus: 'PolicyStatus',
+  replication: 'Replication',
+  requestPayment: 'RequestPayment',
+  retention: 'Retention',
+  tagging: 'Tagging',
+  torrent: 'Torrent',
+  versioning: 'Versioning',
+  website: 'Website',
+};
+
+const EXACT_OPERATION_NAMES: Record<string, string> = {
+  'POST restore': 'RestoreObject',
+  'POST select': 'SelectObjectContent',
+  'GET session': 'CreateSession',
+  'PUT object-lock': 'PutObjectLockConfiguration',
+  'GET object-lock': 'GetObjectLockConfiguration',
+  'PUT renameObject': 'RenameObject',
+};
+
+const VERBS: Record<string, string> = { GET: 'Get', PUT: 'Put', DELETE: 'Delete', POST: 'Post', HEAD: 'Head' };
+
+/** The operation AWS would call this, for NotImplemented. */
+export function operationNameFor(method: string, scope: 'Bucket' | 'Object', subresource: string): string {
+  const exact = EXACT_OPERATION_NAMES[`${method} ${subresource}`];
+  if (exact) return exact;
+  const name = OPERATION_NAMES[subresource] ?? subresource.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+  return `${VERBS[method] ?? method}${scope}${name}`;
+}
+
+/** The subresources named by a query, in order; unknown valueless names count as subresources too. */
+export function subresourcesOf(query: URLSearchParams): string[] {
+  const found: string[] = [];
+  for (const [name, value] of query) {
+    if (SUBRESOURCES.has(name) || (!PARAMETERS.has(name) && !/^x-amz-/i.test(name) && value === '')) found.push(name);
+  }
+  return found;
+}
+
+const BUCKET_OPERATIONS: Record<string, string> = {
+  'GET location': 'GetBucketLocation',
+  'GET versioning': 'GetBucketVersioning',
+  'GET versions': 'ListObjectVersions',
+  'GET uploads': 'ListMultipartUploads',
+  'POST delete': 'DeleteObjects',
+  'PUT publicAccessBlock': 'PutPublicAccessBlock',
+  'GET publicAccessBlock': 'GetPublicAccessBlock',
+  'DELETE publicAccessBlock': 'DeletePublicAccessBlock',
+  'PUT encryption': 'PutBucketEncryption',
+  'GET encryption': 'GetBucketEncryption',
+  'DELETE encryption': 'DeleteBucketEncryption',
+  'PUT notification': 'PutBucketNotificationConfiguration',
+  'GET notification': 'GetBucketNotificationConfiguration',
+  'PUT tagging': 'PutBucketTagging',
+  'GET tagging': 'GetBucketTagging',
+  'DELETE tagging': 'DeleteBucketTagging',
+};
+
+/**
+ * Names the operation a request asks for, found (as S3 does) by method, target and subresources.
+ * Returns `NotImplemented:<Operation>` for anything the local cloud lacks.
+ */
+export function resolveOperation(method: string, target: S3Target, query: URLSearchParams, headers: ServiceRequest['headers']): string {
+  const subresources = subresourcesOf(query);
+  const first = subresources[0];
+  if (target.bucket === undefined) {
+    if (method === 'GET' && first === undefined) return 'ListBuckets';
+    return `NotImplemented:${first ? operationNameFor(method, 'Bucket', first) : `${VERBS[method] ?? method}Service`}`;
+  }
+  if (target.key === undefined) {
+    if (first === undefined) {
+      const plain: Record<string, string> = {
+        GET: query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects',
+        PUT: 'CreateBucket',
+        HEAD: 'HeadBucket',
+        DELETE: 'DeleteBucket',
+      };
+      return plain[method] ?? (method === 'POST' ? 'NotImplemented:PostObject' : `NotImplemented:${method}Bucket`);
+    }
+    return BUCKET_OPERATIONS[`${method} ${first}`] ?? `NotImplemented:${operationNameFor(method, 'Bucket', first)}`;
+  }
+  if (first === 'uploads') return method === 'POST' ? 'CreateMultipartUpload' : `NotImplemented:${operationNameFor(method, 'Object', first)}`;
+  if (first !== undefined) return `NotImplemented:${operationNameFor(method, 'Object', first)}`;
+  const upload = query.has('uploadId');
+  const copy = headers['x-amz-copy-source'] !== undefined;
+  switch (method) {
+    case 'PUT':
+      if (upload && query.has('partNumber')) return copy ? 'UploadPartCopy' : 'UploadPart';
+      return copy ? 'CopyObject' : 'PutObject';
+    case 'GET':
+      return upload ? 'ListParts' : 'GetObject';
+    case 'HEAD':
+      return 'HeadObject';
+    case 'DELETE':
+      return upload ? 'AbortMultipartUpload' : 'DeleteObject';
+    case 'POST':
+      return upload ? 'CompleteMultipartUpload' : 'NotImplemented:PostObject';
+    default:
+      return `NotImplemented:${method}Object`;
+  }
+}
+
+function decodePathPart(raw: string, whole: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new InvalidUriError(whole);
+  }
+}
+
+/**
+ * Bucket and key from the request target as sent (not normalised, so `../` stays part of a key) and,
+ * for virtual-host style, from a Host of `<bucket>.localhost[:port]`.
+ */
+export function parseTarget(rawTarget: string, host: string): S3Target {
+  let path = rawTarget.split('?', 1)[0] ?? '/';
+  if (/^https?:\/\//i.test(path)) path = path.replace(/^https?:\/\/[^/]*/i, '') || '/';
+  if (!path.startsWith('/')) path = `/${path}`;
+  const hostname = host.replace(/:\d+$/, '').toLowerCase();
+  const virtualBucket = hostname.endsWith('.localhost') ? hostname.slice(0, -'.localhost'.length) : '';
+  if (virtualBucket !== '') {
+    const key = path.length > 1 ? decodePathPart(path.slice(1), rawTarget) : undefined;
+    return { bucket: virtualBucket, ...(key !== undefined ? { key } : {}), resource: `/${virtualBucket}${key !== undefined ? `/${key}` : ''}` };
+  }
+  if (path === '/') return { resource: '/' };
+  const slash = path.indexOf('/', 1);
+  const bucket = decodePathPart(slash === -1 ? path.slice(1) : path.slice(1, slash), rawTarget);
+  const rawKey = slash === -1 ? '' : path.slice(slash + 1);
+  if (rawKey === '') return { bucket, resource: `/${bucket}` };
+  const key = decodePathPart(rawKey, rawTarget);
+  return { bucket, key, resource: `/${bucket}/${key}` };
+}
+
+/** Standard headers S3 stores with an object and returns on GET/HEAD. */
+const STORED_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', 'x-amz-website-redirect-location', 'x-amz-storage-class'];
+/** S3 caps user metadata (names and values of `x-amz-meta-*`) at 2 KB. */
+const MAX_USER_METADATA_BYTES = 2 * 1024;
+
+const RESPONSE_OVERRIDES: Record<string, string> = {
+  'response-content-type': 'content-type',
+  'response-content-language': 'content-language',
+  'response-expires': 'expires',
+  'response-cache-control': 'cache-control',
+  'response-content-disposition': 'content-disposition',
+  'response-content-encoding': 'content-encoding',
+};
+
+export class S3Router implements ServiceRouter {
+  readonly name = 's3';
+  private readonly handlers: Record<string, Handler>;
+
+  constructor(
+    private readonly store: S3Store,
+    private readonly context: CloudContext,
+  ) {
+    this.handlers = {
+      ListBuckets: (call) => this.listBuckets(call),
+      CreateBucket: (call) => this.createBucket(call),
+      HeadBucket: (call) => this.headBucket(call),
+      DeleteBucket: (call) => this.deleteBucket(call),
+      GetBucketLocation: (call) => this.getBucketLocation(call),
+      GetBucketVersioning: (call) => this.getBucketVersioning(call),
+      ListObjects: (call) => this.listObjects(call, 1),
+      ListObjectsV2: (call) => this.listObjects(call, 2),
+      ListObjectVersions: (call) => this.listObjectVersions(call),
+      PutObject: (call) => this.putObject(call),
+      GetObject: (call) => this.getObject(call, false),
+      HeadObject: (call) => this.getObject(call, true),
+      CopyObject: (call) => this.copyObject(call),
+      DeleteObject: (call) => this.deleteObject(call),
+      DeleteObjects: (call) => this.deleteObjects(call),
+      CreateMultipartUpload: (call) => this.createMultipartUpload(call),
+      UploadPart: (call) => this.uploadPart(call),
+      UploadPartCopy: (call) => this.uploadPartCopy(call),
+      CompleteMultipartUpload: (call) => this.completeMultipartUpload(call),
+      AbortMultipartUpload: (call) => this.abortMultipartUpload(call),
+      ListParts: (call) => this.listParts(call),
+      ListMultipartUploads: (call) => this.listMultipartUploads(call),
+      PutPublicAccessBlock: (call) => this.putPublicAccessBlock(call),
+      GetPublicAccessBlock: (call) => this.getPublicAccessBlock(call),
+      DeletePublicAccessBlock: (call) => this.noContent(() => this.store.deletePublicAccessBlock(call.bucket)),
+      PutBucketEncryption: (call) => this.putBucketEncryption(call),
+      GetBucketEncryption: (call) => this.getBucketEncryption(call),
+      DeleteBucketEncryption: (call) => this.noContent(() => this.store.deleteBucketEncryption(call.bucket)),
+      PutBucketTagging: (call) => this.putBucketTagging(call),
+      GetBucketTagging: (call) => this.getBucketTagging(call),
+      DeleteBucketTagging: (call) => this.noContent(() => this.store.deleteBucketTagging(call.bucket)),
+      PutBucketNotificationConfiguration: (call) => this.putNotificationConfiguration(call),
+      GetBucketNotificationConfiguration: (call) => this.getNotificationConfiguration(call),
+    };
+  }
+
+  async handle(request: ServiceRequest): Promise<ServiceResponse> {
+    const hostId = randomBytes(24).toString('base64');
+    let resource = request.path;
+    try {
+      const target = parseTarget(request.rawTarget ?? `${request.rawPath}${request.query.size ? `?${request.query}` : ''}`, request.host);
+      resource = target.resource;
+      if (this.context.faults.shouldThrottle()) throw new SlowDownError();
+      checkPresignedExpiry(request.query);
+      const operation = resolveOperation(request.method, target, request.query, request.headers);
+      const handler = this.handlers[operation];
+      if (!handler) throw new S3NotImplementedError(operation.replace(/^NotImplemented:/, ''));
+      const info: RequestInfo = {
+        requestId: request.requestId,
+        hostId,
+        principalId: request.caller ? `AWS:${request.caller.accessKeyId}` : 'ANONYMOUS',
+        sourceIp: (request.sourceIp ?? firstForwardedFor(request) ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      };
+      const response = await handler({ request, bucket: target.bucket ?? '', key: target.key ?? '', info });
+      return { ...response, headers: { 'x-amz-id-2': hostId, ...response.headers } };
+    } catch (error) {
+      if (error instanceof AwsError) {
+        if (error.status >= 500) this.context.log(`s3: ${request.method} ${resource}: ${error.stack ?? error.message}`);
+        return s3ErrorResponse(error, { method: request.method, resource, requestId: request.requestId, hostId });
+      }
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- buckets
+
+  private listBuckets({ request }: S3Call): ServiceResponse {
+    const prefix = request.query.get('prefix') ?? undefined;
+    const region = request.query.get('bucket-region') ?? undefined;
+    const maxBuckets = parseMaxKeys(request.query.get('max-buckets'), 10_000, 'max-buckets');
+    const after = decodeToken(request.query.get('continuation-token'))?.value;
+    const all = this.store.listBuckets({ ...(prefix !== undefined ? { prefix } : {}), ...(region !== undefined ? { region } : {}) });
+    const remaining = after === undefined ? all : all.filter((bucket) => compareUtf8(bucket.name, after) > 0);
+    const page = remaining.slice(0, maxBuckets);
+    const truncated = remaining.length > page.length;
+    const buckets = page
+      .map((bucket) => `<Bucket>${tag('Name', bucket.name)}${tag('CreationDate', iso(bucket.createdAt))}${tag('BucketRegion', bucket.region)}</Bucket>`)
+      .join('');
+    const token = truncated ? encodeToken({ value: page[page.length - 1]!.name, inclusive: false }) : undefined;
+    return xml(
+      200,
+      document(
+        'ListAllMyBucketsResult',
+        `<Owner>${tag('ID', this.store.owner.id)}</Owner><Buckets>${buckets}</Buckets>${tag('ContinuationToken', token)}${tag('Prefix', prefix)}`,
+      ),
+    );
+  }
+
+  private createBucket({ request, bucket }: S3Call): ServiceResponse {
+    let locationConstraint: string | undefined;
+    const body = readPayload(request).payload;
+    if (body.length > 0) {
+      const root = child(parseBody(body), 'CreateBucketConfiguration');
+      if (!root) throw new MalformedXmlError();
+      locationConstraint = text(root, 'LocationConstraint') || undefined;
+    }
+    this.store.createBucket(bucket, request.region, locationConstraint);
+    return { status: 200, headers: { location: `/${bucket}` } };
+  }
+
+  private headBucket({ bucket }: S3Call): ServiceResponse {
+    const record = this.store.getBucket(bucket);
+    return { status: 200, headers: { 'x-amz-bucket-region': record.region, 'x-amz-access-point-alias': 'false' } };
+  }
+
+  private deleteBucket({ bucket }: S3Call): ServiceResponse {
+    this.store.deleteBucket(bucket);
+    return { status: 204 };
+  }
+
+  private getBucketLocation({ bucket }: S3Call): ServiceResponse {
+    const { region } = this.store.getBucket(bucket);
+    // S3 reports us-east-1 as an empty constraint, a legacy of the "US Standard" region.
+    return xml(200, document('LocationConstraint', region === 'us-east-1' ? '' : escapeXml(region)));
+  }
+
+  private getBucketVersioning({ bucket }: S3Call): ServiceResponse {
+    this.store.getBucket(bucket);
+    // Versioning is never enabled here, and S3 answers a never-versioned bucket with an empty configuration.
+    return xml(200, document('VersioningConfiguration', ''));
+  }
+
+  // ---------------------------------------------------------------- listings
+
+  private listObjects({ request, bucket }: S3Call, version: 1 | 2): ServiceResponse {
+    const query = request.query;
+    const prefix = query.get('prefix') ?? '';
+    const delimiter = query.get('delimiter') || undefined;
+    const maxKeys = parseMaxKeys(query.get('max-keys'), 1000, 'max-keys');
+    const encode = encodingFor(query.get('encoding-type'));
+    const token = query.get('continuation-token');
+    const startAfter = query.get(version === 2 ? 'start-after' : 'marker') ?? '';
+    let start: ListPosition | undefined;
+    if (version === 2 && token !== null) {
+      start = decodeToken(token);
+      if (!start) throw new InvalidArgumentError('The continuation token provided is incorrect', 'continuation-token', token);
+    } else if (startAfter !== '') {
+      start = positionAfter(startAfter, prefix, delimiter);
+    }
+    const result = this.store.listObjects(bucket, { prefix, delimiter, maxKeys, ...(start ? { start } : {}) });
+    const owner = version === 1 || query.get('fetch-owner') === 'true' ? `<Owner>${tag('ID', this.store.owner.id)}</Owner>` : '';
+    const contents = result.objects.map((object) => `<Contents>${summaryXml(object, encode)}${owner}<StorageClass>STANDARD</StorageClass></Contents>`).join('');
+    const prefixes = commonPrefixesXml(result, encode);
+    let head = `${tag('Name', bucket)}${tag('Prefix', encode(prefix))}`;
+    if (version === 2) {
+      head +=
+        `${tag('KeyCount', result.objects.length + result.commonPrefixes.length)}${tag('MaxKeys', maxKeys)}${tag('Delimiter', delimiter && encode(delimiter))}` +
+        `${tag('IsTruncated', result.isTruncated)}${tag('ContinuationToken', token ?? undefined)}` +
+        `${tag('NextContinuationToken', result.next && encodeToken(result.next))}${tag('StartAfter', startAfter ? encode(startAfter) : undefined)}`;
+    } else {
+      // S3 sends NextMarker only with a delimiter; without one, clients resume after the last key.
+      const nextMarker = result.isTruncated && delimiter ? result.lastReturned : undefined;
+      head +=
+        `${tag('Marker', encode(startAfter))}${tag('NextMarker', nextMarker && encode(nextMarker))}${tag('MaxKeys', maxKeys)}` +
+        `${tag('Delimiter', delimiter && encode(delimiter))}${tag('IsTruncated', result.isTruncated)}`;
+    }
+    head += tag('EncodingType', query.get('encoding-type') ?? undefined);
+    return xml(200, document('ListBucketResult', head + contents + prefixes));
+  }
+
+  /** Versioning is never on here, so every current object is its only version, with id `null`. */
+  private listObjectVersions({ request, bucket }: S3Call): ServiceResponse {
+    const query = request.query;
+    const prefix = query.get('prefix') ?? '';
+    const delimiter = query.get('delimiter') || undefined;
+    const maxKeys = parseMaxKeys(query.get('max-keys'), 1000, 'max-keys');
+    const encode = encodingFor(query.get('encoding-type'));
+    const keyMarker = query.get('key-marker') ?? '';
+    const start = keyMarker ? positionAfter(keyMarker, prefix, delimiter) : undefined;
+    const result = this.store.listObjects(bucket, { prefix, delimiter, maxKeys, ...(start ? { start } : {}) });
+    const owner = `<Owner>${tag('ID', this.store.owner.id)}</Owner>`;
+    const versions = result.objects
+      .map(
+        (object) =>
+          `<Version>${tag('Key', encode(object.key))}<VersionId>null</VersionId><IsLatest>true</IsLatest>${tag('LastModified', iso(object.lastModified))}` +
+          `${tag('ETag', `"${object.etag}"`)}${tag('Size', object.size)}<StorageClass>STANDARD</StorageClass>${owner}</Version>`,
+      )
+      .join('');
+    const next = result.isTruncated ? result.lastReturned : undefined;
+    const head =
+      `${tag('Name', bucket)}${tag('Prefix', encode(prefix))}${tag('KeyMarker', encode(keyMarker))}${tag('VersionIdMarker', query.get('version-id-marker') ?? '')}` +
+      `${tag('NextKeyMarker', next && encode(next))}${next ? '<NextVersionIdMarker>null</NextVersionIdMarker>' : ''}` +
+      `${tag('MaxKeys', maxKeys)}${tag('Delimiter', delimiter && encode(delimiter))}${tag('IsTruncated', result.isTruncated)}${tag('EncodingType', query.get('encoding-type') ?? undefined)}`;
+    return xml(200, document('ListVersionsResult', head + versions + commonPrefixesXml(result, encode)));
+  }
+
+  // ---------------------------------------------------------------- objects
+
+  private async putObject({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
+    const { payload, checksum } = readPayload(request);
+    const attributes = objectAttributes(request, checksum);
+    const preconditions: Preconditions = {};
+    const ifNoneMatch = header(request, 'if-none-match');
+    const ifMatch = header(request, 'if-match');
+    if (ifNoneMatch !== undefined) preconditions.ifNoneMatch = ifNoneMatch;
+    if (ifMatch !== undefined) preconditions.ifMatch = ifMatch;
+    const record = await this.store.putObject(bucket, key, payload, attributes, info, preconditions);
+    return { status: 200, headers: { etag: `"${record.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...checksumHeaders(record.checksum) } };
+  }
+
+  private getObject({ request, bucket, key }: S3Call, headOnly: boolean): ServiceResponse {
+    // Everything from the lookup to opening the blob runs in one tick, so a concurrent delete cannot
+    // remove the file between them.
+    const versionId = request.query.get('versionId');
+    if (versionId !== null && versionId !== 'null') throw new InvalidArgumentError('Invalid version id specified', 'versionId', versionId);
+    const partNumber = request.query.get('partNumber');
+    const record = this.store.getObject(bucket, key);
+    if (partNumber !== null && !(partNumber === '1' && record.partsCount === undefined)) {
+      throw new S3NotImplementedError(`${headOnly ? 'HeadObject' : 'GetObject'} with partNumber`);
+    }
+    const notModified = evaluateReadPreconditions(request, record, '');
+    const headers = objectHeaders(record);
+    if (notModified) {
+      return { status: 304, headers: { etag: headers.etag!, 'last-modified': headers['last-modified']! } };
+    }
+    for (const [parameter, name] of Object.entries(RESPONSE_OVERRIDES)) {
+      const value = request.query.get(parameter);
+      if (value !== null) headers[name] = value;
+    }
+    const rangeHeader = header(request, 'range');
+    const range = rangeHeader === undefined ? undefined : parseRange(rangeHeader, record.size);
+    if (!range && header(request, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeaders(record.checksum));
+    if (range) {
+      headers['content-range'] = `bytes ${range.start}-${range.end}/${record.size}`;
+      headers['content-length'] = String(range.end - range.start + 1);
+    } else {
+      headers['content-length'] = String(record.size);
+    }
+    const status = range ? 206 : 200;
+    if (headOnly) return { status, headers };
+    return { status, headers, body: this.store.openObjectBody(record, range) };
+  }
+
+  private async copyObject({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
+    const source = parseCopySource(header(request, 'x-amz-copy-source') ?? '');
+    const directive = (header(request, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
+    if (directive !== 'COPY' && directive !== 'REPLACE') throw new InvalidArgumentError('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
+    const sourceRecord = this.store.getObject(source.bucket, source.key);
+    evaluateCopySourcePreconditions(request, sourceRecord);
+    const copied = await this.store.copyObject(source, { bucket, key }, { directive, attributes: objectAttributes(request, undefined) }, info);
+    const checksum = copied.checksum ? tag(`Checksum${copied.checksum.algorithm}`, copied.checksum.value) : '';
+    return xml(200, document('CopyObjectResult', `${tag('ETag', `"${copied.etag}"`)}${tag('LastModified', iso(copied.lastModified))}${checksum}`), {
+      'x-amz-server-side-encryption': 'AES256',
+    });
+  }
+
+  private deleteObject({ request, bucket, key, info }: S3Call): ServiceResponse {
+    const versionId = request.query.get('versionId');
+    if (versionId !== null && versionId !== 'null') throw new InvalidArgumentError('Invalid version id specified', 'versionId', versionId);
+    this.store.deleteObject(bucket, key, info);
+    return { status: 204 };
+  }
+
+  private deleteObjects({ request, bucket, info }: S3Call): ServiceResponse {
+    const { payload, checksum } = readPayload(request);
+    // S3 insists on an integrity check for multi-object deletes.
+    if (!checksum && header(request, 'content-md5') === undefined) throw new InvalidRequestError('Missing required header for this request: Content-MD5');
+    const root = child(parseBody(payload), 'Delete');
+    if (!root) throw new MalformedXmlError();
+    const quiet = text(root, 'Quiet') === 'true';
+    const objects = children(root, 'Object').map((entry) => ({ key: text(entry, 'Key'), versionId: text(entry, 'VersionId') }));
+    if (objects.length === 0 || objects.length > 1000 || objects.some((entry) => entry.key === undefined)) throw new MalformedXmlError();
+    const deletable = objects.filter((entry) => entry.versionId === undefined || entry.versionId === 'null');
+    this.store.deleteObjects(bucket, deletable.map((entry) => entry.key!), info);
+    const entries = objects.map((entry) => {
+      if (entry.versionId !== undefined && entry.versionId !== 'null') {
+        return `<Error>${tag('Key', entry.key)}${tag('VersionId', entry.versionId)}<Code>NoSuchVersion</Code><Message>The specified version does not exist.</Message></Error>`;
+      }
+      return quiet ? '' : `<Deleted>${tag('Key', entry.key)}${tag('VersionId', entry.versionId)}</Deleted>`;
+    });
+    return xml(200, document('DeleteResult', entries.join('')));
+  }
+
+  // ---------------------------------------------------------------- multipart uploads
+
+  private createMultipartUpload({ request, bucket, key }: S3Call): ServiceResponse {
+    const algorithmHeader = header(request, 'x-amz-checksum-algorithm');
+    const checksumAlgorithm = algorithmHeader === undefined ? undefined : parseChecksumAlgorithm(algorithmHeader);
+    if (algorithmHeader !== undefined && !checksumAlgorithm) {
+      throw new InvalidRequestError('Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+    }
+    const upload = this.store.createMultipartUpload(bucket, key, { ...objectAttributes(request, undefined), ...(checksumAlgorithm ? { checksumAlgorithm } : {}) });
+    const headers: Record<string, string> = { 'x-amz-server-side-encryption': 'AES256' };
+    if (checksumAlgorithm) {
+      headers['x-amz-checksum-algorithm'] = checksumAlgorithm;
+      headers['x-amz-checksum-type'] = 'COMPOSITE';
+    }
+    return xml(200, document('InitiateMultipartUploadResult', `${tag('Bucket', bucket)}${tag('Key', key)}${tag('UploadId', upload.uploadId)}`), headers);
+  }
+
+  private async uploadPart({ request, bucket, key }: S3Call): Promise<ServiceResponse> {
+    const { payload, checksum } = readPayload(request);
+    const part = await this.store.uploadPart(bucket, key, request.query.get('uploadId') ?? '', parsePartNumber(request.query.get('partNumber')), payload, checksum);
+    return {
+      status: 200,
+      headers: { etag: `"${part.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...(checksum ? { [checksumHeaderName(checksum.algorithm)]: checksum.value } : {}) },
+    };
+  }
+
+  private async uploadPartCopy({ request, bucket, key }: S3Call): Promise<ServiceResponse> {
+    const source = parseCopySource(header(request, 'x-amz-copy-source') ?? '');
+    const sourceRecord = this.store.getObject(source.bucket, source.key);
+    evaluateCopySourcePreconditions(request, sourceRecord);
+    const rangeHeader = header(request, 'x-amz-copy-source-range');
+    let range: { start: number; end: number } | undefined;
+    if (rangeHeader !== undefined) {
+      const match = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader.trim());
+      if (!match) throw new InvalidArgumentError('The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', 'x-amz-copy-source-range', rangeHeader);
+      range = { start: Number(match[1]), end: Number(match[2]) };
+    }
+    const part = await this.store.uploadPartCopy(
+      { bucket, key, uploadId: request.query.get('uploadId') ?? '', partNumber: parsePartNumber(request.query.get('partNumber')) },
+      source,
+      range,
+    );
+    return xml(200, document('CopyPartResult', `${tag('ETag', `"${part.etag}"`)}${tag('LastModified', iso(part.lastModified))}`));
+  }
+
+  private async completeMultipartUpload({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
+    const uploadId = request.query.get('uploadId') ?? '';
+    const { payload } = readPayload(request);
+    const root = child(parseBody(payload), 'CompleteMultipartUpload');
+    if (!root) throw new MalformedXmlError();
+    const parts: CompletedPart[] = children(root, 'Part').map((entry) => {
+      const partNumber = Number(text(entry, 'PartNumber'));
+      const etag = text(entry, 'ETag');
+      if (!Number.isInteger(partNumber) || etag === undefined) throw new MalformedXmlError();
+      const checksums: CompletedPart['checksums'] = {};
+      for (const algorithm of CHECKSUM_ALGORITHMS) {
+        const value = text(entry, `Checksum${algorithm}`);
+        if (value !== undefined) checksums[algorithm] = value;
+      }
+      return { partNumber, etag, checksums };
+    });
+    const record = await this.store.completeMultipartUpload(bucket, key, uploadId, parts, info);
+    const checksum = record.checksum ? `${tag(`Checksum${record.checksum.algorithm}`, record.checksum.value)}${tag('ChecksumType', record.checksum.type)}` : '';
+    const location = `${this.context.settings.endpoint}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    return xml(
+      200,
+      document('CompleteMultipartUploadResult', `${tag('Location', location)}${tag('Bucket', bucket)}${tag('Key', key)}${tag('ETag', `"${record.etag}"`)}${checksum}`),
+      { 'x-amz-server-side-encryption': 'AES256' },
+    );
+  }
+
+  private abortMultipartUpload({ request, bucket, key }: S3Call): ServiceResponse {
+    this.store.abortMultipartUpload(bucket, key, request.query.get('uploadId') ?? '');
+    return { status: 204 };
+  }
+
+  private listParts({ request, bucket, key }: S3Call): ServiceResponse {
+    const uploadId = request.query.get('uploadId') ?? '';
+    const maxParts = parseMaxKeys(request.query.get('max-parts'), 1000, 'max-parts');
+    const marker = Number(request.query.get('part-number-marker') ?? '0');
+    if (!Number.isInteger(marker) || marker < 0) throw new InvalidArgumentError('Provided part-number-marker not an integer or within integer range', 'part-number-marker', String(marker));
+    const { upload, parts, isTruncated } = this.store.listParts(bucket, key, uploadId, { maxParts, partNumberMarker: marker });
+    const identity = `<Initiator>${tag('ID', this.store.owner.id)}</Initiator><Owner>${tag('ID', this.store.owner.id)}</Owner>`;
+    const partsXml = parts
+      .map(
+        (part) =>
+          `<Part>${tag('PartNumber', part.partNumber)}${tag('LastModified', iso(part.lastModified))}${tag('ETag', `"${part.etag}"`)}${tag('Size', part.size)}` +
+          `${part.checksum ? tag(`Checksum${part.checksum.algorithm}`, part.checksum.value) : ''}</Part>`,
+      )
+      .join('');
+    const next = parts.length > 0 ? parts[parts.length - 1]!.partNumber : marker;
+    return xml(
+      200,
+      document(
+        'ListPartsResult',
+        `${tag('Bucket', bucket)}${tag('Key', key)}${tag('UploadId', uploadId)}${identity}<StorageClass>STANDARD</StorageClass>` +
+          `${tag('PartNumberMarker', marker)}${tag('NextPartNumberMarker', next)}${tag('MaxParts', maxParts)}${tag('IsTruncated', isTruncated)}` +
+          `${tag('ChecksumAlgorithm', upload.checksumAlgorithm)}${partsXml}`,
+      ),
+    );
+  }
+
+  private listMultipartUploads({ request, bucket }: S3Call): ServiceResponse {
+    const prefix = request.query.get('prefix') ?? '';
+    const keyMarker = request.query.get('key-marker') ?? '';
+    const maxUploads = parseMaxKeys(request.query.get('max-uploads'), 1000, 'max-uploads');
+    const { uploads, isTruncated } = this.store.listMultipartUploads(bucket, { prefix, keyMarker, maxUploads });
+    const identity = `<Initiator>${tag('ID', this.store.owner.id)}</Initiator><Owner>${tag('ID', this.store.owner.id)}</Owner>`;
+    const items = uploads
+      .map(
+        (upload) =>
+          `<Upload>${tag('Key', upload.key)}${tag('UploadId', upload.uploadId)}${identity}<StorageClass>STANDARD</StorageClass>` +
+          `${tag('Initiated', iso(upload.initiated))}${tag('ChecksumAlgorithm', upload.checksumAlgorithm)}</Upload>`,
+      )
+      .join('');
+    const last = uploads[uploads.length - 1];
+    return xml(
+      200,
+      document(
+        'ListMultipartUploadsResult',
+        `${tag('Bucket', bucket)}${tag('KeyMarker', keyMarker)}${tag('UploadIdMarker', request.query.get('upload-id-marker') ?? '')}` +
+          `${tag('NextKeyMarker', isTruncated ? last?.key : undefined)}${tag('NextUploadIdMarker', isTruncated ? last?.uploadId : undefined)}` +
+          `${tag('Prefix', prefix)}${tag('MaxUploads', maxUploads)}${tag('IsTruncated', isTruncated)}${items}`,
+      ),
+    );
+  }
+
+  // ---------------------------------------------------------------- bucket configurations
+
+  private noContent(action: () => void): ServiceResponse {
+    action();
+    return { status: 204 };
+  }
+
+  private putPublicAccessBlock({ request, bucket }: S3Call): ServiceResponse {
+    const root = child(parseBody(readPayload(request).payload), 'PublicAccessBlockConfiguration');
+    if (!root) throw new MalformedXmlError();
+    const configuration: PublicAccessBlockConfiguration = {};
+    for (const name of ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const) {
+      const value = text(root, name);
+      if (value === undefined) continue;
+      if (value !== 'true' && value !== 'false') throw new MalformedXmlError();
+      configuration[name] = value === 'true';
+    }
+    this.store.putPublicAccessBlock(bucket, configuration);
+    return { status: 200 };
+  }
+
+  private getPublicAccessBlock({ bucket }: S3Call): ServiceResponse {
+    const configuration = this.store.getPublicAccessBlock(bucket);
+    const inner = (['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const)
+      .map((name) => tag(name, configuration[name] ?? false))
+      .join('');
+    return xml(200, document('PublicAccessBlockConfiguration', inner));
+  }
+
+  private putBucketEncryption({ request, bucket }: S3Call): ServiceResponse {
+    const root = child(parseBody(readPayload(request).payload), 'ServerSideEncryptionConfiguration');
+    if (!root) throw new MalformedXmlError();
+    const rules: ServerSideEncryptionRule[] = children(root, 'Rule').map((rule) => {
+      const defaults = child(rule, 'ApplyServerSideEncryptionByDefault');
+      const algorithm = defaults ? text(defaults, 'SSEAlgorithm') : undefined;
+      const kmsKey = defaults ? text(defaults, 'KMSMasterKeyID') : undefined;
+      const bucketKey = text(rule, 'BucketKeyEnabled');
+      if (defaults && algorithm === undefined) throw new MalformedXmlError();
+      return {
+        ...(algorithm !== undefined
+          ? { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: algorithm as 'AES256', ...(kmsKey !== undefined ? { KMSMasterKeyID: kmsKey } : {}) } }
+          : {}),
+        ...(bucketKey !== undefined ? { BucketKeyEnabled: bucketKey === 'true' } : {}),
+      };
+    });
+    this.store.putBucketEncryption(bucket, rules);
+    return { status: 200 };
+  }
+
+  private getBucketEncryption({ bucket }: S3Call): ServiceResponse {
+    const rules = this.store
+      .getBucketEncryption(bucket)
+      .map((rule) => {
+        const defaults = rule.ApplyServerSideEncryptionByDefault;
+        const inner = defaults
+          ? `<ApplyServerSideEncryptionByDefault>${tag('SSEAlgorithm', defaults.SSEAlgorithm)}${tag('KMSMasterKeyID', defaults.KMSMasterKeyID)}</ApplyServerSideEncryptionByDefault>`
+          : '';
+        return `<Rule>${inner}${tag('BucketKeyEnabled', rule.BucketKeyEnabled ?? false)}</Rule>`;
+      })
+      .join('');
+    return xml(200, document('ServerSideEncryptionConfiguration', rules));
+  }
+
+  private putBucketTagging({ request, bucket }: S3Call): ServiceResponse {
+    const root = child(parseBody(readPayload(request).payload), 'Tagging');
+    const tagSet = root && child(root, 'TagSet');
+    if (!tagSet) throw new MalformedXmlError();
+    const tags: Tag[] = children(tagSet, 'Tag').map((entry) => {
+      const key = text(entry, 'Key');
+      const value = text(entry, 'Value');
+      if (key === undefined || value === undefined) throw new MalformedXmlError();
+      return { Key: key, Value: value };
+    });
+    this.store.putBucketTagging(bucket, tags);
+    // S3 answers PutBucketTagging with 204.
+    return { status: 204 };
+  }
+
+  private getBucketTagging({ bucket }: S3Call): ServiceResponse {
+    const tags = this.store
+      .getBucketTagging(bucket)
+      .map((entry) => `<Tag>${tag('Key', entry.Key)}${tag('Value', entry.Value)}</Tag>`)
+      .join('');
+    return xml(200, document('Tagging', `<TagSet>${tags}</TagSet>`));
+  }
+
+  private putNotificationConfiguration({ request, bucket }: S3Call): ServiceResponse {
+    const root = child(parseBody(readPayload(request).payload), 'NotificationConfiguration');
+    if (!root) throw new MalformedXmlError();
+    this.store.putNotificationConfiguration(bucket, parseNotificationConfiguration(root));
+    return { status: 200 };
+  }
+
+  private getNotificationConfiguration({ bucket }: S3Call): ServiceResponse {
+    return xml(200, document('NotificationConfiguration', notificationConfigurationXml(this.store.getNotificationConfiguration(bucket))));
+  }
+}
+
+// ---------------------------------------------------------------- request bodies
+
+/**
+ * The body as the object will hold it, with every integrity check the client sent verified:
+ * aws-chunked framing and its declared length, x-amz-content-sha256, Content-MD5, and one
+ * `x-amz-checksum-*` from a header or a trailer.
+ * @returns the payload, and the checksum the client sent (already verified), if any
+ */
+export function readPayload(request: ServiceRequest): { payload: Buffer; checksum?: { algorithm: ChecksumAlgorithm; value: string } } {
+  const contentSha256 = header(request, 'x-amz-content-sha256');
+  const chunked = isAwsChunked(request);
+  let payload = request.body;
+  let trailers: Record<string, string> = {};
+  if (chunked) {
+    const declared = header(request, 'x-amz-decoded-content-length');
+    if (declared === undefined) throw new MissingContentLengthError();
+    if (!/^\d+$/.test(declared.trim())) throw new InvalidArgumentError('x-amz-decoded-content-length is not a number', 'x-amz-decoded-content-length', declared);
+    const decoded = decodeAwsChunked(request.body);
+    if (decoded.payload.length !== Number(declared)) throw new IncompleteBodyError();
+    payload = decoded.payload;
+    trailers = decoded.trailers;
+    const declaredTrailers = (header(request, 'x-amz-trailer') ?? '')
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean);
+    for (const name of declaredTrailers) if (trailers[name] === undefined) throw new MalformedTrailerError();
+  } else if (contentSha256 !== undefined && /^[0-9a-f]{64}$/i.test(contentSha256)) {
+    const computed = sha256Hex(payload);
+    if (computed !== contentSha256.toLowerCase()) throw new ContentSha256MismatchError(contentSha256, computed);
+  }
+  const contentMd5 = header(request, 'content-md5');
+  if (contentMd5 !== undefined) {
+    if (!isWellFormedContentMd5(contentMd5.trim())) throw new InvalidDigestError();
+    if (md5(payload).toString('base64') !== contentMd5.trim()) throw new BadDigestError();
+  }
+  const sent: { algorithm: ChecksumAlgorithm; value: string }[] = [];
+  for (const algorithm of CHECKSUM_ALGORITHMS) {
+    const name = checksumHeaderName(algorithm);
+    const value = header(request, name) ?? trailers[name];
+    if (value !== undefined) sent.push({ algorithm, value: value.trim() });
+  }
+  if (sent.length > 1) throw new InvalidRequestError('Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  const sdkAlgorithm = header(request, 'x-amz-sdk-checksum-algorithm');
+  if (sent.length === 0 && sdkAlgorithm !== undefined && parseChecksumAlgorithm(sdkAlgorithm)) {
+    throw new InvalidRequestError('x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.');
+  }
+  const checksum = sent[0];
+  if (!checksum) return { payload };
+  // A malformed value is InvalidRequest in S3 (InvalidDigest is for Content-MD5 only); so here.
+  if (!isWellFormedChecksum(checksum.algorithm, checksum.value)) {
+    throw new InvalidRequestError(`Value for ${checksumHeaderName(checksum.algorithm)} header is invalid.`);
+  }
+  if (computeChecksum(checksum.algorithm, payload) !== checksum.value) throw new BadDigestError(checksum.algorithm);
+  return { payload, checksum };
+}
+
+function isAwsChunked(request: ServiceRequest): boolean {
+  const encodings = (header(request, 'content-encoding') ?? '').split(',').map((value) => value.trim().toLowerCase());
+  return encodings.includes('aws-chunked') || (header(request, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-');
+}
+
+function parseBody(payload: Buffer): XmlNode {
+  const parsed = parseXml(payload);
+  if (!parsed) throw new MalformedXmlError();
+  return parsed;
+}
+
+/** Content-Type, the stored standard headers and `x-amz-meta-*`, minus aws-chunked (which is framing, not content). */
+function objectAttributes(request: ServiceRequest, checksum: { algorithm: ChecksumAlgorithm; value: string } | undefined): ObjectAttributes {
+  const systemMetadata: Record<string, string> = {};
+  for (const name of STORED_HEADERS) {
+    let value = header(request, name);
+    if (value === undefined) continue;
+    if (name === 'content-encoding') {
+      value = value
+        .split(',')
+        .map((encoding) => encoding.trim())
+        .filter((encoding) => encoding !== '' && encoding.toLowerCase() !== 'aws-chunked')
+        .join(', ');
+      if (value === '') continue;
+    }
+    if (name === 'x-amz-storage-class' && value === 'STANDARD') continue;
+    systemMetadata[name] = value;
+  }
+  const userMetadata: Record<string, string> = {};
+  let metadataBytes = 0;
+  for (const [name, raw] of Object.entries(request.headers)) {
+    if (!name.startsWith('x-amz-meta-') || raw === undefined) continue;
+    const value = Array.isArray(raw) ? raw.join(',') : raw;
+    const shortName = name.slice('x-amz-meta-'.length);
+    userMetadata[shortName] = value;
+    metadataBytes += Buffer.byteLength(shortName, 'latin1') + Buffer.byteLength(value, 'latin1');
+  }
+  if (metadataBytes > MAX_USER_METADATA_BYTES) throw new MetadataTooLargeError(metadataBytes, MAX_USER_METADATA_BYTES);
+  const contentType = header(request, 'content-type');
+  return {
+    ...(contentType !== undefined ? { contentType } : {}),
+    systemMetadata,
+    userMetadata,
+    ...(checksum ? { checksum: { ...checksum, type: 'FULL_OBJECT' as const } } : {}),
+  };
+}
+
+function parseCopySource(raw: string): { bucket: string; key: string } {
+  const [pathPart = '', queryPart] = raw.split('?', 2);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathPart);
+  } catch {
+    throw new InvalidArgumentError('Invalid copy source encoding', 'x-amz-copy-source', raw);
+  }
+  const path = decoded.startsWith('/') ? decoded.slice(1) : decoded;
+  const slash = path.indexOf('/');
+  if (slash <= 0 || slash === path.length - 1) throw new InvalidArgumentError('Invalid copy source object key', 'x-amz-copy-source', raw);
+  const versionId = new URLSearchParams(queryPart ?? '').get('versionId');
+  if (versionId !== null && versionId !== 'null') throw new InvalidArgumentError('Invalid version id specified', 'x-amz-copy-source', raw);
+  return { bucket: path.slice(0, slash), key: path.slice(slash + 1) };
+}
+
+function parsePartNumber(value: string | null): number {
+  const number = Number(value);
+  if (value === null || !/^\d+$/.test(value) || number < 1 || number > 10_000) {
+    throw new InvalidArgumentError('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(value));
+  }
+  return number;
+}
+
+function parseMaxKeys(value: string | null, cap: number, name: string): number {
+  if (value === null || value === '') return cap;
+  if (!/^\d+$/.test(value) || Number(value) > 2_147_483_647) throw new InvalidArgumentError(`Provided ${name} not an integer or within integer range`, name, value);
+  // S3 never returns more than its cap, whatever was asked.
+  return Math.min(Number(value), cap);
+}
+
+/**
+ * The listing position just after a marker (start-after, marker, key-marker). When the marker is a
+ * common prefix itself (what ListObjects v1 returns as NextMarker), continue past everything under
+ * it, or the same common prefix would come back forever.
+ */
+function positionAfter(marker: string, prefix: string, delimiter: string | undefined): ListPosition {
+  if (delimiter && marker.startsWith(prefix) && marker.endsWith(delimiter) && marker.indexOf(delimiter, prefix.length) === marker.length - delimiter.length) {
+    const next = successor(marker);
+    if (next !== undefined) return { value: next, inclusive: true };
+  }
+  return { value: marker, inclusive: false };
+}
+
+/** Continuation tokens are opaque to clients; ours carry the resume position. */
+function encodeToken(position: ListPosition): string {
+  return Buffer.from(`${position.inclusive ? 'i' : 'x'}${position.value}`, 'utf8').toString('base64');
+}
+
+function decodeToken(token: string | null): ListPosition | undefined {
+  if (token === null || token === '') return undefined;
+  const decoded = Buffer.from(token, 'base64').toString('utf8');
+  if (Buffer.from(decoded, 'utf8').toString('base64') !== token) return undefined;
+  const kind = decoded[0];
+  if (kind !== 'i' && kind !== 'x') return undefined;
+  return { value: decoded.slice(1), inclusive: kind === 'i' };
+}
+
+function encodingFor(encodingType: string | null): (value: string) => string {
+  if (encodingType === null) return (value) => value;
+  if (encodingType !== 'url') throw new InvalidArgumentError('Invalid Encoding Method specified in Request', 'encoding-type', encodingType);
+  return formEncodeKey;
+}
+
+/**
+ * A Range header against an object of `size` bytes. Unparseable or multi-range values are ignored (the
+ * whole object is sent), as S3 does; a range starting past the end is InvalidRange (416).
+ */
+export function parseRange(value: string, size: number): { start: number; end: number } | undefined {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(value.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0 || size === 0) throw new InvalidRangeError(value, size);
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(match[1]);
+  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  if (match[2] !== '' && Number(match[2]) < start) return undefined;
+  if (start >= size) throw new InvalidRangeError(value, size);
+  return { start, end };
+}
+
+/**
+ * If-Match / If-Unmodified-Since (412) and If-None-Match / If-Modified-Since (304), in RFC 7232's order.
+ * @returns true when the answer is 304 Not Modified
+ */
+function evaluateReadPreconditions(request: ServiceRequest, record: ObjectRecord, prefix: string): boolean {
+  const ifMatch = header(request, `${prefix}if-match`);
+  const ifNoneMatch = header(request, `${prefix}if-none-match`);
+  const ifModifiedSince = header(request, `${prefix}if-modified-since`);
+  const ifUnmodifiedSince = header(request, `${prefix}if-unmodified-since`);
+  const modifiedSeconds = Math.floor(record.lastModified / 1000);
+  if (ifMatch !== undefined) {
+    if (!etagListMatches(ifMatch, record.etag)) throw new PreconditionFailedError(`${prefix}If-Match`);
+  } else if (ifUnmodifiedSince !== undefined) {
+    const since = Date.parse(ifUnmodifiedSince);
+    if (!Number.isNaN(since) && modifiedSeconds > Math.floor(since / 1000)) throw new PreconditionFailedError(`${prefix}If-Unmodified-Since`);
+  }
+  if (ifNoneMatch !== undefined) {
+    if (etagListMatches(ifNoneMatch, record.etag)) return true;
+  } else if (ifModifiedSince !== undefined) {
+    const since = Date.parse(ifModifiedSince);
+    if (!Number.isNaN(since) && modifiedSeconds <= Math.floor(since / 1000)) return true;
+  }
+  return false;
+}
+
+/** CopyObject's x-amz-copy-source-if-* conditions: S3 answers 412 for any that fails, including the "not modified" ones. */
+function evaluateCopySourcePreconditions(request: ServiceRequest, source: ObjectRecord): void {
+  if (evaluateReadPreconditions(request, source, 'x-amz-copy-source-')) {
+    throw new PreconditionFailedError('x-amz-copy-source-If-None-Match');
+  }
+}
+
+/** Rejects presigned URLs past X-Amz-Date + X-Amz-Expires with S3's 403. Signatures themselves are not checked. */
+function checkPresignedExpiry(query: URLSearchParams): void {
+  const date = query.get('X-Amz-Date');
+  const expires = query.get('X-Amz-Expires');
+  if (date === null || expires === null) return;
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
+  if (!match) throw new AccessDeniedError('X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
+  const signedAt = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6]));
+  if (signedAt + Number(expires) * 1000 < Date.now()) throw new AccessDeniedError('Request has expired');
+}
+
+function firstForwardedFor(request: ServiceRequest): string | undefined {
+  return header(request, 'x-forwarded-for')?.split(',')[0]?.trim() || undefined;
+}
+
+// ---------------------------------------------------------------- responses
+
+function xml(status: number, body: string, headers: Record<string, string> = {}): ServiceResponse {
+  return { status, headers: { 'content-type': 'application/xml', ...headers }, body };
+}
+
+/** ISO 8601 with milliseconds, as S3 writes dates in XML. */
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function checksumHeaders(checksum: StoredChecksum | undefined): Record<string, string> {
+  if (!checksum) return {};
+  return { [checksumHeaderName(checksum.algorithm)]: checksum.value, 'x-amz-checksum-type': checksum.type };
+}
+
+/** The headers GetObject and HeadObject share. */
+function objectHeaders(record: ObjectRecord): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': record.contentType,
+    etag: `"${record.etag}"`,
+    // RFC 1123, second precision, as S3 sends it.
+    'last-modified': new Date(record.lastModified).toUTCString(),
+    'accept-ranges': 'bytes',
+    'x-amz-server-side-encryption': 'AES256',
+    ...record.systemMetadata,
+  };
+  for (const [name, value] of Object.entries(record.userMetadata)) headers[`x-amz-meta-${name}`] = value;
+  if (record.partsCount !== undefined) headers['x-amz-mp-parts-count'] = String(record.partsCount);
+  return headers;
+}
+
+function summaryXml(object: ObjectSummary, encode: (value: string) => string): string {
+  return (
+    `${tag('Key', encode(object.key))}${tag('LastModified', iso(object.lastModified))}${tag('ETag', `"${object.etag}"`)}` +
+    `${tag('ChecksumAlgorithm', object.checksumAlgorithm)}${tag('ChecksumType', object.checksumType)}${tag('Size', object.size)}`
+  );
+}
+
+function commonPrefixesXml(result: ListResult, encode: (value: string) => string): string {
+  return result.commonPrefixes.map((prefix) => `<CommonPrefixes>${tag('Prefix', encode(prefix))}</CommonPrefixes>`).join('');
+}
+
+// ---------------------------------------------------------------- notification configurations
+
+const DESTINATION_ELEMENTS: { kind: DestinationKind; elements: string[]; arnElements: string[]; wireElement: string; wireArn: string }[] = [
+  // The SDK's LambdaFunctionConfigurations travel as CloudFunctionConfiguration/CloudFunction; accept both spellings.
+  { kind: 'lambda', elements: ['CloudFunctionConfiguration', 'LambdaFunctionConfiguration'], arnElements: ['CloudFunction', 'LambdaFunctionArn'], wireElement: 'CloudFunctionConfiguration', wireArn: 'CloudFunction' },
+  { kind: 'queue', elements: ['QueueConfiguration'], arnElements: ['Queue', 'QueueArn'], wireElement: 'QueueConfiguration', wireArn: 'Queue' },
+  { kind: 'topic', elements: ['TopicConfiguration'], arnElements: ['Topic', 'TopicArn'], wireElement: 'TopicConfiguration', wireArn: 'Topic' },
+];
+
+/** Reads `<NotificationConfiguration>` into the store's shape. Structure errors are MalformedXML, as in S3. */
+export function parseNotificationConfiguration(root: XmlNode): NotificationConfiguration {
+  const destinations: NotificationDestination[] = [];
+  for (const spec of DESTINATION_ELEMENTS) {
+    for (const elementName of spec.elements) {
+      for (const entry of children(root, elementName)) {
+        if (!isNode(entry)) throw new MalformedXmlError();
+        const arn = spec.arnElements.map((name) => text(entry, name)).find((value) => value !== undefined);
+        const events = children(entry, 'Event').filter((value): value is string => typeof value === 'string');
+        if (!arn || events.length === 0) throw new MalformedXmlError();
+        const s3Key = child(child(entry, 'Filter'), 'S3Key');
+        const filterRules = children(s3Key, 'FilterRule').map((rule) => {
+          const name = text(rule, 'Name');
+          const value = text(rule, 'Value');
+          if (name === undefined || value === undefined) throw new MalformedXmlError();
+          return { name: normaliseFilterRuleName(name), value };
+        });
+        destinations.push({ kind: spec.kind, id: text(entry, 'Id') ?? '', arn, events, filterRules });
+      }
+    }
+  }
+  return { destinations, eventBridge: root.EventBridgeConfiguration !== undefined };
+}
+
+export function notificationConfigurationXml(configuration: NotificationConfiguration): string {
+  const parts: string[] = [];
+  for (const spec of DESTINATION_ELEMENTS) {
+    for (const destination of configuration.destinations.filter((entry) => entry.kind === spec.kind)) {
+      const filter =
+        destination.filterRules.length > 0
+          ? `<Filter><S3Key>${destination.filterRules.map((rule) => `<FilterRule>${tag('Name', rule.name)}${tag('Value', rule.value)}</FilterRule>`).join('')}</S3Key></Filter>`
+          : '';
+      parts.push(
+        `<${spec.wireElement}>${tag('Id', destination.id)}${tag(spec.wireArn, destination.arn)}${destination.events.map((event) => tag('Event', event)).join('')}${filter}</${spec.wireElement}>`,
+      );
+    }
+  }
+  if (configuration.eventBridge) parts.push('<EventBridgeConfiguration></EventBridgeConfiguration>');
+  return parts.join('');
+}
