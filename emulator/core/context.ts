@@ -35,6 +35,12 @@ export interface CloudStores {
   lambda?: LambdaForOthers;
   logs?: LogsForOthers;
   xray?: XRayForOthers;
+  s3?: S3ForOthers;
+}
+
+export interface S3ForOthers {
+  /** An object's bytes (Lambda reads function code given as S3Bucket/S3Key), or undefined when absent. */
+  getObjectBytes(bucket: string, key: string): Promise<Buffer | undefined>;
 }
 
 export interface IamForOthers {

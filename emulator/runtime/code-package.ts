@@ -19,6 +19,15 @@ export const MAX_ENTRIES = 50_000;
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 
+export interface CodePackageLimits {
+  /** 50 MB for a direct upload; a package read from S3 is bounded by the unzipped limit only. */
+  maxZippedBytes: number;
+  maxUnzippedBytes: number;
+  maxEntries: number;
+}
+
+export const DEFAULT_LIMITS: CodePackageLimits = { maxZippedBytes: MAX_ZIPPED_BYTES, maxUnzippedBytes: MAX_UNZIPPED_BYTES, maxEntries: MAX_ENTRIES };
+
 /** Why a package was refused; the service turns `kind` into AWS's exact error. */
 export class CodePackageError extends Error {
   constructor(
@@ -63,21 +72,22 @@ function openZip(zip: Buffer): Promise<yauzl.ZipFile> {
  * Reads the central directory and refuses the package unless every entry is safe and the declared sizes fit.
  * Declared sizes are checked again while extracting (yauzl's validateEntrySizes), so a lying header fails too.
  * @param zip - the package bytes
- * @param maxZippedBytes - 50 MB for a direct upload; a package read from S3 is bounded by the unzipped limit only
+ * @param overrides - limits other than AWS's defaults
  * @returns the declared unzipped size and entry count
  */
-export async function inspectCodePackage(zip: Buffer, maxZippedBytes = MAX_ZIPPED_BYTES): Promise<{ unzippedBytes: number; entries: number }> {
-  if (zip.length > maxZippedBytes) throw new CodePackageError('too-large-zipped', `${zip.length} bytes zipped`);
+export async function inspectCodePackage(zip: Buffer, overrides: Partial<CodePackageLimits> = {}): Promise<{ unzippedBytes: number; entries: number }> {
+  const limits = { ...DEFAULT_LIMITS, ...overrides };
+  if (zip.length > limits.maxZippedBytes) throw new CodePackageError('too-large-zipped', `${zip.length} bytes zipped`);
   const zipFile = await openZip(zip);
   try {
     let unzippedBytes = 0;
     let entries = 0;
     await forEachEntry(zipFile, async (entry) => {
       entries += 1;
-      if (entries > MAX_ENTRIES) throw new CodePackageError('unsafe-entry', `more than ${MAX_ENTRIES} entries`);
+      if (entries > limits.maxEntries) throw new CodePackageError('unsafe-entry', `more than ${limits.maxEntries} entries`);
       checkEntry(entry);
       unzippedBytes += entry.uncompressedSize;
-      if (unzippedBytes > MAX_UNZIPPED_BYTES) throw new CodePackageError('too-large-unzipped', `${unzippedBytes} bytes unzipped`);
+      if (unzippedBytes > limits.maxUnzippedBytes) throw new CodePackageError('too-large-unzipped', `${unzippedBytes} bytes unzipped`);
     });
     return { unzippedBytes, entries };
   } finally {
@@ -127,10 +137,16 @@ export function codeDirectory(stateDir: string, sha256Hex: string): string {
  * then one rename, so a half-written folder is never used. Validates everything `inspectCodePackage` does.
  * @returns the folder
  */
-export async function unpackCodePackage(stateDir: string, sha256Hex: string, zip: Buffer, maxZippedBytes = MAX_ZIPPED_BYTES): Promise<string> {
+export async function unpackCodePackage(
+  stateDir: string,
+  sha256Hex: string,
+  zip: Buffer,
+  overrides: Partial<CodePackageLimits> = {},
+): Promise<string> {
   const target = codeDirectory(stateDir, sha256Hex);
   if (existsSync(target)) return target;
-  await inspectCodePackage(zip, maxZippedBytes);
+  const limits = { ...DEFAULT_LIMITS, ...overrides };
+  await inspectCodePackage(zip, limits);
   const codeRoot = join(stateDir, 'code');
   await mkdir(codeRoot, { recursive: true });
   // A package.json with no "type" above every package: module format and scope lookups stop here, as they
@@ -159,7 +175,7 @@ export async function unpackCodePackage(stateDir: string, sha256Hex: string, zip
       const counter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           written += chunk.length;
-          if (written > MAX_UNZIPPED_BYTES) callback(new CodePackageError('too-large-unzipped', `${written} bytes unzipped`));
+          if (written > limits.maxUnzippedBytes) callback(new CodePackageError('too-large-unzipped', `${written} bytes unzipped`));
           else callback(null, chunk);
         },
       });

@@ -2,7 +2,7 @@
 // within seconds with the function's own reason instead of a bare timeout. The judging is pure
 // (KeyLogJudge); the loop around it only polls FilterLogEvents. It never decides that a thumbnail exists.
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { parseLogLine } from './log-lines.js';
+import { parseLogLine, type ParsedLogLine } from './log-lines.js';
 import type { LogEvent } from './log-format.js';
 import { filterLogEvents, LogGroupMissingError, sleepUnlessAborted } from './logs.js';
 
@@ -78,13 +78,23 @@ export class KeyLogJudge {
       if (line.text.startsWith(MESSAGES.retrying)) this.transientReason = reason;
       return undefined;
     }
-    // A line that names no key: only timeouts and crashes matter.
-    if (line.kind !== 'timeout' && line.kind !== 'error') return undefined;
+    // A line that names no key: only a timeout or a crash matters. An ERROR-level line by itself does not
+    // (a warning printed with console.error at start-up is one); a crash always ends in a runtime error
+    // document (`Invoke Error {"errorType": ...}`) or a REPORT with `Status: error`.
+    if (!isFatal(line)) return undefined;
     if (line.requestId && this.others.has(line.requestId) && !this.ours.has(line.requestId)) return undefined;
     const ours = line.requestId !== undefined && this.ours.has(line.requestId);
-    const why = ours && this.transientReason ? `${line.text} (after: ${this.transientReason})` : line.kind === 'error' && line.fields?.reason ? `${line.text}: ${String(line.fields.reason)}` : line.text;
-    return { outcome: 'failed', reason: why, ...at };
+    return { outcome: 'failed', reason: ours && this.transientReason ? `${line.text} (after: ${this.transientReason})` : line.text, ...at };
   }
+}
+
+/** A timeout, a runtime error document, or a platform line saying the invocation or init failed. */
+function isFatal(line: ParsedLogLine): boolean {
+  if (line.kind === 'timeout') return true;
+  if (line.kind !== 'error') return false;
+  const fields = line.fields;
+  const nested = fields?.message && typeof fields.message === 'object' ? (fields.message as Record<string, unknown>) : undefined;
+  return /\bStatus: error\b/.test(line.text) || [fields?.errorType, fields?.errorMessage, nested?.errorType].some((value) => typeof value === 'string');
 }
 
 export interface WatchOptions {

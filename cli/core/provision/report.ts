@@ -26,13 +26,14 @@ function short(value: unknown): string {
   return json.length > 48 ? 'differs' : json;
 }
 
-/** "memory 256 → 512" for each difference. */
-export function describeDifferences(differences: readonly Difference[] | undefined): string {
+/** Each difference as a change ("memory 256 → 512") or as drift ("memory 256, want 512"). */
+export function describeDifferences(differences: readonly Difference[] | undefined, style: 'change' | 'drift' = 'change'): string {
   return (differences ?? [])
     .map((difference) => {
       const actual = short(difference.actual);
       const desired = short(difference.desired);
-      return actual === 'differs' || desired === 'differs' ? `${difference.field} differs` : `${difference.field} ${actual} → ${desired}`;
+      if (actual === 'differs' || desired === 'differs') return `${difference.field} differs`;
+      return style === 'change' ? `${difference.field} ${actual} → ${desired}` : `${difference.field} ${actual}, want ${desired}`;
     })
     .join('; ');
 }
@@ -63,7 +64,7 @@ export function renderSetupSummary(result: SetupResult): string {
 export function renderStatus(result: StatusResult): string {
   const rows = result.resources.map((resource) => {
     let detail = '';
-    if (resource.state === 'drifted') detail = describeDifferences(resource.drift);
+    if (resource.state === 'drifted') detail = describeDifferences(resource.drift, 'drift');
     if (resource.state === 'absent') detail = 'run thumbctl setup';
     return [resource.type, resource.name, resource.state, detail];
   });

@@ -465,8 +465,8 @@ async function tracingStep(
       }
       if (attempt < maxAttempts) {
         const reason = `TracingConfig.Mode read back as ${mode} after the update`;
-        context.retries.push({ what: 'enabling active tracing', attempt, reason, delayMs: delay });
-        context.reporter.warn(`enabling active tracing: attempt ${attempt} did not stick (${reason}); trying again in ${delay} ms`);
+        context.retries.push({ what: 'verifying active tracing', attempt, reason, delayMs: delay });
+        context.reporter.warn(`verifying active tracing: attempt ${attempt} did not stick (${reason}); trying again in ${delay} ms`);
         await sleep(delay);
         delay = Math.min(delay * 2, context.pace.retryMaxMs);
       }

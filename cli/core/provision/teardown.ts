@@ -96,12 +96,7 @@ export async function teardown(options: TeardownOptions): Promise<TeardownResult
     throw error;
   };
 
-  await remove('trigger', settings.sourceBucket, `Trigger on ${settings.sourceBucket}`, async () => {
-    const existing = await observeNotifications(options.clients, settings.sourceBucket);
-    if (!existing || !(existing.LambdaFunctionConfigurations ?? []).some(isOurConfiguration)) return 'absent';
-    await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: settings.sourceBucket, NotificationConfiguration: mergeNotifications(existing, null) }));
-    return 'deleted';
-  });
+  await remove('trigger', settings.sourceBucket, `Trigger on ${settings.sourceBucket}`, () => removeTrigger(options.clients, settings.sourceBucket));
 
   await remove('permission', PERMISSION_STATEMENT_ID, 'Permission for S3', () =>
     lambdaChange(context, settings.functionName, 'removing the S3 invoke permission', () =>
@@ -179,6 +174,14 @@ export async function teardown(options: TeardownOptions): Promise<TeardownResult
     retries: context.retries,
     durationMs: Date.now() - started,
   };
+}
+
+/** Removes thumbctl's notification configurations from the bucket and keeps everyone else's. */
+export async function removeTrigger(clients: Pick<ProvisionClients, 's3'>, bucket: string): Promise<'deleted' | 'absent'> {
+  const existing = await observeNotifications(clients, bucket);
+  if (!existing || !(existing.LambdaFunctionConfigurations ?? []).some(isOurConfiguration)) return 'absent';
+  await clients.s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: mergeNotifications(existing, null) }));
+  return 'deleted';
 }
 
 const MAX_PAGES = 100_000;

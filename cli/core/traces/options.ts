@@ -1,6 +1,7 @@
-// The `traces` command line, checked before anything is called: durations like 30s/10m/2h/1d, counts, trace
-// ids. Bad values are usage errors (exit 2). Pure: no AWS, no terminal.
+// The `traces` command line, checked before anything is called: --since (the shared duration parser: 30s,
+// 10m, 2h, 1d), counts, trace ids. Bad values are usage errors (exit 2). Pure: no AWS, no terminal.
 import { ExitCode, UserError } from '../../output.js';
+import { parseDuration } from '../operate/duration.js';
 import { isTraceId, TRACE_RETENTION_MS } from './fetch.js';
 
 export const TRACES_DEFAULTS = {
@@ -11,21 +12,7 @@ export const TRACES_DEFAULTS = {
   waitIntervalMs: 2_000,
 } as const;
 
-const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 const usage = (message: string): UserError => new UserError(message, ExitCode.usage);
-
-/**
- * Milliseconds in a duration such as `30s`, `10m`, `2h` or `1d` (one whole number and one unit).
- *
- * @throws UserError (exit 2) for anything else.
- */
-export function parseDuration(text: string, flag = '--since'): number {
-  const match = /^\s*(\d+)\s*([smhd])\s*$/i.exec(text);
-  const ms = match ? Number(match[1]) * (UNITS[(match[2] as string).toLowerCase()] as number) : NaN;
-  if (!match || !(ms > 0)) throw usage(`${flag} must be a duration like 30s, 10m, 2h or 1d, not "${text}"`);
-  return ms;
-}
 
 export function parseCount(text: unknown, flag: string, max: number): number {
   const value = typeof text === 'number' ? text : Number(String(text).trim());

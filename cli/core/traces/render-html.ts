@@ -36,9 +36,9 @@ export function serviceMapSvg(map: ServiceMap): string {
     const depth = depths.get(node.id) ?? 0;
     columns.set(depth, [...(columns.get(depth) ?? []), node.id]);
   }
-  const boxW = 210;
+  const boxW = 190;
   const boxH = 76;
-  const gapX = 90;
+  const gapX = 120;
   const gapY = 40;
   const margin = 20;
   const tallest = Math.max(...[...columns.values()].map((c) => c.length));
@@ -58,7 +58,8 @@ export function serviceMapSvg(map: ServiceMap): string {
     const from = position.get(edge.from);
     const to = position.get(edge.to);
     if (!from || !to) continue;
-    const label = `${fmt(edge.avgMs)} ms · ${edge.requests} req${edge.errors ? ` · ${edge.errors} err` : ''}`;
+    const label = `${fmt(edge.avgMs)} ms · ${edge.requests} req`;
+    const errors = edge.errors ? `${edge.errors} err` : '';
     if (to.x > from.x) {
       const x1 = from.x + boxW;
       const y1 = from.y + boxH / 2;
@@ -66,13 +67,14 @@ export function serviceMapSvg(map: ServiceMap): string {
       const y2 = to.y + boxH / 2;
       parts.push(`<path d="M${x1},${y1} C${x1 + gapX / 2},${y1} ${x2 - gapX / 2},${y2} ${x2},${y2}" fill="none" stroke="${HTML_COLOURS.edge}" stroke-width="1.5" marker-end="url(#arrow)"/>`);
       parts.push(`<text class="edge" x="${(x1 + x2) / 2}" y="${(y1 + y2) / 2 - 6}" text-anchor="middle">${escapeHtml(label)}</text>`);
+      if (errors) parts.push(`<text class="edge err" x="${(x1 + x2) / 2}" y="${(y1 + y2) / 2 + 14}" text-anchor="middle">${errors}</text>`);
     } else {
       // Back or same-column edge: a loop under the boxes.
       const x1 = from.x + boxW / 2;
       const x2 = to.x + boxW / 2;
       const y = Math.max(from.y, to.y) + boxH;
       parts.push(`<path d="M${x1},${from.y + boxH} C${x1},${y + 30} ${x2},${y + 30} ${x2},${to.y + boxH}" fill="none" stroke="${HTML_COLOURS.edge}" stroke-dasharray="4 3" marker-end="url(#arrow)"/>`);
-      parts.push(`<text class="edge" x="${(x1 + x2) / 2}" y="${y + 32}" text-anchor="middle">${escapeHtml(label)}</text>`);
+      parts.push(`<text class="edge" x="${(x1 + x2) / 2}" y="${y + 32}" text-anchor="middle">${escapeHtml(`${label}${errors ? ` · ${errors}` : ''}`)}</text>`);
     }
   }
   for (const node of map.nodes) {
@@ -81,7 +83,7 @@ export function serviceMapSvg(map: ServiceMap): string {
     const fill = node.type === CLIENT_NODE ? HTML_COLOURS.client : HTML_COLOURS.node;
     const stroke = node.errors ? HTML_COLOURS.error : HTML_COLOURS.segment;
     parts.push(`<g class="node"><rect x="${at.x}" y="${at.y}" width="${boxW}" height="${boxH}" rx="10" fill="${fill}" stroke="${stroke}" stroke-width="2"/>`);
-    parts.push(`<text x="${at.x + 10}" y="${at.y + 20}" class="name">${escapeHtml(clip(node.name, 26))}</text>`);
+    parts.push(`<text x="${at.x + 10}" y="${at.y + 20}" class="name">${escapeHtml(clip(node.name, 24))}</text>`);
     parts.push(`<text x="${at.x + 10}" y="${at.y + 37}" class="type">${escapeHtml(node.type === CLIENT_NODE ? 'client' : node.type)}</text>`);
     parts.push(`<text x="${at.x + 10}" y="${at.y + 54}">${escapeHtml(`avg ${fmt(node.avgMs)} ms · ${node.perMinute}/min`)}</text>`);
     parts.push(`<text x="${at.x + 10}" y="${at.y + 69}">${escapeHtml(`${node.requests} req · ${node.errors} err`)}</text></g>`);
@@ -162,7 +164,7 @@ export function histogramSvg(rows: readonly TraceRow[]): string {
 
 /** A waterfall as SVG: a bar per segment and subsegment, nested labels, a shared axis in ms. */
 export function waterfallSvg(timeline: Timeline): string {
-  const labelW = 300;
+  const labelW = 360;
   const plotW = 560;
   const rowH = 22;
   const top = 28;
@@ -182,7 +184,7 @@ export function waterfallSvg(timeline: Timeline): string {
     const w = Math.max(2, scale(end) - x);
     const fill = span.problem ? HTML_COLOURS.error : span.depth === 0 ? HTML_COLOURS.segment : HTML_COLOURS.subsegment;
     const label = `${span.name}${span.origin ? ` (${span.origin})` : ''}`;
-    parts.push(`<text x="${6 + span.depth * 14}" y="${y + 15}"${span.depth === 0 ? ' class="name"' : ''}>${escapeHtml(clip(label, 44 - span.depth * 2))}</text>`);
+    parts.push(`<text x="${6 + span.depth * 14}" y="${y + 15}"${span.depth === 0 ? ' class="name"' : ''}>${escapeHtml(clip(label, 52 - span.depth * 2))}</text>`);
     parts.push(`<rect x="${x.toFixed(1)}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${fill}"><title>${escapeHtml(label)}: +${span.startMs.toFixed(1)} ms, ${span.endMs === null ? 'in progress' : `${(end - span.startMs).toFixed(1)} ms`}</title></rect>`);
     parts.push(`<text x="${labelW + plotW + 8}" y="${y + 15}">${span.endMs === null ? 'in progress' : `${(end - span.startMs).toFixed(1)} ms`}</text>`);
   });
@@ -223,10 +225,12 @@ const STYLE = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #222; background: #fff; }
 h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 8px; }
 .meta, .empty { color: #666; } .notes li { color: #8a5a00; }
-svg text { font: 12px system-ui, sans-serif; fill: #222; } svg text.name { font-weight: 600; } svg text.type { fill: #666; } svg text.edge { fill: #444; font-size: 11px; }
-table { border-collapse: collapse; margin: 4px 0; } th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+svg text { font: 12px system-ui, sans-serif; fill: #222; } svg text.name { font-weight: 600; } svg text.type { fill: #666; } svg text.edge { fill: #444; font-size: 11px; } svg text.err { fill: ${HTML_COLOURS.error}; }
+table { border-collapse: collapse; margin: 4px 0; } th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; } td, th { white-space: nowrap; } td:last-child { white-space: normal; }
 .err { color: ${HTML_COLOURS.error}; } .legend span { display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 12px; vertical-align: -1px; }
 `;
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The whole report as one HTML document. */
 export function renderHtmlReport(report: TracesReport, generatedAt = new Date()): string {
@@ -247,7 +251,7 @@ export function renderHtmlReport(report: TracesReport, generatedAt = new Date())
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">${escapeHtml(`${report.target === 'aws' ? 'AWS' : 'local cloud'} · ${report.window.start} to ${report.window.end} · generated ${generatedAt.toISOString()}`)}</p>
-<p>${s.count} invocations · ${s.errors} errors · ${s.coldStarts} cold starts${s.partial ? ` · ${s.partial} partial` : ''}</p>
+<p>${plural(s.count, 'invocation')} · ${plural(s.errors, 'error')} · ${plural(s.coldStarts, 'cold start')}${s.partial ? ` · ${s.partial} partial` : ''}</p>
 ${notes}
 <h2>Service map</h2>
 ${report.serviceMap.error ? `<p class="empty">${escapeHtml(report.serviceMap.error)}</p>` : serviceMapSvg(report.serviceMap)}

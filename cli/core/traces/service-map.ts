@@ -96,13 +96,15 @@ export function buildServiceMap(services: readonly Service[], options: BuildServ
   }
   let kept = new Set(byRef.keys());
   if (options.functionName) {
+    // A client node stands in front of every entry point in the account: keep it, but do not walk through it
+    // into other applications.
     kept = new Set();
     const queue = [...byRef].filter(([, s]) => s.Name === options.functionName || s.Names?.includes(options.functionName as string)).map(([ref]) => ref);
     while (queue.length) {
       const ref = queue.shift() as number;
       if (kept.has(ref)) continue;
       kept.add(ref);
-      queue.push(...(neighbours.get(ref) ?? []));
+      if (!isClient(byRef.get(ref) as Service)) queue.push(...(neighbours.get(ref) ?? []));
     }
   }
 
@@ -116,22 +118,23 @@ export function buildServiceMap(services: readonly Service[], options: BuildServ
 
   const incoming = new Set<number>();
   for (const service of keptServices) for (const edge of service.Edges ?? []) if (edge.ReferenceId !== undefined && kept.has(edge.ReferenceId)) incoming.add(edge.ReferenceId);
-  const hasClient = keptServices.some((s) => (s.Type ?? '').toLowerCase() === CLIENT_NODE);
+  const hasClient = keptServices.some(isClient);
   const flaggedRoots = keptServices.filter((s) => s.Root);
   const roots = hasClient ? [] : flaggedRoots.length ? flaggedRoots : keptServices.filter((s) => !incoming.has(refOf.get(s) as number));
 
   const nodes: ServiceMapNode[] = keptServices.map((service) => {
-    const stats = service.SummaryStatistics;
+    // X-Ray's own client node has no statistics: its calls are on its edges (to the services we kept).
+    const stats = service.SummaryStatistics ?? (isClient(service) ? sumEdges(service, kept) : undefined);
     const requests = stats?.TotalCount ?? 0;
     return {
       id: idOf(service),
       name: nameOf(service),
-      type: service.Type ?? 'unknown',
+      type: isClient(service) ? CLIENT_NODE : (service.Type ?? 'unknown'),
       avgMs: average(stats),
       requests,
       ...errorCount(stats),
       perMinute: round(requests / windowMinutes, 2),
-      root: roots.includes(service) || Boolean(service.Root),
+      root: !isClient(service) && (roots.includes(service) || Boolean(service.Root)),
     };
   });
   const edges: ServiceMapEdge[] = [];
@@ -172,8 +175,33 @@ export function buildServiceMap(services: readonly Service[], options: BuildServ
   return { startTime: startTime.toISOString(), endTime: endTime.toISOString(), windowMinutes: round(windowMinutes, 2), nodes, edges };
 }
 
+function isClient(service: Service): boolean {
+  return (service.Type ?? '').toLowerCase() === CLIENT_NODE;
+}
+
 function nameOf(service: Service): string {
-  return service.Name ?? service.Names?.[0] ?? (service.Type ?? 'unknown');
+  if (isClient(service)) return service.Name || CLIENT_NODE;
+  return service.Name ?? service.Names?.[0] ?? service.Type ?? 'unknown';
+}
+
+function sumEdges(service: Service, kept: ReadonlySet<number>): EdgeStatistics {
+  const total: Required<Pick<EdgeStatistics, 'TotalCount' | 'TotalResponseTime'>> & EdgeStatistics = {
+    OkCount: 0,
+    TotalCount: 0,
+    TotalResponseTime: 0,
+    ErrorStatistics: { TotalCount: 0 },
+    FaultStatistics: { TotalCount: 0 },
+  };
+  for (const edge of service.Edges ?? []) {
+    if (edge.ReferenceId === undefined || !kept.has(edge.ReferenceId)) continue;
+    const stats = edge.SummaryStatistics;
+    total.OkCount = (total.OkCount ?? 0) + (stats?.OkCount ?? 0);
+    total.TotalCount += stats?.TotalCount ?? 0;
+    total.TotalResponseTime += stats?.TotalResponseTime ?? 0;
+    (total.ErrorStatistics as { TotalCount: number }).TotalCount += stats?.ErrorStatistics?.TotalCount ?? 0;
+    (total.FaultStatistics as { TotalCount: number }).TotalCount += stats?.FaultStatistics?.TotalCount ?? 0;
+  }
+  return total;
 }
 
 function edgeOf(from: string, to: string, edge: Edge): ServiceMapEdge {
@@ -184,7 +212,9 @@ function edgeOf(from: string, to: string, edge: Edge): ServiceMapEdge {
 /** Breadth-first order from the entry points (client first), so maps read in the direction requests flow. */
 export function flowOrder(nodes: readonly ServiceMapNode[], edges: readonly ServiceMapEdge[]): Map<string, number> {
   const order = new Map<string, number>();
-  const starts = nodes.filter((n) => n.type === CLIENT_NODE || (n.root && !edges.some((e) => e.to === n.id && e.from !== CLIENT_NODE)));
+  const clients = nodes.filter((n) => n.type === CLIENT_NODE);
+  const entries = nodes.filter((n) => n.type !== CLIENT_NODE && n.root && !edges.some((e) => e.to === n.id && e.from !== CLIENT_NODE));
+  const starts = [...clients, ...entries];
   const queue = starts.map((n) => n.id);
   const visit = (): void => {
     while (queue.length) {

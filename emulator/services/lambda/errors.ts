@@ -1,25 +1,26 @@
-// Lambda's errors with AWS's exact codes, messages and statuses, and their REST-JSON form: the status,
-// `x-amzn-ErrorType: <Code>`, and `{"Type":"User","message":...,"Message":...}`. Kept here because no shared
-// REST-JSON serialiser exists (emulator/core/json-protocol.ts did not when this was written).
+// Lambda's errors with AWS's exact codes, messages and statuses, and their REST-JSON form (via the shared
+// json-protocol helpers): the status, `x-amzn-ErrorType: <Code>`, `{"Type":"User","message","Message"}`,
+// plus the few extra body fields and headers some Lambda errors carry (Reason, Retry-After).
 import { AwsError } from '../../core/errors.js';
 import type { ServiceResponse } from '../../core/http.js';
+import { jsonErrorResponse } from '../../core/json-protocol.js';
 
 export class LambdaError extends AwsError {
   /**
    * @param code - AWS's error code, e.g. `ResourceNotFoundException`
    * @param message - AWS's message text
    * @param status - the HTTP status AWS answers with
-   * @param fields - extra body fields (`Reason` of TooManyRequestsException)
+   * @param fields - extra body fields (`Reason` of TooManyRequestsException), AwsError's `extra`
    * @param headers - extra response headers (`Retry-After`)
    */
   constructor(
     code: string,
     message: string,
     status: number,
-    readonly fields: Record<string, string> = {},
+    fields: Record<string, string> = {},
     readonly headers: Record<string, string> = {},
   ) {
-    super(code, message, status);
+    super(code, message, status, fields);
   }
 }
 
@@ -96,12 +97,7 @@ export function serviceError(message: string): LambdaError {
 
 /** Any AwsError (ours or the core's NotImplemented) in Lambda's REST-JSON error form. */
 export function toRestJsonError(error: AwsError): ServiceResponse {
-  const lambdaError = error instanceof LambdaError ? error : undefined;
-  const kind = error.status >= 500 ? 'Service' : 'User';
-  const body = JSON.stringify({ Type: kind, message: error.message, Message: error.message, ...(lambdaError?.fields ?? {}) });
-  return {
-    status: error.status,
-    headers: { 'content-type': 'application/json', 'x-amzn-ErrorType': error.code, ...(lambdaError?.headers ?? {}) },
-    body,
-  };
+  const response = jsonErrorResponse('rest-json', error);
+  if (error instanceof LambdaError) response.headers = { ...response.headers, ...error.headers };
+  return response;
 }

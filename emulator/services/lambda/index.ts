@@ -1,16 +1,70 @@
-// STUB: replaced by the real lambda service.
-import type { CloudContext } from '../../core/context.js';
-import { NotImplementedError } from '../../core/errors.js';
+// The lambda service of the local cloud: builds the store (functions, async queue), the runtime (execution
+// environments) and the REST-JSON router, publishes the cross-service surface as `context.stores.lambda`,
+// and runs the async worker between start() and stop(). No logic of its own beyond the wiring.
+import type { CloudContext, LambdaForOthers } from '../../core/context.js';
+import { LambdaRuntime } from '../../runtime/manager.js';
+import { readTuning } from '../../runtime/tuning.js';
 import type { ServiceModule } from '../index.js';
+import { LambdaInvoker } from './invoker.js';
+import { AsyncInvokeWorker } from './queue.js';
+import { LambdaRouter } from './router.js';
+import { LambdaStore } from './store.js';
+import { parseFunctionIdentifier } from './validation.js';
 
-export function createLambdaService(_context: CloudContext): ServiceModule {
+export interface LambdaInternals {
+  store: LambdaStore;
+  runtime: LambdaRuntime;
+  worker: AsyncInvokeWorker;
+}
+
+const internals = new WeakMap<CloudContext, LambdaInternals>();
+
+/** The lambda service's parts for a cloud, for tests and diagnostics (not a cross-service API). */
+export function lambdaInternals(context: CloudContext): LambdaInternals | undefined {
+  return internals.get(context);
+}
+
+export function createLambdaService(context: CloudContext): ServiceModule {
+  const store = new LambdaStore(context);
+  const runtime = new LambdaRuntime({
+    endpoint: () => context.settings.endpoint,
+    tuning: () => readTuning(context.settings),
+    logs: () => context.stores.logs,
+    xray: () => context.stores.xray,
+    xrayDaemonAddress: () => context.stores.xray?.daemonAddress,
+    log: (message) => context.log(message),
+  });
+  store.onFunctionChanged = (name) => runtime.retire(name);
+  const invoker = new LambdaInvoker(store, runtime);
+  const worker = new AsyncInvokeWorker(store, invoker, context);
+  internals.set(context, { store, runtime, worker });
+
+  const forOthers: LambdaForOthers = {
+    allowsS3Invoke: (functionArn, bucketName, bucketOwnerAccount) => store.allowsS3Invoke(functionArn, bucketName, bucketOwnerAccount),
+    enqueueEvent(functionArn, payload, source) {
+      try {
+        const { name } = parseFunctionIdentifier(functionArn);
+        if (!store.get(name)) {
+          context.log(`lambda: dropped a ${source} event for ${functionArn}: no such function`);
+          return;
+        }
+        store.enqueue({ functionName: name, requestId: crypto.randomUUID(), payload, source });
+        worker.wake();
+      } catch (error) {
+        context.log(`lambda: could not queue a ${source} event for ${functionArn}: ${(error as Error).message}`);
+      }
+    },
+  };
+  context.stores.lambda = forOthers;
+
   return {
-    router: {
-      name: 'lambda',
-      async handle() {
-        const error = new NotImplementedError('lambda');
-        return { status: error.status, body: error.message };
-      },
+    router: new LambdaRouter(context, store, invoker, worker),
+    async start() {
+      worker.start();
+    },
+    async stop() {
+      worker.stop();
+      await runtime.stop();
     },
   };
 }

@@ -1,6 +1,5 @@
 // Resource-based policies of functions (AddPermission statements, in AWS's JSON) and their evaluation for
-// S3 notifications; plus the one trust-policy question Lambda asks IAM: may lambda.amazonaws.com assume
-// this role? Pure functions: no storage, no IAM lookups.
+// S3 notifications. Pure functions: no storage. (Role trust is IAM's question: iam/policy-document.ts.)
 import { validationErrors } from './errors.js';
 
 export interface PolicyStatement {
@@ -150,31 +149,4 @@ export function policyAllowsInvoke(statements: PolicyStatement[], request: Invok
     conditionsHold(statement.Condition, request);
   if (statements.some((statement) => statement.Effect === 'Deny' && applies(statement))) return false;
   return statements.some((statement) => statement.Effect === 'Allow' && applies(statement));
-}
-
-/**
- * Whether a trust policy lets a service assume the role: an Allow statement with `sts:AssumeRole` (or a
- * wildcard covering it) for that service principal (or `*`). Used when IAM's own helper is not available.
- * @param trustPolicy - the decoded JSON document
- * @param service - e.g. `lambda.amazonaws.com`
- */
-export function trustPolicyAllowsService(trustPolicy: string, service: string): boolean {
-  let document: { Statement?: unknown };
-  try {
-    document = JSON.parse(trustPolicy) as { Statement?: unknown };
-  } catch {
-    return false;
-  }
-  const statements = (Array.isArray(document.Statement) ? document.Statement : [document.Statement]).filter(
-    (statement): statement is Record<string, unknown> => typeof statement === 'object' && statement !== null,
-  );
-  return statements.some((statement) => {
-    if (statement.Effect !== 'Allow') return false;
-    const actions = asList(statement.Action as string | string[] | undefined);
-    if (!actions.some((action) => wildcardMatch(action, 'sts:AssumeRole', true))) return false;
-    const principal = statement.Principal as PolicyStatement['Principal'] | undefined;
-    if (principal === undefined) return false;
-    if (principal === '*') return true;
-    return asList(principal.Service).includes(service) || asList(principal.AWS).includes('*');
-  });
 }

@@ -15,7 +15,7 @@ import type {
 } from '@aws-sdk/client-lambda';
 import type { CloudContext } from '../../core/context.js';
 import { migrate } from '../../state/database.js';
-import { CodePackageError, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES, codeDirectory, unpackCodePackage } from '../../runtime/code-package.js';
+import { CodePackageError, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES, codeDirectory, inspectCodePackage, unpackCodePackage } from '../../runtime/code-package.js';
 import { defaultLogGroup } from '../../runtime/log-format.js';
 import type { RunnableFunction } from '../../runtime/types.js';
 import {
@@ -30,7 +30,8 @@ import {
   updateInProgress,
   validationErrors,
 } from './errors.js';
-import { buildStatement, policyAllowsInvoke, policyDocument, trustPolicyAllowsService, type AddPermissionInput, type PolicyStatement } from './policy.js';
+import { trustsService } from '../iam/policy-document.js';
+import { buildStatement, policyAllowsInvoke, policyDocument, type AddPermissionInput, type PolicyStatement } from './policy.js';
 import { parseFunctionIdentifier, validateFunctionSettings } from './validation.js';
 
 /** A request as it arrives on the wire: blobs are base64 text, not bytes. */
@@ -447,7 +448,7 @@ export class LambdaStore {
     const directory = codeDirectory(this.context.settings.stateDir, fn.codeSha256Hex);
     if (!existsSync(directory)) {
       const zip = await this.context.blobs.read(fn.codeSha256Hex);
-      await unpackCodePackage(this.context.settings.stateDir, fn.codeSha256Hex, zip, MAX_UNZIPPED_BYTES);
+      await unpackCodePackage(this.context.settings.stateDir, fn.codeSha256Hex, zip, { maxZippedBytes: MAX_UNZIPPED_BYTES });
     }
     return {
       name: fn.name,
@@ -554,7 +555,7 @@ export class LambdaStore {
       return;
     }
     const trustPolicy = iam.roleTrustPolicy(roleArn);
-    if (trustPolicy === undefined || !trustPolicyAllowsService(trustPolicy, 'lambda.amazonaws.com')) throw roleCannotBeAssumed();
+    if (trustPolicy === undefined || !trustsService(trustPolicy, 'lambda.amazonaws.com')) throw roleCannotBeAssumed();
   }
 
   /** Reads the package (inline base64 or from S3), validates and unpacks it, and stores it by digest. */
@@ -574,21 +575,22 @@ export class LambdaStore {
       throw invalidParameter('Please provide a source for function code.');
     }
     if (zip.length > maxZipped) throw requestTooLarge(MAX_CODE_REQUEST_BYTES, 'CreateFunction');
-    const sha256Hex = await this.context.blobs.put(zip);
-    try {
-      await unpackCodePackage(this.context.settings.stateDir, sha256Hex, zip, maxZipped);
-    } catch (error) {
+    const refuse = (error: unknown): never => {
       if (!(error instanceof CodePackageError)) throw error;
       if (error.kind === 'too-large-unzipped') throw invalidParameter(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
       if (error.kind === 'too-large-zipped') throw requestTooLarge(MAX_CODE_REQUEST_BYTES, 'CreateFunction');
       this.context.log(`lambda: refused a code package: ${error.message}`);
       throw invalidParameter('Could not unzip uploaded file. Please check your file, then try to upload again.');
-    }
+    };
+    // Checked before anything is stored, so a refused package leaves no blob behind.
+    await inspectCodePackage(zip, { maxZippedBytes: maxZipped }).catch(refuse);
+    const sha256Hex = await this.context.blobs.put(zip);
+    await unpackCodePackage(this.context.settings.stateDir, sha256Hex, zip, { maxZippedBytes: maxZipped }).catch(refuse);
     return { sha256Hex, size: zip.length };
   }
 
   private async readS3Object(bucket: string, key: string): Promise<Buffer> {
-    const s3 = (this.context.stores as { s3?: { getObjectBytes(bucket: string, key: string): Promise<Buffer | undefined> } }).s3;
+    const s3 = this.context.stores.s3;
     if (!s3) {
       throw invalidParameter(`Error occurred while GetObject. S3 Error Code: ServiceUnavailable. S3 Error Message: the local cloud's S3 is not available to Lambda`);
     }

@@ -440,7 +440,7 @@ export class LogsStore implements LogsForOthers {
       this.insertEvents(this.resolveStream(groupName, streamName), events);
     } catch (error) {
       // Another process (or DeleteLogGroup) removed the group behind our cache: recreate once and retry.
-      if (!String((error as Error).message).includes('FOREIGN KEY')) throw error;
+      if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_FOREIGNKEY') throw error;
       this.streamIds.clear();
       this.insertEvents(this.resolveStream(groupName, streamName), events);
     }

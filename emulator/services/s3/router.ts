@@ -1046,7 +1046,6 @@ function objectHeaders(record: ObjectRecord): Record<string, string> {
     ...record.systemMetadata,
   };
   for (const [name, value] of Object.entries(record.userMetadata)) headers[`x-amz-meta-${name}`] = value;
-  if (record.partsCount !== undefined) headers['x-amz-mp-parts-count'] = String(record.partsCount);
   return headers;
 }
 

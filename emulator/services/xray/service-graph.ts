@@ -57,7 +57,7 @@ export function downstreamCalls(segment: SegmentDocument, linkedParents: Readonl
   return calls;
 }
 
-/** For each trace: top-level segment ids by the id of every node (segment or nested subsegment) they contain. */
+/** The top-level segment containing each node (segment or nested subsegment) of a trace, by the node's id. */
 function ownersById(trace: AssembledTrace): Map<string, SegmentDocument> {
   const owners = new Map<string, SegmentDocument>();
   for (const { document } of trace.segments) {

@@ -68,10 +68,23 @@ describe('KeyLogJudge', () => {
     assert.match(verdict?.reason ?? '', /S3ServiceException: SlowDown \(after: S3ServiceException: SlowDown\)/);
   });
 
-  it('fails on a misconfigured function, with its reason', () => {
+  it('fails on a misconfigured function with the error it throws', () => {
     const judge = new KeyLogJudge(KEY, SINCE);
-    const verdict = judge.judge(event(line('ERROR', 'thumbnailer misconfigured', { reason: 'THUMBNAIL_BUCKET is not set', requestId: OURS })));
-    assert.equal(verdict?.reason, 'thumbnailer misconfigured: THUMBNAIL_BUCKET is not set');
+    assert.equal(judge.judge(event(line('ERROR', 'thumbnailer misconfigured', { reason: 'THUMBNAIL_BUCKET is not set', requestId: OURS }))), undefined);
+    const verdict = judge.judge(event(`2026-11-26T21:52:42.123Z\t${OURS}\tERROR\tInvoke Error \t{"errorType":"ConfigError","errorMessage":"invalid configuration: THUMBNAIL_BUCKET is not set"}`));
+    assert.equal(verdict?.reason, 'ConfigError: invalid configuration: THUMBNAIL_BUCKET is not set');
+  });
+
+  it('fails on an init crash and on a REPORT with Status: error', () => {
+    assert.equal(new KeyLogJudge(KEY, SINCE).judge(event('2026-11-26T21:52:42.123Z\tundefined\tERROR\tUncaught Exception \t{"errorType":"Runtime.ImportModuleError","errorMessage":"Cannot find module"}'))?.outcome, 'failed');
+    assert.equal(new KeyLogJudge(KEY, SINCE).judge(event('INIT_REPORT Init Duration: 12.34 ms\tPhase: init\tStatus: error\tError Type: Runtime.ExitError'))?.outcome, 'failed');
+    assert.equal(new KeyLogJudge(KEY, SINCE).judge(event(`REPORT RequestId: ${OURS}\tDuration: 3.00 ms\tStatus: error\tError Type: Runtime.ExitError`))?.outcome, 'failed');
+  });
+
+  it('does not fail on an ERROR-level line that is no crash (a warning printed at start-up)', () => {
+    const judge = new KeyLogJudge(KEY, SINCE);
+    assert.equal(judge.judge(event('2026-11-26T22:14:33.720Z\tundefined\tERROR\t(node:506) Warning: NodeVersionSupportWarning: The AWS SDK for JavaScript (v3)\nversions published after')), undefined);
+    assert.equal(judge.judge(event(`2026-11-26T22:14:33.720Z\t${OURS}\tERROR\tsomething worrying`)), undefined);
   });
 
   it('judges each event once', () => {

@@ -213,7 +213,7 @@ describe('the trigger', () => {
         someoneElses,
         ...[...mergeNotifications(null, desired).LambdaFunctionConfigurations!].reverse().map((configuration) => ({
           ...configuration,
-          Filter: { Key: { FilterRules: configuration.Filter!.Key!.FilterRules!.map((rule) => ({ Name: 'Suffix' as const, Value: rule.Value })) } },
+          Filter: { Key: { FilterRules: configuration.Filter!.Key!.FilterRules!.map((rule) => ({ Name: 'Suffix' as unknown as 'suffix', Value: rule.Value })) } },
         })),
       ],
     };

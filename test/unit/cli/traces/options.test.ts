@@ -1,22 +1,21 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExitCode, UserError } from '../../../../cli/output.js';
-import { parseDuration, resolveTracesOptions } from '../../../../cli/core/traces/options.js';
+import { resolveTracesOptions } from '../../../../cli/core/traces/options.js';
 
 const usageError = (error: unknown): boolean => error instanceof UserError && error.exitCode === ExitCode.usage;
 
 describe('traces options', () => {
-  it('parses durations in seconds, minutes, hours and days', () => {
-    assert.equal(parseDuration('30s'), 30_000);
-    assert.equal(parseDuration('10m'), 600_000);
-    assert.equal(parseDuration('2h'), 7_200_000);
-    assert.equal(parseDuration('1d'), 86_400_000);
-    assert.equal(parseDuration(' 15M '), 900_000);
+  it('parses --since in seconds, minutes, hours and days', () => {
+    assert.equal(resolveTracesOptions({ since: '30s' }).sinceMs, 30_000);
+    assert.equal(resolveTracesOptions({ since: '10m' }).sinceMs, 600_000);
+    assert.equal(resolveTracesOptions({ since: '2h' }).sinceMs, 7_200_000);
+    assert.equal(resolveTracesOptions({ since: '1d' }).sinceMs, 86_400_000);
   });
 
   it('rejects other durations as usage errors', () => {
     for (const bad of ['', '10', 'm', '-5m', '1.5h', '0s', '10 minutes', '5w', 'abc']) {
-      assert.throws(() => parseDuration(bad), usageError, bad);
+      assert.throws(() => resolveTracesOptions({ since: bad }), usageError, bad);
     }
   });
 

@@ -52,13 +52,27 @@ describe('building the service map', () => {
     assert.equal(map.nodes.find((n) => n.type === 'AWS::Lambda')?.perMinute, 0.8);
   });
 
-  it('finds the entry point without Root flags, and does not add a second client', () => {
+  it('finds the entry point without Root flags', () => {
     const noRoots = serviceGraph().map((s) => ({ ...s, Root: false }));
     const map = buildServiceMap(noRoots, { functionName: FUNCTION_NAME, ...window });
     assert.equal(map.edges[0]?.to, `${FUNCTION_NAME} (AWS::Lambda)`);
-    const withClient = [{ ReferenceId: 9, Name: 'client', Type: 'client', Edges: [{ ReferenceId: 0 }] }, ...serviceGraph()];
-    const mapWithClient = buildServiceMap(withClient, { functionName: FUNCTION_NAME, ...window });
-    assert.equal(mapWithClient.nodes.filter((n) => n.type === 'client').length, 1);
+  });
+
+  it("uses X-Ray's own client node without walking through it into other applications", () => {
+    // Prepare: AWS's client node has no name and no statistics; its edges carry the calls.
+    const edgeStats = (count: number, seconds: number) => ({ OkCount: count, TotalCount: count, TotalResponseTime: seconds, ErrorStatistics: { TotalCount: 0 }, FaultStatistics: { TotalCount: 0 } });
+    const client = { ReferenceId: 9, Names: [], Root: true, Type: 'client', Edges: [{ ReferenceId: 0, SummaryStatistics: edgeStats(4, 4.8) }, { ReferenceId: 3, SummaryStatistics: edgeStats(100, 10) }] };
+    // Act
+    const map = buildServiceMap([client, ...serviceGraph()], { functionName: FUNCTION_NAME, ...window });
+    // Assess
+    assert.deepEqual(map.nodes.map((n) => n.id), ['client', `${FUNCTION_NAME} (AWS::Lambda)`, `${FUNCTION_NAME} (AWS::Lambda::Function)`, 'S3']);
+    const clientNode = map.nodes[0];
+    assert.equal(clientNode?.type, 'client');
+    assert.equal(clientNode?.requests, 4, 'only the calls into our function');
+    assert.equal(clientNode?.avgMs, 1200);
+    assert.equal(clientNode?.root, false);
+    assert.deepEqual(map.edges[0], { from: 'client', to: `${FUNCTION_NAME} (AWS::Lambda)`, avgMs: 1200, requests: 4, errors: 0 });
+    assert.equal(map.edges.length, 3);
   });
 
   it('answers an empty map when our function is not in the graph', () => {

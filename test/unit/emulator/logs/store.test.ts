@@ -368,10 +368,20 @@ describe('the ingestion path for other services', () => {
     assert.deepEqual(store.filterLogEvents({ logGroupName: group }).events?.map((e) => e.message), ['START RequestId: 1']);
   });
 
-  it('recreates a group deleted behind its back', () => {
+  it('recreates a group deleted through the API', () => {
     const group = newGroup();
     store.putEvents(group, 's', [{ timestamp: NOW, message: 'before' }]);
     store.deleteLogGroup(group);
+
+    store.putEvents(group, 's', [{ timestamp: NOW, message: 'after' }]);
+
+    assert.deepEqual(store.filterLogEvents({ logGroupName: group }).events?.map((e) => e.message), ['after']);
+  });
+
+  it('recreates a group another process deleted behind its cache', () => {
+    const group = newGroup();
+    store.putEvents(group, 's', [{ timestamp: NOW, message: 'before' }]);
+    db.prepare('DELETE FROM logs_groups WHERE name = ?').run(group);
 
     store.putEvents(group, 's', [{ timestamp: NOW, message: 'after' }]);
 

@@ -1,0 +1,176 @@
+// The worker behind asynchronous invocations (S3 events, `Event` invokes): claims queued events from SQLite,
+// runs them, deletes them on success, retries failures with backoff, then drops them with a log line.
+// At-least-once: a claim left by a dead process is given back at start. It never blocks an enqueue.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { CloudContext } from '../../core/context.js';
+import { readTuning } from '../../runtime/tuning.js';
+import { s3Annotations, type LambdaInvoker } from './invoker.js';
+import type { LambdaStore, QueuedEvent } from './store.js';
+
+/** Claims older than this are given back whoever holds them (no invocation runs this long). */
+const STALE_CLAIM_MS = 30 * 60_000;
+/** Claim owners (`host:pid:instance`) of workers running in this process. */
+const liveInstances = new Set<string>();
+
+export class AsyncInvokeWorker {
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private running = false;
+  private inFlight = 0;
+  private wakeScheduled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private fallbackTimer: NodeJS.Timeout | undefined;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly store: LambdaStore,
+    private readonly invoker: LambdaInvoker,
+    private readonly context: CloudContext,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    liveInstances.add(this.owner);
+    this.requeueAbandonedClaims();
+    // A safety net only: enqueues wake the worker directly, retries set their own timer.
+    this.fallbackTimer = setInterval(() => this.wake(), 1000);
+    this.fallbackTimer.unref();
+    this.wake();
+  }
+
+  /** Stops claiming; claims of events still running are given back (they run again after a restart). */
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    liveInstances.delete(this.owner);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.fallbackTimer) clearInterval(this.fallbackTimer);
+    this.store.releaseClaims(this.owner);
+  }
+
+  /** Looks for work on the next turn of the event loop (never inside the enqueuing caller's stack). */
+  wake(): void {
+    if (this.wakeScheduled || !this.running) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Resolves when nothing is queued or running (for tests and graceful shutdowns). */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0 && this.store.queuedCount() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    if (!this.running) return;
+    const { maxConcurrency } = readTuning(this.context.settings);
+    while (this.running && this.inFlight < maxConcurrency) {
+      let event: QueuedEvent | undefined;
+      try {
+        event = this.store.claimNext(this.owner);
+      } catch (error) {
+        this.context.log(`lambda: cannot read the async queue: ${(error as Error).message}`);
+        break;
+      }
+      if (!event) break;
+      this.inFlight += 1;
+      void this.process(event).finally(() => {
+        this.inFlight -= 1;
+        this.wake();
+        this.notifyIfIdle();
+      });
+    }
+    this.scheduleRetryTimer();
+    this.notifyIfIdle();
+  }
+
+  private scheduleRetryTimer(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const next = this.store.nextAvailableAt();
+    if (next === undefined) return;
+    this.retryTimer = setTimeout(() => this.wake(), Math.max(0, next - Date.now()) + 1);
+    this.retryTimer.unref();
+  }
+
+  private notifyIfIdle(): void {
+    if (this.idleWaiters.length === 0 || this.inFlight > 0 || !this.running) return;
+    if (this.store.queuedCount() > 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private async process(event: QueuedEvent): Promise<void> {
+    const fn = this.store.get(event.functionName);
+    if (!fn) {
+      this.context.log(`lambda: dropped async event ${event.requestId}: function ${event.functionName} does not exist`);
+      this.store.completeEvent(event.id);
+      return;
+    }
+    if (Date.now() < fn.readyAt) {
+      // Lambda's own queue holds events while a function is Pending; not an attempt.
+      this.store.retryEventLater(event.id, event.attempts, fn.readyAt);
+      return;
+    }
+    const attempt = event.attempts + 1;
+    let failure: string | undefined;
+    let logStream: string | undefined;
+    try {
+      const runnable = await this.invoker.prepare(fn);
+      const result = await this.invoker.runtime.invoke(runnable, {
+        requestId: event.requestId,
+        payload: Buffer.from(event.payload),
+        traceHeader: event.traceHeader,
+        queuedAt: event.enqueuedAt,
+        attempt,
+        annotations: event.source === 's3' && runnable.tracingMode === 'Active' ? s3Annotations(event.payload) : undefined,
+      });
+      if (result.functionError) failure = result.errorType ?? 'Unhandled';
+      logStream = result.logStream;
+    } catch (error) {
+      failure = (error as Error).message;
+    }
+    // Stopped meanwhile: the claim was given back and the database may be closing; the event runs again later.
+    if (!this.running) return;
+    if (failure === undefined) {
+      this.store.completeEvent(event.id);
+      return;
+    }
+    const delays = readTuning(this.context.settings).retryDelaysMs;
+    if (attempt <= delays.length) {
+      this.store.retryEventLater(event.id, attempt, Date.now() + (delays[attempt - 1] ?? 0));
+      return;
+    }
+    this.store.completeEvent(event.id);
+    const line = `${new Date().toISOString()} ${event.requestId} Dropped asynchronous event after ${attempt} attempts (last error: ${failure})`;
+    this.context.log(`lambda: ${fn.name}: ${line}`);
+    if (logStream) this.invoker.runtime.appendLog(fn.logging.LogGroup, logStream, line);
+  }
+
+  /** Gives back claims whose owner process is gone (or that are hopelessly old). */
+  private requeueAbandonedClaims(): void {
+    const now = Date.now();
+    for (const { owner, claimedAt } of this.store.claimOwners()) {
+      if (owner === this.owner) continue;
+      if (ownerIsGone(owner) || now - claimedAt > STALE_CLAIM_MS) {
+        this.context.log(`lambda: re-queueing async events claimed by ${owner}`);
+        this.store.releaseClaims(owner);
+      }
+    }
+  }
+}
+
+function ownerIsGone(owner: string): boolean {
+  const [host, pidText] = owner.split(':');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid)) return false;
+  if (pid === process.pid) return !liveInstances.has(owner);
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

@@ -1,0 +1,168 @@
+// Multipart uploads through the real AWS SDK v3 S3 client: the ETag S3 computes (MD5 of the part MD5s,
+// then -N), composite checksums, listing and aborting uploads, copying parts, and S3's refusals.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  type CompletedPart,
+} from '@aws-sdk/client-s3';
+import { startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
+import { computeChecksum } from '../../../emulator/services/s3/checksums.js';
+import { bucketName, expectS3Error } from './support.js';
+
+const MiB = 1024 * 1024;
+
+let cloud: TestCloud;
+let s3: S3Client;
+
+before(async () => {
+  cloud = await startTestCloud();
+  s3 = new S3Client({ ...cloud.clientConfig });
+});
+
+after(async () => {
+  s3?.destroy();
+  await cloud?.close();
+});
+
+async function newBucket(label: string): Promise<string> {
+  const bucket = bucketName(label);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
+}
+
+function md5(data: Buffer): Buffer {
+  return createHash('md5').update(data).digest();
+}
+
+async function uploadParts(bucket: string, key: string, uploadId: string, parts: Buffer[]): Promise<CompletedPart[]> {
+  const completed: CompletedPart[] = [];
+  for (const [index, body] of parts.entries()) {
+    const response = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: body }));
+    completed.push({ PartNumber: index + 1, ETag: response.ETag!, ...(response.ChecksumCRC32 ? { ChecksumCRC32: response.ChecksumCRC32 } : {}) });
+  }
+  return completed;
+}
+
+describe('multipart uploads', () => {
+  it('assembles the parts and computes the multipart ETag as S3 does', async () => {
+    const bucket = await newBucket('multipart');
+    const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(MiB + 3)];
+    const create = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'videos/big.bin', ContentType: 'video/mp4', Metadata: { source: 'test' } }));
+
+    const completed = await uploadParts(bucket, 'videos/big.bin', create.UploadId!, parts);
+    const listedParts = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'videos/big.bin', UploadId: create.UploadId! }));
+    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'videos/big.bin', UploadId: create.UploadId!, MultipartUpload: { Parts: completed } }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'videos/big.bin' }));
+    const bytes = Buffer.from(await got.Body!.transformToByteArray());
+
+    const expectedEtag = `"${createHash('md5').update(Buffer.concat(parts.map(md5))).digest('hex')}-3"`;
+    assert.equal(done.ETag, expectedEtag);
+    assert.equal(done.Bucket, bucket);
+    assert.equal(done.Key, 'videos/big.bin');
+    assert.equal(done.Location, `${cloud.endpoint}/${bucket}/videos/big.bin`);
+    assert.deepEqual(listedParts.Parts?.map((part) => [part.PartNumber, part.Size, part.ETag]), completed.map((part, index) => [part.PartNumber, parts[index]!.length, part.ETag]));
+    assert.ok(bytes.equals(Buffer.concat(parts)));
+    assert.equal(got.ETag, expectedEtag);
+    assert.equal(got.ContentType, 'video/mp4');
+    assert.deepEqual(got.Metadata, { source: 'test' });
+    await expectS3Error(s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'videos/big.bin', UploadId: create.UploadId! })), 'NoSuchUpload', 404);
+  });
+
+  it('reports a composite checksum when the upload asked for one', async () => {
+    const bucket = await newBucket('multipart-crc');
+    const parts = [randomBytes(5 * MiB), randomBytes(1000)];
+    const create = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'k', ChecksumAlgorithm: 'CRC32' }));
+
+    const completed = await uploadParts(bucket, 'k', create.UploadId!, parts);
+    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'k', UploadId: create.UploadId!, MultipartUpload: { Parts: completed } }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'k', ChecksumMode: 'ENABLED' }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k', ChecksumMode: 'ENABLED' }));
+
+    const partChecksums = parts.map((part) => computeChecksum('CRC32', part));
+    const expected = `${computeChecksum('CRC32', Buffer.concat(partChecksums.map((value) => Buffer.from(value, 'base64'))))}-2`;
+    assert.equal(create.ChecksumAlgorithm, 'CRC32');
+    assert.deepEqual(completed.map((part) => part.ChecksumCRC32), partChecksums);
+    assert.equal(done.ChecksumCRC32, expected);
+    assert.equal(head.ChecksumCRC32, expected);
+    assert.equal((await got.Body!.transformToByteArray()).length, 5 * MiB + 1000, 'the SDK accepts the composite checksum on GET');
+  });
+
+  it('refuses parts that do not match, come out of order, or are too small', async () => {
+    const bucket = await newBucket('multipart-errors');
+    const create = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'k' }));
+    const completed = await uploadParts(bucket, 'k', create.UploadId!, [Buffer.from('small one'), Buffer.from('small two')]);
+    const complete = (parts: CompletedPart[]) =>
+      s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'k', UploadId: create.UploadId!, MultipartUpload: { Parts: parts } }));
+
+    await expectS3Error(complete([{ PartNumber: 1, ETag: '"00000000000000000000000000000000"' }]), 'InvalidPart', 400);
+    await expectS3Error(complete([{ PartNumber: 3, ETag: completed[0]!.ETag! }]), 'InvalidPart', 400);
+    await expectS3Error(complete([completed[1]!, completed[0]!]), 'InvalidPartOrder', 400);
+    await expectS3Error(complete(completed), 'EntityTooSmall', 400);
+    await expectS3Error(
+      s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'k', UploadId: create.UploadId!, PartNumber: 10_001, Body: 'x' })),
+      'InvalidArgument',
+      400,
+    );
+    await expectS3Error(s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'other', UploadId: create.UploadId!, PartNumber: 1, Body: 'x' })), 'NoSuchUpload', 404);
+    // A single small part is fine: only parts before the last must be 5 MiB.
+    const single = await complete([completed[0]!]);
+    assert.equal(single.ETag, `"${createHash('md5').update(md5(Buffer.from('small one'))).digest('hex')}-1"`);
+  });
+
+  it('lists and aborts uploads in progress', async () => {
+    const bucket = await newBucket('multipart-abort');
+    const first = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'a/one' }));
+    const second = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'b/two' }));
+    await uploadParts(bucket, 'a/one', first.UploadId!, [randomBytes(1024)]);
+
+    const all = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    const underA = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'a/' }));
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'a/one', UploadId: first.UploadId! }));
+    const remaining = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+
+    assert.deepEqual(all.Uploads?.map((upload) => [upload.Key, upload.UploadId]), [
+      ['a/one', first.UploadId],
+      ['b/two', second.UploadId],
+    ]);
+    assert.deepEqual(underA.Uploads?.map((upload) => upload.Key), ['a/one']);
+    assert.deepEqual(remaining.Uploads?.map((upload) => upload.Key), ['b/two']);
+    await expectS3Error(s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'a/one', UploadId: first.UploadId! })), 'NoSuchUpload', 404);
+  });
+
+  it('copies parts from existing objects, whole or by range', async () => {
+    const bucket = await newBucket('multipart-copy');
+    const source = randomBytes(6 * MiB);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'source', Body: source }));
+    const create = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'target' }));
+
+    const whole = await s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'target', UploadId: create.UploadId!, PartNumber: 1, CopySource: `${bucket}/source` }));
+    const ranged = await s3.send(
+      new UploadPartCopyCommand({ Bucket: bucket, Key: 'target', UploadId: create.UploadId!, PartNumber: 2, CopySource: `${bucket}/source`, CopySourceRange: 'bytes=10-19' }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'target',
+        UploadId: create.UploadId!,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: whole.CopyPartResult!.ETag! }, { PartNumber: 2, ETag: ranged.CopyPartResult!.ETag! }] },
+      }),
+    );
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'target' }));
+
+    assert.equal(ranged.CopyPartResult?.ETag, `"${md5(source.subarray(10, 20)).toString('hex')}"`);
+    assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([source, source.subarray(10, 20)])));
+  });
+});
