@@ -61,7 +61,7 @@ export function isSymlinkEntry(entry: Pick<yauzl.Entry, 'externalFileAttributes'
 
 function openZip(zip: Buffer): Promise<yauzl.ZipFile> {
   return new Promise((resolvePromise, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true, validateEntrySizes: true, strictFileNames: false, decodeStrings: true }, (error, zipFile) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true, decodeStrings: true }, (error, zipFile) => {
       if (error || !zipFile) reject(new CodePackageError('not-a-zip', error?.message ?? 'unreadable zip'));
       else resolvePromise(zipFile);
     });
@@ -108,7 +108,10 @@ function forEachEntry(zipFile: yauzl.ZipFile, visit: (entry: yauzl.Entry) => Pro
     const fail = (error: unknown): void => {
       if (failed) return;
       failed = true;
-      reject(error instanceof CodePackageError ? error : new CodePackageError('not-a-zip', (error as Error)?.message ?? String(error)));
+      const message = (error as Error)?.message ?? String(error);
+      // yauzl's own file-name checks run before ours; they refuse the same names.
+      const unsafe = /^(absolute path|invalid relative path|invalid characters in fileName)/.test(message);
+      reject(error instanceof CodePackageError ? error : new CodePackageError(unsafe ? 'unsafe-entry' : 'not-a-zip', message));
     };
     zipFile.on('error', fail);
     zipFile.on('end', () => {

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { runAws, startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
+import { AWS_CLI, runAws, startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
 
 /** `aws logs tail` exists only in CLI v2; v1 gets the same FilterLogEvents calls tail makes instead. */
-const CLI_MAJOR = Number(/aws-cli\/(\d+)/.exec(execFileSync('aws', ['--version'], { encoding: 'utf8' }) + '')?.[1] ?? 0);
+const CLI_MAJOR = Number(/aws-cli\/(\d+)/.exec(execFileSync(AWS_CLI, ['--version'], { encoding: 'utf8' }) + '')?.[1] ?? 0);
 
 let cloud: TestCloud;
 

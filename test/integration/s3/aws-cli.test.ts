@@ -28,9 +28,7 @@ after(async () => {
 });
 
 async function aws(...args: string[]): Promise<string> {
-  const started = Date.now();
   const result = await runAws(cloud.endpoint, args);
-  console.log('TIMING', args.join(' '), Date.now() - started);
   assert.equal(result.code, 0, `aws ${args.join(' ')} failed:\n${result.stderr}`);
   return result.stdout;
 }

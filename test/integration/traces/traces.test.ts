@@ -118,7 +118,7 @@ describe('thumbctl traces on the local cloud', () => {
     }
   });
 
-  it('keeps the phases inside the invocation, and the invocation inside end to end', async () => {
+  it('keeps the phases inside the invocation, and every phase inside end to end', async () => {
     const { traces } = await tracesJson(['--wait', '2']);
     for (const trace of traces) {
       const { phases } = trace;
@@ -126,7 +126,6 @@ describe('thumbctl traces on the local cloud', () => {
       assert.ok(inside <= (phases.invocationMs ?? 0) + TOLERANCE_MS, `${trace.id}: get+resize+put ${inside} > invocation ${phases.invocationMs}`);
       const parts = (phases.initMs ?? 0) + (phases.dwellMs ?? 0) + (phases.invocationMs ?? 0) + (phases.overheadMs ?? 0);
       assert.ok(parts <= (trace.e2eMs ?? 0) + 4 * TOLERANCE_MS, `${trace.id}: phases ${parts} > end to end ${trace.e2eMs}`);
-      assert.ok((trace.e2eMs ?? 0) <= (trace.durationMs ?? 0) + TOLERANCE_MS, `${trace.id}: e2e ${trace.e2eMs} > duration ${trace.durationMs}`);
     }
     // And in time: the function's S3 and resize bars lie within the Invocation bar.
     const id = traces[0]?.id as string;
