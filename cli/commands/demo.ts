@@ -1,7 +1,7 @@
 // `thumbctl demo`: the newcomer's first command. The course demo on the local cloud: setup, the bundled canyon
 // photo uploaded at two sizes, their dimensions and latencies, the X-Ray summary, and what to try next.
 // Always the local cloud (of --state-dir, or --endpoint-url): it never touches an AWS account.
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import type { CommandContext } from '../main.js';
 import { ExitCode } from '../output.js';
 import { openTarget } from '../core/provision/target.js';
@@ -34,7 +34,7 @@ export async function run({ options, globals, output }: CommandContext): Promise
       );
     }
     const saved = result.uploads.find((upload) => upload.savedTo)?.savedTo;
-    if (saved) output.print(`  saved in ${shortPath(saved.slice(0, saved.lastIndexOf('/')))}/`);
+    if (saved) output.print(`  saved in ${shortPath(dirname(saved))}/`);
     output.print('');
     output.print('Traces (X-Ray)');
     output.print(indent(renderTraceTable(result.traces.traces)));

@@ -41,6 +41,8 @@ export interface CloudStores {
 export interface S3ForOthers {
   /** An object's bytes (Lambda reads function code given as S3Bucket/S3Key), or undefined when absent. */
   getObjectBytes(bucket: string, key: string): Promise<Buffer | undefined>;
+  /** True while an S3 object or upload part uses this blob digest: another service must not delete the blob. */
+  usesBlob?(digest: string): boolean;
 }
 
 export interface IamForOthers {
@@ -55,6 +57,8 @@ export interface LambdaForOthers {
   allowsS3Invoke(functionArn: string, bucketName: string, bucketOwnerAccount: string): boolean;
   /** Queues an asynchronous invoke (durable). Must not throw for a missing function: it logs instead. */
   enqueueEvent(functionArn: string, payload: string, source: 's3' | 'invoke'): void;
+  /** True while some function's code is this blob digest (e.g. a zip also stored in S3): S3 must not delete the blob. */
+  usesBlob?(digest: string): boolean;
 }
 
 export interface LogsForOthers {

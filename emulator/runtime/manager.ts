@@ -360,7 +360,15 @@ function messageOf(body: Buffer): string | undefined {
   }
 }
 
+const lineages = new Map<string, string>();
+
 /** Lambda's recursion-detection lineage: `1:<8 hex of the function>:0` (we never count loops). */
 function lineageOf(fn: RunnableFunction): string {
-  return `1:${createHash('sha256').update(fn.arn).digest('hex').slice(0, 8)}:0`;
+  let lineage = lineages.get(fn.arn);
+  if (!lineage) {
+    lineage = `1:${createHash('sha256').update(fn.arn).digest('hex').slice(0, 8)}:0`;
+    if (lineages.size > 10_000) lineages.clear();
+    lineages.set(fn.arn, lineage);
+  }
+  return lineage;
 }

@@ -36,7 +36,7 @@ export class EnvironmentPool {
     private readonly create: (fn: RunnableFunction) => ExecutionEnvironment,
     private readonly limits: () => PoolLimits,
   ) {
-    this.reaper = setInterval(() => this.reap(), 1000);
+    this.reaper = setInterval(() => this.reap(), Math.min(1000, Math.max(50, limits().idleTimeoutMs / 2)));
     this.reaper.unref();
   }
 

@@ -22,7 +22,7 @@ export class TelemetryBatcher {
     private readonly logs: () => LogsForOthers | undefined,
     private readonly xray: () => XRayForOthers | undefined,
     private readonly warn: (message: string) => void,
-    private readonly delayMs = 5,
+    private readonly delayMs = 20,
   ) {}
 
   /** Queues one log event; `message` is the event's text (Lambda ends each with a newline). */

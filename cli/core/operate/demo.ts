@@ -9,12 +9,11 @@ import type { ResolvedSettings } from '../settings.js';
 import { setup, type SetupResult } from '../provision/index.js';
 import { collectTracesReport } from '../traces/report.js';
 import type { TraceRow, TracesSummary } from '../traces/analyse.js';
-import { packagePath } from './paths.js';
+import { samplePhotoPath } from './paths.js';
 import { prepareUpload, uploadImage, type UploadResult } from './upload.js';
 
 /** The course uploads canyon.jpg at 400x400; the second size shows a warm invocation and a non-square crop. */
 export const DEMO_SIZES = ['400x400', '200x150'] as const;
-export const DEMO_IMAGE = ['assets', 'canyon.jpg'] as const;
 /** How long each demo upload may take (a cold start included), and how long to wait for its traces. */
 export const DEMO_WAITS = { uploadMs: 60_000, tracesMs: 15_000 } as const;
 
@@ -64,7 +63,7 @@ export async function runDemo(request: DemoRequest, reporter: Reporter): Promise
     cacheDir: join(request.stateDir, 'cache'),
   });
 
-  const image = request.image ?? packagePath(...DEMO_IMAGE);
+  const image = request.image ?? samplePhotoPath();
   const saveDir = join(request.stateDir, 'demo');
   await mkdir(saveDir, { recursive: true });
   const uploadsStarted = Date.now();

@@ -52,29 +52,33 @@ export function toJsonLine(event: LogEvent): LogEventJson {
   return { timestamp: event.timestamp, time: new Date(event.timestamp).toISOString(), stream: event.stream, message: event.message.replace(/\n$/, ''), eventId: event.eventId };
 }
 
-/** The body of a line: the header text and, for structured lines, the remaining fields as indented JSON. */
-function describe(parsed: ParsedLogLine, indent: string): string {
-  if (!parsed.fields || parsed.kind === 'report' || parsed.kind === 'timeout') return parsed.text;
-  const rest = Object.fromEntries(Object.entries(parsed.fields).filter(([name]) => !HEADER_FIELDS.has(name)));
-  const level = parsed.level ? `${parsed.level.padEnd(5)} ` : '';
-  const header = `${level}${parsed.text}`;
+/**
+ * The body of a line as lines: the header (level and text) first, then what follows it — a structured line's
+ * other fields as JSON, a runtime error's stack, or a multi-line message's further lines — unindented.
+ */
+function describe(parsed: ParsedLogLine): string[] {
+  const [first = '', ...more] = parsed.text.split('\n');
+  const platform = parsed.kind === 'start' || parsed.kind === 'end' || parsed.kind === 'report' || /^(REPORT|INIT_REPORT|INIT_START)\b/.test(parsed.text);
+  const header = `${parsed.level && !platform ? `${parsed.level.padEnd(5)} ` : ''}${first}`;
+  const fields = parsed.fields;
+  if (!fields || platform) return [header, ...more];
   // A runtime error's fields repeat the header; only its stack is worth showing.
-  if (typeof parsed.fields.errorMessage === 'string') {
-    const stack = Array.isArray(parsed.fields.stack) ? parsed.fields.stack.map(String) : [];
-    return [header, ...stack.slice(1).map((line) => `${indent}${line.trim()}`)].join('\n');
+  if (typeof fields.errorMessage === 'string') {
+    const stack = Array.isArray(fields.stack) ? fields.stack.map((line) => `    ${String(line).trim()}`) : [];
+    return [header, ...more, ...stack.slice(1)];
   }
-  if (Object.keys(rest).length === 0) return header;
-  const body = JSON.stringify(rest, null, 2).split('\n').map((line) => `${indent}${line}`).join('\n');
-  return `${header}\n${body}`;
+  const rest = Object.fromEntries(Object.entries(fields).filter(([name]) => !HEADER_FIELDS.has(name)));
+  if (Object.keys(rest).length === 0) return [header, ...more];
+  return [header, ...more, ...JSON.stringify(rest, null, 2).split('\n').map((line) => `  ${line}`)];
 }
 
-function decorate(kind: LogLineKind, text: string, paint: Paint | undefined): string {
-  if (paint) {
-    const colour = COLOURS[kind];
-    return colour ? paint(colour, text) : text;
-  }
-  const marker = MARKERS[kind];
-  return marker ? `${marker} ${text}` : text;
+/** Marks or colours a line's body and indents its continuation lines by `indent`. */
+function layout(kind: LogLineKind, lines: string[], indent: number, paint: Paint | undefined): string {
+  const marker = paint ? '' : MARKERS[kind] ? `${MARKERS[kind]} ` : '';
+  const pad = ' '.repeat(indent + marker.length);
+  const text = lines.map((line, index) => (index === 0 ? `${marker}${line}` : line === '' ? '' : `${pad}${line}`)).join('\n');
+  const colour = paint ? COLOURS[kind] : undefined;
+  return colour && paint ? paint(colour, text) : text;
 }
 
 /**
@@ -87,7 +91,7 @@ function decorate(kind: LogLineKind, text: string, paint: Paint | undefined): st
 export function formatLogEvent(event: LogEvent, paint?: Paint): string {
   const parsed = parseLogLine(event.message);
   const prefix = `${clockTime(event.timestamp)} ${shortStreamId(event.stream)} `;
-  const text = decorate(parsed.kind, describe(parsed, ' '.repeat(prefix.length + 2)), paint);
+  const text = layout(parsed.kind, describe(parsed), prefix.length, paint);
   // A blank line after each REPORT sets one invocation apart from the next.
   const endsInvocation = /^REPORT\b/.test(parsed.text);
   return `${paint ? paint('2', prefix) : prefix}${text}${endsInvocation ? '\n' : ''}`;
@@ -105,7 +109,7 @@ export function formatLogTail(tail: string, paint?: Paint): string {
     .filter((line) => line.trim() !== '')
     .map((line) => {
       const parsed = parseLogLine(line);
-      return decorate(parsed.kind, describe(parsed, '    '), paint);
+      return layout(parsed.kind, describe(parsed), 0, paint);
     })
     .join('\n');
 }

@@ -48,7 +48,7 @@ export function parseLogLine(message: string): ParsedLogLine {
   if (platform) {
     const requestId = REQUEST_ID.exec(line)?.[0];
     const word = platform[1];
-    if (word === 'START') return { kind: 'start', requestId, text: line };
+    if (word === 'START' || word === 'INIT_START') return { kind: 'start', requestId, text: line };
     if (word === 'END') return { kind: 'end', requestId, text: line };
     // A REPORT says `Status: timeout` or `Status: error` when the invocation failed.
     if (/Status: timeout/.test(line)) return { kind: 'timeout', requestId, text: line };

@@ -29,3 +29,8 @@ export function packageRoot(): string {
 export function packagePath(...parts: string[]): string {
   return join(packageRoot(), ...parts);
 }
+
+/** The bundled sample photo (3000x2000 JPEG, made by scripts/make-sample.mjs): `demo` uploads it, `bench` defaults to it. */
+export function samplePhotoPath(): string {
+  return packagePath('assets', 'canyon.jpg');
+}

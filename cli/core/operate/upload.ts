@@ -9,6 +9,7 @@ import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } 
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ExitCode, UserError, type Reporter } from '../../output.js';
+import { sleep } from '../retry.js';
 import { sniffImageType, UNKNOWN_CONTENT_TYPE } from './content-type.js';
 import { KeyLogJudge, watchForFailure, type FunctionVerdict } from './log-watch.js';
 import { logGroupName } from './logs.js';
@@ -171,6 +172,12 @@ export async function uploadImage(
     upload.wait ? headObject(s3, target.thumbnailBucket, upload.key) : undefined,
   ]);
   const previous: ObjectVersion | undefined = previousHead ? { etag: previousHead.ETag, lastModified: previousHead.LastModified } : undefined;
+  // S3 keeps LastModified to the second. If the old thumbnail was written this very second, a rewrite with the
+  // same bytes (same ETag) would look just like it; waiting for the next second (before the clock starts) makes
+  // the new one's LastModified differ. The function's log line remains the fallback for clocks that disagree.
+  if (previous?.lastModified && previous.lastModified.getTime() >= Math.floor(Date.now() / 1000) * 1000) {
+    await sleep(1000 - (Date.now() % 1000) + 5);
+  }
 
   const uploading = reporter.step(`uploading ${upload.key} (${formatBytes(upload.body.length)}, ${upload.contentType})`);
   const judge = new KeyLogJudge(upload.key, Date.now());

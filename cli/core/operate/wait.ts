@@ -1,4 +1,4 @@
-// Waits for a thumbnail to appear: a bounded HeadObject poll that starts fast (25 ms) and backs off to 250 ms,
+// Waits for a thumbnail to appear: a bounded HeadObject poll that starts fast (25 ms) and backs off gently to 250 ms,
 // because the poll interval is part of the latency we report. It knows the previous thumbnail under the same key
 // (ETag, LastModified) so an old one is never mistaken for the new one. No terminal, no log reading.
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
@@ -10,7 +10,7 @@ export interface ObjectVersion {
   lastModified?: Date;
 }
 
-export const POLL_INTERVALS = { firstMs: 25, factor: 1.5, maxMs: 250 } as const;
+export const POLL_INTERVALS = { firstMs: 25, factor: 1.25, maxMs: 250 } as const;
 
 function isNotFound(error: unknown): boolean {
   const name = error instanceof Error ? error.name : '';

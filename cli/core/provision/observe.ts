@@ -16,6 +16,9 @@ export async function bucketExists(clients: Pick<ProvisionClients, 's3'>, bucket
     return true;
   } catch (error) {
     if (httpStatus(error) === 404 || isError(error, 'NotFound', 'NoSuchBucket')) return false;
+    if (httpStatus(error) === 301 || isError(error, 'PermanentRedirect')) {
+      throw new UserError(`bucket "${bucket}" exists in another region than --region; use that region or choose another bucket name`);
+    }
     if (httpStatus(error) === 403 || isError(error, 'Forbidden', 'AccessDenied')) {
       throw new UserError(`bucket "${bucket}" exists but these credentials cannot use it (another account may own it); choose another name with --source-bucket / --thumbnail-bucket`);
     }

@@ -223,11 +223,9 @@ const changed = (resources: SetupResource[]): boolean => resources.some((resourc
 
 async function bucketsStep(context: StepContext, settings: ResolvedSettings, region: string): Promise<SetupResource[]> {
   return reportedStep(context.reporter, 'Buckets', async (step) => {
-    const resources: SetupResource[] = [];
-    for (const bucket of [settings.sourceBucket, settings.thumbnailBucket]) {
-      step.update(`Buckets: ${bucket}`);
-      resources.push(await ensureBucket(context, bucket, region));
-    }
+    step.update(`Buckets: ${settings.sourceBucket}, ${settings.thumbnailBucket}`);
+    // Independent of each other: both at once.
+    const resources = await Promise.all([settings.sourceBucket, settings.thumbnailBucket].map((bucket) => ensureBucket(context, bucket, region)));
     return { value: resources, summary: `Buckets: ${describeActions(resources)}`, changed: changed(resources) };
   });
 }
@@ -304,18 +302,21 @@ async function roleStep(context: StepContext, settings: ResolvedSettings, region
     resources.push(roleCreated ? { type: 'role', name: settings.roleName, action: 'created' } : outcome(rolePlan));
 
     step.update(`Role ${settings.roleName}: policies`);
-    const inlinePlan = planAccessPolicy(settings, region, roleCreated ? null : await observeInlinePolicy(context.clients, settings.roleName, ACCESS_POLICY_NAME));
+    const [inline, attached] = roleCreated
+      ? [null, []]
+      : await Promise.all([observeInlinePolicy(context.clients, settings.roleName, ACCESS_POLICY_NAME), observeAttachedPolicies(context.clients, settings.roleName)]);
+    const inlinePlan = planAccessPolicy(settings, region, inline);
     if (inlinePlan.change !== 'none') {
       await iam.send(new PutRolePolicyCommand({ RoleName: settings.roleName, PolicyName: ACCESS_POLICY_NAME, PolicyDocument: JSON.stringify(inlinePlan.desired.document) }));
     }
     resources.push(outcome(inlinePlan));
 
-    const attached = roleCreated ? [] : await observeAttachedPolicies(context.clients, settings.roleName);
     for (const managedPlan of planManagedPolicies(region, attached ?? [])) {
       if (managedPlan.change === 'create') await iam.send(new AttachRolePolicyCommand({ RoleName: settings.roleName, PolicyArn: managedPlan.desired.arn }));
       resources.push(outcome(managedPlan));
     }
-    const summary = `Role ${settings.roleName} ${resources[0]!.action}; policies: ${describeActions(resources.slice(1))}`;
+    const policies = resources.slice(1).map((resource, index) => `${resource.name} ${index > 0 && resource.action === 'created' ? 'attached' : resource.action}`);
+    const summary = `Role ${settings.roleName} ${resources[0]!.action}; policies: ${policies.join(', ')}`;
     return { value: { roleArn: role.arn, resources }, summary, changed: changed(resources) };
   });
 }

@@ -84,7 +84,9 @@ export async function teardown(options: TeardownOptions): Promise<TeardownResult
       const action = await run();
       const resource: TeardownResource = { type, name, action, ...extra?.() };
       resources.push(resource);
-      if (action === 'deleted') step.succeed(`${label}: deleted${resource.objectsDeleted ? ` (after removing ${resource.objectsDeleted} objects)` : ''}`);
+      const word = type === 'policy' && label.startsWith('Managed') ? 'detached' : 'deleted';
+      const objects = resource.objectsDeleted ? ` (after removing ${resource.objectsDeleted} ${resource.objectsDeleted === 1 ? 'object' : 'objects'})` : '';
+      if (action === 'deleted') step.succeed(`${label}: ${word}${objects}`);
       else step.done(`${label}: absent`);
     } catch (error) {
       step.fail(`${label}: failed`);

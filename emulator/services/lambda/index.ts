@@ -1,6 +1,7 @@
 // The lambda service of the local cloud: builds the store (functions, async queue), the runtime (execution
 // environments) and the REST-JSON router, publishes the cross-service surface as `context.stores.lambda`,
 // and runs the async worker between start() and stop(). No logic of its own beyond the wiring.
+import { randomUUID } from 'node:crypto';
 import type { CloudContext, LambdaForOthers } from '../../core/context.js';
 import { LambdaRuntime } from '../../runtime/manager.js';
 import { readTuning } from '../../runtime/tuning.js';
@@ -48,7 +49,7 @@ export function createLambdaService(context: CloudContext): ServiceModule {
           context.log(`lambda: dropped a ${source} event for ${functionArn}: no such function`);
           return;
         }
-        store.enqueue({ functionName: name, requestId: crypto.randomUUID(), payload, source });
+        store.enqueue({ functionName: name, requestId: randomUUID(), payload, source });
         worker.wake();
       } catch (error) {
         context.log(`lambda: could not queue a ${source} event for ${functionArn}: ${(error as Error).message}`);

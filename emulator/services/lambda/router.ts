@@ -185,7 +185,7 @@ export class LambdaRouter implements ServiceRouter {
     if (Date.now() < fn.readyAt) throw stateConflict('Pending');
     const requestId = request.requestId;
     if (invocationType === 'DryRun') return { status: 204, headers: { 'x-amzn-requestid': requestId } };
-    const traceHeader = header(request, 'x-amzn-trace-id');
+    const traceHeader = header(request, 'x-amzn-trace-id') ?? header(request, 'x-amz-trace-id');
     if (invocationType === 'Event') {
       this.store.enqueue({ functionName: name, requestId, payload: request.body.length ? request.body.toString('utf8') : '{}', source: 'invoke', traceHeader });
       this.worker.wake();

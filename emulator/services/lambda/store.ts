@@ -114,6 +114,8 @@ export class LambdaStore {
   onFunctionChanged: (name: string) => void = () => undefined;
 
   private readonly statements;
+  /** Code folders known to exist, so a warm invocation does not stat the disk. */
+  private readonly unpacked = new Set<string>();
 
   constructor(private readonly context: CloudContext) {
     migrate(context.db, SCHEMA);
@@ -446,10 +448,11 @@ export class LambdaStore {
   async runnable(fn: StoredFunction): Promise<RunnableFunction> {
     if (Date.now() < fn.readyAt) throw stateConflict('Pending');
     const directory = codeDirectory(this.context.settings.stateDir, fn.codeSha256Hex);
-    if (!existsSync(directory)) {
+    if (!this.unpacked.has(directory) && !existsSync(directory)) {
       const zip = await this.context.blobs.read(fn.codeSha256Hex);
       await unpackCodePackage(this.context.settings.stateDir, fn.codeSha256Hex, zip, { maxZippedBytes: MAX_UNZIPPED_BYTES });
     }
+    this.unpacked.add(directory);
     return {
       name: fn.name,
       arn: this.functionArn(fn.name),

@@ -1,5 +1,6 @@
-// The S3 service of the local cloud: builds the store (SQLite tables, blobs) and the REST-XML router.
-// S3 publishes nothing on context.stores: no other service needs it yet (it only consumes Lambda's).
+// The S3 service of the local cloud: builds the store (SQLite tables, blobs) and the REST-XML router, and
+// publishes S3's cross-service surface (object bytes for Lambda code, blob use) as `context.stores.s3`.
+// No logic of its own beyond the wiring.
 import type { CloudContext } from '../../core/context.js';
 import type { ServiceModule } from '../index.js';
 import { S3Router } from './router.js';
@@ -9,5 +10,9 @@ export { S3Store } from './store.js';
 
 export function createS3Service(context: CloudContext): ServiceModule {
   const store = new S3Store(context);
+  context.stores.s3 = {
+    getObjectBytes: (bucket, key) => store.getObjectBytes(bucket, key),
+    usesBlob: (digest) => store.usesBlob(digest),
+  };
   return { router: new S3Router(store, context) };
 }

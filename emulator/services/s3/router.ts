@@ -58,7 +58,7 @@ import {
 import { child, children, document, escapeXml, isNode, parseXml, tag, text, type XmlNode } from './xml.js';
 
 /** Where a request points: a bucket, maybe a key; `resource` is what errors report. */
-interface S3Target {
+export interface S3Target {
   bucket?: string;
   key?: string;
   resource: string;
@@ -250,7 +250,8 @@ export function parseTarget(rawTarget: string, host: string): S3Target {
   if (/^https?:\/\//i.test(path)) path = path.replace(/^https?:\/\/[^/]*/i, '') || '/';
   if (!path.startsWith('/')) path = `/${path}`;
   const hostname = host.replace(/:\d+$/, '').toLowerCase();
-  const virtualBucket = hostname.endsWith('.localhost') ? hostname.slice(0, -'.localhost'.length) : '';
+  // `<bucket>.localhost` and `<bucket>.s3.localhost` name a bucket; `s3.localhost` itself is path-style.
+  const virtualBucket = hostname.endsWith('.localhost') && hostname !== 's3.localhost' ? hostname.slice(0, -'.localhost'.length).replace(/\.s3$/, '') : '';
   if (virtualBucket !== '') {
     const key = path.length > 1 ? decodePathPart(path.slice(1), rawTarget) : undefined;
     return { bucket: virtualBucket, ...(key !== undefined ? { key } : {}), resource: `/${virtualBucket}${key !== undefined ? `/${key}` : ''}` };

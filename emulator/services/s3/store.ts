@@ -593,10 +593,10 @@ export class S3Store {
     return createReadStream('', { fd, start, end, autoClose: true, highWaterMark: 256 * 1024 });
   }
 
-  /** Reads a whole object into memory (for other services, e.g. Lambda code from S3). */
-  async readObject(bucket: string, key: string): Promise<Buffer> {
-    const record = this.getObject(bucket, key);
-    return this.context.blobs.read(record.digest);
+  /** A whole object's bytes, or undefined when the bucket or key does not exist (Lambda code from S3). */
+  async getObjectBytes(bucket: string, key: string): Promise<Buffer | undefined> {
+    const row = this.sql.objectDigest.get(bucket, key);
+    return row ? this.context.blobs.read(row.digest) : undefined;
   }
 
   /**
@@ -888,6 +888,11 @@ export class S3Store {
 
   // ---------------------------------------------------------------- blobs and events
 
+  /** True while an object or an upload part uses this blob digest. */
+  usesBlob(digest: string): boolean {
+    return this.sql.objectRefs.get(digest) !== undefined || this.sql.partRefs.get(digest) !== undefined;
+  }
+
   private releaseBlobs(digests: Iterable<string>): void {
     for (const digest of new Set(digests)) this.releaseBlob(digest);
   }
@@ -897,7 +902,14 @@ export class S3Store {
    * and the unlink happen in one tick, so no write in this process can claim the blob in between.
    */
   private releaseBlob(digest: string): void {
-    if (this.sql.objectRefs.get(digest) || this.sql.partRefs.get(digest)) return;
+    if (this.usesBlob(digest)) return;
+    // Blobs are shared by content across services: Lambda code taken from S3 has the object's digest.
+    try {
+      if (this.context.stores.lambda?.usesBlob?.(digest)) return;
+    } catch (error) {
+      this.context.log(`s3: asking Lambda about blob ${digest} failed, keeping it: ${(error as Error).message}`);
+      return;
+    }
     try {
       unlinkSync(this.context.blobs.pathOf(digest));
     } catch {

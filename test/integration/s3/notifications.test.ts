@@ -36,7 +36,13 @@ interface QueuedEvent {
 class RecordingLambda implements LambdaForOthers {
   readonly queued: QueuedEvent[] = [];
   readonly allowed = new Set<string>();
+  /** Blob digests some function's code uses. */
+  readonly codeBlobs = new Set<string>();
   failDelivery = false;
+
+  usesBlob(digest: string): boolean {
+    return this.codeBlobs.has(digest);
+  }
 
   allowsS3Invoke(functionArn: string, bucketName: string, bucketOwnerAccount: string): boolean {
     return bucketOwnerAccount === '000000000000' && this.allowed.has(`${functionArn} ${bucketName}`);
@@ -316,5 +322,23 @@ describe('events', () => {
 
     assert.equal(put.$metadata.httpStatusCode, 200);
     assert.ok(logged.some((line) => line.includes('uploads/still-stored.jpg') && line.includes('queue unavailable')), logged.join('\n'));
+  });
+});
+
+describe('blobs shared with Lambda', () => {
+  it('keeps a blob that function code still uses when its object is deleted', async () => {
+    const bucket = await newBucket('shared-blob');
+    const zip = randomBytes(4096);
+    const digest = createHash('sha256').update(zip).digest('hex');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'code/function.zip', Body: zip }));
+    const bytes = await cloud.cloud.context.stores.s3!.getObjectBytes(bucket, 'code/function.zip');
+    lambda.codeBlobs.add(digest);
+
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'code/function.zip' }));
+
+    assert.ok(bytes?.equals(zip), 'Lambda reads the code from S3');
+    assert.equal(await cloud.cloud.context.stores.s3!.getObjectBytes(bucket, 'code/function.zip'), undefined);
+    assert.ok((await cloud.cloud.context.blobs.read(digest)).equals(zip), 'the blob outlives the object while Lambda uses it');
+    assert.equal(cloud.cloud.context.stores.s3!.usesBlob?.(digest), false);
   });
 });

@@ -100,6 +100,26 @@ describe('thumbctl setup, status and teardown', () => {
     assert.deepEqual(fn.drift, [{ field: 'memory', desired: 1024, actual: 512 }]);
   });
 
+  it('asks on a terminal, and deletes nothing without a yes', { skip: existsSync('/usr/bin/script') ? false : 'needs script(1) for a terminal' }, async () => {
+    // script(1) gives thumbctl a pseudo-terminal; the answer "n" is typed into it.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const child = spawn('/usr/bin/script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(THUMBCTL_BIN)} teardown --state-dir ${JSON.stringify(dir)}`, '/dev/null'], {
+        env: { ...process.env, NO_COLOR: '1', THUMBCTL_TARGET: undefined },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      child.on('error', reject);
+      child.on('close', () => resolve(output));
+      child.stdin.end('n\n');
+    });
+    assert.match(answer, /Delete all of this\? \[y\/N\]/);
+    assert.match(answer, /Nothing deleted/);
+    const status = await thumbctl(dir, ['status', '--json']);
+    assert.deepEqual(status.json().resources.filter((resource: { state: string }) => resource.state !== 'present'), []);
+  });
+
   it('refuses to tear down without --yes when not on a terminal', async () => {
     const result = await thumbctl(dir, ['teardown']);
     assert.equal(result.code, 2);

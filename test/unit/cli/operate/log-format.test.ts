@@ -51,6 +51,11 @@ describe('formatLogEvent', () => {
     assert.equal(text, `<2>${prefix}</><31>ERROR boom</>`);
   });
 
+  it('indents the further lines of a multi-line message under its first', () => {
+    const text = formatLogEvent(event('2026-11-26T22:14:33.720Z\tundefined\tWARN\tfirst line\nsecond line'));
+    assert.equal(text, `${prefix} ! WARN  first line\n${' '.repeat(prefix.length + 3)}second line`);
+  });
+
   it('shows a runtime error as one line and its stack below', () => {
     const text = formatLogEvent(event(`2026-11-26T21:52:42.123Z\t${ID}\tERROR\tInvoke Error \t{"errorType":"TypeError","errorMessage":"nope","stack":["TypeError: nope","    at a (b.js:1:1)"]}`));
     assert.match(text, /!! ERROR TypeError: nope\n\s+at a \(b\.js:1:1\)$/);
@@ -61,6 +66,10 @@ describe('formatLogTail', () => {
   it('lays out each line without time or stream, blank lines dropped', () => {
     const tail = `START RequestId: ${ID} Version: $LATEST\n{"level":"WARN","message":"careful"}\n\nEND RequestId: ${ID}\nREPORT RequestId: ${ID}\tDuration: 2.00 ms\n`;
     assert.deepEqual(formatLogTail(tail).split('\n'), [`START RequestId: ${ID} Version: $LATEST`, ' ! WARN  careful', `END RequestId: ${ID}`, `-- REPORT RequestId: ${ID}\tDuration: 2.00 ms`]);
+  });
+
+  it('does not mark INIT_START like a REPORT', () => {
+    assert.equal(formatLogTail('INIT_START Runtime Version: nodejs:22.v1'), 'INIT_START Runtime Version: nodejs:22.v1');
   });
 });
 

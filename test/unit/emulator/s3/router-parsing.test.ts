@@ -15,6 +15,8 @@ describe('request targets', () => {
   it('reads virtual-host style from <bucket>.localhost', () => {
     assert.deepEqual(parseTarget('/dir/key.txt', 'photos.localhost:4566'), { bucket: 'photos', key: 'dir/key.txt', resource: '/photos/dir/key.txt' });
     assert.deepEqual(parseTarget('/', 'my.dotted.bucket.localhost'), { bucket: 'my.dotted.bucket', resource: '/my.dotted.bucket' });
+    assert.deepEqual(parseTarget('/k', 'photos.s3.localhost:4566'), { bucket: 'photos', key: 'k', resource: '/photos/k' });
+    assert.deepEqual(parseTarget('/photos/k', 's3.localhost:4566'), { bucket: 'photos', key: 'k', resource: '/photos/k' });
   });
 
   it('refuses undecodable paths with InvalidURI', () => {
