@@ -11,21 +11,12 @@ import { decodeEventKey, parseThumbnailKey, resolveThumbnailSize } from './key.j
 import { createS3Client, ObjectNotFoundError, s3Storage, type ThumbnailStorage } from './storage.js';
 import { renderThumbnail } from './thumbnail.js';
 import { createTracing, NO_TRACING, type Tracing } from './tracing.js';
+import { LOG_MESSAGES } from './log-messages.js';
 
 /** Service name on every log line and trace. */
 export const SERVICE_NAME = 'thumbnailer';
 
-/**
- * Log messages. `rejected` lines are ERROR level, carry stable `key` and `reason` fields, and their message
- * starts with `thumbnail rejected` followed by the key, so a log watcher can fail fast on them.
- */
-export const LOG_MESSAGES = {
-  created: 'thumbnail created',
-  skipped: 'thumbnail skipped',
-  rejected: 'thumbnail rejected',
-  retrying: 'thumbnail failed; throwing so Lambda retries',
-  misconfigured: 'thumbnailer misconfigured',
-} as const;
+export { LOG_MESSAGES };
 
 /** Subsegment names; `resize` sits between the `S3` GetObject and PutObject subsegments on a trace. */
 export const SUBSEGMENTS = { resize: 'resize' } as const;

@@ -5,6 +5,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { parseLogLine, type ParsedLogLine } from './log-lines.js';
 import type { LogEvent } from './log-format.js';
 import { filterLogEvents, LogGroupMissingError, sleepUnlessAborted } from './logs.js';
+import { LOG_MESSAGES } from '../../../function/log-messages.js';
 
 /** Why the function will not make this thumbnail. */
 export interface FunctionVerdict {
@@ -15,8 +16,8 @@ export interface FunctionVerdict {
   timestamp: number;
 }
 
-/** Lines the function's handler writes (function/handler.ts LOG_MESSAGES). */
-const MESSAGES = { created: 'thumbnail created', skipped: 'thumbnail skipped', rejected: 'thumbnail rejected', retrying: 'thumbnail failed' } as const;
+/** Lines the function's handler writes. */
+const MESSAGES = LOG_MESSAGES;
 
 /**
  * A CloudWatch Logs filter pattern for the lines that matter to one upload: any line naming the key, and the

@@ -154,7 +154,7 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   };
 
   if (options.dryRun) {
-    const deployment = options.package ?? (await packageStep(context, options, result));
+    const deployment = await packageStep(context, options, result);
     const found = await survey(options.clients, settings, identity, { codeSha256: deployment.codeSha256, bytes: deployment.bytes });
     result.functionArn = found.functionArn;
     result.roleArn = found.roleArn;
@@ -168,7 +168,7 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   const role = await roleStep(context, settings, options.region);
   result.roleArn = role.roleArn;
   result.resources.push(...role.resources);
-  const deployment = options.package ?? (await packageStep(context, options, result));
+  const deployment = await packageStep(context, options, result);
   const fn = await functionStep(context, settings, identity, role.roleArn, deployment);
   result.resources.push(fn.resource);
   result.functionArn = fn.configuration.FunctionArn ?? result.functionArn;
@@ -326,11 +326,13 @@ async function roleStep(context: StepContext, settings: ResolvedSettings, region
 async function packageStep(context: StepContext, options: SetupOptions, result: SetupResult): Promise<DeploymentPackage> {
   return reportedStep(context.reporter, 'Package', async (step) => {
     const started = Date.now();
-    const deployment = await buildPackage({
-      architecture: options.settings.architecture,
-      cacheDir: options.cacheDir,
-      progress: (text) => step.update(`Package: ${text}`),
-    });
+    const deployment =
+      options.package ??
+      (await buildPackage({
+        architecture: options.settings.architecture,
+        cacheDir: options.cacheDir,
+        progress: (text) => step.update(`Package: ${text}`),
+      }));
     result.packageBytes = deployment.bytes;
     result.codeSha256 = deployment.codeSha256;
     if (!options.dryRun) {

@@ -19,7 +19,7 @@ import { status } from '../../../cli/core/provision/status.js';
 import { removeTrigger, teardown } from '../../../cli/core/provision/teardown.js';
 import { buildAccessPolicy, decodePolicyDocument, samePolicy } from '../../../cli/core/provision/policies.js';
 import type { ResolvedSettings } from '../../../cli/core/settings.js';
-import { identity, PACKAGE_CACHE, startSetupCloud, uniqueSettings, type SetupCloud } from './support.js';
+import { identity, isReadOnly, PACKAGE_CACHE, recordCommands, startSetupCloud, uniqueSettings, type SetupCloud } from './support.js';
 
 const fast = { retryInitialMs: 50, retryMaxMs: 500, waitMinDelay: 0.05, waitMaxDelay: 0.5, waitMaxTime: 60 };
 
@@ -127,12 +127,16 @@ describe('setup against the local cloud', () => {
   it('changes nothing on a second run: every resource unchanged, same revision, same policy', async () => {
     const before = await cloud.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: settings.functionName }));
     const policyBefore = await cloud.clients.iam.send(new GetRolePolicyCommand({ RoleName: settings.roleName, PolicyName: 'thumbctl-access' }));
+    const sent = recordCommands(cloud.clients);
     const second = await runSetup(cloud, settings);
     assert.deepEqual(
       second.resources.filter((resource) => resource.action !== 'unchanged'),
       [],
       'every resource unchanged',
     );
+    assert.ok(sent.length > 0);
+    assert.deepEqual(sent.filter((command) => !isReadOnly(command)), [], 'no mutating call');
+    sent.length = 0;
     assert.equal(second.tracing.attempts, 0);
     assert.deepEqual(second.retries, []);
     const afterwards = await cloud.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: settings.functionName }));
@@ -263,7 +267,9 @@ describe('setup --dry-run', () => {
 
   it('plans every resource and touches nothing', async () => {
     const settings = uniqueSettings('dry');
+    const sent = recordCommands(cloud.clients);
     const result = await runSetup(cloud, settings, { dryRun: true });
+    assert.deepEqual(sent.filter((command) => !isReadOnly(command)), [], 'no mutating call');
     assert.equal(result.dryRun, true);
     assert.ok(result.resources.every((resource) => resource.action === 'planned' && resource.change === 'create'), JSON.stringify(actions(result)));
     const fn = result.resources.find((resource) => resource.type === 'function')!;

@@ -43,3 +43,23 @@ export function uniqueSettings(tag: string, flags: SettingFlags = {}): ResolvedS
 }
 
 export const identity = { account: LOCAL_ACCOUNT_ID, region: TEST_REGION } as const;
+
+/** Records the name of every command the clients send (SDK middleware), to prove what a run did not do. */
+export function recordCommands(clients: AwsClients): string[] {
+  const sent: string[] = [];
+  for (const client of [clients.s3, clients.lambda, clients.iam, clients.logs, clients.sts]) {
+    const stack = client.middlewareStack as unknown as {
+      add(middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>, options: { step: 'initialize'; name: string }): void;
+      remove(name: string): boolean;
+    };
+    stack.remove('thumbctlTestRecorder');
+    stack.add((next, context) => (args) => {
+      sent.push(context.commandName ?? 'unknown');
+      return next(args);
+    }, { step: 'initialize', name: 'thumbctlTestRecorder' });
+  }
+  return sent;
+}
+
+/** Read-only operations: Get*, Head*, List*. */
+export const isReadOnly = (command: string): boolean => /^(Get|Head|List)/.test(command.replace(/Command$/, ''));

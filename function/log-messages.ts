@@ -1,0 +1,14 @@
+// The log messages the handler writes, in a module with no side effects, so the CLI's log watcher can
+// import the very strings it matches instead of copying them.
+
+/**
+ * `rejected` lines are ERROR level, carry stable `key` and `reason` fields, and their message starts with
+ * `thumbnail rejected` followed by the key, so a log watcher can fail fast on them.
+ */
+export const LOG_MESSAGES = {
+  created: 'thumbnail created',
+  skipped: 'thumbnail skipped',
+  rejected: 'thumbnail rejected',
+  retrying: 'thumbnail failed; throwing so Lambda retries',
+  misconfigured: 'thumbnailer misconfigured',
+} as const;
