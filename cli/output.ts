@@ -49,7 +49,8 @@ export interface OutputOptions {
 }
 
 export function colorEnabled(stream: NodeJS.WriteStream = process.stderr): boolean {
-  return Boolean(stream.isTTY) && !process.env.NO_COLOR && !process.env.CI;
+  // A terminal that reports no width (`script` without a size) makes ora redraw endlessly: treat it as none.
+  return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && !process.env.NO_COLOR && !process.env.CI;
 }
 
 export class Output implements Reporter {

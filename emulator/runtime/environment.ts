@@ -42,7 +42,8 @@ export class ExecutionEnvironment {
   readonly id = randomBytes(8).toString('hex');
   readonly fn: RunnableFunction;
   readonly logStream: string;
-  state: 'initializing' | 'idle' | 'busy' | 'dead' = 'initializing';
+  /** `stopping`: killed, its exit not yet seen; never used again. */
+  state: 'initializing' | 'idle' | 'busy' | 'stopping' | 'dead' = 'initializing';
   /** Set when its function changed: it finishes what it runs, then stops. */
   retired = false;
   lastUsedAt = Date.now();
@@ -83,8 +84,7 @@ export class ExecutionEnvironment {
 
   /** Starts the Runtime API and the process; init completes asynchronously (see `ready`). */
   async start(): Promise<void> {
-    const port = await this.api.listen();
-    void port;
+    await this.api.listen();
     const env = environmentVariables({
       fn: this.fn,
       logStream: this.logStream,
@@ -131,7 +131,7 @@ export class ExecutionEnvironment {
    * process's death.
    */
   run(invocation: RuntimeInvocation, timeoutMs: number): Promise<RunOutcome> {
-    if (this.state === 'dead') return Promise.resolve({ kind: 'exit', code: null, signal: null, outOfMemory: false });
+    if (this.state === 'dead' || this.state === 'stopping') return Promise.resolve({ kind: 'exit', code: null, signal: 'SIGKILL', outOfMemory: false });
     this.state = 'busy';
     this.lastUsedAt = Date.now();
     this.watchMemory();
@@ -155,19 +155,19 @@ export class ExecutionEnvironment {
 
   /** Back to the pool. */
   markIdle(): void {
-    if (this.state === 'dead') return;
+    if (this.state === 'dead' || this.state === 'stopping') return;
     this.state = 'idle';
     this.lastUsedAt = Date.now();
     this.stopWatchingMemory();
   }
 
   markBusy(): void {
-    if (this.state !== 'dead') this.state = 'busy';
+    if (this.state === 'idle' || this.state === 'initializing') this.state = 'busy';
   }
 
   /** Resolves with the time of the runtime's next `/next` call, or undefined after `timeoutMs`. */
   waitForNextCall(timeoutMs: number): Promise<number | undefined> {
-    if (this.state === 'dead') return Promise.resolve(undefined);
+    if (this.state === 'dead' || this.state === 'stopping') return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
       this.nextCallWaiters.push((at) => {
@@ -194,6 +194,7 @@ export class ExecutionEnvironment {
 
   /** Stops the process now (SIGKILL: Lambda gives no grace either). */
   kill(): void {
+    if (this.state !== 'dead') this.state = 'stopping';
     if (this.child && !this.exited) this.child.kill('SIGKILL');
     else if (!this.child) this.handleExit(null, 'SIGKILL');
   }
@@ -203,7 +204,7 @@ export class ExecutionEnvironment {
     if (!this.initSettled) {
       this.initEndedAt = now;
       this.initDurationMs = performance.now() - this.initStartedPerf;
-      this.state = 'busy';
+      if (this.state === 'initializing') this.state = 'busy';
       this.finishInit({ ok: true });
     }
     const waiters = this.nextCallWaiters;

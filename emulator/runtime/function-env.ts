@@ -13,10 +13,9 @@ export interface EnvironmentCredentials {
 /**
  * The credentials a function's environment gets. Dummy today (the local cloud does not check them); the one
  * place to give each environment keys that identify its role (e.g. access key `LOCALROLE...`) later.
- * @param fn - the function the environment runs
+ * @param _fn - the function the environment runs (its role, once keys identify roles)
  */
-export function credentialsForEnvironment(fn: Pick<RunnableFunction, 'role' | 'name'>): EnvironmentCredentials {
-  void fn;
+export function credentialsForEnvironment(_fn: Pick<RunnableFunction, 'role' | 'name'>): EnvironmentCredentials {
   return { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: 'test' };
 }
 

@@ -157,7 +157,9 @@ export class LambdaRuntime {
 
   async stop(): Promise<void> {
     await this.pool.stop();
-    this.telemetry.flush();
+    // Invocations cut short by the stop finish on later turns; give them one, then close the batcher.
+    await new Promise((resolveLater) => setImmediate(resolveLater));
+    this.telemetry.close();
   }
 
   private createEnvironment(fn: RunnableFunction): ExecutionEnvironment {
@@ -251,7 +253,6 @@ export class LambdaRuntime {
     lines: string[],
     write: (message: string) => void,
   ): Promise<InvocationResult> {
-    void lines;
     await new Promise((resolveLater) => setImmediate(resolveLater));
     let errorType: string;
     let payload: Buffer;

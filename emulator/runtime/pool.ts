@@ -52,7 +52,7 @@ export class EnvironmentPool {
   /** Ends a lease: the environment goes back to the idle set, or stops if it died or was retired. */
   release(environment: ExecutionEnvironment): void {
     this.busy -= 1;
-    if (environment.state !== 'dead') {
+    if (environment.state === 'busy') {
       if (environment.retired || this.stopped) environment.kill();
       else environment.markIdle();
     }
@@ -134,7 +134,7 @@ export class EnvironmentPool {
 
   /** Keeps live environments within the limit by stopping the least recently used idle ones. */
   private makeRoom(limit: number): void {
-    const live = [...this.environments].filter((environment) => environment.state !== 'dead');
+    const live = [...this.environments].filter((environment) => environment.state !== 'dead' && environment.state !== 'stopping');
     let excess = live.length + 1 - limit;
     if (excess <= 0) return;
     const idle = live.filter((environment) => environment.state === 'idle').sort((a, b) => a.lastUsedAt - b.lastUsedAt);

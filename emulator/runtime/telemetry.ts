@@ -11,6 +11,7 @@ export class TelemetryBatcher {
   private readonly knownStreams = new Set<string>();
   private segments: string[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   /**
    * @param logs - the Logs store, looked up at each flush
@@ -27,6 +28,7 @@ export class TelemetryBatcher {
 
   /** Queues one log event; `message` is the event's text (Lambda ends each with a newline). */
   appendLog(group: string, stream: string, message: string, timestamp: number = Date.now()): void {
+    if (this.closed) return;
     const key = `${group}\u0000${stream}`;
     let batch = this.logBatches.get(key);
     if (!batch) {
@@ -39,6 +41,7 @@ export class TelemetryBatcher {
   }
 
   appendSegments(documents: string[]): void {
+    if (this.closed) return;
     this.segments.push(...documents);
     this.schedule();
   }
@@ -46,6 +49,12 @@ export class TelemetryBatcher {
   private schedule(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => this.flush(), this.delayMs);
+  }
+
+  /** Writes what is queued and drops anything later (the stores are closing). */
+  close(): void {
+    this.flush();
+    this.closed = true;
   }
 
   /** Writes everything queued now. */

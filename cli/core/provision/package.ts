@@ -4,9 +4,9 @@
 // hash of their inputs. It does not upload anything and never prints.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { ExitCode, UserError } from '../../output.js';
 import type { Architecture } from '../settings.js';
@@ -90,13 +90,16 @@ export async function buildPackage(options: PackageOptions): Promise<DeploymentP
 
   if (cachePath && options.cacheDir) {
     mkdirSync(options.cacheDir, { recursive: true });
-    // Older zips for this architecture are stale: keep only the one just built.
+    // Older zips for this architecture are stale: keep only the one just built (never another build's .tmp).
+    const current = basename(cachePath);
     for (const name of readdirSync(options.cacheDir)) {
-      if (name.startsWith(`package-${options.architecture}-`)) rmSync(join(options.cacheDir, name), { force: true });
+      if (name.startsWith(`package-${options.architecture}-`) && /\.zip(\.json)?$/.test(name) && !name.startsWith(current)) rmSync(join(options.cacheDir, name), { force: true });
     }
+    // Written aside and renamed: a reader never sees half a zip.
     const temporary = `${cachePath}.${process.pid}.tmp`;
+    writeFileSync(`${temporary}.json`, JSON.stringify({ entries: entries.length }));
+    renameSync(`${temporary}.json`, `${cachePath}.json`);
     writeFileSync(temporary, zip);
-    writeFileSync(`${cachePath}.json`, JSON.stringify({ entries: entries.length }));
     renameSync(temporary, cachePath);
   }
   return describe(zip, { fromCache: false, inputsHash, architecture: options.architecture, path: cachePath, entries: entries.length });
@@ -327,10 +330,4 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
-/** Removes cached zips (teardown keeps them; tests use this). */
-export function clearPackageCache(cacheDir: string): void {
-  if (!existsSync(cacheDir)) return;
-  for (const name of readdirSync(cacheDir)) if (name.startsWith('package-')) unlinkSync(join(cacheDir, name));
 }

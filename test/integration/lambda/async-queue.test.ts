@@ -59,7 +59,6 @@ describe('asynchronous invocations', () => {
     try {
       const first = await startLambdaCloud({ stateDir });
       const fn = await createFixtureFunction(first, 'echo');
-      const store = lambdaInternals(first.cloud.context)!.store;
       await first.close();
       // An event claimed by a worker whose process is gone (pid 0x7fffffff does not exist).
       const { openDatabase } = await import('../../../emulator/state/database.js');
@@ -69,7 +68,6 @@ describe('asynchronous invocations', () => {
          VALUES (?, 'orphan-request-0001', '{"orphan":true}', 's3', ?, ?, ?, ?)`,
       ).run(fn.FunctionName, Date.now(), Date.now(), `${(await import('node:os')).hostname()}:2147483647:deadbeef`, Date.now());
       db.close();
-      void store;
 
       const second = await startLambdaCloud({ stateDir });
       try {

@@ -226,9 +226,13 @@ describe('GetFunction and ListFunctions', () => {
 describe('updates', () => {
   it('UpdateFunctionConfiguration goes InProgress then Successful; a second update meanwhile is a 409', async () => {
     const fn = await createFixtureFunction(cloud, 'inspect');
-    const updated = await cloud.lambda.send(
-      new UpdateFunctionConfigurationCommand({ FunctionName: fn.FunctionName, MemorySize: 256, Timeout: 5, Environment: { Variables: { COLOR: 'blue' } }, Description: 'v2' }),
-    );
+    const settings = cloud.cloud.context.settings;
+    const normalDelay = settings.stateDelayMs;
+    // Long enough that the second update surely lands while the first is InProgress, even on a busy machine.
+    settings.stateDelayMs = 1500;
+    const updated = await cloud.lambda
+      .send(new UpdateFunctionConfigurationCommand({ FunctionName: fn.FunctionName, MemorySize: 256, Timeout: 5, Environment: { Variables: { COLOR: 'blue' } }, Description: 'v2' }))
+      .finally(() => (settings.stateDelayMs = normalDelay));
     assert.equal(updated.LastUpdateStatus, 'InProgress');
     assert.notEqual(updated.RevisionId, fn.RevisionId);
     await refused(

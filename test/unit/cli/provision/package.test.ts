@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import yauzl from 'yauzl';
-import { buildPackage, packageFiles, packageInputsHash, runtimeDependencies, zipDeterministic, ZIP_DATE, type DeploymentPackage } from '../../../../cli/core/provision/package.js';
+import { buildPackage, findPackageDir, packageFiles, packageInputsHash, runtimeDependencies, zipDeterministic, ZIP_DATE, type DeploymentPackage } from '../../../../cli/core/provision/package.js';
 import { packageRoot } from '../../../../cli/core/provision/paths.js';
 
 interface ZipListing {
@@ -213,6 +213,22 @@ describe('the inputs hash', () => {
 });
 
 describe('runtime dependencies', () => {
+  it('fails with one clear line when the arm64 binaries cannot be fetched', { skip: findPackageDir('@img/sharp-linux-arm64', packageRoot()) ? 'arm64 binaries are installed here' : false }, async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'thumbctl-nonpm-'));
+    const path = process.env.PATH;
+    process.env.PATH = cacheDir; // no npm to be found
+    try {
+      await assert.rejects(runtimeDependencies(packageRoot(), 'arm64', cacheDir), (error: Error) => {
+        assert.match(error.message, /cannot fetch @img\/sharp-(libvips-)?linux-arm64@[\d.]+ for the arm64 package/);
+        assert.doesNotMatch(error.message, /\n/);
+        return true;
+      });
+    } finally {
+      process.env.PATH = path;
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
   it('are sharp, its dependencies and the linux binaries for the architecture', async () => {
     const dependencies = await runtimeDependencies(packageRoot(), 'x86_64', undefined);
     assert.deepEqual(

@@ -1,0 +1,58 @@
+// The bare sharp baseline, run by `bench` in a Node.js process of its own: read the image, warm up, then time
+// K iterations of the function's decode → orient → resize → encode with nothing around it (no S3, no Lambda,
+// no tracing) and print every sample as one JSON line. It imports only sharp and the function's encoder settings.
+//
+// Usage: node baseline-worker.js '{"image":"canyon.jpg","width":400,"height":400,"iterations":20,"warmup":3}'
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { ENCODER_OPTIONS, OUTPUT_FOR_SOURCE, type OutputFormat } from '../../../function/thumbnail.js';
+
+/** What the worker is asked to do (argv[2], JSON). */
+export interface BaselineRequest {
+  image: string;
+  width: number;
+  height: number;
+  iterations: number;
+  warmup: number;
+}
+
+/** What it prints (one line of JSON on stdout). */
+export interface BaselineSamples {
+  /** Milliseconds per iteration, in the order measured. */
+  samplesMs: number[];
+  format: OutputFormat;
+  /** The encoder options used: the function's ENCODER_OPTIONS for that format. */
+  encoder: object;
+  bytesOut: number;
+  sharp: string;
+  libvips: string;
+  /** libvips threads per image (sharp.concurrency()). */
+  threads: number;
+}
+
+async function main(): Promise<void> {
+  const request = JSON.parse(process.argv[2] ?? '{}') as BaselineRequest;
+  // As in the function: every upload is a new image, so the operation cache would only flatter repeats.
+  sharp.cache(false);
+  const input = await readFile(request.image);
+  const { format: sourceFormat } = await sharp(input).metadata();
+  const format: OutputFormat = (OUTPUT_FOR_SOURCE as Record<string, OutputFormat>)[sourceFormat ?? ''] ?? 'jpeg';
+  const once = (): Promise<Buffer> =>
+    sharp(input).rotate().resize(request.width, request.height, { fit: 'cover' }).toFormat(format, ENCODER_OPTIONS[format]).toBuffer();
+
+  let bytesOut = 0;
+  for (let i = 0; i < request.warmup; i++) bytesOut = (await once()).length;
+  const samplesMs: number[] = [];
+  for (let i = 0; i < request.iterations; i++) {
+    const started = performance.now();
+    bytesOut = (await once()).length;
+    samplesMs.push(Math.round((performance.now() - started) * 100) / 100);
+  }
+  const result: BaselineSamples = { samplesMs, format, encoder: ENCODER_OPTIONS[format], bytesOut, sharp: sharp.versions.sharp, libvips: sharp.versions.vips, threads: sharp.concurrency() };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`baseline: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

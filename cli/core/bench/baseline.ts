@@ -1,0 +1,56 @@
+// The bare sharp baseline of a benchmark: spawns baseline-worker (a plain Node.js process: no emulator, no
+// Lambda runtime, no SDK) on the same image and size and reduces its samples to a p50. Measured in the same
+// run as the uploads, on the same machine, so the ratios compare like with like.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runChild } from './child.js';
+import { median } from './stats.js';
+import type { BaselineRequest, BaselineSamples } from './baseline-worker.js';
+
+export const BASELINE_DEFAULTS = { iterations: 20, warmup: 3 } as const;
+
+export interface SharpBaseline {
+  sharpP50Ms: number;
+  minMs: number;
+  iterations: number;
+  warmup: number;
+  /** What the baseline does, for the report. */
+  pipeline: string;
+  sharp: string;
+  libvips: string;
+  threads: number;
+}
+
+/** The worker's command line: its compiled .js beside this module, or its .ts source under tsx (tests). */
+export function baselineWorkerCommand(): { args: string[] } {
+  const compiled = fileURLToPath(new URL('./baseline-worker.js', import.meta.url));
+  if (existsSync(compiled)) return { args: [compiled] };
+  return { args: ['--import', 'tsx', fileURLToPath(new URL('./baseline-worker.ts', import.meta.url))] };
+}
+
+/**
+ * Times sharp alone: K iterations after a warm-up, in a fresh Node.js process.
+ * @throws Error with the worker's message when it fails.
+ */
+export async function measureSharpBaseline(request: Pick<BaselineRequest, 'image' | 'width' | 'height'> & Partial<BaselineRequest>): Promise<SharpBaseline> {
+  const full: BaselineRequest = { iterations: BASELINE_DEFAULTS.iterations, warmup: BASELINE_DEFAULTS.warmup, ...request };
+  const { args } = baselineWorkerCommand();
+  const result = await runChild(process.execPath, [...args, JSON.stringify(full)]);
+  const line = result.stdout.trim().split('\n').pop() ?? '';
+  let samples: BaselineSamples;
+  try {
+    samples = JSON.parse(line) as BaselineSamples;
+  } catch {
+    throw new Error(`the sharp baseline failed (exit ${result.code ?? result.signal}): ${result.stderr.trim() || 'no output'}`);
+  }
+  return {
+    sharpP50Ms: median(samples.samplesMs) ?? 0,
+    minMs: Math.min(...samples.samplesMs),
+    iterations: full.iterations,
+    warmup: full.warmup,
+    pipeline: `sharp(buffer).rotate().resize(${full.width}, ${full.height}, { fit: 'cover' }).toFormat('${samples.format}', ${JSON.stringify(samples.encoder)}).toBuffer()`,
+    sharp: samples.sharp,
+    libvips: samples.libvips,
+    threads: samples.threads,
+  };
+}

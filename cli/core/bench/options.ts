@@ -1,0 +1,53 @@
+// The `bench` command line, checked before anything is started or sent: the image, the thumbnail size, how
+// many uploads and how many at a time. Bad values are usage errors (exit 2). Pure: no AWS, no terminal.
+import { availableParallelism } from 'node:os';
+import { ExitCode, UserError } from '../../output.js';
+import { parseCount } from '../traces/options.js';
+import { parseThumbnailSize, type ThumbnailSize } from '../operate/size.js';
+
+export const BENCH_DEFAULTS = {
+  size: '400x400',
+  count: 20,
+  /** How long one upload may wait for its thumbnail before it counts as lost. */
+  timeoutMs: 60_000,
+  /** Upper bounds, so a typo cannot start a million uploads. */
+  maxCount: 10_000,
+  maxConcurrency: 256,
+} as const;
+
+export interface BenchOptions {
+  /** The image as given (resolved and read by the upload core's checks); undefined for the bundled sample. */
+  image?: string;
+  /** The size as typed and as parsed. */
+  sizeText: string;
+  size: ThumbnailSize;
+  count: number;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+/**
+ * Validates commander's options for `bench`.
+ *
+ * @param options - As commander parsed them (strings).
+ * @param settings - The largest thumbnail side allowed.
+ * @param cores - Default concurrency (the machine's available parallelism).
+ */
+export function resolveBenchOptions(options: Record<string, unknown>, settings: { maxSize: number }, cores = availableParallelism()): BenchOptions {
+  const sizeText = options.size === undefined ? BENCH_DEFAULTS.size : String(options.size);
+  const size = parseThumbnailSize(sizeText, settings.maxSize);
+  const count = options.count === undefined ? BENCH_DEFAULTS.count : parseCount(options.count, '--count', BENCH_DEFAULTS.maxCount);
+  const concurrency =
+    options.concurrency === undefined ? Math.max(1, cores) : parseCount(options.concurrency, '--concurrency', BENCH_DEFAULTS.maxConcurrency);
+  let image: string | undefined;
+  if (options.image !== undefined) {
+    image = String(options.image);
+    if (!image.trim() || image === 'true') throw new UserError('--image needs a file name', ExitCode.usage);
+  }
+  return { image, sizeText: `${size.width}x${size.height}`, size, count, concurrency, timeoutMs: BENCH_DEFAULTS.timeoutMs };
+}
+
+/** `bench-<runid>-<i>-<W>x<H>.jpg`: unique per run and upload, and a key the function reads its size from. */
+export function benchKey(runId: string, index: number, size: ThumbnailSize, extension: string): string {
+  return `bench-${runId}-${index}-${size.width}x${size.height}${extension}`;
+}

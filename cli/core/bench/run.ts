@@ -1,0 +1,322 @@
+// The core of `thumbctl bench`: make sure setup has run (the setup core, idempotent), time a bare sharp baseline,
+// upload N copies of one image under unique keys C at a time, wait for every thumbnail with the upload core's
+// poll, then read the X-Ray traces of exactly those invocations and put the numbers together. It composes the
+// provisioning, upload and traces cores; it reports through a Reporter and never prints.
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Reporter } from '../../output.js';
+import type { AwsClients } from '../clients.js';
+import type { ResolvedSettings, Target } from '../settings.js';
+import { setup } from '../provision/index.js';
+import type { Pace } from '../provision/aws.js';
+import { samplePhotoPath } from '../operate/paths.js';
+import { prepareUpload } from '../operate/upload.js';
+import { pollForThumbnail } from '../operate/wait.js';
+import { collectTracesReport } from '../traces/report.js';
+import type { TraceRow } from '../traces/analyse.js';
+import { measureSharpBaseline, type SharpBaseline } from './baseline.js';
+import { measureImageMagick, type ImageMagickResult } from './imagemagick.js';
+import { MemorySampler, type MemoryReport } from './memory.js';
+import { benchKey, type BenchOptions } from './options.js';
+import { idealThroughputPerSec, median, ratio, splitLatencies, throughputPerSec, type LatencyBlock } from './stats.js';
+import { evaluateTargets, type TargetCheck } from './targets.js';
+
+/** How long to wait for the traces of the uploads to be listed (the local cloud records them at once). */
+export const TRACES_WAIT_MS = 30_000;
+
+export interface BenchRequest {
+  clients: AwsClients;
+  settings: ResolvedSettings;
+  account: string;
+  region: string;
+  target: Target;
+  endpoint?: string;
+  /** Where setup caches the built package. */
+  cacheDir: string;
+  pace?: Pace;
+  options: BenchOptions;
+  /** The process running the local cloud (this one when embedded), or null when unknown (AWS, a remote endpoint). */
+  cloudPid: number | null;
+  cores?: number;
+  /** Also time ImageMagick's convert on the same image (when installed). */
+  imagemagick?: boolean;
+}
+
+/** One upload, as measured by the client and matched with its trace. */
+export interface BenchUpload {
+  index: number;
+  key: string;
+  /** From just before PutObject to the first HeadObject that saw the thumbnail; null when it never came. */
+  latencyMs: number | null;
+  /** How long PutObject itself took. */
+  putMs: number | null;
+  coldStart: boolean | null;
+  error: string | null;
+  /** Epoch ms (fractional) of the upload's start and of the thumbnail's sighting. */
+  startedAtMs: number;
+  observedAtMs: number | null;
+  trace: TraceRow | null;
+}
+
+/** Where the time of a typical upload went: p50 of each part, in milliseconds (null when unmeasured). */
+export interface Breakdown {
+  /** The client's PutObject. */
+  uploadMs: number | null;
+  /** From PutObject's answer to Lambda receiving the event (S3's notification, the queue's insert). */
+  toLambdaMs: number | null;
+  /** From Lambda receiving the event to the function starting (the queue, a free environment). */
+  dwellMs: number | null;
+  s3GetMs: number | null;
+  resizeMs: number | null;
+  s3PutMs: number | null;
+  /** The function's invocation as a whole (get, resize, put and the handler around them). */
+  invocationMs: number | null;
+  /** From the function's end to the client's HeadObject seeing the thumbnail (the wait loop's lag). */
+  seenAfterFunctionMs: number | null;
+}
+
+/** `bench --json`: the contract of issue 8, plus fields scripts may find useful. */
+export interface BenchResult {
+  count: number;
+  concurrency: number;
+  /** The image as given, or the bundled sample's path. */
+  image: string;
+  size: string;
+  latency: LatencyBlock & { cold: LatencyBlock; warm: LatencyBlock };
+  throughputPerSec: number | null;
+  coldStarts: number;
+  lost: number;
+  function: {
+    durationP50Ms: number | null;
+    resizeP50Ms: number | null;
+    /** p50 of the init durations of this run's cold starts (null without one). */
+    initMs: number | null;
+    initMaxMs: number | null;
+    /** How many of the uploads' traces were found. */
+    traces: number;
+  };
+  baseline: SharpBaseline;
+  ratios: { e2e: number | null; resize: number | null; throughput: number | null };
+  packageBytes: number;
+  /** Peak RSS of the process running the local cloud (null when not measurable). */
+  peakMemoryBytes: number | null;
+  memory: MemoryReport;
+  breakdown: Breakdown;
+  imagemagick: ImageMagickResult | null;
+  targets: TargetCheck[];
+  target: Target;
+  runId: string;
+  startedAt: string;
+  cores: number;
+  imageBytes: number;
+  wallMs: number;
+  /** Uploads whose trace was not found (their cold/warm is unknown). */
+  untraced: number;
+  /** Uploads that failed outright or never produced a thumbnail, with why. */
+  failures: { key: string; error: string }[];
+  setupMs: number;
+  architecture: string;
+  uploads?: BenchUpload[];
+}
+
+const nowEpochMs = (): number => performance.timeOrigin + performance.now();
+const round1 = (ms: number): number => Math.round(ms * 10) / 10;
+
+export async function runBench(request: BenchRequest, reporter: Reporter): Promise<BenchResult> {
+  const { clients, settings, options } = request;
+  const cores = request.cores ?? availableParallelism();
+  const startedAt = new Date();
+
+  const setupStarted = performance.now();
+  const setupResult = await setup({
+    clients,
+    settings,
+    account: request.account,
+    region: request.region,
+    target: request.target,
+    endpoint: request.endpoint,
+    reporter,
+    cacheDir: request.cacheDir,
+    pace: request.pace,
+  });
+  const setupMs = round1(performance.now() - setupStarted);
+
+  // The upload core's checks (file, format, size, trigger suffix); the key it derives gives the extension.
+  const image = options.image ?? samplePhotoPath();
+  const prepared = await prepareUpload({ file: image, size: options.sizeText, wait: true, timeoutMs: options.timeoutMs }, settings, reporter);
+  const runId = `${startedAt.getTime().toString(36)}${randomBytes(2).toString('hex')}`;
+  const extension = extname(prepared.key);
+  const keys = Array.from({ length: options.count }, (_, index) => benchKey(runId, index, prepared.size, extension));
+
+  const baselineStep = reporter.step(`timing bare sharp on ${prepared.size.width}x${prepared.size.height} (the baseline)`);
+  let baseline: SharpBaseline;
+  try {
+    baseline = await measureSharpBaseline({ image: prepared.file, width: prepared.size.width, height: prepared.size.height });
+  } catch (error) {
+    baselineStep.fail();
+    throw error;
+  }
+  baselineStep.succeed(`bare sharp: p50 ${baseline.sharpP50Ms} ms over ${baseline.iterations} iterations`);
+
+  // ---- the uploads ----------------------------------------------------------------------------------------
+  const uploadsStep = reporter.step(`uploading ${options.count} copies, ${options.concurrency} at a time`);
+  const sampler = new MemorySampler(request.cloudPid);
+  sampler.start();
+  const uploads: BenchUpload[] = [];
+  let next = 0;
+  let finished = 0;
+  const wallStarted = performance.now();
+  const uploadOne = async (index: number): Promise<BenchUpload> => {
+    const key = keys[index] as string;
+    const startedAtMs = nowEpochMs();
+    const started = performance.now();
+    const upload: BenchUpload = { index, key, latencyMs: null, putMs: null, coldStart: null, error: null, startedAtMs, observedAtMs: null, trace: null };
+    try {
+      await clients.s3.send(new PutObjectCommand({ Bucket: settings.sourceBucket, Key: key, Body: prepared.body, ContentType: prepared.contentType }));
+      upload.putMs = round1(performance.now() - started);
+      const deadline = AbortSignal.timeout(options.timeoutMs);
+      const sighting = await pollForThumbnail(clients.s3, { bucket: settings.thumbnailBucket, key, signal: deadline });
+      if (sighting) {
+        upload.latencyMs = round1(sighting.observedAt - started);
+        upload.observedAtMs = performance.timeOrigin + sighting.observedAt;
+      } else {
+        upload.error = `no thumbnail within ${options.timeoutMs / 1000} s`;
+      }
+    } catch (error) {
+      upload.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+    return upload;
+  };
+  const worker = async (): Promise<void> => {
+    while (next < options.count) {
+      const index = next++;
+      uploads.push(await uploadOne(index));
+      finished += 1;
+      uploadsStep.update(`uploading ${options.count} copies, ${options.concurrency} at a time: ${finished} done`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, worker));
+  const wallMs = round1(performance.now() - wallStarted);
+  const memory = sampler.stop();
+  uploads.sort((a, b) => a.index - b.index);
+  const arrived = uploads.filter((u) => u.latencyMs !== null);
+  const lost = uploads.length - arrived.length;
+  if (lost) uploadsStep.fail(`${arrived.length} of ${options.count} thumbnails arrived; ${lost} lost`);
+  else uploadsStep.succeed(`${options.count} thumbnails in ${(wallMs / 1000).toFixed(1)} s`);
+
+  // ---- the traces of exactly these invocations -----------------------------------------------------------
+  const report = await collectTracesReport(
+    clients.xray,
+    {
+      functionName: settings.functionName,
+      target: request.target,
+      options: {
+        sinceMs: Date.now() - startedAt.getTime() + 2000,
+        limit: options.count * 2 + 20,
+        traceIds: [],
+        serviceMap: false,
+        wait: arrived.length || undefined,
+      },
+      serviceMap: false,
+      waitTimeoutMs: TRACES_WAIT_MS,
+      waitIntervalMs: 200,
+    },
+    reporter,
+  );
+  // Rows are newest first: the first row for a key is that upload's latest attempt.
+  const rowByKey = new Map<string, TraceRow>();
+  for (const row of report.traces) if (row.key && !rowByKey.has(row.key)) rowByKey.set(row.key, row);
+  for (const upload of uploads) {
+    upload.trace = rowByKey.get(upload.key) ?? null;
+    upload.coldStart = upload.trace ? upload.trace.coldStart : null;
+  }
+  const rows = uploads.flatMap((u) => (u.trace ? [u.trace] : []));
+
+  const imagemagick = request.imagemagick ? await timeImageMagick(prepared.file, prepared.size, reporter) : null;
+
+  // ---- the numbers ---------------------------------------------------------------------------------------
+  const latencies = splitLatencies(uploads);
+  const coldRows = rows.filter((r) => r.coldStart);
+  const initMs = median(coldRows.map((r) => r.phases.initMs));
+  const resizeP50Ms = median(rows.map((r) => r.phases.resizeMs));
+  const throughput = throughputPerSec(arrived.length, wallMs);
+  // Warm uploads when there are any: a cold start is measured apart (initMs), not against sharp.
+  const e2eP50 = latencies.warm.count ? latencies.warm.p50Ms : latencies.all.p50Ms;
+  const ratios = {
+    e2e: ratio(e2eP50, baseline.sharpP50Ms),
+    resize: ratio(resizeP50Ms, baseline.sharpP50Ms),
+    throughput: ratio(throughput, idealThroughputPerSec(cores, baseline.sharpP50Ms)),
+  };
+  const result: BenchResult = {
+    count: options.count,
+    concurrency: options.concurrency,
+    image,
+    size: options.sizeText,
+    latency: { ...latencies.all, cold: latencies.cold, warm: latencies.warm },
+    throughputPerSec: throughput,
+    coldStarts: coldRows.length,
+    lost,
+    function: {
+      durationP50Ms: median(rows.map((r) => r.phases.invocationMs)),
+      resizeP50Ms,
+      initMs,
+      initMaxMs: coldRows.length ? Math.max(...coldRows.map((r) => r.phases.initMs ?? 0)) : null,
+      traces: rows.length,
+    },
+    baseline,
+    ratios,
+    packageBytes: setupResult.packageBytes,
+    peakMemoryBytes: memory.cloudPeakBytes,
+    memory,
+    breakdown: breakdown(uploads),
+    imagemagick,
+    targets: evaluateTargets({
+      e2eRatio: ratios.e2e,
+      resizeRatio: ratios.resize,
+      throughputRatio: ratios.throughput,
+      concurrency: options.concurrency,
+      cores,
+      initMs,
+      packageBytes: setupResult.packageBytes,
+      architecture: settings.architecture,
+    }),
+    target: request.target,
+    runId,
+    startedAt: startedAt.toISOString(),
+    cores,
+    imageBytes: prepared.body.length,
+    wallMs,
+    untraced: arrived.filter((u) => !u.trace).length,
+    failures: uploads.flatMap((u) => (u.error ? [{ key: u.key, error: u.error }] : [])),
+    setupMs,
+    architecture: settings.architecture,
+  };
+  return result;
+}
+
+/** p50 of each part of the uploads' journeys, from the client's clock and the traces' (same machine, same epoch). */
+export function breakdown(uploads: readonly BenchUpload[]): Breakdown {
+  const traced = uploads.filter((u): u is BenchUpload & { trace: TraceRow } => u.trace !== null && u.latencyMs !== null);
+  const part = (pick: (u: BenchUpload & { trace: TraceRow }) => number | null | undefined): number | null => median(traced.map(pick));
+  const lambdaStart = (u: { trace: TraceRow }): number => Date.parse(u.trace.startTime);
+  return {
+    uploadMs: median(uploads.map((u) => u.putMs)),
+    toLambdaMs: part((u) => (u.putMs === null ? null : lambdaStart(u) - (u.startedAtMs + u.putMs))),
+    dwellMs: part((u) => u.trace.phases.dwellMs),
+    s3GetMs: part((u) => u.trace.phases.s3GetMs),
+    resizeMs: part((u) => u.trace.phases.resizeMs),
+    s3PutMs: part((u) => u.trace.phases.s3PutMs),
+    invocationMs: part((u) => u.trace.phases.invocationMs),
+    seenAfterFunctionMs: part((u) => (u.observedAtMs === null || u.trace.e2eMs === null ? null : u.observedAtMs - (lambdaStart(u) + u.trace.e2eMs))),
+  };
+}
+
+async function timeImageMagick(image: string, size: { width: number; height: number }, reporter: Reporter): Promise<ImageMagickResult> {
+  const step = reporter.step('timing ImageMagick convert -thumbnail on the same image');
+  const result = await measureImageMagick(image, size);
+  if (result.available) step.succeed(`ImageMagick: p50 ${result.convertP50Ms} ms per convert (process start ${result.startupP50Ms} ms)`);
+  else step.done(`ImageMagick: ${result.reason}`);
+  return result;
+}

@@ -1,0 +1,67 @@
+// The performance bar of issue 8, as data: each target with its limit, checked against what a benchmark
+// measured. A target that was not measured (no cold start, no --version timing) is `met: null`, never a pass.
+// Pure; the targets are ratios or absolute limits, never wall-clock assertions in tests.
+
+export const TARGETS = {
+  e2e: { label: 'warm end-to-end p50', limit: 1.5, goal: '≤ 1.5 × sharp baseline' },
+  resize: { label: 'resize phase p50', limit: 1.15, goal: '≤ 1.15 × sharp baseline' },
+  throughput: { label: 'throughput at concurrency = cores', limit: 0.8, goal: '≥ 0.8 × cores / baseline' },
+  init: { label: 'cold start (init)', limit: 300, goal: '≤ 300 ms' },
+  zip: { label: 'deployment zip (x86_64)', limit: 10 * 1024 * 1024, goal: '≤ 10 MB' },
+  version: { label: '`thumbctl --version` over `node -e 0`', limit: 150, goal: '≤ 150 ms' },
+  setup: { label: 'no-op `thumbctl setup`', limit: 1500, goal: '≤ 1.5 s' },
+} as const;
+
+export type TargetId = keyof typeof TARGETS;
+
+export interface TargetCheck {
+  id: TargetId;
+  label: string;
+  goal: string;
+  /** What was measured, in the target's terms (a ratio, milliseconds or bytes); null when not measured. */
+  value: number | null;
+  limit: number;
+  met: boolean | null;
+  /** Why the target was not checked, when it was not. */
+  note?: string;
+}
+
+/** What the checks read; every field is optional, a missing one leaves its target unchecked. */
+export interface TargetInputs {
+  e2eRatio?: number | null;
+  resizeRatio?: number | null;
+  /** Measured throughput / (cores / baseline). */
+  throughputRatio?: number | null;
+  concurrency?: number;
+  cores?: number;
+  initMs?: number | null;
+  packageBytes?: number | null;
+  architecture?: string;
+  versionOverheadMs?: number | null;
+  noopSetupMs?: number | null;
+}
+
+function check(id: TargetId, value: number | null | undefined, atMost: boolean, note?: string): TargetCheck {
+  const { label, limit, goal } = TARGETS[id];
+  if (value === null || value === undefined || !Number.isFinite(value)) {
+    return { id, label, goal, value: null, limit, met: null, note: note ?? 'not measured' };
+  }
+  return { id, label, goal, value, limit, met: atMost ? value <= limit : value >= limit };
+}
+
+/** Checks every target the inputs speak to, in the issue's order. */
+export function evaluateTargets(inputs: TargetInputs): TargetCheck[] {
+  const checks: TargetCheck[] = [check('e2e', inputs.e2eRatio, true), check('resize', inputs.resizeRatio, true)];
+  if (inputs.concurrency !== undefined && inputs.cores !== undefined && inputs.concurrency !== inputs.cores) {
+    checks.push(check('throughput', null, false, `measured at concurrency ${inputs.concurrency}, not cores (${inputs.cores})`));
+  } else {
+    checks.push(check('throughput', inputs.throughputRatio, false));
+  }
+  checks.push(check('init', inputs.initMs, true, inputs.initMs === null ? 'no cold start in this run' : undefined));
+  checks.push(
+    check('zip', inputs.architecture && inputs.architecture !== 'x86_64' ? null : inputs.packageBytes, true, inputs.architecture && inputs.architecture !== 'x86_64' ? `the target is for x86_64, not ${inputs.architecture}` : undefined),
+  );
+  checks.push(check('version', inputs.versionOverheadMs, true));
+  checks.push(check('setup', inputs.noopSetupMs, true));
+  return checks;
+}
