@@ -93,7 +93,7 @@ resourceFlags(command('bench', 'measure end-to-end latency against a bare sharp 
   .option('--size <WxH>', 'thumbnail size (default 400x400)')
   .option('--count <n>', 'uploads (default 20)')
   .option('--concurrency <n>', 'uploads at a time (default: cores)')
-  .option('--write-benchmarks', 'write the results into BENCHMARKS.md');
+  .option('--imagemagick', "also time ImageMagick's convert -thumbnail on the same image (when installed)");
 settingFlags(command('demo', 'run the course demo on the local cloud: setup, two uploads, the traces'));
 
 const local = program.command('local').description('the embedded local cloud');

@@ -777,7 +777,8 @@ export class S3Router implements ServiceRouter {
   private putNotificationConfiguration({ request, bucket }: S3Call): ServiceResponse {
     const root = child(parseBody(readPayload(request).payload), 'NotificationConfiguration');
     if (!root) throw new MalformedXmlError();
-    this.store.putNotificationConfiguration(bucket, parseNotificationConfiguration(root));
+    const skipDestinationValidation = String(request.headers['x-amz-skip-destination-validation'] ?? '').toLowerCase() === 'true';
+    this.store.putNotificationConfiguration(bucket, parseNotificationConfiguration(root), { skipDestinationValidation });
     return { status: 200 };
   }
 

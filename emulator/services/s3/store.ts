@@ -434,7 +434,7 @@ export class S3Store {
    * this bucket before accepting anything; missing Ids are generated.
    * @throws UnvalidatedDestinationsError - a Lambda destination that is absent or does not allow S3
    */
-  putNotificationConfiguration(bucket: string, configuration: NotificationConfiguration): NotificationConfiguration {
+  putNotificationConfiguration(bucket: string, configuration: NotificationConfiguration, options: { skipDestinationValidation?: boolean } = {}): NotificationConfiguration {
     this.getBucket(bucket);
     const stored: NotificationConfiguration = {
       eventBridge: configuration.eventBridge,
@@ -442,8 +442,9 @@ export class S3Store {
     };
     validateNotificationConfiguration(stored);
     const lambda = this.context.stores.lambda;
+    // `x-amz-skip-destination-validation: true` tells S3 not to check destinations; S3 then stores as given.
     const failures = stored.destinations
-      .filter((destination) => destination.kind === 'lambda')
+      .filter((destination) => destination.kind === 'lambda' && !options.skipDestinationValidation)
       .filter((destination) => {
         try {
           return !lambda?.allowsS3Invoke(destination.arn, bucket, this.context.settings.accountId);

@@ -128,6 +128,17 @@ describe('notification configuration', () => {
     assert.equal(stored.LambdaFunctionConfigurations, undefined, 'nothing was stored');
   });
 
+  it('skips destination validation when asked with x-amz-skip-destination-validation, as S3 does', async () => {
+    const bucket = await newBucket('notify-skip-validation');
+
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: thumbnailConfiguration(), SkipDestinationValidation: true }),
+    );
+    const stored = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+
+    assert.equal(stored.LambdaFunctionConfigurations?.length, thumbnailConfiguration().LambdaFunctionConfigurations?.length);
+  });
+
   it('refuses every Lambda destination when the cloud has no Lambda service', async () => {
     const bucket = await newBucket('notify-no-lambda');
     cloud.cloud.context.stores.lambda = undefined;

@@ -1,0 +1,85 @@
+// `bench` for people: the latency table, throughput, the function's phases from the traces, the baseline and
+// the ratios, where the time of a typical upload went, and the targets met or not. Pure: a result in, text out.
+import type { BenchResult } from './run.js';
+import type { LatencyBlock } from './stats.js';
+import type { TargetCheck } from './targets.js';
+
+export function formatMs(ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? '-' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
+
+export function formatMegabytes(bytes: number | null | undefined): string {
+  return bytes === null || bytes === undefined ? '-' : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function formatRatio(value: number | null | undefined): string {
+  return value === null || value === undefined ? '-' : `${value.toFixed(2)}×`;
+}
+
+/** A target's measured value in its own unit. */
+export function formatTargetValue(check: TargetCheck): string {
+  if (check.value === null) return '-';
+  switch (check.id) {
+    case 'e2e':
+    case 'resize':
+    case 'throughput':
+      return formatRatio(check.value);
+    case 'zip':
+      return formatMegabytes(check.value);
+    default:
+      return formatMs(check.value);
+  }
+}
+
+export function targetMark(check: TargetCheck): string {
+  return check.met === null ? 'not measured' : check.met ? 'met' : 'NOT met';
+}
+
+function row(label: string, block: LatencyBlock): string {
+  const cell = (ms: number | null): string => (ms === null ? '-' : ms.toFixed(1)).padStart(8);
+  return `  ${label.padEnd(6)} ${String(block.count).padStart(4)} ${cell(block.p50Ms)} ${cell(block.p90Ms)} ${cell(block.p99Ms)} ${cell(block.maxMs)}`;
+}
+
+export function renderBenchText(result: BenchResult): string {
+  const lines: string[] = [];
+  const image = result.image.split('/').pop();
+  lines.push(
+    `bench ${result.runId}: ${result.count} × ${image} (${formatMegabytes(result.imageBytes)}) → ${result.size}, ${result.concurrency} at a time, ${result.target} target, ${result.cores} cores`,
+  );
+  lines.push('');
+  lines.push(`  end to end (upload start → thumbnail seen), ms`);
+  lines.push(`  ${''.padEnd(6)} ${'n'.padStart(4)} ${'p50'.padStart(8)} ${'p90'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)}`);
+  lines.push(row('all', result.latency));
+  lines.push(row('cold', result.latency.cold));
+  lines.push(row('warm', result.latency.warm));
+  lines.push('');
+  lines.push(`  throughput  ${result.throughputPerSec ?? '-'} thumbnails/s over ${formatMs(result.wallMs)}`);
+  lines.push(
+    `  function    duration p50 ${formatMs(result.function.durationP50Ms)}, resize p50 ${formatMs(result.function.resizeP50Ms)}, init ${formatMs(result.function.initMs)} (${result.coldStarts} cold start${result.coldStarts === 1 ? '' : 's'}; ${result.function.traces} of ${result.count} traced)`,
+  );
+  lines.push(`  baseline    bare sharp p50 ${formatMs(result.baseline.sharpP50Ms)} (${result.baseline.iterations} iterations in a plain Node.js process)`);
+  if (result.imagemagick) {
+    lines.push(
+      result.imagemagick.available
+        ? `  imagemagick convert -thumbnail p50 ${formatMs(result.imagemagick.convertP50Ms)} per process (of which start-up ${formatMs(result.imagemagick.startupP50Ms)})`
+        : `  imagemagick ${result.imagemagick.reason}`,
+    );
+  }
+  lines.push(`  ratios      e2e ${formatRatio(result.ratios.e2e)}, resize ${formatRatio(result.ratios.resize)}, throughput ${formatRatio(result.ratios.throughput)} of cores / baseline`);
+  const b = result.breakdown;
+  lines.push(
+    `  time (p50)  upload ${formatMs(b.uploadMs)} → to Lambda ${formatMs(b.toLambdaMs)} → dwell ${formatMs(b.dwellMs)} → get ${formatMs(b.s3GetMs)} → resize ${formatMs(b.resizeMs)} → put ${formatMs(b.s3PutMs)} → seen ${formatMs(b.seenAfterFunctionMs)} after the function ended`,
+  );
+  const functionMemory = result.memory.functionPeakBytes === null ? '' : `, function environment ${formatMegabytes(result.memory.functionPeakBytes)} (${result.memory.functionEnvironments} seen)`;
+  lines.push(
+    `  memory      local cloud peak ${formatMegabytes(result.peakMemoryBytes)}${result.memory.cloudIsThisProcess ? ' (embedded: this process)' : ''}${functionMemory}; package ${formatMegabytes(result.packageBytes)}`,
+  );
+  lines.push(`  lost        ${result.lost}${result.failures.length ? `: ${result.failures.slice(0, 3).map((f) => `${f.key} (${f.error})`).join(', ')}` : ''}`);
+  lines.push('');
+  lines.push('  targets');
+  for (const check of result.targets) {
+    if (check.met === null && check.note === 'not measured') continue;
+    lines.push(`    ${targetMark(check).padEnd(12)} ${check.label}: ${formatTargetValue(check)} (${check.goal})${check.note ? ` — ${check.note}` : ''}`);
+  }
+  return lines.join('\n');
+}
