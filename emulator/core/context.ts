@@ -4,6 +4,7 @@
 import type { Db } from '../state/database.js';
 import type { BlobStore } from '../state/blobs.js';
 import type { FaultInjector } from './faults.js';
+import type { CredentialRegistry, KnownCredential } from './auth.js';
 
 export interface CloudSettings {
   accountId: string;
@@ -24,6 +25,11 @@ export interface CloudContext {
   stores: CloudStores;
   /** Diagnostic lines from the cloud itself (not function logs). */
   log(message: string): void;
+  /**
+   * Access keys the local cloud issues at run time (function environments). Under `--require-auth` the server
+   * accepts them beside the configured key: `credentials.issue(roleArn)` gives an environment its own keys.
+   */
+  credentials?: CredentialRegistry;
 }
 
 /**
@@ -36,6 +42,12 @@ export interface CloudStores {
   logs?: LogsForOthers;
   xray?: XRayForOthers;
   s3?: S3ForOthers;
+  sts?: StsForOthers;
+}
+
+export interface StsForOthers {
+  /** The secret, session token and expiry of a temporary key STS issued, or undefined for any other key. */
+  credentialFor(accessKeyId: string): KnownCredential | undefined;
 }
 
 export interface S3ForOthers {

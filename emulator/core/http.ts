@@ -2,6 +2,7 @@
 // Routers never touch node:http directly, so the server owns framing, limits and errors in one place.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { AwsError } from './errors.js';
 
 /** Who signed the request, read from SigV4 (header or presigned query). Not verified unless asked. */
 export interface CallerCredentials {
@@ -44,6 +45,11 @@ export interface ServiceResponse {
 export interface ServiceRouter {
   readonly name: string;
   handle(request: ServiceRequest): Promise<ServiceResponse>;
+  /**
+   * This protocol's wire form of an error the server raises before the router runs (authentication, size
+   * limits, an internal failure). Without it the server writes REST-JSON's form.
+   */
+  errorResponse?(error: AwsError, request: ServiceRequest): ServiceResponse;
 }
 
 export function header(request: ServiceRequest, name: string): string | undefined {

@@ -35,7 +35,8 @@ export function pickService(
   formBody: string | undefined,
   query?: URLSearchParams,
 ): ServiceName {
-  const fromScope = caller ? SCOPE_ALIASES[caller.service] : undefined;
+  // Own properties only: a scope naming `constructor` or `__proto__` is no service, not Object's prototype.
+  const fromScope = caller && Object.hasOwn(SCOPE_ALIASES, caller.service) ? SCOPE_ALIASES[caller.service] : undefined;
   if (fromScope) return fromScope;
   const target = typeof headers['x-amz-target'] === 'string' ? headers['x-amz-target'] : '';
   if (target.startsWith('Logs_')) return 'logs';

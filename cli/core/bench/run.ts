@@ -64,8 +64,8 @@ export interface BenchUpload {
 export interface Breakdown {
   /** The client's PutObject. */
   uploadMs: number | null;
-  /** From PutObject's answer to Lambda receiving the event (S3's notification, the queue's insert). */
-  toLambdaMs: number | null;
+  /** From the upload's start to Lambda receiving the S3 event (the upload, S3's notification, the queue). */
+  eventAtLambdaMs: number | null;
   /** From Lambda receiving the event to the function starting (the queue, a free environment). */
   dwellMs: number | null;
   s3GetMs: number | null;
@@ -303,7 +303,7 @@ export function breakdown(uploads: readonly BenchUpload[]): Breakdown {
   const lambdaStart = (u: { trace: TraceRow }): number => Date.parse(u.trace.startTime);
   return {
     uploadMs: median(uploads.map((u) => u.putMs)),
-    toLambdaMs: part((u) => (u.putMs === null ? null : lambdaStart(u) - (u.startedAtMs + u.putMs))),
+    eventAtLambdaMs: part((u) => lambdaStart(u) - u.startedAtMs),
     dwellMs: part((u) => u.trace.phases.dwellMs),
     s3GetMs: part((u) => u.trace.phases.s3GetMs),
     resizeMs: part((u) => u.trace.phases.resizeMs),

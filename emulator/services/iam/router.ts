@@ -36,6 +36,10 @@ export class IamRouter implements ServiceRouter {
     }
   }
 
+  errorResponse(error: AwsError, request: ServiceRequest): ServiceResponse {
+    return queryErrorResponse(error, IAM_NAMESPACE, request.requestId);
+  }
+
   private buildOperations(): Record<string, Operation> {
     const store = this.store;
     return {

@@ -113,6 +113,7 @@ export function createLogsRouter(store: LogsStore, context: CloudContext): Servi
         return jsonErrorResponse(PROTOCOL, asAwsError(error, context.log));
       }
     },
+    errorResponse: (error) => jsonErrorResponse(PROTOCOL, error),
   };
 }
 

@@ -352,6 +352,17 @@ export class S3Router implements ServiceRouter {
     }
   }
 
+  /** S3's XML error for what the server refuses before routing (signatures, body size, internal failures). */
+  errorResponse(error: AwsError, request: ServiceRequest): ServiceResponse {
+    let resource = request.path;
+    try {
+      resource = parseTarget(request.rawTarget ?? request.rawPath, request.host).resource;
+    } catch {
+      /* an unparseable target: report the path as it was decoded */
+    }
+    return s3ErrorResponse(error, { method: request.method, resource, requestId: request.requestId, hostId: randomBytes(24).toString('base64') });
+  }
+
   // ---------------------------------------------------------------- buckets
 
   private listBuckets({ request }: S3Call): ServiceResponse {

@@ -1,5 +1,6 @@
 // The STS service of the local cloud: a store over the shared database that reads roles through the
-// cloud's IAM store, and the router the registry serves. STS publishes nothing on `context.stores`.
+// cloud's IAM store, and the router the registry serves. It publishes the secrets of the temporary keys it
+// issued as `context.stores.sts`, so `--require-auth` can verify requests signed with them.
 import type { CloudContext } from '../../core/context.js';
 import type { ServiceModule } from '../index.js';
 import { iamStoreOf } from '../iam/index.js';
@@ -8,5 +9,6 @@ import { StsStore } from './store.js';
 
 export function createStsService(context: CloudContext): ServiceModule {
   const store = new StsStore(context.db, context.settings.accountId, iamStoreOf(context));
+  context.stores.sts = { credentialFor: (accessKeyId) => store.credentialFor(accessKeyId) };
   return { router: new StsRouter(store) };
 }

@@ -34,6 +34,10 @@ export class StsRouter implements ServiceRouter {
     }
   }
 
+  errorResponse(error: AwsError, request: ServiceRequest): ServiceResponse {
+    return queryErrorResponse(error, STS_NAMESPACE, request.requestId);
+  }
+
   private buildOperations(): Record<string, Operation> {
     const store = this.store;
     return {

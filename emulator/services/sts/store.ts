@@ -131,6 +131,18 @@ export class StsStore {
     return this.issue('session-token', caller.arn, caller.userId, duration, now);
   }
 
+  /**
+   * The secret, token and expiry of a temporary key this store issued (expired ones too, so the caller can
+   * say ExpiredToken), or undefined for keys it did not issue. For SigV4 verification under --require-auth.
+   */
+  credentialFor(accessKeyId: string): { secretAccessKey: string; sessionToken: string; expiresAt: number } | undefined {
+    const row = this.db.prepare('SELECT secret_access_key, session_token, expiration FROM sts_sessions WHERE access_key_id = ?').get(accessKeyId) as
+      | { secret_access_key: string; session_token: string; expiration: string }
+      | undefined;
+    if (!row) return undefined;
+    return { secretAccessKey: row.secret_access_key, sessionToken: row.session_token, expiresAt: Date.parse(row.expiration) };
+  }
+
   /** The session behind a key we issued, or undefined for keys we did not issue. */
   private liveSession(accessKeyId: string, now: Date): SessionRow | undefined {
     const row = this.db.prepare('SELECT * FROM sts_sessions WHERE access_key_id = ?').get(accessKeyId) as SessionRow | undefined;

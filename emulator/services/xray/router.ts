@@ -98,6 +98,7 @@ export function createXRayRouter(store: XRayStore, context: CloudContext): Servi
         return jsonErrorResponse(PROTOCOL, asAwsError(error, context.log));
       }
     },
+    errorResponse: (error) => jsonErrorResponse(PROTOCOL, error),
   };
 }
 
