@@ -1,22 +1,42 @@
 // The local cloud's single HTTP endpoint. It reads each request (within size limits), picks the service,
-// and hands a parsed request to that service's router; routers own their protocol's errors. This file
-// knows framing, limits and lifecycle, and nothing of any service's semantics.
+// verifies the signature when asked to (--require-auth), and hands a parsed request to that service's
+// router; routers own their protocol's errors, including the ones raised here. This file knows framing,
+// limits, authentication and lifecycle, and nothing of any service's semantics.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { BlobStore } from './state/blobs.js';
 import { openDatabase } from './state/database.js';
+import { AuthFailure, authError, CredentialRegistry, verifySigV4, type CredentialLookup, type KnownCredential } from './core/auth.js';
 import type { CloudContext, CloudSettings } from './core/context.js';
+import { AwsError } from './core/errors.js';
 import { FaultInjector } from './core/faults.js';
 import type { ServiceRequest, ServiceResponse, ServiceRouter } from './core/http.js';
 import { newRequestId } from './core/ids.js';
+import { jsonErrorResponse } from './core/json-protocol.js';
 import { parseCredentialScope, pickService, type ServiceName } from './core/routing.js';
 import { createServices, type CloudServices } from './services/index.js';
 
-/** Largest request body accepted (a single PutObject or an UploadPart); larger ones get 413/EntityTooLarge. */
+/** Largest request body accepted (a single PutObject or an UploadPart); larger ones get the protocol's "too large" error. */
 export const MAX_BODY_BYTES = 256 * 1024 * 1024;
-/** Node's own header limit applies to heads (16 KiB by default); we set it explicitly. */
+/** Node's own header limit applies to heads (16 KiB by default); we set it explicitly. Larger heads get 431. */
 export const MAX_HEADER_BYTES = 16 * 1024;
+
+export interface ServerTimeouts {
+  /** A client must send its whole head within this (slowloris); node answers 408 and closes. */
+  headersMs: number;
+  /** ... and its whole request, body included, within this. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this (longer than the SDKs' own idle timeouts). */
+  keepAliveMs: number;
+  /** How often node checks the two timeouts above. */
+  checkIntervalMs: number;
+}
+
+export const SERVER_TIMEOUTS: Readonly<ServerTimeouts> = { headersMs: 30_000, requestMs: 120_000, keepAliveMs: 65_000, checkIntervalMs: 5_000 };
+
+/** Bytes of an oversized body still read (and dropped) after the error is sent, so the client sees the answer. */
+const OVERSIZED_DRAIN_BYTES = 8 * 1024 * 1024;
 
 export interface LocalCloudOptions {
   stateDir: string;
@@ -29,6 +49,15 @@ export interface LocalCloudOptions {
   stateDelayMs?: number;
   /** Where the cloud's own diagnostic lines go (default: nowhere). */
   log?: (message: string) => void;
+  /**
+   * Verify the SigV4 signature of every request: only this key, temporary keys STS issued, and keys the cloud
+   * issued to function environments (`context.credentials`) get in. Unset: any signature (or none) is accepted.
+   */
+  requireAuth?: { accessKeyId: string; secretAccessKey: string };
+  /** Overrides of SERVER_TIMEOUTS (tests use short ones). */
+  timeouts?: Partial<ServerTimeouts>;
+  /** Overrides MAX_BODY_BYTES (tests use a small one). */
+  maxBodyBytes?: number;
 }
 
 export interface LocalCloud {
@@ -36,7 +65,15 @@ export interface LocalCloud {
   readonly host: string;
   readonly port: number;
   readonly context: CloudContext;
+  /** True when every request's signature is verified. */
+  readonly requiresAuth: boolean;
   close(): Promise<void>;
+}
+
+interface DispatchSettings {
+  maxBodyBytes: number;
+  /** The secret behind an access key, when signatures are verified. */
+  lookup?: CredentialLookup;
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -55,13 +92,27 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     faults: new FaultInjector(options.faults),
     stores: {},
     log: options.log ?? (() => undefined),
+    credentials: new CredentialRegistry(),
   };
   const services = createServices(context);
+  const dispatchSettings: DispatchSettings = {
+    maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
+    ...(options.requireAuth ? { lookup: credentialLookup(context, options.requireAuth) } : {}),
+  };
 
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 120_000, headersTimeout: 30_000 }, (req, res) => {
-    void dispatch(services, context, req, res);
-  });
-  server.keepAliveTimeout = 65_000;
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
+  const server = createServer(
+    {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      requestTimeout: timeouts.requestMs,
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: timeouts.checkIntervalMs,
+    },
+    (req, res) => {
+      void dispatch(services, context, dispatchSettings, req, res);
+    },
+  );
+  server.keepAliveTimeout = timeouts.keepAliveMs;
   await listen(server, host, options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -74,6 +125,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     host,
     port,
     context,
+    requiresAuth: options.requireAuth !== undefined,
     async close() {
       if (closed) return;
       closed = true;
@@ -97,66 +149,172 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-async function dispatch(services: CloudServices, context: CloudContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * The configured key, then STS's temporary keys, then keys issued to function environments. Temporary keys
+ * must come with their session token; the configured key is a long-term key and needs none.
+ */
+function credentialLookup(context: CloudContext, configured: { accessKeyId: string; secretAccessKey: string }): CredentialLookup {
+  return (accessKeyId: string): KnownCredential | undefined => {
+    if (accessKeyId === configured.accessKeyId) return { secretAccessKey: configured.secretAccessKey };
+    return context.stores.sts?.credentialFor(accessKeyId) ?? context.credentials?.lookup(accessKeyId);
+  };
+}
+
+async function dispatch(services: CloudServices, context: CloudContext, settings: DispatchSettings, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId();
+  const method = (req.method ?? 'GET').toUpperCase();
+  const rawTarget = req.url ?? '/';
+  const target = parseRequestTarget(rawTarget);
+  const caller = parseCredentialScope(req.headers, target.query);
+  // The body is not read yet: a Query form without a credential scope is taken for S3 until it is.
+  let serviceName: ServiceName = pickService(method, target.pathname, req.headers, caller, undefined, target.query);
+  const request: ServiceRequest = {
+    method,
+    rawPath: target.pathname,
+    path: decodeOnce(target.pathname),
+    query: target.query,
+    headers: req.headers,
+    body: Buffer.alloc(0),
+    region: caller?.region ?? context.settings.region,
+    ...(caller ? { caller } : {}),
+    requestId,
+    receivedAt: Date.now(),
+    host: String(req.headers.host ?? ''),
+    rawTarget,
+    ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
+  };
+  const fail = (error: AwsError, headers: Record<string, string> = {}): void => {
+    const router = services.routers[serviceName];
+    const response = router.errorResponse?.(error, request) ?? jsonErrorResponse('rest-json', error);
+    send(res, { ...response, headers: { ...response.headers, ...headers } }, requestId);
+  };
   try {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const body = await readBody(req);
+    const body = await readBody(req, settings.maxBodyBytes);
+    if (body === 'aborted') return;
     if (body === 'too-large') {
-      return send(res, { status: 413, body: 'Request body too large' }, requestId);
+      // The rest of the body is not wanted: answer now and close, after draining a little so the client
+      // reads the answer instead of a reset.
+      fail(tooLargeError(serviceName, settings.maxBodyBytes, req), { connection: 'close' });
+      drainThenClose(req, res);
+      return;
     }
-    const caller = parseCredentialScope(req.headers, url.searchParams);
+    request.body = body;
     const isForm = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-    const serviceName: ServiceName = pickService(req.method ?? 'GET', url.pathname, req.headers, caller, isForm ? body.toString('utf8') : undefined, url.searchParams);
-    const router: ServiceRouter = services.routers[serviceName];
-    let path: string;
-    try {
-      path = decodeURIComponent(url.pathname);
-    } catch {
-      path = url.pathname;
+    if (isForm && !caller) serviceName = pickService(method, target.pathname, req.headers, caller, body.toString('utf8'), target.query);
+    if (settings.lookup) {
+      try {
+        verifySigV4({ method, rawTarget, headers: rawHeaderMap(req.rawHeaders), body }, settings.lookup);
+      } catch (error) {
+        if (!(error instanceof AuthFailure)) throw error;
+        return fail(authError(serviceName, error));
+      }
     }
-    const request: ServiceRequest = {
-      method: (req.method ?? 'GET').toUpperCase(),
-      rawPath: url.pathname,
-      path,
-      query: url.searchParams,
-      headers: req.headers,
-      body,
-      region: caller?.region ?? context.settings.region,
-      caller,
-      requestId,
-      host: String(req.headers.host ?? ''),
-      rawTarget: req.url ?? '/',
-      ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
-    };
+    const router: ServiceRouter = services.routers[serviceName];
     const response = await router.handle(request);
     send(res, response, requestId);
   } catch (error) {
-    // Routers turn AWS errors into their protocol's shape; anything reaching here is our bug.
+    // Routers turn AWS errors into their protocol's shape; anything reaching here is our bug. The client gets
+    // the protocol's internal error, never the stack (that goes to the cloud's log).
     context.log(`internal error: ${(error as Error).stack ?? String(error)}`);
-    if (!res.headersSent) send(res, { status: 500, body: 'Internal error in the local cloud' }, requestId);
-    else res.destroy();
+    if (res.headersSent) res.destroy();
+    else if (!res.destroyed) fail(new AwsError('InternalError', 'We encountered an internal error. Please try again.', 500));
   }
 }
 
-/** Reads the body, refusing more than MAX_BODY_BYTES whatever Content-Length claims. */
-function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) {
-    req.resume();
-    return Promise.resolve('too-large');
+/** Path and query of a request target; absolute-form targets (`GET http://host/path`) keep only the path. */
+export function parseRequestTarget(rawTarget: string): { pathname: string; query: URLSearchParams } {
+  let target = rawTarget;
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(target);
+  if (absolute) target = target.slice(absolute[0].length);
+  if (!target.startsWith('/')) target = `/${target === '*' ? '' : target}`;
+  try {
+    // Prefixing the origin keeps `//host/x` a path, not an authority.
+    const url = new URL(`http://local${target}`);
+    return { pathname: url.pathname, query: url.searchParams };
+  } catch {
+    const question = target.indexOf('?');
+    return { pathname: question === -1 ? target : target.slice(0, question), query: new URLSearchParams(question === -1 ? '' : target.slice(question + 1)) };
   }
-  return new Promise((resolve, reject) => {
+}
+
+function decodeOnce(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Lower-case header names to every value as received (SigV4 joins repeated headers with commas, node with ", "). */
+function rawHeaderMap(rawHeaders: string[]): Map<string, string[]> {
+  const headers = new Map<string, string[]>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    const values = headers.get(name) ?? [];
+    values.push(rawHeaders[i + 1]!);
+    headers.set(name, values);
+  }
+  return headers;
+}
+
+/** Each protocol's "body too large": S3's EntityTooLarge (a 400 at AWS), elsewhere 413. */
+function tooLargeError(service: ServiceName, maxBodyBytes: number, req: IncomingMessage): AwsError {
+  const declared = Number(req.headers['content-length']);
+  const proposed = Number.isFinite(declared) && declared > maxBodyBytes ? String(declared) : `more than ${maxBodyBytes}`;
+  if (service === 's3') {
+    return new AwsError('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', 400, { ProposedSize: proposed, MaxSizeAllowed: String(maxBodyBytes) });
+  }
+  const code = service === 'lambda' ? 'RequestEntityTooLargeException' : service === 'iam' || service === 'sts' ? 'RequestEntityTooLarge' : 'RequestEntityTooLargeException';
+  return new AwsError(code, `Request must be smaller than ${maxBodyBytes} bytes`, 413);
+}
+
+/** After an early answer: read (and drop) a bounded amount of what the client is still sending, then close. */
+function drainThenClose(req: IncomingMessage, res: ServerResponse): void {
+  let drained = 0;
+  const close = (): void => {
+    clearTimeout(timer);
+    req.socket.destroy();
+  };
+  const timer = setTimeout(close, 2_000);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > OVERSIZED_DRAIN_BYTES) close();
+  });
+  req.on('end', () => clearTimeout(timer));
+  req.on('error', close);
+  res.on('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+/**
+ * Reads the body, refusing more than `maxBodyBytes` whatever Content-Length claims (and as soon as a chunked
+ * body passes it). A client that goes away mid-body is `aborted`: nothing to answer, nothing to log.
+ */
+function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBodyBytes) return Promise.resolve('too-large');
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
+    let settled = false;
+    const settle = (result: Buffer | 'too-large' | 'aborted'): void => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
-    req.on('error', reject);
+      if (size > maxBodyBytes) {
+        req.pause();
+        settle('too-large');
+      } else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => settle(Buffer.concat(chunks)));
+    req.on('error', () => settle('aborted'));
+    req.on('close', () => settle(req.complete ? Buffer.concat(chunks) : 'aborted'));
   });
 }
 

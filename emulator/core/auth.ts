@@ -428,7 +428,7 @@ export function authError(service: ServiceName, failure: AuthFailure): AwsError 
 }
 
 function s3AuthError(failure: AuthFailure): AwsError {
-  const key = failure.accessKeyId !== undefined ? { AWSAccessKeyId: failure.accessKeyId } : {};
+  const key: Record<string, string> = failure.accessKeyId !== undefined ? { AWSAccessKeyId: failure.accessKeyId } : {};
   switch (failure.kind) {
     case 'missing':
       return new AwsError('AccessDenied', 'Access Denied', 403);

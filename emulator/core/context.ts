@@ -68,7 +68,7 @@ export interface LambdaForOthers {
   /** True when the function exists and its resource policy lets s3.amazonaws.com invoke it for this bucket. */
   allowsS3Invoke(functionArn: string, bucketName: string, bucketOwnerAccount: string): boolean;
   /** Queues an asynchronous invoke (durable). Must not throw for a missing function: it logs instead. */
-  enqueueEvent(functionArn: string, payload: string, source: 's3' | 'invoke'): void;
+  enqueueEvent(functionArn: string, payload: string, source: 's3' | 'invoke', traceHeader?: string): void;
   /** True while some function's code is this blob digest (e.g. a zip also stored in S3): S3 must not delete the blob. */
   usesBlob?(digest: string): boolean;
 }

@@ -27,6 +27,8 @@ export interface ServiceRequest {
   region: string;
   caller?: CallerCredentials;
   requestId: string;
+  /** When the request head arrived (epoch ms): the start of S3's segment for a traced upload. */
+  receivedAt?: number;
   /** Host header, for virtual-host style S3. */
   host: string;
   /** The request target exactly as sent (path and query, not normalised): S3 keys may contain `../` or `//`. */

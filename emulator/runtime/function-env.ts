@@ -46,6 +46,9 @@ export function environmentVariables(input: EnvironmentVariableInput): Record<st
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
     AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+    // Functions run on the host's Node.js (20 here), not AWS's nodejs22.x: the SDK's end-of-life warning for
+    // Node 20 would be noise in every cold start's logs, about a runtime AWS itself would not be using.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
   };
   if (parentEnv.HOME) defaults.HOME = parentEnv.HOME;

@@ -1,55 +1,10 @@
 // X-Ray for invocations: trace ids, the `X-Amzn-Trace-Id` header, and the segment documents Lambda itself
 // records (the `AWS::Lambda` service segment and the `AWS::Lambda::Function` segment). Pure functions; it
 // neither samples by rule nor sends anything (the runtime hands the documents to the X-Ray store).
-import { randomBytes } from 'node:crypto';
 
-export interface TraceHeader {
-  root?: string;
-  parent?: string;
-  /** undefined when the header made no sampling decision. */
-  sampled?: boolean;
-  lineage?: string;
-}
+import { formatTraceHeader, newSegmentId, newTraceId, parseTraceHeader } from '../core/trace-header.js';
 
-/** `1-<8 hex: epoch seconds>-<24 hex random>`, as X-Ray requires. */
-export function newTraceId(nowMs: number = Date.now()): string {
-  const seconds = Math.floor(nowMs / 1000).toString(16).padStart(8, '0');
-  return `1-${seconds}-${randomBytes(12).toString('hex')}`;
-}
-
-/** A segment or subsegment id: 16 hex digits. */
-export function newSegmentId(): string {
-  return randomBytes(8).toString('hex');
-}
-
-export function isTraceId(value: string): boolean {
-  return /^1-[0-9a-f]{8}-[0-9a-f]{24}$/.test(value);
-}
-
-/** Reads `Root=1-...;Parent=...;Sampled=1;Lineage=...` (order and case of keys as X-Ray tolerates them). */
-export function parseTraceHeader(header: string | undefined): TraceHeader {
-  const result: TraceHeader = {};
-  if (!header) return result;
-  for (const part of header.split(';')) {
-    const [rawKey, ...rest] = part.split('=');
-    const key = rawKey?.trim().toLowerCase();
-    const value = rest.join('=').trim();
-    if (!key || !value) continue;
-    if (key === 'root' && isTraceId(value)) result.root = value;
-    else if (key === 'parent' && /^[0-9a-f]{16}$/.test(value)) result.parent = value;
-    else if (key === 'sampled' && (value === '0' || value === '1')) result.sampled = value === '1';
-    else if (key === 'lineage') result.lineage = value;
-  }
-  return result;
-}
-
-export function formatTraceHeader(header: TraceHeader): string {
-  const parts = [`Root=${header.root ?? newTraceId()}`];
-  if (header.parent) parts.push(`Parent=${header.parent}`);
-  if (header.sampled !== undefined) parts.push(`Sampled=${header.sampled ? 1 : 0}`);
-  if (header.lineage) parts.push(`Lineage=${header.lineage}`);
-  return parts.join(';');
-}
+export { formatTraceHeader, isTraceId, newSegmentId, newTraceId, parseTraceHeader, type TraceHeader } from '../core/trace-header.js';
 
 /** What one invocation's tracing looks like before it runs: the ids are fixed up front. */
 export interface TracePlan {
@@ -61,6 +16,8 @@ export interface TracePlan {
   functionSegmentId: string;
   /** `_X_AMZN_TRACE_ID` for the function, sent as `Lambda-Runtime-Trace-Id`. */
   functionHeader: string;
+  /** The caller's segment (e.g. S3's, for an upload's event), parent of the `AWS::Lambda` segment. */
+  upstreamParentId?: string;
 }
 
 /**
@@ -93,6 +50,7 @@ export function planTrace(mode: string | undefined, incoming: string | undefined
     serviceSegmentId,
     functionSegmentId,
     functionHeader: formatTraceHeader({ root: traceId, parent: functionSegmentId, sampled, lineage }),
+    upstreamParentId: upstream.parent,
   };
 }
 
@@ -163,6 +121,7 @@ export function buildInvocationSegments(input: SegmentInput): string[] {
   const serviceSegment: Record<string, unknown> = {
     trace_id: plan.traceId,
     id: plan.serviceSegmentId,
+    ...(plan.upstreamParentId ? { parent_id: plan.upstreamParentId } : {}),
     name: input.functionName,
     origin: 'AWS::Lambda',
     start_time: seconds(serviceStart),

@@ -129,6 +129,11 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
   const cores = request.cores ?? availableParallelism();
   const startedAt = new Date();
 
+  // The upload core's checks first (file, format, size, trigger suffix); the key it derives gives the extension.
+  // Nothing is touched when the image is unreadable.
+  const image = options.image ?? samplePhotoPath();
+  const prepared = await prepareUpload({ file: image, size: options.sizeText, wait: true, timeoutMs: options.timeoutMs }, settings, reporter);
+
   const setupStarted = performance.now();
   const setupResult = await setup({
     clients,
@@ -143,9 +148,6 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
   });
   const setupMs = round1(performance.now() - setupStarted);
 
-  // The upload core's checks (file, format, size, trigger suffix); the key it derives gives the extension.
-  const image = options.image ?? samplePhotoPath();
-  const prepared = await prepareUpload({ file: image, size: options.sizeText, wait: true, timeoutMs: options.timeoutMs }, settings, reporter);
   const runId = `${startedAt.getTime().toString(36)}${randomBytes(2).toString('hex')}`;
   const extension = extname(prepared.key);
   const keys = Array.from({ length: options.count }, (_, index) => benchKey(runId, index, prepared.size, extension));

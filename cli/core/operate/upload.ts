@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ExitCode, UserError, type Reporter } from '../../output.js';
@@ -15,6 +15,7 @@ import { KeyLogJudge, watchForFailure, type FunctionVerdict } from './log-watch.
 import { logGroupName } from './logs.js';
 import { resolveUploadKey, type ThumbnailSize } from './size.js';
 import { headObject, pollForThumbnail, type ObjectVersion } from './wait.js';
+import { putTracedObject } from './traced-put.js';
 
 /** How long a presigned thumbnail URL stays valid. */
 export const PRESIGNED_URL_SECONDS = 3600;
@@ -65,6 +66,8 @@ export interface UploadResult {
   contentType: string | null;
   url: string | null;
   latencyMs: number | null;
+  /** The X-Ray trace the upload started (see `thumbctl traces --trace-id`). */
+  traceId: string;
 }
 
 export interface UploadOutcome {
@@ -182,8 +185,9 @@ export async function uploadImage(
   const uploading = reporter.step(`uploading ${upload.key} (${formatBytes(upload.body.length)}, ${upload.contentType})`);
   const judge = new KeyLogJudge(upload.key, Date.now());
   const startedAt = performance.now();
+  let traceId: string;
   try {
-    await s3.send(new PutObjectCommand({ Bucket: target.sourceBucket, Key: upload.key, Body: upload.body, ContentType: upload.contentType }));
+    traceId = await putTracedObject(s3, { Bucket: target.sourceBucket, Key: upload.key, Body: upload.body, ContentType: upload.contentType });
   } catch (error) {
     uploading.fail();
     throw error;
@@ -201,6 +205,7 @@ export async function uploadImage(
     contentType: null,
     url: null,
     latencyMs: null,
+    traceId,
   };
   const outcome = { sourceBytes: upload.body.length, sourceContentType: upload.contentType };
   if (!upload.wait) return { result: base, ...outcome };

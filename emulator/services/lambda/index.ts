@@ -18,6 +18,9 @@ export interface LambdaInternals {
   worker: AsyncInvokeWorker;
 }
 
+/** How long shutting down waits for running asynchronous invocations to finish before killing them. */
+const DRAIN_TIMEOUT_MS = 15_000;
+
 const internals = new WeakMap<CloudContext, LambdaInternals>();
 
 /** The lambda service's parts for a cloud, for tests and diagnostics (not a cross-service API). */
@@ -42,14 +45,15 @@ export function createLambdaService(context: CloudContext): ServiceModule {
 
   const forOthers: LambdaForOthers = {
     allowsS3Invoke: (functionArn, bucketName, bucketOwnerAccount) => store.allowsS3Invoke(functionArn, bucketName, bucketOwnerAccount),
-    enqueueEvent(functionArn, payload, source) {
+    usesBlob: (digest) => store.codeIsReferenced(digest),
+    enqueueEvent(functionArn, payload, source, traceHeader) {
       try {
         const { name } = parseFunctionIdentifier(functionArn);
         if (!store.get(name)) {
           context.log(`lambda: dropped a ${source} event for ${functionArn}: no such function`);
           return;
         }
-        store.enqueue({ functionName: name, requestId: randomUUID(), payload, source });
+        store.enqueue({ functionName: name, requestId: randomUUID(), payload, source, ...(traceHeader ? { traceHeader } : {}) });
         worker.wake();
       } catch (error) {
         context.log(`lambda: could not queue a ${source} event for ${functionArn}: ${(error as Error).message}`);
@@ -64,7 +68,7 @@ export function createLambdaService(context: CloudContext): ServiceModule {
       worker.start();
     },
     async stop() {
-      worker.stop();
+      await worker.drain(DRAIN_TIMEOUT_MS);
       await runtime.stop();
     },
   };

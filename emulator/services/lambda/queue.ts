@@ -16,7 +16,10 @@ const liveInstances = new Set<string>();
 export class AsyncInvokeWorker {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private running = false;
+  /** Set while shutting down: running events finish, no new ones are claimed. */
+  private draining = false;
   private inFlight = 0;
+  private readonly drainWaiters: (() => void)[] = [];
   private wakeScheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private fallbackTimer: NodeJS.Timeout | undefined;
@@ -36,6 +39,26 @@ export class AsyncInvokeWorker {
     this.fallbackTimer = setInterval(() => this.wake(), 1000);
     this.fallbackTimer.unref();
     this.wake();
+  }
+
+  /**
+   * Lets the events already running finish (up to `timeoutMs`) before stopping, so a command's own local cloud
+   * does not kill a function half-way through a thumbnail when the command ends. Nothing new is claimed.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    if (!this.running) return;
+    this.draining = true;
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+        this.drainWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    this.stop();
   }
 
   /** Stops claiming; claims of events still running are given back (they run again after a restart). */
@@ -67,7 +90,7 @@ export class AsyncInvokeWorker {
   private pump(): void {
     if (!this.running) return;
     const { maxConcurrency } = readTuning(this.context.settings);
-    while (this.running && this.inFlight < maxConcurrency) {
+    while (this.running && !this.draining && this.inFlight < maxConcurrency) {
       let event: QueuedEvent | undefined;
       try {
         event = this.store.claimNext(this.owner);
@@ -79,6 +102,7 @@ export class AsyncInvokeWorker {
       this.inFlight += 1;
       void this.process(event).finally(() => {
         this.inFlight -= 1;
+        if (this.inFlight === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
         this.wake();
         this.notifyIfIdle();
       });

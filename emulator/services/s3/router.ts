@@ -340,6 +340,9 @@ export class S3Router implements ServiceRouter {
         hostId,
         principalId: request.caller ? `AWS:${request.caller.accessKeyId}` : 'ANONYMOUS',
         sourceIp: (request.sourceIp ?? firstForwardedFor(request) ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        traceHeader: header(request, 'x-amzn-trace-id'),
+        receivedAt: request.receivedAt,
+        operation,
       };
       const response = await handler({ request, bucket: target.bucket ?? '', key: target.key ?? '', info });
       return { ...response, headers: { 'x-amz-id-2': hostId, ...response.headers } };

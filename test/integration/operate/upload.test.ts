@@ -31,7 +31,8 @@ describe('thumbctl upload', () => {
     // Assess
     assert.equal(result.code, 0, result.stderr);
     const report = result.json();
-    assert.deepEqual(Object.keys(report).sort(), ['bytes', 'contentType', 'height', 'latencyMs', 'sourceBucket', 'sourceKey', 'thumbnailBucket', 'thumbnailKey', 'url', 'width']);
+    assert.deepEqual(Object.keys(report).sort(), ['bytes', 'contentType', 'height', 'latencyMs', 'sourceBucket', 'sourceKey', 'thumbnailBucket', 'thumbnailKey', 'traceId', 'url', 'width']);
+    assert.match(report.traceId, /^1-[0-9a-f]{8}-[0-9a-f]{24}$/);
     assert.equal(report.sourceBucket, cloud.settings.sourceBucket);
     assert.equal(report.sourceKey, 'canyon-400x400.jpg');
     assert.equal(report.thumbnailBucket, cloud.settings.thumbnailBucket);

@@ -160,14 +160,16 @@ describe('thumbctl traces on the local cloud', () => {
     assert.equal(summary.cold.e2e.maxMs, traces.find((t) => t.coldStart)?.e2eMs);
   });
 
-  it('draws the service map: client, the Lambda service, the function and S3', async () => {
+  it('draws the service map: client, the source bucket, the Lambda service, the function and S3', async () => {
     const { serviceMap } = await tracesJson(['--wait', '2']);
     const name = setupJson.functionName;
     const ids = serviceMap.nodes.map((n: { id: string }) => n.id);
     const lambda = serviceMap.nodes.find((n: { type: string }) => n.type === 'AWS::Lambda');
     const fn = serviceMap.nodes.find((n: { type: string }) => n.type === 'AWS::Lambda::Function');
     const s3 = serviceMap.nodes.find((n: { type: string; name: string }) => n.type.startsWith('AWS::S3') && n.name === 'S3');
+    const bucket = serviceMap.nodes.find((n: { type: string; name: string }) => n.type === 'AWS::S3::Bucket' && n.name === setupJson.sourceBucket);
     assert.ok(ids.includes('client'), ids.join(', '));
+    assert.ok(bucket, `the source bucket, which passed the upload's trace on to Lambda, in ${ids.join(', ')}`);
     assert.ok(lambda && fn && s3, ids.join(', '));
     assert.equal(lambda.name, name);
     assert.equal(fn.name, name);
@@ -178,7 +180,7 @@ describe('thumbctl traces on the local cloud', () => {
       assert.ok(node.perMinute > 0, `${node.id} per minute`);
     }
     const edges = serviceMap.edges.map((e: { from: string; to: string }) => `${e.from} -> ${e.to}`);
-    for (const edge of [`client -> ${lambda.id}`, `${lambda.id} -> ${fn.id}`, `${fn.id} -> ${s3.id}`]) assert.ok(edges.includes(edge), `${edge} in ${edges.join('; ')}`);
+    for (const edge of [`client -> ${bucket.id}`, `${bucket.id} -> ${lambda.id}`, `${lambda.id} -> ${fn.id}`, `${fn.id} -> ${s3.id}`]) assert.ok(edges.includes(edge), `${edge} in ${edges.join('; ')}`);
   });
 
   it('prints the table, summary, waterfall and service map as text', async () => {

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// `npm run bench`: the fixed benchmark scenario of issue 8, written into BENCHMARKS.md. In a fresh temporary
+// state directory, with `thumbctl local serve` running in the background (so warm environments persist across
+// commands): a cold run, a no-op `setup` timed, `thumbctl --version` against `node -e 0`, then the main run
+// (3000x2000 JPEG → 400x400, 40 uploads at concurrency = cores, ImageMagick alongside). It drives the built CLI
+// exactly as a user would and renders with dist/cli/core/bench/markdown.js; the numbers come from `bench --json`.
+//
+// Options (environment): BENCH_COUNT (default 40), BENCH_OUT (default BENCHMARKS.md), BENCH_KEEP_STATE=1.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const bin = join(root, 'bin', 'thumbctl.js');
+const markdownModule = join(root, 'dist', 'cli', 'core', 'bench', 'markdown.js');
+if (!existsSync(markdownModule)) {
+  process.stderr.write('bench: dist/ is missing; run `npm run build` first\n');
+  process.exit(1);
+}
+const { renderBenchmarksSection, spliceGenerated } = await import(markdownModule);
+const { measureImageMagick } = await import(join(root, 'dist', 'cli', 'core', 'bench', 'imagemagick.js'));
+const { median } = await import(join(root, 'dist', 'cli', 'core', 'bench', 'stats.js'));
+
+const cores = availableParallelism();
+const count = Number(process.env.BENCH_COUNT ?? 40);
+const outFile = resolve(root, process.env.BENCH_OUT ?? 'BENCHMARKS.md');
+const stateDir = mkdtempSync(join(tmpdir(), 'thumbctl-bench-'));
+const env = { ...process.env, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: 'local', THUMBCTL_STATE_DIR: stateDir };
+const log = (text) => process.stderr.write(`bench: ${text}\n`);
+
+/** Runs a command to completion; resolves with its output and wall time. */
+function run(command, args, options = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: stateDir, env, stdio: ['ignore', 'pipe', options.inheritStderr ? 'inherit' : 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr?.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr, ms: performance.now() - started }));
+  });
+}
+
+async function thumbctlJson(args) {
+  const result = await run(process.execPath, [bin, ...args, '--json'], { inheritStderr: true });
+  if (result.code !== 0) throw new Error(`thumbctl ${args.join(' ')} exited ${result.code}`);
+  return JSON.parse(result.stdout);
+}
+
+/** `thumbctl local serve` in the background; resolves once it has recorded its endpoint. */
+async function startServe() {
+  const child = spawn(process.execPath, [bin, 'local', 'serve', '--port', '0', '--json'], { cwd: stateDir, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const line = stdout.split('\n').find((l) => l.trim().startsWith('{'));
+    if (line) return { child, ...JSON.parse(line) };
+    if (child.exitCode !== null) throw new Error(`local serve exited ${child.exitCode}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGTERM');
+  throw new Error('local serve did not start within 30 s');
+}
+
+function stopServe(serve) {
+  return new Promise((resolvePromise) => {
+    if (serve.child.exitCode !== null) return resolvePromise();
+    serve.child.once('exit', () => resolvePromise());
+    serve.child.kill('SIGTERM');
+    setTimeout(() => serve.child.kill('SIGKILL'), 10_000).unref();
+  });
+}
+
+const loadBefore = loadavg();
+log(`state in ${stateDir}; ${cores} cores; load ${loadBefore.map((v) => v.toFixed(2)).join(' ')}`);
+const serve = await startServe();
+log(`local cloud at ${serve.endpoint} (pid ${serve.pid})`);
+let results;
+try {
+  log(`cold run: ${cores} uploads, ${cores} at a time, on a fresh cloud (setup creates everything first)`);
+  const cold = await thumbctlJson(['bench', '--count', String(cores), '--concurrency', String(cores)]);
+
+  log('no-op setup, 3 times');
+  const setupRuns = [];
+  for (let i = 0; i < 3; i++) {
+    const result = await run(process.execPath, [bin, 'setup', '--json']);
+    if (result.code !== 0) throw new Error(`setup exited ${result.code}: ${result.stderr}`);
+    setupRuns.push(result.ms);
+  }
+
+  log('thumbctl --version against node -e 0, 10 runs each');
+  const versionRuns = [];
+  const nodeRuns = [];
+  for (let i = 0; i < 10; i++) {
+    nodeRuns.push((await run(process.execPath, ['-e', '0'])).ms);
+    versionRuns.push((await run(process.execPath, [bin, '--version'])).ms);
+  }
+
+  log(`main run: ${count} uploads, ${cores} at a time`);
+  const warm = await thumbctlJson(['bench', '--count', String(count), '--concurrency', String(cores)]);
+
+  log('ImageMagick on the same image');
+  const imagemagick = await measureImageMagick(join(root, 'assets', 'canyon.jpg'), { width: 400, height: 400 }, 7);
+
+  const machine = {
+    cpuModel: cpus()[0]?.model?.trim() ?? 'unknown CPU',
+    cores,
+    memoryBytes: totalmem(),
+    loadBefore,
+    loadAfter: loadavg(),
+    node: process.versions.node,
+    platform: `${process.platform} ${release()}`,
+  };
+  results = {
+    generatedAt: new Date().toISOString(),
+    machine,
+    cold,
+    warm,
+    cli: { versionMs: median(versionRuns), nodeMs: median(nodeRuns), runs: versionRuns.length, setupNoopMs: median(setupRuns), setupRuns: setupRuns.length },
+    imagemagick,
+  };
+} finally {
+  await stopServe(serve);
+  if (process.env.BENCH_KEEP_STATE !== '1') rmSync(stateDir, { recursive: true, force: true });
+}
+
+const existing = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '# Benchmarks\n';
+writeFileSync(outFile, spliceGenerated(existing, renderBenchmarksSection(results)));
+writeFileSync(join(tmpdir(), 'thumbctl-bench-last.json'), `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`${renderBenchmarksSection(results)}\n`);
+log(`wrote ${outFile} (raw numbers: ${join(tmpdir(), 'thumbctl-bench-last.json')})`);

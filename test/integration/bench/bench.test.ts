@@ -1,0 +1,74 @@
+// `thumbctl bench` end to end on its own local cloud: a small run (4 uploads, 2 at a time) that must produce every
+// thumbnail and every field of the `--json` contract. A benchmark, not a timed assertion: numbers are checked for
+// being there and positive, never against a clock or a ratio.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runThumbctl } from '../../helpers/thumbctl.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'thumbctl-bench-test-'));
+const stateDir = join(dir, 'state');
+
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const positive = (value: unknown, name: string): void => {
+  assert.equal(typeof value, 'number', `${name} is a number`);
+  assert.ok((value as number) > 0, `${name} is positive (${String(value)})`);
+};
+
+describe('thumbctl bench', () => {
+  it('uploads 4 copies 2 at a time, loses none, and reports every field of the contract', async () => {
+    // Act
+    const result = await runThumbctl(['bench', '--state-dir', stateDir, '--count', '4', '--concurrency', '2', '--json'], { cwd: dir, timeoutMs: 240_000 });
+
+    // Assess
+    assert.equal(result.code, 0, result.stderr);
+    const bench = result.json();
+    assert.equal(bench.count, 4);
+    assert.equal(bench.concurrency, 2);
+    assert.match(bench.image, /canyon\.jpg$/);
+    assert.equal(bench.size, '400x400');
+    assert.equal(bench.lost, 0);
+    for (const name of ['p50Ms', 'p90Ms', 'p99Ms', 'maxMs']) positive(bench.latency[name], `latency.${name}`);
+    assert.ok(bench.latency.p50Ms <= bench.latency.maxMs);
+    positive(bench.throughputPerSec, 'throughputPerSec');
+    assert.ok(Number.isInteger(bench.coldStarts) && bench.coldStarts >= 1, 'a fresh cloud starts at least one environment cold');
+    positive(bench.function.durationP50Ms, 'function.durationP50Ms');
+    positive(bench.function.resizeP50Ms, 'function.resizeP50Ms');
+    positive(bench.function.initMs, 'function.initMs');
+    positive(bench.baseline.sharpP50Ms, 'baseline.sharpP50Ms');
+    positive(bench.ratios.e2e, 'ratios.e2e');
+    positive(bench.ratios.resize, 'ratios.resize');
+    positive(bench.packageBytes, 'packageBytes');
+    positive(bench.peakMemoryBytes, 'peakMemoryBytes');
+    assert.equal(bench.function.traces, 4, 'every upload is matched with its trace');
+    assert.equal(bench.latency.cold.count + bench.latency.warm.count, 4);
+    assert.equal(bench.coldStarts, bench.latency.cold.count);
+    assert.ok(Array.isArray(bench.targets) && bench.targets.length === 7);
+  });
+
+  it('runs again on the same state (setup unchanged) and prints the report for people', async () => {
+    const result = await runThumbctl(['bench', '--state-dir', stateDir, '--count', '2', '--concurrency', '1'], { cwd: dir, timeoutMs: 240_000 });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /unchanged/);
+    assert.match(result.stdout, /2 × canyon\.jpg .* → 400x400, 1 at a time/);
+    assert.match(result.stdout, /bare sharp p50 \d/);
+    assert.match(result.stdout, /lost\s+0/);
+  });
+
+  it('refuses a bad count before touching anything (exit 2)', async () => {
+    const result = await runThumbctl(['bench', '--state-dir', join(dir, 'untouched'), '--count', '0'], { cwd: dir });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--count must be a whole number/);
+  });
+
+  it('refuses a missing image before uploading anything (exit 2)', async () => {
+    const result = await runThumbctl(['bench', '--state-dir', stateDir, '--image', join(dir, 'nope.jpg'), '--count', '1'], { cwd: dir, timeoutMs: 120_000 });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /file not found/);
+  });
+});
