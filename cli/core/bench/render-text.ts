@@ -68,7 +68,7 @@ export function renderBenchText(result: BenchResult): string {
   lines.push(`  ratios      e2e ${formatRatio(result.ratios.e2e)}, resize ${formatRatio(result.ratios.resize)}, throughput ${formatRatio(result.ratios.throughput)} of cores / baseline`);
   const b = result.breakdown;
   lines.push(
-    `  time (p50)  PutObject ${formatMs(b.uploadMs)}; event at Lambda after ${formatMs(b.eventAtLambdaMs)} → dwell ${formatMs(b.dwellMs)} → get ${formatMs(b.s3GetMs)} → resize ${formatMs(b.resizeMs)} → put ${formatMs(b.s3PutMs)} → seen ${formatMs(b.seenAfterFunctionMs)} after the function ended`,
+    `  time (p50)  PutObject ${formatMs(b.uploadMs)}; S3 → invocation start ${formatMs(b.beforeFunctionMs)} (dwell ${formatMs(b.dwellMs)} → get ${formatMs(b.s3GetMs)} → resize ${formatMs(b.resizeMs)} → put ${formatMs(b.s3PutMs)} → seen ${formatMs(b.seenAfterFunctionMs)} after the function ended`,
   );
   const functionMemory = result.memory.functionPeakBytes === null ? '' : `, function environment ${formatMegabytes(result.memory.functionPeakBytes)} (${result.memory.functionEnvironments} seen)`;
   lines.push(

@@ -5,13 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Reporter } from '../../output.js';
 import type { AwsClients } from '../clients.js';
 import type { ResolvedSettings, Target } from '../settings.js';
 import { setup } from '../provision/index.js';
 import type { Pace } from '../provision/aws.js';
 import { samplePhotoPath } from '../operate/paths.js';
+import { putTracedObject } from '../operate/traced-put.js';
 import { prepareUpload } from '../operate/upload.js';
 import { pollForThumbnail } from '../operate/wait.js';
 import { collectTracesReport } from '../traces/report.js';
@@ -54,6 +54,8 @@ export interface BenchUpload {
   putMs: number | null;
   coldStart: boolean | null;
   error: string | null;
+  /** The X-Ray trace the upload started (null when PutObject failed). */
+  traceId: string | null;
   /** Epoch ms (fractional) of the upload's start and of the thumbnail's sighting. */
   startedAtMs: number;
   observedAtMs: number | null;
@@ -64,8 +66,8 @@ export interface BenchUpload {
 export interface Breakdown {
   /** The client's PutObject. */
   uploadMs: number | null;
-  /** From the upload's start to Lambda receiving the S3 event (the upload, S3's notification, the queue). */
-  eventAtLambdaMs: number | null;
+  /** From the upload reaching S3 to the invocation starting: S3 storing it, the notification, the queue, dwell. */
+  beforeFunctionMs: number | null;
   /** From Lambda receiving the event to the function starting (the queue, a free environment). */
   dwellMs: number | null;
   s3GetMs: number | null;
@@ -75,6 +77,8 @@ export interface Breakdown {
   invocationMs: number | null;
   /** From the function's end to the client's HeadObject seeing the thumbnail (the wait loop's lag). */
   seenAfterFunctionMs: number | null;
+  /** The trace's own end to end: from the upload reaching S3 to the end of the function. */
+  traceE2eMs: number | null;
 }
 
 /** `bench --json`: the contract of issue 8, plus fields scripts may find useful. */
@@ -174,9 +178,10 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
     const key = keys[index] as string;
     const startedAtMs = nowEpochMs();
     const started = performance.now();
-    const upload: BenchUpload = { index, key, latencyMs: null, putMs: null, coldStart: null, error: null, startedAtMs, observedAtMs: null, trace: null };
+    const upload: BenchUpload = { index, key, latencyMs: null, putMs: null, coldStart: null, error: null, traceId: null, startedAtMs, observedAtMs: null, trace: null };
     try {
-      await clients.s3.send(new PutObjectCommand({ Bucket: settings.sourceBucket, Key: key, Body: prepared.body, ContentType: prepared.contentType }));
+      // Traced like `upload`: S3 passes the trace on to Lambda, so the trace starts where this upload did.
+      upload.traceId = await putTracedObject(clients.s3, { Bucket: settings.sourceBucket, Key: key, Body: prepared.body, ContentType: prepared.contentType });
       upload.putMs = round1(performance.now() - started);
       const deadline = AbortSignal.timeout(options.timeoutMs);
       const sighting = await pollForThumbnail(clients.s3, { bucket: settings.thumbnailBucket, key, signal: deadline });
@@ -227,11 +232,13 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
     },
     reporter,
   );
-  // Rows are newest first: the first row for a key is that upload's latest attempt.
+  // Matched by the trace id the upload started, else (an endpoint that does not pass traces on) by key; rows are
+  // newest first, so the first row for a key is that upload's latest.
+  const rowById = new Map(report.traces.map((row) => [row.id, row]));
   const rowByKey = new Map<string, TraceRow>();
   for (const row of report.traces) if (row.key && !rowByKey.has(row.key)) rowByKey.set(row.key, row);
   for (const upload of uploads) {
-    upload.trace = rowByKey.get(upload.key) ?? null;
+    upload.trace = (upload.traceId ? rowById.get(upload.traceId) : undefined) ?? rowByKey.get(upload.key) ?? null;
     upload.coldStart = upload.trace ? upload.trace.coldStart : null;
   }
   const rows = uploads.flatMap((u) => (u.trace ? [u.trace] : []));
@@ -302,16 +309,23 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
 export function breakdown(uploads: readonly BenchUpload[]): Breakdown {
   const traced = uploads.filter((u): u is BenchUpload & { trace: TraceRow } => u.trace !== null && u.latencyMs !== null);
   const part = (pick: (u: BenchUpload & { trace: TraceRow }) => number | null | undefined): number | null => median(traced.map(pick));
-  const lambdaStart = (u: { trace: TraceRow }): number => Date.parse(u.trace.startTime);
+  const traceStart = (u: { trace: TraceRow }): number => Date.parse(u.trace.startTime);
+  const phases = (u: { trace: TraceRow }): TraceRow['phases'] => u.trace.phases;
   return {
     uploadMs: median(uploads.map((u) => u.putMs)),
-    eventAtLambdaMs: part((u) => lambdaStart(u) - u.startedAtMs),
+    beforeFunctionMs: part((u) => {
+      const { e2eMs } = u.trace;
+      const { invocationMs, overheadMs, initMs } = phases(u);
+      if (e2eMs === null || invocationMs === null) return null;
+      return e2eMs - invocationMs - (overheadMs ?? 0) - (initMs ?? 0);
+    }),
     dwellMs: part((u) => u.trace.phases.dwellMs),
     s3GetMs: part((u) => u.trace.phases.s3GetMs),
     resizeMs: part((u) => u.trace.phases.resizeMs),
     s3PutMs: part((u) => u.trace.phases.s3PutMs),
     invocationMs: part((u) => u.trace.phases.invocationMs),
-    seenAfterFunctionMs: part((u) => (u.observedAtMs === null || u.trace.e2eMs === null ? null : u.observedAtMs - (lambdaStart(u) + u.trace.e2eMs))),
+    seenAfterFunctionMs: part((u) => (u.observedAtMs === null || u.trace.e2eMs === null ? null : u.observedAtMs - (traceStart(u) + u.trace.e2eMs))),
+    traceE2eMs: part((u) => u.trace.e2eMs),
   };
 }
 

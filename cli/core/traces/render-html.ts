@@ -259,7 +259,7 @@ ${report.serviceMap.error ? `<p class="empty">${escapeHtml(report.serviceMap.err
 <p class="legend"><span style="background:${HTML_COLOURS.warm}"></span>warm<span style="background:${HTML_COLOURS.cold}"></span>cold</p>
 ${histogramSvg(report.traces)}
 ${summaryTable(report)}
-<p class="meta">Percentiles by the nearest-rank method. End to end: from the event reaching Lambda (dwell included) to the end of the function.</p>
+<p class="meta">Percentiles by the nearest-rank method. End to end: from the upload reaching S3 (or, for untraced events, Lambda receiving them) to the end of the function.</p>
 ${slowest}
 <h2>Invocations (newest first, ms)</h2>
 ${tracesTable(report.traces)}

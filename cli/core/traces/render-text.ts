@@ -87,7 +87,7 @@ export function renderSummary(summary: TracesSummary): string {
     groups.forEach(([name, group], i) => rows.push([i === 0 ? what : '', name, ...statsCells(pick(group))]));
   }
   const table = columns(['', '', 'n', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], rows, new Set([2, 3, 4, 5, 6]));
-  return `${head}\n${table}\npercentiles by the nearest-rank method (each is a duration that was measured); end to end = from the event reaching Lambda (dwell included) to the end of the function`;
+  return `${head}\n${table}\npercentiles by the nearest-rank method (each is a duration that was measured); end to end = from the upload reaching S3 (or, for untraced events, Lambda receiving them) to the end of the function`;
 }
 
 /** Cells [from, to) of a bar on an axis of `width` cells. Always at least one cell, never past the edge. */

@@ -18,7 +18,8 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { assertProtocolError, countCase, fuzzRuns, fuzzSeed, reportCounts, send, startHostileCloud, type HostileCloud } from '../../helpers/hostile.js';
-import { bodyFrom, xmlDocument } from './support.js';
+import { XMLValidator } from 'fast-xml-parser';
+import { bodyFrom, nastyText, xmlDocument } from './support.js';
 
 let cloud: HostileCloud;
 let s3: S3Client;
@@ -41,6 +42,9 @@ after(async () => {
   await cloud.close();
 });
 
+/** ETag of the upload's one part ("part one"), so some CompleteMultipartUpload cases can succeed. */
+const PART_ETAG = `"${createHash('md5').update('part one').digest('hex')}"`;
+const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const md5 = (body: string): string => createHash('md5').update(body, 'utf8').digest('base64');
 
 interface XmlOperation {
@@ -49,6 +53,8 @@ interface XmlOperation {
   path: () => string;
   roots: string[];
   vocabulary: string[];
+  /** Documents of the right shape with hostile values, so the success path is fuzzed too. */
+  shaped?: fc.Arbitrary<string>;
   headers?: (body: string) => Record<string, string>;
   /** After a 2xx: read the configuration back through the SDK (which must parse it). */
   readBack?: () => Promise<unknown>;
@@ -61,6 +67,11 @@ const OPERATIONS: XmlOperation[] = [
     path: () => `/${bucket}?delete`,
     roots: ['Delete'],
     vocabulary: ['Object', 'Key', 'VersionId', 'Quiet', 'ETag', 'Size', 'LastModifiedTime'],
+    shaped: fc
+      .tuple(fc.array(fc.tuple(nastyText, fc.option(nastyText)), { minLength: 1, maxLength: 5 }), fc.option(fc.constantFrom('true', 'false', 'yes')))
+      .map(([objects, quiet]) =>
+        `<Delete>${quiet === null ? '' : `<Quiet>${quiet}</Quiet>`}${objects.map(([key, version]) => `<Object><Key>${escape(key)}</Key>${version === null ? '' : `<VersionId>${escape(version)}</VersionId>`}</Object>`).join('')}</Delete>`,
+      ),
     // S3 wants an integrity header; send a right one half the time so the parser is reached.
     headers: (body) => (body.length % 2 === 0 ? { 'content-md5': md5(body) } : { 'content-md5': md5(`${body}x`) }),
   },
@@ -70,6 +81,9 @@ const OPERATIONS: XmlOperation[] = [
     path: () => `/${bucket}/${KEY}?uploadId=${encodeURIComponent(uploadId)}`,
     roots: ['CompleteMultipartUpload'],
     vocabulary: ['Part', 'PartNumber', 'ETag', 'ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumSHA1', 'ChecksumSHA256', 'ChecksumCRC64NVME'],
+    shaped: fc
+      .array(fc.tuple(fc.oneof(fc.constantFrom('1', '2', '0', '10001', '-1', '1.5'), nastyText), fc.oneof(fc.constant(PART_ETAG), nastyText)), { minLength: 1, maxLength: 3 })
+      .map((parts) => `<CompleteMultipartUpload>${parts.map(([number, etag]) => `<Part><PartNumber>${escape(number)}</PartNumber><ETag>${escape(etag)}</ETag></Part>`).join('')}</CompleteMultipartUpload>`),
   },
   {
     name: 'CreateBucket',
@@ -96,6 +110,9 @@ const OPERATIONS: XmlOperation[] = [
     path: () => `/${bucket}?tagging`,
     roots: ['Tagging'],
     vocabulary: ['TagSet', 'Tag', 'Key', 'Value'],
+    shaped: fc
+      .array(fc.tuple(nastyText, nastyText), { maxLength: 4 })
+      .map((tags) => `<Tagging><TagSet>${tags.map(([key, value]) => `<Tag><Key>${escape(key)}</Key><Value>${escape(value)}</Value></Tag>`).join('')}</TagSet></Tagging>`),
     headers: (body) => ({ 'content-md5': md5(body) }),
     readBack: () => s3.send(new GetBucketTaggingCommand({ Bucket: bucket })),
   },
@@ -121,15 +138,16 @@ describe('S3 XML bodies under fuzzing', () => {
   for (const operation of OPERATIONS) {
     it(`${operation.name}: every body gets 2xx or an S3 XML error, and what was accepted reads back`, async () => {
       await fc.assert(
-        fc.asyncProperty(bodyFrom(xmlDocument(operation.roots, operation.vocabulary)), async (body) => {
-          countCase(operation.name);
+        fc.asyncProperty(operation.shaped ? fc.oneof(bodyFrom(xmlDocument(operation.roots, operation.vocabulary)), operation.shaped) : bodyFrom(xmlDocument(operation.roots, operation.vocabulary)), async (body) => {
           const response = await send(cloud.endpoint, {
             method: operation.method,
             path: operation.path(),
             headers: { 'content-type': 'application/xml', ...operation.headers?.(body) },
             body,
           });
+          countCase(`${operation.name} ${response.status}`);
           if (response.status >= 200 && response.status < 300) {
+            if (response.body !== '') assert.equal(XMLValidator.validate(response.body), true, `${operation.name} answered XML that does not parse: ${response.body.slice(0, 300)}`);
             await operation.readBack?.().catch((error: { name?: string; $metadata?: { httpStatusCode?: number } }) => {
               // A configuration that was stored must come back; "none configured" is the only acceptable miss.
               assert.ok((error.$metadata?.httpStatusCode ?? 0) === 404, `${operation.name} accepted ${JSON.stringify(body)} but reading it back failed: ${String(error)}`);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { breakdown, type BenchUpload } from '../../../../cli/core/bench/run.js';
 import type { TraceRow } from '../../../../cli/core/traces/analyse.js';
 
+/** A warm trace starting (S3 receiving the upload) at `startMs` and ending `e2eMs` later. */
 function trace(startMs: number, e2eMs: number): TraceRow {
   return {
     id: `1-${startMs}`,
@@ -13,26 +14,39 @@ function trace(startMs: number, e2eMs: number): TraceRow {
     errorKind: null,
     durationMs: e2eMs,
     e2eMs,
-    phases: { initMs: null, dwellMs: 2, invocationMs: e2eMs - 2, s3GetMs: 5, resizeMs: 50, s3PutMs: 5, overheadMs: 1 },
+    phases: { initMs: null, dwellMs: 2, invocationMs: 70, s3GetMs: 5, resizeMs: 50, s3PutMs: 5, overheadMs: 1 },
     attempts: 1,
     partial: false,
     missing: [],
   };
 }
 
-describe('where an upload\'s time went', () => {
-  it('lines up the client clock with the trace: event at Lambda, and the wait loop after the function', () => {
-    // Prepare: upload starts at t=1000; Lambda gets the event at 1010; the function ends 80 ms later; seen at 1100.
-    const upload: BenchUpload = { index: 0, key: 'k', latencyMs: 100, putMs: 8, coldStart: false, error: null, startedAtMs: 1000, observedAtMs: 1100, trace: trace(1010, 80) };
+const upload = (overrides: Partial<BenchUpload>): BenchUpload => ({
+  index: 0,
+  key: 'k',
+  latencyMs: 100,
+  putMs: 8,
+  coldStart: false,
+  error: null,
+  traceId: '1-1010',
+  startedAtMs: 1000,
+  observedAtMs: 1100,
+  trace: null,
+  ...overrides,
+});
+
+describe("where an upload's time went", () => {
+  it('lines up the client clock with the trace: before the function, and the wait loop after it', () => {
+    // Prepare: upload starts at t=1000 and reaches S3 at 1005; the function ends 80 ms later (1085); seen at 1100.
+    const uploads = [upload({ trace: trace(1005, 80) })];
     // Act
-    const parts = breakdown([upload]);
-    // Assess
-    assert.deepEqual(parts, { uploadMs: 8, eventAtLambdaMs: 10, dwellMs: 2, s3GetMs: 5, resizeMs: 50, s3PutMs: 5, invocationMs: 78, seenAfterFunctionMs: 10 });
+    const parts = breakdown(uploads);
+    // Assess: before the function = 80 - 70 (invocation) - 1 (overhead) = 9 ms.
+    assert.deepEqual(parts, { uploadMs: 8, beforeFunctionMs: 9, dwellMs: 2, s3GetMs: 5, resizeMs: 50, s3PutMs: 5, invocationMs: 70, seenAfterFunctionMs: 15, traceE2eMs: 80 });
   });
 
   it('leaves the parts that need a trace empty without one', () => {
-    const upload: BenchUpload = { index: 0, key: 'k', latencyMs: 100, putMs: 8, coldStart: null, error: null, startedAtMs: 0, observedAtMs: 100, trace: null };
-    const parts = breakdown([upload]);
+    const parts = breakdown([upload({ trace: null })]);
     assert.equal(parts.uploadMs, 8);
     assert.equal(parts.resizeMs, null);
     assert.equal(parts.seenAfterFunctionMs, null);

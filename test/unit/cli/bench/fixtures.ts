@@ -21,7 +21,7 @@ export function benchResult(overrides: Partial<BenchResult> = {}): BenchResult {
     packageBytes: 8 * 1024 * 1024,
     peakMemoryBytes: 200 * 1024 * 1024,
     memory: { cloudPeakBytes: 200 * 1024 * 1024, cloudPid: 10, cloudIsThisProcess: false, functionPeakBytes: 120 * 1024 * 1024, functionEnvironments: 2 },
-    breakdown: { uploadMs: 8, eventAtLambdaMs: 6, dwellMs: 1, s3GetMs: 4, resizeMs: 55, s3PutMs: 4, invocationMs: 70, seenAfterFunctionMs: 5 },
+    breakdown: { uploadMs: 8, beforeFunctionMs: 6, dwellMs: 1, s3GetMs: 4, resizeMs: 55, s3PutMs: 4, invocationMs: 70, seenAfterFunctionMs: 5, traceE2eMs: 78 },
     imagemagick: null,
     targets: evaluateTargets({ e2eRatio: 1.6, resizeRatio: 1.1, throughputRatio: 0.5, concurrency: 2, cores: 2, initMs: null, packageBytes: 8 * 1024 * 1024, architecture: 'x86_64' }),
     target: 'local',

@@ -32,6 +32,22 @@ describe('analysing a Lambda trace', () => {
     assert.equal(row.durationMs, 1100);
   });
 
+  it('starts end to end at the upload when S3 passed the trace on to Lambda', () => {
+    // Prepare: S3's segment for the upload, 25 ms before Lambda got the event, is the service segment's parent.
+    const { trace, documents } = lambdaTrace({ t: T0 + 60, n: 9 });
+    const upload = { id: 'a0a0a0a0a0a0a0a0', trace_id: trace.Id, name: 'source', origin: 'AWS::S3::Bucket', start_time: T0 + 60 - 0.025, end_time: T0 + 60 };
+    const service = { ...documents[0]!, parent_id: upload.id };
+    const segments = [upload, service, ...documents.slice(1)].map((d) => ({ Id: d.id, Document: JSON.stringify(d) }));
+
+    // Act
+    const row = analyseTrace(buildSegmentTree({ Id: trace.Id, Segments: segments }), FUNCTION_NAME);
+
+    // Assess: the warm fixture's 1090 ms from Lambda's receipt, plus the 25 ms the upload took to reach it.
+    assert.equal(row.e2eMs, 1115);
+    assert.equal(row.phases.dwellMs, 40);
+    assert.equal(row.partial, false, row.missing.join(', '));
+  });
+
   it('finds subsegments the function sent on their own (as the X-Ray daemon does)', () => {
     const row = analyse({ t: T0, n: 3, standalone: true });
     assert.equal(row.partial, false, row.missing.join(', '));
