@@ -62,6 +62,8 @@ export interface IamForOthers {
   roleTrustPolicy(roleArn: string): string | undefined;
   /** Every policy document (managed and inline) attached to the role, as JSON text. */
   rolePolicyDocuments(roleName: string): string[];
+  /** Evaluates the role's policies for one call (a missing role allows nothing). */
+  evaluateRolePolicies(roleName: string, request: { action: string; resource: string; context?: Record<string, string | string[]> }): 'allow' | 'explicit-deny' | 'implicit-deny';
 }
 
 export interface LambdaForOthers {

@@ -16,6 +16,9 @@ const SCOPE_ALIASES: Record<string, ServiceName> = {
   xray: 'xray',
 };
 
+/** Lambda's REST paths start with the API version that introduced them (tags are `/2017-03-31/tags/<arn>`). */
+const LAMBDA_PATH = /^\/(2015-03-31|2016-08-19|2017-03-31|2017-10-31|2018-10-31|2019-09-25|2019-09-30|2020-04-22|2020-06-30|2021-10-31|2021-11-15|2024-08-31)\//;
+
 /** Reads `Credential=AKID/20260101/us-east-1/s3/aws4_request` from a header or a presigned URL. */
 export function parseCredentialScope(headers: IncomingHttpHeaders, query: URLSearchParams): CallerCredentials | undefined {
   const authorization = typeof headers.authorization === 'string' ? headers.authorization : '';
@@ -40,9 +43,7 @@ export function pickService(
   if (fromScope) return fromScope;
   const target = typeof headers['x-amz-target'] === 'string' ? headers['x-amz-target'] : '';
   if (target.startsWith('Logs_')) return 'logs';
-  if (path.startsWith('/2015-03-31/') || path.startsWith('/2016-08-19/') || path.startsWith('/2017-10-31/')) {
-    return 'lambda';
-  }
+  if (LAMBDA_PATH.test(path)) return 'lambda';
   if (method === 'POST' && /^\/(TraceSegments|TraceSummaries|Traces|ServiceGraph|TraceGraph|TelemetryRecords|GetSamplingRules|SamplingTargets)$/.test(path)) {
     return 'xray';
   }

@@ -245,6 +245,15 @@ process.on('unhandledRejection', (reason) => {
   void failFatally({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: `${inner.errorType}: ${inner.errorMessage}`, trace: inner.trace }, 128);
 });
 
+// An orphan has no one to answer to: if the local cloud dies without stopping us (kill -9), we are reparented
+// and exit. An environment parked on `/next` learns it from the failed call (below); one still inside a handler
+// (a long sleep, a timeout the dead cloud can no longer enforce) would live on, so it is checked for here. A
+// handler that never yields the event loop is out of reach of both; that one only an external kill ends.
+const PARENT_PID = process.ppid;
+setInterval(() => {
+  if (process.ppid !== PARENT_PID) process.exit(1);
+}, 500).unref();
+
 async function main() {
   let handler;
   try {

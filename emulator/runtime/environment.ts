@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { RuntimeApiServer, type RuntimeInvocation, type RuntimeReply } from './runtime-api.js';
-import { environmentVariables } from './function-env.js';
+import { environmentVariables, type EnvironmentCredentials } from './function-env.js';
 import { newLogStreamName } from './log-format.js';
 import type { RunnableFunction } from './types.js';
 
@@ -29,6 +29,8 @@ export interface EnvironmentOptions {
   endpoint: string;
   xrayDaemonAddress?: string;
   initTimeoutMs: number;
+  /** The environment's own credentials, identifying the function's role. */
+  credentials?: EnvironmentCredentials;
   /** Each line the process prints, already turned into a log event's text (newline-terminated). */
   onLine(environment: ExecutionEnvironment, message: string, timestamp: number): void;
   /** Called once, when the process is gone (for any reason). */
@@ -92,6 +94,7 @@ export class ExecutionEnvironment {
       endpoint: this.options.endpoint,
       xrayDaemonAddress: this.options.xrayDaemonAddress,
       runtimeDirectory: this.options.runtimeDirectory,
+      credentials: this.options.credentials,
     });
     this.initStartedAt = Date.now();
     const child = spawn(process.execPath, [`--max-old-space-size=${this.fn.memorySizeMb}`, this.options.bootstrapPath], {

@@ -1,6 +1,6 @@
 // The environment variables an execution environment starts with: Lambda's reserved ones, the function's
 // own, and what points the function's SDK at the local cloud. Nothing from the parent process leaks in
-// beyond PATH and HOME. Credentials come from one place, `credentialsForEnvironment`.
+// beyond PATH and HOME. Credentials are the environment's own, issued by the local cloud for the function's role.
 import { dirname } from 'node:path';
 import type { RunnableFunction } from './types.js';
 
@@ -10,14 +10,14 @@ export interface EnvironmentCredentials {
   sessionToken: string;
 }
 
+/** Gives an environment credentials of its own; the local cloud issues them for the function's role. */
+export type CredentialIssuer = (fn: Pick<RunnableFunction, 'role' | 'name'>) => EnvironmentCredentials;
+
 /**
- * The credentials a function's environment gets. Dummy today (the local cloud does not check them); the one
- * place to give each environment keys that identify its role (e.g. access key `LOCALROLE...`) later.
- * @param _fn - the function the environment runs (its role, once keys identify roles)
+ * Without an issuer (unit tests of the runtime alone) an environment gets placeholder keys that identify no
+ * role; the local cloud always passes one, so a function's calls are checked against its role's policies.
  */
-export function credentialsForEnvironment(_fn: Pick<RunnableFunction, 'role' | 'name'>): EnvironmentCredentials {
-  return { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: 'test' };
-}
+export const placeholderCredentials: CredentialIssuer = () => ({ accessKeyId: 'test', secretAccessKey: 'test', sessionToken: 'test' });
 
 export interface EnvironmentVariableInput {
   fn: RunnableFunction;
@@ -29,6 +29,8 @@ export interface EnvironmentVariableInput {
   /** The X-Ray daemon's UDP address (`127.0.0.1:2000`), when the X-Ray service offers one. */
   xrayDaemonAddress?: string;
   runtimeDirectory: string;
+  /** The environment's own keys (see CredentialIssuer). */
+  credentials?: EnvironmentCredentials;
   parentEnv?: NodeJS.ProcessEnv;
 }
 
@@ -40,7 +42,7 @@ export interface EnvironmentVariableInput {
 export function environmentVariables(input: EnvironmentVariableInput): Record<string, string> {
   const { fn } = input;
   const parentEnv = input.parentEnv ?? process.env;
-  const credentials = credentialsForEnvironment(fn);
+  const credentials = input.credentials ?? placeholderCredentials(fn);
   const defaults: Record<string, string> = {
     PATH: [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
     LANG: 'en_US.UTF-8',

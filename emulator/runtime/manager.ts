@@ -14,6 +14,7 @@ import { TelemetryBatcher } from './telemetry.js';
 import { buildInvocationSegments, planTrace, type InvocationTimeline, type TracePlan } from './tracing.js';
 import type { LambdaTuning } from './tuning.js';
 import type { InvocationRequest, InvocationResult, RunnableFunction } from './types.js';
+import type { EnvironmentCredentials } from './function-env.js';
 
 export interface RuntimeDependencies {
   /** The local cloud's endpoint (known once it listens). */
@@ -25,6 +26,8 @@ export interface RuntimeDependencies {
   xrayDaemonAddress(): string | undefined;
   /** The cloud's diagnostic log. */
   log(message: string): void;
+  /** Issues an environment's own credentials for its function's role, and takes them back when it dies. */
+  credentials?: { issue(fn: RunnableFunction): EnvironmentCredentials; revoke(accessKeyId: string): void };
 }
 
 /** Where bootstrap.mjs is: next to this module (source tree), or in the source tree above a `dist/` build. */
@@ -163,7 +166,9 @@ export class LambdaRuntime {
   }
 
   private createEnvironment(fn: RunnableFunction): ExecutionEnvironment {
+    const credentials = this.deps.credentials?.issue(fn);
     const environment = new ExecutionEnvironment({
+      ...(credentials ? { credentials } : {}),
       fn,
       bootstrapPath: this.bootstrapPath,
       runtimeDirectory: dirname(this.bootstrapPath),
@@ -171,7 +176,10 @@ export class LambdaRuntime {
       xrayDaemonAddress: this.deps.xrayDaemonAddress(),
       initTimeoutMs: this.deps.tuning().initTimeoutMs,
       onLine: (env, message, timestamp) => this.handleLine(env, message, timestamp),
-      onDead: (env) => this.pool.forget(env),
+      onDead: (env) => {
+        if (credentials) this.deps.credentials?.revoke(credentials.accessKeyId);
+        this.pool.forget(env);
+      },
     });
     this.telemetry.appendLog(fn.logGroup, environment.logStream, `${initStartLine(fn.runtime, fn.region)}\n`);
     environment.start().catch((error: Error) => {

@@ -1,6 +1,9 @@
 // The local cloud's metadata store: one SQLite database in the state directory, shared by every service.
-// WAL with synchronous=FULL so an acknowledged write survives kill -9 (and power loss); a busy timeout so
-// two thumbctl processes on one state directory wait for each other instead of failing or corrupting it.
+// WAL with synchronous=NORMAL: a commit is in the WAL file (the OS's page cache) before it returns, so an
+// acknowledged write survives kill -9 of the local cloud; only a crash of the whole machine may lose the last
+// commits, which stay consistent. FULL also fsynced every commit, blocking the one event loop for 0.3-5 ms about
+// fifteen times per thumbnail (BENCHMARKS.md). A busy timeout so two thumbctl processes on one state directory
+// wait for each other instead of failing or corrupting it.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +14,7 @@ export function openDatabase(stateDir: string): Db {
   mkdirSync(stateDir, { recursive: true });
   const db = new Database(join(stateDir, 'state.db'));
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
   return db;

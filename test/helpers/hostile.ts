@@ -57,7 +57,8 @@ export function send(
         port: url.port,
         method: options.method ?? 'GET',
         path: options.path ?? '/',
-        headers: options.headers ?? {},
+        // node sends a GET's body without a length unless told; say it, so the body is not read as a second request.
+        headers: { ...(options.body !== undefined ? { 'content-length': Buffer.byteLength(options.body) } : {}), ...options.headers },
         agent: false,
         timeout: options.timeoutMs ?? 10_000,
       },
@@ -72,6 +73,24 @@ export function send(
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+/**
+ * Makes any text sendable as a request target by node's client: bytes outside printable ASCII (and `#`, which
+ * would end the target) are percent-encoded; everything else, malformed escapes included, is left as it is.
+ */
+export function wirePath(text: string): string {
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    out += byte > 0x20 && byte < 0x7f && byte !== 0x23 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** `application/x-www-form-urlencoded` of any pairs, lone surrogates included (as U+FFFD, as a browser would). */
+export function formEncode(pairs: [string, string][]): string {
+  const encode = (text: string): string => [...Buffer.from(text, 'utf8')].map((byte) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return pairs.map(([name, value]) => `${encode(name)}=${encode(value)}`).join('&');
 }
 
 export interface SocketResult {

@@ -7,12 +7,17 @@ import { runChild } from './child.js';
 import { median } from './stats.js';
 import type { BaselineRequest, BaselineSamples } from './baseline-worker.js';
 
-export const BASELINE_DEFAULTS = { iterations: 20, warmup: 3 } as const;
+/** Per measurement; bench measures twice (before and after its uploads) and pools the samples. */
+export const BASELINE_DEFAULTS = { iterations: 10, warmup: 3 } as const;
 
 export interface SharpBaseline {
   sharpP50Ms: number;
   minMs: number;
+  /** Samples pooled from every measurement (e.g. before and after the uploads). */
   iterations: number;
+  /** The p50 of each measurement, in order: how much the machine's load moved meanwhile. */
+  runsP50Ms: number[];
+  samplesMs: number[];
   warmup: number;
   /** What the baseline does, for the report. */
   pipeline: string;
@@ -43,14 +48,30 @@ export async function measureSharpBaseline(request: Pick<BaselineRequest, 'image
   } catch {
     throw new Error(`the sharp baseline failed (exit ${result.code ?? result.signal}): ${result.stderr.trim() || 'no output'}`);
   }
+  const p50 = median(samples.samplesMs) ?? 0;
   return {
-    sharpP50Ms: median(samples.samplesMs) ?? 0,
+    sharpP50Ms: p50,
     minMs: Math.min(...samples.samplesMs),
     iterations: full.iterations,
+    runsP50Ms: [p50],
+    samplesMs: samples.samplesMs,
     warmup: full.warmup,
     pipeline: `sharp(buffer).rotate().resize(${full.width}, ${full.height}, { fit: 'cover' }).toFormat('${samples.format}', ${JSON.stringify(samples.encoder)}).toBuffer()`,
     sharp: samples.sharp,
     libvips: samples.libvips,
     threads: samples.threads,
+  };
+}
+
+/** Two measurements of the same baseline as one: samples pooled, p50 over all of them. */
+export function poolBaselines(first: SharpBaseline, second: SharpBaseline): SharpBaseline {
+  const samplesMs = [...first.samplesMs, ...second.samplesMs];
+  return {
+    ...first,
+    sharpP50Ms: median(samplesMs) ?? 0,
+    minMs: Math.min(first.minMs, second.minMs),
+    iterations: samplesMs.length,
+    runsP50Ms: [...first.runsP50Ms, ...second.runsP50Ms],
+    samplesMs,
   };
 }

@@ -192,6 +192,21 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
     ),
   );
   out.push('');
+  const per = warm.cpu.perThumbnailMs;
+  out.push('### CPU time per thumbnail (main run)');
+  out.push('');
+  out.push(
+    table(
+      ['Process', 'CPU ms per thumbnail'],
+      [
+        ['function environments (resize included)', formatMs(per.functions)],
+        ['`thumbctl local serve` (S3, Lambda service, X-Ray, Logs)', formatMs(per.cloud)],
+        ['`thumbctl bench` (uploads, polling, its own bookkeeping)', formatMs(per.client)],
+        ['bare sharp, for comparison', formatMs(warm.baseline.sharpP50Ms)],
+      ],
+    ),
+  );
+  out.push('');
   out.push('### Memory');
   out.push('');
   out.push(

@@ -57,7 +57,9 @@ export function renderBenchText(result: BenchResult): string {
   lines.push(
     `  function    duration p50 ${formatMs(result.function.durationP50Ms)}, resize p50 ${formatMs(result.function.resizeP50Ms)}, init ${formatMs(result.function.initMs)} (${result.coldStarts} cold start${result.coldStarts === 1 ? '' : 's'}; ${result.function.traces} of ${result.count} traced)`,
   );
-  lines.push(`  baseline    bare sharp p50 ${formatMs(result.baseline.sharpP50Ms)} (${result.baseline.iterations} iterations in a plain Node.js process)`);
+  lines.push(
+    `  baseline    bare sharp p50 ${formatMs(result.baseline.sharpP50Ms)} (${result.baseline.iterations} iterations in a plain Node.js process; p50 ${result.baseline.runsP50Ms.map((ms) => formatMs(ms)).join(' before, ')} after the uploads)`,
+  );
   if (result.imagemagick) {
     lines.push(
       result.imagemagick.available
@@ -73,6 +75,10 @@ export function renderBenchText(result: BenchResult): string {
   const functionMemory = result.memory.functionPeakBytes === null ? '' : `, function environment ${formatMegabytes(result.memory.functionPeakBytes)} (${result.memory.functionEnvironments} seen)`;
   lines.push(
     `  memory      local cloud peak ${formatMegabytes(result.peakMemoryBytes)}${result.memory.cloudIsThisProcess ? ' (embedded: this process)' : ''}${functionMemory}; package ${formatMegabytes(result.packageBytes)}`,
+  );
+  const per = result.cpu.perThumbnailMs;
+  lines.push(
+    `  cpu         per thumbnail: function ${formatMs(per.functions)}, local cloud ${per.cloud === null ? (result.memory.cloudIsThisProcess ? '(embedded, with the client)' : '-') : formatMs(per.cloud)}, client ${formatMs(per.client)}`,
   );
   lines.push(`  lost        ${result.lost}${result.failures.length ? `: ${result.failures.slice(0, 3).map((f) => `${f.key} (${f.error})`).join(', ')}` : ''}`);
   lines.push('');

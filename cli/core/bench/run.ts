@@ -15,10 +15,11 @@ import { putTracedObject } from '../operate/traced-put.js';
 import { prepareUpload } from '../operate/upload.js';
 import { pollForThumbnail } from '../operate/wait.js';
 import { collectTracesReport } from '../traces/report.js';
+import { percentile } from '../traces/percentiles.js';
 import type { TraceRow } from '../traces/analyse.js';
-import { measureSharpBaseline, type SharpBaseline } from './baseline.js';
+import { measureSharpBaseline, poolBaselines, type SharpBaseline } from './baseline.js';
 import { measureImageMagick, type ImageMagickResult } from './imagemagick.js';
-import { MemorySampler, type MemoryReport } from './memory.js';
+import { ResourceSampler, type CpuReport, type MemoryReport } from './resources.js';
 import { benchKey, type BenchOptions } from './options.js';
 import { idealThroughputPerSec, median, ratio, splitLatencies, throughputPerSec, type LatencyBlock } from './stats.js';
 import { evaluateTargets, type TargetCheck } from './targets.js';
@@ -107,6 +108,8 @@ export interface BenchResult {
   /** Peak RSS of the process running the local cloud (null when not measurable). */
   peakMemoryBytes: number | null;
   memory: MemoryReport;
+  /** CPU time during the uploads, in all and per thumbnail (client; cloud, when it is a separate process; functions). */
+  cpu: CpuReport & { perThumbnailMs: { client: number | null; cloud: number | null; functions: number | null } };
   breakdown: Breakdown;
   imagemagick: ImageMagickResult | null;
   targets: TargetCheck[];
@@ -156,23 +159,20 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
   const extension = extname(prepared.key);
   const keys = Array.from({ length: options.count }, (_, index) => benchKey(runId, index, prepared.size, extension));
 
-  const baselineStep = reporter.step(`timing bare sharp on ${prepared.size.width}x${prepared.size.height} (the baseline)`);
-  let baseline: SharpBaseline;
-  try {
-    baseline = await measureSharpBaseline({ image: prepared.file, width: prepared.size.width, height: prepared.size.height });
-  } catch (error) {
-    baselineStep.fail();
-    throw error;
-  }
-  baselineStep.succeed(`bare sharp: p50 ${baseline.sharpP50Ms} ms over ${baseline.iterations} iterations`);
+  // The baseline is timed before and after the uploads and pooled, so a load spike on a shared machine during
+  // one of them moves the ratios less.
+  const baselineRequest = { image: prepared.file, width: prepared.size.width, height: prepared.size.height };
+  const baselineBefore = await timeBaseline(baselineRequest, reporter, 'before the uploads');
 
   // ---- the uploads ----------------------------------------------------------------------------------------
   const uploadsStep = reporter.step(`uploading ${options.count} copies, ${options.concurrency} at a time`);
-  const sampler = new MemorySampler(request.cloudPid);
+  const sampler = new ResourceSampler(request.cloudPid);
   sampler.start();
   const uploads: BenchUpload[] = [];
   let next = 0;
   let finished = 0;
+  /** Latencies of the thumbnails seen so far: when the next one can first be expected. */
+  const seen: number[] = [];
   const wallStarted = performance.now();
   const uploadOne = async (index: number): Promise<BenchUpload> => {
     const key = keys[index] as string;
@@ -184,9 +184,10 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
       upload.traceId = await putTracedObject(clients.s3, { Bucket: settings.sourceBucket, Key: key, Body: prepared.body, ContentType: prepared.contentType });
       upload.putMs = round1(performance.now() - started);
       const deadline = AbortSignal.timeout(options.timeoutMs);
-      const sighting = await pollForThumbnail(clients.s3, { bucket: settings.thumbnailBucket, key, signal: deadline });
+      const sighting = await pollForThumbnail(clients.s3, { bucket: settings.thumbnailBucket, key, signal: deadline, startedAt: started, firstPollAtMs: firstPollAtMs(seen) });
       if (sighting) {
         upload.latencyMs = round1(sighting.observedAt - started);
+        seen.push(upload.latencyMs);
         upload.observedAtMs = performance.timeOrigin + sighting.observedAt;
       } else {
         upload.error = `no thumbnail within ${options.timeoutMs / 1000} s`;
@@ -206,12 +207,13 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, worker));
   const wallMs = round1(performance.now() - wallStarted);
-  const memory = sampler.stop();
+  const { memory, cpu } = sampler.stop();
   uploads.sort((a, b) => a.index - b.index);
   const arrived = uploads.filter((u) => u.latencyMs !== null);
   const lost = uploads.length - arrived.length;
   if (lost) uploadsStep.fail(`${arrived.length} of ${options.count} thumbnails arrived; ${lost} lost`);
   else uploadsStep.succeed(`${options.count} thumbnails in ${(wallMs / 1000).toFixed(1)} s`);
+  const baseline = poolBaselines(baselineBefore, await timeBaseline(baselineRequest, reporter, 'after the uploads'));
 
   // ---- the traces of exactly these invocations -----------------------------------------------------------
   const report = await collectTracesReport(
@@ -279,6 +281,7 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
     packageBytes: setupResult.packageBytes,
     peakMemoryBytes: memory.cloudPeakBytes,
     memory,
+    cpu: { ...cpu, perThumbnailMs: perThumbnail(cpu, arrived.length) },
     breakdown: breakdown(uploads),
     imagemagick,
     targets: evaluateTargets({
@@ -305,6 +308,21 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
   return result;
 }
 
+/** CPU milliseconds per thumbnail that arrived. */
+export function perThumbnail(cpu: CpuReport, thumbnails: number): BenchResult['cpu']['perThumbnailMs'] {
+  const per = (ms: number | null): number | null => (ms === null || thumbnails === 0 ? null : round1(ms / thumbnails));
+  return { client: per(cpu.clientMs), cloud: per(cpu.cloudMs), functions: per(cpu.functionsMs) };
+}
+
+/**
+ * When to start polling for a thumbnail: once a few have arrived, a little before the fastest tenth of them did.
+ * Polling earlier finds nothing and takes CPU from the resizes; a HeadObject costs the client ~2 ms and the cloud ~1 ms.
+ */
+export function firstPollAtMs(latencies: readonly number[]): number {
+  if (latencies.length < 3) return 0;
+  return Math.round(0.85 * (percentile(latencies, 10) ?? 0));
+}
+
 /** p50 of each part of the uploads' journeys, from the client's clock and the traces' (same machine, same epoch). */
 export function breakdown(uploads: readonly BenchUpload[]): Breakdown {
   const traced = uploads.filter((u): u is BenchUpload & { trace: TraceRow } => u.trace !== null && u.latencyMs !== null);
@@ -327,6 +345,18 @@ export function breakdown(uploads: readonly BenchUpload[]): Breakdown {
     seenAfterFunctionMs: part((u) => (u.observedAtMs === null || u.trace.e2eMs === null ? null : u.observedAtMs - (traceStart(u) + u.trace.e2eMs))),
     traceE2eMs: part((u) => u.trace.e2eMs),
   };
+}
+
+async function timeBaseline(request: { image: string; width: number; height: number }, reporter: Reporter, when: string): Promise<SharpBaseline> {
+  const step = reporter.step(`timing bare sharp on ${request.width}x${request.height} ${when} (the baseline)`);
+  try {
+    const baseline = await measureSharpBaseline(request);
+    step.succeed(`bare sharp ${when}: p50 ${baseline.sharpP50Ms} ms over ${baseline.iterations} iterations`);
+    return baseline;
+  } catch (error) {
+    step.fail();
+    throw error;
+  }
 }
 
 async function timeImageMagick(image: string, size: { width: number; height: number }, reporter: Reporter): Promise<ImageMagickResult> {

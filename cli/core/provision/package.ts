@@ -16,7 +16,7 @@ import { functionDir, packageRoot } from './paths.js';
 const execFileAsync = promisify(execFile);
 
 /** Bump when the package layout changes, so cached zips from older thumbctl versions are not reused. */
-export const PACKAGE_FORMAT = 4;
+export const PACKAGE_FORMAT = 5;
 /** Every entry's timestamp: the earliest a zip can hold, so nothing about the build machine leaks in. */
 export const ZIP_DATE = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
 /** What the handler string `index.handler` loads. */
@@ -159,6 +159,9 @@ export async function bundleHandler(root: string, sourceDir: string): Promise<Bu
       legalComments: 'none',
       sourcemap: false,
       external: ['sharp'],
+      // The SDK's ES module builds, not its CommonJS `main`: one file per package there, which cannot be
+      // tree-shaken. A fifth smaller bundle and a cold start ~30 ms shorter (BENCHMARKS.md).
+      mainFields: ['module', 'main'],
       banner: { js: BANNER },
       write: false,
       logLevel: 'silent',

@@ -3,6 +3,7 @@
 // Pure functions of the text. Not an evaluator: conditions, resources and principals are not validated
 // against anything real (an unknown service principal is accepted; AWS would refuse some of them).
 import { MalformedPolicyDocumentError } from './errors.js';
+import { wildcardMatches } from '../../core/wildcard.js';
 
 const TOP_LEVEL_ELEMENTS = new Set(['Version', 'Id', 'Statement']);
 const STATEMENT_ELEMENTS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
@@ -180,8 +181,8 @@ function principalNames(principal: unknown, service: string): boolean {
 
 /** IAM action matching: case-insensitive, `*` any run of characters, `?` one character. */
 export function globMatches(pattern: string, value: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 'is').test(value);
+  // Not a RegExp: `a*a*a*…b` would backtrack exponentially and freeze the cloud on one CreateRole.
+  return wildcardMatches(pattern, value, { caseInsensitive: true, questionMark: true });
 }
 
 function asList(value: unknown): string[] {

@@ -16,6 +16,7 @@ import {
 } from './errors.js';
 import { AWS_MANAGED_POLICIES, awsManagedPolicyDocumentText } from './managed-policies.js';
 import { policySize, validateIdentityPolicy, validateTrustPolicy } from './policy-document.js';
+import { evaluatePolicies, type AuthorizationRequest, type Decision } from './evaluate.js';
 
 export { trustsService } from './policy-document.js';
 
@@ -524,6 +525,11 @@ export class IamStore implements IamForOthers {
       .prepare('SELECT document FROM iam_role_inline_policies WHERE role_name = ? ORDER BY policy_name')
       .all(row.role_name) as { document: string }[];
     return [...managed, ...inline.map((policy) => policy.document)];
+  }
+
+  /** IamForOthers: the role's policies, evaluated for one call (see evaluate.ts). */
+  evaluateRolePolicies(roleName: string, request: AuthorizationRequest): Decision {
+    return evaluatePolicies(this.rolePolicyDocuments(roleName), request);
   }
 
   // ---- internals -----------------------------------------------------------------------------------

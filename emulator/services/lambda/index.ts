@@ -37,6 +37,12 @@ export function createLambdaService(context: CloudContext): ServiceModule {
     xray: () => context.stores.xray,
     xrayDaemonAddress: () => context.stores.xray?.daemonAddress,
     log: (message) => context.log(message),
+    // Each environment signs its calls with keys that stand for the function's role, so the cloud can
+    // check them against the role's policies (emulator/core/authorize.ts), as AWS does.
+    credentials: context.credentials && {
+      issue: (fn) => context.credentials!.issue(fn.role),
+      revoke: (accessKeyId) => context.credentials?.revoke(accessKeyId),
+    },
   });
   store.onFunctionChanged = (name) => runtime.retire(name);
   const invoker = new LambdaInvoker(store, runtime);

@@ -15,6 +15,7 @@
 //   { $.a = 1 && ($.b = "x" || $.c != "y") }
 //   Selectors are `$` followed by `.name` or `[index]` steps; a missing member matches no comparison.
 // Mixing required, `?` and `-` terms: all required terms, no excluded term, and (when there are any) one `?` term.
+import { wildcardMatches } from '../../core/wildcard.js';
 
 /** A compiled pattern: true when the event's message matches. */
 export type LogEventMatcher = (message: string) => boolean;
@@ -276,11 +277,11 @@ class JsonPatternParser {
     const op = token.value;
     if (numeric !== undefined) return numericComparison(path, op, numeric);
     if (op !== '=' && op !== '!=') throw new FilterPatternError(`Operator ${op} needs a number`);
-    const wildcard = wildcardRegExp(operand.value);
+    const expected = operand.value;
     return (event) => {
       const { found, value } = select(event, path);
       if (!found) return false;
-      const equal = typeof value === 'string' && wildcard.test(value);
+      const equal = typeof value === 'string' && wildcardMatches(expected, value);
       return op === '=' ? equal : !equal;
     };
   }
@@ -313,15 +314,6 @@ function numericComparison(path: PathStep[], op: string, expected: number): Json
         return value <= expected;
     }
   };
-}
-
-/** `x*` style values: `*` matches any run of characters; the rest is literal and the whole value must match. */
-function wildcardRegExp(value: string): RegExp {
-  const source = value
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`, 's');
 }
 
 function select(event: unknown, path: PathStep[]): { found: boolean; value: unknown } {

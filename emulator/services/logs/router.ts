@@ -121,7 +121,8 @@ function dispatch(store: LogsStore, context: CloudContext, request: ServiceReque
   const operationName = targetOperation(request, LOGS_TARGET_PREFIX);
   // AWS answers a missing or foreign target, or a non-POST, with UnknownOperationException.
   if (request.method !== 'POST' || operationName === undefined) throw new UnknownOperationException();
-  const operation = OPERATIONS[operationName];
+  // Own properties only: a target of `Logs_20140328.__proto__` names no operation.
+  const operation = Object.hasOwn(OPERATIONS, operationName) ? OPERATIONS[operationName] : undefined;
   if (!operation) throw new NotImplementedError(`CloudWatch Logs ${operationName}`);
   if (context.faults.shouldThrottle()) throw new ThrottlingException();
   const input = new JsonFields(parseJsonBody(request.body, malformed), malformed);

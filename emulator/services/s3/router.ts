@@ -56,6 +56,8 @@ import {
   type StoredChecksum,
 } from './store.js';
 import { child, children, document, escapeXml, isNode, parseXml, tag, text, type XmlNode } from './xml.js';
+import { authorize } from '../../core/authorize.js';
+import { s3Permission } from './actions.js';
 
 /** Where a request points: a bucket, maybe a key; `resource` is what errors report. */
 export interface S3Target {
@@ -335,6 +337,8 @@ export class S3Router implements ServiceRouter {
       const operation = resolveOperation(request.method, target, request.query, request.headers);
       const handler = this.handlers[operation];
       if (!handler) throw new S3NotImplementedError(operation.replace(/^NotImplemented:/, ''));
+      // A function environment's keys stand for its role: the call must be allowed by the role's policies.
+      authorize(this.context, request.caller, s3Permission(operation, target.bucket ?? '', target.key ?? ''));
       const info: RequestInfo = {
         requestId: request.requestId,
         hostId,

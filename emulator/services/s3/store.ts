@@ -469,7 +469,7 @@ export class S3Store {
   // ---------------------------------------------------------------- objects
 
   /**
-   * Stores an object. Acknowledge it only after this resolves: the blob is fsynced and the row committed,
+   * Stores an object. Acknowledge it only after this resolves: the blob is written and the row committed,
    * and any matching event is already in Lambda's queue.
    * @throws NoSuchBucketError, KeyTooLongError, PreconditionFailedError
    */

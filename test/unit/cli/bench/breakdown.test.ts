@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { breakdown, type BenchUpload } from '../../../../cli/core/bench/run.js';
+import { breakdown, firstPollAtMs, type BenchUpload } from '../../../../cli/core/bench/run.js';
 import type { TraceRow } from '../../../../cli/core/traces/analyse.js';
 
 /** A warm trace starting (S3 receiving the upload) at `startMs` and ending `e2eMs` later. */
@@ -50,5 +50,17 @@ describe("where an upload's time went", () => {
     assert.equal(parts.uploadMs, 8);
     assert.equal(parts.resizeMs, null);
     assert.equal(parts.seenAfterFunctionMs, null);
+  });
+});
+
+describe('when bench starts polling for a thumbnail', () => {
+  it('polls at once until three thumbnails have arrived', () => {
+    assert.equal(firstPollAtMs([]), 0);
+    assert.equal(firstPollAtMs([100, 120]), 0);
+  });
+
+  it('then waits until a little before the fastest tenth arrived', () => {
+    // Nearest-rank p10 of ten values is the smallest: 80 ms; 85 % of it is 68 ms.
+    assert.equal(firstPollAtMs([80, 90, 100, 110, 120, 130, 140, 150, 160, 900]), 68);
   });
 });

@@ -62,3 +62,25 @@ describe('bench statistics', () => {
     assert.deepEqual([split.warm.count, split.warm.p50Ms, split.warm.maxMs], [2, 100, 120]);
   });
 });
+
+describe('bench baseline pooling and CPU per thumbnail', () => {
+  it('pools two baseline measurements: p50 over every sample, each run kept apart', async () => {
+    const { poolBaselines } = await import('../../../../cli/core/bench/baseline.js');
+    const base = { minMs: 0, iterations: 0, warmup: 3, pipeline: 'p', sharp: '0', libvips: '8', threads: 1 };
+    const pooled = poolBaselines(
+      { ...base, sharpP50Ms: 40, minMs: 38, iterations: 3, runsP50Ms: [40], samplesMs: [38, 40, 42] },
+      { ...base, sharpP50Ms: 60, minMs: 50, iterations: 3, runsP50Ms: [60], samplesMs: [50, 60, 70] },
+    );
+    // Nearest rank p50 of six sorted samples [38, 40, 42, 50, 60, 70] is the 3rd: 42.
+    assert.equal(pooled.sharpP50Ms, 42);
+    assert.equal(pooled.minMs, 38);
+    assert.equal(pooled.iterations, 6);
+    assert.deepEqual(pooled.runsP50Ms, [40, 60]);
+  });
+
+  it('divides CPU time by the thumbnails that arrived', async () => {
+    const { perThumbnail } = await import('../../../../cli/core/bench/run.js');
+    assert.deepEqual(perThumbnail({ clientMs: 400, cloudMs: null, functionsMs: 2000 }, 40), { client: 10, cloud: null, functions: 50 });
+    assert.deepEqual(perThumbnail({ clientMs: 400, cloudMs: 100, functionsMs: 2000 }, 0), { client: null, cloud: null, functions: null });
+  });
+});

@@ -24,10 +24,10 @@ describe('isNewerVersion', () => {
 });
 
 describe('nextPollInterval', () => {
-  it('backs off from 25 ms to at most 250 ms', () => {
+  it('backs off from 10 ms to at most 250 ms', () => {
     const intervals = [POLL_INTERVALS.firstMs as number];
     while (intervals.length < 20) intervals.push(nextPollInterval(intervals.at(-1)!));
-    assert.equal(intervals[0], 25);
+    assert.equal(intervals[0], 10);
     assert.ok(intervals.every((value, index) => index === 0 || value >= intervals[index - 1]!), 'never shrinks');
     assert.equal(intervals.at(-1), 250);
   });
