@@ -101,6 +101,10 @@ export class ExecutionEnvironment {
       cwd: this.fn.codeDirectory,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: Ctrl-C on `thumbctl local serve` (SIGINT to the terminal's foreground group)
+      // must not kill a function mid-invocation while the cloud drains; the cloud stops its environments itself,
+      // and an orphan exits on its own (bootstrap.mjs watches its parent).
+      detached: true,
     });
     this.child = child;
     this.capture(child.stdout!);

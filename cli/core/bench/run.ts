@@ -24,8 +24,9 @@ import { benchKey, type BenchOptions } from './options.js';
 import { idealThroughputPerSec, median, ratio, splitLatencies, throughputPerSec, type LatencyBlock } from './stats.js';
 import { evaluateTargets, type TargetCheck } from './targets.js';
 
-/** How long to wait for the traces of the uploads to be listed (the local cloud records them at once). */
-export const TRACES_WAIT_MS = 30_000;
+/** How long to wait for the uploads' traces to be listed: the local cloud has them at once, X-Ray on AWS takes
+ * tens of seconds to index them. */
+export const TRACES_WAIT_MS = { local: 30_000, aws: 120_000 } as const;
 
 export interface BenchRequest {
   clients: AwsClients;
@@ -229,7 +230,7 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
         wait: arrived.length || undefined,
       },
       serviceMap: false,
-      waitTimeoutMs: TRACES_WAIT_MS,
+      waitTimeoutMs: TRACES_WAIT_MS[request.target],
       waitIntervalMs: 200,
     },
     reporter,

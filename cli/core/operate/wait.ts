@@ -1,6 +1,6 @@
-// Waits for a thumbnail to appear: a bounded HeadObject poll that starts fast (10 ms) and backs off gently to 250 ms,
-// because the poll interval is part of the latency we report; a caller that knows roughly when to expect it (bench)
-// starts polling only then. It knows the previous thumbnail under the same key (ETag, LastModified) so an old one is
+// Waits for a thumbnail to appear: a bounded HeadObject poll whose interval is a tenth of the time waited so far
+// (10 ms to 250 ms), because the poll interval is part of the latency we report: the lag stays within a tenth of it.
+// A caller that knows roughly when to expect the thumbnail (bench) starts polling only then. It knows the previous thumbnail under the same key (ETag, LastModified) so an old one is
 // never mistaken for the new one. No terminal, no log reading.
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { sleepUnlessAborted } from './logs.js';
@@ -11,7 +11,7 @@ export interface ObjectVersion {
   lastModified?: Date;
 }
 
-export const POLL_INTERVALS = { firstMs: 10, factor: 1.2, maxMs: 250 } as const;
+export const POLL_INTERVALS = { firstMs: 10, fractionOfElapsed: 0.1, maxMs: 250 } as const;
 
 function isNotFound(error: unknown): boolean {
   const name = error instanceof Error ? error.name : '';
@@ -43,9 +43,9 @@ export function isNewerVersion(current: ObjectVersion, previous: ObjectVersion |
   return false;
 }
 
-/** The next poll interval after `current`. */
-export function nextPollInterval(current: number): number {
-  return Math.min(Math.round(current * POLL_INTERVALS.factor), POLL_INTERVALS.maxMs);
+/** How long to wait before the next poll, `elapsedMs` after the wait began: a tenth of it, within bounds. */
+export function pollInterval(elapsedMs: number): number {
+  return Math.min(Math.max(Math.round(elapsedMs * POLL_INTERVALS.fractionOfElapsed), POLL_INTERVALS.firstMs), POLL_INTERVALS.maxMs);
 }
 
 export interface ThumbnailPollOptions {
@@ -77,9 +77,9 @@ export interface ThumbnailSighting {
  */
 export async function pollForThumbnail(s3: S3Client, options: ThumbnailPollOptions): Promise<ThumbnailSighting | undefined> {
   const { signal } = options;
-  let interval: number = POLL_INTERVALS.firstMs;
+  const startedAt = options.startedAt ?? performance.now();
   if (options.firstPollAtMs) {
-    const wait = (options.startedAt ?? performance.now()) + options.firstPollAtMs - performance.now();
+    const wait = startedAt + options.firstPollAtMs - performance.now();
     if (wait > 0) await sleepUnlessAborted(wait, signal);
   }
   while (!signal.aborted) {
@@ -94,8 +94,7 @@ export async function pollForThumbnail(s3: S3Client, options: ThumbnailPollOptio
     if (head && (isNewerVersion({ etag: head.ETag, lastModified: head.LastModified }, options.previous) || options.confirmedByLogs?.())) {
       return { head, observedAt };
     }
-    await sleepUnlessAborted(interval, signal);
-    interval = nextPollInterval(interval);
+    await sleepUnlessAborted(pollInterval(observedAt - startedAt), signal);
   }
   return undefined;
 }

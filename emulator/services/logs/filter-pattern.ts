@@ -16,6 +16,7 @@
 //   Selectors are `$` followed by `.name` or `[index]` steps; a missing member matches no comparison.
 // Mixing required, `?` and `-` terms: all required terms, no excluded term, and (when there are any) one `?` term.
 import { wildcardMatches } from '../../core/wildcard.js';
+import { LinearRegex } from './regex.js';
 
 /** A compiled pattern: true when the event's message matches. */
 export type LogEventMatcher = (message: string) => boolean;
@@ -99,10 +100,11 @@ function readTerms(text: string): Term[] {
   return terms;
 }
 
-function toRegExp(source: string): RegExp {
+/** Compiled for linear-time matching: a RegExp would let `%(a+)+b%` freeze the cloud on a long message. */
+function toRegExp(source: string): LinearRegex {
   if (source === '') throw new FilterPatternError('Empty regular expression');
   try {
-    return new RegExp(source);
+    return new LinearRegex(source);
   } catch (error) {
     throw new FilterPatternError(`Invalid regular expression: ${(error as Error).message}`);
   }

@@ -8,13 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateFunctionCommand, InvokeCommand, LambdaClient, waitUntilFunctionActiveV2 } from '@aws-sdk/client-lambda';
-import { zipFixture } from '../../fixtures/functions/build-zip.js';
-import { TEST_CREDENTIALS, TEST_REGION } from '../../helpers/local-cloud.js';
-import { LAMBDA_TRUST_POLICY } from '../lambda/support.js';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { runCrash } from './scenarios.js';
-import { assertBuilt, childPids, isRunning, poll, startServe } from './support.js';
+import { assertBuilt, childPids, fixtureDeployer, isRunning, poll, startServe } from './support.js';
 
 const COUNT = 60;
 const CONCURRENCY = 8;
@@ -45,23 +41,16 @@ describe('kill -9 of local serve', () => {
     assertBuilt();
     const stateDir = mkdtempSync(join(tmpdir(), 'thumbctl-orphans-'));
     const serve = await startServe(stateDir);
-    const config = { endpoint: serve.endpoint, region: TEST_REGION, credentials: { ...TEST_CREDENTIALS } };
-    const iam = new IAMClient(config);
-    const lambda = new LambdaClient(config);
+    const functions = fixtureDeployer(serve.endpoint);
     try {
-      const role = await iam.send(new CreateRoleCommand({ RoleName: 'orphan-test', AssumeRolePolicyDocument: LAMBDA_TRUST_POLICY }));
-      for (const [name, fixture] of [['long-sleeper', 'sleeper'], ['idle-echo', 'echo']] as const) {
-        await lambda.send(
-          new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs22.x', Handler: 'index.handler', Role: role.Role!.Arn!, Code: { ZipFile: await zipFixture(fixture) }, Timeout: 900 }),
-        );
-        await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 0.05, maxDelay: 0.2 }, { FunctionName: name });
-      }
-      await lambda.send(new InvokeCommand({ FunctionName: 'idle-echo', Payload: Buffer.from('{}') }));
-      await lambda.send(new InvokeCommand({ FunctionName: 'long-sleeper', InvocationType: 'Event', Payload: Buffer.from('{"sleepMs":600000}') }));
-      const environments = (await poll(() => {
+      await functions.create('long-sleeper', 'sleeper');
+      await functions.create('idle-echo', 'echo');
+      await functions.lambda.send(new InvokeCommand({ FunctionName: 'idle-echo', Payload: Buffer.from('{}') }));
+      await functions.lambda.send(new InvokeCommand({ FunctionName: 'long-sleeper', InvocationType: 'Event', Payload: Buffer.from('{"sleepMs":600000}') }));
+      const environments = await poll(() => {
         const children = childPids(serve.pid);
         return children.length >= 2 ? children : undefined;
-      }, 30_000))!;
+      }, 30_000);
       assert.ok(environments, 'two environments started');
       // Let the sleeper get into its handler.
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -75,8 +64,7 @@ describe('kill -9 of local serve', () => {
       for (const pid of survivors) process.kill(pid, 'SIGKILL');
       assert.deepEqual(survivors, [], 'no environment outlived its server');
     } finally {
-      iam.destroy();
-      lambda.destroy();
+      functions.destroy();
       await serve.kill9();
       rmSync(stateDir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@
 // restart on the same state directory, every acknowledged upload's thumbnail). Each returns a JSON report with
 // the problems it found; the tests (CI sizes) assert on the report, scripts/load.ts and scripts/crash.ts print it.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   assertBuilt,
@@ -27,6 +27,13 @@ import {
   type InvocationCensus,
   type MemoryReport,
 } from './support.js';
+
+export interface Machine {
+  cores: number;
+  node: string;
+  /** 1, 5 and 15 minute load averages at the end of the run. */
+  loadAverage: number[];
+}
 
 export interface LoadOptions {
   count: number;
@@ -74,7 +81,7 @@ export interface LoadReport {
     uploadsPerSecond: number;
     thumbnailsPerSecond: number;
   };
-  machine: { cores: number; node: string };
+  machine: Machine;
   stateDir: string;
   problems: string[];
 }
@@ -242,7 +249,7 @@ export interface CrashReport {
   restartSeconds: number;
   recoverySeconds: number;
   memory: MemoryReport;
-  machine: { cores: number; node: string };
+  machine: Machine;
   stateDir: string;
   problems: string[];
 }
@@ -348,6 +355,7 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function machine(): { cores: number; node: string } {
-  return { cores: availableParallelism(), node: process.versions.node };
+/** The machine, and how busy it was at the end of the run (other work skews the timings, not the counts). */
+function machine(): Machine {
+  return { cores: availableParallelism(), node: process.versions.node, loadAverage: loadavg().map((load) => round(load)) };
 }

@@ -12,10 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { CloudWatchLogsClient, FilterLogEventsCommand, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateFunctionCommand, LambdaClient, waitUntilFunctionActiveV2 } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
+import { zipFixture } from '../../fixtures/functions/build-zip.js';
 import { TEST_CREDENTIALS, TEST_REGION } from '../../helpers/local-cloud.js';
 import { THUMBCTL_BIN } from '../../helpers/thumbctl.js';
+import { LAMBDA_TRUST_POLICY } from '../lambda/support.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -38,16 +42,21 @@ export interface ServeProcess {
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL, as `kill -9`; resolves once the process is gone. */
   kill9(): Promise<void>;
+  /** Ctrl-C in its terminal: SIGINT to its whole process group (needs `ownProcessGroup`); resolves once it exited. */
+  interruptGroup(): Promise<void>;
 }
 
 /**
  * `thumbctl local serve --state-dir <dir> --port 0 --json` as a child process; resolves once it listens.
- * @param env - extra environment (THUMBCTL_LOCAL_LAMBDA_* tuning)
+ * @param options.env - extra environment (THUMBCTL_LOCAL_LAMBDA_* tuning)
+ * @param options.ownProcessGroup - lead a process group of its own, as a job started from a shell does
  */
-export function startServe(stateDir: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServeProcess> {
+export function startServe(stateDir: string, options: { env?: Record<string, string>; ownProcessGroup?: boolean; timeoutMs?: number } = {}): Promise<ServeProcess> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const child = spawn(process.execPath, [THUMBCTL_BIN, 'local', 'serve', '--state-dir', stateDir, '--port', '0', '--json'], {
-    env: { ...process.env, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: 'local', ...env },
+    env: { ...process.env, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: 'local', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
   });
   let stdout = '';
   let stderr = '';
@@ -81,6 +90,11 @@ export function startServe(stateDir: string, env: Record<string, string> = {}, t
         },
         async kill9() {
           if (!gone()) child.kill('SIGKILL');
+          await exited;
+        },
+        async interruptGroup() {
+          if (!options.ownProcessGroup) throw new Error('interruptGroup needs a server started with ownProcessGroup');
+          if (!gone()) process.kill(-child.pid!, 'SIGINT');
           await exited;
         },
       });
@@ -117,6 +131,48 @@ export function runSetup(stateDir: string): Promise<Deployment> {
       resolve({ sourceBucket: result.sourceBucket, thumbnailBucket: result.thumbnailBucket, functionName: result.functionName });
     });
   });
+}
+
+export interface FixtureDeployer {
+  lambda: LambdaClient;
+  logs: CloudWatchLogsClient;
+  /** Creates a function from test/fixtures/functions/<fixture> (role made on first use) and waits until it is Active. */
+  create(name: string, fixture: string, timeoutSeconds?: number): Promise<void>;
+  destroy(): void;
+}
+
+/** Fixture functions on a running server, through the real IAM and Lambda APIs. */
+export function fixtureDeployer(endpoint: string): FixtureDeployer {
+  const config = { endpoint, region: TEST_REGION, credentials: { ...TEST_CREDENTIALS } };
+  const iam = new IAMClient(config);
+  const lambda = new LambdaClient(config);
+  const logs = new CloudWatchLogsClient(config);
+  let roleArn: Promise<string> | undefined;
+  return {
+    lambda,
+    logs,
+    async create(name, fixture, timeoutSeconds = 900) {
+      roleArn ??= iam
+        .send(new CreateRoleCommand({ RoleName: `reliability-${randomBytes(3).toString('hex')}`, AssumeRolePolicyDocument: LAMBDA_TRUST_POLICY }))
+        .then((created) => created.Role!.Arn!);
+      await lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: name,
+          Runtime: 'nodejs22.x',
+          Handler: 'index.handler',
+          Role: await roleArn,
+          Code: { ZipFile: await zipFixture(fixture) },
+          Timeout: timeoutSeconds,
+        }),
+      );
+      await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 0.05, maxDelay: 0.2 }, { FunctionName: name });
+    },
+    destroy() {
+      iam.destroy();
+      lambda.destroy();
+      logs.destroy();
+    },
+  };
 }
 
 // --- memory ---------------------------------------------------------------------------------------------
@@ -392,7 +448,10 @@ export function census(events: readonly FilteredLogEvent[]): InvocationCensus {
           result.firstCreatedAt = Math.min(result.firstCreatedAt ?? Infinity, event.timestamp ?? Infinity);
           result.lastCreatedAt = Math.max(result.lastCreatedAt ?? 0, event.timestamp ?? 0);
         }
-        if (line.level === 'ERROR' || line.level === 'CRITICAL') result.errorLines.push(message.trim());
+        if (line.level === 'ERROR' || line.level === 'CRITICAL') {
+          result.errorLines.push(message.trim());
+          continue;
+        }
       } catch {
         // Not JSON after all: judged below like any other line.
       }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { isNewerVersion, nextPollInterval, POLL_INTERVALS } from '../../../../cli/core/operate/wait.js';
+import { isNewerVersion, pollInterval, POLL_INTERVALS } from '../../../../cli/core/operate/wait.js';
 
 describe('isNewerVersion', () => {
   const old = { etag: '"abc"', lastModified: new Date('2026-11-26T21:52:42Z') };
@@ -23,12 +23,17 @@ describe('isNewerVersion', () => {
   });
 });
 
-describe('nextPollInterval', () => {
-  it('backs off from 10 ms to at most 250 ms', () => {
-    const intervals = [POLL_INTERVALS.firstMs as number];
-    while (intervals.length < 20) intervals.push(nextPollInterval(intervals.at(-1)!));
-    assert.equal(intervals[0], 10);
-    assert.ok(intervals.every((value, index) => index === 0 || value >= intervals[index - 1]!), 'never shrinks');
-    assert.equal(intervals.at(-1), 250);
+describe('pollInterval', () => {
+  it('waits a tenth of the time waited so far, from 10 ms up to 250 ms', () => {
+    assert.equal(pollInterval(0), POLL_INTERVALS.firstMs);
+    assert.equal(pollInterval(50), 10);
+    assert.equal(pollInterval(180), 18);
+    assert.equal(pollInterval(1_000), 100);
+    assert.equal(pollInterval(60_000), POLL_INTERVALS.maxMs);
+  });
+
+  it('never shrinks as the wait goes on', () => {
+    const intervals = Array.from({ length: 100 }, (_, i) => pollInterval(i * 37));
+    assert.ok(intervals.every((value, index) => index === 0 || value >= intervals[index - 1]!));
   });
 });
