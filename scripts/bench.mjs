@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `npm run bench`: the fixed benchmark scenario of issue 8, written into BENCHMARKS.md. In a fresh temporary
 // state directory, with `thumbctl local serve` running in the background (so warm environments persist across
-// commands): a cold run, a no-op `setup` timed, `thumbctl --version` against `node -e 0`, then the main run
-// (3000x2000 JPEG → 400x400, 40 uploads at concurrency = cores, ImageMagick alongside). It drives the built CLI
-// exactly as a user would and renders with dist/cli/core/bench/markdown.js; the numbers come from `bench --json`.
+// commands): a cold run, a no-op `setup` timed, `thumbctl --version` against `node -e 0`, a latency run (one upload
+// at a time) and a throughput run (3000x2000 JPEG → 400x400, 40 uploads at concurrency = cores), then ImageMagick
+// on the same image. It drives the built CLI as a user would and renders with dist/cli/core/bench/markdown.js; the
+// numbers come from `bench --json`.
 //
-// Options (environment): BENCH_COUNT (default 40), BENCH_OUT (default BENCHMARKS.md), BENCH_KEEP_STATE=1.
+// Options (environment): BENCH_COUNT (throughput run, default 40), BENCH_LATENCY_COUNT (default 20),
+// BENCH_OUT (default BENCHMARKS.md), BENCH_KEEP_STATE=1.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -25,6 +27,7 @@ const { median } = await import(join(root, 'dist', 'cli', 'core', 'bench', 'stat
 
 const cores = availableParallelism();
 const count = Number(process.env.BENCH_COUNT ?? 40);
+const latencyCount = Number(process.env.BENCH_LATENCY_COUNT ?? 20);
 const outFile = resolve(root, process.env.BENCH_OUT ?? 'BENCHMARKS.md');
 const stateDir = mkdtempSync(join(tmpdir(), 'thumbctl-bench-'));
 const env = { ...process.env, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: 'local', THUMBCTL_STATE_DIR: stateDir };
@@ -100,8 +103,11 @@ try {
     versionRuns.push((await run(process.execPath, [bin, '--version'])).ms);
   }
 
-  log(`main run: ${count} uploads, ${cores} at a time`);
-  const warm = await thumbctlJson(['bench', '--count', String(count), '--concurrency', String(cores)]);
+  log(`latency run: ${latencyCount} uploads, one at a time`);
+  const latency = await thumbctlJson(['bench', '--count', String(latencyCount), '--concurrency', '1']);
+
+  log(`throughput run: ${count} uploads, ${cores} at a time`);
+  const throughput = await thumbctlJson(['bench', '--count', String(count), '--concurrency', String(cores)]);
 
   log('ImageMagick on the same image');
   const imagemagick = await measureImageMagick(join(root, 'assets', 'canyon.jpg'), { width: 400, height: 400 }, 7);
@@ -119,7 +125,8 @@ try {
     generatedAt: new Date().toISOString(),
     machine,
     cold,
-    warm,
+    latency,
+    throughput,
     cli: { versionMs: median(versionRuns), nodeMs: median(nodeRuns), runs: versionRuns.length, setupNoopMs: median(setupRuns), setupRuns: setupRuns.length },
     imagemagick,
   };

@@ -22,10 +22,10 @@ export function fuzzRuns(base: number): number {
   return Number.isFinite(factor) && factor > 0 ? Math.max(1, Math.round(base * factor)) : base;
 }
 
-/** A fast-check seed from FUZZ_SEED, to replay a failure; otherwise fast-check picks one (and prints it on failure). */
-export function fuzzSeed(): { seed: number } | Record<string, never> {
+/** A fast-check seed from FUZZ_SEED, to replay a failure (fast-check prints it on failure); FUZZ_NO_SHRINK reports the first failure as found. */
+export function fuzzSeed(): { seed?: number; endOnFailure?: boolean; includeErrorInReport: boolean } {
   const seed = Number(process.env.FUZZ_SEED);
-  return Number.isInteger(seed) ? { seed } : {};
+  return { includeErrorInReport: true, ...(Number.isInteger(seed) ? { seed } : {}), ...(process.env.FUZZ_NO_SHRINK ? { endOnFailure: true } : {}) };
 }
 
 /** Counts every case a test file ran, for RELIABILITY.md; printed as one line when FUZZ_REPORT is set. */
@@ -50,7 +50,8 @@ export function send(
   options: { method?: string; path?: string; headers?: OutgoingHttpHeaders; body?: string | Buffer; timeoutMs?: number },
 ): Promise<RawResponse> {
   const url = new URL(endpoint);
-  return new Promise((resolve, reject) => {
+  const started = Date.now();
+  return new Promise<RawResponse>((resolve, reject) => {
     const req = httpRequest(
       {
         host: url.hostname,
@@ -60,7 +61,7 @@ export function send(
         // node sends a GET's body without a length unless told; say it, so the body is not read as a second request.
         headers: { ...(options.body !== undefined ? { 'content-length': Buffer.byteLength(options.body) } : {}), ...options.headers },
         agent: false,
-        timeout: options.timeoutMs ?? 10_000,
+        timeout: options.timeoutMs ?? Number(process.env.FUZZ_REQUEST_TIMEOUT_MS ?? 10_000),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -69,9 +70,13 @@ export function send(
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('timeout', () => req.destroy(new Error(`request timed out: ${options.method ?? 'GET'} ${options.path ?? '/'} ${String(options.body ?? '').slice(0, 500)}`)));
     req.on('error', reject);
     req.end(options.body);
+  }).finally(() => {
+    // FUZZ_TRACE=ms prints every request slower than that: how a hang or a super-linear path shows itself.
+    const slow = Number(process.env.FUZZ_TRACE);
+    if (slow > 0 && Date.now() - started > slow) process.stderr.write(`SLOW ${Date.now() - started} ms ${options.method ?? 'GET'} ${options.path ?? '/'} ${JSON.stringify(String(options.body ?? '').slice(0, 800))}\n`);
   });
 }
 
@@ -89,8 +94,12 @@ export function wirePath(text: string): string {
 
 /** `application/x-www-form-urlencoded` of any pairs, lone surrogates included (as U+FFFD, as a browser would). */
 export function formEncode(pairs: [string, string][]): string {
-  const encode = (text: string): string => [...Buffer.from(text, 'utf8')].map((byte) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
-  return pairs.map(([name, value]) => `${encode(name)}=${encode(value)}`).join('&');
+  return pairs.map(([name, value]) => `${percentEncode(name)}=${percentEncode(value)}`).join('&');
+}
+
+/** encodeURIComponent that never throws: a lone surrogate becomes U+FFFD's bytes instead of a URIError. */
+export function percentEncode(text: string): string {
+  return [...Buffer.from(text, 'utf8')].map((byte) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
 }
 
 export interface SocketResult {

@@ -21,6 +21,8 @@ export interface BaselineSamples {
   /** Milliseconds per iteration, in the order measured. */
   samplesMs: number[];
   format: OutputFormat;
+  /** The source image as decoded: its format and stored dimensions. */
+  input: { format: string; width: number; height: number };
   /** The encoder options used: the function's ENCODER_OPTIONS for that format. */
   encoder: object;
   bytesOut: number;
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
   // As in the function: every upload is a new image, so the operation cache would only flatter repeats.
   sharp.cache(false);
   const input = await readFile(request.image);
-  const { format: sourceFormat } = await sharp(input).metadata();
+  const { format: sourceFormat, width, height } = await sharp(input).metadata();
   const format: OutputFormat = (OUTPUT_FOR_SOURCE as Record<string, OutputFormat>)[sourceFormat ?? ''] ?? 'jpeg';
   const once = (): Promise<Buffer> =>
     sharp(input).rotate().resize(request.width, request.height, { fit: 'cover' }).toFormat(format, ENCODER_OPTIONS[format]).toBuffer();
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
     bytesOut = (await once()).length;
     samplesMs.push(Math.round((performance.now() - started) * 100) / 100);
   }
-  const result: BaselineSamples = { samplesMs, format, encoder: ENCODER_OPTIONS[format], bytesOut, sharp: sharp.versions.sharp, libvips: sharp.versions.vips, threads: sharp.concurrency() };
+  const result: BaselineSamples = { samplesMs, format, input: { format: sourceFormat ?? 'unknown', width, height }, encoder: ENCODER_OPTIONS[format], bytesOut, sharp: sharp.versions.sharp, libvips: sharp.versions.vips, threads: sharp.concurrency() };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

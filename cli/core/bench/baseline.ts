@@ -21,6 +21,8 @@ export interface SharpBaseline {
   warmup: number;
   /** What the baseline does, for the report. */
   pipeline: string;
+  /** The source image as sharp decoded it. */
+  input: { format: string; width: number; height: number };
   sharp: string;
   libvips: string;
   threads: number;
@@ -57,6 +59,7 @@ export async function measureSharpBaseline(request: Pick<BaselineRequest, 'image
     samplesMs: samples.samplesMs,
     warmup: full.warmup,
     pipeline: `sharp(buffer).rotate().resize(${full.width}, ${full.height}, { fit: 'cover' }).toFormat('${samples.format}', ${JSON.stringify(samples.encoder)}).toBuffer()`,
+    input: samples.input,
     sharp: samples.sharp,
     libvips: samples.libvips,
     threads: samples.threads,

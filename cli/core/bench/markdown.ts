@@ -3,7 +3,7 @@
 // splices this text between two markers, so the hand-written sections around it survive every run. Pure.
 import type { ImageMagickResult } from './imagemagick.js';
 import { BENCH_DEFAULTS } from './options.js';
-import { formatMegabytes, formatMs, formatRatio, formatTargetValue } from './render-text.js';
+import { formatMegabytes, formatMs, formatRatio } from './render-text.js';
 import type { BenchResult } from './run.js';
 import type { LatencyBlock } from './stats.js';
 import { ratio } from './stats.js';
@@ -38,24 +38,29 @@ export interface ScenarioResults {
   machine: MachineInfo;
   /** The first run on a fresh local cloud: every invocation a cold start. */
   cold: BenchResult;
-  /** The main run, with the environments warm. */
-  warm: BenchResult;
+  /** One upload at a time, environments warm: what one user waits for (the latency targets). */
+  latency: BenchResult;
+  /** Concurrency = cores, environments warm: the throughput target, and latency under load beside it. */
+  throughput: BenchResult;
   cli: CliTimings;
   imagemagick: ImageMagickResult;
 }
 
-/** Every target of issue 8, from the scenario's runs: ratios from the warm run, init from the cold one. */
+/**
+ * Every target of issue 8, from the scenario's runs: the latency ratios from the one-at-a-time run (a latency,
+ * not a queue behind our own uploads), throughput from the concurrency = cores run, init from the cold run.
+ */
 export function scenarioTargets(results: ScenarioResults): TargetCheck[] {
-  const { warm, cold, cli } = results;
+  const { latency, throughput, cold, cli } = results;
   return evaluateTargets({
-    e2eRatio: warm.ratios.e2e,
-    resizeRatio: warm.ratios.resize,
-    throughputRatio: warm.ratios.throughput,
-    concurrency: warm.concurrency,
-    cores: warm.cores,
+    e2eRatio: latency.ratios.e2e,
+    resizeRatio: latency.ratios.resize,
+    throughputRatio: throughput.ratios.throughput,
+    concurrency: throughput.concurrency,
+    cores: throughput.cores,
     initMs: cold.function.initMs,
-    packageBytes: warm.packageBytes,
-    architecture: warm.architecture,
+    packageBytes: throughput.packageBytes,
+    architecture: throughput.architecture,
     versionOverheadMs: Math.round((cli.versionMs - cli.nodeMs) * 10) / 10,
     noopSetupMs: cli.setupNoopMs,
   });
@@ -79,15 +84,16 @@ function latencyRow(label: string, block: LatencyBlock): (string | number)[] {
 }
 
 const load = (values: number[]): string => values.map((v) => v.toFixed(2)).join(' / ');
+const warmE2e = (run: BenchResult): number | null => (run.latency.warm.count ? run.latency.warm.p50Ms : run.latency.p50Ms);
 
 /** The generated section of BENCHMARKS.md. */
 export function renderBenchmarksSection(results: ScenarioResults): string {
-  const { warm, cold, cli, machine, imagemagick } = results;
+  const { latency, throughput, cold, cli, machine, imagemagick } = results;
   const checks = scenarioTargets(results);
   const byId = new Map(checks.map((check) => [check.id, check]));
-  const baselineMs = warm.baseline.sharpP50Ms;
-  const ideal = baselineMs > 0 ? Math.round(((warm.cores * 1000) / baselineMs) * 100) / 100 : null;
-  const warmE2e = warm.latency.warm.count ? warm.latency.warm.p50Ms : warm.latency.p50Ms;
+  const sharp = (run: BenchResult): string => `sharp alone ${formatMs(run.baseline.sharpP50Ms)}`;
+  const ideal = throughput.baseline.sharpP50Ms > 0 ? Math.round(((throughput.cores * 1000) / throughput.baseline.sharpP50Ms) * 100) / 100 : null;
+  const c = throughput.concurrency;
   const out: string[] = [];
 
   out.push(`_Measured ${results.generatedAt} by \`npm run bench\`._`);
@@ -95,20 +101,23 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
   out.push('### Machine');
   out.push('');
   out.push(
-    `${machine.cores} cores (${machine.cpuModel}), ${formatMegabytes(machine.memoryBytes)} RAM, Node.js ${machine.node} on ${machine.platform}. ` +
+    `${machine.cores} cores (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GB RAM, Node.js ${machine.node} on ${machine.platform}. ` +
       `Load average (1 / 5 / 15 min) ${load(machine.loadBefore)} at the start and ${load(machine.loadAfter)} at the end: ` +
       `${Math.max(...machine.loadBefore, ...machine.loadAfter) > machine.cores ? 'a shared machine, busy with other work while this ran, so every figure carries noise; the ratios, measured in one run, carry less' : 'a quiet machine'}.`,
   );
   out.push('');
   out.push('### Scenario');
   out.push('');
+  const input = throughput.baseline.input;
   out.push(
-    `The bundled ${warm.image.split('/').pop()} (${formatMegabytes(warm.imageBytes)} JPEG) → ${warm.size} cover-cropped thumbnails on the local cloud, ` +
+    `The bundled ${throughput.image.split('/').pop()} (${input.width}x${input.height} ${input.format.toUpperCase()}, ${formatMegabytes(throughput.imageBytes)}) → ${throughput.size} cover-cropped thumbnails on the local cloud, ` +
       `with \`thumbctl local serve\` running in the background so warm environments persist between commands. ` +
-      `First a cold run on the fresh cloud (${cold.count} uploads, ${cold.concurrency} at a time: every invocation a cold start), ` +
-      `then the main run: ${warm.count} uploads, ${warm.concurrency} at a time (concurrency = cores). ` +
-      `The baseline is the same decode → orient → resize → encode by sharp alone in a bare Node.js process, measured in the same run: ` +
-      `\`${warm.baseline.pipeline}\`, p50 of ${warm.baseline.iterations} iterations after ${warm.baseline.warmup} warm-ups (sharp ${warm.baseline.sharp}, libvips ${warm.baseline.libvips}, ${warm.baseline.threads} libvips thread${warm.baseline.threads === 1 ? '' : 's'} per image).`,
+      `Three runs of \`thumbctl bench\`: a cold run on the fresh cloud (${cold.count} uploads, ${cold.concurrency} at a time: every invocation a cold start); ` +
+      `a latency run, ${latency.count} uploads one at a time; a throughput run, ${throughput.count} uploads ${c} at a time (concurrency = cores). ` +
+      `Each run times its own baseline, the same decode → orient → resize → encode by sharp alone in a bare Node.js process: ` +
+      `\`${throughput.baseline.pipeline}\`, p50 of ${throughput.baseline.iterations} iterations pooled from measurements before and after the uploads ` +
+      `(throughput run: p50 ${throughput.baseline.runsP50Ms.map((ms) => formatMs(ms)).join(' and ')}), ${throughput.baseline.warmup} warm-ups each ` +
+      `(sharp ${throughput.baseline.sharp}, libvips ${throughput.baseline.libvips}, ${throughput.baseline.threads} libvips thread${throughput.baseline.threads === 1 ? '' : 's'} per image).`,
   );
   out.push('');
   out.push('### Figures against the targets');
@@ -117,18 +126,20 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
     table(
       ['Figure', 'Measured', 'Baseline beside it', 'Ratio', 'Target (issue 8)', 'Met?'],
       [
-        ['Warm end-to-end p50 (upload start → thumbnail seen)', formatMs(warmE2e), `sharp alone ${formatMs(baselineMs)}`, formatRatio(warm.ratios.e2e), byId.get('e2e')?.goal, mark(byId.get('e2e'))],
-        ['Resize phase p50 (function trace)', formatMs(warm.function.resizeP50Ms), `sharp alone ${formatMs(baselineMs)}`, formatRatio(warm.ratios.resize), byId.get('resize')?.goal, mark(byId.get('resize'))],
+        ['Warm end-to-end p50, one upload at a time', formatMs(warmE2e(latency)), sharp(latency), formatRatio(latency.ratios.e2e), byId.get('e2e')?.goal, mark(byId.get('e2e'))],
+        [`… ${c} at a time (throughput run)`, formatMs(warmE2e(throughput)), sharp(throughput), formatRatio(throughput.ratios.e2e), 'shown, not judged', ''],
+        ['Resize phase p50 (function trace), one at a time', formatMs(latency.function.resizeP50Ms), sharp(latency), formatRatio(latency.ratios.resize), byId.get('resize')?.goal, mark(byId.get('resize'))],
+        [`… ${c} at a time (throughput run)`, formatMs(throughput.function.resizeP50Ms), sharp(throughput), formatRatio(throughput.ratios.resize), 'shown, not judged', ''],
         [
-          `Throughput at concurrency ${warm.concurrency}`,
-          `${cell(warm.throughputPerSec)} /s`,
-          `${warm.cores} cores / sharp = ${cell(ideal)} /s`,
-          formatRatio(warm.ratios.throughput),
+          `Throughput at concurrency ${c}`,
+          `${cell(throughput.throughputPerSec)} /s`,
+          `${throughput.cores} cores / sharp = ${cell(ideal)} /s`,
+          formatRatio(throughput.ratios.throughput),
           byId.get('throughput')?.goal,
           mark(byId.get('throughput')),
         ],
         ['Cold start: init duration p50', formatMs(cold.function.initMs), `max ${formatMs(cold.function.initMaxMs)} over ${cold.coldStarts} cold starts`, '', byId.get('init')?.goal, mark(byId.get('init'))],
-        ['Deployment zip (x86_64)', formatMegabytes(warm.packageBytes), 'Lambda limit 50 MB', '', byId.get('zip')?.goal, mark(byId.get('zip'))],
+        ['Deployment zip (x86_64)', formatMegabytes(throughput.packageBytes), 'Lambda limit 50 MB', '', byId.get('zip')?.goal, mark(byId.get('zip'))],
         [
           '`thumbctl --version`',
           formatMs(cli.versionMs),
@@ -142,8 +153,8 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
           ? [
               'ImageMagick `convert -thumbnail` (one process each)',
               formatMs(imagemagick.convertP50Ms),
-              `sharp alone ${formatMs(baselineMs)}`,
-              formatRatio(ratio(imagemagick.convertP50Ms, baselineMs)),
+              sharp(throughput),
+              formatRatio(ratio(imagemagick.convertP50Ms, throughput.baseline.sharpP50Ms)),
               'comparison only',
               '',
             ]
@@ -152,7 +163,7 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
     ),
   );
   out.push('');
-  out.push(`Targets met: ${checks.filter((c) => c.met === true).length} of ${checks.length}. `);
+  out.push(`Targets met: ${checks.filter((check) => check.met === true).length} of ${checks.length}.`);
   if (imagemagick.available) {
     out.push('');
     out.push(
@@ -166,52 +177,50 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
   out.push(
     table(
       ['Run', 'n', 'p50', 'p90', 'p99', 'max'],
-      [latencyRow('main run, all', warm.latency), latencyRow('main run, warm', warm.latency.warm), latencyRow('main run, cold', warm.latency.cold), latencyRow('cold run (all cold)', cold.latency.cold)],
-    ),
-  );
-  out.push('');
-  out.push(`Lost uploads (no thumbnail within ${BENCH_DEFAULTS.timeoutMs / 1000} s): ${warm.lost} in the main run, ${cold.lost} in the cold run.`);
-  out.push('');
-  out.push('### Where the time of a warm upload goes (p50 of each part, main run)');
-  out.push('');
-  const b = warm.breakdown;
-  out.push(
-    table(
-      ['Part', 'p50'],
       [
-        [`client PutObject (${formatMegabytes(warm.imageBytes)} through the local S3)`, formatMs(b.uploadMs)],
-        ['upload reaches S3 → invocation starts (S3 stores it, notifies, the queue, dwell)', formatMs(b.beforeFunctionMs)],
-        ['of which dwell (Lambda has the event → the function starts)', formatMs(b.dwellMs)],
-        ['function: S3 GetObject', formatMs(b.s3GetMs)],
-        ['function: resize', formatMs(b.resizeMs)],
-        ['function: S3 PutObject', formatMs(b.s3PutMs)],
-        ['function invocation as a whole', formatMs(b.invocationMs)],
-        ['function end → client sees the thumbnail (wait loop)', formatMs(b.seenAfterFunctionMs)],
-        ['trace end to end (upload reaches S3 → function ends)', formatMs(b.traceE2eMs)],
+        latencyRow('one at a time, warm', latency.latency.warm),
+        latencyRow('one at a time, cold', latency.latency.cold),
+        latencyRow(`${c} at a time, warm`, throughput.latency.warm),
+        latencyRow(`${c} at a time, cold`, throughput.latency.cold),
+        latencyRow('cold run (all cold)', cold.latency.cold),
       ],
     ),
   );
   out.push('');
-  const per = warm.cpu.perThumbnailMs;
-  out.push('### CPU time per thumbnail (main run)');
-  out.push('');
   out.push(
-    table(
-      ['Process', 'CPU ms per thumbnail'],
-      [
-        ['function environments (resize included)', formatMs(per.functions)],
-        ['`thumbctl local serve` (S3, Lambda service, X-Ray, Logs)', formatMs(per.cloud)],
-        ['`thumbctl bench` (uploads, polling, its own bookkeeping)', formatMs(per.client)],
-        ['bare sharp, for comparison', formatMs(warm.baseline.sharpP50Ms)],
-      ],
-    ),
+    `Lost uploads (no thumbnail within ${BENCH_DEFAULTS.timeoutMs / 1000} s): ${latency.lost + throughput.lost + cold.lost} of ${latency.count + throughput.count + cold.count}.`,
   );
+  out.push('');
+  out.push('### Where the time of a warm upload goes (p50 of each part)');
+  out.push('');
+  const parts: [string, (run: BenchResult) => number | null][] = [
+    [`client PutObject (${formatMegabytes(throughput.imageBytes)} through the local S3)`, (run) => run.breakdown.uploadMs],
+    ['upload reaches S3 → invocation starts (S3 stores it, notifies, the queue, dwell)', (run) => run.breakdown.beforeFunctionMs],
+    ['of which dwell (Lambda has the event → the function starts)', (run) => run.breakdown.dwellMs],
+    ['function: S3 GetObject', (run) => run.breakdown.s3GetMs],
+    ['function: resize', (run) => run.breakdown.resizeMs],
+    ['function: S3 PutObject', (run) => run.breakdown.s3PutMs],
+    ['function invocation as a whole', (run) => run.breakdown.invocationMs],
+    ['function end → client sees the thumbnail (wait loop)', (run) => run.breakdown.seenAfterFunctionMs],
+    ['trace end to end (upload reaches S3 → function ends)', (run) => run.breakdown.traceE2eMs],
+  ];
+  out.push(table(['Part', 'one at a time', `${c} at a time`], parts.map(([label, pick]) => [label, formatMs(pick(latency)), formatMs(pick(throughput))])));
+  out.push('');
+  out.push('### CPU time per thumbnail');
+  out.push('');
+  const cpuRows: [string, (run: BenchResult) => number | null][] = [
+    ['function environments (resize included)', (run) => run.cpu.perThumbnailMs.functions],
+    ['`thumbctl local serve` (S3, Lambda service, X-Ray, Logs)', (run) => run.cpu.perThumbnailMs.cloud],
+    ['`thumbctl bench` (uploads, polling, its own bookkeeping)', (run) => run.cpu.perThumbnailMs.client],
+    ['bare sharp, for comparison', (run) => run.baseline.sharpP50Ms],
+  ];
+  out.push(table(['Process', 'one at a time', `${c} at a time`], cpuRows.map(([label, pick]) => [label, formatMs(pick(latency)), formatMs(pick(throughput))])));
   out.push('');
   out.push('### Memory');
   out.push('');
   out.push(
-    `Peak RSS of the \`thumbctl local serve\` process (VmHWM, since it started, setup included): ${formatMegabytes(warm.memory.cloudPeakBytes)}. ` +
-      `Peak RSS of one function environment (a Node.js process each): ${formatMegabytes(warm.memory.functionPeakBytes)}, ${warm.memory.functionEnvironments} environment(s) seen in the main run.`,
+    `Peak RSS of the \`thumbctl local serve\` process (VmHWM, since it started, setup included): ${formatMegabytes(throughput.memory.cloudPeakBytes)}. ` +
+      `Peak RSS of one function environment (a Node.js process each): ${formatMegabytes(throughput.memory.functionPeakBytes)}, ${throughput.memory.functionEnvironments} environment(s) seen in the throughput run.`,
   );
   return out.join('\n');
 }

@@ -8,8 +8,11 @@ export function formatMs(ms: number | null | undefined): string {
   return ms === null || ms === undefined ? '-' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
 }
 
+/** Bytes as MB, or as KB below a megabyte. */
 export function formatMegabytes(bytes: number | null | undefined): string {
-  return bytes === null || bytes === undefined ? '-' : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  if (bytes === null || bytes === undefined) return '-';
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 export function formatRatio(value: number | null | undefined): string {
@@ -70,7 +73,7 @@ export function renderBenchText(result: BenchResult): string {
   lines.push(`  ratios      e2e ${formatRatio(result.ratios.e2e)}, resize ${formatRatio(result.ratios.resize)}, throughput ${formatRatio(result.ratios.throughput)} of cores / baseline`);
   const b = result.breakdown;
   lines.push(
-    `  time (p50)  PutObject ${formatMs(b.uploadMs)}; S3 → invocation start ${formatMs(b.beforeFunctionMs)} (dwell ${formatMs(b.dwellMs)} → get ${formatMs(b.s3GetMs)} → resize ${formatMs(b.resizeMs)} → put ${formatMs(b.s3PutMs)} → seen ${formatMs(b.seenAfterFunctionMs)} after the function ended`,
+    `  time (p50)  PutObject ${formatMs(b.uploadMs)}; S3 → invocation start ${formatMs(b.beforeFunctionMs)} (dwell ${formatMs(b.dwellMs)}) → get ${formatMs(b.s3GetMs)} → resize ${formatMs(b.resizeMs)} → put ${formatMs(b.s3PutMs)} → seen ${formatMs(b.seenAfterFunctionMs)} after the function ended`,
   );
   const functionMemory = result.memory.functionPeakBytes === null ? '' : `, function environment ${formatMegabytes(result.memory.functionPeakBytes)} (${result.memory.functionEnvironments} seen)`;
   lines.push(

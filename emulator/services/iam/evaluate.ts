@@ -2,6 +2,7 @@
 // Allow, else the request is implicitly denied. Statements match on Action/NotAction (case-insensitive
 // wildcards), Resource/NotResource (case-sensitive wildcards) and a subset of Condition operators.
 // Not modelled: resource policies, permission boundaries, SCPs, session policies, policy variables.
+import { wildcardMatches } from '../../core/wildcard.js';
 
 /** One request to authorize: `s3:PutObject` on `arn:aws:s3:::bucket/key`, with its condition keys. */
 export interface AuthorizationRequest {
@@ -160,8 +161,8 @@ function compareNumbers(operator: string, actual: number, expected: number): boo
 
 /** IAM wildcards: `*` any run of characters, `?` one character. Actions compare case-insensitively. */
 export function wildcard(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
+  // Not a RegExp: a policy saying `a*a*a*…b` would backtrack exponentially on every call the role makes.
+  return wildcardMatches(pattern, value, { caseInsensitive: ignoreCase, questionMark: true });
 }
 
 function list(value: unknown): string[] {

@@ -17,6 +17,7 @@ describe('bench baseline', () => {
     assert.equal(baseline.iterations, 3);
     assert.match(baseline.pipeline, /rotate\(\)\.resize\(200, 150, \{ fit: 'cover' \}\)\.toFormat\('jpeg', \{"quality":80\}\)/);
     assert.match(baseline.libvips, /^\d+\.\d+/);
+    assert.deepEqual(baseline.input, { format: 'jpeg', width: 3000, height: 2000 });
   });
 
   it('fails with the worker\'s reason for an unreadable image', async () => {

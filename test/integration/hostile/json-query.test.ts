@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { CreateLogGroupCommand, CreateLogStreamCommand, CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { parseCredentialScope, pickService } from '../../../emulator/core/routing.js';
-import { assertProtocolError, countCase, fuzzRuns, fuzzSeed, reportCounts, send, startHostileCloud, wirePath, formEncode, type HostileCloud, type RawResponse } from '../../helpers/hostile.js';
+import { assertProtocolError, countCase, fuzzRuns, fuzzSeed, reportCounts, send, startHostileCloud, wirePath, formEncode, percentEncode, type HostileCloud, type RawResponse } from '../../helpers/hostile.js';
 import { applyEdits, bodyFrom, edits, jsonObject, jsonValue, nastyText, PROTOCOL_OF } from './support.js';
 
 let cloud: HostileCloud;
@@ -38,6 +38,8 @@ after(async () => {
 /** Checks one answer and records it; returns it for further checks. */
 function judge(label: string, response: RawResponse, protocol: Parameters<typeof assertProtocolError>[1], sent: unknown, method = 'POST'): RawResponse {
   countCase(`${label} ${response.status}`);
+  // A head over 16 KiB (a long query string) is refused by node itself, before any service: 431, no body.
+  if (response.status === 431) return response;
   // HEAD answers have no body in any protocol: the status is all there is to judge.
   if (method === 'HEAD') assert.ok(response.status < 500 || response.status === 501, `HEAD ${label} → ${response.status}`);
   else if (response.status >= 300) assertProtocolError(response, protocol, `${label} ${JSON.stringify(sent).slice(0, 300)}`);
@@ -154,15 +156,15 @@ const LAMBDA_MEMBERS = [
   'Description', 'Publish', 'Architectures', 'PackageType', 'Action', 'Principal', 'SourceArn', 'SourceAccount', 'StatementId', 'Tags', 'RevisionId', 'EphemeralStorage',
   'Size', 'Layers', 'DeadLetterConfig', 'LoggingConfig', 'LogFormat',
 ];
-const functionName = fc.oneof(fc.constantFrom('fuzz-missing', 'arn:aws:lambda:us-east-1:000000000000:function:fuzz-missing', '%2e%2e', '..', 'a:b:c:d:e:f:g:h'), nastyText.map(encodeURIComponent));
+const functionName = fc.oneof(fc.constantFrom('fuzz-missing', 'arn:aws:lambda:us-east-1:000000000000:function:fuzz-missing', '%2e%2e', '..', 'a:b:c:d:e:f:g:h'), nastyText.map(percentEncode));
 const lambdaRequest = fc.record({
   method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
   path: fc.oneof(
     functionName.map((name) => `/2015-03-31/functions/${name}`),
     fc.tuple(functionName, fc.constantFrom('configuration', 'code', 'invocations', 'policy', 'aliases', 'versions', 'url', 'concurrency', 'event-invoke-config', 'nope')).map(([name, sub]) => `/2015-03-31/functions/${name}/${sub}`),
-    fc.tuple(functionName, nastyText).map(([name, sid]) => `/2015-03-31/functions/${name}/policy/${encodeURIComponent(sid)}`),
+    fc.tuple(functionName, nastyText).map(([name, sid]) => `/2015-03-31/functions/${name}/policy/${percentEncode(sid)}`),
     fc.constantFrom('/2015-03-31/functions', '/2015-03-31/functions/', '/2016-08-19/account-settings', '/2015-03-31/event-source-mappings', '/2018-10-31/layers', '/2015-03-31/code-download/x.zip'),
-    nastyText.map((arn) => `/2017-03-31/tags/${encodeURIComponent(arn)}`),
+    nastyText.map((arn) => `/2017-03-31/tags/${percentEncode(arn)}`),
   ),
   query: fc.constantFrom('', '?Qualifier=%24LATEST', '?MaxItems=0', '?MaxItems=abc', '?Marker=zzz', '?tagKeys=a&tagKeys=b', '?Qualifier='),
   body: bodyFrom(

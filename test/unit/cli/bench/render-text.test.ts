@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatMs, formatRatio, renderBenchText } from '../../../../cli/core/bench/render-text.js';
+import { formatMegabytes, formatMs, formatRatio, renderBenchText } from '../../../../cli/core/bench/render-text.js';
 import { benchResult } from './fixtures.js';
 
 describe('bench text report', () => {
@@ -10,13 +10,15 @@ describe('bench text report', () => {
     assert.equal(formatMs(null), '-');
     assert.equal(formatRatio(1.5), '1.50×');
     assert.equal(formatRatio(null), '-');
+    assert.equal(formatMegabytes(414_013), '404 KB');
+    assert.equal(formatMegabytes(8.4 * 1024 * 1024), '8.4 MB');
   });
 
   it('shows the latency table, the baseline, the ratios and the targets', () => {
     // Act
     const text = renderBenchText(benchResult());
     // Assess
-    assert.match(text, /40 × canyon\.jpg .* → 400x400, 2 at a time, local target, 2 cores/);
+    assert.match(text, /40 × canyon\.jpg \(404 KB\) → 400x400, 2 at a time, local target, 2 cores/);
     assert.match(text, /warm\s+40\s+80\.0\s+120\.0\s+120\.0\s+120\.0/);
     assert.match(text, /bare sharp p50 50\.0 ms/);
     assert.match(text, /e2e 1\.60×, resize 1\.10×, throughput 0\.50×/);

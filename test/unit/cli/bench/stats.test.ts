@@ -66,7 +66,7 @@ describe('bench statistics', () => {
 describe('bench baseline pooling and CPU per thumbnail', () => {
   it('pools two baseline measurements: p50 over every sample, each run kept apart', async () => {
     const { poolBaselines } = await import('../../../../cli/core/bench/baseline.js');
-    const base = { minMs: 0, iterations: 0, warmup: 3, pipeline: 'p', sharp: '0', libvips: '8', threads: 1 };
+    const base = { minMs: 0, iterations: 0, warmup: 3, pipeline: 'p', input: { format: 'jpeg', width: 1, height: 1 }, sharp: '0', libvips: '8', threads: 1 };
     const pooled = poolBaselines(
       { ...base, sharpP50Ms: 40, minMs: 38, iterations: 3, runsP50Ms: [40], samplesMs: [38, 40, 42] },
       { ...base, sharpP50Ms: 60, minMs: 50, iterations: 3, runsP50Ms: [60], samplesMs: [50, 60, 70] },
