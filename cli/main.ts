@@ -3,7 +3,7 @@
 // and `--version` stay instant. Errors become one line and an exit code here, in one place.
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, Output, UserError } from './output.js';
+import { ExitCode, Output, redactSecrets, UserError } from './output.js';
 import type { GlobalOptions } from './core/settings.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -102,6 +102,7 @@ local
   .description('run the local cloud in the foreground (S3, Lambda, IAM, STS, X-Ray, CloudWatch Logs)')
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--port <port>', 'port to listen on (default 4566)')
+  .option('--require-auth', 'verify SigV4 signatures: only THUMBCTL_LOCAL_ACCESS_KEY_ID/THUMBCTL_LOCAL_SECRET_ACCESS_KEY (set both) get in')
   .action(async function (this: Command) {
     await runCommand('local', this);
   });
@@ -148,6 +149,6 @@ try {
     process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : ExitCode.usage;
   } else {
     process.exitCode = ExitCode.failure;
-    process.stderr.write(`thumbctl: ${(error as Error).message}\n`);
+    process.stderr.write(`thumbctl: ${redactSecrets((error as Error).message)}\n`);
   }
 }

@@ -48,6 +48,30 @@ export interface OutputOptions {
   stdout?: NodeJS.WriteStream;
 }
 
+/** Environment variables whose values are secrets: never written to the terminal, whatever prints them. */
+const SECRET_ENV = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'THUMBCTL_LOCAL_SECRET_ACCESS_KEY'] as const;
+
+/**
+ * Masks credentials in text for people (stderr: progress, warnings, errors and --debug stacks): signatures and
+ * session tokens of presigned URLs and Authorization headers, and the values of the secret environment
+ * variables. A command's result on stdout is left alone: the presigned URL `upload` prints is what was asked for.
+ * @param text - a line about to be written
+ * @param env - where the secret variables are read (the process's own environment)
+ */
+export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  let redacted = text
+    .replace(/(X-Amz-Signature=)[0-9a-fA-F]+/g, '$1[redacted]')
+    .replace(/(X-Amz-Security-Token=)[^&\s"'<>]+/gi, '$1[redacted]')
+    .replace(/(\bSignature=)[0-9a-fA-F]{16,}/g, '$1[redacted]')
+    .replace(/(x-amz-security-token["']?\s*:\s*["']?)[^\s"',}&]+/gi, '$1[redacted]');
+  for (const name of SECRET_ENV) {
+    const value = env[name];
+    // Short values ("test", "x") are placeholders, and masking them would garble ordinary words.
+    if (value && value.length >= 12) redacted = redacted.split(value).join('[redacted]');
+  }
+  return redacted;
+}
+
 export function colorEnabled(stream: NodeJS.WriteStream = process.stderr): boolean {
   // A terminal that reports no width (`script` without a size) makes ora redraw endlessly: treat it as none.
   return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && !process.env.NO_COLOR && !process.env.CI;
@@ -92,15 +116,15 @@ export class Output implements Reporter {
   }
 
   info(text: string): void {
-    if (!this.json) this.stderr.write(`${text}\n`);
+    if (!this.json) this.stderr.write(`${redactSecrets(text)}\n`);
   }
 
   warn(text: string): void {
-    this.stderr.write(`${this.paint('33', 'warning:')} ${text}\n`);
+    this.stderr.write(`${this.paint('33', 'warning:')} ${redactSecrets(text)}\n`);
   }
 
   error(text: string): void {
-    this.stderr.write(`${this.paint('31', 'thumbctl:')} ${text}\n`);
+    this.stderr.write(`${this.paint('31', 'thumbctl:')} ${redactSecrets(text)}\n`);
   }
 
   paint(code: string, text: string): string {

@@ -35,8 +35,9 @@ export interface ServerTimeouts {
 
 export const SERVER_TIMEOUTS: Readonly<ServerTimeouts> = { headersMs: 30_000, requestMs: 120_000, keepAliveMs: 65_000, checkIntervalMs: 5_000 };
 
-/** Bytes of an oversized body still read (and dropped) after the error is sent, so the client sees the answer. */
-const OVERSIZED_DRAIN_BYTES = 8 * 1024 * 1024;
+/** How much of an oversized body is still read (and dropped) after the error is sent, so the client sees the answer. */
+const OVERSIZED_DRAIN_BYTES = 64 * 1024 * 1024;
+const OVERSIZED_DRAIN_MS = 2_000;
 
 export interface LocalCloudOptions {
   stateDir: string;
@@ -192,10 +193,10 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     const body = await readBody(req, settings.maxBodyBytes);
     if (body === 'aborted') return;
     if (body === 'too-large') {
-      // The rest of the body is not wanted: answer now and close, after draining a little so the client
-      // reads the answer instead of a reset.
-      fail(tooLargeError(serviceName, settings.maxBodyBytes, req), { connection: 'close' });
+      // The rest of the body is not wanted: answer now, then read and drop what the client is still sending
+      // (for a little while) so it gets to read the answer instead of a connection reset.
       drainThenClose(req, res);
+      fail(tooLargeError(serviceName, settings.maxBodyBytes, req));
       return;
     }
     request.body = body;
@@ -268,22 +269,33 @@ function tooLargeError(service: ServiceName, maxBodyBytes: number, req: Incoming
   return new AwsError(code, `Request must be smaller than ${maxBodyBytes} bytes`, 413);
 }
 
-/** After an early answer: read (and drop) a bounded amount of what the client is still sending, then close. */
+/**
+ * After an early answer: the connection must not carry another request (its unread body is still coming), yet
+ * closing it while the client writes would reset it, and a reset can swallow the answer on the client's side.
+ * So: half-close once the answer is out (the client sees it end and will not reuse the connection), read and
+ * drop what still arrives, and close for good when the client does, or after OVERSIZED_DRAIN_MS or
+ * OVERSIZED_DRAIN_BYTES. (A `Connection: close` header would make node close at once, without the drain.)
+ */
 function drainThenClose(req: IncomingMessage, res: ServerResponse): void {
-  let drained = 0;
+  const socket = req.socket;
+  const startBytes = socket.bytesRead;
   const close = (): void => {
     clearTimeout(timer);
-    req.socket.destroy();
+    socket.off('data', count);
+    socket.destroy();
   };
-  const timer = setTimeout(close, 2_000);
+  const count = (): void => {
+    if (socket.bytesRead - startBytes > OVERSIZED_DRAIN_BYTES) close();
+  };
+  const timer = setTimeout(close, OVERSIZED_DRAIN_MS);
   timer.unref();
-  req.on('data', (chunk: Buffer) => {
-    drained += chunk.length;
-    if (drained > OVERSIZED_DRAIN_BYTES) close();
+  socket.on('data', count);
+  socket.once('close', () => clearTimeout(timer));
+  res.once('finish', () => {
+    if (!socket.destroyed) socket.end();
   });
-  req.on('end', () => clearTimeout(timer));
   req.on('error', close);
-  res.on('close', () => clearTimeout(timer));
+  req.removeAllListeners('data');
   req.resume();
 }
 

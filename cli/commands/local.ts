@@ -1,26 +1,37 @@
 // `thumbctl local serve`: the local cloud in the foreground until Ctrl-C or SIGTERM. Refuses to start a
-// second server on a state directory that already has one, and says where the first one is.
+// second server on a state directory that already has one, and says where the first one is. Binds loopback
+// unless told otherwise (and warns then); with --require-auth it verifies every request's SigV4 signature.
 import type { CommandContext } from '../main.js';
 import { ExitCode, UserError } from '../output.js';
 import { startServer } from '../core/local-cloud.js';
 import { readConfigFile, resolveConnection } from '../core/settings.js';
+import { LOCAL_AUTH_ENV } from '../core/clients.js';
 
 export async function run({ options, globals, output }: CommandContext): Promise<number> {
   const connection = resolveConnection(globals, readConfigFile(globals.config));
   const host = String(options.host ?? '127.0.0.1');
   const port = options.port === undefined ? 4566 : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be 0-65535, not "${String(options.port)}"`, ExitCode.usage);
+  const requireAuth = authSettings(Boolean(options.requireAuth));
   if (!isLoopback(host)) {
-    output.warn(`binding ${host}: the local cloud checks no credentials, so anyone who can reach this address can read and change its data`);
+    output.warn(
+      requireAuth
+        ? `binding ${host}: signatures are verified, but over plain HTTP anyone on the path can read what is sent (objects, logs, traces)`
+        : `binding ${host}: the local cloud checks no credentials, so anyone who can reach this address can read and change its data (add --require-auth)`,
+    );
   }
-  const started = await startServer({ stateDir: connection.stateDir, host, port, mode: 'serve', region: connection.region });
+  const started = await startServer({ stateDir: connection.stateDir, host, port, mode: 'serve', region: connection.region, ...(requireAuth ? { requireAuth } : {}) });
   if (!('close' in started)) {
     throw new UserError(`a local cloud is already running for ${connection.stateDir} at ${started.endpoint} (pid ${started.pid})`);
   }
   if (output.json) output.jsonLine({ endpoint: started.endpoint, stateDir: connection.stateDir, pid: process.pid });
   else {
     output.print(`local cloud ready at ${started.endpoint} (state in ${connection.stateDir})`);
-    output.info(`try: aws --endpoint-url ${started.endpoint} s3 ls     (any access key works; Ctrl-C to stop)`);
+    output.info(
+      requireAuth
+        ? `signatures verified: only access key ${requireAuth.accessKeyId} (and keys this cloud issues to functions and through STS) get in; Ctrl-C to stop`
+        : `try: aws --endpoint-url ${started.endpoint} s3 ls     (any access key works; Ctrl-C to stop)`,
+    );
   }
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
@@ -30,6 +41,21 @@ export async function run({ options, globals, output }: CommandContext): Promise
   output.info('stopping the local cloud…');
   await started.close();
   return ExitCode.ok;
+}
+
+/**
+ * The key `--require-auth` verifies against, from THUMBCTL_LOCAL_ACCESS_KEY_ID and THUMBCTL_LOCAL_SECRET_ACCESS_KEY.
+ * Setting both turns verification on by themselves; the flag without them is a usage error (there is no
+ * default key: a well-known one would guard nothing). The secret is never printed.
+ */
+function authSettings(flag: boolean): { accessKeyId: string; secretAccessKey: string } | undefined {
+  const accessKeyId = process.env[LOCAL_AUTH_ENV.accessKeyId];
+  const secretAccessKey = process.env[LOCAL_AUTH_ENV.secretAccessKey];
+  if (accessKeyId && secretAccessKey) return { accessKeyId, secretAccessKey };
+  if (flag || accessKeyId || secretAccessKey) {
+    throw new UserError(`--require-auth needs both ${LOCAL_AUTH_ENV.accessKeyId} and ${LOCAL_AUTH_ENV.secretAccessKey} set (thumbctl signs with them too)`, ExitCode.usage);
+  }
+  return undefined;
 }
 
 function isLoopback(host: string): boolean {

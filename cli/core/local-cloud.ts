@@ -28,6 +28,8 @@ export interface StartOptions {
   port?: number;
   mode: 'serve' | 'embedded';
   region?: string;
+  /** Verify every request's SigV4 signature against this key (`local serve --require-auth`). */
+  requireAuth?: { accessKeyId: string; secretAccessKey: string };
 }
 
 const lockPath = (stateDir: string): string => join(stateDir, 'server.json');
@@ -88,6 +90,7 @@ export async function startServer(options: StartOptions): Promise<LocalCloudHand
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       region: options.region,
+      ...(options.requireAuth ? { requireAuth: options.requireAuth } : {}),
       faults: process.env.THUMBCTL_LOCAL_FAULTS,
       log: (message) => {
         try {

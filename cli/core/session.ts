@@ -2,7 +2,7 @@
 // AWS clients and the account. Commands open one, use it, and close it; the core receives it as plain data.
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ExitCode, UserError } from '../output.js';
-import { AwsClients, LOCAL_CREDENTIALS } from './clients.js';
+import { AwsClients, localCredentials } from './clients.js';
 import { acquireLocalCloud, type LocalCloudHandle } from './local-cloud.js';
 import { readConfigFile, resolveConnection, type ConnectionSettings, type GlobalOptions } from './settings.js';
 
@@ -30,7 +30,7 @@ export async function openSession(options: GlobalOptions): Promise<Session> {
     region: connection.region,
     endpoint,
     profile: connection.target === 'aws' ? connection.profile : undefined,
-    credentials: connection.target === 'local' ? { ...LOCAL_CREDENTIALS } : undefined,
+    credentials: connection.target === 'local' ? localCredentials() : undefined,
   });
   let account: Promise<string> | undefined;
   return {

@@ -113,17 +113,16 @@ export function verifySigV4(request: SignedRequest, lookup: CredentialLookup, no
   const signingKey = deriveSigningKey(credential.secretAccessKey, scope.date, scope.region, scope.service);
   const scopeText = `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
   let firstStringToSign: string | undefined;
-  // Clients build the canonical URI two ways (S3 signs the path as sent; every other service normalises and
-  // encodes it once more) and S3's presigned URLs leave the payload unsigned: try each form the request could
-  // have been signed with. Every candidate is derived from this request, so none lets a forger in.
-  for (const canonicalUri of uniq([path, doubleEncodedPath(path)])) {
-    for (const payloadHash of uniq(payloadHashes(request, query, authorization === undefined, scope.service))) {
-      const canonicalRequest = [request.method, canonicalUri, canonicalQuery, canonicalHeaders, signedHeaders.join(';'), payloadHash].join('\n');
-      const stringToSign = [ALGORITHM, amzDate, scopeText, sha256Hex(canonicalRequest)].join('\n');
-      firstStringToSign ??= stringToSign;
-      const expected = createHmac('sha256', signingKey).update(stringToSign).digest();
-      if (constantTimeHexEquals(expected, signature)) return { accessKeyId };
-    }
+  // S3 signs the path as sent; every other service normalises it and encodes it once more (as the SDKs and
+  // botocore do). Only the service's own form is tried: accepting both would let a signature for S3 key
+  // `a%20b` or `x` be replayed on key `a b` or `y/../x`. Presigned URLs may leave the payload unsigned.
+  const canonicalUri = scope.service === 's3' ? path : doubleEncodedPath(path);
+  for (const payloadHash of uniq(payloadHashes(request, query, authorization === undefined, scope.service))) {
+    const canonicalRequest = [request.method, canonicalUri, canonicalQuery, canonicalHeaders, signedHeaders.join(';'), payloadHash].join('\n');
+    const stringToSign = [ALGORITHM, amzDate, scopeText, sha256Hex(canonicalRequest)].join('\n');
+    firstStringToSign ??= stringToSign;
+    const expected = createHmac('sha256', signingKey).update(stringToSign).digest();
+    if (constantTimeHexEquals(expected, signature)) return { accessKeyId };
   }
   throw new AuthFailure(
     'signature',
@@ -212,7 +211,7 @@ function payloadHashes(request: SignedRequest, query: [string, string][], presig
     // UNSIGNED-PAYLOAD, or a STREAMING-* marker whose chunks carry their own signatures); presigned URLs
     // sign UNSIGNED-PAYLOAD.
     if (declared !== undefined) return [declared];
-    return presigned ? ['UNSIGNED-PAYLOAD'] : [actual];
+    return presigned ? ['UNSIGNED-PAYLOAD', actual] : [actual];
   }
   // Every other service signs the body's real hash: a changed body is a bad signature.
   return presigned ? [actual, 'UNSIGNED-PAYLOAD'] : [actual];
