@@ -13,6 +13,13 @@ export async function run({ options, globals, output }: CommandContext): Promise
   const port = options.port === undefined ? 4566 : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be 0-65535, not "${String(options.port)}"`, ExitCode.usage);
   const requireAuth = authSettings(Boolean(options.requireAuth));
+  // Listen for Ctrl-C and SIGTERM before starting, so a stop that comes as soon as (or before) the ready line
+  // still closes the cloud and releases the state directory's lock, instead of killing the process outright.
+  const stopRequested = new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   if (!isLoopback(host)) {
     output.warn(
       requireAuth
@@ -33,11 +40,7 @@ export async function run({ options, globals, output }: CommandContext): Promise
         : `try: aws --endpoint-url ${started.endpoint} s3 ls     (any access key works; Ctrl-C to stop)`,
     );
   }
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopRequested;
   output.info('stopping the local cloud…');
   await started.close();
   return ExitCode.ok;

@@ -118,7 +118,11 @@ export interface SocketResult {
  * Writes bytes on a bare TCP socket and collects the answer until the server closes it or `waitMs` passes.
  * For framing no HTTP client will produce: lying Content-Length, broken chunked encoding, raw `..` paths.
  */
-export function rawExchange(endpoint: string, pieces: (string | Buffer)[], options: { waitMs?: number; endAfterWrite?: boolean } = {}): Promise<SocketResult> {
+export function rawExchange(
+  endpoint: string,
+  pieces: (string | Buffer)[],
+  options: { waitMs?: number; endAfterWrite?: boolean; untilResponse?: boolean } = {},
+): Promise<SocketResult> {
   const url = new URL(endpoint);
   return new Promise((resolve) => {
     const socket = connect(Number(url.port), url.hostname);
@@ -133,7 +137,15 @@ export function rawExchange(endpoint: string, pieces: (string | Buffer)[], optio
       resolve({ raw, closed, ...(status ? { status: Number(status) } : {}) });
     };
     const timer = setTimeout(() => finish(false), options.waitMs ?? 3000);
-    socket.on('data', (chunk: Buffer) => (raw += chunk.toString('latin1')));
+    socket.on('data', (chunk: Buffer) => {
+      raw += chunk.toString('latin1');
+      // untilResponse: done as soon as one whole response (head and Content-Length body) has arrived.
+      const headEnd = raw.indexOf('\r\n\r\n');
+      if (options.untilResponse && headEnd !== -1) {
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(raw.slice(0, headEnd))?.[1] ?? 0);
+        if (raw.length - headEnd - 4 >= length) finish(false);
+      }
+    });
     socket.on('end', () => finish(true));
     socket.on('close', () => finish(true));
     socket.on('error', () => finish(true));

@@ -65,6 +65,9 @@ export const LOGS_LIMITS = {
   /** GetLogEvents and FilterLogEvents return at most this many bytes of events (26 bytes of overhead each). */
   responseBytes: 1_048_576,
   eventOverheadBytes: 26,
+  /** PutLogEvents: one event's message in UTF-8 plus the overhead, at most 256 KB; the whole batch at most 1 MB. */
+  maxEventBytes: 262_144,
+  maxBatchBytes: 1_048_576,
   maxBatchSpanMs: 24 * 3600 * 1000,
   tooNewMs: 2 * 3600 * 1000,
   tooOldMs: 14 * 24 * 3600 * 1000,
@@ -282,6 +285,16 @@ export class LogsStore implements LogsForOthers {
         throw InvalidParameterException.constraint('', `logEvents.${index + 1}.member.message`, 'Member must have length greater than or equal to 1');
       }
     });
+    // AWS words these two as "Log event too large" and "Upload too large", both InvalidParameterException.
+    let batchBytes = 0;
+    for (const event of events) {
+      const eventBytes = Buffer.byteLength(event.message!, 'utf8') + LOGS_LIMITS.eventOverheadBytes;
+      if (eventBytes > LOGS_LIMITS.maxEventBytes) {
+        throw new InvalidParameterException(`Log event too large: ${eventBytes} bytes exceeds limit of ${LOGS_LIMITS.maxEventBytes}`);
+      }
+      batchBytes += eventBytes;
+    }
+    if (batchBytes > LOGS_LIMITS.maxBatchBytes) throw new InvalidParameterException(`Upload too large: ${batchBytes} bytes exceeds limit of ${LOGS_LIMITS.maxBatchBytes}`);
     for (let i = 1; i < events.length; i++) {
       if (events[i]!.timestamp! < events[i - 1]!.timestamp!) {
         throw new InvalidParameterException('Log events in a single PutLogEvents request must be in chronological order.');

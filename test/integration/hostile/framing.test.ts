@@ -134,13 +134,18 @@ describe('chunked framing that lies', () => {
       fc.asyncProperty(fc.array(chunk, { maxLength: 5 }), ending, async (chunks, end) => {
         const key = `chunked-${randomBytes(4).toString('hex')}`;
         const encoded = chunks.map(({ size, data, crlf }) => `${size === 'honest' ? Buffer.byteLength(data).toString(16) : size}\r\n${data}${crlf}`).join('') + end;
-        const result = await rawExchange(cloud.endpoint, [head('PUT', `/${bucket}/${key}`, { 'Transfer-Encoding': 'chunked' }), encoded], { waitMs: 600, endAfterWrite: true });
+        // No half-close: node aborts a request still in flight when its client half-closes.
+        const result = await rawExchange(cloud.endpoint, [head('PUT', `/${bucket}/${key}`, { 'Transfer-Encoding': 'chunked' }), encoded], { waitMs: 300, untilResponse: true });
         countCase(`chunked ${statuses(result.raw).join(',') || 'closed'}`);
         for (const status of statuses(result.raw)) assert.ok(status < 500, `answered ${status}: ${result.raw.slice(0, 300)}`);
-        const honest = chunks.every(({ size, crlf }) => size === 'honest' && crlf === '\r\n') && end.startsWith('0\r\n') && end.endsWith('\r\n\r\n') && !end.includes('bad');
+        // Honest framing throughout (an empty chunk is the terminator, so it may only come last).
+        const honest = chunks.every(({ size, data, crlf }) => size === 'honest' && data !== '' && crlf === '\r\n') && end.startsWith('0\r\n') && end.endsWith('\r\n\r\n') && !end.includes('bad');
         const stored = await objectBody(key);
         if (honest) assert.equal(stored, chunks.map(({ data }) => data).join(''), 'an honest chunked upload is stored whole');
-        else if (stored !== undefined) assert.ok(statuses(result.raw)[0] === 200, 'stored only when answered 200');
+        // A chunked message only ends with a zero-size chunk: without one anywhere, the request never completed,
+        // and an incomplete request must store nothing. (With lying sizes and one, the parser may well read a
+        // different but valid message; that it stores whatever it read is what HTTP means.)
+        else if (!/(^|\n)0+(;[^\r\n]*)?\r\n/.test(encoded)) assert.equal(stored, undefined, 'an incomplete chunked upload stored something');
       }),
       { numRuns: fuzzRuns(40), ...fuzzSeed() },
     );

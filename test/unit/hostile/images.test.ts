@@ -218,7 +218,7 @@ describe('the handler under hostile images', () => {
     const hostile: [string, Buffer][] = [
       ['jpeg-bomb-100x100.jpg', jpegClaiming(65_000, 65_000)],
       ['png-bomb-100x100.png', pngBomb(30_000)],
-      ['gif-bomb-100x100.gif', gifClaiming(65_535, 65_535)],
+      ['gif-bomb-100x100.png', gifClaiming(65_535, 65_535)],
       ['vector-100x100.jpg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')],
       ['tiff-100x100.png', await solid(8, 8, 'red').tiff().toBuffer()],
       ['empty-100x100.webp', Buffer.alloc(0)],
@@ -226,16 +226,16 @@ describe('the handler under hostile images', () => {
       ['noise-100x100.jpg', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251))],
     ];
     for (const [key, body] of hostile) storage.seed('photos', key, body);
-    storage.seed('photos', 'good-32x32.gif', samples.gif);
+    storage.seed('photos', 'good-32x32.png', samples.gif);
 
-    const summary = await handler(s3Event(...hostile.map(([key]) => putRecord('photos', key)), putRecord('photos', 'good-32x32.gif')));
+    const summary = await handler(s3Event(...hostile.map(([key]) => putRecord('photos', key)), putRecord('photos', 'good-32x32.png')));
 
     assert.deepEqual(summary.results.slice(0, hostile.length).map((result) => `${result.key} ${result.status}`), hostile.map(([key]) => `${key} rejected`), JSON.stringify(summary.results));
     for (const result of summary.results.slice(0, hostile.length)) assert.match(result.reason ?? '', /^(image too large|unsupported image format|empty file|corrupt image|not an image)/);
     assert.equal(summary.results.at(-1)?.status, 'created');
     assert.equal(logger.at('ERROR').length, hostile.length, 'one ERROR line per rejected image');
     for (const [key] of hostile) assert.equal(storage.read('thumbs', key), undefined, `nothing written for ${key}`);
-    assert.equal((await sharp(storage.read('thumbs', 'good-32x32.gif')!.body).metadata()).width, 32);
+    assert.equal((await sharp(storage.read('thumbs', 'good-32x32.png')!.body).metadata()).width, 32);
     countCase('handler batch');
     assertMemoryBounded();
   });

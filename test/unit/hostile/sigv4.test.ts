@@ -41,7 +41,9 @@ const generated: fc.Arbitrary<Generated> = fc.record({
   service: fc.constantFrom('s3', 'lambda', 'logs', 'iam'),
   method: fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'HEAD'),
   segments: fc.array(fc.oneof(text, fc.constantFrom('a b', 'x:y', '..', '.', '%', '+', '~', "it's", '(1)*')), { maxLength: 4 }),
-  query: fc.array(fc.tuple(fc.oneof(text, fc.constantFrom('prefix', 'list-type', 'X-Id')), text), { maxLength: 4 }),
+  // `__proto__` is left out: the SDK's signer loses such a parameter when it copies the query (so the request
+  // it signs is not the one it sends), and the server rightly refuses what it then receives.
+  query: fc.array(fc.tuple(fc.oneof(text, fc.constantFrom('prefix', 'list-type', 'X-Id')).filter((name) => name !== '__proto__'), text), { maxLength: 4 }),
   headers: fc.array(fc.tuple(fc.constantFrom('x-amz-meta-a', 'x-amz-meta-b', 'content-type', 'x-amz-target', 'cache-control'), fc.stringMatching(/^[ -~]{0,20}$/)), { maxLength: 3 }),
   body: fc.string({ maxLength: 50 }),
 });
@@ -136,7 +138,8 @@ describe('verifySigV4 against the SDK signer', () => {
             headers.set('authorization', [headers.get('authorization')![0]!.replace(/Signature=([0-9a-f])/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`)]);
             break;
           case 'date':
-            headers.set('x-amz-date', [headers.get('x-amz-date')![0]!.replace(/\d(Z)$/, (_, z: string) => `9${z}`)]);
+            // One second later (or earlier, at :59): still within the clock skew, but not what was signed.
+            headers.set('x-amz-date', [headers.get('x-amz-date')![0]!.replace(/(\d)Z$/, (_, digit: string) => `${digit === '9' ? '8' : '9'}Z`)]);
             break;
         }
         assert.notEqual(refusal(changed), 'accepted', `${change} of ${JSON.stringify(request)}`);
