@@ -1,6 +1,7 @@
 // Resource-based policies of functions (AddPermission statements, in AWS's JSON) and their evaluation for
 // S3 notifications. Pure functions: no storage. (Role trust is IAM's question: iam/policy-document.ts.)
 import { validationErrors } from './errors.js';
+import { wildcardMatches } from '../../core/wildcard.js';
 
 export interface PolicyStatement {
   Sid: string;
@@ -81,10 +82,12 @@ export function policyDocument(statements: PolicyStatement[]): string {
 
 const asList = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
-/** IAM-style wildcard match: `*` any run of characters, `?` one character. */
+/**
+ * IAM-style wildcard match: `*` any run of characters, `?` one character. Linear-time (core/wildcard.ts):
+ * a crafted SourceArn in AddPermission must not freeze the cloud on the next S3 event.
+ */
 export function wildcardMatch(pattern: string, value: string, caseInsensitive = false): boolean {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`, caseInsensitive ? 'is' : 's').test(value);
+  return wildcardMatches(pattern, value, { caseInsensitive, questionMark: true });
 }
 
 export interface InvokeRequestContext {
