@@ -260,3 +260,31 @@ export function queryErrorResponse(error: AwsError, namespace: string, requestId
   return { status: error.status, headers: { 'content-type': 'text/xml' }, body: queryErrorXml(error, namespace, requestId) };
 }
 
+
+/** One Query-protocol action: its parameters (and the request, for the caller) in, the Result's children out. */
+export type QueryOperation = (params: QueryParams, request: ServiceRequest) => object | undefined;
+
+export interface QueryServiceOptions {
+  namespace: string;
+  operations: Record<string, QueryOperation>;
+  /** The service's own NotImplemented error, naming the action we do not model. */
+  notImplemented(action: string): AwsError;
+}
+
+/**
+ * The whole wire loop of a Query service (IAM, STS): read the action, run its operation, answer the Result
+ * or the error in the service's namespace. Only own properties name operations (`__proto__` is no action).
+ */
+export function handleQueryRequest(request: ServiceRequest, options: QueryServiceOptions): ServiceResponse {
+  try {
+    const params = QueryParams.fromRequest(request);
+    const action = params.action;
+    if (!action) throw new MissingActionError();
+    const operation = Object.hasOwn(options.operations, action) ? options.operations[action] : undefined;
+    if (!operation) throw options.notImplemented(action);
+    return queryResultResponse({ action, namespace: options.namespace, requestId: request.requestId, result: operation(params, request) });
+  } catch (error) {
+    if (error instanceof AwsError) return queryErrorResponse(error, options.namespace, request.requestId);
+    throw error;
+  }
+}

@@ -4,14 +4,14 @@
 import type { AttachedPolicy, Policy, PolicyVersion, Role, RoleLastUsed } from '@aws-sdk/client-iam';
 import { AwsError } from '../../core/errors.js';
 import type { ServiceRequest, ServiceResponse, ServiceRouter } from '../../core/http.js';
-import { MissingActionError, QueryParams, queryErrorResponse, queryResultResponse } from '../../core/query-protocol.js';
+import { handleQueryRequest, QueryParams, queryErrorResponse, type QueryOperation } from '../../core/query-protocol.js';
 import { NotImplementedError, ValidationError } from './errors.js';
 import type { IamStore, Page, PolicyRecord, RoleRecord, RoleTag } from './store.js';
 
 export const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
 
 /** An operation: parameters in, the Result element's children out (undefined: no Result element). */
-type Operation = (params: QueryParams) => object | undefined;
+type Operation = QueryOperation;
 
 export class IamRouter implements ServiceRouter {
   readonly name = 'iam';
@@ -22,18 +22,8 @@ export class IamRouter implements ServiceRouter {
   }
 
   async handle(request: ServiceRequest): Promise<ServiceResponse> {
-    try {
-      const params = QueryParams.fromRequest(request);
-      const action = params.action;
-      if (!action) throw new MissingActionError();
-      const operation = Object.hasOwn(this.operations, action) ? this.operations[action] : undefined;
-      // An IAM operation we do not model answers 501 and names itself, instead of failing strangely.
-      if (!operation) throw new NotImplementedError(`IAM ${action}`);
-      return queryResultResponse({ action, namespace: IAM_NAMESPACE, requestId: request.requestId, result: operation(params) });
-    } catch (error) {
-      if (error instanceof AwsError) return queryErrorResponse(error, IAM_NAMESPACE, request.requestId);
-      throw error;
-    }
+    // An operation we do not model answers 501 and names itself, instead of failing strangely.
+    return handleQueryRequest(request, { namespace: IAM_NAMESPACE, operations: this.operations, notImplemented: (action) => new NotImplementedError(`IAM ${action}`) });
   }
 
   errorResponse(error: AwsError, request: ServiceRequest): ServiceResponse {

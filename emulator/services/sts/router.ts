@@ -4,13 +4,13 @@
 import type { AssumedRoleUser, Credentials } from '@aws-sdk/client-sts';
 import { AwsError } from '../../core/errors.js';
 import type { ServiceRequest, ServiceResponse, ServiceRouter } from '../../core/http.js';
-import { MissingActionError, QueryParams, queryErrorResponse, queryResultResponse } from '../../core/query-protocol.js';
+import { handleQueryRequest, QueryParams, queryErrorResponse, type QueryOperation } from '../../core/query-protocol.js';
 import { NotImplementedError } from './errors.js';
 import type { StsStore, TemporaryCredentials } from './store.js';
 
 export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
-type Operation = (params: QueryParams, request: ServiceRequest) => object | undefined;
+type Operation = QueryOperation;
 
 export class StsRouter implements ServiceRouter {
   readonly name = 'sts';
@@ -21,17 +21,8 @@ export class StsRouter implements ServiceRouter {
   }
 
   async handle(request: ServiceRequest): Promise<ServiceResponse> {
-    try {
-      const params = QueryParams.fromRequest(request);
-      const action = params.action;
-      if (!action) throw new MissingActionError();
-      const operation = Object.hasOwn(this.operations, action) ? this.operations[action] : undefined;
-      if (!operation) throw new NotImplementedError(`STS ${action}`);
-      return queryResultResponse({ action, namespace: STS_NAMESPACE, requestId: request.requestId, result: operation(params, request) });
-    } catch (error) {
-      if (error instanceof AwsError) return queryErrorResponse(error, STS_NAMESPACE, request.requestId);
-      throw error;
-    }
+    // An operation we do not model answers 501 and names itself, instead of failing strangely.
+    return handleQueryRequest(request, { namespace: STS_NAMESPACE, operations: this.operations, notImplemented: (action) => new NotImplementedError(`STS ${action}`) });
   }
 
   errorResponse(error: AwsError, request: ServiceRequest): ServiceResponse {
