@@ -2,7 +2,7 @@
 // service of the local cloud: read a body without ever throwing a SyntaxError, read typed fields, and write
 // results and errors in the shapes the SDKs and the CLI parse. It knows no service's operations or rules.
 import { AwsError } from './errors.js';
-import { header, type ServiceRequest, type ServiceResponse } from './http.js';
+import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from './http.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -228,4 +228,22 @@ export function decodePageToken(token: string): JsonObject | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A JSON service's whole wire loop (Logs, X-Ray): run the dispatcher, answer its result as JSON, or the
+ * error in the protocol's shape; anything that is not an AwsError is logged and answered as InternalFailure.
+ */
+export function jsonServiceRouter(name: string, protocol: JsonProtocol, log: (message: string) => void, dispatch: (request: ServiceRequest) => unknown): ServiceRouter {
+  return {
+    name,
+    async handle(request: ServiceRequest): Promise<ServiceResponse> {
+      try {
+        return jsonResponse(protocol, dispatch(request));
+      } catch (error) {
+        return jsonErrorResponse(protocol, asAwsError(error, log));
+      }
+    },
+    errorResponse: (error) => jsonErrorResponse(protocol, error),
+  };
 }

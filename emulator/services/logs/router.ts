@@ -4,12 +4,10 @@
 import type { InputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import type { CloudContext } from '../../core/context.js';
 import { NotImplementedError } from '../../core/errors.js';
-import type { ServiceRequest, ServiceResponse, ServiceRouter } from '../../core/http.js';
+import type { ServiceRequest, ServiceRouter } from '../../core/http.js';
 import {
-  asAwsError,
   defaultMalformedError,
-  jsonErrorResponse,
-  jsonResponse,
+  jsonServiceRouter,
   JsonFields,
   parseJsonBody,
   targetOperation,
@@ -104,17 +102,7 @@ const OPERATIONS: Record<string, Operation> = {
 };
 
 export function createLogsRouter(store: LogsStore, context: CloudContext): ServiceRouter {
-  return {
-    name: 'logs',
-    async handle(request: ServiceRequest): Promise<ServiceResponse> {
-      try {
-        return jsonResponse(PROTOCOL, dispatch(store, context, request));
-      } catch (error) {
-        return jsonErrorResponse(PROTOCOL, asAwsError(error, context.log));
-      }
-    },
-    errorResponse: (error) => jsonErrorResponse(PROTOCOL, error),
-  };
+  return jsonServiceRouter('logs', PROTOCOL, context.log, (request) => dispatch(store, context, request));
 }
 
 function dispatch(store: LogsStore, context: CloudContext, request: ServiceRequest): unknown {

@@ -3,8 +3,8 @@
 // AWS's shapes. X-Ray operations we do not model answer NotImplemented naming the operation.
 import type { CloudContext } from '../../core/context.js';
 import { NotImplementedError } from '../../core/errors.js';
-import type { ServiceRequest, ServiceResponse, ServiceRouter } from '../../core/http.js';
-import { asAwsError, jsonErrorResponse, jsonResponse, JsonFields, parseJsonBody, type MalformedRequestError } from '../../core/json-protocol.js';
+import type { ServiceRequest, ServiceRouter } from '../../core/http.js';
+import { jsonServiceRouter, JsonFields, parseJsonBody, type MalformedRequestError } from '../../core/json-protocol.js';
 import { InvalidRequestException, ThrottledException, UnknownOperationException } from './errors.js';
 import type { XRayStore } from './store.js';
 
@@ -89,17 +89,7 @@ const ROUTES: Record<string, Route> = {
 };
 
 export function createXRayRouter(store: XRayStore, context: CloudContext): ServiceRouter {
-  return {
-    name: 'xray',
-    async handle(request: ServiceRequest): Promise<ServiceResponse> {
-      try {
-        return jsonResponse(PROTOCOL, dispatch(store, context, request));
-      } catch (error) {
-        return jsonErrorResponse(PROTOCOL, asAwsError(error, context.log));
-      }
-    },
-    errorResponse: (error) => jsonErrorResponse(PROTOCOL, error),
-  };
+  return jsonServiceRouter('xray', PROTOCOL, context.log, (request) => dispatch(store, context, request));
 }
 
 function dispatch(store: XRayStore, context: CloudContext, request: ServiceRequest): unknown {
