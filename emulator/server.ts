@@ -344,8 +344,11 @@ function send(res: ServerResponse, response: ServiceResponse, requestId: string)
     return;
   }
   const bytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
-  if (bytes && headers['content-length'] === undefined && headers['Content-Length'] === undefined) {
-    headers['content-length'] = bytes.length;
+  // Always a length, even of nothing (a HEAD's 404): without one, node's HTTP client (the SDK's) does not reuse
+  // the connection, and every HeadObject poll for a thumbnail not there yet cost a new TCP connection.
+  // 204 and 304 are bodiless by definition and must not carry one.
+  if (headers['content-length'] === undefined && headers['Content-Length'] === undefined && response.status !== 204 && response.status !== 304) {
+    headers['content-length'] = bytes?.length ?? 0;
   }
   res.writeHead(response.status, headers);
   res.end(bytes);

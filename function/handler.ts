@@ -3,11 +3,11 @@
 // failures (throttling, 5xx, network) are thrown so that Lambda retries. It does no image work itself (thumbnail.ts).
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import sharp from 'sharp';
 
 import { ConfigError, loadConfig, readS3Settings, type ThumbnailConfig } from './config.js';
 import { isPermanentImageError, PermanentImageError } from './errors.js';
 import { decodeEventKey, parseThumbnailKey, resolveThumbnailSize } from './key.js';
+import { sharp } from './sharp.js';
 import { createS3Client, ObjectNotFoundError, s3Storage, type ThumbnailStorage } from './storage.js';
 import { renderThumbnail } from './thumbnail.js';
 import { createTracing, NO_TRACING, type Tracing } from './tracing.js';

@@ -2,7 +2,7 @@
 // Pure with respect to the outside world: bytes in, bytes out, no S3, no logging, no environment.
 // It does not choose the size or the fit; the caller passes them (from the key and config).
 
-import sharp, { type FormatEnum, type Metadata } from 'sharp';
+import { sharp, type FormatEnum, type Metadata } from './sharp.js';
 
 import type { FitMode } from './config.js';
 import { PermanentImageError } from './errors.js';

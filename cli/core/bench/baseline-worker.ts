@@ -3,7 +3,11 @@
 // no tracing) and print every sample as one JSON line. It imports only sharp and the function's encoder settings.
 //
 // Usage: node baseline-worker.js '{"image":"canyon.jpg","width":400,"height":400,"iterations":20,"warmup":3}'
+// With `"interactive": true` instead of `iterations`, it warms up, prints `{"ready":true}`, times one iteration
+// per line read on stdin (printing `{"sampleMs":…}`), and prints the whole result when stdin closes: bench uses
+// that to time the baseline between its uploads, in the same moments of a shared machine's load.
 import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import sharp from 'sharp';
 import { ENCODER_OPTIONS, OUTPUT_FOR_SOURCE, type OutputFormat } from '../../../function/thumbnail.js';
 
@@ -14,6 +18,8 @@ export interface BaselineRequest {
   height: number;
   iterations: number;
   warmup: number;
+  /** Time one iteration per stdin line instead of `iterations` at once. */
+  interactive?: boolean;
 }
 
 /** What it prints (one line of JSON on stdout). */
@@ -45,10 +51,20 @@ async function main(): Promise<void> {
   let bytesOut = 0;
   for (let i = 0; i < request.warmup; i++) bytesOut = (await once()).length;
   const samplesMs: number[] = [];
-  for (let i = 0; i < request.iterations; i++) {
+  const timeOnce = async (): Promise<number> => {
     const started = performance.now();
     bytesOut = (await once()).length;
-    samplesMs.push(Math.round((performance.now() - started) * 100) / 100);
+    const sampleMs = Math.round((performance.now() - started) * 100) / 100;
+    samplesMs.push(sampleMs);
+    return sampleMs;
+  };
+  if (request.interactive) {
+    process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+    for await (const line of createInterface({ input: process.stdin })) {
+      if (line.trim()) process.stdout.write(`${JSON.stringify({ sampleMs: await timeOnce() })}\n`);
+    }
+  } else {
+    for (let i = 0; i < request.iterations; i++) await timeOnce();
   }
   const result: BaselineSamples = { samplesMs, format, input: { format: sourceFormat ?? 'unknown', width, height }, encoder: ENCODER_OPTIONS[format], bytesOut, sharp: sharp.versions.sharp, libvips: sharp.versions.vips, threads: sharp.concurrency() };
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -115,8 +115,9 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
       `Three runs of \`thumbctl bench\`: a cold run on the fresh cloud (${cold.count} uploads, ${cold.concurrency} at a time: every invocation a cold start); ` +
       `a latency run, ${latency.count} uploads one at a time; a throughput run, ${throughput.count} uploads ${c} at a time (concurrency = cores). ` +
       `Each run times its own baseline, the same decode → orient → resize → encode by sharp alone in a bare Node.js process: ` +
-      `\`${throughput.baseline.pipeline}\`, p50 of ${throughput.baseline.iterations} iterations pooled from measurements before and after the uploads ` +
-      `(throughput run: p50 ${throughput.baseline.runsP50Ms.map((ms) => formatMs(ms)).join(' and ')}), ${throughput.baseline.warmup} warm-ups each ` +
+      `\`${throughput.baseline.pipeline}\`, p50 of the iterations pooled from measurements before and after the uploads ` +
+      `and, one upload at a time, of one iteration after each upload (latency run: ${latency.baseline.iterations} iterations, ${latency.baseline.betweenUploads} of them between uploads, ` +
+      `p50 ${latency.baseline.runsP50Ms.map((ms) => formatMs(ms)).join(' / ')}; throughput run: ${throughput.baseline.iterations} iterations, p50 ${throughput.baseline.runsP50Ms.map((ms) => formatMs(ms)).join(' / ')}), ${throughput.baseline.warmup} warm-ups each ` +
       `(sharp ${throughput.baseline.sharp}, libvips ${throughput.baseline.libvips}, ${throughput.baseline.threads} libvips thread${throughput.baseline.threads === 1 ? '' : 's'} per image).`,
   );
   out.push('');

@@ -61,7 +61,7 @@ export function renderBenchText(result: BenchResult): string {
     `  function    duration p50 ${formatMs(result.function.durationP50Ms)}, resize p50 ${formatMs(result.function.resizeP50Ms)}, init ${formatMs(result.function.initMs)} (${result.coldStarts} cold start${result.coldStarts === 1 ? '' : 's'}; ${result.function.traces} of ${result.count} traced)`,
   );
   lines.push(
-    `  baseline    bare sharp p50 ${formatMs(result.baseline.sharpP50Ms)} (${result.baseline.iterations} iterations in a plain Node.js process; p50 ${result.baseline.runsP50Ms.map((ms) => formatMs(ms)).join(' before, ')} after the uploads)`,
+    `  baseline    bare sharp p50 ${formatMs(result.baseline.sharpP50Ms)} (${result.baseline.iterations} iterations in a plain Node.js process; p50 ${baselineRuns(result.baseline)})`,
   );
   if (result.imagemagick) {
     lines.push(
@@ -91,4 +91,10 @@ export function renderBenchText(result: BenchResult): string {
     lines.push(`    ${targetMark(check).padEnd(12)} ${check.label}: ${formatTargetValue(check)} (${check.goal})${check.note ? ` — ${check.note}` : ''}`);
   }
   return lines.join('\n');
+}
+
+/** The p50 of each baseline measurement, named by when it was taken. */
+function baselineRuns(baseline: BenchResult['baseline']): string {
+  const when = baseline.runsP50Ms.length === 3 ? ['before', `between (${baseline.betweenUploads} samples)`, 'after'] : ['before', 'after'];
+  return baseline.runsP50Ms.map((ms, index) => `${formatMs(ms)} ${when[index] ?? ''}`.trim()).join(', ') + ' the uploads';
 }

@@ -17,7 +17,7 @@ import { pollForThumbnail } from '../operate/wait.js';
 import { collectTracesReport } from '../traces/report.js';
 import { percentile } from '../traces/percentiles.js';
 import type { TraceRow } from '../traces/analyse.js';
-import { measureSharpBaseline, poolBaselines, type SharpBaseline } from './baseline.js';
+import { BaselineSession, measureSharpBaseline, poolBaselines, type SharpBaseline } from './baseline.js';
 import { measureImageMagick, type ImageMagickResult } from './imagemagick.js';
 import { ResourceSampler, type CpuReport, type MemoryReport } from './resources.js';
 import { benchKey, type BenchOptions } from './options.js';
@@ -103,7 +103,8 @@ export interface BenchResult {
     /** How many of the uploads' traces were found. */
     traces: number;
   };
-  baseline: SharpBaseline;
+  /** Pooled from before, between (one upload at a time only) and after the uploads; `betweenUploads` counts the middle samples. */
+  baseline: SharpBaseline & { betweenUploads: number };
   ratios: { e2e: number | null; resize: number | null; throughput: number | null };
   packageBytes: number;
   /** Peak RSS of the process running the local cloud (null when not measurable). */
@@ -161,9 +162,12 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
   const keys = Array.from({ length: options.count }, (_, index) => benchKey(runId, index, prepared.size, extension));
 
   // The baseline is timed before and after the uploads and pooled, so a load spike on a shared machine during
-  // one of them moves the ratios less.
+  // one of them moves the ratios less. One upload at a time, it is also timed between the uploads (one iteration
+  // after each), in the same moments of the machine's load; that time is kept out of the throughput's wall time.
   const baselineRequest = { image: prepared.file, width: prepared.size.width, height: prepared.size.height };
   const baselineBefore = await timeBaseline(baselineRequest, reporter, 'before the uploads');
+  const interleaved = options.concurrency === 1 && options.count > 1 ? await BaselineSession.start(baselineRequest) : null;
+  let interleavedMs = 0;
 
   // ---- the uploads ----------------------------------------------------------------------------------------
   const uploadsStep = reporter.step(`uploading ${options.count} copies, ${options.concurrency} at a time`);
@@ -203,18 +207,30 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
       const index = next++;
       uploads.push(await uploadOne(index));
       finished += 1;
+      if (interleaved && finished < options.count) {
+        const paused = performance.now();
+        await interleaved.sample();
+        interleavedMs += performance.now() - paused;
+      }
       uploadsStep.update(`uploading ${options.count} copies, ${options.concurrency} at a time: ${finished} done`);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, worker));
-  const wallMs = round1(performance.now() - wallStarted);
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, worker));
+  } catch (error) {
+    interleaved?.kill();
+    throw error;
+  }
+  const wallMs = round1(performance.now() - wallStarted - interleavedMs);
+  const between = interleaved ? await interleaved.finish() : null;
   const { memory, cpu } = sampler.stop();
   uploads.sort((a, b) => a.index - b.index);
   const arrived = uploads.filter((u) => u.latencyMs !== null);
   const lost = uploads.length - arrived.length;
   if (lost) uploadsStep.fail(`${arrived.length} of ${options.count} thumbnails arrived; ${lost} lost`);
   else uploadsStep.succeed(`${options.count} thumbnails in ${(wallMs / 1000).toFixed(1)} s`);
-  const baseline = poolBaselines(baselineBefore, await timeBaseline(baselineRequest, reporter, 'after the uploads'));
+  const baselineAfter = await timeBaseline(baselineRequest, reporter, 'after the uploads');
+  const baseline = { ...(between?.iterations ? poolBaselines(baselineBefore, between, baselineAfter) : poolBaselines(baselineBefore, baselineAfter)), betweenUploads: between?.iterations ?? 0 };
 
   // ---- the traces of exactly these invocations -----------------------------------------------------------
   const report = await collectTracesReport(

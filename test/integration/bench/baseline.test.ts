@@ -2,7 +2,7 @@
 // positive numbers and describe what they ran. No assertion on how fast anything is.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { measureSharpBaseline } from '../../../cli/core/bench/baseline.js';
+import { BaselineSession, measureSharpBaseline } from '../../../cli/core/bench/baseline.js';
 import { convertArguments, findImageMagick } from '../../../cli/core/bench/imagemagick.js';
 
 const SAMPLE = new URL('../../../assets/canyon.jpg', import.meta.url).pathname;
@@ -18,6 +18,23 @@ describe('bench baseline', () => {
     assert.match(baseline.pipeline, /rotate\(\)\.resize\(200, 150, \{ fit: 'cover' \}\)\.toFormat\('jpeg', \{"quality":80\}\)/);
     assert.match(baseline.libvips, /^\d+\.\d+/);
     assert.deepEqual(baseline.input, { format: 'jpeg', width: 3000, height: 2000 });
+  });
+
+  it('times one iteration per request in a warm session, then hands back every sample', async () => {
+    // Arrange
+    const session = await BaselineSession.start({ image: SAMPLE, width: 200, height: 150, warmup: 1 });
+    // Act
+    const samples = [await session.sample(), await session.sample(), await session.sample()];
+    const baseline = await session.finish();
+    // Assess
+    assert.ok(samples.every((ms) => ms > 0));
+    assert.deepEqual(baseline.samplesMs, samples);
+    assert.equal(baseline.iterations, 3);
+    assert.match(baseline.pipeline, /resize\(200, 150/);
+  });
+
+  it('fails a session with the worker\'s reason for an unreadable image', async () => {
+    await assert.rejects(BaselineSession.start({ image: '/nonexistent.jpg', width: 10, height: 10, warmup: 0 }), /the sharp baseline failed .*ENOENT/);
   });
 
   it('fails with the worker\'s reason for an unreadable image', async () => {

@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { Agent } from 'node:http';
+import type { Socket } from 'node:net';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +24,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
 import { encodeAwsChunked } from '../../../emulator/services/s3/chunked.js';
 import { computeChecksum } from '../../../emulator/services/s3/checksums.js';
@@ -56,6 +59,33 @@ function md5Hex(data: Buffer | string): string {
 }
 
 describe('objects', () => {
+  it('keeps one connection across HeadObject polls for a key that is not there yet (404s carry a length)', async () => {
+    // Arrange: a keep-alive agent that counts the TCP connections the SDK opens.
+    const bucket = await newBucket('head-keepalive');
+    let connections = 0;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const createConnection = (agent as unknown as { createConnection: (...args: unknown[]) => Socket }).createConnection.bind(agent);
+    (agent as unknown as { createConnection: (...args: unknown[]) => Socket }).createConnection = (...args: unknown[]) => {
+      connections += 1;
+      return createConnection(...args);
+    };
+    const client = new S3Client({ ...cloud.clientConfig, requestHandler: new NodeHttpHandler({ httpAgent: agent }) });
+    try {
+      // Act
+      for (let poll = 0; poll < 5; poll++) {
+        await expectS3Error(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'thumbnails/later.jpg' })), 'NotFound', 404);
+      }
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'thumbnails/later.jpg', Body: 'x' }));
+      const found = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'thumbnails/later.jpg' }));
+      // Assess
+      assert.equal(found.ContentLength, 1);
+      assert.equal(connections, 1, 'every request reused the first connection');
+    } finally {
+      client.destroy();
+      agent.destroy();
+    }
+  });
+
   it('stores and returns the body, ETag, content type and metadata', async () => {
     const bucket = await newBucket('put-get');
     const body = randomBytes(100 * 1024);

@@ -16,7 +16,7 @@ export function benchResult(overrides: Partial<BenchResult> = {}): BenchResult {
     coldStarts: 0,
     lost: 0,
     function: { durationP50Ms: 70, resizeP50Ms: 55, initMs: null, initMaxMs: null, traces: 40 },
-    baseline: { sharpP50Ms: 50, minMs: 45, iterations: 20, runsP50Ms: [49, 51], samplesMs: [45, 50, 55], warmup: 3, input: { format: 'jpeg', width: 3000, height: 2000 }, pipeline: "sharp(buffer).rotate().resize(400, 400, { fit: 'cover' }).toFormat('jpeg', {\"quality\":80}).toBuffer()", sharp: '0.35.5', libvips: '8.18.7', threads: 1 },
+    baseline: { sharpP50Ms: 50, minMs: 45, iterations: 20, runsP50Ms: [49, 51], samplesMs: [45, 50, 55], warmup: 3, input: { format: 'jpeg', width: 3000, height: 2000 }, pipeline: "sharp(buffer).rotate().resize(400, 400, { fit: 'cover' }).toFormat('jpeg', {\"quality\":80}).toBuffer()", sharp: '0.35.5', libvips: '8.18.7', threads: 1, betweenUploads: 0 },
     ratios: { e2e: 1.6, resize: 1.1, throughput: 0.5 },
     packageBytes: 8 * 1024 * 1024,
     peakMemoryBytes: 200 * 1024 * 1024,

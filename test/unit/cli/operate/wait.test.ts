@@ -24,11 +24,11 @@ describe('isNewerVersion', () => {
 });
 
 describe('pollInterval', () => {
-  it('waits a tenth of the time waited so far, from 10 ms up to 250 ms', () => {
+  it('waits a twentieth of the time waited so far, from 4 ms up to 250 ms', () => {
     assert.equal(pollInterval(0), POLL_INTERVALS.firstMs);
-    assert.equal(pollInterval(50), 10);
-    assert.equal(pollInterval(180), 18);
-    assert.equal(pollInterval(1_000), 100);
+    assert.equal(pollInterval(50), 4);
+    assert.equal(pollInterval(180), 9);
+    assert.equal(pollInterval(1_000), 50);
     assert.equal(pollInterval(60_000), POLL_INTERVALS.maxMs);
   });
 

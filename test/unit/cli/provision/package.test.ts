@@ -139,11 +139,13 @@ describe('the deployment package', () => {
     assert.ok(first.zip.equals(second.zip));
   });
 
-  it('holds index.mjs and sharp with its linux x64 binaries, sorted, without symlinks', async () => {
+  it('holds index.mjs, its lazy chunks and sharp with its linux x64 binaries, sorted, without symlinks', async () => {
     const listing = await listZip(first.zip);
     const names = listing.map((entry) => entry.name);
     assert.deepEqual(names, [...names].sort());
-    assert.equal(names[0], 'index.mjs');
+    assert.ok(names.includes('index.mjs'), 'index.mjs at the root');
+    const chunks = names.filter((name) => name.startsWith('chunks/'));
+    assert.ok(chunks.length > 0 && chunks.every((name) => /^chunks\/[\w-]+\.mjs$/.test(name)), `chunks: ${chunks.join(', ')}`);
     for (const wanted of [
       'node_modules/sharp/package.json',
       'node_modules/detect-libc/package.json',
