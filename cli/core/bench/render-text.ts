@@ -71,6 +71,9 @@ export function renderBenchText(result: BenchResult): string {
     );
   }
   lines.push(`  ratios      e2e ${formatRatio(result.ratios.e2e)}, resize ${formatRatio(result.ratios.resize)}, throughput ${formatRatio(result.ratios.throughput)} of cores / baseline`);
+  if (result.ratios.e2ePaired !== null || result.ratios.resizePaired !== null) {
+    lines.push(`              paired with the baseline timed after each upload: e2e ${formatRatio(result.ratios.e2ePaired)}, resize ${formatRatio(result.ratios.resizePaired)}`);
+  }
   const b = result.breakdown;
   lines.push(
     `  time (p50)  PutObject ${formatMs(b.uploadMs)}; S3 → invocation start ${formatMs(b.beforeFunctionMs)} (dwell ${formatMs(b.dwellMs)}) → get ${formatMs(b.s3GetMs)} → resize ${formatMs(b.resizeMs)} → put ${formatMs(b.s3PutMs)} → seen ${formatMs(b.seenAfterFunctionMs)} after the function ended`,
@@ -88,7 +91,8 @@ export function renderBenchText(result: BenchResult): string {
   lines.push('  targets');
   for (const check of result.targets) {
     if (check.met === null && check.note === 'not measured') continue;
-    lines.push(`    ${targetMark(check).padEnd(12)} ${check.label}: ${formatTargetValue(check)} (${check.goal})${check.note ? ` — ${check.note}` : ''}`);
+    const basis = check.basis === 'paired' ? ', paired' : '';
+    lines.push(`    ${targetMark(check).padEnd(12)} ${check.label}: ${formatTargetValue(check)}${basis} (${check.goal})${check.note ? ` — ${check.note}` : ''}`);
   }
   return lines.join('\n');
 }

@@ -37,6 +37,20 @@ export function ratio(numerator: number | null | undefined, denominator: number 
   return round2(numerator / denominator);
 }
 
+/**
+ * The median of per-pair ratios `value / baseline` (nearest rank, two decimals), or null without a usable pair.
+ * Each pair was measured in the same moment (an upload and the baseline sample taken right after it), so a
+ * machine whose speed changes during a run (a shared one) moves both sides of each ratio together.
+ */
+export function pairedRatio(pairs: readonly { value: number | null | undefined; baseline: number | null | undefined }[]): number | null {
+  const ratios = pairs.flatMap(({ value, baseline }) => {
+    const r = ratio(value, baseline);
+    return r === null ? [] : [(value as number) / (baseline as number)];
+  });
+  const p50 = percentile(ratios, 50);
+  return p50 === null ? null : round2(p50);
+}
+
 /** Thumbnails per second over the wall time (two decimals), or null when no time passed. */
 export function throughputPerSec(completed: number, wallMs: number): number | null {
   if (!(wallMs > 0)) return null;

@@ -1,14 +1,13 @@
-// Waits for a thumbnail to appear: a bounded HeadObject poll whose interval is a twentieth of the time waited so far
-// (4 ms to 250 ms), because the poll interval is part of the latency we report: the lag stays within 5 % of it.
-// (At 10 ms and a tenth, a ~60 ms thumbnail was seen 3–7 ms late; at 4 ms, 1–2 ms late, with no more client or
-// cloud CPU per thumbnail measurable: BENCHMARKS.md.)
-// A caller that knows roughly when to expect the thumbnail (bench) starts polling only then. It knows the previous thumbnail under the same key (ETag, LastModified) so an old one is
-// never mistaken for the new one. No terminal, no log reading.
+// Waits for a thumbnail to appear: a bounded poll whose interval is a twentieth of the time waited so far (4 ms to
+// 250 ms), because the poll interval is part of the latency we report: the lag stays within 5 % of it. A caller
+// that knows roughly when to expect the thumbnail (bench) starts polling only then. It knows the previous thumbnail
+// under the same key (ETag, LastModified), so an old one is never mistaken for the new one. No terminal, no logs.
 //
 // Each look is a HEAD on a presigned HeadObject URL over a keep-alive connection, not an SDK HeadObject: the SDK
 // spends ~1.5 ms of CPU per call (middleware, signing, error parsing) where the plain request takes ~0.2 ms, and
-// those milliseconds are taken from the resize the poll is waiting for. The SDK still answers anything that is
-// neither "there" (200) nor "not yet" (404): its retries and errors are the ones the user should see.
+// those milliseconds are taken from the resize the poll is waiting for; that is what made polls every 4 ms (not
+// 10) affordable (BENCHMARKS.md, change 9). The SDK still answers anything that is neither "there" (200) nor
+// "not yet" (404): its retries and errors are the ones the user should see.
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';

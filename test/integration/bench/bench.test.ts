@@ -49,6 +49,23 @@ describe('thumbctl bench', () => {
     assert.equal(bench.latency.cold.count + bench.latency.warm.count, 4);
     assert.equal(bench.coldStarts, bench.latency.cold.count);
     assert.ok(Array.isArray(bench.targets) && bench.targets.length === 7);
+    // Two at a time: no baseline between uploads, so no paired ratios; the targets are judged on p50 over p50.
+    assert.equal(bench.baseline.betweenUploads, 0);
+    assert.equal(bench.ratios.e2ePaired, null);
+    assert.equal(bench.targets[0].basis, 'p50');
+  });
+
+  it('one at a time, times the baseline after each upload and pairs them', async () => {
+    const result = await runThumbctl(['bench', '--state-dir', stateDir, '--count', '3', '--concurrency', '1', '--json'], { cwd: dir, timeoutMs: 240_000 });
+    assert.equal(result.code, 0, result.stderr);
+    const bench = JSON.parse(result.stdout);
+    assert.equal(bench.lost, 0);
+    assert.equal(bench.baseline.betweenUploads, 3);
+    assert.equal(bench.baseline.iterations, 23, '10 before, 3 between, 10 after');
+    positive(bench.ratios.resizePaired, 'ratios.resizePaired');
+    positive(bench.ratios.e2ePaired, 'ratios.e2ePaired');
+    assert.equal(bench.targets[0].basis, 'paired');
+    assert.equal(bench.targets[0].value, bench.ratios.e2ePaired);
   });
 
   it('runs again on the same state (setup unchanged) and prints the report for people', async () => {

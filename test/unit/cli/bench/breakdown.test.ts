@@ -32,6 +32,7 @@ const upload = (overrides: Partial<BenchUpload>): BenchUpload => ({
   startedAtMs: 1000,
   observedAtMs: 1100,
   trace: null,
+  baselineAfterMs: null,
   ...overrides,
 });
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { idealThroughputPerSec, latencyBlock, median, ratio, splitLatencies, throughputPerSec } from '../../../../cli/core/bench/stats.js';
+import { idealThroughputPerSec, latencyBlock, median, pairedRatio, ratio, splitLatencies, throughputPerSec } from '../../../../cli/core/bench/stats.js';
 
 describe('bench statistics', () => {
   it('computes nearest-rank latency blocks, rounded to 0.1 ms', () => {
@@ -60,6 +60,29 @@ describe('bench statistics', () => {
     assert.equal(split.all.maxMs, 900);
     assert.deepEqual([split.cold.count, split.cold.p50Ms], [1, 900]);
     assert.deepEqual([split.warm.count, split.warm.p50Ms, split.warm.maxMs], [2, 100, 120]);
+  });
+});
+
+describe('paired ratios', () => {
+  it('takes the nearest-rank median of each pair\'s own ratio, not a ratio of medians', () => {
+    // Prepare: the machine slows down halfway (baseline 40 → 60 ms) and the uploads with it.
+    const pairs = [
+      { value: 60, baseline: 40 },
+      { value: 62, baseline: 40 },
+      { value: 90, baseline: 60 },
+      { value: 93, baseline: 60 },
+      { value: 61, baseline: 41 },
+    ];
+    // Act
+    const paired = pairedRatio(pairs);
+    // Assess: ratios 1.5, 1.55, 1.5, 1.55, 1.488 → sorted [1.488, 1.5, 1.5, 1.55, 1.55], 3rd = 1.5;
+    // p50 over p50 would be 62 / 41 = 1.51.
+    assert.equal(paired, 1.5);
+  });
+
+  it('skips pairs with a missing side and is null with none left', () => {
+    assert.equal(pairedRatio([{ value: null, baseline: 40 }, { value: 50, baseline: 0 }, { value: 50, baseline: undefined }]), null);
+    assert.equal(pairedRatio([{ value: null, baseline: 40 }, { value: 80, baseline: 40 }]), 2);
   });
 });
 

@@ -33,6 +33,25 @@ describe('bench targets', () => {
     assert.equal(checks.find((c) => c.id === 'zip')?.limit, TARGETS.zip.limit);
   });
 
+  it('judges the paired ratios when there are any, p50 over p50 otherwise, and says which', () => {
+    const paired = evaluateTargets({ e2eRatio: 1.6, e2ePairedRatio: 1.4, resizeRatio: 1.1, resizePairedRatio: 1.2 });
+    assert.deepEqual(
+      paired.slice(0, 2).map((c) => [c.id, c.value, c.met, c.basis]),
+      [
+        ['e2e', 1.4, true, 'paired'],
+        ['resize', 1.2, false, 'paired'],
+      ],
+    );
+    const unpaired = evaluateTargets({ e2eRatio: 1.6, e2ePairedRatio: null, resizeRatio: 1.1 });
+    assert.deepEqual(
+      unpaired.slice(0, 2).map((c) => [c.id, c.value, c.met, c.basis]),
+      [
+        ['e2e', 1.6, false, 'p50'],
+        ['resize', 1.1, true, 'p50'],
+      ],
+    );
+  });
+
   it('leaves unmeasured targets unchecked, never passed', () => {
     const checks = evaluateTargets({ e2eRatio: null, initMs: null });
     for (const check of checks) assert.equal(check.met, null, check.id);
