@@ -4,10 +4,29 @@
 // fsynced, like the database (synchronous=NORMAL): only a crash of the whole machine could lose a recent blob,
 // and an fsync put 3-15 ms on every upload's path (BENCHMARKS.md).
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, existsSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, rename, unlink, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+
+/**
+ * Blobs up to this size are written synchronously: an image written through the thread pool (open, write, close,
+ * rename: four round trips) took 0.47–0.53 ms, written in place 0.21–0.28 ms, on every upload's and every
+ * thumbnail's path. Larger ones (a multipart part, a function's code) go through the pool so that the event loop
+ * keeps serving while they are written.
+ */
+export const SYNC_WRITE_MAX_BYTES = 1024 * 1024;
+
+/** Same steps as the asynchronous path: whole to a temporary file, then renamed into place. */
+function writeSmall(tmp: string, target: string, data: Buffer): void {
+  writeFileSync(tmp, data);
+  try {
+    renameSync(tmp, target);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
 
 export class BlobStore {
   private readonly dir: string;
@@ -27,6 +46,10 @@ export class BlobStore {
     if (existsSync(target)) return digest;
     mkdirSync(join(this.dir, digest.slice(0, 2)), { recursive: true });
     const tmp = join(this.tmpDir, `${digest}.${randomBytes(6).toString('hex')}`);
+    if (data.length <= SYNC_WRITE_MAX_BYTES) {
+      writeSmall(tmp, target, data);
+      return digest;
+    }
     const handle = await open(tmp, 'w');
     try {
       await handle.writeFile(data);

@@ -109,6 +109,10 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
   const sharp = (run: BenchResult): string => `sharp alone ${formatMs(run.baseline.sharpP50Ms)}`;
   const ideal = throughput.baseline.sharpP50Ms > 0 ? Math.round(((throughput.cores * 1000) / throughput.baseline.sharpP50Ms) * 100) / 100 : null;
   const c = throughput.concurrency;
+  // However the uploads are scheduled, C cores give at most C / (CPU per thumbnail) thumbnails a second.
+  const cpu = throughput.cpu.perThumbnailMs;
+  const cpuPerThumbnail = cpu.functions !== null && cpu.cloud !== null && cpu.client !== null ? cpu.functions + cpu.cloud + cpu.client : null;
+  const ceiling = cpuPerThumbnail ? Math.round(((throughput.cores * 1000) / cpuPerThumbnail) * 100) / 100 : null;
   const out: string[] = [];
 
   out.push(`_Measured ${results.generatedAt} by \`npm run bench\`._`);
@@ -153,6 +157,14 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
           formatRatio(throughput.ratios.throughput),
           byId.get('throughput')?.goal,
           mark(byId.get('throughput')),
+        ],
+        [
+          '… ceiling at this CPU cost: cores / CPU per thumbnail (function + cloud + client)',
+          ceiling === null ? '–' : `${cell(ceiling)} /s`,
+          `${throughput.cores} cores / sharp = ${cell(ideal)} /s`,
+          formatRatio(ceiling === null || ideal === null ? null : ratio(ceiling, ideal)),
+          'shown, not judged',
+          '',
         ],
         ['Cold start: init duration p50', formatMs(cold.function.initMs), `max ${formatMs(cold.function.initMaxMs)} over ${cold.coldStarts} cold starts`, '', byId.get('init')?.goal, mark(byId.get('init'))],
         ['Deployment zip (x86_64)', formatMegabytes(throughput.packageBytes), 'Lambda limit 50 MB', '', byId.get('zip')?.goal, mark(byId.get('zip'))],

@@ -54,7 +54,24 @@ export function evaluatePolicies(documents: readonly string[], request: Authoriz
   return allowed ? 'allow' : 'implicit-deny';
 }
 
+/**
+ * Parsed documents by their text: authorization parses the same few documents on every call a function makes.
+ * Bounded, and emptied when full; the parsed statements are only ever read.
+ */
+const parsedDocuments = new Map<string, Statement[]>();
+const PARSED_DOCUMENTS_LIMIT = 256;
+
 function statementsOf(text: string): Statement[] {
+  let statements = parsedDocuments.get(text);
+  if (!statements) {
+    if (parsedDocuments.size >= PARSED_DOCUMENTS_LIMIT) parsedDocuments.clear();
+    statements = parseStatements(text);
+    parsedDocuments.set(text, statements);
+  }
+  return statements;
+}
+
+function parseStatements(text: string): Statement[] {
   try {
     const document = JSON.parse(text) as { Statement?: unknown };
     const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];

@@ -261,5 +261,13 @@ export const AWS_MANAGED_POLICIES: ReadonlyMap<string, AwsManagedPolicy> = new M
  * documents pretty-printed with four-space indentation.
  */
 export function awsManagedPolicyDocumentText(policy: AwsManagedPolicy): string {
-  return JSON.stringify(policy.document, null, 4);
+  let text = documentTexts.get(policy);
+  if (text === undefined) {
+    text = JSON.stringify(policy.document, null, 4);
+    documentTexts.set(policy, text);
+  }
+  return text;
 }
+
+/** The documents never change: each is serialised once (authorization reads them on every call a function makes). */
+const documentTexts = new WeakMap<AwsManagedPolicy, string>();

@@ -5,6 +5,7 @@
 import { randomInt } from 'node:crypto';
 import type { Tag } from '@aws-sdk/client-iam';
 import type { IamForOthers } from '../../core/context.js';
+import type { Statement } from 'better-sqlite3';
 import { migrate, type Db } from '../../state/database.js';
 import {
   DeleteConflictError,
@@ -193,11 +194,24 @@ interface TagRow {
  * happen under one lock, so two thumbctl processes on one state directory cannot both create a role.
  */
 export class IamStore implements IamForOthers {
+  /** Each SQL text compiled once: compiling on every call cost more than running the query (authorization
+   * reads a role's policies on every call a function makes). */
+  private readonly statements = new Map<string, Statement>();
+
   constructor(
     private readonly db: Db,
     private readonly accountId: string,
   ) {
     migrate(db, SCHEMA);
+  }
+
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
   }
 
   // ---- roles ---------------------------------------------------------------------------------------
@@ -216,8 +230,7 @@ export class IamStore implements IamForOthers {
     const create = this.db.transaction(() => {
       // Role names are unique without regard to case; AWS answers 409 naming the new role; so do we.
       if (this.findRoleRow(input.roleName)) throw EntityAlreadyExistsError.role(input.roleName);
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO iam_roles (role_name, role_id, arn, path, trust_policy, description, max_session_duration, create_date)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
@@ -244,13 +257,13 @@ export class IamStore implements IamForOthers {
 
   /** The role whose ARN this is, or undefined. */
   findRoleByArn(roleArn: string): RoleRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM iam_roles WHERE arn = ?').get(roleArn) as RoleRow | undefined;
+    const row = this.sql('SELECT * FROM iam_roles WHERE arn = ?').get(roleArn) as RoleRow | undefined;
     return row ? this.toRole(row) : undefined;
   }
 
   listRoles(options: PageRequest & { pathPrefix?: string } = {}): Page<RoleRecord> {
     const pathPrefix = options.pathPrefix ?? '/';
-    const rows = this.db.prepare('SELECT * FROM iam_roles ORDER BY role_name COLLATE NOCASE').all() as RoleRow[];
+    const rows = this.sql('SELECT * FROM iam_roles ORDER BY role_name COLLATE NOCASE').all() as RoleRow[];
     return paginate(
       rows.filter((row) => row.path.startsWith(pathPrefix)).map((row) => this.toRole(row)),
       options,
@@ -261,8 +274,7 @@ export class IamStore implements IamForOthers {
     if (changes.description !== undefined) validateDescription(changes.description);
     if (changes.maxSessionDuration !== undefined) validateMaxSessionDuration(changes.maxSessionDuration);
     const row = this.requireRoleRow(roleName);
-    this.db
-      .prepare('UPDATE iam_roles SET description = ?, max_session_duration = ? WHERE role_name = ?')
+    this.sql('UPDATE iam_roles SET description = ?, max_session_duration = ? WHERE role_name = ?')
       .run(changes.description ?? row.description, changes.maxSessionDuration ?? row.max_session_duration, row.role_name);
     return this.getRole(row.role_name);
   }
@@ -271,11 +283,11 @@ export class IamStore implements IamForOthers {
   deleteRole(roleName: string): void {
     const remove = this.db.transaction(() => {
       const row = this.requireRoleRow(roleName);
-      const attached = this.db.prepare('SELECT COUNT(*) AS n FROM iam_role_attached_policies WHERE role_name = ?').get(row.role_name) as { n: number };
+      const attached = this.sql('SELECT COUNT(*) AS n FROM iam_role_attached_policies WHERE role_name = ?').get(row.role_name) as { n: number };
       if (attached.n > 0) throw DeleteConflictError.attachedPolicies();
-      const inline = this.db.prepare('SELECT COUNT(*) AS n FROM iam_role_inline_policies WHERE role_name = ?').get(row.role_name) as { n: number };
+      const inline = this.sql('SELECT COUNT(*) AS n FROM iam_role_inline_policies WHERE role_name = ?').get(row.role_name) as { n: number };
       if (inline.n > 0) throw DeleteConflictError.inlinePolicies();
-      this.db.prepare('DELETE FROM iam_roles WHERE role_name = ?').run(row.role_name);
+      this.sql('DELETE FROM iam_roles WHERE role_name = ?').run(row.role_name);
     });
     remove.immediate();
   }
@@ -283,12 +295,12 @@ export class IamStore implements IamForOthers {
   updateAssumeRolePolicy(roleName: string, document: string): void {
     const row = this.requireRoleRow(roleName);
     validateTrustPolicyDocument(document);
-    this.db.prepare('UPDATE iam_roles SET trust_policy = ? WHERE role_name = ?').run(document, row.role_name);
+    this.sql('UPDATE iam_roles SET trust_policy = ? WHERE role_name = ?').run(document, row.role_name);
   }
 
   /** Records that STS handed out credentials for the role (GetRole's RoleLastUsed). */
   markRoleUsed(roleName: string, region: string, when = new Date()): void {
-    this.db.prepare('UPDATE iam_roles SET last_used_date = ?, last_used_region = ? WHERE role_name = ?').run(toIso(when), region, roleName);
+    this.sql('UPDATE iam_roles SET last_used_date = ?, last_used_region = ? WHERE role_name = ?').run(toIso(when), region, roleName);
   }
 
   // ---- managed policy attachments ------------------------------------------------------------------
@@ -304,8 +316,7 @@ export class IamStore implements IamForOthers {
       if (existing.length >= IAM_LIMITS.managedPoliciesPerRole) {
         throw new LimitExceededError(`Cannot exceed quota for PoliciesPerRole: ${IAM_LIMITS.managedPoliciesPerRole}`);
       }
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO iam_role_attached_policies (role_name, policy_arn, position)
            VALUES (?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM iam_role_attached_policies WHERE role_name = ?))`,
         )
@@ -317,7 +328,7 @@ export class IamStore implements IamForOthers {
   detachRolePolicy(roleName: string, policyArn: string): void {
     validatePolicyArn(policyArn);
     const row = this.requireRoleRow(roleName);
-    const result = this.db.prepare('DELETE FROM iam_role_attached_policies WHERE role_name = ? AND policy_arn = ?').run(row.role_name, policyArn);
+    const result = this.sql('DELETE FROM iam_role_attached_policies WHERE role_name = ? AND policy_arn = ?').run(row.role_name, policyArn);
     if (result.changes === 0) throw NoSuchEntityError.policy(policyArn);
   }
 
@@ -339,15 +350,13 @@ export class IamStore implements IamForOthers {
     const put = this.db.transaction(() => {
       const row = this.requireRoleRow(roleName);
       validateIdentityPolicy(document);
-      const others = this.db
-        .prepare('SELECT document FROM iam_role_inline_policies WHERE role_name = ? AND policy_name <> ?')
+      const others = this.sql('SELECT document FROM iam_role_inline_policies WHERE role_name = ? AND policy_name <> ?')
         .all(row.role_name, policyName) as { document: string }[];
       const total = others.reduce((sum, other) => sum + policySize(other.document), policySize(document));
       if (total > IAM_LIMITS.inlinePolicySizePerRole) {
         throw new LimitExceededError(`Maximum policy size of ${IAM_LIMITS.inlinePolicySizePerRole} bytes exceeded for role ${row.role_name}`);
       }
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO iam_role_inline_policies (role_name, policy_name, document) VALUES (?, ?, ?)
            ON CONFLICT (role_name, policy_name) DO UPDATE SET policy_name = excluded.policy_name, document = excluded.document`,
         )
@@ -358,8 +367,7 @@ export class IamStore implements IamForOthers {
 
   getRolePolicy(roleName: string, policyName: string): { roleName: string; policyName: string; document: string } {
     const row = this.requireRoleRow(roleName);
-    const policy = this.db
-      .prepare('SELECT policy_name, document FROM iam_role_inline_policies WHERE role_name = ? AND policy_name = ?')
+    const policy = this.sql('SELECT policy_name, document FROM iam_role_inline_policies WHERE role_name = ? AND policy_name = ?')
       .get(row.role_name, policyName) as { policy_name: string; document: string } | undefined;
     if (!policy) throw NoSuchEntityError.rolePolicy(policyName);
     return { roleName: row.role_name, policyName: policy.policy_name, document: policy.document };
@@ -367,14 +375,13 @@ export class IamStore implements IamForOthers {
 
   deleteRolePolicy(roleName: string, policyName: string): void {
     const row = this.requireRoleRow(roleName);
-    const result = this.db.prepare('DELETE FROM iam_role_inline_policies WHERE role_name = ? AND policy_name = ?').run(row.role_name, policyName);
+    const result = this.sql('DELETE FROM iam_role_inline_policies WHERE role_name = ? AND policy_name = ?').run(row.role_name, policyName);
     if (result.changes === 0) throw NoSuchEntityError.rolePolicy(policyName);
   }
 
   listRolePolicies(roleName: string, options: PageRequest = {}): Page<string> {
     const row = this.requireRoleRow(roleName);
-    const names = this.db
-      .prepare('SELECT policy_name FROM iam_role_inline_policies WHERE role_name = ? ORDER BY policy_name')
+    const names = this.sql('SELECT policy_name FROM iam_role_inline_policies WHERE role_name = ? ORDER BY policy_name')
       .all(row.role_name) as { policy_name: string }[];
     return paginate(
       names.map((name) => name.policy_name),
@@ -407,7 +414,7 @@ export class IamStore implements IamForOthers {
     }
     for (const key of tagKeys) validateTagKey(key, 'tagKeys');
     const row = this.requireRoleRow(roleName);
-    const remove = this.db.prepare('DELETE FROM iam_role_tags WHERE role_name = ? AND tag_key = ?');
+    const remove = this.sql('DELETE FROM iam_role_tags WHERE role_name = ? AND tag_key = ?');
     this.db.transaction(() => {
       for (const key of tagKeys) remove.run(row.role_name, key);
     }).immediate();
@@ -433,16 +440,15 @@ export class IamStore implements IamForOthers {
     validateTags(tags);
     const arn = `arn:aws:iam::${this.accountId}:policy${path}${input.policyName}`;
     this.db.transaction(() => {
-      const clash = this.db.prepare('SELECT 1 FROM iam_policies WHERE policy_name = ?').get(input.policyName);
+      const clash = this.sql('SELECT 1 FROM iam_policies WHERE policy_name = ?').get(input.policyName);
       if (clash) throw EntityAlreadyExistsError.policy(input.policyName);
       const now = nowIso();
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO iam_policies (arn, policy_name, policy_id, path, description, document, create_date, update_date)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(arn, input.policyName, newUniqueId('ANPA'), path, input.description ?? null, input.policyDocument, now, now);
-      const insertTag = this.db.prepare('INSERT INTO iam_policy_tags (policy_arn, tag_key, tag_value, position) VALUES (?, ?, ?, ?)');
+      const insertTag = this.sql('INSERT INTO iam_policy_tags (policy_arn, tag_key, tag_value, position) VALUES (?, ?, ?, ?)');
       tags.forEach((tag, index) => insertTag.run(arn, tag.Key, tag.Value, index));
     }).immediate();
     return this.getPolicy(arn);
@@ -466,7 +472,7 @@ export class IamStore implements IamForOthers {
         awsManaged: true,
       };
     }
-    const row = this.db.prepare('SELECT * FROM iam_policies WHERE arn = ?').get(policyArn) as PolicyRow | undefined;
+    const row = this.sql('SELECT * FROM iam_policies WHERE arn = ?').get(policyArn) as PolicyRow | undefined;
     if (!row) throw NoSuchEntityError.policy(policyArn);
     return this.toPolicy(row);
   }
@@ -487,10 +493,10 @@ export class IamStore implements IamForOthers {
   deletePolicy(policyArn: string): void {
     validatePolicyArn(policyArn);
     this.db.transaction(() => {
-      const row = this.db.prepare('SELECT arn FROM iam_policies WHERE arn = ?').get(policyArn);
+      const row = this.sql('SELECT arn FROM iam_policies WHERE arn = ?').get(policyArn);
       if (!row) throw NoSuchEntityError.policy(policyArn);
       if (this.attachmentCount(policyArn) > 0) throw DeleteConflictError.policyAttached();
-      this.db.prepare('DELETE FROM iam_policies WHERE arn = ?').run(policyArn);
+      this.sql('DELETE FROM iam_policies WHERE arn = ?').run(policyArn);
     }).immediate();
   }
 
@@ -500,7 +506,7 @@ export class IamStore implements IamForOthers {
     const policies: PolicyRecord[] = [];
     if (scope !== 'Local') for (const arn of AWS_MANAGED_POLICIES.keys()) policies.push(this.getPolicy(arn));
     if (scope !== 'AWS') {
-      const rows = this.db.prepare('SELECT * FROM iam_policies ORDER BY policy_name COLLATE NOCASE').all() as PolicyRow[];
+      const rows = this.sql('SELECT * FROM iam_policies ORDER BY policy_name COLLATE NOCASE').all() as PolicyRow[];
       policies.push(...rows.map((row) => this.toPolicy(row)));
     }
     return paginate(
@@ -521,8 +527,7 @@ export class IamStore implements IamForOthers {
     const managed = this.attachedArns(row.role_name)
       .map((arn) => this.policyDocument(arn))
       .filter((document): document is string => document !== undefined);
-    const inline = this.db
-      .prepare('SELECT document FROM iam_role_inline_policies WHERE role_name = ? ORDER BY policy_name')
+    const inline = this.sql('SELECT document FROM iam_role_inline_policies WHERE role_name = ? ORDER BY policy_name')
       .all(row.role_name) as { document: string }[];
     return [...managed, ...inline.map((policy) => policy.document)];
   }
@@ -535,7 +540,7 @@ export class IamStore implements IamForOthers {
   // ---- internals -----------------------------------------------------------------------------------
 
   private findRoleRow(roleName: string): RoleRow | undefined {
-    return this.db.prepare('SELECT * FROM iam_roles WHERE role_name = ?').get(roleName) as RoleRow | undefined;
+    return this.sql('SELECT * FROM iam_roles WHERE role_name = ?').get(roleName) as RoleRow | undefined;
   }
 
   private requireRoleRow(roleName: string): RoleRow {
@@ -560,8 +565,7 @@ export class IamStore implements IamForOthers {
   }
 
   private toPolicy(row: PolicyRow): PolicyRecord {
-    const tags = this.db
-      .prepare('SELECT tag_key, tag_value FROM iam_policy_tags WHERE policy_arn = ? ORDER BY position')
+    const tags = this.sql('SELECT tag_key, tag_value FROM iam_policy_tags WHERE policy_arn = ? ORDER BY position')
       .all(row.arn) as TagRow[];
     return {
       policyName: row.policy_name,
@@ -579,36 +583,35 @@ export class IamStore implements IamForOthers {
   }
 
   private roleTags(roleName: string): RoleTag[] {
-    const rows = this.db.prepare('SELECT tag_key, tag_value FROM iam_role_tags WHERE role_name = ? ORDER BY position').all(roleName) as TagRow[];
+    const rows = this.sql('SELECT tag_key, tag_value FROM iam_role_tags WHERE role_name = ? ORDER BY position').all(roleName) as TagRow[];
     return rows.map((row) => ({ Key: row.tag_key, Value: row.tag_value }));
   }
 
   private replaceRoleTags(roleName: string, tags: RoleTag[]): void {
-    this.db.prepare('DELETE FROM iam_role_tags WHERE role_name = ?').run(roleName);
-    const insert = this.db.prepare('INSERT INTO iam_role_tags (role_name, tag_key, tag_value, position) VALUES (?, ?, ?, ?)');
+    this.sql('DELETE FROM iam_role_tags WHERE role_name = ?').run(roleName);
+    const insert = this.sql('INSERT INTO iam_role_tags (role_name, tag_key, tag_value, position) VALUES (?, ?, ?, ?)');
     tags.forEach((tag, index) => insert.run(roleName, tag.Key, tag.Value, index));
   }
 
   private attachedArns(roleName: string): string[] {
-    const rows = this.db
-      .prepare('SELECT policy_arn FROM iam_role_attached_policies WHERE role_name = ? ORDER BY position')
+    const rows = this.sql('SELECT policy_arn FROM iam_role_attached_policies WHERE role_name = ? ORDER BY position')
       .all(roleName) as { policy_arn: string }[];
     return rows.map((row) => row.policy_arn);
   }
 
   private attachmentCount(policyArn: string): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM iam_role_attached_policies WHERE policy_arn = ?').get(policyArn) as { n: number }).n;
+    return (this.sql('SELECT COUNT(*) AS n FROM iam_role_attached_policies WHERE policy_arn = ?').get(policyArn) as { n: number }).n;
   }
 
   private policyExists(policyArn: string): boolean {
-    return AWS_MANAGED_POLICIES.has(policyArn) || this.db.prepare('SELECT 1 FROM iam_policies WHERE arn = ?').get(policyArn) !== undefined;
+    return AWS_MANAGED_POLICIES.has(policyArn) || this.sql('SELECT 1 FROM iam_policies WHERE arn = ?').get(policyArn) !== undefined;
   }
 
   /** A managed policy's default document (decoded text), AWS's or the account's. */
   private policyDocument(policyArn: string): string | undefined {
     const managed = AWS_MANAGED_POLICIES.get(policyArn);
     if (managed) return awsManagedPolicyDocumentText(managed);
-    const row = this.db.prepare('SELECT document FROM iam_policies WHERE arn = ?').get(policyArn) as { document: string } | undefined;
+    const row = this.sql('SELECT document FROM iam_policies WHERE arn = ?').get(policyArn) as { document: string } | undefined;
     return row?.document;
   }
 }

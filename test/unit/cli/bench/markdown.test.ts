@@ -30,6 +30,8 @@ describe('BENCHMARKS.md rendering', () => {
     assert.match(text, /\| Resize phase p50 .*one at a time \| 50\.0 ms \| sharp alone 50\.0 ms \| 1\.00× \| .* \| shown; the paired ratio below is judged \|/);
     assert.match(text, /\| … paired: median of each upload's resize phase .* \| 0\.98× \| ≤ 1\.15 × sharp baseline \| ✅ met \|/);
     assert.match(text, /\| Throughput at concurrency 2 \| 20 \/s \| 2 cores \/ sharp = 40 \/s \| 0\.50× \|/);
+    // CPU per thumbnail 60 + 15 + 10 = 85 ms: two cores give at most 2000 / 85 = 23.53 a second, 0.59 of 40.
+    assert.match(text, /\| … ceiling at this CPU cost: .* \| 23\.53 \/s \| 2 cores \/ sharp = 40 \/s \| 0\.59× \| shown, not judged \|/);
     assert.match(text, /\| Cold start: init duration p50 \| 250\.0 ms \| max 280\.0 ms over 2 cold starts \|/);
     assert.match(text, /\| `thumbctl --version` \| 120\.0 ms \| `node -e 0` 40\.0 ms \| \+80\.0 ms \|/);
     assert.match(text, /\| ImageMagick `convert -thumbnail` .* \| 250\.0 ms \| sharp alone 50\.0 ms \| 5\.00× \| comparison only \|/);
