@@ -143,6 +143,7 @@ export async function pollForThumbnail(s3: S3Client, options: ThumbnailPollOptio
   }
   const probeUrl = probeUrlFor(s3, options.bucket, options.key);
   while (!signal.aborted) {
+    const lookedAt = performance.now();
     let head: ThumbnailHead | undefined;
     try {
       const look = await probe(await probeUrl(), signal);
@@ -157,7 +158,8 @@ export async function pollForThumbnail(s3: S3Client, options: ThumbnailPollOptio
     if (head && (isNewerVersion({ etag: head.ETag, lastModified: head.LastModified }, options.previous) || options.confirmedByLogs?.())) {
       return { head, observedAt };
     }
-    await sleepUnlessAborted(pollInterval(observedAt - startedAt), signal);
+    // The interval runs from the start of this look, so the looks keep their cadence whatever a request takes.
+    await sleepUnlessAborted(Math.max(0, lookedAt + pollInterval(observedAt - startedAt) - performance.now()), signal);
   }
   return undefined;
 }
