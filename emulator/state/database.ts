@@ -28,3 +28,20 @@ export function openDatabase(stateDir: string): Db {
 export function migrate(db: Db, ddl: string): void {
   db.exec(ddl);
 }
+
+/**
+ * SQL text → its statement, compiled on first use and reused after: better-sqlite3 statements are reusable,
+ * and compiling costs more than running the small queries the stores make (IAM's authorization reads a role's
+ * policies on each of a function's calls). Never toggles a statement's mode (pluck, raw), which would stick.
+ */
+export function statementCache(db: Db): (sql: string) => Database.Statement {
+  const statements = new Map<string, Database.Statement>();
+  return (sql) => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+}

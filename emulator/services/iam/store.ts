@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import type { Tag } from '@aws-sdk/client-iam';
 import type { IamForOthers } from '../../core/context.js';
 import type { Statement } from 'better-sqlite3';
-import { migrate, type Db } from '../../state/database.js';
+import { migrate, statementCache, type Db } from '../../state/database.js';
 import {
   DeleteConflictError,
   EntityAlreadyExistsError,
@@ -194,24 +194,15 @@ interface TagRow {
  * happen under one lock, so two thumbctl processes on one state directory cannot both create a role.
  */
 export class IamStore implements IamForOthers {
-  /** Each SQL text compiled once: compiling on every call cost more than running the query (authorization
-   * reads a role's policies on every call a function makes). */
-  private readonly statements = new Map<string, Statement>();
+  /** Each SQL text compiled once (statementCache). */
+  private readonly sql: (text: string) => Statement;
 
   constructor(
     private readonly db: Db,
     private readonly accountId: string,
   ) {
     migrate(db, SCHEMA);
-  }
-
-  private sql(text: string): Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
+    this.sql = statementCache(db);
   }
 
   // ---- roles ---------------------------------------------------------------------------------------

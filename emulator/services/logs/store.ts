@@ -21,7 +21,7 @@ import type {
 import type { Statement } from 'better-sqlite3';
 import type { LogsForOthers } from '../../core/context.js';
 import { decodePageToken, encodePageToken } from '../../core/json-protocol.js';
-import { migrate, type Db } from '../../state/database.js';
+import { migrate, statementCache, type Db } from '../../state/database.js';
 import { InvalidParameterException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.js';
 import { compileFilterPattern, FilterPatternError, type LogEventMatcher } from './filter-pattern.js';
 
@@ -125,7 +125,7 @@ export class LogsStore implements LogsForOthers {
   private readonly now: () => number;
   /** (group, stream) to ids for the ingestion path, so a function's log line costs one transaction. */
   private readonly streamIds = new Map<string, { groupId: number; streamId: number }>();
-  private readonly statements = new Map<string, Statement>();
+  private readonly sql: (text: string) => Statement;
   private readonly insertEvents: (streamKey: { groupId: number; streamId: number }, events: readonly InputLogEvent[]) => void;
 
   constructor(
@@ -134,6 +134,7 @@ export class LogsStore implements LogsForOthers {
   ) {
     migrate(db, SCHEMA);
     this.now = options.now ?? Date.now;
+    this.sql = statementCache(db);
     const insertEvent = db.prepare('INSERT INTO logs_events (group_id, stream_id, timestamp, ingestion_time, message) VALUES (?, ?, ?, ?, ?)');
     const updateStream = db.prepare(`
       UPDATE logs_streams SET
@@ -528,15 +529,6 @@ export class LogsStore implements LogsForOthers {
     };
   }
 
-  /** Prepared once per distinct SQL text; better-sqlite3 statements are reusable. */
-  private sql(text: string): Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
-  }
 }
 
 /** `arn:aws:logs:<region>:<account>:log-group:<name>[:*]` or a plain name, as logGroupIdentifier allows. */

@@ -15,7 +15,7 @@ import type {
 import type { Statement } from 'better-sqlite3';
 import type { XRayForOthers } from '../../core/context.js';
 import { decodePageToken, encodePageToken } from '../../core/json-protocol.js';
-import { migrate, type Db } from '../../state/database.js';
+import { migrate, statementCache, type Db } from '../../state/database.js';
 import { InvalidRequestException } from './errors.js';
 import { compileFilterExpression, FilterExpressionError, type TracePredicate } from './filter-expression.js';
 import { assembleTrace, parseSegmentDocument, traceIdEpochSeconds, type AssembledTrace, type SegmentRecord } from './segments.js';
@@ -106,7 +106,7 @@ export class XRayStore implements XRayForOthers {
   private readonly pageSize: number;
   private readonly maxSegments: number;
   private readonly maxAgeSeconds: number;
-  private readonly statements = new Map<string, Statement>();
+  private readonly sql: (text: string) => Statement;
   private readonly storeRecords: (records: readonly SegmentRecord[]) => void;
   private storedSinceRetention = 0;
 
@@ -116,6 +116,7 @@ export class XRayStore implements XRayForOthers {
   ) {
     migrate(db, SCHEMA);
     this.now = options.now ?? Date.now;
+    this.sql = statementCache(db);
     this.log = options.log ?? (() => undefined);
     this.pageSize = options.summariesPageSize ?? 100;
     this.maxSegments = options.maxSegments ?? 100_000;
@@ -358,14 +359,6 @@ export class XRayStore implements XRayForOthers {
     return traces;
   }
 
-  private sql(text: string): Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
-  }
 }
 
 function toRecord(row: SegmentRow): SegmentRecord {
