@@ -168,8 +168,8 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
   const keys = Array.from({ length: options.count }, (_, index) => benchKey(runId, index, prepared.size, extension));
 
   // The baseline is timed before and after the uploads and pooled, so a load spike on a shared machine during
-  // one of them moves the ratios less. One upload at a time, it is also timed between the uploads (one iteration
-  // after each), in the same moments of the machine's load; that time is kept out of the throughput's wall time.
+  // one of them moves the ratios less. One upload at a time, it is also timed once right after each upload, in the
+  // same moment of the machine's load, for the paired ratios; that time is kept out of the throughput's wall time.
   const baselineRequest = { image: prepared.file, width: prepared.size.width, height: prepared.size.height };
   const baselineBefore = await timeBaseline(baselineRequest, reporter, 'before the uploads');
   const interleaved = options.concurrency === 1 && options.count > 1 ? await BaselineSession.start(baselineRequest) : null;
