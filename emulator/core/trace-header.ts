@@ -1,5 +1,6 @@
 // X-Ray trace context shared by every service: trace and segment ids and the `X-Amzn-Trace-Id` header.
-// S3 reads it from uploads and passes it on with its events; Lambda continues it. Pure functions.
+// S3 reads it from uploads and passes it on with its events; Lambda continues it; X-Ray checks the ids of the
+// documents it receives. Pure functions.
 import { randomBytes } from 'node:crypto';
 
 export interface TraceHeader {
@@ -21,8 +22,20 @@ export function newSegmentId(): string {
   return randomBytes(8).toString('hex');
 }
 
+const TRACE_ID_PATTERN = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
+const SEGMENT_ID_PATTERN = /^[0-9a-f]{16}$/;
+
 export function isTraceId(value: string): boolean {
-  return /^1-[0-9a-f]{8}-[0-9a-f]{24}$/.test(value);
+  return TRACE_ID_PATTERN.test(value);
+}
+
+export function isSegmentId(value: string): boolean {
+  return SEGMENT_ID_PATTERN.test(value);
+}
+
+/** The epoch second encoded in a trace id (`1-<8 hex seconds>-<24 hex>`), or undefined if malformed. */
+export function traceIdEpochSeconds(traceId: string): number | undefined {
+  return isTraceId(traceId) ? parseInt(traceId.slice(2, 10), 16) : undefined;
 }
 
 /** Reads `Root=1-...;Parent=...;Sampled=1;Lineage=...` (order and case of keys as X-Ray tolerates them). */
@@ -35,7 +48,7 @@ export function parseTraceHeader(header: string | undefined): TraceHeader {
     const value = rest.join('=').trim();
     if (!key || !value) continue;
     if (key === 'root' && isTraceId(value)) result.root = value;
-    else if (key === 'parent' && /^[0-9a-f]{16}$/.test(value)) result.parent = value;
+    else if (key === 'parent' && isSegmentId(value)) result.parent = value;
     else if (key === 'sampled' && (value === '0' || value === '1')) result.sampled = value === '1';
     else if (key === 'lineage') result.lineage = value;
   }

@@ -60,8 +60,18 @@ function call(method, pathname, body, headers = {}) {
   });
 }
 
+/** An error the runtime itself raises (bad handler, unreadable response), with Lambda's `Runtime.*` type. */
+class RuntimeError extends Error {
+  constructor(errorType, message) {
+    super(message);
+    this.errorType = errorType;
+  }
+}
+
 /** The Runtime API's error document: what Lambda's Node.js runtime sends (`trace` is its name for the stack). */
 function toErrorDocument(error) {
+  // The runtime's own errors carry their type and no stack, as Lambda reports them.
+  if (error instanceof RuntimeError) return { errorType: error.errorType, errorMessage: error.message, trace: [] };
   if (error instanceof Error) {
     return {
       errorType: error.name || 'Error',
@@ -79,6 +89,11 @@ function toErrorDocument(error) {
   return { errorType: typeof error, errorMessage: text ?? String(error), trace: [] };
 }
 
+/** Logs an error document as Lambda's runtime does: `<label> {"errorType":…,"errorMessage":…,"stack":[…]}`. */
+function logError(label, document) {
+  console.error(label, JSON.stringify({ errorType: document.errorType, errorMessage: document.errorMessage, stack: document.trace }));
+}
+
 async function postError(pathname, document) {
   const body = JSON.stringify(document);
   await call('POST', pathname, body, {
@@ -88,13 +103,6 @@ async function postError(pathname, document) {
 }
 
 // --- handler loading ------------------------------------------------------------------------------------
-class RuntimeError extends Error {
-  constructor(errorType, message) {
-    super(message);
-    this.errorType = errorType;
-  }
-}
-
 function findModuleFile(root, moduleName) {
   for (const extension of ['.js', '.mjs', '.cjs']) {
     const file = path.resolve(root, `${moduleName}${extension}`);
@@ -216,8 +224,8 @@ async function loop(handler) {
       }
       outcome = { ok: true, body };
     } catch (error) {
-      const document = error instanceof RuntimeError ? { errorType: error.errorType, errorMessage: error.message, trace: [] } : toErrorDocument(error);
-      console.error('Invoke Error', JSON.stringify({ errorType: document.errorType, errorMessage: document.errorMessage, stack: document.trace }));
+      const document = toErrorDocument(error);
+      logError('Invoke Error', document);
       outcome = { ok: false, document };
     }
     inFlight = undefined;
@@ -229,8 +237,7 @@ async function loop(handler) {
 // Errors that escape the handler: reported against the invocation in flight, then the runtime exits (the
 // environment is replaced), as Lambda's runtime does.
 async function failFatally(document, exitCode) {
-  console.error(document.errorType === 'Runtime.UnhandledPromiseRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception',
-    JSON.stringify({ errorType: document.errorType, errorMessage: document.errorMessage, stack: document.trace }));
+  logError(document.errorType === 'Runtime.UnhandledPromiseRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception', document);
   const requestId = inFlight;
   inFlight = undefined;
   try {
@@ -259,8 +266,8 @@ async function main() {
   try {
     handler = await loadHandler();
   } catch (error) {
-    const document = error instanceof RuntimeError ? { errorType: error.errorType, errorMessage: error.message, trace: [] } : toErrorDocument(error);
-    console.error('Uncaught Exception', JSON.stringify({ errorType: document.errorType, errorMessage: document.errorMessage, stack: document.trace }));
+    const document = toErrorDocument(error);
+    logError('Uncaught Exception', document);
     try {
       await postError('/init/error', document);
     } finally {

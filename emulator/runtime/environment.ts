@@ -12,7 +12,7 @@ import type { RunnableFunction } from './types.js';
 
 export type InitOutcome =
   | { ok: true }
-  | { ok: false; kind: 'init-error'; errorType: string; body: Buffer }
+  | { ok: false; kind: 'init-error'; errorType: string; body: Buffer; errorMessage?: string }
   | { ok: false; kind: 'exit'; code: number | null; signal: NodeJS.Signals | null; outOfMemory: boolean }
   | { ok: false; kind: 'timeout' };
 
@@ -60,7 +60,7 @@ export class ExecutionEnvironment {
   private readonly initStartedPerf = performance.now();
   private settleInit!: (outcome: InitOutcome) => void;
   private initSettled = false;
-  private initError: { errorType: string; body: Buffer } | undefined;
+  private initError: { errorType: string; body: Buffer; errorMessage?: string } | undefined;
   private running: ((outcome: RunOutcome) => void) | undefined;
   private runTimer: NodeJS.Timeout | undefined;
   private initTimer: NodeJS.Timeout | undefined;
@@ -77,8 +77,8 @@ export class ExecutionEnvironment {
     this.ready = new Promise((resolve) => (this.settleInit = resolve));
     this.api = new RuntimeApiServer({
       onNext: () => this.handleNext(),
-      onInitError: (errorType, body) => {
-        this.initError = { errorType, body };
+      onInitError: (errorType, body, errorMessage) => {
+        this.initError = { errorType, body, errorMessage };
       },
     });
   }

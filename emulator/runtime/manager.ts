@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { LogsForOthers, XRayForOthers } from '../core/context.js';
 import { ExecutionEnvironment, type InitOutcome, type RunOutcome } from './environment.js';
+import { MAX_RESPONSE_BYTES } from './runtime-api.js';
 import { describeExit, endLine, initReportLine, initStartLine, reportLine, startLine, timeoutLine } from './log-format.js';
 import { EnvironmentPool } from './pool.js';
 import { TelemetryBatcher } from './telemetry.js';
@@ -220,9 +221,9 @@ export class LambdaRuntime {
       case 'response':
         return { payload: outcome.body };
       case 'error':
-        return { payload: outcome.body, errorType: outcome.errorType, errorMessage: messageOf(outcome.body) };
+        return { payload: outcome.body, errorType: outcome.errorType, errorMessage: outcome.errorMessage };
       case 'too-large': {
-        const errorMessage = `Response payload size (${outcome.bytes} bytes) exceeded maximum allowed payload size (6291556 bytes).`;
+        const errorMessage = `Response payload size (${outcome.bytes} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
         return { payload: errorDocument('Function.ResponseSizeTooLarge', errorMessage), errorType: 'Function.ResponseSizeTooLarge', errorMessage };
       }
       case 'timeout': {
@@ -263,19 +264,23 @@ export class LambdaRuntime {
   ): Promise<InvocationResult> {
     await new Promise((resolveLater) => setImmediate(resolveLater));
     let errorType: string;
+    let errorMessage: string | undefined;
     let payload: Buffer;
     let status: 'error' | 'timeout' = 'error';
     if (init.kind === 'init-error') {
       errorType = init.errorType;
+      errorMessage = init.errorMessage;
       payload = init.body;
     } else if (init.kind === 'timeout') {
       status = 'timeout';
       errorType = 'Sandbox.Timedout';
       const seconds = (this.deps.tuning().initTimeoutMs / 1000).toFixed(2);
-      payload = errorDocument(errorType, `RequestId: ${request.requestId} Error: Task timed out after ${seconds} seconds`);
+      errorMessage = `RequestId: ${request.requestId} Error: Task timed out after ${seconds} seconds`;
+      payload = errorDocument(errorType, errorMessage);
     } else {
       errorType = init.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
-      payload = errorDocument(errorType, `RequestId: ${request.requestId} Error: Runtime exited with error: ${describeExit(init.code, init.signal)}`);
+      errorMessage = `RequestId: ${request.requestId} Error: Runtime exited with error: ${describeExit(init.code, init.signal)}`;
+      payload = errorDocument(errorType, errorMessage);
     }
     const initDurationMs = environment.initDurationMs ?? 0;
     write(`${initReportLine(initDurationMs, status, status === 'error' ? errorType : undefined)}\n`);
@@ -308,7 +313,7 @@ export class LambdaRuntime {
           overheadEndedAt: now,
         },
         errorType,
-        messageOf(payload),
+        errorMessage,
         undefined,
       );
     }
@@ -358,15 +363,6 @@ export class LambdaRuntime {
 
 function errorDocument(errorType: string, errorMessage: string): Buffer {
   return Buffer.from(JSON.stringify({ errorType, errorMessage }));
-}
-
-function messageOf(body: Buffer): string | undefined {
-  try {
-    const parsed = JSON.parse(body.toString('utf8')) as { errorMessage?: unknown };
-    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const lineages = new Map<string, string>();

@@ -19,13 +19,13 @@ export interface RuntimeInvocation {
 
 export type RuntimeReply =
   | { kind: 'response'; body: Buffer }
-  | { kind: 'error'; body: Buffer; errorType: string }
+  | { kind: 'error'; body: Buffer; errorType: string; errorMessage?: string }
   | { kind: 'too-large'; bytes: number };
 
 export interface RuntimeApiHooks {
   /** Every `/next` call; the first one ends init. */
   onNext(): void;
-  onInitError(errorType: string, body: Buffer): void;
+  onInitError(errorType: string, body: Buffer, errorMessage: string | undefined): void;
 }
 
 interface Pending {
@@ -147,8 +147,9 @@ export class RuntimeApiServer {
         if (kind === 'response') {
           pending.resolve({ kind: 'response', body });
         } else {
-          const errorType = String(req.headers['lambda-runtime-function-error-type'] ?? '') || errorTypeOf(body) || 'Unhandled';
-          pending.resolve({ kind: 'error', body, errorType });
+          const document = readErrorDocument(body);
+          const errorType = String(req.headers['lambda-runtime-function-error-type'] ?? '') || document.errorType || 'Unhandled';
+          pending.resolve({ kind: 'error', body, errorType, errorMessage: document.errorMessage });
         }
         reply(res, 202, { status: 'OK' });
       });
@@ -157,8 +158,9 @@ export class RuntimeApiServer {
     if (req.method === 'POST' && path === `${PREFIX}/init/error`) {
       void readLimited(req, MAX_RESPONSE_BYTES).then(({ body }) => {
         const bytes = body ?? Buffer.from('{}');
-        const errorType = String(req.headers['lambda-runtime-function-error-type'] ?? '') || errorTypeOf(bytes) || 'Runtime.Unknown';
-        this.hooks.onInitError(errorType, bytes);
+        const document = readErrorDocument(bytes);
+        const errorType = String(req.headers['lambda-runtime-function-error-type'] ?? '') || document.errorType || 'Runtime.Unknown';
+        this.hooks.onInitError(errorType, bytes, document.errorMessage);
         reply(res, 202, { status: 'OK' });
       });
       return;
@@ -174,12 +176,16 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function errorTypeOf(body: Buffer): string | undefined {
+/** The string `errorType` and `errorMessage` of a runtime's error document; either is absent when the body lacks it. */
+function readErrorDocument(body: Buffer): { errorType?: string; errorMessage?: string } {
   try {
-    const parsed = JSON.parse(body.toString('utf8')) as { errorType?: unknown };
-    return typeof parsed.errorType === 'string' ? parsed.errorType : undefined;
+    const parsed = JSON.parse(body.toString('utf8')) as { errorType?: unknown; errorMessage?: unknown } | null;
+    return {
+      errorType: typeof parsed?.errorType === 'string' ? parsed.errorType : undefined,
+      errorMessage: typeof parsed?.errorMessage === 'string' ? parsed.errorMessage : undefined,
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 

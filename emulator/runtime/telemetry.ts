@@ -3,12 +3,14 @@
 // services not wired yet): then lines and segments are dropped. Failures here never fail an invocation.
 import type { LogsForOthers, XRayForOthers } from '../core/context.js';
 
-/** CloudWatch Logs' largest event: 256 KB, including 26 bytes of overhead. */
+/**
+ * CloudWatch Logs' largest event: 256 KB, including 26 bytes of overhead (LOGS_LIMITS in the Logs store). Not
+ * imported from there: the runtime depends on core's LogsForOthers only, not on the Logs service's SQLite store.
+ */
 const MAX_EVENT_BYTES = 256 * 1024 - 26;
 
 export class TelemetryBatcher {
   private readonly logBatches = new Map<string, { group: string; stream: string; events: { timestamp: number; message: string }[] }>();
-  private readonly knownStreams = new Set<string>();
   private segments: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -66,12 +68,8 @@ export class TelemetryBatcher {
     const logs = this.logs();
     if (logs) {
       for (const batch of batches) {
-        const key = `${batch.group}\u0000${batch.stream}`;
         try {
-          if (!this.knownStreams.has(key)) {
-            logs.ensureStream(batch.group, batch.stream);
-            this.knownStreams.add(key);
-          }
+          // putEvents creates the group and stream on first use.
           logs.putEvents(batch.group, batch.stream, batch.events);
         } catch (error) {
           this.warn(`lambda: could not write ${batch.events.length} log events to ${batch.group}: ${(error as Error).message}`);

@@ -2,6 +2,9 @@
 // assembling a trace from stored documents, with subsegments that arrived on their own merged into their
 // parents as X-Ray does. Pure: no I/O. It does not interpret documents beyond the fields the API reports on.
 // @see https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html
+import { isSegmentId, isTraceId } from '../../core/trace-header.js';
+
+export { traceIdEpochSeconds } from '../../core/trace-header.js';
 
 /** The fields of a segment document we read; everything else is kept verbatim in the stored text. */
 export interface SegmentDocument {
@@ -61,14 +64,6 @@ export interface AssembledTrace {
   partial: boolean;
 }
 
-export const TRACE_ID_PATTERN = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
-const SEGMENT_ID_PATTERN = /^[0-9a-f]{16}$/;
-
-/** The epoch second encoded in a trace id (`1-<8 hex seconds>-<24 hex>`), or undefined if malformed. */
-export function traceIdEpochSeconds(traceId: string): number | undefined {
-  return TRACE_ID_PATTERN.test(traceId) ? parseInt(traceId.slice(2, 10), 16) : undefined;
-}
-
 /**
  * Reads and checks one segment document. The rules are the documented required fields: `name`, `id` (16 hex),
  * `trace_id` (1-xxxxxxxx-24 hex), `start_time`, and `end_time` unless `in_progress`; a subsegment sent on its
@@ -88,12 +83,12 @@ export function parseSegmentDocument(text: string): ParsedSegment {
   const id = typeof doc.id === 'string' ? doc.id : undefined;
   const fail = (errorCode: string, message: string): ParsedSegment => ({ ok: false, id, errorCode, message });
   if (id === undefined) return fail('MissingId', 'The segment document has no id');
-  if (!SEGMENT_ID_PATTERN.test(id)) return fail('InvalidId', `Invalid segment id "${id}": expected 16 hexadecimal digits`);
+  if (!isSegmentId(id)) return fail('InvalidId', `Invalid segment id "${id}": expected 16 hexadecimal digits`);
   if (typeof doc.name !== 'string' || doc.name.length === 0 || doc.name.length > 200) {
     return fail('InvalidName', 'The segment document needs a name of 1 to 200 characters');
   }
   if (typeof doc.trace_id !== 'string') return fail('MissingTraceId', 'The segment document has no trace_id');
-  if (!TRACE_ID_PATTERN.test(doc.trace_id)) return fail('InvalidTraceId', `Invalid trace id "${doc.trace_id}"`);
+  if (!isTraceId(doc.trace_id)) return fail('InvalidTraceId', `Invalid trace id "${doc.trace_id}"`);
   if (typeof doc.start_time !== 'number' || !Number.isFinite(doc.start_time)) {
     return fail('InvalidStartTime', 'The segment document needs a numeric start_time');
   }
@@ -103,7 +98,7 @@ export function parseSegmentDocument(text: string): ParsedSegment {
   }
   if (doc.end_time === undefined && !inProgress) return fail('MissingEndTime', 'The segment document needs end_time or in_progress');
   const kind = doc.type === 'subsegment' ? 'subsegment' : 'segment';
-  if (doc.parent_id !== undefined && (typeof doc.parent_id !== 'string' || !SEGMENT_ID_PATTERN.test(doc.parent_id))) {
+  if (doc.parent_id !== undefined && (typeof doc.parent_id !== 'string' || !isSegmentId(doc.parent_id))) {
     return fail('InvalidParentId', 'parent_id must be 16 hexadecimal digits');
   }
   if (kind === 'subsegment' && doc.parent_id === undefined) return fail('MissingParentId', 'A subsegment sent on its own needs a parent_id');
@@ -144,7 +139,7 @@ export function assembleTrace(traceId: string, records: readonly SegmentRecord[]
   const owners = new Map<string, { node: SegmentDocument; top: (typeof segments)[number] }>();
   const index = (node: SegmentDocument, top: (typeof segments)[number]): void => {
     owners.set(node.id, { node, top });
-    for (const child of node.subsegments ?? []) index(child, top);
+    forEachSubsegment(node, (child) => owners.set(child.id, { node: child, top }));
   };
   for (const segment of segments) index(segment.document, segment);
 
@@ -192,8 +187,21 @@ export function forEachSubsegment(document: SegmentDocument, visit: (subsegment:
   }
 }
 
+/** Visits every document of a trace, depth first: each top-level segment, then its subsegments, each with its top-level segment. */
+export function forEachDocument(trace: AssembledTrace, visit: (document: SegmentDocument, top: SegmentDocument) => void): void {
+  for (const { document } of trace.segments) {
+    visit(document, document);
+    forEachSubsegment(document, (subsegment) => visit(subsegment, document));
+  }
+}
+
 /** A document's duration in seconds; in-progress documents have none yet. */
 export function durationOf(document: SegmentDocument): number | undefined {
   if (document.in_progress === true || typeof document.end_time !== 'number') return undefined;
   return Math.max(0, document.end_time - document.start_time);
+}
+
+/** Seconds as the API reports durations and response times: rounded to the microsecond. */
+export function roundSeconds(seconds: number): number {
+  return Math.round(seconds * 1e6) / 1e6;
 }

@@ -3,7 +3,7 @@
 // entry segments, and edges with AWS's statistics and histograms. Pure: no I/O. Not modelled: groups,
 // aliases, edge types other than plain calls, and the ReceivedEventAgeHistogram.
 import type { Edge, EdgeStatistics, HistogramEntry, Service, ServiceId } from '@aws-sdk/client-xray';
-import { durationOf, type AssembledTrace, type SegmentDocument } from './segments.js';
+import { durationOf, forEachDocument, roundSeconds, type AssembledTrace, type SegmentDocument } from './segments.js';
 
 /** Node types X-Ray gives resources it infers from AWS SDK subsegments, by the subsegment's name. */
 export const INFERRED_AWS_TYPES: Readonly<Record<string, string>> = {
@@ -28,6 +28,11 @@ export interface GraphOptions {
 export function segmentServiceId(document: SegmentDocument, accountId?: string): ServiceId {
   const account = typeof document.aws?.['account_id'] === 'string' ? (document.aws['account_id'] as string) : accountId;
   return { Name: document.name, Names: [document.name], Type: document.origin, AccountId: account };
+}
+
+/** What makes two service ids the same node: name and type (AccountId and Names do not). */
+export function serviceIdKey(id: ServiceId): string {
+  return `${id.Name ?? ''}\u0000${id.Type ?? ''}`;
 }
 
 /** The downstream node an `aws` or `remote` subsegment calls, or undefined for local work. */
@@ -60,13 +65,7 @@ export function downstreamCalls(segment: SegmentDocument, linkedParents: Readonl
 /** The top-level segment containing each node (segment or nested subsegment) of a trace, by the node's id. */
 function ownersById(trace: AssembledTrace): Map<string, SegmentDocument> {
   const owners = new Map<string, SegmentDocument>();
-  for (const { document } of trace.segments) {
-    const visit = (node: SegmentDocument): void => {
-      owners.set(node.id, document);
-      for (const child of node.subsegments ?? []) visit(child);
-    };
-    visit(document);
-  }
+  forEachDocument(trace, (node, top) => owners.set(node.id, top));
   return owners;
 }
 
@@ -107,7 +106,7 @@ class CallStatistics {
       ErrorStatistics: { ThrottleCount: this.throttle, OtherCount: this.errorOther, TotalCount: this.throttle + this.errorOther },
       FaultStatistics: { OtherCount: this.fault, TotalCount: this.fault },
       TotalCount: this.total,
-      TotalResponseTime: round(this.totalResponseTime),
+      TotalResponseTime: roundSeconds(this.totalResponseTime),
     };
   }
 
@@ -133,10 +132,6 @@ interface GraphNode {
   edges: Map<number, CallStatistics>;
 }
 
-function nodeKey(id: ServiceId): string {
-  return `${id.Name ?? ''}\u0000${id.Type ?? ''}`;
-}
-
 /**
  * Builds the service graph of some traces.
  * @param traces - assembled traces, typically every trace with a segment in the requested window
@@ -146,7 +141,7 @@ export function buildServiceGraph(traces: readonly AssembledTrace[], options: Gr
   const nodes = new Map<string, GraphNode>();
   const ordered: GraphNode[] = [];
   const nodeFor = (id: ServiceId, client = false): GraphNode => {
-    const key = client ? '\u0000client' : nodeKey(id);
+    const key = client ? '\u0000client' : serviceIdKey(id);
     let node = nodes.get(key);
     if (!node) {
       node = { referenceId: ordered.length, id, root: client, client, stats: new CallStatistics(), edges: new Map() };
@@ -224,8 +219,4 @@ function toService(node: GraphNode): Service {
     DurationHistogram: node.stats.histogramEntries(),
     ResponseTimeHistogram: node.stats.histogramEntries(),
   };
-}
-
-function round(seconds: number): number {
-  return Math.round(seconds * 1e6) / 1e6;
 }

@@ -20,7 +20,7 @@ import { InvalidRequestException } from './errors.js';
 import { compileFilterExpression, FilterExpressionError, type TracePredicate } from './filter-expression.js';
 import { assembleTrace, parseSegmentDocument, traceIdEpochSeconds, type AssembledTrace, type SegmentRecord } from './segments.js';
 import { buildServiceGraph } from './service-graph.js';
-import { summarizeTrace } from './summaries.js';
+import { summarizeTrace, traceDuration } from './summaries.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS xray_segments (
@@ -261,7 +261,7 @@ export class XRayStore implements XRayForOthers {
       }
       found.push({
         Id: id,
-        Duration: this.summarize(trace).Duration,
+        Duration: traceDuration(trace),
         LimitExceeded: false,
         Segments: trace.segments.map((s) => ({ Id: s.document.id, Document: s.text })),
       });

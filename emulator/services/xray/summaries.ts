@@ -2,8 +2,8 @@
 // Deliberately simpler than AWS: no root-cause analysis (FaultRootCauses and friends are left out), no
 // instance ids or availability zones, and one revision per trace.
 import type { Http, ResourceARNDetail, ServiceId, TraceSummary, TraceUser, ValueWithServiceIds } from '@aws-sdk/client-xray';
-import { downstreamCalls, segmentServiceId } from './service-graph.js';
-import { durationOf, type AssembledTrace, type SegmentDocument } from './segments.js';
+import { downstreamCalls, segmentServiceId, serviceIdKey } from './service-graph.js';
+import { durationOf, forEachDocument, roundSeconds, type AssembledTrace, type SegmentDocument } from './segments.js';
 
 export interface SummaryOptions {
   /** AccountId for services whose documents name none. */
@@ -19,18 +19,10 @@ export interface SummaryOptions {
  */
 export function summarizeTrace(trace: AssembledTrace, options: SummaryOptions = {}): TraceSummary {
   const all: { document: SegmentDocument; top: SegmentDocument }[] = [];
-  for (const { document } of trace.segments) {
-    const visit = (node: SegmentDocument): void => {
-      all.push({ document: node, top: document });
-      for (const child of node.subsegments ?? []) visit(child);
-    };
-    visit(document);
-  }
+  forEachDocument(trace, (document, top) => all.push({ document, top }));
   const segments = trace.segments.map((s) => s.document);
   const entry = segments.find((s) => s.parent_id === undefined) ?? segments[0];
-
-  const start = Math.min(...all.map((a) => a.document.start_time));
-  const end = Math.max(...all.map((a) => a.document.end_time ?? a.document.start_time));
+  const span = spanOf(all.map((a) => a.document));
 
   const serviceIds = new ServiceIdSet();
   const linkedParents = new Set(segments.map((s) => s.parent_id).filter((id): id is string => id !== undefined));
@@ -41,9 +33,9 @@ export function summarizeTrace(trace: AssembledTrace, options: SummaryOptions = 
 
   return {
     Id: trace.traceId,
-    StartTime: Number.isFinite(start) ? new Date(start * 1000) : undefined,
-    Duration: Number.isFinite(start) && Number.isFinite(end) ? round(end - start) : 0,
-    ResponseTime: entry ? round(durationOf(entry) ?? 0) : 0,
+    StartTime: Number.isFinite(span.start) ? new Date(span.start * 1000) : undefined,
+    Duration: span.duration,
+    ResponseTime: entry ? roundSeconds(durationOf(entry) ?? 0) : 0,
     HasFault: all.some((a) => a.document.fault === true),
     HasError: all.some((a) => a.document.error === true),
     HasThrottle: all.some((a) => a.document.throttle === true),
@@ -55,6 +47,20 @@ export function summarizeTrace(trace: AssembledTrace, options: SummaryOptions = 
     EntryPoint: entry ? segmentServiceId(entry, options.accountId) : undefined,
     ResourceARNs: resourceArnsOf(segments),
   };
+}
+
+/** A trace's Duration as summaries and BatchGetTraces report it (see summarizeTrace). */
+export function traceDuration(trace: AssembledTrace): number {
+  const documents: SegmentDocument[] = [];
+  forEachDocument(trace, (document) => documents.push(document));
+  return spanOf(documents).duration;
+}
+
+/** Earliest start and latest end over some documents (an in-progress one ends at its start), and the time between. */
+function spanOf(documents: readonly SegmentDocument[]): { start: number; duration: number } {
+  const start = Math.min(...documents.map((d) => d.start_time));
+  const end = Math.max(...documents.map((d) => d.end_time ?? d.start_time));
+  return { start, duration: Number.isFinite(start) && Number.isFinite(end) ? roundSeconds(end - start) : 0 };
 }
 
 function httpOf(segment: SegmentDocument): Http {
@@ -119,15 +125,11 @@ class ServiceIdSet {
   private readonly ids = new Map<string, ServiceId>();
 
   add(id: ServiceId): void {
-    const key = `${id.Name ?? ''}\u0000${id.Type ?? ''}`;
+    const key = serviceIdKey(id);
     if (!this.ids.has(key)) this.ids.set(key, id);
   }
 
   values(): ServiceId[] {
     return [...this.ids.values()];
   }
-}
-
-function round(seconds: number): number {
-  return Math.round(seconds * 1e6) / 1e6;
 }
