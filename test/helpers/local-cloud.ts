@@ -1,26 +1,35 @@
 // Starts a real local cloud for an integration test: a fresh state directory, an ephemeral loopback
 // port, and the client settings the AWS SDK and the aws CLI need to use it unchanged.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../emulator/server.js';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
 export const TEST_REGION = 'us-east-1';
 
+/** What any SDK v3 client needs to talk to a local cloud (path-style, as the local cloud serves S3). */
+export interface TestClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  forcePathStyle: true;
+}
+
+/** Client settings for a local cloud at `endpoint`, with the test credentials: spread into any SDK v3 client's constructor. */
+export function clientConfigFor(endpoint: string): TestClientConfig {
+  return { endpoint, region: TEST_REGION, credentials: { ...TEST_CREDENTIALS }, forcePathStyle: true };
+}
+
 export interface TestCloud {
   cloud: LocalCloud;
   endpoint: string;
   stateDir: string;
   /** Spread into any SDK v3 client's constructor. */
-  clientConfig: {
-    endpoint: string;
-    region: string;
-    credentials: { accessKeyId: string; secretAccessKey: string };
-    forcePathStyle: true;
-  };
+  clientConfig: TestClientConfig;
   close(): Promise<void>;
 }
 
@@ -31,7 +40,7 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     cloud,
     endpoint: cloud.endpoint,
     stateDir,
-    clientConfig: { endpoint: cloud.endpoint, region: TEST_REGION, credentials: { ...TEST_CREDENTIALS }, forcePathStyle: true },
+    clientConfig: clientConfigFor(cloud.endpoint),
     async close() {
       await cloud.close();
       if (!options.stateDir) rmSync(stateDir, { recursive: true, force: true });
@@ -48,20 +57,25 @@ export interface CliResult {
 /** The real aws CLI: Debian's awscli (what .ci/run installs) when present, else whichever is on PATH. */
 export const AWS_CLI = process.env.THUMBCTL_AWS_CLI ?? (existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws');
 
+/** The aws CLI's environment: test credentials and no user config. */
+function awsEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_DEFAULT_REGION: TEST_REGION,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_PAGER: '',
+  };
+}
+
 /** Runs the real `aws` CLI against the endpoint, with test credentials and no user config. */
 export function runAws(endpoint: string, args: string[], input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(AWS_CLI, ['--endpoint-url', endpoint, '--region', TEST_REGION, '--output', 'json', ...args], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_DEFAULT_REGION: TEST_REGION,
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        AWS_PAGER: '',
-      },
+      env: awsEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -72,4 +86,28 @@ export function runAws(endpoint: string, args: string[], input?: string): Promis
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
     child.stdin.end(input ?? '');
   });
+}
+
+/** Runs the aws CLI and fails the test unless it exits 0; resolves with its stdout. */
+export async function awsOk(endpoint: string, args: string[], input?: string): Promise<string> {
+  const result = await runAws(endpoint, args, input);
+  assert.equal(result.code, 0, `aws ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Runs the aws CLI, fails the test unless it exits 0, and parses its JSON output (a command that prints nothing gives {}). */
+export async function awsJson<T = Record<string, unknown>>(endpoint: string, args: string[]): Promise<T> {
+  const stdout = await awsOk(endpoint, args);
+  return (stdout.trim() === '' ? {} : JSON.parse(stdout)) as T;
+}
+
+let cliMajor: number | undefined;
+
+/** The installed aws CLI's major version (1 or 2; v1 and v2 differ in a few commands and flags), or 0 when there is none. */
+export function awsCliMajor(): number {
+  if (cliMajor === undefined) {
+    const version = spawnSync(AWS_CLI, ['--version'], { encoding: 'utf8', env: awsEnv() });
+    cliMajor = Number(/aws-cli\/(\d+)/.exec(`${version.stdout ?? ''}${version.stderr ?? ''}`)?.[1] ?? 0);
+  }
+  return cliMajor;
 }

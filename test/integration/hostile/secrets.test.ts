@@ -4,13 +4,12 @@
 // stdout, stderr and the cloud's log must hold none of the canaries, nor the fixed local secret; the only
 // signature anywhere is the one in the presigned URL `upload` prints, which is the output the user asked for.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LOCAL_CREDENTIALS } from '../../../cli/core/clients.js';
-import { THUMBCTL_BIN, runThumbctl, type ThumbctlResult } from '../../helpers/thumbctl.js';
+import { runThumbctl, startLocalServe, type LocalServe, type ThumbctlResult } from '../../helpers/thumbctl.js';
 import { countCase, reportCounts } from '../../helpers/hostile.js';
 import { startTestCloud } from '../../helpers/local-cloud.js';
 
@@ -28,8 +27,7 @@ const VARIANTS: string[][] = FULL ? [[], ['--json'], ['--debug'], ['--json', '--
 
 let stateDir: string;
 let workDir: string;
-let server: ChildProcess | undefined;
-let serverOutput = '';
+let server: LocalServe | undefined;
 const transcripts: { label: string; result: ThumbctlResult }[] = [];
 
 function run(args: string[], label = args.join(' ')): Promise<ThumbctlResult> {
@@ -64,26 +62,12 @@ before(async () => {
   // starting their own; a few commands below run before it exists, on their own embedded cloud.
   const embedded = await run(['--debug', 'status'], 'status --debug (embedded cloud)');
   assert.ok(embedded.code === 0 || embedded.code === 1, embedded.stderr);
-  server = spawn(process.execPath, [THUMBCTL_BIN, '--state-dir', stateDir, '--debug', 'local', 'serve', '--port', '0'], {
-    env: { ...process.env, ...CANARIES, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: undefined },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout!.on('data', (chunk) => (serverOutput += chunk));
-  server.stderr!.on('data', (chunk) => (serverOutput += chunk));
-  const deadline = Date.now() + 20_000;
-  while (!/local cloud ready at/.test(serverOutput)) {
-    if (Date.now() > deadline) throw new Error(`local serve did not start: ${serverOutput}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  server = await startLocalServe(['--port', '0'], { globalArgs: ['--state-dir', stateDir, '--debug'], env: CANARIES, timeoutMs: 20_000 });
 });
 
 after(async () => {
   reportCounts('secrets');
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server!.on('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await server?.stop(Infinity);
   rmSync(stateDir, { recursive: true, force: true });
   rmSync(workDir, { recursive: true, force: true });
 });
@@ -139,6 +123,8 @@ describe('no secret in any output', () => {
       if (/^(\S+ )*upload/.test(label) && result.code === 0) assert.equal(signatures, 1, `${label} prints its URL once`);
       else assert.equal(signatures, 0, `${label} prints a signature`);
     }
+    // Both streams, interleaved as they arrived.
+    const serverOutput = server?.transcript() ?? '';
     assertNoSecret(serverOutput, 'local serve output');
     const files = textFilesOf(stateDir);
     assert.ok(files.some((file) => file.endsWith('server.json')) || existsSync(join(stateDir, 'state.db')));

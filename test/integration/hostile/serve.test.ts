@@ -3,13 +3,13 @@
 // THUMBCTL_LOCAL_SECRET_ACCESS_KEY) verified end to end: the SDK with the right key, the wrong key, and the
 // whole demo, whose function signs its S3 calls with keys the local cloud issued to its environment.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { THUMBCTL_BIN, runThumbctl } from '../../helpers/thumbctl.js';
+import { runThumbctl, startLocalServe } from '../../helpers/thumbctl.js';
 
 const stateDirs: string[] = [];
 const children: ChildProcess[] = [];
@@ -33,39 +33,19 @@ interface Served {
 }
 
 /** Starts `local serve` and resolves once it says where it is listening. */
-function serve(args: string[], env: Record<string, string | undefined> = {}): Promise<Served> {
-  const child = spawn(process.execPath, [THUMBCTL_BIN, 'local', 'serve', ...args], {
-    env: { ...process.env, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: undefined, THUMBCTL_LOCAL_ACCESS_KEY_ID: undefined, THUMBCTL_LOCAL_SECRET_ACCESS_KEY: undefined, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function serve(args: string[], env: Record<string, string | undefined> = {}): Promise<Served> {
+  const served = await startLocalServe(args, {
+    env: { THUMBCTL_LOCAL_ACCESS_KEY_ID: undefined, THUMBCTL_LOCAL_SECRET_ACCESS_KEY: undefined, ...env },
+    timeoutMs: 20_000,
   });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`local serve did not start:\n${stdout}\n${stderr}`)), 20_000);
-    const check = (): void => {
-      const endpoint = /local cloud ready at (\S+)/.exec(stdout)?.[1];
-      if (!endpoint) return;
-      clearTimeout(timer);
-      resolve({
-        child,
-        endpoint,
-        output: () => ({ stdout, stderr }),
-        async stop() {
-          child.kill('SIGTERM');
-          return exited;
-        },
-      });
-    };
-    child.stdout!.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`local serve exited with ${code}:\n${stdout}\n${stderr}`));
-    });
-  });
+  children.push(served.child);
+  return {
+    child: served.child,
+    endpoint: served.endpoint,
+    output: () => ({ stdout: served.stdout(), stderr: served.stderr() }),
+    // SIGTERM only, and wait for the exit code: the tests expect a clean exit 0.
+    stop: () => served.stop(Infinity),
+  };
 }
 
 describe('thumbctl local serve', () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runAws, startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
+import { awsJson, awsOk, runAws, startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
 
 const TRUST_POLICY = {
   Version: '2012-10-17',
@@ -36,13 +36,11 @@ describe('aws iam', () => {
     const file = join(workDir, `${roleName}.json`);
     writeFileSync(file, JSON.stringify(TRUST_POLICY, null, 2));
 
-    const created = await runAws(cloud.endpoint, ['iam', 'create-role', '--role-name', roleName, '--assume-role-policy-document', `file://${file}`]);
-    assert.equal(created.code, 0, created.stderr);
-    assert.equal(JSON.parse(created.stdout).Role.RoleName, roleName);
+    const created = await awsJson<any>(cloud.endpoint, ['iam', 'create-role', '--role-name', roleName, '--assume-role-policy-document', `file://${file}`]);
+    assert.equal(created.Role.RoleName, roleName);
 
-    const fetched = await runAws(cloud.endpoint, ['iam', 'get-role', '--role-name', roleName]);
-    assert.equal(fetched.code, 0, fetched.stderr);
-    const role = JSON.parse(fetched.stdout).Role;
+    const fetched = await awsJson<any>(cloud.endpoint, ['iam', 'get-role', '--role-name', roleName]);
+    const role = fetched.Role;
     assert.deepEqual(role.AssumeRolePolicyDocument, TRUST_POLICY, 'the CLI decodes the URL-encoded document into an object');
     assert.equal(role.Arn, `arn:aws:iam::000000000000:role/${roleName}`);
     assert.match(role.CreateDate, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/);
@@ -50,7 +48,7 @@ describe('aws iam', () => {
 
   it('accepts an inline JSON trust policy and tags', async () => {
     const roleName = uniqueName('inline');
-    const created = await runAws(cloud.endpoint, [
+    await awsOk(cloud.endpoint, [
       'iam',
       'create-role',
       '--role-name',
@@ -60,7 +58,6 @@ describe('aws iam', () => {
       '--tags',
       'Key=app,Value=thumbctl',
     ]);
-    assert.equal(created.code, 0, created.stderr);
     const tags = await runAws(cloud.endpoint, ['iam', 'list-role-tags', '--role-name', roleName]);
     assert.deepEqual(JSON.parse(tags.stdout).Tags, [{ Key: 'app', Value: 'thumbctl' }]);
   });
@@ -76,8 +73,7 @@ describe('aws iam', () => {
     const roleName = uniqueName('attach');
     await runAws(cloud.endpoint, ['iam', 'create-role', '--role-name', roleName, '--assume-role-policy-document', JSON.stringify(TRUST_POLICY)]);
     const arn = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
-    const attached = await runAws(cloud.endpoint, ['iam', 'attach-role-policy', '--role-name', roleName, '--policy-arn', arn]);
-    assert.equal(attached.code, 0, attached.stderr);
+    await awsOk(cloud.endpoint, ['iam', 'attach-role-policy', '--role-name', roleName, '--policy-arn', arn]);
     const listed = await runAws(cloud.endpoint, ['iam', 'list-attached-role-policies', '--role-name', roleName]);
     assert.deepEqual(JSON.parse(listed.stdout).AttachedPolicies, [{ PolicyName: 'AWSLambdaBasicExecutionRole', PolicyArn: arn }]);
     const version = await runAws(cloud.endpoint, ['iam', 'get-policy-version', '--policy-arn', arn, '--version-id', 'v1']);
@@ -88,8 +84,7 @@ describe('aws iam', () => {
     const roleName = uniqueName('policy');
     await runAws(cloud.endpoint, ['iam', 'create-role', '--role-name', roleName, '--assume-role-policy-document', JSON.stringify(TRUST_POLICY)]);
     const document = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::photos/*' }] };
-    const put = await runAws(cloud.endpoint, ['iam', 'put-role-policy', '--role-name', roleName, '--policy-name', 'read', '--policy-document', JSON.stringify(document)]);
-    assert.equal(put.code, 0, put.stderr);
+    await awsOk(cloud.endpoint, ['iam', 'put-role-policy', '--role-name', roleName, '--policy-name', 'read', '--policy-document', JSON.stringify(document)]);
     const got = await runAws(cloud.endpoint, ['iam', 'get-role-policy', '--role-name', roleName, '--policy-name', 'read']);
     assert.deepEqual(JSON.parse(got.stdout).PolicyDocument, document);
     const deleted = await runAws(cloud.endpoint, ['iam', 'delete-role', '--role-name', roleName]);
@@ -100,9 +95,7 @@ describe('aws iam', () => {
 
 describe('aws sts', () => {
   it('prints the local account from get-caller-identity', async () => {
-    const result = await runAws(cloud.endpoint, ['sts', 'get-caller-identity']);
-    assert.equal(result.code, 0, result.stderr);
-    const identity = JSON.parse(result.stdout);
+    const identity = await awsJson<any>(cloud.endpoint, ['sts', 'get-caller-identity']);
     assert.equal(identity.Account, '000000000000');
     assert.equal(identity.Arn, 'arn:aws:iam::000000000000:root');
   });

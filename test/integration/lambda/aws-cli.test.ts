@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runAws } from '../../helpers/local-cloud.js';
+import { awsCliMajor, awsOk, runAws } from '../../helpers/local-cloud.js';
 import { zipFixture } from '../../fixtures/functions/build-zip.js';
 import { eventually, startLambdaCloud, uniqueName, type LambdaTestCloud } from './support.js';
 
@@ -15,19 +15,14 @@ let cliMajor = 0;
 before(async () => {
   cloud = await startLambdaCloud();
   workDir = mkdtempSync(join(tmpdir(), 'thumbctl-lambda-cli-'));
-  const version = await runAws(cloud.endpoint, ['--version']).catch(() => undefined);
-  cliMajor = Number(/aws-cli\/(\d+)/.exec(`${version?.stdout ?? ''}${version?.stderr ?? ''}`)?.[1] ?? 0);
+  cliMajor = awsCliMajor();
 });
 after(async () => {
   await cloud.close();
   rmSync(workDir, { recursive: true, force: true });
 });
 
-async function aws(args: string[]): Promise<string> {
-  const result = await runAws(cloud.endpoint, args);
-  assert.equal(result.code, 0, `aws ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout;
-}
+const aws = (args: string[]): Promise<string> => awsOk(cloud.endpoint, args);
 
 describe('aws lambda', () => {
   it('creates, waits for, invokes and describes a function, and shows its logs', async () => {

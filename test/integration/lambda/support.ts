@@ -16,6 +16,8 @@ import type { LambdaTuning, SettingsWithLambdaTuning } from '../../../emulator/r
 import { startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
 import { zipFixture } from '../../fixtures/functions/build-zip.js';
 
+export { eventually } from '../../helpers/eventually.js';
+
 export const LAMBDA_TRUST_POLICY = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -101,17 +103,6 @@ export async function waitUpdated(cloud: LambdaTestCloud, functionName: string):
 
 export function decodeJson(payload: Uint8Array | undefined): unknown {
   return JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString('utf8'));
-}
-
-/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** Every event of a function's log group, through the real CloudWatch Logs API. */

@@ -1,11 +1,10 @@
 // CloudWatch Logs through the real aws CLI (v1 or v2, whichever is installed) against a real local cloud.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { AWS_CLI, runAws, startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
+import { awsCliMajor, awsJson, runAws, startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
 
 /** `aws logs tail` exists only in CLI v2; v1 gets the same FilterLogEvents calls tail makes instead. */
-const CLI_MAJOR = Number(/aws-cli\/(\d+)/.exec(execFileSync(AWS_CLI, ['--version'], { encoding: 'utf8' }) + '')?.[1] ?? 0);
+const CLI_MAJOR = awsCliMajor();
 
 let cloud: TestCloud;
 
@@ -17,11 +16,7 @@ after(async () => {
   await cloud.close();
 });
 
-async function aws(...args: string[]): Promise<Record<string, unknown>> {
-  const result = await runAws(cloud.endpoint, args);
-  assert.equal(result.code, 0, `aws ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout.trim() === '' ? {} : (JSON.parse(result.stdout) as Record<string, unknown>);
-}
+const aws = (...args: string[]): Promise<Record<string, unknown>> => awsJson(cloud.endpoint, args);
 
 describe('CloudWatch Logs via the aws CLI', () => {
   it('creates and describes a log group', async () => {

@@ -3,7 +3,7 @@
 // measured alone and it can be killed -9), `thumbctl setup` against it, a burst of uploads through the SDK with
 // a bounded pool, HeadObject polling for the thumbnails, and the function's own logs read back through the
 // Logs API to count invocations per upload. It asserts nothing: the tests and scripts judge the numbers.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -17,8 +17,8 @@ import { CreateFunctionCommand, LambdaClient, waitUntilFunctionActiveV2 } from '
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { zipFixture } from '../../fixtures/functions/build-zip.js';
-import { TEST_CREDENTIALS, TEST_REGION } from '../../helpers/local-cloud.js';
-import { THUMBCTL_BIN } from '../../helpers/thumbctl.js';
+import { clientConfigFor } from '../../helpers/local-cloud.js';
+import { runThumbctl, startLocalServe } from '../../helpers/thumbctl.js';
 import { LAMBDA_TRUST_POLICY } from '../lambda/support.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -51,60 +51,34 @@ export interface ServeProcess {
  * @param options.env - extra environment (THUMBCTL_LOCAL_LAMBDA_* tuning)
  * @param options.ownProcessGroup - lead a process group of its own, as a job started from a shell does
  */
-export function startServe(stateDir: string, options: { env?: Record<string, string>; ownProcessGroup?: boolean; timeoutMs?: number } = {}): Promise<ServeProcess> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const child = spawn(process.execPath, [THUMBCTL_BIN, 'local', 'serve', '--state-dir', stateDir, '--port', '0', '--json'], {
-    env: { ...process.env, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: 'local', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+export async function startServe(stateDir: string, options: { env?: Record<string, string>; ownProcessGroup?: boolean; timeoutMs?: number } = {}): Promise<ServeProcess> {
+  const served = await startLocalServe(['--state-dir', stateDir, '--port', '0', '--json'], {
+    env: { THUMBCTL_TARGET: 'local', ...options.env },
     detached: options.ownProcessGroup ?? false,
+    timeoutMs: options.timeoutMs ?? 30_000,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`local serve did not start within ${timeoutMs} ms:\n${stderr}`));
-    }, timeoutMs);
-    const onData = (): void => {
-      const line = stdout.split('\n').find((candidate) => candidate.trim().startsWith('{') && stdout.includes('\n'));
-      if (!line) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      const { endpoint } = JSON.parse(line) as { endpoint: string };
-      const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
-      resolve({
-        child,
-        pid: child.pid!,
-        endpoint,
-        exited,
-        stderr: () => stderr,
-        async stop(graceMs = 15_000) {
-          if (gone()) return;
-          child.kill('SIGTERM');
-          const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-          await exited;
-          clearTimeout(killer);
-        },
-        async kill9() {
-          if (!gone()) child.kill('SIGKILL');
-          await exited;
-        },
-        async interruptGroup() {
-          if (!options.ownProcessGroup) throw new Error('interruptGroup needs a server started with ownProcessGroup');
-          if (!gone()) process.kill(-child.pid!, 'SIGINT');
-          await exited;
-        },
-      });
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`local serve exited (${code ?? signal}) before listening:\n${stderr}`));
-    });
-  });
+  const { child } = served;
+  const exited = served.exited.then(() => undefined);
+  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  return {
+    child,
+    pid: child.pid!,
+    endpoint: served.endpoint,
+    exited,
+    stderr: served.stderr,
+    async stop(graceMs = 15_000) {
+      await served.stop(graceMs);
+    },
+    async kill9() {
+      if (!gone()) child.kill('SIGKILL');
+      await exited;
+    },
+    async interruptGroup() {
+      if (!options.ownProcessGroup) throw new Error('interruptGroup needs a server started with ownProcessGroup');
+      if (!gone()) process.kill(-child.pid!, 'SIGINT');
+      await exited;
+    },
+  };
 }
 
 export interface Deployment {
@@ -114,23 +88,12 @@ export interface Deployment {
 }
 
 /** `thumbctl setup --state-dir <dir> --json`, which connects to the running `local serve`. */
-export function runSetup(stateDir: string): Promise<Deployment> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [THUMBCTL_BIN, 'setup', '--state-dir', stateDir, '--json'], {
-      env: { ...process.env, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: 'local' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`thumbctl setup exited ${code}:\n${stderr}`));
-      const result = JSON.parse(stdout) as Deployment;
-      resolve({ sourceBucket: result.sourceBucket, thumbnailBucket: result.thumbnailBucket, functionName: result.functionName });
-    });
-  });
+export async function runSetup(stateDir: string): Promise<Deployment> {
+  // Setup against a loaded server can be slow: a long deadline, not runThumbctl's 120 s default.
+  const setup = await runThumbctl(['setup', '--state-dir', stateDir, '--json'], { env: { THUMBCTL_TARGET: 'local' }, timeoutMs: 600_000 });
+  if (setup.code !== 0) throw new Error(`thumbctl setup exited ${setup.code}:\n${setup.stderr}`);
+  const result = setup.json<Deployment>();
+  return { sourceBucket: result.sourceBucket, thumbnailBucket: result.thumbnailBucket, functionName: result.functionName };
 }
 
 export interface FixtureDeployer {
@@ -143,7 +106,7 @@ export interface FixtureDeployer {
 
 /** Fixture functions on a running server, through the real IAM and Lambda APIs. */
 export function fixtureDeployer(endpoint: string): FixtureDeployer {
-  const config = { endpoint, region: TEST_REGION, credentials: { ...TEST_CREDENTIALS } };
+  const config = clientConfigFor(endpoint);
   const iam = new IAMClient(config);
   const lambda = new LambdaClient(config);
   const logs = new CloudWatchLogsClient(config);
@@ -277,17 +240,11 @@ export function uploadKeys(prefix: string, count: number, size = '64x64'): strin
 }
 
 export function s3Client(endpoint: string, maxAttempts?: number): S3Client {
-  return new S3Client({
-    endpoint,
-    region: TEST_REGION,
-    credentials: { ...TEST_CREDENTIALS },
-    forcePathStyle: true,
-    ...(maxAttempts === undefined ? {} : { maxAttempts }),
-  });
+  return new S3Client({ ...clientConfigFor(endpoint), ...(maxAttempts === undefined ? {} : { maxAttempts }) });
 }
 
 export function logsClient(endpoint: string): CloudWatchLogsClient {
-  return new CloudWatchLogsClient({ endpoint, region: TEST_REGION, credentials: { ...TEST_CREDENTIALS } });
+  return new CloudWatchLogsClient(clientConfigFor(endpoint));
 }
 
 /** Runs `task` over `items`, at most `concurrency` at once. */

@@ -8,30 +8,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { runAws, startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
-import { bucketName, expectS3Error } from './support.js';
+import { awsOk, runAws } from '../../helpers/local-cloud.js';
+import { bucketName, expectS3Error, startS3Cloud, type S3TestCloud } from './support.js';
 
-let cloud: TestCloud;
+let cloud: S3TestCloud;
 let s3: S3Client;
 let workDir: string;
 
 before(async () => {
-  cloud = await startTestCloud();
-  s3 = new S3Client({ ...cloud.clientConfig });
+  cloud = await startS3Cloud();
+  s3 = cloud.s3;
   workDir = mkdtempSync(join(tmpdir(), 'thumbctl-s3-cli-'));
 });
 
 after(async () => {
-  s3?.destroy();
   await cloud?.close();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-async function aws(...args: string[]): Promise<string> {
-  const result = await runAws(cloud.endpoint, args);
-  assert.equal(result.code, 0, `aws ${args.join(' ')} failed:\n${result.stderr}`);
-  return result.stdout;
-}
+const aws = (...args: string[]): Promise<string> => awsOk(cloud.endpoint, args);
 
 describe('aws s3', () => {
   it('makes a bucket, copies small and multipart files in and out, lists, removes and deletes it', async () => {

@@ -26,19 +26,17 @@ import {
   S3Client,
   DeleteObjectCommand,
 } from '@aws-sdk/client-s3';
-import { startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
-import { bucketName, errorCode, expectS3Error } from './support.js';
+import { bucketName, errorCode, expectS3Error, startS3Cloud, type S3TestCloud } from './support.js';
 
-let cloud: TestCloud;
+let cloud: S3TestCloud;
 let s3: S3Client;
 
 before(async () => {
-  cloud = await startTestCloud();
-  s3 = new S3Client({ ...cloud.clientConfig });
+  cloud = await startS3Cloud();
+  s3 = cloud.s3;
 });
 
 after(async () => {
-  s3?.destroy();
   await cloud?.close();
 });
 

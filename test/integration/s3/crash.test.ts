@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startTestCloud, TEST_CREDENTIALS, TEST_REGION } from '../../helpers/local-cloud.js';
+import { clientConfigFor, startTestCloud } from '../../helpers/local-cloud.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./crash-server.ts', import.meta.url));
 const UPLOADS = 200;
@@ -44,7 +44,7 @@ function startServerProcess(): Promise<{ process: ChildProcess; endpoint: string
 
 function client(endpoint: string): S3Client {
   // One attempt only: an acknowledgement must come from the process that stored the object.
-  return new S3Client({ endpoint, region: TEST_REGION, credentials: { ...TEST_CREDENTIALS }, forcePathStyle: true, maxAttempts: 1 });
+  return new S3Client({ ...clientConfigFor(endpoint), maxAttempts: 1 });
 }
 
 describe('crash safety', () => {

@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -18,30 +17,23 @@ import {
   UploadPartCopyCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
-import { startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
 import { computeChecksum } from '../../../emulator/services/s3/checksums.js';
-import { bucketName, expectS3Error } from './support.js';
+import { expectS3Error, startS3Cloud, type S3TestCloud } from './support.js';
 
 const MiB = 1024 * 1024;
 
-let cloud: TestCloud;
+let cloud: S3TestCloud;
 let s3: S3Client;
+let newBucket: S3TestCloud['newBucket'];
 
 before(async () => {
-  cloud = await startTestCloud();
-  s3 = new S3Client({ ...cloud.clientConfig });
+  cloud = await startS3Cloud();
+  ({ s3, newBucket } = cloud);
 });
 
 after(async () => {
-  s3?.destroy();
   await cloud?.close();
 });
-
-async function newBucket(label: string): Promise<string> {
-  const bucket = bucketName(label);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  return bucket;
-}
 
 function md5(data: Buffer): Buffer {
   return createHash('md5').update(data).digest();

@@ -8,7 +8,6 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -20,8 +19,7 @@ import {
   type NotificationConfiguration,
 } from '@aws-sdk/client-s3';
 import type { LambdaForOthers } from '../../../emulator/core/context.js';
-import { startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
-import { bucketName, expectS3Error } from './support.js';
+import { expectS3Error, startS3Cloud, type S3TestCloud } from './support.js';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:thumbnailer';
 const OTHER_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:other';
@@ -63,15 +61,16 @@ class RecordingLambda implements LambdaForOthers {
   }
 }
 
-let cloud: TestCloud;
+let cloud: S3TestCloud;
 let s3: S3Client;
+let newBucket: S3TestCloud['newBucket'];
 let lambda: RecordingLambda;
 let originalLambda: LambdaForOthers | undefined;
 const logged: string[] = [];
 
 before(async () => {
-  cloud = await startTestCloud({ log: (line) => logged.push(line) });
-  s3 = new S3Client({ ...cloud.clientConfig });
+  cloud = await startS3Cloud({ log: (line) => logged.push(line) });
+  ({ s3, newBucket } = cloud);
   originalLambda = cloud.cloud.context.stores.lambda;
 });
 
@@ -81,16 +80,9 @@ beforeEach(() => {
 });
 
 after(async () => {
-  s3?.destroy();
   if (cloud) cloud.cloud.context.stores.lambda = originalLambda;
   await cloud?.close();
 });
-
-async function newBucket(label: string): Promise<string> {
-  const bucket = bucketName(label);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  return bucket;
-}
 
 function thumbnailConfiguration(overrides: Partial<NonNullable<NotificationConfiguration['LambdaFunctionConfigurations']>[number]> = {}): NotificationConfiguration {
   return {

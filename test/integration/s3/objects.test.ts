@@ -11,7 +11,6 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
   CopyObjectCommand,
-  CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
@@ -25,29 +24,22 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
 import { encodeAwsChunked } from '../../../emulator/services/s3/chunked.js';
 import { computeChecksum } from '../../../emulator/services/s3/checksums.js';
-import { bucketName, errorCode, expectS3Error } from './support.js';
+import { bucketName, errorCode, expectS3Error, startS3Cloud, type S3TestCloud } from './support.js';
 
-let cloud: TestCloud;
+let cloud: S3TestCloud;
 let s3: S3Client;
+let newBucket: S3TestCloud['newBucket'];
 
 before(async () => {
-  cloud = await startTestCloud();
-  s3 = new S3Client({ ...cloud.clientConfig });
+  cloud = await startS3Cloud();
+  ({ s3, newBucket } = cloud);
 });
 
 after(async () => {
-  s3?.destroy();
   await cloud?.close();
 });
-
-async function newBucket(label: string): Promise<string> {
-  const bucket = bucketName(label);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  return bucket;
-}
 
 async function readObject(bucket: string, key: string): Promise<Buffer> {
   const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

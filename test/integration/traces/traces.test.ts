@@ -9,15 +9,14 @@
 // throws, and Lambda records a fault with the cause.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { percentile } from '../../../cli/core/traces/percentiles.js';
 import { HTML_COLOURS } from '../../../cli/core/traces/render-html.js';
-import { runThumbctl, THUMBCTL_BIN, type ThumbctlResult } from '../../helpers/thumbctl.js';
+import { clientConfigFor } from '../../helpers/local-cloud.js';
+import { runThumbctl, startLocalServe, type LocalServe, type ThumbctlResult } from '../../helpers/thumbctl.js';
 import { chromiumMissing, colourCensus, screenshot } from './chromium.js';
 
 const SAMPLE_PHOTO = new URL('../../../assets/canyon.jpg', import.meta.url).pathname;
@@ -37,7 +36,7 @@ interface TraceJson {
 }
 
 let stateDir: string;
-let server: ChildProcess | undefined;
+let server: LocalServe | undefined;
 let endpoint: string;
 let setupJson: { sourceBucket: string; thumbnailBucket: string; functionName: string };
 
@@ -46,23 +45,8 @@ function thumbctl(args: string[], timeoutMs = 120_000): Promise<ThumbctlResult> 
 }
 
 /** `thumbctl local serve` on the state directory, so every command shares one cloud and nothing is cut short. */
-async function serve(): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(process.execPath, [THUMBCTL_BIN, 'local', 'serve', '--port', '0', '--json', '--state-dir', stateDir], {
-    env: { ...process.env, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: undefined },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const ready = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`local serve did not start:\n${stderr}`)), 30_000);
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { endpoint: string }).endpoint);
-    });
-    child.once('exit', (code) => reject(new Error(`local serve exited (${code}):\n${stderr}`)));
-  });
-  return { child, endpoint: ready };
+function serve(): Promise<LocalServe> {
+  return startLocalServe(['--port', '0', '--json', '--state-dir', stateDir], { timeoutMs: 30_000 });
 }
 
 async function tracesJson(args: string[]): Promise<{ traces: TraceJson[]; summary: any; serviceMap: any; mayBeIncomplete: boolean; notes: string[] }> {
@@ -74,7 +58,8 @@ async function tracesJson(args: string[]): Promise<{ traces: TraceJson[]; summar
 describe('thumbctl traces on the local cloud', () => {
   before(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'thumbctl-traces-'));
-    ({ child: server, endpoint } = await serve());
+    server = await serve();
+    endpoint = server.endpoint;
     const setup = await thumbctl(['setup', '--json']);
     assert.equal(setup.code, 0, setup.stderr);
     setupJson = setup.json();
@@ -85,12 +70,7 @@ describe('thumbctl traces on the local cloud', () => {
   });
 
   after(async () => {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((resolve) => server?.once('exit', resolve));
-      server.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      if (server.exitCode === null) server.kill('SIGKILL');
-    }
+    await server?.stop(10_000);
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -196,7 +176,7 @@ describe('thumbctl traces on the local cloud', () => {
 
   it('shows a failed invocation as an error', async () => {
     // Prepare: make PutObject fail (see the top of this file).
-    const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const s3 = new S3Client(clientConfigFor(endpoint));
     try {
       const listed = await s3.send(new ListObjectsV2Command({ Bucket: setupJson.thumbnailBucket }));
       if (listed.Contents?.length) await s3.send(new DeleteObjectsCommand({ Bucket: setupJson.thumbnailBucket, Delete: { Objects: listed.Contents.map((o) => ({ Key: o.Key })) } }));

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { runAws, startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
+import { awsJson, runAws, startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
 
 let cloud: TestCloud;
 
@@ -14,11 +14,7 @@ after(async () => {
   await cloud.close();
 });
 
-async function aws(...args: string[]): Promise<Record<string, unknown>> {
-  const result = await runAws(cloud.endpoint, args);
-  assert.equal(result.code, 0, `aws ${args.join(' ')} failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as Record<string, unknown>;
-}
+const aws = (...args: string[]): Promise<Record<string, unknown>> => awsJson(cloud.endpoint, args);
 
 describe('X-Ray via the aws CLI', () => {
   const start = Math.floor(Date.now() / 1000) - 60;
