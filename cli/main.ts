@@ -3,7 +3,7 @@
 // and `--version` stay instant. Errors become one line and an exit code here, in one place.
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, Output, redactSecrets, UserError } from './output.js';
+import { ExitCode, firstLine, Output, redactSecrets, UserError } from './output.js';
 import type { GlobalOptions } from './core/settings.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -135,10 +135,6 @@ export function reportError(error: unknown, output: Output, debug: boolean): num
   output.error(`unexpected error: ${message}${debug ? '' : ' (run with --debug for details)'}`);
   if (debug && error instanceof Error) output.info(String(error.stack));
   return ExitCode.failure;
-}
-
-function firstLine(text: string | undefined): string {
-  return (text ?? '').split('\n')[0] ?? '';
 }
 
 try {

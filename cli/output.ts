@@ -72,6 +72,18 @@ export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env
   return redacted;
 }
 
+/** The first line of a (possibly multi-line) message: errors and retry reasons are shown as one line. */
+export function firstLine(text: string | undefined): string {
+  return (text ?? '').split('\n')[0] ?? '';
+}
+
+/** A size for people: bytes, KB or MB with one decimal. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
 export function colorEnabled(stream: NodeJS.WriteStream = process.stderr): boolean {
   // A terminal that reports no width (`script` without a size) makes ora redraw endlessly: treat it as none.
   return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && !process.env.NO_COLOR && !process.env.CI;

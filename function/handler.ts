@@ -11,15 +11,12 @@ import { sharp } from './sharp.js';
 import { createS3Client, ObjectNotFoundError, s3Storage, type ThumbnailStorage } from './storage.js';
 import { renderThumbnail } from './thumbnail.js';
 import { createTracing, NO_TRACING, type Tracing } from './tracing.js';
-import { LOG_MESSAGES } from './log-messages.js';
+import { LOG_MESSAGES, SUBSEGMENTS } from './log-messages.js';
 
 /** Service name on every log line and trace. */
 export const SERVICE_NAME = 'thumbnailer';
 
-export { LOG_MESSAGES };
-
-/** Subsegment names; `resize` sits between the `S3` GetObject and PutObject subsegments on a trace. */
-export const SUBSEGMENTS = { resize: 'resize' } as const;
+export { LOG_MESSAGES, SUBSEGMENTS };
 
 /** The part of an S3 notification record we use (field names as AWS sends them). */
 export interface S3EventRecord {

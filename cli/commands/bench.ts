@@ -4,7 +4,7 @@
 import type { CommandContext } from '../main.js';
 import { ExitCode } from '../output.js';
 import { readServerRecord } from '../core/local-cloud.js';
-import { openTarget } from '../core/provision/target.js';
+import { coreOptions, openTarget } from '../core/provision/target.js';
 import { readConfigFile, resolveSettings, type SettingFlags } from '../core/settings.js';
 import { resolveBenchOptions } from '../core/bench/options.js';
 import { renderBenchText } from '../core/bench/render-text.js';
@@ -18,14 +18,7 @@ export async function run({ options, globals, output }: CommandContext): Promise
   try {
     const result = await runBench(
       {
-        clients: session.clients,
-        settings: target.settings,
-        account: target.account,
-        region: target.region,
-        target: session.connection.target,
-        endpoint: session.endpoint,
-        cacheDir: target.cacheDir,
-        pace: target.pace,
+        ...coreOptions(target),
         options: benchOptions,
         cloudPid: cloudProcess(session.connection.target, session.connection.stateDir, session.endpoint, Boolean(session.connection.endpointUrl)),
         imagemagick: Boolean(options.imagemagick),

@@ -3,11 +3,10 @@
 // Always the local cloud (of --state-dir, or --endpoint-url): it never touches an AWS account.
 import { dirname, relative } from 'node:path';
 import type { CommandContext } from '../main.js';
-import { ExitCode } from '../output.js';
-import { openTarget } from '../core/provision/target.js';
+import { ExitCode, formatBytes } from '../output.js';
+import { coreOptions, openTarget } from '../core/provision/target.js';
 import type { SettingFlags } from '../core/settings.js';
 import { runDemo } from '../core/operate/demo.js';
-import { formatBytes } from '../core/operate/upload.js';
 import { renderSummary, renderTraceTable } from '../core/traces/render-text.js';
 
 export async function run({ options, globals, output }: CommandContext): Promise<number> {
@@ -17,7 +16,7 @@ export async function run({ options, globals, output }: CommandContext): Promise
   try {
     output.info(`thumbctl demo: the course's S3-triggered Lambda thumbnailer, on the local cloud (state in ${shortPath(session.connection.stateDir)})\n`);
     const result = await runDemo(
-      { clients: session.clients, settings: target.settings, account: target.account, region: target.region, endpoint: session.endpoint, stateDir: session.connection.stateDir },
+      { ...coreOptions(target), stateDir: session.connection.stateDir },
       output,
     );
     if (output.json) {

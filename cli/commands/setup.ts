@@ -5,25 +5,14 @@ import type { CommandContext } from '../main.js';
 import { ExitCode } from '../output.js';
 import type { SettingFlags } from '../core/settings.js';
 import { setup } from '../core/provision/setup.js';
-import { openTarget } from '../core/provision/target.js';
+import { coreOptions, openTarget } from '../core/provision/target.js';
 import { renderPlan, renderSetupSummary } from '../core/provision/report.js';
 
 export async function run({ options, globals, output }: CommandContext): Promise<number> {
   const started = Date.now();
   const target = await openTarget(globals, options as SettingFlags);
   try {
-    const result = await setup({
-      clients: target.session.clients,
-      settings: target.settings,
-      account: target.account,
-      region: target.region,
-      target: target.session.connection.target,
-      endpoint: target.session.endpoint,
-      reporter: output,
-      dryRun: Boolean(options.dryRun),
-      cacheDir: target.cacheDir,
-      pace: target.pace,
-    });
+    const result = await setup({ ...coreOptions(target), reporter: output, dryRun: Boolean(options.dryRun) });
     // The whole command, connection and local cloud included.
     result.durationMs = Date.now() - started;
     if (output.json) output.result(result);

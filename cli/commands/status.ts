@@ -3,22 +3,14 @@ import type { CommandContext } from '../main.js';
 import { ExitCode } from '../output.js';
 import type { SettingFlags } from '../core/settings.js';
 import { status } from '../core/provision/status.js';
-import { openTarget } from '../core/provision/target.js';
+import { coreOptions, openTarget } from '../core/provision/target.js';
 import { renderStatus } from '../core/provision/report.js';
 
 export async function run({ options, globals, output }: CommandContext): Promise<number> {
   const started = Date.now();
   const target = await openTarget(globals, options as SettingFlags);
   try {
-    const result = await status({
-      clients: target.session.clients,
-      settings: target.settings,
-      account: target.account,
-      region: target.region,
-      target: target.session.connection.target,
-      cacheDir: target.cacheDir,
-      reporter: output,
-    });
+    const result = await status({ ...coreOptions(target), reporter: output });
     result.durationMs = Date.now() - started;
     if (output.json) output.result(result);
     else output.print(renderStatus(result));

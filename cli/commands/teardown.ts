@@ -5,7 +5,7 @@ import type { CommandContext } from '../main.js';
 import { ExitCode, UserError } from '../output.js';
 import type { SettingFlags } from '../core/settings.js';
 import { teardown, teardownTargets } from '../core/provision/teardown.js';
-import { openTarget } from '../core/provision/target.js';
+import { coreOptions, openTarget } from '../core/provision/target.js';
 import { renderTeardown } from '../core/provision/report.js';
 
 export async function run({ options, globals, output }: CommandContext): Promise<number> {
@@ -34,16 +34,7 @@ export async function run({ options, globals, output }: CommandContext): Promise
         return ExitCode.ok;
       }
     }
-    const result = await teardown({
-      clients: target.session.clients,
-      settings: target.settings,
-      account: target.account,
-      region: target.region,
-      target: target.session.connection.target,
-      endpoint: target.session.endpoint,
-      reporter: output,
-      pace: target.pace,
-    });
+    const result = await teardown({ ...coreOptions(target), reporter: output });
     result.durationMs = Date.now() - started;
     if (output.json) output.result(result);
     else output.print(renderTeardown(result));

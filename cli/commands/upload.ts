@@ -1,13 +1,13 @@
 // `thumbctl upload <file> <WxH>`: upload an image, wait for its thumbnail, report where it is and how long it
 // took. Local checks come first (nothing is started or sent for a bad file or size); the work is in core/operate.
 import type { CommandContext } from '../main.js';
-import { ExitCode } from '../output.js';
+import { ExitCode, formatBytes } from '../output.js';
 import { readServerRecord } from '../core/local-cloud.js';
 import { openSession } from '../core/session.js';
 import { readConfigFile, resolveConnection } from '../core/settings.js';
 import { parseSeconds } from '../core/operate/duration.js';
 import { resolveResources, resourceSettings } from '../core/operate/resources.js';
-import { formatBytes, PRESIGNED_URL_SECONDS, prepareUpload, uploadImage } from '../core/operate/upload.js';
+import { PRESIGNED_URL_SECONDS, prepareUpload, uploadImage } from '../core/operate/upload.js';
 
 /** How long `upload` waits for the thumbnail unless --timeout says otherwise. */
 export const DEFAULT_WAIT_SECONDS = 60;

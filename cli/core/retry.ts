@@ -1,6 +1,7 @@
 // The one retry helper: bounded attempts with exponential backoff, and a callback that says what is being
 // retried and why, so nothing loops silently or forever. Throttling and 5xx are the SDK's job, not this one's;
-// this is for AWS's eventual-consistency quirks (a role not yet assumable, an update in progress).
+// this is for AWS's eventual-consistency quirks (a role not yet assumable, an update in progress). The error
+// tests the retry decisions use (code, HTTP status) live here too, so light modules can share them.
 
 export interface RetryOptions {
   /** What is being retried, for the person reading the output ("creating the function"). */
@@ -49,6 +50,17 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-export function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
+/** An AWS error's code: its `Code`, else its `name`, else its `code` ('' when it has none). */
+export function errorCode(error: unknown): string {
+  const candidate = error as { name?: string; Code?: string; code?: string };
+  return candidate?.Code ?? candidate?.name ?? candidate?.code ?? '';
+}
+
+/** The HTTP status of an SDK error, when it got a response. */
+export function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+export function isError(error: unknown, ...codes: string[]): boolean {
+  return codes.includes(errorCode(error));
 }

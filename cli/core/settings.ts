@@ -2,6 +2,7 @@
 // touched. The one place that knows bucket and resource names. Pure: no AWS calls, no terminal.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { CONFIG_DEFAULTS, FIT_MODES as FUNCTION_FIT_MODES, type FitMode } from '../../function/config.js';
 import { ExitCode, UserError } from '../output.js';
 
 export const TARGETS = ['local', 'aws'] as const;
@@ -10,8 +11,9 @@ export type Target = (typeof TARGETS)[number];
 export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
-export const FIT_MODES = ['cover', 'inside'] as const;
-export type FitMode = (typeof FIT_MODES)[number];
+/** The fit modes the function accepts (THUMBNAIL_FIT), in its order. */
+export const FIT_MODES: readonly FitMode[] = Object.values(FUNCTION_FIT_MODES);
+export type { FitMode };
 
 export const DEFAULT_CONFIG_FILE = 'thumbctl.config.json';
 export const DEFAULT_STATE_DIR = '.thumbctl';
@@ -26,8 +28,8 @@ export const DEFAULTS = {
   runtime: 'nodejs22.x',
   architecture: 'x86_64' as Architecture,
   suffixes: ['.jpg', '.jpeg', '.png', '.webp'],
-  fit: 'cover' as FitMode,
-  maxSize: 4096,
+  fit: CONFIG_DEFAULTS.fit as FitMode,
+  maxSize: CONFIG_DEFAULTS.maxSide,
 } as const;
 
 /** The global options every command takes (from commander, already merged with env). */

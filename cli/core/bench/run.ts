@@ -10,7 +10,7 @@ import type { AwsClients } from '../clients.js';
 import type { ResolvedSettings, Target } from '../settings.js';
 import { setup } from '../provision/index.js';
 import type { Pace } from '../provision/aws.js';
-import { samplePhotoPath } from '../operate/paths.js';
+import { samplePhotoPath } from '../paths.js';
 import { putTracedObject } from '../operate/traced-put.js';
 import { prepareUpload } from '../operate/upload.js';
 import { pollForThumbnail } from '../operate/wait.js';

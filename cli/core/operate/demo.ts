@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import type { Reporter } from '../../output.js';
 import type { AwsClients } from '../clients.js';
 import type { ResolvedSettings } from '../settings.js';
-import { setup, type SetupResult } from '../provision/index.js';
+import { setup, type Pace, type SetupResult } from '../provision/index.js';
 import { collectTracesReport } from '../traces/report.js';
 import type { TraceRow, TracesSummary } from '../traces/analyse.js';
-import { samplePhotoPath } from './paths.js';
+import { samplePhotoPath } from '../paths.js';
 import { prepareUpload, uploadImage, type UploadResult } from './upload.js';
 
 /** The course uploads canyon.jpg at 400x400; the second size shows a warm invocation and a non-square crop. */
@@ -24,6 +24,9 @@ export interface DemoRequest {
   region: string;
   endpoint?: string;
   stateDir: string;
+  /** Built packages and fetched binaries: <state-dir>/cache. */
+  cacheDir: string;
+  pace?: Pace;
   /** The photo to upload (default: the bundled assets/canyon.jpg). */
   image?: string;
   sizes?: readonly string[];
@@ -60,7 +63,8 @@ export async function runDemo(request: DemoRequest, reporter: Reporter): Promise
     target: 'local',
     endpoint: request.endpoint,
     reporter,
-    cacheDir: join(request.stateDir, 'cache'),
+    cacheDir: request.cacheDir,
+    pace: request.pace,
   });
 
   const image = request.image ?? samplePhotoPath();

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ExitCode, UserError } from '../../output.js';
-import { packagePath } from './paths.js';
+import { packagePath } from '../paths.js';
 import { headObject } from './wait.js';
 
 export const S3_PUT_EVENT_TEMPLATE = ['templates', 's3-put-event.json'] as const;

@@ -3,10 +3,7 @@
 import { FilterLogEventsCommand, type CloudWatchLogsClient, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import type { LogEvent } from './log-format.js';
 
-/** Where Lambda writes a function's logs. */
-export function logGroupName(functionName: string): string {
-  return `/aws/lambda/${functionName}`;
-}
+export { logGroupName } from '../provision/plan.js';
 
 export interface LogQuery {
   logGroupName: string;

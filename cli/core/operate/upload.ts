@@ -1,15 +1,15 @@
 // The core of `thumbctl upload`: check the file and size locally, upload, wait for the thumbnail while watching
 // the function's logs, then describe the thumbnail (dimensions from its header, a presigned URL) and optionally
 // save it. Reports progress through a Reporter and never prints; the command decides what people and scripts see.
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GetObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { ExitCode, UserError, type Reporter } from '../../output.js';
-import { sleep } from '../retry.js';
+import { ExitCode, formatBytes, UserError, type Reporter } from '../../output.js';
+import { writeFileAtomic } from '../fs.js';
+import { httpStatus, sleep } from '../retry.js';
 import { sniffImageType, UNKNOWN_CONTENT_TYPE } from './content-type.js';
 import { KeyLogJudge, watchForFailure, type FunctionVerdict } from './log-watch.js';
 import { logGroupName } from './logs.js';
@@ -124,10 +124,6 @@ async function resolveOutPath(out: string, key: string): Promise<string> {
   return path;
 }
 
-function httpStatus(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-}
-
 /** HeadBucket, turning "no such bucket" into the one line that says what to do. */
 async function checkBucket(s3: S3Client, bucket: string, role: string): Promise<void> {
   try {
@@ -143,12 +139,6 @@ async function checkBucket(s3: S3Client, bucket: string, role: string): Promise<
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
 
 /**
  * Uploads a prepared image and, unless told not to wait, waits for its thumbnail.
@@ -262,17 +252,14 @@ async function imageDimensions(data: Buffer): Promise<{ width: number | null; he
   }
 }
 
-/** Writes beside the destination, then renames: a reader never sees half a file, and a failure leaves none. */
+/** Writes beside the destination, then renames (writeFileAtomic): a reader never sees half a file, and a failure
+ * leaves none. A failure becomes one line saying where the thumbnail could not be saved. */
 export async function writeFileAtomically(path: string, data: Uint8Array): Promise<string> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await writeFile(temporary, data, { flag: 'wx' });
-    await rename(temporary, path);
+    return await writeFileAtomic(path, data);
   } catch (error) {
-    await unlink(temporary).catch(() => undefined);
     throw new UserError(`cannot save the thumbnail to ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  return path;
 }
 
 export function verdictMessage(key: string, verdict: FunctionVerdict): string {

@@ -12,6 +12,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { httpStatus } from '../retry.js';
 import { sleepUnlessAborted } from './logs.js';
 
 /** What identifies one version of an object without versioning: its ETag and LastModified. */
@@ -24,8 +25,7 @@ export const POLL_INTERVALS = { firstMs: 4, fractionOfElapsed: 0.05, maxMs: 250 
 
 function isNotFound(error: unknown): boolean {
   const name = error instanceof Error ? error.name : '';
-  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  return name === 'NotFound' || name === 'NoSuchKey' || status === 404;
+  return name === 'NotFound' || name === 'NoSuchKey' || httpStatus(error) === 404;
 }
 
 /** What a look at the key found: not there yet, there (with what identifies that version), or ask the SDK. */

@@ -5,8 +5,8 @@ import { waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2, type LambdaClien
 import { waitUntilRoleExists, type IAMClient } from '@aws-sdk/client-iam';
 import { waitUntilBucketExists, type S3Client } from '@aws-sdk/client-s3';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { ExitCode, UserError, type Reporter } from '../../output.js';
-import { describeError, withRetry } from '../retry.js';
+import { ExitCode, firstLine, UserError, type Reporter } from '../../output.js';
+import { describeError, isError, sleep, withRetry } from '../retry.js';
 
 /** The clients the core uses (an AwsClients satisfies this). */
 export interface ProvisionClients {
@@ -59,18 +59,7 @@ export interface StepContext {
 
 // ---- errors ---------------------------------------------------------------------------------------------
 
-export function errorCode(error: unknown): string {
-  const candidate = error as { name?: string; Code?: string; code?: string };
-  return candidate?.Code ?? candidate?.name ?? candidate?.code ?? '';
-}
-
-export function httpStatus(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-}
-
-export function isError(error: unknown, ...codes: string[]): boolean {
-  return codes.includes(errorCode(error));
-}
+export { errorCode, httpStatus, isError } from '../retry.js';
 
 /** "The role defined for the function cannot be assumed by Lambda": a new role has not reached Lambda yet. */
 export function isRoleNotReady(error: unknown): boolean {
@@ -102,7 +91,7 @@ export function retrying<T>(
     },
     sleep: options.between
       ? async (ms) => {
-          await new Promise((resolve) => setTimeout(resolve, ms));
+          await sleep(ms);
           await options.between!();
         }
       : undefined,
@@ -123,10 +112,6 @@ export function lambdaChange<T>(context: StepContext, functionName: string, what
 
 function formatDelay(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${ms} ms`;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
 }
 
 // ---- waiters --------------------------------------------------------------------------------------------

@@ -4,14 +4,15 @@
 // hash of their inputs. It does not upload anything and never prints.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { ExitCode, UserError } from '../../output.js';
+import { ExitCode, formatBytes, UserError } from '../../output.js';
+import { writeFileAtomic } from '../fs.js';
 import type { Architecture } from '../settings.js';
 import { FUNCTION_HANDLER } from './plan.js';
-import { functionDir, packageRoot } from './paths.js';
+import { functionDir, packageRoot } from '../paths.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -98,11 +99,8 @@ export async function buildPackage(options: PackageOptions): Promise<DeploymentP
       if (name.startsWith(`package-${options.architecture}-`) && /\.zip(\.json)?$/.test(name) && !name.startsWith(current)) rmSync(join(options.cacheDir, name), { force: true });
     }
     // Written aside and renamed: a reader never sees half a zip.
-    const temporary = `${cachePath}.${process.pid}.tmp`;
-    writeFileSync(`${temporary}.json`, JSON.stringify({ entries: entries.length }));
-    renameSync(`${temporary}.json`, `${cachePath}.json`);
-    writeFileSync(temporary, zip);
-    renameSync(temporary, cachePath);
+    await writeFileAtomic(`${cachePath}.json`, JSON.stringify({ entries: entries.length }));
+    await writeFileAtomic(cachePath, zip);
   }
   return describe(zip, { fromCache: false, inputsHash, architecture: options.architecture, path: cachePath, entries: entries.length });
 }
@@ -345,10 +343,4 @@ export async function zipDeterministic(entries: readonly ZipEntry[]): Promise<Bu
   for (const entry of sorted) archive.append(entry.data, { name: entry.name, date: ZIP_DATE, mode: entry.mode });
   await archive.finalize();
   return done;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

@@ -2,6 +2,7 @@
 // (actual), and the change that would close the gap. Pure: no AWS calls, no terminal. setup applies these
 // plans one step at a time, `setup --dry-run` prints them, and status reports them as present/absent/drifted.
 import type { LambdaFunctionConfiguration, NotificationConfiguration } from '@aws-sdk/client-s3';
+import { ENV_VARS } from '../../../function/config.js';
 import type { ResolvedSettings } from '../settings.js';
 import {
   ACCESS_POLICY_NAME,
@@ -71,8 +72,9 @@ export function functionArn(settings: Pick<ResolvedSettings, 'functionName'>, id
   return `arn:${partitionOf(identity.region)}:lambda:${identity.region}:${identity.account}:function:${settings.functionName}`;
 }
 
-export function logGroupName(settings: Pick<ResolvedSettings, 'functionName'>): string {
-  return `/aws/lambda/${settings.functionName}`;
+/** Where Lambda writes a function's logs. */
+export function logGroupName(functionName: string): string {
+  return `/aws/lambda/${functionName}`;
 }
 
 // ---- buckets --------------------------------------------------------------------------------------------
@@ -169,9 +171,9 @@ export const CODE_FIELDS: readonly (keyof FunctionState)[] = ['codeSha256', 'arc
 
 export function functionEnvironment(settings: ResolvedSettings): Record<string, string> {
   return {
-    THUMBNAIL_BUCKET: settings.thumbnailBucket,
-    THUMBNAIL_FIT: settings.fit,
-    THUMBNAIL_MAX_SIZE: String(settings.maxSize),
+    [ENV_VARS.thumbnailBucket]: settings.thumbnailBucket,
+    [ENV_VARS.fit]: settings.fit,
+    [ENV_VARS.maxSide]: String(settings.maxSize),
   };
 }
 

@@ -3,7 +3,7 @@
 // already says what we want. It does not call AWS.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { templatesDir } from './paths.js';
+import { templatesDir } from '../paths.js';
 
 /** An IAM policy document, as JSON. */
 export interface PolicyDocument {

@@ -20,7 +20,7 @@ import {
   type FunctionConfiguration,
   type Runtime,
 } from '@aws-sdk/client-lambda';
-import { UserError, silentReporter, type Reporter, type StepHandle } from '../../output.js';
+import { formatBytes, UserError, silentReporter, type Reporter, type StepHandle } from '../../output.js';
 import type { ResolvedSettings, Target } from '../settings.js';
 import { sleep } from '../retry.js';
 import {
@@ -39,7 +39,7 @@ import {
   type RetryRecord,
   type StepContext,
 } from './aws.js';
-import { buildPackage, formatBytes, type DeploymentPackage } from './package.js';
+import { buildPackage, type DeploymentPackage } from './package.js';
 import {
   observeAttachedPolicies,
   observeBucket,

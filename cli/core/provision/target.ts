@@ -1,8 +1,9 @@
 // What setup, status and teardown need before they can work: settings resolved and validated (nothing is
 // touched when they are wrong), then the session, the account, the bucket names and the cache directory.
 import { join } from 'node:path';
+import type { AwsClients } from '../clients.js';
 import { openSession, type Session } from '../session.js';
-import { readConfigFile, resolveConnection, resolveSettings, withBucketDefaults, type GlobalOptions, type ResolvedSettings, type SettingFlags } from '../settings.js';
+import { readConfigFile, resolveConnection, resolveSettings, withBucketDefaults, type GlobalOptions, type ResolvedSettings, type SettingFlags, type Target } from '../settings.js';
 import { paceFor, type Pace } from './aws.js';
 
 export interface ProvisioningTarget {
@@ -13,6 +14,33 @@ export interface ProvisioningTarget {
   /** Built packages and fetched binaries: <state-dir>/cache. */
   cacheDir: string;
   pace: Pace;
+}
+
+/** What setup, status, teardown and bench take from an open target (each core reads the fields it needs). */
+export interface CoreOptions {
+  clients: AwsClients;
+  settings: ResolvedSettings;
+  account: string;
+  region: string;
+  target: Target;
+  /** The endpoint in use (undefined for AWS). */
+  endpoint?: string;
+  cacheDir: string;
+  pace: Pace;
+}
+
+export function coreOptions(target: ProvisioningTarget): CoreOptions {
+  const { session } = target;
+  return {
+    clients: session.clients,
+    settings: target.settings,
+    account: target.account,
+    region: target.region,
+    target: session.connection.target,
+    endpoint: session.endpoint,
+    cacheDir: target.cacheDir,
+    pace: target.pace,
+  };
 }
 
 /** Validates everything first, then connects. The caller closes `session`. */

@@ -60,7 +60,7 @@ export function teardownTargets(settings: ResolvedSettings): { type: TeardownTyp
     { type: 'trigger', name: settings.sourceBucket },
     { type: 'permission', name: PERMISSION_STATEMENT_ID },
     { type: 'function', name: settings.functionName },
-    { type: 'log-group', name: logGroupName(settings) },
+    { type: 'log-group', name: logGroupName(settings.functionName) },
     { type: 'policy', name: ACCESS_POLICY_NAME },
     ...MANAGED_POLICIES.map((policy) => ({ type: 'policy' as const, name: policy.name })),
     { type: 'role', name: settings.roleName },
@@ -113,8 +113,9 @@ export async function teardown(options: TeardownOptions): Promise<TeardownResult
     ),
   );
 
-  await remove('log-group', logGroupName(settings), `Log group ${logGroupName(settings)}`, () =>
-    logs.send(new DeleteLogGroupCommand({ logGroupName: logGroupName(settings) })).then(() => 'deleted' as const, absentOn('ResourceNotFoundException')),
+  const logGroup = logGroupName(settings.functionName);
+  await remove('log-group', logGroup, `Log group ${logGroup}`, () =>
+    logs.send(new DeleteLogGroupCommand({ logGroupName: logGroup })).then(() => 'deleted' as const, absentOn('ResourceNotFoundException')),
   );
 
   const noRole = ['NoSuchEntity', 'NoSuchEntityException'];

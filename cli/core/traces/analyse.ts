@@ -1,6 +1,7 @@
 // What one Lambda trace says about where the time went: the phases of the invocation, cold or warm, the S3
 // key, errors, and whether anything expected is missing. Pure functions over segment trees; they read only
 // what the X-Ray API returns (segments Lambda and the function emit), never anything private to the emulator.
+import { SUBSEGMENTS } from '../../../function/log-messages.js';
 import { latencyStats, PERCENTILE_METHOD, type LatencyStats } from './percentiles.js';
 import { causeMessage, descendants, durationMs, hasProblem, type SegmentDocument, type SegmentTree } from './segments.js';
 
@@ -16,7 +17,7 @@ export const LAMBDA = {
 } as const;
 
 /** Subsegments the function records (Powertools Tracer around the S3 client, and its own `resize`). */
-export const FUNCTION_SUBSEGMENTS = { s3: 'S3', getObject: 'GetObject', putObject: 'PutObject', resize: 'resize' } as const;
+export const FUNCTION_SUBSEGMENTS = { s3: 'S3', getObject: 'GetObject', putObject: 'PutObject', resize: SUBSEGMENTS.resize } as const;
 
 /** Milliseconds spent in each phase; null when the trace has no such phase (or it is missing). */
 export interface TracePhases {

@@ -1,13 +1,13 @@
 // The `--html` report: one self-contained file (inline CSS and SVG, no scripts, fonts, images or links to
 // anything outside it) with the service map, a latency histogram, the waterfall of the slowest trace, the
 // summary and the table. Pure string building, plus an atomic write (temp file + rename).
-import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
 import type { GroupSummary, Timeline, TraceRow } from './analyse.js';
 import type { LatencyStats } from './percentiles.js';
 import type { TracesReport } from './report.js';
 import { CLIENT_NODE, flowDepths, type ServiceMap } from './service-map.js';
+
+// The report's atomic write (temp file + rename) is the shared one; `traces --html` imports it from here.
+export { writeFileAtomic } from '../fs.js';
 
 export const HTML_COLOURS = {
   warm: '#2b7bb9',
@@ -266,18 +266,4 @@ ${tracesTable(report.traces)}
 </body>
 </html>
 `;
-}
-
-/** Writes `content` to `file` atomically: a temporary file in the same folder, then a rename over the target. */
-export async function writeFileAtomic(file: string, content: string): Promise<string> {
-  const target = resolve(file);
-  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, content, { encoding: 'utf8', flag: 'wx' });
-    await rename(temporary, target);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  return target;
 }

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import yauzl from 'yauzl';
 import { buildPackage, findPackageDir, packageFiles, packageInputsHash, runtimeDependencies, zipDeterministic, ZIP_DATE, type DeploymentPackage } from '../../../../cli/core/provision/package.js';
-import { packageRoot } from '../../../../cli/core/provision/paths.js';
+import { packageRoot } from '../../../../cli/core/paths.js';
 
 interface ZipListing {
   name: string;
