@@ -5,6 +5,7 @@
 // signs the request head; and it authenticates only: what a caller may do (IAM policies) is decided elsewhere.
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { AwsError } from './errors.js';
+import { decodeOrKeep } from './http.js';
 import type { ServiceName } from './routing.js';
 
 /** What the verifier needs to know about a key: its secret, and for temporary keys the session token. */
@@ -238,7 +239,7 @@ export function parseRawQuery(rawQuery: string): [string, string][] {
       const equals = piece.indexOf('=');
       const name = equals === -1 ? piece : piece.slice(0, equals);
       const value = equals === -1 ? '' : piece.slice(equals + 1);
-      return [lenientDecode(name), lenientDecode(value)];
+      return [decodeOrKeep(name), decodeOrKeep(value)];
     });
 }
 
@@ -270,17 +271,9 @@ export function doubleEncodedPath(path: string): string {
   return uriEncode(normalised).replace(/%2F/g, '/');
 }
 
-/** RFC 3986 encoding as SigV4 wants it: everything but unreserved characters. */
+/** RFC 3986 encoding, everything but unreserved characters: as SigV4 wants it, and as IAM returns policy documents. */
 export function uriEncode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-function lenientDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }
 
 function single(headers: Map<string, string[]>, name: string): string | undefined {
@@ -310,7 +303,8 @@ function constantTimeHexEquals(expected: Buffer, provided: string): boolean {
   return timingSafeEqual(expected, Buffer.from(provided, 'hex'));
 }
 
-function parseAmzDate(value: string): number | undefined {
+/** `20260101T120000Z` (SigV4's X-Amz-Date) as epoch milliseconds; undefined when it is not in that form. */
+export function parseAmzDate(value: string): number | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!match) return undefined;
   const ms = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6]));

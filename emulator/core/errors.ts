@@ -25,10 +25,3 @@ export class NotImplementedError extends AwsError {
     super('NotImplemented', `The local cloud does not implement ${operation}`, 501);
   }
 }
-
-/** AWS answers throttled calls like this; the fault injector uses it. */
-export class ThrottlingError extends AwsError {
-  constructor() {
-    super('ThrottlingException', 'Rate exceeded', 400);
-  }
-}

@@ -58,3 +58,12 @@ export function header(request: ServiceRequest, name: string): string | undefine
   const value = request.headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
 }
+
+/** Percent-decodes text once; a malformed escape (`%zz`) keeps the text as sent instead of failing the request. */
+export function decodeOrKeep(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

@@ -2,7 +2,7 @@
 // parameters and `member` lists, and writing XML results and ErrorResponse documents the way AWS does.
 // Knows no service: namespaces, actions and errors come from the caller. No flattened lists, no EC2 dialect.
 import { AwsError } from './errors.js';
-import type { ServiceRequest, ServiceResponse } from './http.js';
+import type { ServiceRequest, ServiceResponse, ServiceRouter } from './http.js';
 
 /**
  * A Query request's parameters: the query string merged with an `application/x-www-form-urlencoded`
@@ -260,7 +260,6 @@ export function queryErrorResponse(error: AwsError, namespace: string, requestId
   return { status: error.status, headers: { 'content-type': 'text/xml' }, body: queryErrorXml(error, namespace, requestId) };
 }
 
-
 /** One Query-protocol action: its parameters (and the request, for the caller) in, the Result's children out. */
 export type QueryOperation = (params: QueryParams, request: ServiceRequest) => object | undefined;
 
@@ -287,4 +286,18 @@ export function handleQueryRequest(request: ServiceRequest, options: QueryServic
     if (error instanceof AwsError) return queryErrorResponse(error, options.namespace, request.requestId);
     throw error;
   }
+}
+
+/**
+ * A Query service's router (IAM, STS): its operations behind handleQueryRequest, and the server's own errors
+ * (authentication, size limits) written as ErrorResponse in the service's namespace.
+ */
+export function queryServiceRouter(name: string, options: QueryServiceOptions): ServiceRouter {
+  return {
+    name,
+    async handle(request: ServiceRequest): Promise<ServiceResponse> {
+      return handleQueryRequest(request, options);
+    },
+    errorResponse: (error, request) => queryErrorResponse(error, options.namespace, request.requestId),
+  };
 }

@@ -3,7 +3,7 @@
 // One store per cloud: STS reads roles through the same instance (see `iamStoreOf`).
 import type { CloudContext } from '../../core/context.js';
 import type { ServiceModule } from '../index.js';
-import { IamRouter } from './router.js';
+import { createIamRouter } from './router.js';
 import { IamStore } from './store.js';
 
 const storesByCloud = new WeakMap<CloudContext, IamStore>();
@@ -21,5 +21,5 @@ export function iamStoreOf(context: CloudContext): IamStore {
 export function createIamService(context: CloudContext): ServiceModule {
   const store = iamStoreOf(context);
   context.stores.iam = store;
-  return { router: new IamRouter(store) };
+  return { router: createIamRouter(store) };
 }

@@ -1,166 +1,155 @@
 // IAM's wire side: reads Query-protocol requests (`Action=CreateRole&Version=2010-05-08&...`, POSTed or
 // in the query string), calls the store, and writes IAM's XML. Output shapes are the SDK's own types.
-// Policy documents go out URL-encoded, as IAM sends them; SDK callers decodeURIComponent, the CLI decodes.
+// Policy documents go out percent-encoded as IAM sends them (uriEncode: RFC 3986), so `decodeURIComponent`
+// in SDK callers and `unquote` in the CLI give back the exact text.
 import type { AttachedPolicy, Policy, PolicyVersion, Role, RoleLastUsed } from '@aws-sdk/client-iam';
-import { AwsError } from '../../core/errors.js';
-import type { ServiceRequest, ServiceResponse, ServiceRouter } from '../../core/http.js';
-import { handleQueryRequest, QueryParams, queryErrorResponse, type QueryOperation } from '../../core/query-protocol.js';
+import { uriEncode } from '../../core/auth.js';
+import type { ServiceRouter } from '../../core/http.js';
+import { queryServiceRouter, type QueryOperation, type QueryParams } from '../../core/query-protocol.js';
 import { NotImplementedError, ValidationError } from './errors.js';
 import type { IamStore, Page, PolicyRecord, RoleRecord, RoleTag } from './store.js';
 
 export const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
 
-/** An operation: parameters in, the Result element's children out (undefined: no Result element). */
-type Operation = QueryOperation;
-
-export class IamRouter implements ServiceRouter {
-  readonly name = 'iam';
-  private readonly operations: Record<string, Operation>;
-
-  constructor(private readonly store: IamStore) {
-    this.operations = this.buildOperations();
-  }
-
-  async handle(request: ServiceRequest): Promise<ServiceResponse> {
+export function createIamRouter(store: IamStore): ServiceRouter {
+  return queryServiceRouter('iam', {
+    namespace: IAM_NAMESPACE,
+    operations: iamOperations(store),
     // An operation we do not model answers 501 and names itself, instead of failing strangely.
-    return handleQueryRequest(request, { namespace: IAM_NAMESPACE, operations: this.operations, notImplemented: (action) => new NotImplementedError(`IAM ${action}`) });
-  }
+    notImplemented: (action) => new NotImplementedError(`IAM ${action}`),
+  });
+}
 
-  errorResponse(error: AwsError, request: ServiceRequest): ServiceResponse {
-    return queryErrorResponse(error, IAM_NAMESPACE, request.requestId);
-  }
+/** Each operation: parameters in, the Result element's children out (undefined: no Result element). */
+function iamOperations(store: IamStore): Record<string, QueryOperation> {
+  return {
+    CreateRole: (params) => {
+      // Permissions boundaries are not modelled; refusing beats silently dropping a security control.
+      if (params.has('PermissionsBoundary')) throw new NotImplementedError('IAM CreateRole with PermissionsBoundary');
+      const role = store.createRole({
+        roleName: params.required('RoleName'),
+        assumeRolePolicyDocument: params.required('AssumeRolePolicyDocument'),
+        path: params.get('Path'),
+        description: params.get('Description'),
+        maxSessionDuration: params.integer('MaxSessionDuration'),
+        tags: readTags(params, 'Tags'),
+      });
+      return { Role: roleShape(role, 'created') };
+    },
+    GetRole: (params) => ({ Role: roleShape(store.getRole(params.required('RoleName')), 'full') }),
+    ListRoles: (params) => {
+      const page = store.listRoles({ pathPrefix: params.get('PathPrefix'), ...pageRequest(params) });
+      return { Roles: page.items.map((role) => roleShape(role, 'listed')), ...pageTail(page) };
+    },
+    UpdateRole: (params) => {
+      store.updateRole(params.required('RoleName'), {
+        description: params.get('Description'),
+        maxSessionDuration: params.integer('MaxSessionDuration'),
+      });
+      return {};
+    },
+    UpdateRoleDescription: (params) => {
+      const role = store.updateRole(params.required('RoleName'), { description: params.required('Description') });
+      return { Role: roleShape(role, 'full') };
+    },
+    DeleteRole: (params) => {
+      store.deleteRole(params.required('RoleName'));
+      return undefined;
+    },
+    UpdateAssumeRolePolicy: (params) => {
+      store.updateAssumeRolePolicy(params.required('RoleName'), params.required('PolicyDocument'));
+      return undefined;
+    },
 
-  private buildOperations(): Record<string, Operation> {
-    const store = this.store;
-    return {
-      CreateRole: (params) => {
-        // Permissions boundaries are not modelled; refusing beats silently dropping a security control.
-        if (params.has('PermissionsBoundary')) throw new NotImplementedError('IAM CreateRole with PermissionsBoundary');
-        const role = store.createRole({
-          roleName: params.required('RoleName'),
-          assumeRolePolicyDocument: params.required('AssumeRolePolicyDocument'),
-          path: params.get('Path'),
-          description: params.get('Description'),
-          maxSessionDuration: params.integer('MaxSessionDuration'),
-          tags: readTags(params, 'Tags'),
-        });
-        return { Role: roleShape(role, 'created') };
-      },
-      GetRole: (params) => ({ Role: roleShape(store.getRole(params.required('RoleName')), 'full') }),
-      ListRoles: (params) => {
-        const page = store.listRoles({ pathPrefix: params.get('PathPrefix'), ...pageRequest(params) });
-        return { Roles: page.items.map((role) => roleShape(role, 'listed')), ...pageTail(page) };
-      },
-      UpdateRole: (params) => {
-        store.updateRole(params.required('RoleName'), {
-          description: params.get('Description'),
-          maxSessionDuration: params.integer('MaxSessionDuration'),
-        });
-        return {};
-      },
-      UpdateRoleDescription: (params) => {
-        const role = store.updateRole(params.required('RoleName'), { description: params.required('Description') });
-        return { Role: roleShape(role, 'full') };
-      },
-      DeleteRole: (params) => {
-        store.deleteRole(params.required('RoleName'));
-        return undefined;
-      },
-      UpdateAssumeRolePolicy: (params) => {
-        store.updateAssumeRolePolicy(params.required('RoleName'), params.required('PolicyDocument'));
-        return undefined;
-      },
+    AttachRolePolicy: (params) => {
+      store.attachRolePolicy(params.required('RoleName'), params.required('PolicyArn'));
+      return undefined;
+    },
+    DetachRolePolicy: (params) => {
+      store.detachRolePolicy(params.required('RoleName'), params.required('PolicyArn'));
+      return undefined;
+    },
+    ListAttachedRolePolicies: (params) => {
+      const page = store.listAttachedRolePolicies(params.required('RoleName'), { pathPrefix: params.get('PathPrefix'), ...pageRequest(params) });
+      const attached: AttachedPolicy[] = page.items.map((policy) => ({ PolicyName: policy.policyName, PolicyArn: policy.policyArn }));
+      return { AttachedPolicies: attached, ...pageTail(page) };
+    },
 
-      AttachRolePolicy: (params) => {
-        store.attachRolePolicy(params.required('RoleName'), params.required('PolicyArn'));
-        return undefined;
-      },
-      DetachRolePolicy: (params) => {
-        store.detachRolePolicy(params.required('RoleName'), params.required('PolicyArn'));
-        return undefined;
-      },
-      ListAttachedRolePolicies: (params) => {
-        const page = store.listAttachedRolePolicies(params.required('RoleName'), { pathPrefix: params.get('PathPrefix'), ...pageRequest(params) });
-        const attached: AttachedPolicy[] = page.items.map((policy) => ({ PolicyName: policy.policyName, PolicyArn: policy.policyArn }));
-        return { AttachedPolicies: attached, ...pageTail(page) };
-      },
+    PutRolePolicy: (params) => {
+      store.putRolePolicy(params.required('RoleName'), params.required('PolicyName'), params.required('PolicyDocument'));
+      return undefined;
+    },
+    GetRolePolicy: (params) => {
+      const policy = store.getRolePolicy(params.required('RoleName'), params.required('PolicyName'));
+      return { RoleName: policy.roleName, PolicyName: policy.policyName, PolicyDocument: uriEncode(policy.document) };
+    },
+    DeleteRolePolicy: (params) => {
+      store.deleteRolePolicy(params.required('RoleName'), params.required('PolicyName'));
+      return undefined;
+    },
+    ListRolePolicies: (params) => {
+      const page = store.listRolePolicies(params.required('RoleName'), pageRequest(params));
+      return { PolicyNames: page.items, ...pageTail(page) };
+    },
 
-      PutRolePolicy: (params) => {
-        store.putRolePolicy(params.required('RoleName'), params.required('PolicyName'), params.required('PolicyDocument'));
-        return undefined;
-      },
-      GetRolePolicy: (params) => {
-        const policy = store.getRolePolicy(params.required('RoleName'), params.required('PolicyName'));
-        return { RoleName: policy.roleName, PolicyName: policy.policyName, PolicyDocument: encodePolicyDocument(policy.document) };
-      },
-      DeleteRolePolicy: (params) => {
-        store.deleteRolePolicy(params.required('RoleName'), params.required('PolicyName'));
-        return undefined;
-      },
-      ListRolePolicies: (params) => {
-        const page = store.listRolePolicies(params.required('RoleName'), pageRequest(params));
-        return { PolicyNames: page.items, ...pageTail(page) };
-      },
+    TagRole: (params) => {
+      store.tagRole(params.required('RoleName'), readTags(params, 'Tags'));
+      return undefined;
+    },
+    UntagRole: (params) => {
+      store.untagRole(params.required('RoleName'), params.stringList('TagKeys'));
+      return undefined;
+    },
+    ListRoleTags: (params) => {
+      const page = store.listRoleTags(params.required('RoleName'), pageRequest(params));
+      return { Tags: page.items, ...pageTail(page) };
+    },
 
-      TagRole: (params) => {
-        store.tagRole(params.required('RoleName'), readTags(params, 'Tags'));
-        return undefined;
-      },
-      UntagRole: (params) => {
-        store.untagRole(params.required('RoleName'), params.stringList('TagKeys'));
-        return undefined;
-      },
-      ListRoleTags: (params) => {
-        const page = store.listRoleTags(params.required('RoleName'), pageRequest(params));
-        return { Tags: page.items, ...pageTail(page) };
-      },
-
-      CreatePolicy: (params) => {
-        const policy = store.createPolicy({
-          policyName: params.required('PolicyName'),
-          policyDocument: params.required('PolicyDocument'),
-          path: params.get('Path'),
-          description: params.get('Description'),
-          tags: readTags(params, 'Tags'),
-        });
-        return { Policy: policyShape(policy, 'created') };
-      },
-      GetPolicy: (params) => ({ Policy: policyShape(store.getPolicy(params.required('PolicyArn')), 'full') }),
-      GetPolicyVersion: (params) => {
-        const version = store.getPolicyVersion(params.required('PolicyArn'), params.required('VersionId'));
-        const shape: PolicyVersion = {
-          Document: encodePolicyDocument(version.document),
-          VersionId: version.versionId,
-          IsDefaultVersion: version.isDefaultVersion,
-          CreateDate: version.createDate,
-        };
-        return { PolicyVersion: shape };
-      },
-      ListPolicyVersions: (params) => {
-        const policy = store.getPolicy(params.required('PolicyArn'));
-        const version = store.getPolicyVersion(policy.arn, policy.defaultVersionId);
-        const versions: PolicyVersion[] = [{ VersionId: version.versionId, IsDefaultVersion: true, CreateDate: version.createDate }];
-        return { Versions: versions, IsTruncated: false };
-      },
-      DeletePolicy: (params) => {
-        store.deletePolicy(params.required('PolicyArn'));
-        return undefined;
-      },
-      ListPolicies: (params) => {
-        const scope = params.get('Scope') ?? 'All';
-        if (scope !== 'All' && scope !== 'AWS' && scope !== 'Local') {
-          throw ValidationError.constraint('Scope', scope, 'Member must satisfy enum value set: [All, AWS, Local]');
-        }
-        const page = store.listPolicies({
-          scope,
-          onlyAttached: params.boolean('OnlyAttached'),
-          pathPrefix: params.get('PathPrefix'),
-          ...pageRequest(params),
-        });
-        return { Policies: page.items.map((policy) => policyShape(policy, 'listed')), ...pageTail(page) };
-      },
-    };
-  }
+    CreatePolicy: (params) => {
+      const policy = store.createPolicy({
+        policyName: params.required('PolicyName'),
+        policyDocument: params.required('PolicyDocument'),
+        path: params.get('Path'),
+        description: params.get('Description'),
+        tags: readTags(params, 'Tags'),
+      });
+      return { Policy: policyShape(policy, 'created') };
+    },
+    GetPolicy: (params) => ({ Policy: policyShape(store.getPolicy(params.required('PolicyArn')), 'full') }),
+    GetPolicyVersion: (params) => {
+      const version = store.getPolicyVersion(params.required('PolicyArn'), params.required('VersionId'));
+      const shape: PolicyVersion = {
+        Document: uriEncode(version.document),
+        VersionId: version.versionId,
+        IsDefaultVersion: version.isDefaultVersion,
+        CreateDate: version.createDate,
+      };
+      return { PolicyVersion: shape };
+    },
+    ListPolicyVersions: (params) => {
+      const policy = store.getPolicy(params.required('PolicyArn'));
+      const version = store.getPolicyVersion(policy.arn, policy.defaultVersionId);
+      const versions: PolicyVersion[] = [{ VersionId: version.versionId, IsDefaultVersion: true, CreateDate: version.createDate }];
+      return { Versions: versions, IsTruncated: false };
+    },
+    DeletePolicy: (params) => {
+      store.deletePolicy(params.required('PolicyArn'));
+      return undefined;
+    },
+    ListPolicies: (params) => {
+      const scope = params.get('Scope') ?? 'All';
+      if (scope !== 'All' && scope !== 'AWS' && scope !== 'Local') {
+        throw ValidationError.constraint('Scope', scope, 'Member must satisfy enum value set: [All, AWS, Local]');
+      }
+      const page = store.listPolicies({
+        scope,
+        onlyAttached: params.boolean('OnlyAttached'),
+        pathPrefix: params.get('PathPrefix'),
+        ...pageRequest(params),
+      });
+      return { Policies: page.items.map((policy) => policyShape(policy, 'listed')), ...pageTail(page) };
+    },
+  };
 }
 
 /**
@@ -175,7 +164,7 @@ function roleShape(role: RoleRecord, view: 'created' | 'listed' | 'full'): Role 
     RoleId: role.roleId,
     Arn: role.arn,
     CreateDate: role.createDate,
-    AssumeRolePolicyDocument: encodePolicyDocument(role.assumeRolePolicyDocument),
+    AssumeRolePolicyDocument: uriEncode(role.assumeRolePolicyDocument),
     Description: role.description,
     MaxSessionDuration: role.maxSessionDuration,
     Tags: view !== 'listed' && role.tags.length > 0 ? role.tags : undefined,
@@ -199,14 +188,6 @@ function policyShape(policy: PolicyRecord, view: 'created' | 'listed' | 'full'):
     UpdateDate: policy.updateDate,
     Tags: view !== 'listed' && policy.tags.length > 0 ? policy.tags : undefined,
   };
-}
-
-/**
- * Percent-encodes a policy document the way IAM returns them (RFC 3986: everything but unreserved
- * characters), so `decodeURIComponent` in SDK callers and `unquote` in the CLI give back the exact text.
- */
-export function encodePolicyDocument(document: string): string {
-  return encodeURIComponent(document).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** `Tags.member.N.Key` / `.Value`; both are required members of IAM's Tag. */

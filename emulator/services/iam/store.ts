@@ -7,6 +7,7 @@ import type { Tag } from '@aws-sdk/client-iam';
 import type { IamForOthers } from '../../core/context.js';
 import type { Statement } from 'better-sqlite3';
 import { migrate, statementCache, type Db } from '../../state/database.js';
+import { formatTimestamp } from '../../core/query-protocol.js';
 import {
   DeleteConflictError,
   EntityAlreadyExistsError,
@@ -255,10 +256,9 @@ export class IamStore implements IamForOthers {
   listRoles(options: PageRequest & { pathPrefix?: string } = {}): Page<RoleRecord> {
     const pathPrefix = options.pathPrefix ?? '/';
     const rows = this.sql('SELECT * FROM iam_roles ORDER BY role_name COLLATE NOCASE').all() as RoleRow[];
-    return paginate(
-      rows.filter((row) => row.path.startsWith(pathPrefix)).map((row) => this.toRole(row)),
-      options,
-    );
+    // Page the rows, then build only the page's roles: each reads its tags.
+    const page = paginate(rows.filter((row) => row.path.startsWith(pathPrefix)), options);
+    return { ...page, items: page.items.map((row) => this.toRole(row)) };
   }
 
   updateRole(roleName: string, changes: { description?: string; maxSessionDuration?: number }): RoleRecord {
@@ -291,7 +291,7 @@ export class IamStore implements IamForOthers {
 
   /** Records that STS handed out credentials for the role (GetRole's RoleLastUsed). */
   markRoleUsed(roleName: string, region: string, when = new Date()): void {
-    this.sql('UPDATE iam_roles SET last_used_date = ?, last_used_region = ? WHERE role_name = ?').run(toIso(when), region, roleName);
+    this.sql('UPDATE iam_roles SET last_used_date = ?, last_used_region = ? WHERE role_name = ?').run(formatTimestamp(when), region, roleName);
   }
 
   // ---- managed policy attachments ------------------------------------------------------------------
@@ -731,10 +731,6 @@ function paginate<T>(items: T[], request: PageRequest): Page<T> {
   return next < items.length ? { items: page, marker: Buffer.from(String(next)).toString('base64url') } : { items: page };
 }
 
-function toIso(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 function nowIso(): string {
-  return toIso(new Date());
+  return formatTimestamp(new Date());
 }

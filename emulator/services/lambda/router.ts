@@ -3,7 +3,7 @@
 // the local cloud does not implement answers NotImplemented naming the operation.
 import { AwsError, NotImplementedError } from '../../core/errors.js';
 import type { CloudContext } from '../../core/context.js';
-import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
+import { decodeOrKeep, header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
 import { parseJsonBody } from '../../core/json-protocol.js';
 import { logTail } from '../../runtime/log-format.js';
 import {
@@ -44,7 +44,7 @@ export class LambdaRouter implements ServiceRouter {
 
   async handle(request: ServiceRequest): Promise<ServiceResponse> {
     try {
-      const parts = request.rawPath.replace(/\/+$/, '').split('/').slice(1).map(safeDecode);
+      const parts = request.rawPath.replace(/\/+$/, '').split('/').slice(1).map(decodeOrKeep);
       if (parts[0] === '2015-03-31' && parts[1] === 'code-download' && request.method === 'GET') return this.codeDownload(parts[2] ?? '');
       if (this.context.faults.shouldThrottle()) throw tooManyRequests();
       const route = this.route(request.method, parts);
@@ -228,14 +228,6 @@ function json(status: number, body: unknown): ServiceResponse {
 /** The JSON body; an unreadable one is InvalidRequestContentException, as Lambda answers. */
 function parseJson<T>(request: ServiceRequest): T {
   return parseJsonBody(request.body, (detail) => invalidRequestContent(detail)) as T;
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 /** The AWS operation a request would be, for NotImplemented messages (Lambda's REST paths). */

@@ -127,6 +127,8 @@ export class LambdaStore {
       remove: db.prepare<[string]>('DELETE FROM lambda_functions WHERE name = ?'),
       list: db.prepare<[string, number], { name: string; document: string }>('SELECT name, document FROM lambda_functions WHERE name > ? ORDER BY name LIMIT ?'),
       all: db.prepare<[], { document: string }>('SELECT document FROM lambda_functions'),
+      // S3 asks on every overwrite and delete of a blob: let SQLite look, without parsing every document here.
+      codeReferenced: db.prepare<[string], { found: 1 }>(`SELECT 1 AS found FROM lambda_functions WHERE json_extract(document, '$.codeSha256Hex') = ? LIMIT 1`),
       enqueue: db.prepare<[string, string, string, string, string | null, number, number]>(
         'INSERT INTO lambda_event_queue (function_name, request_id, payload, source, trace_header, enqueued_at, available_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -224,7 +226,7 @@ export class LambdaStore {
 
   /** True when some function's code has this digest (so the download URL may serve it). */
   codeIsReferenced(sha256Hex: string): boolean {
-    return this.statements.all.all().some((row) => (JSON.parse(row.document) as StoredFunction).codeSha256Hex === sha256Hex);
+    return this.statements.codeReferenced.get(sha256Hex) !== undefined;
   }
 
   list(marker: string | undefined, maxItems: number): { functions: FunctionConfiguration[]; nextMarker?: string } {
@@ -260,17 +262,7 @@ export class LambdaStore {
     if (problems.length > 0) throw validationErrors(problems);
     const { name, qualifier } = parseFunctionIdentifier(input.FunctionName!);
     if (qualifier !== undefined) throw invalidParameter('Unsupported function name format: a qualifier is not allowed in CreateFunction');
-    validateFunctionSettings({
-      Runtime: input.Runtime,
-      Handler: input.Handler,
-      Role: input.Role,
-      MemorySize: input.MemorySize,
-      Timeout: input.Timeout,
-      Description: input.Description,
-      Environment: input.Environment,
-      TracingConfig: input.TracingConfig,
-      Architectures: input.Architectures,
-    });
+    validateFunctionSettings(input);
     if (input.PackageType === 'Image') throw invalidParameter('The local cloud runs only Zip packages; PackageType Image is not supported.');
     if (input.Runtime === undefined || input.Handler === undefined) {
       throw invalidParameter('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
@@ -330,6 +322,7 @@ export class LambdaStore {
   updateFunctionConfiguration(identifier: string, input: UpdateFunctionConfigurationInput): FunctionConfiguration {
     const name = this.resolve(identifier);
     const before = this.require(name);
+    // Field by field, not the body itself: UpdateFunctionConfiguration has no Architectures, so a stray one in the body is not judged.
     validateFunctionSettings({
       Runtime: input.Runtime,
       Handler: input.Handler,

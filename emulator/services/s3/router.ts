@@ -4,6 +4,7 @@
 // read for the caller's identity but not verified; presigned URLs are only checked for expiry.
 import { randomBytes } from 'node:crypto';
 import type { PublicAccessBlockConfiguration, ServerSideEncryptionRule, Tag } from '@aws-sdk/client-s3';
+import { parseAmzDate } from '../../core/auth.js';
 import type { CloudContext } from '../../core/context.js';
 import { AwsError } from '../../core/errors.js';
 import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
@@ -1028,9 +1029,8 @@ function checkPresignedExpiry(query: URLSearchParams): void {
   const date = query.get('X-Amz-Date');
   const expires = query.get('X-Amz-Expires');
   if (date === null || expires === null) return;
-  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
-  if (!match) throw new AccessDeniedError('X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
-  const signedAt = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6]));
+  const signedAt = parseAmzDate(date);
+  if (signedAt === undefined) throw new AccessDeniedError('X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
   if (signedAt + Number(expires) * 1000 < Date.now()) throw new AccessDeniedError('Request has expired');
 }
 

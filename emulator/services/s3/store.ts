@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import type { PublicAccessBlockConfiguration, ServerSideEncryptionRule, Tag } from '@aws-sdk/client-s3';
 import type { CloudContext } from '../../core/context.js';
-import { migrate, type Db } from '../../state/database.js';
+import { migrate, statementCache, type Db } from '../../state/database.js';
 import { compositeChecksum, md5, multipartEtag, type ChecksumAlgorithm } from './checksums.js';
 import {
   BucketAlreadyOwnedByYouError,
@@ -287,7 +287,8 @@ export class S3Store {
   private readonly sequencer = new Sequencer();
   readonly owner: BucketOwner;
   private readonly sql: Statements;
-  private readonly listStatements = new Map<string, Database.Statement<unknown[], SummaryRow>>();
+  /** The listing query's four shapes (inclusive or not, bounded or not), each compiled once. */
+  private readonly listSql: (text: string) => Database.Statement;
 
   constructor(private readonly context: CloudContext) {
     this.db = context.db;
@@ -295,6 +296,7 @@ export class S3Store {
     const ownerHash = createHash('sha256').update(`s3-owner:${context.settings.accountId}`).digest('hex');
     this.owner = { id: ownerHash, principalId: `A${ownerHash.slice(0, 13).toUpperCase()}` };
     this.sql = prepareStatements(this.db);
+    this.listSql = statementCache(this.db);
   }
 
   // ---------------------------------------------------------------- buckets
@@ -728,16 +730,10 @@ export class S3Store {
   }
 
   private listStatement(inclusive: boolean, bounded: boolean): Database.Statement<unknown[], SummaryRow> {
-    const name = `${inclusive}:${bounded}`;
-    let statement = this.listStatements.get(name);
-    if (!statement) {
-      statement = this.db.prepare<unknown[], SummaryRow>(
-        `SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type FROM s3_objects
-         WHERE bucket = ? AND key ${inclusive ? '>=' : '>'} ? ${bounded ? 'AND key < ?' : ''} ORDER BY key LIMIT ?`,
-      );
-      this.listStatements.set(name, statement);
-    }
-    return statement;
+    return this.listSql(
+      `SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type FROM s3_objects
+       WHERE bucket = ? AND key ${inclusive ? '>=' : '>'} ? ${bounded ? 'AND key < ?' : ''} ORDER BY key LIMIT ?`,
+    ) as Database.Statement<unknown[], SummaryRow>;
   }
 
   // ---------------------------------------------------------------- multipart uploads

@@ -4,11 +4,11 @@
 import type { CloudContext } from '../../core/context.js';
 import type { ServiceModule } from '../index.js';
 import { iamStoreOf } from '../iam/index.js';
-import { StsRouter } from './router.js';
+import { createStsRouter } from './router.js';
 import { StsStore } from './store.js';
 
 export function createStsService(context: CloudContext): ServiceModule {
   const store = new StsStore(context.db, context.settings.accountId, iamStoreOf(context));
   context.stores.sts = { credentialFor: (accessKeyId) => store.credentialFor(accessKeyId) };
-  return { router: new StsRouter(store) };
+  return { router: createStsRouter(store) };
 }

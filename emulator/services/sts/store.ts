@@ -3,7 +3,8 @@
 // Non-goals: signatures are not verified, trust policies are not evaluated (any existing role can be
 // assumed by anyone), and session policies and session tags are accepted but not enforced.
 import { randomBytes, randomInt } from 'node:crypto';
-import { migrate, type Db } from '../../state/database.js';
+import type { Statement } from 'better-sqlite3';
+import { migrate, statementCache, type Db } from '../../state/database.js';
 import type { IamStore } from '../iam/store.js';
 import { AccessDeniedError, ExpiredTokenError, ValidationError } from './errors.js';
 
@@ -70,12 +71,16 @@ interface SessionRow {
 const ROLE_SESSION_NAME_PATTERN = /^[\w+=,.@-]*$/;
 
 export class StsStore {
+  /** Each SQL text compiled once (statementCache): a request signed with one of our temporary keys reads its session. */
+  private readonly sql: (text: string) => Statement;
+
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly accountId: string,
     private readonly iam: IamStore,
   ) {
     migrate(db, SCHEMA);
+    this.sql = statementCache(db);
   }
 
   /**
@@ -136,7 +141,7 @@ export class StsStore {
    * say ExpiredToken), or undefined for keys it did not issue. For SigV4 verification under --require-auth.
    */
   credentialFor(accessKeyId: string): { secretAccessKey: string; sessionToken: string; expiresAt: number } | undefined {
-    const row = this.db.prepare('SELECT secret_access_key, session_token, expiration FROM sts_sessions WHERE access_key_id = ?').get(accessKeyId) as
+    const row = this.sql('SELECT secret_access_key, session_token, expiration FROM sts_sessions WHERE access_key_id = ?').get(accessKeyId) as
       | { secret_access_key: string; session_token: string; expiration: string }
       | undefined;
     if (!row) return undefined;
@@ -145,7 +150,7 @@ export class StsStore {
 
   /** The session behind a key we issued, or undefined for keys we did not issue. */
   private liveSession(accessKeyId: string, now: Date): SessionRow | undefined {
-    const row = this.db.prepare('SELECT * FROM sts_sessions WHERE access_key_id = ?').get(accessKeyId) as SessionRow | undefined;
+    const row = this.sql('SELECT * FROM sts_sessions WHERE access_key_id = ?').get(accessKeyId) as SessionRow | undefined;
     if (row && new Date(row.expiration) <= now) throw new ExpiredTokenError();
     return row;
   }
@@ -157,12 +162,10 @@ export class StsStore {
       sessionToken: randomBytes(240).toString('base64'),
       expiration: new Date(Math.floor(now.getTime() / 1000) * 1000 + durationSeconds * 1000),
     };
-    this.db
-      .prepare(
-        `INSERT INTO sts_sessions (access_key_id, secret_access_key, session_token, kind, arn, user_id, expiration)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken, kind, arn, userId, credentials.expiration.toISOString());
+    this.sql(
+      `INSERT INTO sts_sessions (access_key_id, secret_access_key, session_token, kind, arn, user_id, expiration)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken, kind, arn, userId, credentials.expiration.toISOString());
     return credentials;
   }
 }
