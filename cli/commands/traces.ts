@@ -3,6 +3,7 @@
 // to cli/core/traces and prints; the fetching, analysis and rendering live there.
 import type { CommandContext } from '../main.js';
 import { ExitCode } from '../output.js';
+import { checkWritableFile } from '../core/fs.js';
 import { openSession } from '../core/session.js';
 import { resolveSettings, type SettingFlags } from '../core/settings.js';
 import { resolveTracesOptions } from '../core/traces/options.js';
@@ -12,6 +13,7 @@ import { renderServiceMap, renderSummary, renderTraceTable, renderWaterfall } fr
 
 export async function run({ options, globals, output }: CommandContext): Promise<number> {
   const tracesOptions = resolveTracesOptions(options);
+  if (tracesOptions.html !== undefined) await checkWritableFile(tracesOptions.html, '--html');
   const session = await openSession(globals);
   try {
     const { functionName } = resolveSettings(options as SettingFlags, session.config);

@@ -112,9 +112,14 @@ export async function startServer(options: StartOptions): Promise<LocalCloudHand
     };
   } catch (error) {
     releaseLock(options.stateDir);
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
       throw new UserError(`port ${options.port} on ${options.host} is already in use`, ExitCode.failure);
     }
+    if (code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL' || code === 'EAI_AGAIN') {
+      throw new UserError(`cannot listen on ${options.host}: not an address of this machine`, ExitCode.usage);
+    }
+    if ((error as Error).name === 'FaultSpecError') throw new UserError((error as Error).message, ExitCode.usage);
     throw error;
   }
 }

@@ -4,6 +4,13 @@
 
 export type CountedFault = 'role-propagation' | 'tracing-toggle' | 'update-conflict';
 
+const FAULT_NAMES: ReadonlySet<string> = new Set<CountedFault | 'throttle'>(['role-propagation', 'tracing-toggle', 'update-conflict', 'throttle']);
+
+/** A THUMBCTL_LOCAL_FAULTS value that cannot be read: a mistyped fault must not silently do nothing. */
+export class FaultSpecError extends Error {
+  override readonly name = 'FaultSpecError';
+}
+
 export class FaultInjector {
   private readonly remaining = new Map<string, number>();
   readonly throttleFraction: number;
@@ -14,7 +21,10 @@ export class FaultInjector {
       const [name, value] = part.split('=');
       const number = Number(value);
       if (!name || !Number.isFinite(number) || number < 0) {
-        throw new Error(`THUMBCTL_LOCAL_FAULTS: cannot read "${part}" (expected name=number)`);
+        throw new FaultSpecError(`THUMBCTL_LOCAL_FAULTS: cannot read "${part}" (expected name=number)`);
+      }
+      if (!FAULT_NAMES.has(name)) {
+        throw new FaultSpecError(`THUMBCTL_LOCAL_FAULTS: unknown fault "${name}" (known: ${[...FAULT_NAMES].join(', ')})`);
       }
       if (name === 'throttle') throttle = number;
       else this.remaining.set(name, Math.floor(number));

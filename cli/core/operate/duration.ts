@@ -30,6 +30,6 @@ export function parseSeconds(value: unknown, fallback: number, flag = '--timeout
   if (value === undefined) return fallback * 1000;
   const text = String(value).trim();
   const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
-  if (!(seconds > 0) || seconds > 86_400) throw new UserError(`${flag} "${String(value)}" must be a number of seconds from 0 to 86400`, ExitCode.usage);
+  if (!(seconds > 0) || seconds > 86_400) throw new UserError(`${flag} "${String(value)}" must be a number of seconds above 0, at most 86400`, ExitCode.usage);
   return Math.round(seconds * 1000);
 }

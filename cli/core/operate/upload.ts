@@ -1,14 +1,13 @@
 // The core of `thumbctl upload`: check the file and size locally, upload, wait for the thumbnail while watching
 // the function's logs, then describe the thumbnail (dimensions from its header, a presigned URL) and optionally
 // save it. Reports progress through a Reporter and never prints; the command decides what people and scripts see.
-import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { GetObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ExitCode, formatBytes, UserError, type Reporter } from '../../output.js';
-import { writeFileAtomic } from '../fs.js';
+import { checkWritableFile, writeFileAtomic } from '../fs.js';
 import { httpStatus, sleep } from '../retry.js';
 import { sniffImageType, UNKNOWN_CONTENT_TYPE } from './content-type.js';
 import { KeyLogJudge, watchForFailure, type FunctionVerdict } from './log-watch.js';
@@ -114,14 +113,8 @@ export async function prepareUpload(request: UploadRequest, settings: { maxSize:
 async function resolveOutPath(out: string, key: string): Promise<string> {
   const path = resolve(out);
   const existing = await stat(path).catch(() => undefined);
-  if (existing?.isDirectory()) return join(path, basename(key));
-  const parent = dirname(path);
-  const parentInfo = await stat(parent).catch(() => undefined);
-  if (!parentInfo?.isDirectory()) throw usage(`--out: directory ${parent} does not exist`);
-  await access(parent, constants.W_OK).catch(() => {
-    throw usage(`--out: directory ${parent} is not writable`);
-  });
-  return path;
+  if (existing?.isDirectory()) return checkWritableFile(join(path, basename(key)), '--out');
+  return checkWritableFile(path, '--out');
 }
 
 /** HeadBucket, turning "no such bucket" into the one line that says what to do. */

@@ -70,6 +70,13 @@ describe('thumbctl local serve', () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--require-auth needs both THUMBCTL_LOCAL_ACCESS_KEY_ID and THUMBCTL_LOCAL_SECRET_ACCESS_KEY/);
   });
+
+  it('refuses a --host that is not an address of this machine, in one line', async () => {
+    const result = await runThumbctl(['local', 'serve', '--host', 'not-a-host.invalid', '--port', '0', '--state-dir', freshStateDir()]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^thumbctl: cannot listen on not-a-host\.invalid: not an address of this machine$/m);
+    assert.doesNotMatch(result.stderr, /unexpected error|ENOTFOUND|\n\s+at /);
+  });
 });
 
 describe('thumbctl local serve --require-auth', () => {

@@ -225,6 +225,17 @@ describe('faults', () => {
     const status = await thumbctl(dir, ['status', '--json']);
     assert.deepEqual(status.json().resources.filter((resource: { state: string }) => resource.state !== 'present'), []);
   });
+
+  it('refuses a fault it does not know, or cannot read, as a usage error before touching anything', async () => {
+    for (const [spec, pattern] of [
+      ['role-propagaton=2', /unknown fault "role-propagaton"/],
+      ['throttle', /cannot read "throttle" \(expected name=number\)/],
+    ] as const) {
+      const result = await thumbctl(stateDir(), ['status'], { THUMBCTL_LOCAL_FAULTS: spec });
+      assert.equal(result.code, 2, result.stderr);
+      assertOneLine(result, pattern);
+    }
+  });
 });
 
 describe('a setup killed half-way', () => {

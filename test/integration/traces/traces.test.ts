@@ -9,7 +9,7 @@
 // throws, and Lambda records a fault with the cause.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -223,5 +223,16 @@ describe('thumbctl traces usage', () => {
   it('refuses a bad --limit and a malformed --trace-id with exit 2', async () => {
     assert.equal((await runThumbctl(['traces', '--limit', '0'])).code, 2);
     assert.equal((await runThumbctl(['traces', '--trace-id', 'abc'])).code, 2);
+  });
+
+  it('refuses an --html file it could not write, in one line, before fetching anything', async () => {
+    const stateDir = join(tmpdir(), 'thumbctl-never-created');
+    const missing = await runThumbctl(['traces', '--html', join(tmpdir(), 'thumbctl-no-such-dir', 'report.html'), '--state-dir', stateDir]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^thumbctl: --html: directory .*thumbctl-no-such-dir does not exist$/m);
+    const folder = await runThumbctl(['traces', '--html', tmpdir(), '--state-dir', stateDir]);
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /--html: .* is a directory/);
+    assert.equal(existsSync(stateDir), false, 'no local cloud was started');
   });
 });

@@ -44,4 +44,8 @@ describe('parseSeconds', () => {
       assert.throws(() => parseSeconds(bad, 60), isUsage);
     });
   }
+
+  it('says which values it takes, without claiming 0 is one of them', () => {
+    assert.throws(() => parseSeconds('0', 60), /--timeout "0" must be a number of seconds above 0, at most 86400/);
+  });
 });
