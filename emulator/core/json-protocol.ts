@@ -74,6 +74,11 @@ function describeJsonValue(value: unknown): string {
   return 'START_OBJECT';
 }
 
+/** The JSON type of each member of an input that a service reads; nested structures by their own shape. */
+export interface JsonShape {
+  readonly [member: string]: 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'list' | 'stringList' | 'stringMap' | JsonShape;
+}
+
 /**
  * Typed access to the members of a JSON input. A member of the wrong JSON type is the protocol's
  * malformed-request error (AWS rejects it before any service rule runs); absent and `null` are the same.
@@ -120,6 +125,31 @@ export class JsonFields {
       if (typeof item !== 'string') throw this.malformed(`${describeJsonValue(item)} can not be converted to a String`);
     }
     return list as string[];
+  }
+
+  /** A map of strings (tags, environment variables). */
+  stringMap(name: string): Record<string, string> | undefined {
+    const map = this.object(name);
+    if (map === undefined) return undefined;
+    for (const value of Object.values(map)) {
+      if (typeof value !== 'string') throw this.malformed(`${describeJsonValue(value)} can not be converted to a String`);
+    }
+    return map as Record<string, string>;
+  }
+
+  /**
+   * Checks every member named in `shape` has its JSON type (nested structures by their own shape), so that a
+   * service can then read the input as its SDK type. Members not named are left alone.
+   */
+  check(shape: JsonShape): void {
+    for (const [name, kind] of Object.entries(shape)) {
+      if (typeof kind === 'object') {
+        const member = this.object(name);
+        if (member !== undefined) new JsonFields(member, this.malformed).check(kind);
+      } else {
+        this[kind](name);
+      }
+    }
   }
 
   /** A list of structures, each wrapped for typed access. */

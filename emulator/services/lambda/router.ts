@@ -4,7 +4,7 @@
 import { AwsError, NotImplementedError } from '../../core/errors.js';
 import type { CloudContext } from '../../core/context.js';
 import { decodeOrKeep, header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
-import { parseJsonBody } from '../../core/json-protocol.js';
+import { JsonFields, parseJsonBody, type JsonShape } from '../../core/json-protocol.js';
 import { logTail } from '../../runtime/log-format.js';
 import {
   invalidRequestContent,
@@ -82,7 +82,7 @@ export class LambdaRouter implements ServiceRouter {
       if (method === 'POST') {
         return {
           handler: (r) => {
-            const body = parseJson<{ Tags?: Record<string, string> }>(r);
+            const body = parseJson<{ Tags?: Record<string, string> }>(r, { Tags: 'stringMap' });
             this.store.tagResource(arn, body.Tags ?? {});
             return { status: 204 };
           },
@@ -106,7 +106,7 @@ export class LambdaRouter implements ServiceRouter {
 
   private async createFunction(request: ServiceRequest): Promise<ServiceResponse> {
     if (request.body.length > MAX_CODE_REQUEST_BYTES) throw requestTooLarge(MAX_CODE_REQUEST_BYTES, 'CreateFunction');
-    return json(201, await this.store.createFunction(parseJson<CreateFunctionInput>(request)));
+    return json(201, await this.store.createFunction(parseJson<CreateFunctionInput>(request, CREATE_FUNCTION_SHAPE)));
   }
 
   private getFunction(request: ServiceRequest, identifier: string): ServiceResponse {
@@ -131,11 +131,11 @@ export class LambdaRouter implements ServiceRouter {
 
   private async updateCode(request: ServiceRequest, identifier: string): Promise<ServiceResponse> {
     if (request.body.length > MAX_CODE_REQUEST_BYTES) throw requestTooLarge(MAX_CODE_REQUEST_BYTES, 'UpdateFunctionCode');
-    return json(200, await this.store.updateFunctionCode(identifier, parseJson<UpdateFunctionCodeInput>(request)));
+    return json(200, await this.store.updateFunctionCode(identifier, parseJson<UpdateFunctionCodeInput>(request, UPDATE_CODE_SHAPE)));
   }
 
   private updateConfiguration(request: ServiceRequest, identifier: string): ServiceResponse {
-    return json(200, this.store.updateFunctionConfiguration(identifier, parseJson<UpdateFunctionConfigurationInput>(request)));
+    return json(200, this.store.updateFunctionConfiguration(identifier, parseJson<UpdateFunctionConfigurationInput>(request, FUNCTION_SETTINGS_SHAPE)));
   }
 
   private deleteFunction(request: ServiceRequest, identifier: string): ServiceResponse {
@@ -146,7 +146,7 @@ export class LambdaRouter implements ServiceRouter {
   // --- permissions ----------------------------------------------------------------------------------------
 
   private addPermission(request: ServiceRequest, identifier: string): ServiceResponse {
-    const statement = this.store.addPermission(identifier, parseJson(request), request.query.get('Qualifier') ?? undefined);
+    const statement = this.store.addPermission(identifier, parseJson(request, ADD_PERMISSION_SHAPE), request.query.get('Qualifier') ?? undefined);
     return json(201, { Statement: statement });
   }
 
@@ -225,10 +225,54 @@ function json(status: number, body: unknown): ServiceResponse {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
-/** The JSON body; an unreadable one is InvalidRequestContentException, as Lambda answers. */
-function parseJson<T>(request: ServiceRequest): T {
-  return parseJsonBody(request.body, (detail) => invalidRequestContent(detail)) as T;
+/**
+ * The JSON body, its members checked against `shape`; an unreadable body or a member of the wrong JSON type is
+ * InvalidRequestContentException, as Lambda answers, before any rule of the store runs on it.
+ */
+function parseJson<T>(request: ServiceRequest, shape: JsonShape = {}): T {
+  const malformed = (detail: string): AwsError => invalidRequestContent(detail);
+  const input = parseJsonBody(request.body, malformed);
+  new JsonFields(input, (detail) => malformed(`Could not parse request body into json: ${detail}`)).check(shape);
+  return input as T;
 }
+
+// The members of each input the store reads, by JSON type (@aws-sdk/client-lambda's input shapes).
+const FUNCTION_SETTINGS_SHAPE: JsonShape = {
+  Role: 'string',
+  Handler: 'string',
+  Description: 'string',
+  Runtime: 'string',
+  Timeout: 'integer',
+  MemorySize: 'integer',
+  Environment: { Variables: 'stringMap' },
+  TracingConfig: { Mode: 'string' },
+  EphemeralStorage: { Size: 'integer' },
+  LoggingConfig: { LogFormat: 'string', ApplicationLogLevel: 'string', SystemLogLevel: 'string', LogGroup: 'string' },
+  Layers: 'stringList',
+  RevisionId: 'string',
+};
+const CODE_SHAPE: JsonShape = { ZipFile: 'string', S3Bucket: 'string', S3Key: 'string', S3ObjectVersion: 'string', ImageUri: 'string' };
+const CREATE_FUNCTION_SHAPE: JsonShape = {
+  ...FUNCTION_SETTINGS_SHAPE,
+  FunctionName: 'string',
+  Code: CODE_SHAPE,
+  Architectures: 'stringList',
+  Tags: 'stringMap',
+  Publish: 'boolean',
+  PackageType: 'string',
+};
+const UPDATE_CODE_SHAPE: JsonShape = { ...CODE_SHAPE, Architectures: 'stringList', Publish: 'boolean', DryRun: 'boolean', RevisionId: 'string' };
+const ADD_PERMISSION_SHAPE: JsonShape = {
+  StatementId: 'string',
+  Action: 'string',
+  Principal: 'string',
+  SourceArn: 'string',
+  SourceAccount: 'string',
+  EventSourceToken: 'string',
+  PrincipalOrgID: 'string',
+  FunctionUrlAuthType: 'string',
+  RevisionId: 'string',
+};
 
 /** The AWS operation a request would be, for NotImplemented messages (Lambda's REST paths). */
 export function operationName(method: string, parts: string[]): string | undefined {

@@ -272,7 +272,7 @@ export class LambdaStore {
     // AWS's IAM propagation quirk: a freshly created role is not assumable for a few seconds.
     if (this.context.faults.take('role-propagation')) throw roleCannotBeAssumed();
     this.checkRole(input.Role!);
-    const code = await this.storeCode(input.Code!);
+    const code = await this.storeCode(input.Code ?? {});
 
     const now = Date.now();
     const fn: StoredFunction = {

@@ -227,6 +227,29 @@ describe('JSON protocols under fuzzing', () => {
     );
     await assertStillHealthy();
   });
+
+  it('Lambda (REST-JSON): a member of the wrong JSON type is InvalidRequestContentException (400), never a crash', async () => {
+    const role = `arn:aws:iam::000000000000:role/${ROLE}`;
+    const base = { FunctionName: 'typed', Runtime: 'nodejs22.x', Role: role, Handler: 'index.handler', Code: { ZipFile: 'UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==' } };
+    const cases: [path: string, method: string, body: unknown][] = [
+      ['/2015-03-31/functions', 'POST', { ...base, Architectures: 'arm64' }],
+      ['/2015-03-31/functions', 'POST', { ...base, Handler: 12 }],
+      ['/2015-03-31/functions', 'POST', { ...base, Code: { ZipFile: 5 } }],
+      ['/2015-03-31/functions', 'POST', { ...base, Environment: { Variables: { A: 5 } } }],
+      ['/2015-03-31/functions', 'POST', { ...base, MemorySize: '512' }],
+      ['/2015-03-31/functions/typed/code', 'PUT', { ZipFile: 5 }],
+      ['/2015-03-31/functions/typed/configuration', 'PUT', { Timeout: 'ten' }],
+      ['/2015-03-31/functions/typed/policy', 'POST', { StatementId: 's', Action: 'lambda:InvokeFunction', Principal: 5 }],
+    ];
+    for (const [path, method, body] of cases) {
+      const sent = JSON.stringify(body);
+      const response = await send(cloud.endpoint, { method, path, headers: { 'content-type': 'application/json' }, body: sent });
+      judge(`Lambda ${method} ${path}`, response, 'rest-json', body, method);
+      assert.equal(response.status, 400, `${method} ${path} ${sent}: ${response.body}`);
+      assert.match(String(response.headers['x-amzn-errortype'] ?? response.body), /InvalidRequestContentException/, sent);
+    }
+    await assertStillHealthy();
+  });
 });
 
 // ------------------------------------------------------------------------------------------------ Query
