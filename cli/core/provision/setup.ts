@@ -20,7 +20,7 @@ import {
   type FunctionConfiguration,
   type Runtime,
 } from '@aws-sdk/client-lambda';
-import { formatBytes, UserError, silentReporter, type Reporter, type StepHandle } from '../../output.js';
+import { ExitCode, formatBytes, UserError, silentReporter, type Reporter, type StepHandle } from '../../output.js';
 import type { ResolvedSettings, Target } from '../settings.js';
 import { sleep } from '../retry.js';
 import {
@@ -39,7 +39,7 @@ import {
   type RetryRecord,
   type StepContext,
 } from './aws.js';
-import { buildPackage, type DeploymentPackage } from './package.js';
+import { buildPackage, NPM_ARCH, type DeploymentPackage } from './package.js';
 import {
   observeAttachedPolicies,
   observeBucket,
@@ -133,6 +133,15 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   const context: StepContext = { clients: options.clients, reporter, pace: options.pace ?? paceFor(options.endpoint), retries: [] };
   const { settings } = options;
   const identity: Identity = { account: options.account, region: options.region };
+  // The local cloud runs functions as processes on this machine: a package built for another architecture would
+  // deploy fine and then fail every invocation with sharp's loader error. Say so now.
+  const hostArchitecture = Object.entries(NPM_ARCH).find(([, npm]) => npm === process.arch)?.[0];
+  if (options.target === 'local' && settings.architecture !== hostArchitecture) {
+    throw new UserError(
+      `--architecture ${settings.architecture}: the local cloud runs functions on this machine (${hostArchitecture ?? process.arch}); deploy ${settings.architecture} with --target aws`,
+      ExitCode.usage,
+    );
+  }
 
   const result: SetupResult = {
     target: options.target,

@@ -182,6 +182,16 @@ describe('refusals', () => {
     }
   });
 
+  it('refuses a package for another architecture than this machine on the local cloud, which could not run it', async () => {
+    const other = process.arch === 'arm64' ? 'x86_64' : 'arm64';
+    const dir = stateDir();
+    const result = await thumbctl(dir, ['setup', '--architecture', other]);
+    assert.equal(result.code, 2, result.stderr);
+    assertOneLine(result, new RegExp(`--architecture ${other}: the local cloud runs functions on this machine .*--target aws`));
+    const status = await thumbctl(dir, ['status', '--json']);
+    assert.ok(status.json().resources.every((resource: { state: string }) => resource.state === 'absent'), 'nothing was created');
+  });
+
   it('explains missing credentials or an unknown profile on AWS in one line', async () => {
     const home = stateDir();
     const result = await runThumbctl(['status', '--target', 'aws', '--profile', 'no-such-profile-xyz', '--state-dir', join(home, 'state')], {
