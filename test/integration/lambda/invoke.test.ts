@@ -101,8 +101,10 @@ describe('Invoke (RequestResponse)', () => {
     const started = Date.now();
     const result = await cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName, LogType: 'Tail' }));
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 1000 && elapsed < 3000, `took ${elapsed} ms`);
+    assert.ok(elapsed >= 1000, `took ${elapsed} ms`);
     assert.equal(result.FunctionError, 'Unhandled');
+    // Cut short by the timeout, not slept out (the sleeper sleeps 5 s): Lambda's own words say which.
+    assert.match(decodeJson(result.Payload) ? JSON.stringify(decodeJson(result.Payload)) : '', /Task timed out after 1\.00 seconds/);
     const requestId = result.$metadata.requestId!;
     const error = decodeJson(result.Payload) as { errorMessage: string };
     assert.match(error.errorMessage, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${requestId} Task timed out after 1.00 seconds$`));
@@ -220,12 +222,11 @@ describe('Invoke (Event and DryRun)', () => {
 
   it('runs many invocations at once, each environment in its own process', async () => {
     const fn = await createFixtureFunction(cloud, 'sleeper');
-    const started = Date.now();
     const results = await Promise.all(
       Array.from({ length: 3 }, () => cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName, Payload: payloadOf({ sleepMs: 700 }) }))),
     );
     assert.ok(results.every((result) => decodeJson(result.Payload) === 'woke up'));
-    assert.ok(Date.now() - started < 2100, 'ran concurrently (one after another would take 2.1 s)');
+    // A new environment starts only while every other one is busy: three of them means three ran at once.
     const pids = new Set(lambdaInternals(cloud.cloud.context)!.runtime.environments(fn.FunctionName).map((environment) => environment.pid));
     assert.equal(pids.size, 3);
   });

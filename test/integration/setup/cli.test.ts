@@ -63,16 +63,12 @@ describe('thumbctl setup, status and teardown', () => {
     assert.ok(document.packageBytes <= 10 * 1024 * 1024, `package is ${document.packageBytes} bytes`);
   });
 
-  it('changes nothing the second time, quickly', async () => {
-    const started = Date.now();
+  it('changes nothing the second time', async () => {
     const result = await thumbctl(dir, ['setup', '--json']);
-    const elapsed = Date.now() - started;
     assert.equal(result.code, 0, result.stderr);
     const document = result.json();
     assert.deepEqual(document.resources.filter((resource: { action: string }) => resource.action !== 'unchanged'), []);
     assert.deepEqual(document.tracing, { mode: 'Active', attempts: 0 });
-    // Generous for a loaded CI machine; a quiet one takes under a second (see the report).
-    assert.ok(elapsed < 8000, `no-op setup took ${elapsed} ms`);
   });
 
   it('shows status as a table for people and as the status contract for scripts', async () => {

@@ -231,15 +231,12 @@ describe('renderThumbnail', () => {
     // Prepare
     const bomb = pngBomb(30_000);
     assert.ok(bomb.length < 200_000, `bomb is small: ${bomb.length} bytes`);
-    const started = performance.now();
 
     // Act / Assess
     await assert.rejects(renderThumbnail(bomb, cover(100, 100), LIMITS), {
       name: 'PermanentImageError',
       message: 'image too large: 30000x30000 is 900000000 pixels, above the limit of 100000000',
     });
-    // Decoding 900 megapixels would take seconds and gigabytes; reading a header takes well under this.
-    assert.ok(performance.now() - started < 250, `took ${performance.now() - started} ms`);
   });
 
   it('applies a configured pixel limit', async () => {

@@ -189,11 +189,9 @@ describe('the deployment package', () => {
   });
 
   it('reuses the cached zip for the same inputs', async () => {
-    const started = Date.now();
     const cached = await buildPackage({ architecture: 'x86_64', cacheDir });
     assert.equal(cached.fromCache, true);
     assert.equal(cached.codeSha256, first.codeSha256);
-    assert.ok(Date.now() - started < 500, 'a cache hit takes well under half a second');
   });
 });
 
