@@ -7,6 +7,32 @@ import * as zlib from 'node:zlib';
 export const CHECKSUM_ALGORITHMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
+/**
+ * How a multipart object's checksum is made: COMPOSITE is the checksum of the part checksums (`-N`),
+ * FULL_OBJECT the checksum of the whole body, as a single PUT has.
+ */
+export const CHECKSUM_TYPES = ['COMPOSITE', 'FULL_OBJECT'] as const;
+export type ChecksumType = (typeof CHECKSUM_TYPES)[number];
+
+/** Reads an `x-amz-checksum-type` value, or undefined when it is neither type. */
+export function parseChecksumType(value: string): ChecksumType | undefined {
+  const name = value.trim().toUpperCase();
+  return (CHECKSUM_TYPES as readonly string[]).includes(name) ? (name as ChecksumType) : undefined;
+}
+
+/**
+ * Whether S3 lets a multipart upload combine this algorithm and type: FULL_OBJECT only for the CRCs
+ * (they can be combined across parts), COMPOSITE for all but CRC64NVME.
+ */
+export function allowsChecksumType(algorithm: ChecksumAlgorithm, type: ChecksumType): boolean {
+  return type === 'FULL_OBJECT' ? algorithm.startsWith('CRC') : algorithm !== 'CRC64NVME';
+}
+
+/** The type a multipart upload gets when it names an algorithm but no type: COMPOSITE, or FULL_OBJECT where that is all S3 allows. */
+export function defaultChecksumType(algorithm: ChecksumAlgorithm): ChecksumType {
+  return allowsChecksumType(algorithm, 'COMPOSITE') ? 'COMPOSITE' : 'FULL_OBJECT';
+}
+
 /** Bytes in each algorithm's digest: what a well-formed base64 header value must decode to. */
 const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32 };
 

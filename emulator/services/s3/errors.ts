@@ -82,6 +82,20 @@ export class InvalidRequestError extends S3Error {
   }
 }
 
+/** A multipart checksum type the algorithm does not allow (FULL_OBJECT with SHA, COMPOSITE with CRC64NVME). */
+export class ChecksumTypeNotAllowedError extends InvalidRequestError {
+  constructor(type: string, algorithm: string) {
+    super(`The ${type} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
+  }
+}
+
+/** A checksum of another algorithm than the one the multipart upload was created with. */
+export class ChecksumAlgorithmMismatchError extends InvalidRequestError {
+  constructor(expected: string, actual: string) {
+    super(`Checksum Type mismatch occurred, expected checksum Type: ${expected.toLowerCase()}, actual checksum Type: ${actual.toLowerCase()}`);
+  }
+}
+
 export class BadDigestError extends S3Error {
   /** @param algorithm - undefined for Content-MD5, else the `x-amz-checksum-*` algorithm that did not match */
   constructor(algorithm?: string) {

@@ -10,19 +10,24 @@ import { AwsError } from '../../core/errors.js';
 import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
 import {
   CHECKSUM_ALGORITHMS,
+  allowsChecksumType,
   checksumHeaderName,
   computeChecksum,
+  defaultChecksumType,
   isWellFormedChecksum,
   isWellFormedContentMd5,
   md5,
   parseChecksumAlgorithm,
+  parseChecksumType,
   sha256Hex,
   type ChecksumAlgorithm,
+  type ChecksumType,
 } from './checksums.js';
 import { decodeAwsChunked } from './chunked.js';
 import {
   AccessDeniedError,
   BadDigestError,
+  ChecksumTypeNotAllowedError,
   ContentSha256MismatchError,
   IncompleteBodyError,
   InvalidArgumentError,
@@ -588,11 +593,16 @@ export class S3Router implements ServiceRouter {
     if (algorithmHeader !== undefined && !checksumAlgorithm) {
       throw new InvalidRequestError('Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
     }
+    const requestedType = readChecksumType(request);
+    if (requestedType && !checksumAlgorithm) throw new InvalidRequestError('The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    const checksumType = checksumAlgorithm ? (requestedType ?? defaultChecksumType(checksumAlgorithm)) : undefined;
+    if (checksumAlgorithm && checksumType && !allowsChecksumType(checksumAlgorithm, checksumType)) throw new ChecksumTypeNotAllowedError(checksumType, checksumAlgorithm);
+    // The type is not stored: CompleteMultipartUpload repeats it (the SDKs and CLIs send it there too).
     const upload = this.store.createMultipartUpload(bucket, key, { ...objectAttributes(request, undefined), ...(checksumAlgorithm ? { checksumAlgorithm } : {}) });
     const headers: Record<string, string> = { 'x-amz-server-side-encryption': 'AES256' };
-    if (checksumAlgorithm) {
+    if (checksumAlgorithm && checksumType) {
       headers['x-amz-checksum-algorithm'] = checksumAlgorithm;
-      headers['x-amz-checksum-type'] = 'COMPOSITE';
+      headers['x-amz-checksum-type'] = checksumType;
     }
     return xml(200, document('InitiateMultipartUploadResult', `${tag('Bucket', bucket)}${tag('Key', key)}${tag('UploadId', upload.uploadId)}`), headers);
   }
@@ -627,7 +637,9 @@ export class S3Router implements ServiceRouter {
 
   private async completeMultipartUpload({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
     const uploadId = request.query.get('uploadId') ?? '';
-    const { payload } = readPayload(request);
+    // Here `x-amz-checksum-*` is the object's checksum, for the store to verify, not the XML body's.
+    const { payload, objectChecksum } = readPayload(request, { objectChecksum: true });
+    const checksumType = readChecksumType(request);
     const root = child(parseBody(payload), 'CompleteMultipartUpload');
     if (!root) throw new MalformedXmlError();
     const parts: CompletedPart[] = children(root, 'Part').map((entry) => {
@@ -641,7 +653,10 @@ export class S3Router implements ServiceRouter {
       }
       return { partNumber, etag, checksums };
     });
-    const record = await this.store.completeMultipartUpload(bucket, key, uploadId, parts, info);
+    const record = await this.store.completeMultipartUpload(bucket, key, uploadId, parts, info, {
+      ...(checksumType ? { type: checksumType } : {}),
+      ...(objectChecksum ? { expected: objectChecksum } : {}),
+    });
     const checksum = record.checksum ? `${tag(`Checksum${record.checksum.algorithm}`, record.checksum.value)}${tag('ChecksumType', record.checksum.type)}` : '';
     const location = `${this.context.settings.endpoint}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
     return xml(
@@ -812,9 +827,15 @@ export class S3Router implements ServiceRouter {
  * The body as the object will hold it, with every integrity check the client sent verified:
  * aws-chunked framing and its declared length, x-amz-content-sha256, Content-MD5, and one
  * `x-amz-checksum-*` from a header or a trailer.
+ * @param options.objectChecksum - the `x-amz-checksum-*` describes the object being made, not this
+ *   body (CompleteMultipartUpload): it is checked for form only (a composite `-N` allowed) and returned
+ *   as objectChecksum for the caller to verify
  * @returns the payload, and the checksum the client sent (already verified), if any
  */
-export function readPayload(request: ServiceRequest): { payload: Buffer; checksum?: { algorithm: ChecksumAlgorithm; value: string } } {
+export function readPayload(
+  request: ServiceRequest,
+  options: { objectChecksum?: boolean } = {},
+): { payload: Buffer; checksum?: { algorithm: ChecksumAlgorithm; value: string }; objectChecksum?: { algorithm: ChecksumAlgorithm; value: string } } {
   const contentSha256 = header(request, 'x-amz-content-sha256');
   const chunked = isAwsChunked(request);
   let payload = request.body;
@@ -855,11 +876,22 @@ export function readPayload(request: ServiceRequest): { payload: Buffer; checksu
   const checksum = sent[0];
   if (!checksum) return { payload };
   // A malformed value is InvalidRequest in S3 (InvalidDigest is for Content-MD5 only); so here.
-  if (!isWellFormedChecksum(checksum.algorithm, checksum.value)) {
+  const digest = options.objectChecksum ? checksum.value.replace(/-\d+$/, '') : checksum.value;
+  if (!isWellFormedChecksum(checksum.algorithm, digest)) {
     throw new InvalidRequestError(`Value for ${checksumHeaderName(checksum.algorithm)} header is invalid.`);
   }
+  if (options.objectChecksum) return { payload, objectChecksum: checksum };
   if (computeChecksum(checksum.algorithm, payload) !== checksum.value) throw new BadDigestError(checksum.algorithm);
   return { payload, checksum };
+}
+
+/** `x-amz-checksum-type` (CreateMultipartUpload, CompleteMultipartUpload), or undefined when absent. */
+function readChecksumType(request: ServiceRequest): ChecksumType | undefined {
+  const value = header(request, 'x-amz-checksum-type');
+  if (value === undefined) return undefined;
+  const type = parseChecksumType(value);
+  if (!type) throw new InvalidRequestError('Value for x-amz-checksum-type header is invalid.');
+  return type;
 }
 
 function isAwsChunked(request: ServiceRequest): boolean {

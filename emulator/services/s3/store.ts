@@ -8,10 +8,13 @@ import type Database from 'better-sqlite3';
 import type { PublicAccessBlockConfiguration, ServerSideEncryptionRule, Tag } from '@aws-sdk/client-s3';
 import type { CloudContext } from '../../core/context.js';
 import { migrate, statementCache, type Db } from '../../state/database.js';
-import { compositeChecksum, md5, multipartEtag, type ChecksumAlgorithm } from './checksums.js';
+import { allowsChecksumType, compositeChecksum, computeChecksum, defaultChecksumType, md5, multipartEtag, type ChecksumAlgorithm, type ChecksumType } from './checksums.js';
 import {
+  BadDigestError,
   BucketAlreadyOwnedByYouError,
   BucketNotEmptyError,
+  ChecksumAlgorithmMismatchError,
+  ChecksumTypeNotAllowedError,
   EntityTooSmallError,
   IllegalLocationConstraintError,
   InvalidArgumentError,
@@ -106,7 +109,7 @@ export interface StoredChecksum {
   algorithm: ChecksumAlgorithm;
   /** Base64; composite (multipart) values end in `-N`. */
   value: string;
-  type: 'FULL_OBJECT' | 'COMPOSITE';
+  type: ChecksumType;
 }
 
 /** What a write stores besides the body. */
@@ -215,6 +218,17 @@ export interface CompletedPart {
   etag: string;
   /** Checksums the client listed for the part, by algorithm. */
   checksums?: Partial<Record<ChecksumAlgorithm, string>>;
+}
+
+/** What a CompleteMultipartUpload request says about the object's checksum. */
+export interface CompletionChecksum {
+  /** Its `x-amz-checksum-type`, when it sent one. */
+  type?: ChecksumType;
+  /**
+   * Its `x-amz-checksum-<algorithm>` header, well-formed but not yet verified: the whole object's
+   * checksum (FULL_OBJECT), or the composite one, `-N` optional (COMPOSITE).
+   */
+  expected?: { algorithm: ChecksumAlgorithm; value: string };
 }
 
 export interface BucketOwner {
@@ -809,10 +823,21 @@ export class S3Store {
 
   /**
    * Assembles the listed parts into the object. Parts must be ascending, exist with the given ETags,
-   * and all but the last be at least 5 MiB, as S3 requires.
+   * and all but the last be at least 5 MiB, as S3 requires. The object's checksum is COMPOSITE (the
+   * checksum of the part checksums, `-N`) or FULL_OBJECT (the whole body's, for the CRCs): see
+   * completionChecksumPlan. The upload's type is not stored, so it comes from the Complete request.
+   * @throws BadDigestError - the checksum the request sent does not match the object
    */
-  async completeMultipartUpload(bucket: string, key: string, uploadId: string, listed: CompletedPart[], request: RequestInfo): Promise<ObjectRecord> {
+  async completeMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    listed: CompletedPart[],
+    request: RequestInfo,
+    requested: CompletionChecksum = {},
+  ): Promise<ObjectRecord> {
     const upload = this.getUpload(bucket, key, uploadId);
+    const plan = completionChecksumPlan(upload.checksumAlgorithm, requested);
     if (listed.length === 0) throw new MalformedXmlError();
     const stored = new Map(this.sql.parts.all(uploadId).map((row) => [row.part_number, row]));
     const chosen: PartRow[] = [];
@@ -831,11 +856,17 @@ export class S3Store {
       if (index < chosen.length - 1 && row.size < MIN_PART_BYTES) throw new EntityTooSmallError(row.size, MIN_PART_BYTES);
     });
     const body = Buffer.concat(await Promise.all(chosen.map((row) => this.context.blobs.read(row.digest))));
-    const algorithm = upload.checksumAlgorithm;
-    const checksum: StoredChecksum | undefined =
-      algorithm && chosen.every((row) => row.checksum_algorithm === algorithm && row.checksum_value)
+    let checksum: StoredChecksum | undefined;
+    if (plan?.type === 'FULL_OBJECT') {
+      checksum = { algorithm: plan.algorithm, value: computeChecksum(plan.algorithm, body), type: 'FULL_OBJECT' };
+      if (plan.expected !== undefined && plan.expected !== checksum.value) throw new BadDigestError(plan.algorithm);
+    } else if (plan) {
+      const { algorithm } = plan;
+      checksum = chosen.every((row) => row.checksum_algorithm === algorithm && row.checksum_value)
         ? { algorithm, value: compositeChecksum(algorithm, chosen.map((row) => row.checksum_value!)), type: 'COMPOSITE' }
         : undefined;
+      if (plan.expected !== undefined && !matchesComposite(plan.expected, checksum?.value)) throw new BadDigestError(algorithm);
+    }
     const uploadRow = this.sql.upload.get(uploadId);
     if (!uploadRow) throw new NoSuchUploadError(uploadId);
     const record = await this.commitBody(body, (digest) => {
@@ -1048,6 +1079,36 @@ function assertPartNumber(partNumber: number): void {
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
     throw new InvalidArgumentError('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(partNumber));
   }
+}
+
+/**
+ * Which checksum a completed multipart object gets. The algorithm is the upload's, or else the one the
+ * Complete request sent a value for. The type is the request's `x-amz-checksum-type`; without one, a
+ * sent value is taken as FULL_OBJECT (a CRC) unless it ends in `-N` or its algorithm only allows
+ * COMPOSITE; with neither, the algorithm's default (COMPOSITE, FULL_OBJECT for CRC64NVME).
+ * @returns undefined when neither the upload nor the request names an algorithm
+ * @throws ChecksumAlgorithmMismatchError - the request's value is of another algorithm than the upload's
+ * @throws ChecksumTypeNotAllowedError - FULL_OBJECT with SHA-1/SHA-256, COMPOSITE with CRC64NVME
+ */
+function completionChecksumPlan(
+  uploadAlgorithm: ChecksumAlgorithm | undefined,
+  requested: CompletionChecksum,
+): { algorithm: ChecksumAlgorithm; type: ChecksumType; expected?: string } | undefined {
+  const sent = requested.expected;
+  if (sent && uploadAlgorithm && sent.algorithm !== uploadAlgorithm) throw new ChecksumAlgorithmMismatchError(uploadAlgorithm, sent.algorithm);
+  const algorithm = sent?.algorithm ?? uploadAlgorithm;
+  if (!algorithm) return undefined;
+  let type = requested.type;
+  if (type === undefined && sent) type = /-\d+$/.test(sent.value) || !allowsChecksumType(algorithm, 'FULL_OBJECT') ? 'COMPOSITE' : 'FULL_OBJECT';
+  type ??= defaultChecksumType(algorithm);
+  if (!allowsChecksumType(algorithm, type)) throw new ChecksumTypeNotAllowedError(type, algorithm);
+  return { algorithm, type, ...(sent ? { expected: sent.value } : {}) };
+}
+
+/** A composite checksum sent on Complete matches with or without its `-N`. */
+function matchesComposite(sent: string, computed: string | undefined): boolean {
+  if (computed === undefined) return false;
+  return sent === computed || sent === computed.replace(/-\d+$/, '');
 }
 
 function unquote(etag: string): string {

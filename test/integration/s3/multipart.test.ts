@@ -1,7 +1,8 @@
 // Multipart uploads through the real AWS SDK v3 S3 client: the ETag S3 computes (MD5 of the part MD5s,
-// then -N), composite checksums, listing and aborting uploads, copying parts, and S3's refusals.
+// then -N), composite and full-object checksums, listing and aborting uploads, copying parts, and S3's refusals.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import {
   AbortMultipartUploadCommand,
@@ -37,6 +38,13 @@ after(async () => {
 
 function md5(data: Buffer): Buffer {
   return createHash('md5').update(data).digest();
+}
+
+/** The base64 of the big-endian CRC32 S3 sends, from zlib rather than the emulator's own code. */
+function crc32Base64(data: Buffer): string {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc32(data) >>> 0);
+  return out.toString('base64');
 }
 
 async function uploadParts(bucket: string, key: string, uploadId: string, parts: Buffer[]): Promise<CompletedPart[]> {
@@ -86,10 +94,107 @@ describe('multipart uploads', () => {
     const partChecksums = parts.map((part) => computeChecksum('CRC32', part));
     const expected = `${computeChecksum('CRC32', Buffer.concat(partChecksums.map((value) => Buffer.from(value, 'base64'))))}-2`;
     assert.equal(create.ChecksumAlgorithm, 'CRC32');
+    assert.equal(create.ChecksumType, 'COMPOSITE');
     assert.deepEqual(completed.map((part) => part.ChecksumCRC32), partChecksums);
     assert.equal(done.ChecksumCRC32, expected);
     assert.equal(head.ChecksumCRC32, expected);
     assert.equal((await got.Body!.transformToByteArray()).length, 5 * MiB + 1000, 'the SDK accepts the composite checksum on GET');
+  });
+
+  it('verifies and reports a full-object CRC32 the Complete request sends', async () => {
+    const bucket = await newBucket('multipart-full');
+    const parts = [randomBytes(5 * MiB), randomBytes(1000)];
+    const whole = Buffer.concat(parts);
+    const expected = crc32Base64(whole);
+    const create = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'k', ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT' }));
+
+    const completed = await uploadParts(bucket, 'k', create.UploadId!, parts);
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'k',
+        UploadId: create.UploadId!,
+        ChecksumType: 'FULL_OBJECT',
+        ChecksumCRC32: expected,
+        MultipartUpload: { Parts: completed },
+      }),
+    );
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'k', ChecksumMode: 'ENABLED' }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k', ChecksumMode: 'ENABLED' }));
+    const bytes = Buffer.from(await got.Body!.transformToByteArray());
+
+    assert.equal(create.ChecksumAlgorithm, 'CRC32');
+    assert.equal(create.ChecksumType, 'FULL_OBJECT');
+    assert.equal(done.ChecksumCRC32, expected);
+    assert.equal(done.ChecksumType, 'FULL_OBJECT');
+    assert.equal(head.ChecksumCRC32, expected);
+    assert.equal(head.ChecksumType, 'FULL_OBJECT');
+    assert.equal(got.ChecksumCRC32, expected);
+    assert.equal(got.ChecksumType, 'FULL_OBJECT');
+    assert.ok(bytes.equals(whole), 'the SDK validated the full-object checksum on GET');
+  });
+
+  it('computes the full-object CRC32 itself when Complete asks for FULL_OBJECT without a value', async () => {
+    const bucket = await newBucket('multipart-full-computed');
+    const parts = [randomBytes(5 * MiB), randomBytes(10)];
+    const create = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'k', ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT' }));
+    const completed = await uploadParts(bucket, 'k', create.UploadId!, parts);
+
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'k', UploadId: create.UploadId!, ChecksumType: 'FULL_OBJECT', MultipartUpload: { Parts: completed } }),
+    );
+
+    assert.equal(done.ChecksumCRC32, crc32Base64(Buffer.concat(parts)));
+    assert.equal(done.ChecksumType, 'FULL_OBJECT');
+  });
+
+  it('refuses a full-object checksum that does not match the assembled object, and keeps the upload', async () => {
+    const bucket = await newBucket('multipart-full-bad');
+    const parts = [randomBytes(5 * MiB), randomBytes(1000)];
+    const create = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'k', ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT' }));
+    const completed = await uploadParts(bucket, 'k', create.UploadId!, parts);
+    const complete = (checksum: string) =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: 'k',
+          UploadId: create.UploadId!,
+          ChecksumType: 'FULL_OBJECT',
+          ChecksumCRC32: checksum,
+          MultipartUpload: { Parts: completed },
+        }),
+      );
+
+    // The CRC32 of the first part alone: well-formed, but not the object's.
+    await expectS3Error(complete(crc32Base64(parts[0]!)), 'BadDigest', 400);
+    await expectS3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'k' })), 'NotFound', 404);
+    const listed = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'k', UploadId: create.UploadId! }));
+    const done = await complete(crc32Base64(Buffer.concat(parts)));
+
+    assert.equal(listed.Parts?.length, 2, 'a refused Complete leaves the upload in place');
+    assert.equal(done.ChecksumType, 'FULL_OBJECT');
+  });
+
+  it('refuses checksum types the algorithm does not allow', async () => {
+    const bucket = await newBucket('multipart-full-sha');
+
+    const sha256 = await expectS3Error(
+      s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'k', ChecksumAlgorithm: 'SHA256', ChecksumType: 'FULL_OBJECT' })),
+      'InvalidRequest',
+      400,
+    );
+    const crc64 = await expectS3Error(
+      s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'k', ChecksumAlgorithm: 'CRC64NVME', ChecksumType: 'COMPOSITE' })),
+      'InvalidRequest',
+      400,
+    );
+    const crc64Default = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'k', ChecksumAlgorithm: 'CRC64NVME' }));
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+
+    assert.equal(sha256.message, 'The FULL_OBJECT checksum type cannot be used with the sha256 checksum algorithm.');
+    assert.equal(crc64.message, 'The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.');
+    assert.equal(crc64Default.ChecksumType, 'FULL_OBJECT', 'CRC64NVME uploads are always full-object');
+    assert.deepEqual(uploads.Uploads?.map((upload) => upload.UploadId), [crc64Default.UploadId], 'the refused requests created no upload');
   });
 
   it('refuses parts that do not match, come out of order, or are too small', async () => {
