@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import type { Reporter } from '../../output.js';
-import type { AwsClients } from '../clients.js';
-import type { ResolvedSettings, Target } from '../settings.js';
+import type { Target } from '../settings.js';
 import { setup } from '../provision/index.js';
 import type { Pace } from '../provision/aws.js';
+import type { CoreOptions } from '../provision/target.js';
 import { samplePhotoPath } from '../paths.js';
 import { putTracedObject } from '../operate/traced-put.js';
 import { prepareUpload } from '../operate/upload.js';
@@ -28,15 +28,8 @@ import { evaluateTargets, type TargetCheck } from './targets.js';
  * tens of seconds to index them. */
 export const TRACES_WAIT_MS = { local: 30_000, aws: 120_000 } as const;
 
-export interface BenchRequest {
-  clients: AwsClients;
-  settings: ResolvedSettings;
-  account: string;
-  region: string;
-  target: Target;
-  endpoint?: string;
-  /** Where setup caches the built package. */
-  cacheDir: string;
+/** What the provisioning core takes (setup runs first), and the benchmark's own options. */
+export interface BenchRequest extends Omit<CoreOptions, 'pace'> {
   pace?: Pace;
   options: BenchOptions;
   /** The process running the local cloud (this one when embedded), or null when unknown (AWS, a remote endpoint). */
