@@ -57,13 +57,21 @@ export interface CliResult {
 /** The real aws CLI: Debian's awscli (what .ci/run installs) when present, else whichever is on PATH. */
 export const AWS_CLI = process.env.THUMBCTL_AWS_CLI ?? (existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws');
 
-/** The aws CLI's environment: test credentials and no user config. */
-function awsEnv(): NodeJS.ProcessEnv {
+/** Keys the aws CLI signs with: the test credentials unless a test passes others (a role's temporary keys). */
+export interface CliCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** The aws CLI's environment: the given (else test) credentials and no user config. */
+function awsEnv(credentials: CliCredentials = TEST_CREDENTIALS): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...(credentials.sessionToken !== undefined ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
     AWS_DEFAULT_REGION: TEST_REGION,
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
@@ -71,11 +79,11 @@ function awsEnv(): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs the real `aws` CLI against the endpoint, with test credentials and no user config. */
-export function runAws(endpoint: string, args: string[], input?: string): Promise<CliResult> {
+/** Runs the real `aws` CLI against the endpoint, with test credentials (or those given) and no user config. */
+export function runAws(endpoint: string, args: string[], input?: string, credentials?: CliCredentials): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(AWS_CLI, ['--endpoint-url', endpoint, '--region', TEST_REGION, '--output', 'json', ...args], {
-      env: awsEnv(),
+      env: awsEnv(credentials),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
