@@ -6,6 +6,7 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { AwsError } from './errors.js';
 import { decodeOrKeep } from './http.js';
+import type { RoleSession } from './authorize.js';
 import type { ServiceName } from './routing.js';
 
 /** What the verifier needs to know about a key: its secret, and for temporary keys the session token. */
@@ -332,22 +333,23 @@ export interface IssuedCredential {
 
 /**
  * Keys the local cloud issued at run time (function environments' credentials), kept in memory: they die with
- * the process, as the environments do. STS's own temporary keys live in its store and are looked up there.
+ * the process, as the environments do. Each stands for a role session (the function's role, the session named
+ * after the function), which IAM enforcement reads back. STS's own temporary keys live in its store.
  */
 export class CredentialRegistry {
-  private readonly issued = new Map<string, KnownCredential & { principal: string }>();
+  private readonly issued = new Map<string, KnownCredential & { session: RoleSession }>();
 
   /**
-   * Issues a fresh temporary key for a principal (e.g. a function's role ARN) and remembers it.
-   * @param principal - who the key stands for; kept for IAM enforcement to read back
+   * Issues a fresh temporary key for a role session and remembers it.
+   * @param session - the role and session name the key stands for
    */
-  issue(principal: string): IssuedCredential {
+  issue(session: RoleSession): IssuedCredential {
     const credential: IssuedCredential = {
       accessKeyId: `ASIA${randomKeyChars(16)}`,
       secretAccessKey: randomBytes(30).toString('base64'),
       sessionToken: randomBytes(96).toString('base64'),
     };
-    this.issued.set(credential.accessKeyId, { secretAccessKey: credential.secretAccessKey, sessionToken: credential.sessionToken, principal });
+    this.issued.set(credential.accessKeyId, { secretAccessKey: credential.secretAccessKey, sessionToken: credential.sessionToken, session });
     return credential;
   }
 
@@ -361,15 +363,15 @@ export class CredentialRegistry {
     return this.issued.has(accessKeyId);
   }
 
-  /** The principal an issued key stands for. */
-  principalOf(accessKeyId: string): string | undefined {
-    return this.issued.get(accessKeyId)?.principal;
+  /** The role session an issued key stands for. */
+  sessionOf(accessKeyId: string): RoleSession | undefined {
+    return this.issued.get(accessKeyId)?.session;
   }
 
   lookup(accessKeyId: string): KnownCredential | undefined {
     const found = this.issued.get(accessKeyId);
     if (!found) return undefined;
-    const { principal: _principal, ...credential } = found;
+    const { session: _session, ...credential } = found;
     return credential;
   }
 }

@@ -1,6 +1,7 @@
 // The AWS Query protocol (IAM, STS, and any other `Action=...&Version=...` service): reading form
 // parameters and `member` lists, and writing XML results and ErrorResponse documents the way AWS does.
 // Knows no service: namespaces, actions and errors come from the caller. No flattened lists, no EC2 dialect.
+import type { Authorizer, Requirement } from './authorize.js';
 import { AwsError } from './errors.js';
 import type { ServiceRequest, ServiceResponse, ServiceRouter } from './http.js';
 
@@ -260,18 +261,25 @@ export function queryErrorResponse(error: AwsError, namespace: string, requestId
   return { status: error.status, headers: { 'content-type': 'text/xml' }, body: queryErrorXml(error, namespace, requestId) };
 }
 
-/** One Query-protocol action: its parameters (and the request, for the caller) in, the Result's children out. */
-export type QueryOperation = (params: QueryParams, request: ServiceRequest) => object | undefined;
+/** One Query-protocol action: what it needs from a role caller's policies, and the action itself. */
+export interface QueryOperation {
+  /** The IAM action and resource the call needs (see core/authorize.ts), read from its parameters. */
+  permissions(params: QueryParams, request: ServiceRequest): Requirement;
+  /** Parameters (and the request, for the caller) in, the Result's children out (undefined: no Result element). */
+  run(params: QueryParams, request: ServiceRequest): object | undefined;
+}
 
 export interface QueryServiceOptions {
   namespace: string;
   operations: Record<string, QueryOperation>;
+  /** Checks each call against the caller's policies before it runs. */
+  authorizer: Authorizer;
   /** The service's own NotImplemented error, naming the action we do not model. */
   notImplemented(action: string): AwsError;
 }
 
 /**
- * The whole wire loop of a Query service (IAM, STS): read the action, run its operation, answer the Result
+ * The whole wire loop of a Query service (IAM, STS): read the action, authorise it, run it, answer the Result
  * or the error in the service's namespace. Only own properties name operations (`__proto__` is no action).
  */
 export function handleQueryRequest(request: ServiceRequest, options: QueryServiceOptions): ServiceResponse {
@@ -281,7 +289,8 @@ export function handleQueryRequest(request: ServiceRequest, options: QueryServic
     if (!action) throw new MissingActionError();
     const operation = Object.hasOwn(options.operations, action) ? options.operations[action] : undefined;
     if (!operation) throw options.notImplemented(action);
-    return queryResultResponse({ action, namespace: options.namespace, requestId: request.requestId, result: operation(params, request) });
+    options.authorizer.check(request.caller, () => operation.permissions(params, request), action);
+    return queryResultResponse({ action, namespace: options.namespace, requestId: request.requestId, result: operation.run(params, request) });
   } catch (error) {
     if (error instanceof AwsError) return queryErrorResponse(error, options.namespace, request.requestId);
     throw error;

@@ -508,6 +508,27 @@ export class IamStore implements IamForOthers {
 
   // ---- IamForOthers --------------------------------------------------------------------------------
 
+  /** The ARN of the role of this name, or the ARN it would have with this path: what IAM authorises against. */
+  roleArnFor(roleName: string, path = '/'): string {
+    return this.findRoleRow(roleName)?.arn ?? `arn:aws:iam::${this.accountId}:role${path}${roleName}`;
+  }
+
+  /** The ARN a customer managed policy of this name and path has. */
+  policyArnFor(policyName: string, path = '/'): string {
+    return `arn:aws:iam::${this.accountId}:policy${path}${policyName}`;
+  }
+
+  /** The role with this unique id (`AROA...`), or undefined. */
+  roleById(roleId: string): RoleRecord | undefined {
+    const row = this.sql('SELECT * FROM iam_roles WHERE role_id = ?').get(roleId) as RoleRow | undefined;
+    return row ? this.toRole(row) : undefined;
+  }
+
+  roleByName(roleName: string): { roleName: string; roleId: string; arn: string } | undefined {
+    const row = this.findRoleRow(roleName);
+    return row ? { roleName: row.role_name, roleId: row.role_id, arn: row.arn } : undefined;
+  }
+
   roleTrustPolicy(roleArn: string): string | undefined {
     return this.findRoleByArn(roleArn)?.assumeRolePolicyDocument;
   }

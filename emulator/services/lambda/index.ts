@@ -2,6 +2,7 @@
 // environments) and the REST-JSON router, publishes the cross-service surface as `context.stores.lambda`,
 // and runs the async worker between start() and stop(). No logic of its own beyond the wiring.
 import { randomUUID } from 'node:crypto';
+import { roleNameOf } from '../../core/authorize.js';
 import type { CloudContext, LambdaForOthers } from '../../core/context.js';
 import { LambdaRuntime } from '../../runtime/manager.js';
 import { readTuning } from '../../runtime/tuning.js';
@@ -37,10 +38,20 @@ export function createLambdaService(context: CloudContext): ServiceModule {
     xray: () => context.stores.xray,
     xrayDaemonAddress: () => context.stores.xray?.daemonAddress,
     log: (message) => context.log(message),
-    // Each environment signs its calls with keys that stand for the function's role, so the cloud can
-    // check them against the role's policies (emulator/core/authorize.ts), as AWS does.
+    // Each environment signs its calls with keys that stand for the function's role, in a session named after
+    // the function (as Lambda names it), so the cloud checks them against the role's policies
+    // (emulator/core/authorize.ts), as AWS does.
     credentials: context.credentials && {
-      issue: (fn) => context.credentials!.issue(fn.role),
+      issue: (fn) => {
+        const role = context.stores.iam?.roleByName(roleNameOf(fn.role));
+        return context.credentials!.issue({
+          accountId: context.settings.accountId,
+          roleArn: fn.role,
+          roleName: roleNameOf(fn.role),
+          roleId: role?.arn === fn.role ? role.roleId : undefined,
+          sessionName: fn.name,
+        });
+      },
       revoke: (accessKeyId) => context.credentials?.revoke(accessKeyId),
     },
   });

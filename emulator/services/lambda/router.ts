@@ -1,6 +1,7 @@
 // Lambda's REST-JSON wire: routes `/2015-03-31/functions/...` (and the account-settings and tags paths) to
 // store operations, reads JSON bodies and Invoke's headers, and writes AWS's responses and errors. Anything
 // the local cloud does not implement answers NotImplemented naming the operation.
+import { Authorizer, type Permission, type Requirement } from '../../core/authorize.js';
 import { AwsError, NotImplementedError } from '../../core/errors.js';
 import type { CloudContext } from '../../core/context.js';
 import { decodeOrKeep, header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
@@ -25,81 +26,210 @@ import {
   type UpdateFunctionCodeInput,
   type UpdateFunctionConfigurationInput,
 } from './store.js';
+import { parseFunctionIdentifier } from './validation.js';
 
 /** AWS: 6 MB for a synchronous payload, 256 KB for an asynchronous one. */
 export const MAX_SYNC_PAYLOAD_BYTES = 6_291_456;
 export const MAX_ASYNC_PAYLOAD_BYTES = 262_144;
 
-type Handler = (request: ServiceRequest, params: string[]) => Promise<ServiceResponse> | ServiceResponse;
+/** One call being answered: the request and the path segments the route captured (`name`, `arn`, `statementId`). */
+interface LambdaCall {
+  request: ServiceRequest;
+  params: Record<string, string>;
+}
+
+type Handler = (call: LambdaCall) => Promise<ServiceResponse> | ServiceResponse;
+
+/** How routes name functions for IAM: this cloud's function ARNs. */
+export interface FunctionArns {
+  functionArn(name: string): string;
+}
+
+/** Every Lambda operation the local cloud implements: where it is on the wire and what IAM it needs. */
+export interface LambdaRoute {
+  operation: LambdaOperation;
+  method: string;
+  /** Path segments; `:x` captures a segment (percent-decoded) as `params.x`. */
+  path: readonly string[];
+  /** The IAM actions and resources the call needs, as the Service Authorization Reference lists them. */
+  permissions(call: LambdaCall, arns: FunctionArns): Requirement;
+}
+
+type LambdaOperation =
+  | 'ListFunctions'
+  | 'CreateFunction'
+  | 'GetFunction'
+  | 'DeleteFunction'
+  | 'GetFunctionConfiguration'
+  | 'UpdateFunctionConfiguration'
+  | 'UpdateFunctionCode'
+  | 'Invoke'
+  | 'AddPermission'
+  | 'GetPolicy'
+  | 'RemovePermission'
+  | 'GetAccountSettings'
+  | 'ListTags'
+  | 'TagResource'
+  | 'UntagResource';
+
+const FUNCTIONS = ['2015-03-31', 'functions'] as const;
+
+/**
+ * A function operation's resource: the function's ARN, qualified (`:$LATEST`) when the call names a
+ * qualifier, as Lambda authorises it (a policy on the unqualified ARN does not cover qualified calls).
+ */
+function onFunction(action: string): LambdaRoute['permissions'] {
+  return ({ request, params }, arns) => [{ action, resource: functionResource(params.name ?? '', request.query.get('Qualifier'), arns) }];
+}
+
+function functionResource(identifier: string, qualifierParameter: string | null, arns: FunctionArns): string {
+  let name = identifier;
+  let qualifier = qualifierParameter ?? undefined;
+  try {
+    const parsed = parseFunctionIdentifier(identifier);
+    name = parsed.name;
+    qualifier ??= parsed.qualifier;
+  } catch {
+    // Not a function name at all: the operation answers its own ValidationException; the ARN says what was sent.
+  }
+  return `${arns.functionArn(name)}${qualifier !== undefined ? `:${qualifier}` : ''}`;
+}
+
+/** Passing a role to Lambda needs iam:PassRole on it, for lambda.amazonaws.com. */
+function passRole(role: unknown): Permission[] {
+  return typeof role === 'string' ? [{ action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': 'lambda.amazonaws.com' } }] : [];
+}
+
+/** Code taken from S3 is read with the caller's permissions: s3:GetObject (or GetObjectVersion) on the object. */
+function readsCode(code: unknown): Permission[] {
+  if (typeof code !== 'object' || code === null) return [];
+  const { S3Bucket: bucket, S3Key: key, S3ObjectVersion: version } = code as Record<string, unknown>;
+  if (typeof bucket !== 'string' || typeof key !== 'string') return [];
+  const resource = `arn:aws:s3:::${bucket}/${key}`;
+  return [{ action: typeof version === 'string' ? 's3:GetObjectVersion' : 's3:GetObject', resource }];
+}
+
+/** The request body as JSON, for permissions that read it (unreadable or too large: the operation answers its own error). */
+function bodyOf(request: ServiceRequest): Record<string, unknown> {
+  if (request.body.length > MAX_CODE_REQUEST_BYTES) return {};
+  try {
+    return parseJsonBody(request.body, (detail) => invalidRequestContent(detail));
+  } catch {
+    return {};
+  }
+}
+
+export const LAMBDA_ROUTES: readonly LambdaRoute[] = [
+  { operation: 'ListFunctions', method: 'GET', path: FUNCTIONS, permissions: () => [{ action: 'lambda:ListFunctions', resource: '*' }] },
+  {
+    operation: 'CreateFunction',
+    method: 'POST',
+    path: FUNCTIONS,
+    permissions: ({ request }, arns) => {
+      const input = bodyOf(request);
+      const name = typeof input.FunctionName === 'string' ? input.FunctionName : '';
+      return [{ action: 'lambda:CreateFunction', resource: functionResource(name, null, arns) }, ...passRole(input.Role), ...readsCode(input.Code)];
+    },
+  },
+  { operation: 'GetFunction', method: 'GET', path: [...FUNCTIONS, ':name'], permissions: onFunction('lambda:GetFunction') },
+  { operation: 'DeleteFunction', method: 'DELETE', path: [...FUNCTIONS, ':name'], permissions: onFunction('lambda:DeleteFunction') },
+  { operation: 'GetFunctionConfiguration', method: 'GET', path: [...FUNCTIONS, ':name', 'configuration'], permissions: onFunction('lambda:GetFunctionConfiguration') },
+  {
+    operation: 'UpdateFunctionConfiguration',
+    method: 'PUT',
+    path: [...FUNCTIONS, ':name', 'configuration'],
+    permissions: (call, arns) => [...(onFunction('lambda:UpdateFunctionConfiguration')(call, arns) as Permission[]), ...passRole(bodyOf(call.request).Role)],
+  },
+  {
+    operation: 'UpdateFunctionCode',
+    method: 'PUT',
+    path: [...FUNCTIONS, ':name', 'code'],
+    permissions: (call, arns) => [...(onFunction('lambda:UpdateFunctionCode')(call, arns) as Permission[]), ...readsCode(bodyOf(call.request))],
+  },
+  { operation: 'Invoke', method: 'POST', path: [...FUNCTIONS, ':name', 'invocations'], permissions: onFunction('lambda:InvokeFunction') },
+  { operation: 'AddPermission', method: 'POST', path: [...FUNCTIONS, ':name', 'policy'], permissions: onFunction('lambda:AddPermission') },
+  { operation: 'GetPolicy', method: 'GET', path: [...FUNCTIONS, ':name', 'policy'], permissions: onFunction('lambda:GetPolicy') },
+  { operation: 'RemovePermission', method: 'DELETE', path: [...FUNCTIONS, ':name', 'policy', ':statementId'], permissions: onFunction('lambda:RemovePermission') },
+  { operation: 'GetAccountSettings', method: 'GET', path: ['2016-08-19', 'account-settings'], permissions: () => [{ action: 'lambda:GetAccountSettings', resource: '*' }] },
+  // The tagging operations name their resource by ARN, and are authorised on the ARN given.
+  { operation: 'ListTags', method: 'GET', path: ['2017-03-31', 'tags', ':arn'], permissions: ({ params }) => [{ action: 'lambda:ListTags', resource: params.arn ?? '' }] },
+  { operation: 'TagResource', method: 'POST', path: ['2017-03-31', 'tags', ':arn'], permissions: ({ params }) => [{ action: 'lambda:TagResource', resource: params.arn ?? '' }] },
+  { operation: 'UntagResource', method: 'DELETE', path: ['2017-03-31', 'tags', ':arn'], permissions: ({ params }) => [{ action: 'lambda:UntagResource', resource: params.arn ?? '' }] },
+];
+
+/** The route a request takes, with its captured segments, or undefined. */
+function matchRoute(method: string, parts: string[]): { route: LambdaRoute; params: Record<string, string> } | undefined {
+  for (const route of LAMBDA_ROUTES) {
+    if (route.method !== method || route.path.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    const matches = route.path.every((segment, index) => {
+      if (segment.startsWith(':')) {
+        params[segment.slice(1)] = parts[index]!;
+        return true;
+      }
+      return segment === parts[index];
+    });
+    if (matches) return { route, params };
+  }
+  return undefined;
+}
 
 export class LambdaRouter implements ServiceRouter {
   readonly name = 'lambda';
+  private readonly authorizer: Authorizer;
+  private readonly handlers: Record<LambdaOperation, Handler>;
 
   constructor(
     private readonly context: CloudContext,
     private readonly store: LambdaStore,
     private readonly invoker: LambdaInvoker,
     private readonly worker: AsyncInvokeWorker,
-  ) {}
+  ) {
+    this.authorizer = new Authorizer(context, 'lambda');
+    this.handlers = {
+      ListFunctions: ({ request }) => this.listFunctions(request),
+      CreateFunction: ({ request }) => this.createFunction(request),
+      GetFunction: ({ request, params }) => this.getFunction(request, params.name!),
+      DeleteFunction: ({ request, params }) => this.deleteFunction(request, params.name!),
+      GetFunctionConfiguration: ({ request, params }) => this.getConfiguration(request, params.name!),
+      UpdateFunctionConfiguration: ({ request, params }) => this.updateConfiguration(request, params.name!),
+      UpdateFunctionCode: ({ request, params }) => this.updateCode(request, params.name!),
+      Invoke: ({ request, params }) => this.invoke(request, params.name!),
+      AddPermission: ({ request, params }) => this.addPermission(request, params.name!),
+      GetPolicy: ({ request, params }) => this.getPolicy(request, params.name!),
+      RemovePermission: ({ request, params }) => this.removePermission(request, params.name!, params.statementId!),
+      GetAccountSettings: () => json(200, this.store.accountSettings()),
+      ListTags: ({ params }) => json(200, { Tags: this.store.listTags(params.arn!) }),
+      TagResource: ({ request, params }) => {
+        const body = parseJson<{ Tags?: Record<string, string> }>(request, { Tags: 'stringMap' });
+        this.store.tagResource(params.arn!, body.Tags ?? {});
+        return { status: 204 };
+      },
+      UntagResource: ({ request, params }) => {
+        this.store.untagResource(params.arn!, request.query.getAll('tagKeys'));
+        return { status: 204 };
+      },
+    };
+  }
 
   async handle(request: ServiceRequest): Promise<ServiceResponse> {
     try {
       const parts = request.rawPath.replace(/\/+$/, '').split('/').slice(1).map(decodeOrKeep);
+      // Not an AWS operation: the URL GetFunction hands out as Code.Location. AWS's is a presigned S3 URL that
+      // needs no IAM permission; ours names the code by its SHA-256, and only code a function uses is served.
       if (parts[0] === '2015-03-31' && parts[1] === 'code-download' && request.method === 'GET') return this.codeDownload(parts[2] ?? '');
       if (this.context.faults.shouldThrottle()) throw tooManyRequests();
-      const route = this.route(request.method, parts);
-      if (!route) throw new NotImplementedError(`Lambda ${operationName(request.method, parts) ?? `${request.method} ${request.rawPath}`}`);
-      return await route.handler(request, route.params);
+      const matched = matchRoute(request.method, parts);
+      if (!matched) throw new NotImplementedError(`Lambda ${operationName(request.method, parts) ?? `${request.method} ${request.rawPath}`}`);
+      const call: LambdaCall = { request, params: matched.params };
+      // Keys that stand for a role (a function's, an assumed role's): the call must be allowed by the role's policies.
+      this.authorizer.check(request.caller, () => matched.route.permissions(call, this.store), matched.route.operation);
+      return await this.handlers[matched.route.operation](call);
     } catch (error) {
       if (error instanceof AwsError) return toRestJsonError(error);
       this.context.log(`lambda: internal error: ${(error as Error).stack ?? String(error)}`);
       return toRestJsonError(serviceError(`The local cloud failed: ${(error as Error).message}`));
     }
-  }
-
-  private route(method: string, parts: string[]): { handler: Handler; params: string[] } | undefined {
-    const [version, collection, name, sub, extra] = parts;
-    const n = parts.length;
-    if (version === '2015-03-31' && collection === 'functions') {
-      if (n === 2 && method === 'GET') return { handler: (r) => this.listFunctions(r), params: [] };
-      if (n === 2 && method === 'POST') return { handler: (r) => this.createFunction(r), params: [] };
-      if (n === 3 && method === 'GET') return { handler: (r) => this.getFunction(r, name!), params: [] };
-      if (n === 3 && method === 'DELETE') return { handler: (r) => this.deleteFunction(r, name!), params: [] };
-      if (n === 4 && sub === 'configuration' && method === 'GET') return { handler: (r) => this.getConfiguration(r, name!), params: [] };
-      if (n === 4 && sub === 'configuration' && method === 'PUT') return { handler: (r) => this.updateConfiguration(r, name!), params: [] };
-      if (n === 4 && sub === 'code' && method === 'PUT') return { handler: (r) => this.updateCode(r, name!), params: [] };
-      if (n === 4 && sub === 'invocations' && method === 'POST') return { handler: (r) => this.invoke(r, name!), params: [] };
-      if (n === 4 && sub === 'policy' && method === 'POST') return { handler: (r) => this.addPermission(r, name!), params: [] };
-      if (n === 4 && sub === 'policy' && method === 'GET') return { handler: (r) => this.getPolicy(r, name!), params: [] };
-      if (n === 5 && sub === 'policy' && method === 'DELETE') return { handler: (r) => this.removePermission(r, name!, extra!), params: [] };
-    }
-    if (version === '2016-08-19' && collection === 'account-settings' && n === 2 && method === 'GET') {
-      return { handler: () => json(200, this.store.accountSettings()), params: [] };
-    }
-    if (version === '2017-03-31' && collection === 'tags' && n === 3) {
-      const arn = name!;
-      if (method === 'GET') return { handler: () => json(200, { Tags: this.store.listTags(arn) }), params: [] };
-      if (method === 'POST') {
-        return {
-          handler: (r) => {
-            const body = parseJson<{ Tags?: Record<string, string> }>(r, { Tags: 'stringMap' });
-            this.store.tagResource(arn, body.Tags ?? {});
-            return { status: 204 };
-          },
-          params: [],
-        };
-      }
-      if (method === 'DELETE') {
-        return {
-          handler: (r) => {
-            this.store.untagResource(arn, r.query.getAll('tagKeys'));
-            return { status: 204 };
-          },
-          params: [],
-        };
-      }
-    }
-    return undefined;
   }
 
   // --- functions ------------------------------------------------------------------------------------------

@@ -164,7 +164,7 @@ describe('verifySigV4 against the SDK signer', () => {
 
   it('checks temporary keys\' session tokens and expiry', async () => {
     const registry = new CredentialRegistry();
-    const issued = registry.issue('arn:aws:iam::000000000000:role/r');
+    const issued = registry.issue({ accountId: '000000000000', roleArn: 'arn:aws:iam::000000000000:role/r', roleName: 'r', roleId: undefined, sessionName: 'fn' });
     const signer = new SignatureV4({ service: 'sts', region: 'us-east-1', credentials: issued, sha256: Sha256 as never });
     const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: 'h', path: '/', query: {}, headers: { host: 'h' }, body: 'Action=GetCallerIdentity' });
     const request: SignedRequest = { method: 'POST', rawTarget: '/', headers: new Map(Object.entries(signed.headers).map(([name, value]) => [name.toLowerCase(), [String(value)]])), body: Buffer.from('Action=GetCallerIdentity') };
