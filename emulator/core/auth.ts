@@ -341,9 +341,15 @@ export class CredentialRegistry {
 
   /**
    * Issues a fresh temporary key for a role session and remembers it.
-   * @param session - the role and session name the key stands for
+   * @param session - the role session the key stands for; a bare role ARN means a session of that role named
+   *   after it, evaluated against whichever role has that name
    */
-  issue(session: RoleSession): IssuedCredential {
+  issue(session: RoleSession | string): IssuedCredential {
+    if (typeof session === 'string') {
+      const roleName = session.slice(session.lastIndexOf('/') + 1);
+      const accountId = /^arn:aws[\w-]*:iam::(\d{12}):/.exec(session)?.[1] ?? '000000000000';
+      session = { accountId, roleArn: session, roleName, roleId: undefined, sessionName: roleName };
+    }
     const credential: IssuedCredential = {
       accessKeyId: `ASIA${randomKeyChars(16)}`,
       secretAccessKey: randomBytes(30).toString('base64'),
@@ -361,6 +367,11 @@ export class CredentialRegistry {
   /** True when the local cloud issued this access key and has not revoked it. */
   isIssuedCredential(accessKeyId: string): boolean {
     return this.issued.has(accessKeyId);
+  }
+
+  /** The ARN of the role an issued key stands for. */
+  principalOf(accessKeyId: string): string | undefined {
+    return this.issued.get(accessKeyId)?.session.roleArn;
   }
 
   /** The role session an issued key stands for. */

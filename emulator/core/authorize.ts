@@ -40,7 +40,10 @@ export interface RoleSession {
   /** The role's ARN, path included (`arn:aws:iam::<account>:role/service-role/name`). */
   roleArn: string;
   roleName: string;
-  /** The role's unique id (`AROA...`) when the session began; undefined when there was no such role. */
+  /**
+   * The role's unique id (`AROA...`) when the session began: a role deleted and created again under the same
+   * name is another role, and allows this session nothing. Undefined: not pinned, the role of that name.
+   */
   roleId: string | undefined;
   /** The function's name for a function environment, the RoleSessionName for AssumeRole. */
   sessionName: string;
@@ -96,7 +99,7 @@ type Decision = 'allow' | 'explicit-deny' | 'implicit-deny';
 export function decideForRole(context: CloudContext, session: RoleSession, permission: Permission, region?: string): Decision {
   const iam = context.stores.iam;
   const role = iam?.roleByName(session.roleName);
-  if (!iam || !role || role.roleId !== session.roleId) return 'implicit-deny';
+  if (!iam || !role || (session.roleId !== undefined && role.roleId !== session.roleId)) return 'implicit-deny';
   const globalKeys: Record<string, string> = {
     'aws:PrincipalArn': role.arn,
     'aws:PrincipalAccount': session.accountId,

@@ -48,6 +48,8 @@ export function createLambdaService(context: CloudContext): ServiceModule {
           accountId: context.settings.accountId,
           roleArn: fn.role,
           roleName: roleNameOf(fn.role),
+          // Pinned to the role as it is now (a role created again under its name is another role); a role
+          // that is not there allows nothing.
           roleId: role?.arn === fn.role ? role.roleId : undefined,
           sessionName: fn.name,
         });

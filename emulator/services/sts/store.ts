@@ -95,7 +95,10 @@ export class StsStore {
   getCallerIdentity(caller: CallerPrincipal, now = new Date()): CallerIdentity {
     const row = caller.accessKeyId ? this.liveSession(caller.accessKeyId, now) : undefined;
     if (row) return { account: this.accountId, arn: row.arn, userId: row.user_id };
-    if (caller.kind === 'role') return { account: this.accountId, arn: assumedRoleArn(caller.session), userId: assumedRoleUserId(caller.session) };
+    if (caller.kind === 'role') {
+      const session = { ...caller.session, roleId: caller.session.roleId ?? this.iam.roleByName(caller.session.roleName)?.roleId };
+      return { account: this.accountId, arn: assumedRoleArn(session), userId: assumedRoleUserId(session) };
+    }
     return { account: this.accountId, arn: `arn:aws:iam::${this.accountId}:root`, userId: caller.accessKeyId ?? this.accountId };
   }
 

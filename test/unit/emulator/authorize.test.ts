@@ -207,5 +207,8 @@ describe('the gate', () => {
       code: 'AccessDeniedException',
       status: 400,
     });
+    // Keys issued for a bare role ARN are not pinned: they are the role of that name, whichever it is.
+    const unpinned = { accessKeyId: setup.registry.issue(setup.iam.roleByName('fn')!.arn).accessKeyId, region: 'us-east-1', service: 'logs' };
+    new Authorizer(setup.context, 'logs').check(unpinned, () => [{ action: 'logs:DescribeLogGroups', resource: '*' }], 'DescribeLogGroups');
   });
 });
