@@ -5,7 +5,7 @@ import type { CommandContext } from '../main.js';
 import { ExitCode } from '../output.js';
 import { checkWritableFile } from '../core/fs.js';
 import { openSession } from '../core/session.js';
-import { resolveSettings, type SettingFlags } from '../core/settings.js';
+import { readConfigFile, resolveConnection, resolveSettings, type SettingFlags } from '../core/settings.js';
 import { resolveTracesOptions } from '../core/traces/options.js';
 import { collectTracesReport, reportDocument } from '../core/traces/report.js';
 import { renderHtmlReport, writeFileAtomic } from '../core/traces/render-html.js';
@@ -14,9 +14,12 @@ import { renderServiceMap, renderSummary, renderTraceTable, renderWaterfall } fr
 export async function run({ options, globals, output }: CommandContext): Promise<number> {
   const tracesOptions = resolveTracesOptions(options);
   if (tracesOptions.html !== undefined) await checkWritableFile(tracesOptions.html, '--html');
+  // Every setting is checked before the session opens: a bad one must not start a local cloud first.
+  const config = readConfigFile(globals.config);
+  resolveConnection(globals, config);
+  const { functionName } = resolveSettings(options as SettingFlags, config);
   const session = await openSession(globals);
   try {
-    const { functionName } = resolveSettings(options as SettingFlags, session.config);
     const report = await collectTracesReport(
       session.clients.xray,
       {
