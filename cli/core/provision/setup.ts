@@ -22,7 +22,6 @@ import {
 } from '@aws-sdk/client-lambda';
 import { ExitCode, formatBytes, UserError, silentReporter, type Reporter, type StepHandle } from '../../output.js';
 import type { ResolvedSettings, Target } from '../settings.js';
-import { sleep } from '../retry.js';
 import {
   isConflict,
   isError,
@@ -451,6 +450,9 @@ async function functionStep(
 
 // ---- 5. active tracing ----------------------------------------------------------------------------------
 
+/** An update of the tracing mode that read back as something else: worth another attempt. */
+class TracingDidNotStick extends Error {}
+
 async function tracingStep(
   context: StepContext,
   name: string,
@@ -460,30 +462,35 @@ async function tracingStep(
 ): Promise<{ mode: string; attempts: number; resource: SetupResource }> {
   return reportedStep(context.reporter, 'Active tracing', async (step) => {
     const resource = (action: SetupResource['action']): SetupResource => ({ type: 'tracing', name, action });
-    let mode = configuration.TracingConfig?.Mode ?? 'PassThrough';
+    let mode: string = configuration.TracingConfig?.Mode ?? 'PassThrough';
     if (mode === 'Active') return { value: { mode, attempts: 0, resource: resource('unchanged') }, summary: 'Active tracing already on', changed: false };
-    let delay = context.pace.retryInitialMs;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      step.update(`Active tracing: attempt ${attempt}`);
-      await lambdaChange(context, name, 'enabling active tracing', () =>
-        context.clients.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, TracingConfig: { Mode: 'Active' } })),
+    try {
+      const attempts = await retrying(
+        context,
+        'verifying active tracing',
+        async (attempt) => {
+          step.update(`Active tracing: attempt ${attempt}`);
+          await lambdaChange(context, name, 'enabling active tracing', () =>
+            context.clients.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, TracingConfig: { Mode: 'Active' } })),
+          );
+          await waitFunctionUpdated(context, name);
+          // Read it back: the setting does not always stick the first time (the course demo's "click it again").
+          mode = (await observeFunction(context.clients, name))?.TracingConfig?.Mode ?? 'PassThrough';
+          if (mode !== 'Active') throw new TracingDidNotStick(`TracingConfig.Mode read back as ${mode} after the update`);
+          return attempt;
+        },
+        {
+          retryable: (error) => error instanceof TracingDidNotStick,
+          attempts: maxAttempts,
+          warning: (event) => `${event.what}: attempt ${event.attempt} did not stick (${event.reason}); trying again in ${event.delayMs} ms`,
+        },
       );
-      await waitFunctionUpdated(context, name);
-      // Read it back: the setting does not always stick the first time (the course demo's "click it again").
-      mode = (await observeFunction(context.clients, name))?.TracingConfig?.Mode ?? 'PassThrough';
-      if (mode === 'Active') {
-        const summary = `Active tracing on${attempt > 1 ? ` (took ${attempt} attempts)` : ''}`;
-        return { value: { mode, attempts: attempt, resource: resource(functionCreated ? 'created' : 'updated') }, summary, changed: true };
-      }
-      if (attempt < maxAttempts) {
-        const reason = `TracingConfig.Mode read back as ${mode} after the update`;
-        context.retries.push({ what: 'verifying active tracing', attempt, reason, delayMs: delay });
-        context.reporter.warn(`verifying active tracing: attempt ${attempt} did not stick (${reason}); trying again in ${delay} ms`);
-        await sleep(delay);
-        delay = Math.min(delay * 2, context.pace.retryMaxMs);
-      }
+      const summary = `Active tracing on${attempts > 1 ? ` (took ${attempts} attempts)` : ''}`;
+      return { value: { mode, attempts, resource: resource(functionCreated ? 'created' : 'updated') }, summary, changed: true };
+    } catch (error) {
+      if (error instanceof TracingDidNotStick) throw new UserError(`active tracing did not stick after ${maxAttempts} attempts (TracingConfig.Mode is still ${mode})`);
+      throw error;
     }
-    throw new UserError(`active tracing did not stick after ${maxAttempts} attempts (TracingConfig.Mode is still ${mode})`);
   });
 }
 
