@@ -5,7 +5,11 @@
 import { appendFileSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../output.js';
+import { SERVE_DEFAULTS } from './defaults.js';
 import { sleep } from './retry.js';
+
+/** The environment variables that name the key a `local serve --require-auth` verifies signatures against. */
+export const LOCAL_AUTH_ENV = { accessKeyId: 'THUMBCTL_LOCAL_ACCESS_KEY_ID', secretAccessKey: 'THUMBCTL_LOCAL_SECRET_ACCESS_KEY' } as const;
 
 export interface ServerRecord {
   pid: number;
@@ -87,7 +91,7 @@ export async function startServer(options: StartOptions): Promise<LocalCloudHand
     const { startLocalCloud } = await import('../../emulator/server.js');
     const cloud = await startLocalCloud({
       stateDir: options.stateDir,
-      host: options.host ?? '127.0.0.1',
+      host: options.host ?? SERVE_DEFAULTS.host,
       port: options.port ?? 0,
       region: options.region,
       ...(options.requireAuth ? { requireAuth: options.requireAuth } : {}),

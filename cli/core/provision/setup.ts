@@ -21,7 +21,8 @@ import {
   type Runtime,
 } from '@aws-sdk/client-lambda';
 import { ExitCode, formatBytes, UserError, silentReporter, type Reporter, type StepHandle } from '../../output.js';
-import type { ResolvedSettings, Target } from '../settings.js';
+import type { ResolvedSettings } from '../settings.js';
+import { provisionedNames, type ProvisionedNames, type ProvisionScope } from './target.js';
 import {
   isConflict,
   isError,
@@ -34,21 +35,11 @@ import {
   waitFunctionUpdated,
   waitRole,
   type Pace,
-  type ProvisionClients,
   type RetryRecord,
   type StepContext,
 } from './aws.js';
 import { buildPackage, NPM_ARCH, type DeploymentPackage } from './package.js';
-import {
-  observeAttachedPolicies,
-  observeBucket,
-  observeFunction,
-  observeInlinePolicy,
-  observeNotifications,
-  observePermission,
-  observeRole,
-  functionState,
-} from './observe.js';
+import { observeAttachedPolicies, observeBucket, observeFunction, observeInlinePolicy, observeNotifications, observePermission, observeRole, functionState } from './observe.js';
 import { ACCESS_POLICY_NAME, bucketArn } from './policies.js';
 import {
   DESIRED_BUCKET,
@@ -88,15 +79,8 @@ export interface SetupResource {
   actual?: unknown;
 }
 
-export interface SetupResult {
-  target: Target;
-  region: string;
-  account: string;
-  sourceBucket: string;
-  thumbnailBucket: string;
-  functionName: string;
+export interface SetupResult extends ProvisionedNames {
   functionArn: string;
-  roleName: string;
   roleArn: string;
   dryRun: boolean;
   resources: SetupResource[];
@@ -107,15 +91,9 @@ export interface SetupResult {
   durationMs: number;
 }
 
-export interface SetupOptions {
-  clients: ProvisionClients;
-  settings: ResolvedSettings;
-  account: string;
-  region: string;
-  target: Target;
+export interface SetupOptions extends ProvisionScope {
   /** The endpoint in use (undefined for AWS); picks the pace when `pace` is not given. */
   endpoint?: string;
-  reporter?: Reporter;
   dryRun?: boolean;
   /** Where built packages are cached (usually <state-dir>/cache). */
   cacheDir?: string;
@@ -143,14 +121,7 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   }
 
   const result: SetupResult = {
-    target: options.target,
-    region: options.region,
-    account: options.account,
-    sourceBucket: settings.sourceBucket,
-    thumbnailBucket: settings.thumbnailBucket,
-    functionName: settings.functionName,
-    functionArn: functionArnOf(settings, identity),
-    roleName: settings.roleName,
+    ...provisionedNames(options, functionArnOf(settings, identity)),
     roleArn: '',
     dryRun: Boolean(options.dryRun),
     resources: [],
