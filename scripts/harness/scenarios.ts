@@ -1,4 +1,4 @@
-// The two scenarios of issue 9's "Load and crashes", at any size: `runLoad` (N uploads at concurrency C, every
+// The two reliability scenarios, at any size: `runLoad` (N uploads at concurrency C, every
 // thumbnail, one invocation each, the server's memory) and `runCrash` (kill -9 of `local serve` mid-burst, a
 // restart on the same state directory, every acknowledged upload's thumbnail). Each returns a JSON report with
 // the problems it found; the tests (CI sizes) assert on the report, scripts/load.ts and scripts/crash.ts print it.
@@ -26,7 +26,7 @@ import {
   waitForThumbnails,
   type InvocationCensus,
   type MemoryReport,
-} from './support.js';
+} from './reliability.js';
 
 export interface Machine {
   cores: number;
