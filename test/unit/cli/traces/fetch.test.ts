@@ -90,7 +90,7 @@ describe('reading traces through the X-Ray API', () => {
 describe('collecting a report', () => {
   const now = () => (T0 + 120) * 1000;
 
-  it('produces the --json document of issue 7', async () => {
+  it('produces the --json document scripts rely on', async () => {
     const { xray } = fakeXRay(sample(3));
     const report = await collectTracesReport(xray, { functionName: FUNCTION_NAME, target: 'local', options: resolveTracesOptions({}), serviceMap: true, now }, silentReporter);
     const document = JSON.parse(JSON.stringify(reportDocument(report)));
