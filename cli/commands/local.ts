@@ -5,7 +5,7 @@ import { Option } from 'commander';
 import { ExitCode, UserError } from '../output.js';
 import { resolveConnectionContext } from '../core/context.js';
 import { SERVE_DEFAULTS } from '../core/defaults.js';
-import { LOCAL_AUTH_ENV, startServer } from '../core/local-cloud.js';
+import { LOCAL_AUTH_ENV } from '../core/settings.js';
 import { defineCommand, type CommandInput } from './command.js';
 
 export interface ServeFlags {
@@ -33,6 +33,7 @@ export const localServeCommand = defineCommand<ServeFlags>({
 
 async function run({ options, globals, output }: CommandInput<ServeFlags>): Promise<ExitCode> {
   const { connection } = resolveConnectionContext(globals);
+  const { startServer } = await import('../core/local-cloud.js');
   const host = String(options.host ?? SERVE_DEFAULTS.host);
   const port = options.port === undefined ? SERVE_DEFAULTS.port : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be 0-65535, not "${String(options.port)}"`, ExitCode.usage);

@@ -1,6 +1,5 @@
 // `thumbctl teardown`: delete everything setup made. Asks first on a terminal (unless --yes); refuses
 // without --yes when nobody is there to ask. The deleting is the provisioning core's.
-import { createInterface } from 'node:readline/promises';
 import { Option } from 'commander';
 import { ExitCode, UserError } from '../output.js';
 import { resolveContext } from '../core/context.js';
@@ -29,6 +28,7 @@ async function run({ options, globals, output }: CommandInput<TeardownFlags>): P
   const context = resolveContext(globals, resourceFlags(options));
   const { teardown, teardownTargets } = await import('../core/provision/teardown.js');
   const { renderTeardown } = await import('../core/provision/report.js');
+  const { createInterface } = await import('node:readline/promises');
   const session = await context.open();
   try {
     const provisioning = await session.provisioning();

@@ -7,7 +7,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { XRayClient } from '@aws-sdk/client-xray';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { LOCAL_AUTH_ENV } from './local-cloud.js';
+import { LOCAL_AUTH_ENV } from './settings.js';
 
 /** Credentials the local cloud accepts; it does not check them unless told to. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'thumbctl-local', secretAccessKey: 'thumbctl-local-secret' } as const;

@@ -8,9 +8,6 @@ import { ExitCode, UserError } from '../output.js';
 import { SERVE_DEFAULTS } from './defaults.js';
 import { sleep } from './retry.js';
 
-/** The environment variables that name the key a `local serve --require-auth` verifies signatures against. */
-export const LOCAL_AUTH_ENV = { accessKeyId: 'THUMBCTL_LOCAL_ACCESS_KEY_ID', secretAccessKey: 'THUMBCTL_LOCAL_SECRET_ACCESS_KEY' } as const;
-
 export interface ServerRecord {
   pid: number;
   endpoint: string;
