@@ -1,16 +1,41 @@
 // `thumbctl local serve`: the local cloud in the foreground until Ctrl-C or SIGTERM. Refuses to start a
 // second server on a state directory that already has one, and says where the first one is. Binds loopback
 // unless told otherwise (and warns then); with --require-auth it verifies every request's SigV4 signature.
-import type { CommandContext } from '../main.js';
+import { Option } from 'commander';
 import { ExitCode, UserError } from '../output.js';
-import { startServer } from '../core/local-cloud.js';
-import { readConfigFile, resolveConnection } from '../core/settings.js';
-import { LOCAL_AUTH_ENV } from '../core/clients.js';
+import { resolveConnectionContext } from '../core/context.js';
+import { SERVE_DEFAULTS } from '../core/defaults.js';
+import { LOCAL_AUTH_ENV } from '../core/settings.js';
+import { defineCommand, type CommandInput } from './command.js';
 
-export async function run({ options, globals, output }: CommandContext): Promise<number> {
-  const connection = resolveConnection(globals, readConfigFile(globals.config));
-  const host = String(options.host ?? '127.0.0.1');
-  const port = options.port === undefined ? 4566 : Number(options.port);
+export interface ServeFlags {
+  host?: string;
+  port?: string;
+  requireAuth?: boolean;
+}
+
+/** `local serve`; main.ts registers it under the `local` group. */
+export const localServeCommand = defineCommand<ServeFlags>({
+  name: 'serve',
+  description: 'run the local cloud in the foreground (S3, Lambda, IAM, STS, X-Ray, CloudWatch Logs)',
+  options: [
+    new Option('--host <host>', `address to bind (default ${SERVE_DEFAULTS.host})`),
+    new Option('--port <port>', `port to listen on (default ${SERVE_DEFAULTS.port})`),
+    new Option('--require-auth', `verify SigV4 signatures: only ${LOCAL_AUTH_ENV.accessKeyId}/${LOCAL_AUTH_ENV.secretAccessKey} (set both) get in`),
+  ],
+  examples: [
+    'thumbctl local serve',
+    'thumbctl local serve --port 0 --json          # any free port; the ready line says which',
+    `${LOCAL_AUTH_ENV.accessKeyId}=me ${LOCAL_AUTH_ENV.secretAccessKey}=... thumbctl local serve --require-auth`,
+  ],
+  run,
+});
+
+async function run({ options, globals, output }: CommandInput<ServeFlags>): Promise<ExitCode> {
+  const { connection } = resolveConnectionContext(globals);
+  const { startServer } = await import('../core/local-cloud.js');
+  const host = String(options.host ?? SERVE_DEFAULTS.host);
+  const port = options.port === undefined ? SERVE_DEFAULTS.port : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be 0-65535, not "${String(options.port)}"`, ExitCode.usage);
   const requireAuth = authSettings(Boolean(options.requireAuth));
   // Listen for Ctrl-C and SIGTERM before starting, so a stop that comes as soon as (or before) the ready line

@@ -7,12 +7,10 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { XRayClient } from '@aws-sdk/client-xray';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { LOCAL_AUTH_ENV } from './settings.js';
 
 /** Credentials the local cloud accepts; it does not check them unless told to. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'thumbctl-local', secretAccessKey: 'thumbctl-local-secret' } as const;
-
-/** The environment variables that name the key a `local serve --require-auth` verifies signatures against. */
-export const LOCAL_AUTH_ENV = { accessKeyId: 'THUMBCTL_LOCAL_ACCESS_KEY_ID', secretAccessKey: 'THUMBCTL_LOCAL_SECRET_ACCESS_KEY' } as const;
 
 /**
  * The key thumbctl signs local-cloud calls with: the one in THUMBCTL_LOCAL_ACCESS_KEY_ID and

@@ -5,6 +5,7 @@
 import { appendFileSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../output.js';
+import { SERVE_DEFAULTS } from './defaults.js';
 import { sleep } from './retry.js';
 
 export interface ServerRecord {
@@ -87,7 +88,7 @@ export async function startServer(options: StartOptions): Promise<LocalCloudHand
     const { startLocalCloud } = await import('../../emulator/server.js');
     const cloud = await startLocalCloud({
       stateDir: options.stateDir,
-      host: options.host ?? '127.0.0.1',
+      host: options.host ?? SERVE_DEFAULTS.host,
       port: options.port ?? 0,
       region: options.region,
       ...(options.requireAuth ? { requireAuth: options.requireAuth } : {}),

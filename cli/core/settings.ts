@@ -2,8 +2,9 @@
 // touched. The one place that knows bucket and resource names. Pure: no AWS calls, no terminal.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CONFIG_DEFAULTS, FIT_MODES as FUNCTION_FIT_MODES, type FitMode } from '../../function/config.js';
+import { FIT_MODES as FUNCTION_FIT_MODES, type FitMode } from '../../function/config.js';
 import { ExitCode, UserError } from '../output.js';
+import { DEFAULT_CONFIG_FILE, DEFAULT_STATE_DIR, DEFAULTS } from './defaults.js';
 
 export const TARGETS = ['local', 'aws'] as const;
 export type Target = (typeof TARGETS)[number];
@@ -15,22 +16,10 @@ export type Architecture = (typeof ARCHITECTURES)[number];
 export const FIT_MODES: readonly FitMode[] = Object.values(FUNCTION_FIT_MODES);
 export type { FitMode };
 
-export const DEFAULT_CONFIG_FILE = 'thumbctl.config.json';
-export const DEFAULT_STATE_DIR = '.thumbctl';
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
-export const DEFAULTS = {
-  region: 'us-east-1',
-  functionName: 'thumbctl-thumbnailer',
-  roleName: 'thumbctl-thumbnailer-role',
-  memory: 512,
-  timeout: 10,
-  runtime: 'nodejs22.x',
-  architecture: 'x86_64' as Architecture,
-  suffixes: ['.jpg', '.jpeg', '.png', '.webp'],
-  fit: CONFIG_DEFAULTS.fit as FitMode,
-  maxSize: CONFIG_DEFAULTS.maxSide,
-} as const;
+/** The environment variables that name the key a `local serve --require-auth` verifies signatures against. */
+export const LOCAL_AUTH_ENV = { accessKeyId: 'THUMBCTL_LOCAL_ACCESS_KEY_ID', secretAccessKey: 'THUMBCTL_LOCAL_SECRET_ACCESS_KEY' } as const;
 
 /** The global options every command takes (from commander, already merged with env). */
 export interface GlobalOptions {

@@ -7,22 +7,9 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../emulator/server.js';
+import { clientConfigFor, TEST_CREDENTIALS, TEST_REGION, type TestClientConfig } from '../../scripts/harness/clients.js';
 
-export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
-export const TEST_REGION = 'us-east-1';
-
-/** What any SDK v3 client needs to talk to a local cloud (path-style, as the local cloud serves S3). */
-export interface TestClientConfig {
-  endpoint: string;
-  region: string;
-  credentials: { accessKeyId: string; secretAccessKey: string };
-  forcePathStyle: true;
-}
-
-/** Client settings for a local cloud at `endpoint`, with the test credentials: spread into any SDK v3 client's constructor. */
-export function clientConfigFor(endpoint: string): TestClientConfig {
-  return { endpoint, region: TEST_REGION, credentials: { ...TEST_CREDENTIALS }, forcePathStyle: true };
-}
+export { clientConfigFor, TEST_CREDENTIALS, TEST_REGION, type TestClientConfig } from '../../scripts/harness/clients.js';
 
 export interface TestCloud {
   cloud: LocalCloud;

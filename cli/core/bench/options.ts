@@ -2,18 +2,11 @@
 // many uploads and how many at a time. Bad values are usage errors (exit 2). Pure: no AWS, no terminal.
 import { availableParallelism } from 'node:os';
 import { ExitCode, UserError } from '../../output.js';
+import { BENCH_DEFAULTS } from '../defaults.js';
 import { parseCount } from '../traces/options.js';
 import { parseThumbnailSize, type ThumbnailSize } from '../operate/size.js';
 
-export const BENCH_DEFAULTS = {
-  size: '400x400',
-  count: 20,
-  /** How long one upload may wait for its thumbnail before it counts as lost. */
-  timeoutMs: 60_000,
-  /** Upper bounds, so a typo cannot start a million uploads. */
-  maxCount: 10_000,
-  maxConcurrency: 256,
-} as const;
+export { BENCH_DEFAULTS };
 
 export interface BenchOptions {
   /** The image as given (resolved and read by the upload core's checks); undefined for the bundled sample. */
@@ -26,6 +19,15 @@ export interface BenchOptions {
   timeoutMs: number;
 }
 
+/** `bench`'s own flags, as commander parses them. */
+export interface BenchFlags {
+  image?: string;
+  size?: string;
+  count?: string;
+  concurrency?: string;
+  imagemagick?: boolean;
+}
+
 /**
  * Validates commander's options for `bench`.
  *
@@ -33,7 +35,7 @@ export interface BenchOptions {
  * @param settings - The largest thumbnail side allowed.
  * @param cores - Default concurrency (the machine's available parallelism).
  */
-export function resolveBenchOptions(options: Record<string, unknown>, settings: { maxSize: number }, cores = availableParallelism()): BenchOptions {
+export function resolveBenchOptions(options: BenchFlags, settings: { maxSize: number }, cores = availableParallelism()): BenchOptions {
   const sizeText = options.size === undefined ? BENCH_DEFAULTS.size : String(options.size);
   const size = parseThumbnailSize(sizeText, settings.maxSize);
   const count = options.count === undefined ? BENCH_DEFAULTS.count : parseCount(options.count, '--count', BENCH_DEFAULTS.maxCount);

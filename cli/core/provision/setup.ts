@@ -21,8 +21,8 @@ import {
   type Runtime,
 } from '@aws-sdk/client-lambda';
 import { ExitCode, formatBytes, UserError, silentReporter, type Reporter, type StepHandle } from '../../output.js';
-import type { ResolvedSettings, Target } from '../settings.js';
-import { sleep } from '../retry.js';
+import type { ResolvedSettings } from '../settings.js';
+import { provisionedNames, type ProvisionedNames, type ProvisionScope } from './target.js';
 import {
   isConflict,
   isError,
@@ -35,21 +35,11 @@ import {
   waitFunctionUpdated,
   waitRole,
   type Pace,
-  type ProvisionClients,
   type RetryRecord,
   type StepContext,
 } from './aws.js';
 import { buildPackage, NPM_ARCH, type DeploymentPackage } from './package.js';
-import {
-  observeAttachedPolicies,
-  observeBucket,
-  observeFunction,
-  observeInlinePolicy,
-  observeNotifications,
-  observePermission,
-  observeRole,
-  functionState,
-} from './observe.js';
+import { observeAttachedPolicies, observeBucket, observeFunction, observeInlinePolicy, observeNotifications, observePermission, observeRole, functionState } from './observe.js';
 import { ACCESS_POLICY_NAME, bucketArn } from './policies.js';
 import {
   DESIRED_BUCKET,
@@ -89,15 +79,8 @@ export interface SetupResource {
   actual?: unknown;
 }
 
-export interface SetupResult {
-  target: Target;
-  region: string;
-  account: string;
-  sourceBucket: string;
-  thumbnailBucket: string;
-  functionName: string;
+export interface SetupResult extends ProvisionedNames {
   functionArn: string;
-  roleName: string;
   roleArn: string;
   dryRun: boolean;
   resources: SetupResource[];
@@ -108,15 +91,9 @@ export interface SetupResult {
   durationMs: number;
 }
 
-export interface SetupOptions {
-  clients: ProvisionClients;
-  settings: ResolvedSettings;
-  account: string;
-  region: string;
-  target: Target;
+export interface SetupOptions extends ProvisionScope {
   /** The endpoint in use (undefined for AWS); picks the pace when `pace` is not given. */
   endpoint?: string;
-  reporter?: Reporter;
   dryRun?: boolean;
   /** Where built packages are cached (usually <state-dir>/cache). */
   cacheDir?: string;
@@ -144,14 +121,7 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   }
 
   const result: SetupResult = {
-    target: options.target,
-    region: options.region,
-    account: options.account,
-    sourceBucket: settings.sourceBucket,
-    thumbnailBucket: settings.thumbnailBucket,
-    functionName: settings.functionName,
-    functionArn: functionArnOf(settings, identity),
-    roleName: settings.roleName,
+    ...provisionedNames(options, functionArnOf(settings, identity)),
     roleArn: '',
     dryRun: Boolean(options.dryRun),
     resources: [],
@@ -451,6 +421,9 @@ async function functionStep(
 
 // ---- 5. active tracing ----------------------------------------------------------------------------------
 
+/** An update of the tracing mode that read back as something else: worth another attempt. */
+class TracingDidNotStick extends Error {}
+
 async function tracingStep(
   context: StepContext,
   name: string,
@@ -460,30 +433,35 @@ async function tracingStep(
 ): Promise<{ mode: string; attempts: number; resource: SetupResource }> {
   return reportedStep(context.reporter, 'Active tracing', async (step) => {
     const resource = (action: SetupResource['action']): SetupResource => ({ type: 'tracing', name, action });
-    let mode = configuration.TracingConfig?.Mode ?? 'PassThrough';
+    let mode: string = configuration.TracingConfig?.Mode ?? 'PassThrough';
     if (mode === 'Active') return { value: { mode, attempts: 0, resource: resource('unchanged') }, summary: 'Active tracing already on', changed: false };
-    let delay = context.pace.retryInitialMs;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      step.update(`Active tracing: attempt ${attempt}`);
-      await lambdaChange(context, name, 'enabling active tracing', () =>
-        context.clients.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, TracingConfig: { Mode: 'Active' } })),
+    try {
+      const attempts = await retrying(
+        context,
+        'verifying active tracing',
+        async (attempt) => {
+          step.update(`Active tracing: attempt ${attempt}`);
+          await lambdaChange(context, name, 'enabling active tracing', () =>
+            context.clients.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, TracingConfig: { Mode: 'Active' } })),
+          );
+          await waitFunctionUpdated(context, name);
+          // Read it back: the setting does not always stick the first time (the course demo's "click it again").
+          mode = (await observeFunction(context.clients, name))?.TracingConfig?.Mode ?? 'PassThrough';
+          if (mode !== 'Active') throw new TracingDidNotStick(`TracingConfig.Mode read back as ${mode} after the update`);
+          return attempt;
+        },
+        {
+          retryable: (error) => error instanceof TracingDidNotStick,
+          attempts: maxAttempts,
+          warning: (event) => `${event.what}: attempt ${event.attempt} did not stick (${event.reason}); trying again in ${event.delayMs} ms`,
+        },
       );
-      await waitFunctionUpdated(context, name);
-      // Read it back: the setting does not always stick the first time (the course demo's "click it again").
-      mode = (await observeFunction(context.clients, name))?.TracingConfig?.Mode ?? 'PassThrough';
-      if (mode === 'Active') {
-        const summary = `Active tracing on${attempt > 1 ? ` (took ${attempt} attempts)` : ''}`;
-        return { value: { mode, attempts: attempt, resource: resource(functionCreated ? 'created' : 'updated') }, summary, changed: true };
-      }
-      if (attempt < maxAttempts) {
-        const reason = `TracingConfig.Mode read back as ${mode} after the update`;
-        context.retries.push({ what: 'verifying active tracing', attempt, reason, delayMs: delay });
-        context.reporter.warn(`verifying active tracing: attempt ${attempt} did not stick (${reason}); trying again in ${delay} ms`);
-        await sleep(delay);
-        delay = Math.min(delay * 2, context.pace.retryMaxMs);
-      }
+      const summary = `Active tracing on${attempts > 1 ? ` (took ${attempts} attempts)` : ''}`;
+      return { value: { mode, attempts, resource: resource(functionCreated ? 'created' : 'updated') }, summary, changed: true };
+    } catch (error) {
+      if (error instanceof TracingDidNotStick) throw new UserError(`active tracing did not stick after ${maxAttempts} attempts (TracingConfig.Mode is still ${mode})`);
+      throw error;
     }
-    throw new UserError(`active tracing did not stick after ${maxAttempts} attempts (TracingConfig.Mode is still ${mode})`);
   });
 }
 

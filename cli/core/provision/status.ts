@@ -1,9 +1,8 @@
 // status: each resource present, absent or drifted, with desired against actual and the drifted fields
 // named (memory, timeout, tracing mode, policies, the trigger). Read-only; the package is built (or taken
 // from the cache) only to know which CodeSha256 the function should run. Returns the `status --json` document.
-import { silentReporter, type Reporter } from '../../output.js';
-import type { ResolvedSettings, Target } from '../settings.js';
-import type { ProvisionClients } from './aws.js';
+import { silentReporter } from '../../output.js';
+import { provisionedNames, type ProvisionedNames, type ProvisionScope } from './target.js';
 import { buildPackage, type DeploymentPackage } from './package.js';
 import { stateOf, type Difference, type ResourceState, type ResourceType } from './plan.js';
 import { survey } from './survey.js';
@@ -18,15 +17,8 @@ export interface StatusResource {
   drift?: Difference[];
 }
 
-export interface StatusResult {
-  target: Target;
-  region: string;
-  account: string;
-  sourceBucket: string;
-  thumbnailBucket: string;
-  functionName: string;
+export interface StatusResult extends ProvisionedNames {
   functionArn: string;
-  roleName: string;
   /** The function as it runs: the settings people ask about first. null when there is no function. */
   function: { memory: number; timeout: number; tracing: string; runtime: string; architecture: string; state: string; lastUpdateStatus: string } | null;
   resources: StatusResource[];
@@ -34,14 +26,8 @@ export interface StatusResult {
   durationMs: number;
 }
 
-export interface StatusOptions {
-  clients: ProvisionClients;
-  settings: ResolvedSettings;
-  account: string;
-  region: string;
-  target: Target;
+export interface StatusOptions extends ProvisionScope {
   cacheDir?: string;
-  reporter?: Reporter;
   /** A package to compare against instead of building one (tests). */
   package?: DeploymentPackage;
 }
@@ -69,14 +55,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
     for (const resource of resources) summary[resource.state]++;
     const configuration = found.configuration;
     return {
-      target: options.target,
-      region: options.region,
-      account: options.account,
-      sourceBucket: options.settings.sourceBucket,
-      thumbnailBucket: options.settings.thumbnailBucket,
-      functionName: options.settings.functionName,
-      functionArn: found.functionArn,
-      roleName: options.settings.roleName,
+      ...provisionedNames(options, found.functionArn),
       function: configuration
         ? {
             memory: configuration.MemorySize ?? 0,

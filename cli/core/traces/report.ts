@@ -172,7 +172,7 @@ async function readTrees(xray: XRaySender, ids: string[]): Promise<{ trees: Segm
   return { trees: traces.map((trace) => buildSegmentTree(trace)), missing };
 }
 
-/** The `--json` document: the contract in issue 7, plus a few fields scripts may find useful. */
+/** The `--json` document: its fields are a contract with scripts (added to, never renamed or removed), plus a few fields scripts may find useful. */
 export function reportDocument(report: TracesReport): Record<string, unknown> {
   return {
     traces: report.traces,

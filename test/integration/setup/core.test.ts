@@ -1,5 +1,5 @@
-// The provisioning core against a real local cloud, checked with real SDK calls: setup creates everything
-// as the issue specifies, a second run changes nothing, status sees drift, teardown removes only what is
+// The provisioning core against a real local cloud, checked with real SDK calls: setup creates every resource
+// with the settings asked for, a second run changes nothing, status sees drift, teardown removes only what is
 // ours (twice, harmlessly), and a dry run touches nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

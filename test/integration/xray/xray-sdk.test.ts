@@ -20,7 +20,7 @@ import {
   type Service,
 } from '@aws-sdk/client-xray';
 import { startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
-import { functionSegment, lambdaServiceSegment, TRACE_ID } from '../../unit/emulator/xray/lambda-trace.js';
+import { functionSegment, lambdaServiceSegment, TRACE_ID } from '../../unit/emulator/services/xray/lambda-trace.js';
 
 let cloud: TestCloud;
 let xray: XRayClient;

@@ -21,7 +21,7 @@ import { encodeEventKey, putRecord, s3Event } from './support/events.js';
 import { solid } from './support/images.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const HARNESS = join(ROOT, 'test/fixtures/function/invoke-bundle.mjs');
+const HARNESS = join(ROOT, 'test/fixtures/functions/invoke-bundle.mjs');
 const TRACE = { root: '1-5759e988-bd862e3fe1be46a994272793', parent: '53995c3f42cd8ad8' } as const;
 const TRACE_HEADER = `Root=${TRACE.root};Parent=${TRACE.parent};Sampled=1`;
 

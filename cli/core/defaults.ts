@@ -1,0 +1,53 @@
+// Every default thumbctl applies, in one place: the connection's and the thumbnailer's (settings.ts applies
+// them), and each command's own (the command or its options resolver applies them). Help texts quote them from
+// here, so no default is written twice. Constants only, cheap to import: `thumbctl --help` reads this module.
+import { CONFIG_DEFAULTS, type FitMode } from '../../function/config.js';
+import type { Architecture } from './settings.js';
+
+/** The settings file read when --config is not given (and only if it exists). */
+export const DEFAULT_CONFIG_FILE = 'thumbctl.config.json';
+/** The local cloud's data directory when neither --state-dir, THUMBCTL_STATE_DIR nor the config file names one. */
+export const DEFAULT_STATE_DIR = '.thumbctl';
+
+/** The thumbnailer's settings when neither a flag nor the config file sets them: the course demo's. */
+export const DEFAULTS = {
+  region: 'us-east-1',
+  functionName: 'thumbctl-thumbnailer',
+  roleName: 'thumbctl-thumbnailer-role',
+  memory: 512,
+  timeout: 10,
+  runtime: 'nodejs22.x',
+  architecture: 'x86_64' as Architecture,
+  suffixes: ['.jpg', '.jpeg', '.png', '.webp'],
+  fit: CONFIG_DEFAULTS.fit as FitMode,
+  maxSize: CONFIG_DEFAULTS.maxSide,
+} as const;
+
+/** `upload`: how long it waits for the thumbnail unless --timeout says otherwise. */
+export const UPLOAD_DEFAULTS = { waitSeconds: 60 } as const;
+
+/** `logs`: how far back unless --since says otherwise. */
+export const LOGS_DEFAULTS = { since: '10m' } as const;
+
+/** `traces`. */
+export const TRACES_DEFAULTS = {
+  since: '15m',
+  limit: 50,
+  /** --wait gives up after this long. */
+  waitTimeoutMs: 60_000,
+  waitIntervalMs: 2_000,
+} as const;
+
+/** `bench` (its concurrency defaults to the machine's cores). */
+export const BENCH_DEFAULTS = {
+  size: '400x400',
+  count: 20,
+  /** How long one upload may wait for its thumbnail before it counts as lost. */
+  timeoutMs: 60_000,
+  /** Upper bounds, so a typo cannot start a million uploads. */
+  maxCount: 10_000,
+  maxConcurrency: 256,
+} as const;
+
+/** `local serve`: where it listens. Loopback, so nothing beyond this machine reaches it unless asked. */
+export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 4566 } as const;

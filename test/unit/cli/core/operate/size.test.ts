@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { parseThumbnailSize, resolveUploadKey, thumbnailKeyFor } from '../../../../../cli/core/operate/size.js';
+import { ExitCode, UserError } from '../../../../../cli/output.js';
+import { expandSuffixes } from '../../../../../cli/core/settings.js';
+
+const SUFFIXES = expandSuffixes(['.jpg', '.jpeg', '.png', '.webp']);
+
+function usageError(pattern: RegExp) {
+  return (error: unknown) => error instanceof UserError && error.exitCode === ExitCode.usage && pattern.test(error.message);
+}
+
+describe('parseThumbnailSize', () => {
+  it('reads WIDTHxHEIGHT', () => {
+    assert.deepEqual(parseThumbnailSize('400x300', 4096), { width: 400, height: 300 });
+  });
+
+  it('accepts an upper-case X and surrounding spaces', () => {
+    assert.deepEqual(parseThumbnailSize(' 64X32 ', 4096), { width: 64, height: 32 });
+  });
+
+  it('accepts the maximum itself', () => {
+    assert.deepEqual(parseThumbnailSize('4096x1', 4096), { width: 4096, height: 1 });
+  });
+
+  for (const bad of ['abc', '100x', 'x100', '100', '100x100x100', '-1x5', '1.5x2', '', '100 x 100', '100*100']) {
+    it(`refuses "${bad}" as malformed (exit 2)`, () => {
+      assert.throws(() => parseThumbnailSize(bad, 4096), usageError(/must be WIDTHxHEIGHT/));
+    });
+  }
+
+  it('refuses a zero side', () => {
+    assert.throws(() => parseThumbnailSize('0x100', 4096), usageError(/at least 1 pixel/));
+    assert.throws(() => parseThumbnailSize('100x0', 4096), usageError(/at least 1 pixel/));
+  });
+
+  it('refuses a side above the configured maximum', () => {
+    assert.throws(() => parseThumbnailSize('4097x10', 4096), usageError(/at most 4096/));
+    assert.throws(() => parseThumbnailSize('300x300', 256), usageError(/at most 256/));
+    assert.throws(() => parseThumbnailSize(`${'9'.repeat(400)}x1`, 4096), usageError(/too large/));
+  });
+});
+
+describe('thumbnailKeyFor', () => {
+  it('names the key like the course: canyon.jpg at 400x400 is canyon-400x400.jpg', () => {
+    assert.equal(thumbnailKeyFor('/photos/canyon.jpg', { width: 400, height: 400 }), 'canyon-400x400.jpg');
+  });
+
+  it('keeps the extension as written and dots inside the stem', () => {
+    assert.equal(thumbnailKeyFor('my.trip.PNG', { width: 10, height: 20 }), 'my.trip-10x20.PNG');
+  });
+
+  it('gives a file without an extension its sniffed format’s', () => {
+    assert.equal(thumbnailKeyFor('photo', { width: 1, height: 2 }, 'jpeg'), 'photo-1x2.jpg');
+    assert.equal(thumbnailKeyFor('photo', { width: 1, height: 2 }, 'webp'), 'photo-1x2.webp');
+    assert.equal(thumbnailKeyFor('photo', { width: 1, height: 2 }), 'photo-1x2');
+  });
+});
+
+describe('resolveUploadKey', () => {
+  const base = { file: 'canyon.jpg', size: '400x400', maxSize: 4096, suffixes: SUFFIXES };
+
+  it('derives the key from the file name', () => {
+    assert.deepEqual(resolveUploadKey(base), { key: 'canyon-400x400.jpg', size: { width: 400, height: 400 } });
+  });
+
+  it('uses --key exactly, prefixes included', () => {
+    assert.equal(resolveUploadKey({ ...base, key: 'albums/2026/red rock-400x400.jpeg' }).key, 'albums/2026/red rock-400x400.jpeg');
+  });
+
+  it('refuses a --key that names no size', () => {
+    assert.throws(() => resolveUploadKey({ ...base, key: 'canyon.jpg' }), usageError(/must end in -<W>x<H>/));
+  });
+
+  it('refuses a --key whose size disagrees with the size argument', () => {
+    assert.throws(() => resolveUploadKey({ ...base, key: 'canyon-300x300.jpg' }), usageError(/names 300x300 but the size argument is 400x400/));
+  });
+
+  it('refuses a file the function would not handle, suggesting --key', () => {
+    assert.throws(() => resolveUploadKey({ ...base, file: 'anim.gif' }), usageError(/pass --key NAME-400x400.jpg/));
+  });
+
+  it('refuses a key whose suffix the trigger does not fire for', () => {
+    assert.throws(() => resolveUploadKey({ ...base, file: 'canyon.Jpg' }), usageError(/would never trigger/));
+    assert.throws(() => resolveUploadKey({ ...base, suffixes: expandSuffixes(['.png']) }), usageError(/\.png \.PNG/));
+  });
+
+  it('checks the size before the key', () => {
+    assert.throws(() => resolveUploadKey({ ...base, size: 'abc', key: 'x-1x1.jpg' }), usageError(/"abc"/));
+  });
+});
