@@ -95,7 +95,7 @@ export function containmentFor(choice: ContainmentChoice): Promise<Containment> 
   return probe;
 }
 
-/** Reads THUMBCTL_LOCAL_CONTAINMENT; anything but `namespace` or `process-group` means `auto`. */
+/** Reads THUMBCTL_LOCAL_CONTAINMENT; anything but `namespace` or `process-group` means `auto` (the cloud log says so). */
 export function readContainmentChoice(env: NodeJS.ProcessEnv = process.env): ContainmentChoice {
   const value = env[CONTAINMENT_VARIABLE];
   return value === 'namespace' || value === 'process-group' ? value : 'auto';
@@ -319,8 +319,12 @@ export class ContainedProcess {
       killHunted(live ? this.pid : undefined, new Set([this.label]), this.pid);
     }
     // The group is ours while its leader lives (a zombie still holds its pid); once it is reaped the number
-    // may be reused, so after the exit only hunted processes are killed.
-    if (live) signalGroup(this.pid, 'SIGKILL');
+    // may be reused, so after the exit only hunted processes are killed. The leader itself is killed through
+    // its handle too: where there are no process groups (Windows) that is all there is.
+    if (live) {
+      signalGroup(this.pid, 'SIGKILL');
+      this.child.kill('SIGKILL');
+    }
   }
 
   /** The record a later server needs to kill what this environment left behind if this server dies. */

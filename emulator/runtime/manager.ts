@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { LogsForOthers, XRayForOthers } from '../core/context.js';
 import { ExecutionEnvironment, type InitOutcome, type RunOutcome } from './environment.js';
-import { containmentFor, readContainmentChoice, type Containment } from './containment.js';
+import { CONTAINMENT_VARIABLE, containmentFor, readContainmentChoice, type Containment } from './containment.js';
 import { EnvironmentLedger } from './environment-ledger.js';
 import { MAX_RESPONSE_BYTES } from './runtime-api.js';
 import { describeExit, endLine, initReportLine, initStartLine, reportLine, startLine, timeoutLine } from './log-format.js';
@@ -75,6 +75,8 @@ export class LambdaRuntime {
    */
   async start(): Promise<void> {
     const containment = await this.containment();
+    const requested = process.env[CONTAINMENT_VARIABLE];
+    if (requested && requested !== readContainmentChoice()) this.deps.log(`lambda: ${CONTAINMENT_VARIABLE}=${requested} is neither namespace nor process-group: ignored`);
     this.deps.log(`lambda: function containment: ${containment.summary}`);
     const leftovers = this.ledger?.reapLeftovers();
     if (leftovers && leftovers.records > 0) {

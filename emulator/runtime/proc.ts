@@ -5,7 +5,7 @@
 // purpose where they are small (a status, a children list): /proc answers from kernel memory, never a disk, and a
 // readFileSync costs a fraction of the thread-pool round trip; the TCP tables, which are not small, are read async.
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 
 export const PROC_AVAILABLE = process.platform === 'linux' && existsSync('/proc/self/stat');
 
@@ -175,28 +175,49 @@ export function statusOf(pid: number): ProcessStatus | undefined {
 /**
  * The inode of the socket at the other end of a loopback TCP connection our server accepted: the row of
  * /proc/net/tcp (or tcp6, for an IPv4-mapped client) whose local port is the client's and whose remote port is
- * ours. Undefined when no such row exists (the client is gone, or is not on this machine). Asynchronous: the
- * kernel produces these tables by walking every TCP socket of the machine, which takes milliseconds on a busy
- * one, and the server must not stop for it.
+ * ours. Undefined when no such row exists (the client is gone, or is not on this machine). Asynchronous and read
+ * in chunks until the row is found: the kernel produces these tables by walking every bucket of the TCP hash
+ * (about 5 ms of CPU for a 262,144-bucket table, whatever the number of connections), so the server must not
+ * wait on it, and stopping at the row saves half of it on average.
  */
 export async function peerSocketInode(serverPort: number, clientPort: number): Promise<number | undefined> {
   // `sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...`
   const row = new RegExp(`^\\s*\\d+: ([0-9A-F]+):${hexPort(clientPort)} ([0-9A-F]+):${hexPort(serverPort)} (?:\\S+\\s+){6}(\\d+)`, 'gm');
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
+    let file;
     try {
-      text = await readFile(table, 'latin1');
+      file = await open(table, 'r');
     } catch {
       continue;
     }
-    for (const match of text.matchAll(row)) {
-      if (!isLoopbackHex(match[1]!) || !isLoopbackHex(match[2]!)) continue;
-      const inode = Number(match[3]);
-      if (inode > 0) return inode;
+    try {
+      const chunk = Buffer.alloc(TCP_TABLE_CHUNK_BYTES);
+      let carried = '';
+      for (let read = 0, total = 0; total < MAX_TCP_TABLE_BYTES; total += read) {
+        ({ bytesRead: read } = await file.read(chunk, 0, chunk.length, null));
+        if (read === 0) break;
+        const text = carried + chunk.toString('latin1', 0, read);
+        const lastNewline = text.lastIndexOf('\n');
+        carried = text.slice(lastNewline + 1);
+        for (const match of text.slice(0, lastNewline + 1).matchAll(row)) {
+          if (!isLoopbackHex(match[1]!) || !isLoopbackHex(match[2]!)) continue;
+          const inode = Number(match[3]);
+          if (inode > 0) return inode;
+        }
+      }
+    } catch {
+      // Unreadable: treated as not found.
+    } finally {
+      await file.close();
     }
   }
   return undefined;
 }
+
+/** The TCP tables are read this much at a time... */
+const TCP_TABLE_CHUNK_BYTES = 32 * 1024;
+/** ... and no further than this (about 400,000 connections: beyond, the client is refused rather than waited for). */
+const MAX_TCP_TABLE_BYTES = 64 * 1024 * 1024;
 
 function hexPort(port: number): string {
   return port.toString(16).toUpperCase().padStart(4, '0');
