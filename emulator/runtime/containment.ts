@@ -1,12 +1,8 @@
-// How an execution environment is fenced in, chosen once per server from what the machine allows:
-//  - `namespace` (Linux, util-linux `unshare`, unprivileged user namespaces allowed): the environment runs in
-//    its own PID and mount namespace with a private /proc, so it sees no other process (the server's environ
-//    included) and, when its init dies, the kernel kills every process in it, setsid and double fork or not;
-//  - `process-group` (anywhere else): its own process group and session, killed as a group, plus (on Linux)
-//    every process still carrying its marker variable or still below it in the process tree.
-// Both run the runtime under a small `sh` init that reaps orphans, forwards nothing, and kills the runtime
-// when the local cloud's end of a private pipe closes (the cloud died, even by kill -9). The network
-// namespace is never changed: functions must reach the cloud on loopback. No cgroups: see RELIABILITY.md.
+// How an execution environment is fenced in, chosen once per server from what the machine allows: its own PID
+// and mount namespace (`namespace`: a private /proc, and the kernel kills all of it when its init dies) or its
+// own process group (`process-group`, where namespaces are refused), under a small `sh` init that kills it when
+// the cloud's end of a private socket closes. It never changes the network namespace (functions reach the cloud
+// on loopback) and uses no cgroups (RELIABILITY.md, "Function containment", says why and what that leaves open).
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
