@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { LogsForOthers, XRayForOthers } from '../core/context.js';
 import { ExecutionEnvironment, type InitOutcome, type RunOutcome } from './environment.js';
+import { CONTAINMENT_VARIABLE, containmentFor, readContainmentChoice, type Containment } from './containment.js';
+import { EnvironmentLedger } from './environment-ledger.js';
 import { MAX_RESPONSE_BYTES } from './runtime-api.js';
 import { describeExit, endLine, initReportLine, initStartLine, reportLine, startLine, timeoutLine } from './log-format.js';
 import { EnvironmentPool } from './pool.js';
@@ -29,6 +31,8 @@ export interface RuntimeDependencies {
   log(message: string): void;
   /** Issues an environment's own credentials for its function's role, and takes them back when it dies. */
   credentials?: { issue(fn: RunnableFunction): EnvironmentCredentials; revoke(accessKeyId: string): void };
+  /** The state directory: running environments are recorded under it, so a later server can kill their leftovers. */
+  stateDir?: string;
 }
 
 /** Where bootstrap.mjs is: next to this module (source tree), or in the source tree above a `dist/` build. */
@@ -51,14 +55,40 @@ export class LambdaRuntime {
   private readonly pool: EnvironmentPool;
   private readonly telemetry: TelemetryBatcher;
   private readonly bootstrapPath: string;
+  private readonly ledger: EnvironmentLedger | undefined;
+  /** Chosen once, at start (THUMBCTL_LOCAL_CONTAINMENT, else the best the machine allows). */
+  private containmentProbe: Promise<Containment> | undefined;
 
   constructor(private readonly deps: RuntimeDependencies) {
     this.bootstrapPath = locateBootstrap();
     this.telemetry = new TelemetryBatcher(deps.logs, deps.xray, deps.log);
+    this.ledger = deps.stateDir ? new EnvironmentLedger(deps.stateDir) : undefined;
     this.pool = new EnvironmentPool(
       (fn) => this.createEnvironment(fn),
       () => deps.tuning(),
     );
+  }
+
+  /**
+   * Chooses how environments are contained (and says so in the cloud's log), then kills what the environments
+   * of a server that died on this state directory left running. Before any invocation.
+   */
+  async start(): Promise<void> {
+    const containment = await this.containment();
+    const requested = process.env[CONTAINMENT_VARIABLE];
+    if (requested && requested !== readContainmentChoice()) this.deps.log(`lambda: ${CONTAINMENT_VARIABLE}=${requested} is neither namespace nor process-group: ignored`);
+    this.deps.log(`lambda: function containment: ${containment.summary}`);
+    const leftovers = this.ledger?.reapLeftovers();
+    if (leftovers && leftovers.records > 0) {
+      const environments = `${leftovers.records} environment${leftovers.records === 1 ? '' : 's'}`;
+      this.deps.log(`lambda: a server on this state directory died with ${environments} running; killed ${leftovers.killed} of their processes still alive`);
+    }
+  }
+
+  /** How this runtime contains its environments (probed once). */
+  containment(): Promise<Containment> {
+    this.containmentProbe ??= containmentFor(readContainmentChoice());
+    return this.containmentProbe;
   }
 
   /**
@@ -161,6 +191,7 @@ export class LambdaRuntime {
 
   async stop(): Promise<void> {
     await this.pool.stop();
+    this.ledger?.close();
     // Invocations cut short by the stop finish on later turns; give them one, then close the batcher.
     await new Promise((resolveLater) => setImmediate(resolveLater));
     this.telemetry.close();
@@ -176,6 +207,9 @@ export class LambdaRuntime {
       endpoint: this.deps.endpoint(),
       xrayDaemonAddress: this.deps.xrayDaemonAddress(),
       initTimeoutMs: this.deps.tuning().initTimeoutMs,
+      containment: this.containment(),
+      ...(this.ledger ? { ledger: this.ledger } : {}),
+      log: (message) => this.deps.log(message),
       onLine: (env, message, timestamp) => this.handleLine(env, message, timestamp),
       onDead: (env) => {
         if (credentials) this.deps.credentials?.revoke(credentials.accessKeyId);

@@ -122,6 +122,28 @@ export function childPids(pid: number): number[] {
   return children;
 }
 
+/** Every descendant of `pid` (children, their children, ...), from one scan of /proc. */
+export function descendantPids(pid: number): number[] {
+  const childrenOf = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      childrenOf.set(parent, [...(childrenOf.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  const found: number[] = [];
+  for (let queue = [...(childrenOf.get(pid) ?? [])]; queue.length > 0; ) {
+    const next = queue.shift()!;
+    found.push(next);
+    queue.push(...(childrenOf.get(next) ?? []));
+  }
+  return found;
+}
+
 /** True while a process exists and is not a zombie (an orphan's zombie is dead, waiting to be reaped). */
 export function isRunning(pid: number): boolean {
   try {
@@ -138,7 +160,7 @@ export interface MemoryReport {
   peakRssMb: number;
   /** The kernel's own high-water mark (VmHWM) at the last sample, in MB: catches peaks between samples. */
   peakHwmMb: number;
-  /** The largest sum of the function environments' RSS (the server's children), in MB. */
+  /** The largest sum of the function environments' RSS (every process below the server), in MB. */
   peakEnvironmentsRssMb: number;
   /** The most function environments seen at once. */
   peakEnvironments: number;
@@ -163,8 +185,9 @@ export function sampleMemory(pid: number, intervalMs = 100): { stop(): Promise<M
       peakHwmKb = Math.max(peakHwmKb, own.hwmKb);
       const children = childPids(pid);
       if (children.length > 0) lastChildren = children;
+      // An environment is a tree (its init, the runtime, what the function started): count all of it.
       let childrenKb = 0;
-      for (const child of children) childrenKb += (await procStatusKb(child))?.rssKb ?? 0;
+      for (const process of descendantPids(pid)) childrenKb += (await procStatusKb(process))?.rssKb ?? 0;
       peakEnvironmentsKb = Math.max(peakEnvironmentsKb, childrenKb);
       peakEnvironments = Math.max(peakEnvironments, children.length);
       await sleep(intervalMs);

@@ -38,6 +38,7 @@ export function createLambdaService(context: CloudContext): ServiceModule {
     xray: () => context.stores.xray,
     xrayDaemonAddress: () => context.stores.xray?.daemonAddress,
     log: (message) => context.log(message),
+    stateDir: context.settings.stateDir,
     // Each environment signs its calls with keys that stand for the function's role, in a session named after
     // the function (as Lambda names it), so the cloud checks them against the role's policies
     // (emulator/core/authorize.ts), as AWS does.
@@ -84,6 +85,8 @@ export function createLambdaService(context: CloudContext): ServiceModule {
   return {
     router: new LambdaRouter(context, store, invoker, worker),
     async start() {
+      // Containment chosen and a crashed server's leftovers killed before the worker runs anything.
+      await runtime.start();
       worker.start();
     },
     async stop() {

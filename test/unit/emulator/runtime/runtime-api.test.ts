@@ -82,4 +82,38 @@ describe('Runtime API', () => {
     assert.equal(posted.status, 413);
     assert.equal((await reply).kind, 'too-large');
   });
+
+  it('answers a connection from outside the environment 403 and reads nothing from it', async () => {
+    const asked: number[] = [];
+    let nextCalls = 0;
+    const { api, base } = await start({ onNext: () => (nextCalls += 1), isOwnPeer: async (clientPort) => (asked.push(clientPort), false) });
+    const reply = api.deliver(invocation('req-4'));
+    const next = await fetch(`${base}/invocation/next`);
+    assert.equal(next.status, 403);
+    assert.deepEqual(await next.json(), { errorMessage: 'This Runtime API serves only its own execution environment.', errorType: 'Forbidden' });
+    const forged = await fetch(`${base}/invocation/req-4/response`, { method: 'POST', body: '"forged"' });
+    assert.equal(forged.status, 403);
+    assert.equal(asked.length, 2, 'each connection was checked');
+    assert.equal(nextCalls, 0, 'the refused /next never reached the Runtime API');
+    assert.equal(api.refusedConnections, 2);
+    const settled = await Promise.race([reply.then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('pending'), 100))]);
+    assert.equal(settled, 'pending', 'the invocation is still waiting for its own runtime');
+  });
+
+  it('refuses a second /next while one waits (InvalidStateTransition) and keeps the first in its place', async () => {
+    const { api, base } = await start();
+    const first = fetch(`${base}/invocation/next`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await fetch(`${base}/invocation/next`);
+    assert.equal(second.status, 403);
+    assert.equal(((await second.json()) as { errorType: string }).errorType, 'InvalidStateTransition');
+    const reply = api.deliver(invocation('req-5'));
+    const delivered = await first;
+    assert.equal(delivered.headers.get('lambda-runtime-aws-request-id'), 'req-5');
+    await delivered.arrayBuffer();
+    // While the runtime owes the answer, another /next is refused too.
+    assert.equal((await fetch(`${base}/invocation/next`)).status, 403);
+    assert.equal((await fetch(`${base}/invocation/req-5/response`, { method: 'POST', body: '"ok"' })).status, 202);
+    assert.deepEqual(await reply, { kind: 'response', body: Buffer.from('"ok"') });
+  });
 });
