@@ -10,7 +10,7 @@ import { GetFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { zipFixture } from '../../fixtures/functions/build-zip.js';
-import { assertProtocolError, scopeAuthorization, send, type Protocol, type RawResponse } from '../../helpers/hostile.js';
+import { assertProtocolError, rawExchange, scopeAuthorization, send, type Protocol, type RawResponse } from '../../helpers/hostile.js';
 import { awsOk } from '../../helpers/local-cloud.js';
 import { createFixtureFunction, eventually, functionLogEvents, LAMBDA_TRUST_POLICY, startLambdaCloud, uniqueName, type LambdaTestCloud } from '../lambda/support.js';
 
@@ -121,7 +121,7 @@ describe('a web page', () => {
 
   it('is refused under DNS rebinding: a Host that does not name this machine', async () => {
     const port = new URL(cloud.endpoint).port;
-    for (const host of [`evil.example:${port}`, 'evil.example', `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`, `attacker.localstack.cloud:${port}`, `10.1.2.3:${port}`, `[fe80::1]:${port}`, 'bad host', '']) {
+    for (const host of [`evil.example:${port}`, 'evil.example', `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`, `attacker.localstack.cloud:${port}`, `10.1.2.3:${port}`, `[fe80::1]:${port}`, `127.0.0.1@evil.example:${port}`, 'bad host']) {
       const get = await send(cloud.endpoint, { method: 'GET', path: `/${bucket}/photo.txt`, headers: { host } });
       assert.equal(get.status, 403, `GET with Host ${host}: ${get.body.slice(0, 200)}`);
       assert.equal(assertProtocolError(get, 's3', host), 'AccessDenied');
@@ -133,6 +133,12 @@ describe('a web page', () => {
     // An absolute-form target naming another host is judged too.
     const absolute = await send(cloud.endpoint, { method: 'GET', path: `http://evil.example/${bucket}/photo.txt` });
     assert.equal(absolute.status, 403);
+    // An empty Host, and two of them (node's client sends neither: raw bytes).
+    for (const hostLines of ['Host: \r\n', `Host: 127.0.0.1:${port}\r\nHost: evil.example\r\n`]) {
+      const raw = await rawExchange(cloud.endpoint, [`GET /${bucket}/photo.txt HTTP/1.1\r\n${hostLines}Connection: close\r\n\r\n`], { untilResponse: true });
+      assert.ok(raw.status === 403 || raw.status === 400, `${JSON.stringify(hostLines)}: ${raw.raw.slice(0, 200)}`);
+      assert.doesNotMatch(raw.raw, /object body/);
+    }
   });
 
   it('serves every name of this machine', async () => {
