@@ -102,7 +102,8 @@ local
   .description('run the local cloud in the foreground (S3, Lambda, IAM, STS, X-Ray, CloudWatch Logs)')
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--port <port>', 'port to listen on (default 4566)')
-  .option('--require-auth', 'verify SigV4 signatures: only THUMBCTL_LOCAL_ACCESS_KEY_ID/THUMBCTL_LOCAL_SECRET_ACCESS_KEY (set both) get in')
+  .option('--require-auth', 'verify SigV4 signatures: only THUMBCTL_LOCAL_ACCESS_KEY_ID/THUMBCTL_LOCAL_SECRET_ACCESS_KEY (set both), or the key in THUMBCTL_LOCAL_CREDENTIALS_FILE, get in')
+  .option('--allow-origin <origin...>', 'let web pages from this origin (e.g. http://localhost:5173) call the local cloud, with CORS; repeatable, * for any')
   .action(async function (this: Command) {
     await runCommand('local', this);
   });
