@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { BlobStore } from './state/blobs.js';
 import { openDatabase } from './state/database.js';
 import { AuthFailure, authError, CredentialRegistry, rawQueryPairs, verifySigV4, type CredentialLookup, type KnownCredential } from './core/auth.js';
-import { browserBoundary, corsResponseHeaders, judgeRequest, RefusalLog, refusalLine, type BrowserBoundary } from './core/boundary.js';
+import { boundaryError, browserBoundary, corsResponseHeaders, judgeRequest, RefusalLog, refusalLine, type BrowserBoundary } from './core/boundary.js';
 import type { CloudContext, CloudSettings } from './core/context.js';
 import { checkDeclaredPayloadHash, parseSigV4Credential, type SigV4Credential } from './core/credential.js';
 import { AwsError } from './core/errors.js';
@@ -182,8 +182,11 @@ interface Admission {
   credential?: SigV4Credential;
   caller?: CallerCredentials;
   serviceName: ServiceName;
-  /** Refused: the error to answer in the service's protocol, and the line for the cloud log (if any). */
-  refusal?: { error: AwsError; logLine?: string };
+  /**
+   * Refused: the error to answer, in the protocol of the service finally picked (a Query form's body may still
+   * name IAM or STS), and the line for the cloud log (if any).
+   */
+  refusal?: { error: (service: ServiceName) => AwsError; logLine?: string };
   /** A CORS preflight from an allowed origin, answered here. */
   preflight?: ServiceResponse;
   /** An allowed cross-origin caller: its answers carry CORS headers. */
@@ -232,7 +235,8 @@ function admitRequest(req: IncomingMessage, method: string, rawTarget: string, t
       { method, path: target.pathname, ...firstHeader('host', rawHeaders), ...firstHeader('origin', rawHeaders), ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}) },
       decision.error.message,
     );
-    return { ...admission, refusal: { error: decision.error, logLine }, ...(decision.origin ? { corsOrigin: decision.origin } : {}) };
+    const { reason, error } = decision;
+    return { ...admission, refusal: { error: (service) => boundaryError(service, reason, error.message), logLine }, ...(decision.origin ? { corsOrigin: decision.origin } : {}) };
   }
   if (decision.origin !== undefined) admission.corsOrigin = decision.origin;
   try {
@@ -240,7 +244,7 @@ function admitRequest(req: IncomingMessage, method: string, rawTarget: string, t
     if (serviceName === 's3') checkDeclaredPayloadHash(rawHeaders, credential);
   } catch (error) {
     if (!(error instanceof AuthFailure)) throw error;
-    return { ...admission, refusal: { error: authError(serviceName, error) } };
+    return { ...admission, refusal: { error: (service) => authError(service, error) } };
   }
   return admission;
 }
@@ -277,7 +281,7 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     admission = admitRequest(req, method, rawTarget, target, rawHeaders, settings);
   } catch (error) {
     context.log(`internal error: ${(error as Error).stack ?? String(error)}`);
-    admission = { serviceName: 's3', refusal: { error: new AwsError('InternalError', 'We encountered an internal error. Please try again.', 500) } };
+    admission = { serviceName: 's3', refusal: { error: () => new AwsError('InternalError', 'We encountered an internal error. Please try again.', 500) } };
   }
   const { caller, credential } = admission;
   let serviceName: ServiceName = admission.serviceName;
@@ -324,7 +328,7 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
         // The body is not wanted: answer now and drop what the client still sends, as for an oversized body.
         drainThenClose(req, res);
       }
-      return fail(admission.refusal.error);
+      return fail(admission.refusal.error(serviceName));
     }
     const body = await readBody(req, settings.maxBodyBytes);
     if (body === 'aborted') return;

@@ -80,6 +80,8 @@ describe('a web page', () => {
       if (request.label === 'Lambda Invoke') continue;
       const response = await send(cloud.endpoint, { method: request.method, path: request.path, headers: { 'content-type': request.contentType }, body: request.body || undefined });
       assertRefused(response, request.protocol, /requests without a SigV4 signature are refused/, request.label);
+      // AWS's own code for an unsigned call, in each protocol.
+      assert.equal(assertProtocolError(response, request.protocol), { s3: 'AccessDenied', query: 'MissingAuthenticationToken' }[request.protocol as string] ?? 'MissingAuthenticationTokenException', request.label);
     }
     await assertNothingCreated(roleName, functionName);
     // The same CreateFunction, signed (any key: this cloud verifies none), is served: the refusal above was the

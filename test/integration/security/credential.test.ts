@@ -189,6 +189,8 @@ const SERVICES: { service: string; protocol: Protocol; method: string; path: str
   { service: 's3', protocol: 's3', method: 'GET', path: '/', malformed: /^(AuthorizationHeaderMalformed|InvalidRequest)$/ },
   { service: 'iam', protocol: 'query', method: 'GET', path: '/?Action=ListRoles&Version=2010-05-08', malformed: /^IncompleteSignature$/ },
   { service: 'sts', protocol: 'query', method: 'GET', path: '/?Action=GetCallerIdentity&Version=2011-06-15', malformed: /^IncompleteSignature$/ },
+  // A POSTed form names its service only in its body: the refusal is still IAM's.
+  { service: 'iam', protocol: 'query', method: 'POST', path: '/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=ListRoles&Version=2010-05-08', malformed: /^IncompleteSignature$/ },
   { service: 'logs', protocol: 'json-1.1', method: 'POST', path: '/', headers: { 'x-amz-target': 'Logs_20140328.DescribeLogGroups', 'content-type': 'application/x-amz-json-1.1' }, body: '{}', malformed: /^IncompleteSignatureException$/ },
   { service: 'lambda', protocol: 'rest-json', method: 'GET', path: '/2015-03-31/functions', malformed: /^IncompleteSignatureException$/ },
 ];
