@@ -154,13 +154,14 @@ export function judgeRequest(request: BoundaryRequest, boundary: BrowserBoundary
 
 /**
  * The refusal in the service's own words: S3's and the Query services' AccessDenied, the JSON services'
- * AccessDeniedException, and for an unsigned request what AWS answers one with; always 403.
+ * AccessDeniedException, 403; for an unsigned request what AWS answers one with (as --require-auth does).
  */
 export function boundaryError(service: ServiceName, reason: BoundaryRefusal, message: string): AwsError {
   const query = service === 'iam' || service === 'sts';
   if (reason === 'unsigned' && service !== 's3') {
-    // AWS answers an unsigned Query or JSON request with MissingAuthenticationToken; so do we, saying why.
-    return new AwsError(query ? 'MissingAuthenticationToken' : 'MissingAuthenticationTokenException', message, 403);
+    // AWS answers an unsigned Query or JSON request with MissingAuthenticationToken (Logs, a JSON 1.1 service,
+    // with 400 where the others answer 403); so do we, saying why.
+    return new AwsError(query ? 'MissingAuthenticationToken' : 'MissingAuthenticationTokenException', message, service === 'logs' ? 400 : 403);
   }
   return new AwsError(service === 's3' || query ? 'AccessDenied' : 'AccessDeniedException', message, 403);
 }

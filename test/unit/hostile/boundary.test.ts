@@ -88,7 +88,7 @@ describe('judgeRequest', () => {
     assert.equal(reason({ method: 'OPTIONS', signed: false }), 'unsigned AccessDenied 403');
     assert.equal(reason({ method: 'POST', signed: false, service: 'iam' }), 'unsigned MissingAuthenticationToken 403');
     assert.equal(reason({ method: 'GET', signed: false, service: 'lambda' }), 'unsigned MissingAuthenticationTokenException 403');
-    assert.equal(reason({ method: 'POST', signed: false, service: 'logs' }), 'unsigned MissingAuthenticationTokenException 403');
+    assert.equal(reason({ method: 'POST', signed: false, service: 'logs' }), 'unsigned MissingAuthenticationTokenException 400', 'as Logs answers a missing token');
   });
 
   it('answers an allowed origin\'s preflight, admits its signed requests, refuses its unsigned ones (readably)', () => {
