@@ -31,6 +31,8 @@ export interface StartOptions {
   region?: string;
   /** Verify every request's SigV4 signature against this key (`local serve --require-auth`). */
   requireAuth?: { accessKeyId: string; secretAccessKey: string };
+  /** Origins whose web pages may call the cloud, with CORS (`local serve --allow-origin`). */
+  allowOrigins?: string[];
 }
 
 const lockPath = (stateDir: string): string => join(stateDir, 'server.json');
@@ -92,6 +94,7 @@ export async function startServer(options: StartOptions): Promise<LocalCloudHand
       port: options.port ?? 0,
       region: options.region,
       ...(options.requireAuth ? { requireAuth: options.requireAuth } : {}),
+      ...(options.allowOrigins ? { allowOrigins: options.allowOrigins } : {}),
       faults: process.env.THUMBCTL_LOCAL_FAULTS,
       log: (message) => {
         try {

@@ -19,7 +19,15 @@ export type { FitMode };
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
 /** The environment variables that name the key a `local serve --require-auth` verifies signatures against. */
-export const LOCAL_AUTH_ENV = { accessKeyId: 'THUMBCTL_LOCAL_ACCESS_KEY_ID', secretAccessKey: 'THUMBCTL_LOCAL_SECRET_ACCESS_KEY' } as const;
+/**
+ * Where the key a `local serve --require-auth` verifies signatures against comes from: the two variables, or a
+ * file named by THUMBCTL_LOCAL_CREDENTIALS_FILE holding `{"accessKeyId": "...", "secretAccessKey": "..."}`.
+ */
+export const LOCAL_AUTH_ENV = {
+  accessKeyId: 'THUMBCTL_LOCAL_ACCESS_KEY_ID',
+  secretAccessKey: 'THUMBCTL_LOCAL_SECRET_ACCESS_KEY',
+  credentialsFile: 'THUMBCTL_LOCAL_CREDENTIALS_FILE',
+} as const;
 
 /** The global options every command takes (from commander, already merged with env). */
 export interface GlobalOptions {
