@@ -7,7 +7,7 @@ import { ExitCode, UserError } from '../output.js';
 import { resolveConnectionContext } from '../core/context.js';
 import { SERVE_DEFAULTS } from '../core/defaults.js';
 import { LOCAL_AUTH_ENV } from '../core/settings.js';
-import { readLocalAuthKey } from '../core/clients.js';
+import { readLocalAuthKey } from '../core/local-auth.js';
 import { defineCommand, type CommandInput } from './command.js';
 
 export interface ServeFlags {

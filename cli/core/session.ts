@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ExitCode, UserError } from '../output.js';
-import { AwsClients, localCredentials } from './clients.js';
+import { AwsClients } from './clients.js';
+import { localCredentials } from './local-auth.js';
 import { acquireLocalCloud, readServerRecord, type LocalCloudHandle } from './local-cloud.js';
 import { paceFor } from './provision/aws.js';
 import type { CoreOptions } from './provision/target.js';
