@@ -140,6 +140,11 @@ export class Output implements Reporter {
     if (!this.json) this.stderr.write(`${redactSecrets(text)}\n`);
   }
 
+  /** Diagnostics asked for with --debug: always on stderr, also under --json (stdout stays the one document). */
+  debug(text: string): void {
+    this.stderr.write(`${redactSecrets(text)}\n`);
+  }
+
   warn(text: string): void {
     this.stderr.write(`${this.paint('33', 'warning:')} ${redactSecrets(text)}\n`);
   }
