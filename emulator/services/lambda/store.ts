@@ -33,6 +33,7 @@ import {
 import { trustsService } from '../iam/policy-document.js';
 import { buildStatement, policyAllowsInvoke, policyDocument, type AddPermissionInput, type PolicyStatement } from './policy.js';
 import { parseFunctionIdentifier, validateFunctionSettings } from './validation.js';
+import { mergeFunctionTags } from './tags.js';
 
 /** A request as it arrives on the wire: blobs are base64 text, not bytes. */
 export type Wire<T> = { [K in keyof T]: T[K] extends Uint8Array | undefined ? string | undefined : T[K] };
@@ -295,7 +296,7 @@ export class LambdaStore {
       lastModified: now,
       readyAt: now + this.context.settings.stateDelayMs,
       policy: [],
-      tags: { ...(input.Tags ?? {}) },
+      tags: mergeFunctionTags({}, input.Tags ?? {}),
     };
     const inserted = this.context.db.transaction(() => {
       if (this.statements.get.get(name)) return false;
@@ -404,7 +405,7 @@ export class LambdaStore {
 
   tagResource(resourceArn: string, tags: Record<string, string>): void {
     const fn = this.requireByArn(resourceArn);
-    Object.assign(fn.tags, tags);
+    fn.tags = mergeFunctionTags(fn.tags, tags);
     this.save(fn);
   }
 

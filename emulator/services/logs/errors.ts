@@ -59,3 +59,10 @@ export class ThrottlingException extends AwsError {
     super('ThrottlingException', 'Rate exceeded', 400);
   }
 }
+
+/** A log group would carry more than 50 tags. */
+export class TooManyTagsException extends AwsError {
+  constructor(resourceName: string) {
+    super('TooManyTagsException', 'A resource can have no more than 50 tags.', 400, { resourceName });
+  }
+}

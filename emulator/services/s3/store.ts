@@ -437,6 +437,8 @@ export class S3Store {
       if (seen.has(key)) throw new InvalidTagError('Cannot provide multiple Tags with the same key', key);
       seen.add(key);
       if (key.length === 0 || key.length > 128) throw new InvalidTagError('The TagKey you have provided is invalid', key);
+      // The `aws:` prefix is AWS's own (aws:cloudformation:stack-name ...): S3 refuses it from a requester.
+      if (key.toLowerCase().startsWith('aws:')) throw new InvalidTagError('System tags cannot be added/updated by requester', key);
       if ((tag.Value ?? '').length > 256) throw new InvalidTagError('The TagValue you have provided is invalid', key);
     }
     if (tags.length > 50) throw new InvalidTagError('Object tags cannot be greater than 50');
