@@ -249,17 +249,30 @@ function decodePathPart(raw: string, whole: string): string {
   }
 }
 
+/** LocalStack's S3 host: `<bucket>.s3.localhost.localstack.cloud` names a bucket, as tools written for LocalStack send it. */
+const LOCALSTACK_S3_HOST = 's3.localhost.localstack.cloud';
+
+/**
+ * The bucket a virtual-host-style Host names, or '' for path style: `<bucket>.localhost`, `<bucket>.s3.localhost`
+ * and LocalStack's `<bucket>.s3.localhost.localstack.cloud`; `s3.localhost` and `s3.localhost.localstack.cloud`
+ * themselves (and every other host the boundary admits) are path-style.
+ */
+export function virtualHostBucket(hostname: string): string {
+  if (hostname.endsWith(`.${LOCALSTACK_S3_HOST}`)) return hostname.slice(0, -`.${LOCALSTACK_S3_HOST}`.length);
+  if (hostname.endsWith('.localhost') && hostname !== 's3.localhost') return hostname.slice(0, -'.localhost'.length).replace(/\.s3$/, '');
+  return '';
+}
+
 /**
  * Bucket and key from the request target as sent (not normalised, so `../` stays part of a key) and,
- * for virtual-host style, from a Host of `<bucket>.localhost[:port]`.
+ * for virtual-host style, from the Host (see virtualHostBucket).
  */
 export function parseTarget(rawTarget: string, host: string): S3Target {
   let path = rawTarget.split('?', 1)[0] ?? '/';
   if (/^https?:\/\//i.test(path)) path = path.replace(/^https?:\/\/[^/]*/i, '') || '/';
   if (!path.startsWith('/')) path = `/${path}`;
   const hostname = host.replace(/:\d+$/, '').toLowerCase();
-  // `<bucket>.localhost` and `<bucket>.s3.localhost` name a bucket; `s3.localhost` itself is path-style.
-  const virtualBucket = hostname.endsWith('.localhost') && hostname !== 's3.localhost' ? hostname.slice(0, -'.localhost'.length).replace(/\.s3$/, '') : '';
+  const virtualBucket = virtualHostBucket(hostname);
   if (virtualBucket !== '') {
     const key = path.length > 1 ? decodePathPart(path.slice(1), rawTarget) : undefined;
     return { bucket: virtualBucket, ...(key !== undefined ? { key } : {}), resource: `/${virtualBucket}${key !== undefined ? `/${key}` : ''}` };
