@@ -24,6 +24,13 @@ export const ENV_VARS = {
   endpointUrl: 'AWS_ENDPOINT_URL',
 } as const;
 
+/**
+ * The user metadata every thumbnail carries (`x-amz-meta-thumbctl-function`): the name of the function that wrote it,
+ * so `thumbctl teardown --delete-thumbnails` can remove exactly the objects this function wrote from a bucket it
+ * does not own, and nothing else.
+ */
+export const THUMBNAIL_METADATA = { writtenBy: 'thumbctl-function' } as const;
+
 /** Values used when a variable is unset or empty. */
 export const CONFIG_DEFAULTS = {
   fit: FIT_MODES.cover,
@@ -42,6 +49,8 @@ export interface ThumbnailConfig {
   readonly maxSide: number;
   /** Largest accepted source image, in pixels, checked before decoding (THUMBNAIL_MAX_PIXELS). */
   readonly maxPixels: number;
+  /** This function's name (AWS_LAMBDA_FUNCTION_NAME, which Lambda sets), written on every thumbnail; absent outside Lambda. */
+  readonly functionName?: string;
 }
 
 /** Options for the S3 client, derived from the environment. */
@@ -82,7 +91,8 @@ export function readConfig(env: Env): ThumbnailConfig {
   const maxPixels = positiveInteger(env, ENV_VARS.maxPixels, CONFIG_DEFAULTS.maxPixels, problems);
 
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  return { thumbnailBucket, fit: fit ?? CONFIG_DEFAULTS.fit, maxSide, maxPixels };
+  const functionName = value(env, 'AWS_LAMBDA_FUNCTION_NAME');
+  return { thumbnailBucket, fit: fit ?? CONFIG_DEFAULTS.fit, maxSide, maxPixels, ...(functionName ? { functionName } : {}) };
 }
 
 /**
