@@ -249,6 +249,16 @@ function decodePathPart(raw: string, whole: string): string {
   }
 }
 
+/** The `<Tag><Key/><Value/></Tag>` entries of a TagSet (PutBucketTagging) or Tags (CreateBucket) element. */
+function tagEntries(tagSet: XmlNode): Tag[] {
+  return children(tagSet, 'Tag').map((entry) => {
+    const key = text(entry, 'Key');
+    const value = text(entry, 'Value');
+    if (key === undefined || value === undefined) throw new MalformedXmlError();
+    return { Key: key, Value: value };
+  });
+}
+
 /** LocalStack's S3 host: `<bucket>.s3.localhost.localstack.cloud` names a bucket, as tools written for LocalStack send it. */
 const LOCALSTACK_S3_HOST = 's3.localhost.localstack.cloud';
 
@@ -423,13 +433,18 @@ export class S3Router implements ServiceRouter {
 
   private createBucket({ request, bucket }: S3Call): ServiceResponse {
     let locationConstraint: string | undefined;
+    let tags: Tag[] | undefined;
     const body = readPayload(request).payload;
     if (body.length > 0) {
       const root = child(parseBody(body), 'CreateBucketConfiguration');
       if (!root) throw new MalformedXmlError();
       locationConstraint = text(root, 'LocationConstraint') || undefined;
+      // Tags at creation (general purpose buckets take them since 2025): checked before the bucket exists.
+      const tagSet = child(root, 'Tags');
+      if (tagSet) tags = this.store.validBucketTags(tagEntries(tagSet));
     }
     this.store.createBucket(bucket, request.region, locationConstraint);
+    if (tags) this.store.putBucketTagging(bucket, tags);
     return { status: 200, headers: { location: `/${bucket}` } };
   }
 
@@ -824,13 +839,7 @@ export class S3Router implements ServiceRouter {
     const root = child(parseBody(readPayload(request).payload), 'Tagging');
     const tagSet = root && child(root, 'TagSet');
     if (!tagSet) throw new MalformedXmlError();
-    const tags: Tag[] = children(tagSet, 'Tag').map((entry) => {
-      const key = text(entry, 'Key');
-      const value = text(entry, 'Value');
-      if (key === undefined || value === undefined) throw new MalformedXmlError();
-      return { Key: key, Value: value };
-    });
-    this.store.putBucketTagging(bucket, tags);
+    this.store.putBucketTagging(bucket, tagEntries(tagSet));
     // S3 answers PutBucketTagging with 204.
     return { status: 204 };
   }

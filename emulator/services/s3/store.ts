@@ -431,6 +431,11 @@ export class S3Store {
   }
 
   putBucketTagging(bucket: string, tags: Tag[]): void {
+    this.writeConfig(bucket, 'tagging', this.validBucketTags(tags));
+  }
+
+  /** A bucket tag set as S3 checks it (PutBucketTagging, and CreateBucket's Tags before the bucket is made). */
+  validBucketTags(tags: Tag[]): Tag[] {
     const seen = new Set<string>();
     for (const tag of tags) {
       const key = tag.Key ?? '';
@@ -442,7 +447,7 @@ export class S3Store {
       if ((tag.Value ?? '').length > 256) throw new InvalidTagError('The TagValue you have provided is invalid', key);
     }
     if (tags.length > 50) throw new InvalidTagError('Object tags cannot be greater than 50');
-    this.writeConfig(bucket, 'tagging', tags);
+    return tags;
   }
 
   deleteBucketTagging(bucket: string): void {

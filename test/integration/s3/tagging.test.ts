@@ -2,9 +2,9 @@
 // when there is none, and AWS's InvalidTag refusals (duplicates, lengths, the aws: prefix, more than 50).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DeleteBucketTaggingCommand, GetBucketTaggingCommand, PutBucketTaggingCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketTaggingCommand, GetBucketTaggingCommand, HeadBucketCommand, PutBucketTaggingCommand } from '@aws-sdk/client-s3';
 import { awsJson, runAws } from '../../helpers/local-cloud.js';
-import { startS3Cloud, type S3TestCloud } from './support.js';
+import { bucketName, startS3Cloud, type S3TestCloud } from './support.js';
 
 let cloud: S3TestCloud;
 before(async () => {
@@ -33,6 +33,15 @@ describe('bucket tagging through the SDK', () => {
     assert.deepEqual((await cloud.s3.send(new GetBucketTaggingCommand({ Bucket: bucket }))).TagSet, [{ Key: 'thumbctl:adopted', Value: 'true' }]);
     await cloud.s3.send(new DeleteBucketTaggingCommand({ Bucket: bucket }));
     await assert.rejects(cloud.s3.send(new GetBucketTaggingCommand({ Bucket: bucket })), { name: 'NoSuchTagSet' });
+  });
+
+  it("takes tags at creation (CreateBucketConfiguration's Tags), and refuses bad ones before making the bucket", async () => {
+    const bucket = bucketName('tagged-at-birth');
+    await cloud.s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { Tags: [{ Key: 'thumbctl:managed', Value: 'true' }] } }));
+    assert.deepEqual((await cloud.s3.send(new GetBucketTaggingCommand({ Bucket: bucket }))).TagSet, [{ Key: 'thumbctl:managed', Value: 'true' }]);
+    const refused = bucketName('refused-at-birth');
+    await assert.rejects(cloud.s3.send(new CreateBucketCommand({ Bucket: refused, CreateBucketConfiguration: { Tags: [{ Key: 'aws:x', Value: '1' }] } })), { name: 'InvalidTag' });
+    await assert.rejects(cloud.s3.send(new HeadBucketCommand({ Bucket: refused })), { name: 'NotFound' });
   });
 
   it('refuses duplicate keys, over-long keys and values, the aws: prefix and a 51st tag with InvalidTag', async () => {
