@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { RuntimeApiServer, type RuntimeInvocation, type RuntimeReply } from './runtime-api.js';
 import { environmentVariables, type EnvironmentCredentials } from './function-env.js';
 import { newLogStreamName } from './log-format.js';
-import type { RunnableFunction } from './types.js';
+import type { NodeCommand, RunnableFunction } from './types.js';
 
 export type InitOutcome =
   | { ok: true }
@@ -28,6 +28,8 @@ export interface EnvironmentOptions {
   endpoint: string;
   xrayDaemonAddress?: string;
   initTimeoutMs: number;
+  /** The node to start and its runtime's flags, resolved before the environment is made (default: this process's node, no flags). */
+  node?: NodeCommand;
   /** The environment's own credentials, identifying the function's role. */
   credentials?: EnvironmentCredentials;
   /** Each line the process prints, already turned into a log event's text (newline-terminated). */
@@ -86,7 +88,9 @@ export class ExecutionEnvironment {
   /** Starts the Runtime API and the process; init completes asynchronously (see `ready`). */
   async start(): Promise<void> {
     await this.api.listen();
+    const node = this.options.node ?? { binary: process.execPath, args: [] };
     const env = environmentVariables({
+      nodeBinary: node.binary,
       fn: this.fn,
       logStream: this.logStream,
       runtimeApi: this.api.address,
@@ -96,7 +100,7 @@ export class ExecutionEnvironment {
       credentials: this.options.credentials,
     });
     this.initStartedAt = Date.now();
-    const child = spawn(process.execPath, [`--max-old-space-size=${this.fn.memorySizeMb}`, this.options.bootstrapPath], {
+    const child = spawn(node.binary, [...node.args, `--max-old-space-size=${this.fn.memorySizeMb}`, this.options.bootstrapPath], {
       cwd: this.fn.codeDirectory,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
