@@ -271,7 +271,7 @@ export class NodeRuntimes {
       .then((value) => {
         next.value = value;
         this.settled.set(runtime, value);
-        if (value.warning) log(value.warning);
+        log(value.warning ?? `${runtime} functions run on Node.js ${value.nodeVersion} (${value.source === 'host' ? "the host's" : value.binary})`);
         return value;
       });
     this.entries.set(runtime, next);

