@@ -147,7 +147,7 @@ export async function installNode(release: NodeRelease, options: InstallOptions)
   const already = existing();
   if (already) return already;
   mkdirSync(nodeDir, { recursive: true });
-  const release_ = await acquireLock(join(nodeDir, `.${name}.lock`), options, () => existing() !== undefined);
+  const unlock = await acquireLock(join(nodeDir, `.${name}.lock`), options, () => existing() !== undefined);
   try {
     const installed = existing();
     if (installed) return installed;
@@ -184,7 +184,7 @@ export async function installNode(release: NodeRelease, options: InstallOptions)
     }
     return { version: release.version, dir: finalDir, binary: join(finalDir, 'bin', 'node'), downloaded: true };
   } finally {
-    release_();
+    unlock();
   }
 }
 
