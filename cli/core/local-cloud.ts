@@ -6,7 +6,7 @@ import { appendFileSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } fr
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../output.js';
 import { SERVE_DEFAULTS } from './defaults.js';
-import { sleep } from './retry.js';
+import { sleep } from '../../shared/retry.js';
 
 export interface ServerRecord {
   pid: number;

@@ -8,7 +8,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ExitCode, formatBytes, UserError, type Reporter } from '../../output.js';
 import { checkWritableFile, writeFileAtomic } from '../fs.js';
-import { httpStatus, sleep } from '../retry.js';
+import { httpStatus, sleep } from '../../../shared/retry.js';
 import { sniffImageType, UNKNOWN_CONTENT_TYPE } from './content-type.js';
 import { KeyLogJudge, watchForFailure, type FunctionVerdict } from './log-watch.js';
 import { logGroupName } from './logs.js';
