@@ -2,17 +2,10 @@
 // It never throws at import time and never touches AWS: handler.ts calls it at module scope and
 // turns a ConfigError into a loud per-invocation failure instead of a broken cold start.
 
+import { FIT_MODES, type FitMode } from './formats.js';
 import { SIZE_LIMITS } from './key.js';
 
-/** How the picture is fitted into W x H. */
-export const FIT_MODES = {
-  /** Exactly W x H: scale to cover, crop the centre (PIL ImageOps.fit). */
-  cover: 'cover',
-  /** At most W x H: the whole picture, aspect ratio kept, never enlarged. */
-  inside: 'inside',
-} as const;
-
-export type FitMode = keyof typeof FIT_MODES;
+export { FIT_MODES, type FitMode };
 
 /** Environment variable names this module reads. */
 export const ENV_VARS = {
