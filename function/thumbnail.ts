@@ -326,9 +326,11 @@ function plannedDecodeSize(width: number, height: number, requests: readonly Thu
     const down = request.height / height;
     return request.fit === 'cover' ? Math.max(across, down) : Math.min(across, down, 1);
   });
-  let scale = Math.min(1, Math.max(0, ...needed));
+  const scale = Math.min(1, Math.max(0, ...needed));
   if (width * height * scale * scale > DECODE_LIMITS.maxDecodedPixels) {
-    scale = Math.sqrt(DECODE_LIMITS.maxDecodedPixels / (width * height));
+    // Rounded down, so the budget holds exactly.
+    const capped = Math.sqrt(DECODE_LIMITS.maxDecodedPixels / (width * height));
+    return { width: Math.max(1, Math.floor(width * capped)), height: Math.max(1, Math.floor(height * capped)) };
   }
   // The epsilon keeps 400.00000000000006 (a float's way of writing 400) from becoming 401.
   const roundUp = (value: number): number => Math.max(1, Math.ceil(value - 1e-9));
