@@ -78,7 +78,7 @@ describe('resolveUploadKey', () => {
   });
 
   it('refuses a file the function would not handle, suggesting --key', () => {
-    assert.throws(() => resolveUploadKey({ ...base, file: 'anim.gif' }), usageError(/pass --key NAME-400x400.jpg/));
+    assert.throws(() => resolveUploadKey({ ...base, file: 'scan.tiff' }), usageError(/pass --key NAME-400x400.jpg/));
   });
 
   it('refuses a key whose suffix the trigger does not fire for', () => {
