@@ -1,6 +1,7 @@
 // What a Lambda function is in the local cloud: the record the store persists, and the views of it the API shows
 // (FunctionConfiguration with State and LastUpdateStatus derived from timestamps, not timers). Pure: no storage,
 // no HTTP.
+import { createHash } from 'node:crypto';
 import type { FunctionConfiguration, LoggingConfig } from '@aws-sdk/client-lambda';
 import { defaultLogGroup } from '../../runtime/log-format.js';
 import type { PolicyStatement } from './policy.js';
@@ -64,6 +65,8 @@ export function functionConfiguration(fn: StoredFunction, functionArn: string, n
     EphemeralStorage: { Size: fn.ephemeralStorageMb },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     LoggingConfig: fn.logging as LoggingConfig,
+    // AWS names the runtime version it runs; ours is named after the runtime, one per region.
+    RuntimeVersionConfig: { RuntimeVersionArn: `arn:aws:lambda:${functionArn.split(':')[3]}::runtime:${createHash('sha256').update(fn.runtime).digest('hex')}` },
   };
   if (fn.variables !== undefined) configuration.Environment = { Variables: { ...fn.variables } };
   if (pending) {
@@ -71,7 +74,10 @@ export function functionConfiguration(fn: StoredFunction, functionArn: string, n
     configuration.StateReasonCode = 'Creating';
   }
   if (updating) {
+    // AWS words an update in progress as a creation; so do we.
     configuration.LastUpdateStatus = 'InProgress';
+    configuration.LastUpdateStatusReason = 'The function is being created.';
+    configuration.LastUpdateStatusReasonCode = 'Creating' as FunctionConfiguration['LastUpdateStatusReasonCode'];
   } else if (!pending) {
     configuration.LastUpdateStatus = 'Successful';
   }

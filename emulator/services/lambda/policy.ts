@@ -1,7 +1,7 @@
 // Resource-based policies of functions (AddPermission statements, in AWS's JSON) and their evaluation for
 // S3 notifications. Pure functions: no storage. (Role trust is IAM's question: iam/policy-document.ts.)
 import { Constraint, type ConstraintViolation } from '../../core/constraints.js';
-import { ValidationException } from './errors.js';
+import { InvalidParameterValueException, ValidationException } from './errors.js';
 import { wildcardMatches } from '../../core/wildcard.js';
 
 export interface PolicyStatement {
@@ -32,7 +32,7 @@ export function buildStatement(input: AddPermissionInput, functionArn: string): 
   const broken = (member: string, value: string | undefined, constraint: string): number => problems.push({ member, value, constraint });
   const sid = input.StatementId;
   if (sid === undefined) broken('statementId', sid, Constraint.notNull);
-  else if (!/^[a-zA-Z0-9-_.]{1,100}$/.test(sid)) broken('statementId', sid, Constraint.pattern('([a-zA-Z0-9-_.]+)'));
+  else if (!/^[a-zA-Z0-9-_]{1,100}$/.test(sid)) broken('statementId', sid, Constraint.pattern('([a-zA-Z0-9-_]+)'));
   if (input.Action === undefined) broken('action', input.Action, Constraint.notNull);
   else if (!/^(lambda:[*]|lambda:[a-zA-Z]+|[*])$/.test(input.Action)) broken('action', input.Action, Constraint.pattern('(lambda:[*]|lambda:[a-zA-Z]+|[*])'));
   if (input.Principal === undefined) broken('principal', input.Principal, Constraint.notNull);
@@ -44,6 +44,10 @@ export function buildStatement(input: AddPermissionInput, functionArn: string): 
   if (problems.length > 0) throw ValidationException.violations(problems);
 
   const principal = input.Principal!;
+  // A principal is `*`, an account, an ARN or an AWS service; AWS refuses anything else (a non-AWS domain) this way.
+  if (principal !== '*' && !/^\d{12}$/.test(principal) && !principal.startsWith('arn:') && !/\.(amazonaws\.com(\.cn)?|aws\.internal)$/.test(principal)) {
+    throw new InvalidParameterValueException('The provided principal was invalid. Please check the principal and try again.');
+  }
   const statement: PolicyStatement = {
     Sid: sid!,
     Effect: 'Allow',

@@ -202,6 +202,7 @@ const LAMBDA_API: readonly (LambdaRoute | LambdaOperation)[] = [
     path: '/2017-03-31/tags/:arn',
     permissions: ({ params }) => [{ action: 'lambda:UntagResource', resource: params.arn ?? '' }],
     run: ({ store }, { request, params }) => {
+      if (!request.query.has('tagKeys')) throw ValidationException.violated('tagKeys', null, Constraint.notNull);
       store.untagResource(params.arn!, request.query.getAll('tagKeys'));
       return { status: 204 };
     },

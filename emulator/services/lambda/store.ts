@@ -27,7 +27,7 @@ import {
 import { functionConfiguration, mergeLogging, type StoredFunction } from './function.js';
 import { trustsService } from '../iam/policy-document.js';
 import { buildStatement, policyAllowsInvoke, policyDocument, type AddPermissionInput } from './policy.js';
-import { parseFunctionIdentifier, validateFunctionSettings } from './validation.js';
+import { checkQualifier, parseFunctionIdentifier, validateFunctionSettings } from './validation.js';
 
 export type { StoredFunction } from './function.js';
 export { MAX_CODE_REQUEST_BYTES } from './code.js';
@@ -159,7 +159,7 @@ export class LambdaStore {
       .filter((member) => input[member] === undefined)
       .map((member) => ({ member: memberName(member), value: null, constraint: Constraint.notNull }));
     if (missing.length > 0) throw ValidationException.violations(missing);
-    const { name, qualifier } = parseFunctionIdentifier(input.FunctionName!);
+    const { name, qualifier } = parseFunctionIdentifier(input.FunctionName!, 'functionName', 140);
     if (qualifier !== undefined) throw new InvalidParameterValueException('Unsupported function name format: a qualifier is not allowed in CreateFunction');
     validateFunctionSettings(input);
     if (input.PackageType === 'Image') throw new InvalidParameterValueException('The local cloud runs only Zip packages; PackageType Image is not supported.');
@@ -261,14 +261,14 @@ export class LambdaStore {
   // --- resource policy and tags ---------------------------------------------------------------------------
 
   addPermission(identifier: string, input: AddPermissionInput & { RevisionId?: string }, qualifier?: string): string {
-    const name = this.resolve(identifier, qualifier);
+    const name = this.policyTarget(identifier, qualifier, 'add');
     const statement = buildStatement(input, this.functionArn(name));
     return this.db.transaction(() => {
       const fn = this.require(name);
       if (input.RevisionId !== undefined && input.RevisionId !== fn.revisionId) throw new PreconditionFailedException();
       // AWS answers 409 for a reused statement id; so do we.
       if (fn.policy.some((existing) => existing.Sid === statement.Sid)) {
-        throw new ResourceConflictException('The statement id (sid) provided already exists. Please choose a new statement id, or remove the existing statement.');
+        throw new ResourceConflictException(`The statement id (${statement.Sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`);
       }
       fn.policy.push(statement);
       fn.revisionId = randomUUID();
@@ -278,10 +278,12 @@ export class LambdaStore {
   }
 
   removePermission(identifier: string, statementId: string, revisionId?: string, qualifier?: string): void {
-    const name = this.resolve(identifier, qualifier);
+    const name = this.policyTarget(identifier, qualifier, 'remove');
     this.db.transaction(() => {
-      const fn = this.require(name);
+      const fn = this.get(name);
+      if (!fn) throw new ResourceNotFoundException(`No policy found for: ${this.functionArn(name)}`);
       if (revisionId !== undefined && revisionId !== fn.revisionId) throw new PreconditionFailedException();
+      if (fn.policy.length === 0) throw new ResourceNotFoundException('No policy is associated with the given resource.');
       const index = fn.policy.findIndex((statement) => statement.Sid === statementId);
       if (index < 0) throw new ResourceNotFoundException(`Statement ${statementId} is not found in resource policy.`);
       fn.policy.splice(index, 1);
@@ -290,10 +292,15 @@ export class LambdaStore {
     })();
   }
 
+  /** AWS answers GetPolicy for a missing function or version with its generic not-found message; so do we. */
   getPolicy(identifier: string, qualifier?: string): { Policy: string; RevisionId: string } {
-    const name = this.resolve(identifier, qualifier);
-    const fn = this.require(name);
-    if (fn.policy.length === 0) throw ResourceNotFoundException.resource();
+    let fn: StoredFunction | undefined;
+    try {
+      fn = this.get(this.resolve(identifier, qualifier));
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+    if (!fn || fn.policy.length === 0) throw ResourceNotFoundException.resource();
     return { Policy: policyDocument(fn.policy), RevisionId: fn.revisionId };
   }
 
@@ -337,9 +344,29 @@ export class LambdaStore {
     this.statements.update.run(JSON.stringify(fn), fn.name);
   }
 
+  /** A tagged resource: an unqualified function ARN (AWS tags no alias or version). */
   private requireByArn(resourceArn: string): StoredFunction {
-    const name = parseFunctionIdentifier(resourceArn, 'resource').name;
+    const { name, qualifier } = parseFunctionIdentifier(resourceArn, 'resource');
+    if (qualifier !== undefined) throw new InvalidParameterValueException('Tags on function aliases and versions are not supported. Please specify a function ARN.');
     return this.require(name);
+  }
+
+  /**
+   * The function a policy call names. Its Qualifier must match the model's pattern and any qualifier in the name;
+   * AWS keeps no policy on $LATEST, and answers for an alias (a non-numeric qualifier) that it cannot find the alias.
+   */
+  private policyTarget(identifier: string, qualifierParameter: string | undefined, change: 'add' | 'remove'): string {
+    checkQualifier(qualifierParameter);
+    const parsed = parseFunctionIdentifier(identifier);
+    if (parsed.qualifier !== undefined && qualifierParameter !== undefined && parsed.qualifier !== qualifierParameter) {
+      throw new InvalidParameterValueException('The derived qualifier from the function name does not match the specified qualifier.');
+    }
+    const qualifier = qualifierParameter ?? parsed.qualifier;
+    if (qualifier === '$LATEST' && change === 'add') throw new InvalidParameterValueException('We currently do not support adding policies for $LATEST.');
+    if (qualifier !== undefined && qualifier !== '$LATEST' && !/^\d+$/.test(qualifier)) {
+      throw new ResourceNotFoundException(`Cannot find alias arn: ${this.functionArn(parsed.name)}:${qualifier}`);
+    }
+    return this.resolve(identifier, qualifierParameter);
   }
 
   /** AWS refuses updates while the function is Pending or an update is InProgress (409). */

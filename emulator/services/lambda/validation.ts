@@ -2,12 +2,15 @@
 // (`1 validation error detected: Value '64' at 'memorySize' failed to satisfy constraint: ...`), semantic
 // ones InvalidParameterValueException. Pure functions; role trust and code checks live elsewhere.
 import type { Runtime } from '@aws-sdk/client-lambda';
-import { Constraint, VALUE_NOT_SHOWN, type ConstraintViolation } from '../../core/constraints.js';
+import { Constraint, constraintMessage, VALUE_NOT_SHOWN, type ConstraintViolation } from '../../core/constraints.js';
 import { InvalidParameterValueException, ValidationException } from './errors.js';
 
+/** FunctionName as Lambda's model writes it (AWS quotes this text in its message); the name is group 11, the qualifier 13. */
 export const FUNCTION_NAME_PATTERN =
-  '(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?';
+  '(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?';
 const FUNCTION_NAME_REGEX = new RegExp(`^${FUNCTION_NAME_PATTERN}$`);
+/** A Qualifier parameter, as the model writes it. */
+export const QUALIFIER_PATTERN = '\\$(LATEST(\\.PUBLISHED)?)|[a-zA-Z0-9-_$]+';
 export const ROLE_PATTERN = 'arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+';
 const ROLE_REGEX = new RegExp(`^${ROLE_PATTERN}$`);
 
@@ -31,11 +34,6 @@ export const KNOWN_RUNTIMES: readonly Runtime[] = [...SUPPORTED_RUNTIMES, ...DEP
 
 const DEPRECATED = new Set<string>(DEPRECATED_RUNTIMES);
 
-const SUCCESSORS: [prefix: string, successor: string][] = [
-  ['nodejs', 'nodejs22.x'], ['python', 'python3.13'], ['java', 'java21'], ['dotnet', 'dotnet8'],
-  ['ruby', 'ruby3.3'], ['go', 'provided.al2023'], ['provided', 'provided.al2023'],
-];
-
 /** Lambda's reserved environment variables: a function may not set them. */
 export const RESERVED_VARIABLES = new Set([
   '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME',
@@ -53,13 +51,23 @@ export interface FunctionIdentifier {
  * Reads a FunctionName parameter: a name, a full ARN or a partial ARN, optionally qualified.
  * @param value - the parameter as sent
  * @param field - its name in AWS's messages (`functionName`)
+ * @param maxLength - the parameter's length limit in the model: 140 for CreateFunction, 170 elsewhere
  */
-export function parseFunctionIdentifier(value: string, field = 'functionName'): FunctionIdentifier {
+export function parseFunctionIdentifier(value: string, field = 'functionName', maxLength = 170): FunctionIdentifier {
+  if (value.length > maxLength) throw ValidationException.violated(field, value, Constraint.maxLength(maxLength));
   const match = FUNCTION_NAME_REGEX.exec(value);
-  if (!match || value.length > 170) throw ValidationException.violated(field, value, Constraint.pattern(FUNCTION_NAME_PATTERN));
-  const name = match[7]!;
-  if (name.length > 64) throw ValidationException.violated(field, value, Constraint.maxLength(64));
-  return { name, qualifier: match[9] };
+  if (!match) throw ValidationException.violated(field, value, Constraint.pattern(FUNCTION_NAME_PATTERN));
+  const name = match[11]!;
+  // AWS answers a name over 64 characters with InvalidParameterValueException, in the constraint's words; so do we.
+  if (name.length > 64) throw new InvalidParameterValueException(constraintMessage([{ member: field, value, constraint: Constraint.maxLength(64) }]));
+  return { name, qualifier: match[13] };
+}
+
+/** A Qualifier parameter must match the model's pattern (ValidationException). */
+export function checkQualifier(qualifier: string | undefined): void {
+  if (qualifier !== undefined && !new RegExp(`^(${QUALIFIER_PATTERN})$`).test(qualifier)) {
+    throw ValidationException.violated('qualifier', qualifier, Constraint.pattern(QUALIFIER_PATTERN));
+  }
 }
 
 /** The settings both CreateFunction and UpdateFunctionConfiguration accept. */
@@ -82,9 +90,6 @@ export interface FunctionSettingsInput {
 export function validateFunctionSettings(input: FunctionSettingsInput): void {
   const problems: ConstraintViolation[] = [];
   const broken = (member: string, value: ConstraintViolation['value'], constraint: string): number => problems.push({ member, value, constraint });
-  if (input.Runtime !== undefined && !KNOWN_RUNTIMES.includes(input.Runtime as Runtime)) {
-    broken('runtime', input.Runtime, `${Constraint.oneOf(SUPPORTED_RUNTIMES)} or be a valid ARN`);
-  }
   if (input.Handler !== undefined) {
     if (input.Handler.length > 128) broken('handler', input.Handler, Constraint.maxLength(128));
     else if (!/^[^\s]+$/.test(input.Handler)) broken('handler', input.Handler, Constraint.pattern('[^\\s]+'));
@@ -110,15 +115,21 @@ export function validateFunctionSettings(input: FunctionSettingsInput): void {
   if (input.Architectures !== undefined) {
     if (input.Architectures.length !== 1) broken('architectures', `[${input.Architectures.join(', ')}]`, Constraint.maxLength(1));
     else if (input.Architectures[0] !== 'x86_64' && input.Architectures[0] !== 'arm64') {
-      broken('architectures', `[${input.Architectures[0]}]`, `Member must satisfy constraint: [${Constraint.oneOf(['x86_64', 'arm64'])}]`);
+      broken('architectures', `[${input.Architectures[0]}]`, `Member must satisfy constraint: [${Constraint.oneOf(['x86_64', 'arm64'])}, ${Constraint.notNull}]`);
     }
   }
   if (problems.length > 0) throw ValidationException.violations(problems);
 
-  if (input.Runtime !== undefined && DEPRECATED.has(input.Runtime)) {
-    const successor = SUCCESSORS.find(([prefix]) => input.Runtime!.startsWith(prefix))?.[1] ?? 'nodejs22.x';
+  // AWS answers an unknown runtime with InvalidParameterValueException, not the model's ValidationException, and
+  // without quoting the value; so do we.
+  if (input.Runtime !== undefined && !KNOWN_RUNTIMES.includes(input.Runtime as Runtime)) {
     throw new InvalidParameterValueException(
-      `The runtime parameter of ${input.Runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use the new runtime (${successor}) while creating or updating functions.`,
+      `Value ${input.Runtime} at 'runtime' failed to satisfy constraint: ${Constraint.oneOf(SUPPORTED_RUNTIMES)} or be a valid ARN`,
+    );
+  }
+  if (input.Runtime !== undefined && DEPRECATED.has(input.Runtime)) {
+    throw new InvalidParameterValueException(
+      `The runtime parameter of ${input.Runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`,
     );
   }
   const reserved = Object.keys(variables).filter((key) => RESERVED_VARIABLES.has(key));
