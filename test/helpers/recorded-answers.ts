@@ -22,9 +22,10 @@ export interface RecordedErrorRow {
 /** Runs the call and checks it fails exactly as recorded. */
 export async function answersAsRecorded(row: RecordedErrorRow): Promise<void> {
   await assert.rejects(row.call(), (error: unknown) => {
-    const failure = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    const failure = error as { name?: string; Code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
     const where = `${row.name} (recorded in ${row.recording})`;
-    assert.equal(failure.name, row.answer.code, `${where}: code`);
+    // The wire code: the SDK names IAM's modelled errors `<Code>Exception` and keeps the code itself in `Code`.
+    assert.equal(failure.Code ?? failure.name, row.answer.code, `${where}: code`);
     assert.equal(failure.$metadata?.httpStatusCode, row.answer.status, `${where}: status`);
     if (typeof row.answer.message === 'string') assert.equal(failure.message, row.answer.message, `${where}: message`);
     else assert.match(failure.message ?? '', row.answer.message, `${where}: message`);

@@ -260,7 +260,8 @@ function roleShape(role: RoleRecord, view: 'created' | 'listed' | 'full'): Role 
     CreateDate: role.createDate,
     AssumeRolePolicyDocument: uriEncode(role.assumeRolePolicyDocument),
     Description: role.description,
-    MaxSessionDuration: role.maxSessionDuration,
+    // CreateRole's answer leaves MaxSessionDuration out, as AWS's does.
+    MaxSessionDuration: view === 'created' ? undefined : role.maxSessionDuration,
     Tags: view !== 'listed' && role.tags.length > 0 ? role.tags : undefined,
     RoleLastUsed: view === 'full' ? lastUsed : undefined,
   };

@@ -299,7 +299,10 @@ export class IamStore implements IamForOthers {
 
   /** Attaching an attached policy again succeeds and changes nothing, as at AWS. */
   attachRolePolicy(roleName: string, policyArn: string): void {
-    validatePolicyArn(policyArn);
+    // AWS answers a PolicyArn that is no ARN at all with this ValidationError (two spaces and all), and a
+    // well-formed ARN of no policy with NoSuchEntity; so do we.
+    if (!/^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$/.test(policyArn)) throw new ValidationError('Invalid ARN:  Could not be parsed!');
+    if (!POLICY_ARN_PATTERN.test(policyArn)) throw NoSuchEntity.notAttachable(policyArn);
     const attach = this.db.transaction(() => {
       const row = this.requireRoleRow(roleName);
       if (!this.policyExists(policyArn)) throw NoSuchEntity.notAttachable(policyArn);

@@ -30,6 +30,9 @@ export class InvalidParameterException extends constraintErrorCode('InvalidParam
   }
 }
 
+/** Logs' answer to a few request-shape rules (a log group named both by name and by ARN). */
+export class ValidationException extends awsErrorCode('ValidationException', 400) {}
+
 /** What Logs answers for an X-Amz-Target it does not know (no message, like AWS). */
 export class UnknownOperationException extends awsErrorCode('UnknownOperationException', 400) {
   constructor() {

@@ -23,7 +23,7 @@ import type { LogsForOthers } from '../../core/context.js';
 import { Constraint } from '../../core/constraints.js';
 import { decodePageToken, encodePageToken } from '../../core/json-protocol.js';
 import { migrate, statementCache, type Db } from '../../state/database.js';
-import { InvalidParameterException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.js';
+import { InvalidParameterException, ResourceAlreadyExistsException, ResourceNotFoundException, ValidationException } from './errors.js';
 import { compileFilterPattern, FilterPatternError, type LogEventMatcher } from './filter-pattern.js';
 
 const SCHEMA = `
@@ -191,7 +191,7 @@ export class LogsStore implements LogsForOthers {
   describeLogGroups(request: DescribeLogGroupsRequest): DescribeLogGroupsResponse {
     const limit = checkLimit(request.limit, 'limit', LOGS_LIMITS.describeLimit, LOGS_LIMITS.describeLimit);
     if (request.logGroupNamePrefix !== undefined && request.logGroupNamePattern !== undefined) {
-      throw new InvalidParameterException('LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive parameters.');
+      throw new InvalidParameterException('LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.');
     }
     const after = request.nextToken === undefined ? undefined : readCursor(request.nextToken, 'name');
     const prefix = request.logGroupNamePrefix ?? '';
@@ -234,7 +234,7 @@ export class LogsStore implements LogsForOthers {
     if (orderBy === 'LastEventTime' && request.logStreamNamePrefix !== undefined) {
       throw new InvalidParameterException('Cannot order by LastEventTime with a logStreamNamePrefix.');
     }
-    const group = this.requireGroup(request.logGroupName ?? groupNameFromIdentifier(request.logGroupIdentifier));
+    const group = this.requireGroup(groupNameOf(request));
     const descending = request.descending === true;
     const direction = descending ? 'DESC' : 'ASC';
     const comparison = descending ? '<' : '>';
@@ -337,7 +337,7 @@ export class LogsStore implements LogsForOthers {
   getLogEvents(request: GetLogEventsRequest): GetLogEventsResponse {
     const limit = checkLimit(request.limit, 'limit', LOGS_LIMITS.eventsLimit, LOGS_LIMITS.eventsLimit);
     if (request.logStreamName === undefined) throw InvalidParameterException.missing('logStreamName');
-    const stream = this.requireStream(request.logGroupName ?? groupNameFromIdentifier(request.logGroupIdentifier), request.logStreamName);
+    const stream = this.requireStream(groupNameOf(request), request.logStreamName);
     const token = request.nextToken === undefined ? undefined : parseStreamToken(request.nextToken);
     const forward = token ? token.direction === 'f' : request.startFromHead === true;
     const range = timeRange(request.startTime, request.endTime);
@@ -371,9 +371,6 @@ export class LogsStore implements LogsForOthers {
    */
   filterLogEvents(request: FilterLogEventsRequest): FilterLogEventsResponse {
     const limit = checkLimit(request.limit, 'limit', LOGS_LIMITS.eventsLimit, LOGS_LIMITS.eventsLimit);
-    if (request.logGroupName !== undefined && request.logGroupIdentifier !== undefined) {
-      throw new InvalidParameterException('LogGroup name and LogGroup ARN are mutually exclusive parameters.');
-    }
     if (request.logStreamNames !== undefined && request.logStreamNamePrefix !== undefined) {
       throw new InvalidParameterException('logStreamNames and logStreamNamePrefix are mutually exclusive parameters.');
     }
@@ -381,7 +378,7 @@ export class LogsStore implements LogsForOthers {
       throw InvalidParameterException.violated('logStreamNames', `${request.logStreamNames.length} names`, Constraint.lengthBetween(1, LOGS_LIMITS.maxStreamNames));
     }
     const matches = compilePattern(request.filterPattern);
-    const group = this.requireGroup(request.logGroupName ?? groupNameFromIdentifier(request.logGroupIdentifier));
+    const group = this.requireGroup(groupNameOf(request));
     const cursor = request.nextToken === undefined ? undefined : decodePageToken(request.nextToken);
     if (request.nextToken !== undefined && (typeof cursor?.['t'] !== 'number' || typeof cursor['i'] !== 'number')) throw invalidToken();
 
@@ -510,6 +507,7 @@ export class LogsStore implements LogsForOthers {
       storedBytes: 0,
       logGroupClass: 'STANDARD',
       logGroupArn: arn,
+      deletionProtectionEnabled: false,
     };
   }
 
@@ -520,7 +518,8 @@ export class LogsStore implements LogsForOthers {
       firstEventTimestamp: row.first_event_timestamp ?? undefined,
       lastEventTimestamp: row.last_event_timestamp ?? undefined,
       lastIngestionTime: row.last_ingestion_time ?? undefined,
-      uploadSequenceToken: sequenceToken(row.upload_sequence),
+      // A stream nothing was written to has no sequence token in AWS's answer.
+      uploadSequenceToken: row.upload_sequence > 0 ? sequenceToken(row.upload_sequence) : undefined,
       arn: `arn:aws:logs:${this.options.region}:${this.options.accountId}:log-group:${groupName}:log-stream:${row.name}`,
       storedBytes: 0,
     };
@@ -535,6 +534,17 @@ export function groupNameFromIdentifier(identifier: string | undefined): string 
   return match ? match[1] : identifier;
 }
 
+/**
+ * The log group a request names, by logGroupName or logGroupIdentifier (a name or an ARN), never both: AWS answers
+ * both with ValidationException; so do we.
+ */
+function groupNameOf(request: { logGroupName?: string; logGroupIdentifier?: string }): string | undefined {
+  if (request.logGroupName !== undefined && request.logGroupIdentifier !== undefined) {
+    throw new ValidationException('LogGroup name and LogGroup ARN are mutually exclusive parameters.');
+  }
+  return request.logGroupName ?? groupNameFromIdentifier(request.logGroupIdentifier);
+}
+
 function requireGroupName(name: string | undefined): string {
   return requireName(name, 'logGroupName', GROUP_NAME_PATTERN, '[\\.\\-_/#A-Za-z0-9]+');
 }
@@ -546,7 +556,8 @@ function requireStreamName(name: string | undefined): string {
 /** A group or stream name: present, 1 to 512 characters, and of its pattern (`shown` as AWS writes it). */
 function requireName(name: string | undefined, member: string, pattern: RegExp, shown: string): string {
   if (name === undefined) throw InvalidParameterException.missing(member);
-  if (name.length < 1 || name.length > 512) throw InvalidParameterException.violated(member, name, Constraint.lengthBetween(1, 512));
+  if (name.length > 512) throw new InvalidParameterException('Invalid LogGroup or LogStream, both must have length less than or equal to 512.');
+  if (name.length < 1) throw InvalidParameterException.violated(member, name, Constraint.lengthBetween(1, 512));
   if (!pattern.test(name)) throw InvalidParameterException.violated(member, name, Constraint.pattern(shown));
   return name;
 }

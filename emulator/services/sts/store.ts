@@ -112,6 +112,8 @@ export class StsStore {
     if (input.roleArn.length < 20 || input.roleArn.length > 2048) {
       throw ValidationError.violated('roleArn', input.roleArn, input.roleArn.length < 20 ? Constraint.minLength(20) : Constraint.maxLength(2048));
     }
+    // AWS answers a RoleArn it cannot read as an ARN (partition, service and resource present) this way; so do we.
+    if (!/^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$/.test(input.roleArn)) throw new ValidationError(`${input.roleArn} is invalid`);
     validateRoleSessionName(input.roleSessionName);
     const duration = input.durationSeconds ?? STS_LIMITS.defaultAssumeRoleDuration;
     validateDuration(duration, STS_LIMITS.maxAssumeRoleDuration);
