@@ -37,6 +37,7 @@ export interface StartOptions {
 
 const lockPath = (stateDir: string): string => join(stateDir, 'server.json');
 
+/** The emulator's own copy is emulator/core/processes.ts; the CLI keeps this one so reading the lock file loads no emulator. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
