@@ -47,21 +47,23 @@ export const TRACES_DEFAULTS = {
 export const BENCH_DEFAULTS = {
   size: '400x400',
   count: 20,
+  /** `bench --variants`: rounds, each one upload making every variant and one upload per variant. */
+  variantRounds: 10,
   /** How long one upload may wait for its thumbnail before it counts as lost. */
   timeoutMs: 60_000,
   /** Upper bounds, so a typo cannot start a million uploads. */
   maxCount: 10_000,
   maxConcurrency: 256,
   /**
-   * `bench --variants` when the config has none: five common sizes in the source's own format, so that the one
-   * invocation making all five does the same encodes as the five invocations it is compared with.
+   * `bench --variants` when the config has none: five common sizes in the source's own format and the configured
+   * fit, so the one invocation making all five does the same resizes and encodes as the five it is compared with.
    */
   variants: [
     { name: 'thumb', size: '150x150' },
-    { name: 'small', size: '320x240', fit: 'inside' },
+    { name: 'small', size: '320x240' },
     { name: 'card', size: '400x400' },
-    { name: 'medium', size: '800x600', fit: 'inside' },
-    { name: 'large', size: '1280x960', fit: 'inside' },
+    { name: 'medium', size: '800x600' },
+    { name: 'large', size: '1280x960' },
   ] as readonly VariantEntry[],
 } as const;
 
