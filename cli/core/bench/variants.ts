@@ -172,7 +172,8 @@ export async function runVariantsBench(request: VariantsBenchRequest, reporter: 
     if (failures.length > 0) step.fail(`${failures.length} of ${uploads.length} uploads did not produce every thumbnail`);
     else step.succeed(`${options.count} rounds in ${(wallMs / 1000).toFixed(1)} s`);
 
-    await matchTraces(request, settings, uploads, startedAt, reporter);
+    // The warm-up's trace is in the window too: waiting for all of them, it counts, or the last upload's could be missed.
+    await matchTraces(request, settings, [warmup, ...uploads], startedAt, reporter);
     return summarise({ rounds, variants, configured, prepared, image, failures, settings, request, runId, startedAt, cores, wallMs, setupMs });
   } finally {
     if (!configured) await restore(setupOptions, request.settings, reporter);
