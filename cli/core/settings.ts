@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FIT_MODES as FUNCTION_FIT_MODES, type FitMode } from '../../function/config.js';
+import { parseVariants, type Variant, type VariantRules } from '../../function/variants.js';
 import { ExitCode, UserError } from '../output.js';
 import { profileRegion } from './aws-profile.js';
 import { DEFAULT_CONFIG_FILE, DEFAULT_STATE_DIR, DEFAULTS } from './defaults.js';
@@ -107,11 +108,13 @@ export interface ThumbnailerSettings {
   suffixes: string[];
   fit: FitMode;
   maxSize: number;
+  /** The thumbnails made for an upload whose key names no size (config file only: a flag cannot hold a list). */
+  variants: readonly Variant[];
 }
 
 export type ResolvedSettings = ThumbnailerSettings & { sourceBucket: string; thumbnailBucket: string };
 
-export type ConfigFile = Partial<Record<keyof SettingFlags | 'target' | 'endpointUrl' | 'region' | 'profile' | 'stateDir', unknown>>;
+export type ConfigFile = Partial<Record<keyof SettingFlags | 'variants' | 'target' | 'endpointUrl' | 'region' | 'profile' | 'stateDir', unknown>>;
 
 const usage = (message: string): UserError => new UserError(message, ExitCode.usage);
 
@@ -334,6 +337,8 @@ export function resolveSettingsWithOrigins(flags: SettingFlags, config: ConfigFi
   const maxSize = integerSetting('max size', setting('maxSize', flags.maxSize, config.maxSize, DEFAULTS.maxSize, 'default', 'max-size'), 1, 16384);
   const rawSuffixes = setting<string | string[]>('suffixes', flags.suffixes, config.suffixes, [...DEFAULTS.suffixes]);
   const suffixes = expandSuffixes(Array.isArray(rawSuffixes) ? rawSuffixes.map(String) : String(rawSuffixes).split(/[\s,]+/));
+  // Checked against the maximum side and fit resolved above, exactly as the function will check them.
+  const variants = resolveVariants(config.variants ?? DEFAULTS.variants, { maxSide: maxSize, defaultFit: fit as FitMode });
 
   const bucketOrigin = `derived from stack "${stack}", the account and the region`;
   const sourceBucket = optionalBucket('source bucket', setting<unknown>('sourceBucket', flags.sourceBucket, config.sourceBucket, undefined, bucketOrigin, 'source-bucket'));
@@ -342,9 +347,21 @@ export function resolveSettingsWithOrigins(flags: SettingFlags, config: ConfigFi
     throw usage(`the thumbnails bucket must differ from the source bucket ("${sourceBucket}"): the function would trigger itself forever`);
   }
   return {
-    settings: { stack, sourceBucket, thumbnailBucket, functionName, roleName, memory, timeout, runtime, architecture: architecture as Architecture, suffixes, fit: fit as FitMode, maxSize },
+    settings: { stack, sourceBucket, thumbnailBucket, functionName, roleName, memory, timeout, runtime, architecture: architecture as Architecture, suffixes, fit: fit as FitMode, maxSize, variants },
     origins,
   };
+}
+
+/**
+ * The `variants` list of the config file, validated as the function validates THUMBNAIL_VARIANTS, so a list setup
+ * deploys is one the function accepts.
+ * @throws UserError (exit 2), one line naming every bad entry: `invalid variants in the config file: variants[2] ("hero"): size "0x10" has a zero side`
+ */
+export function resolveVariants(value: unknown, rules: VariantRules): Variant[] {
+  const parsed = parseVariants(value, rules);
+  if (!parsed.ok) throw usage(`invalid variants in the config file: ${parsed.problems.join('; ')}`);
+  // Within the limits on entries and names, the list's JSON stays far below Lambda's 4 KB for an environment.
+  return [...parsed.variants];
 }
 
 function optionalBucket(what: string, value: unknown): string | undefined {

@@ -33,11 +33,11 @@ export function validateLogTags(tags: Record<string, string> | undefined, member
   if (tags === undefined) throw InvalidParameterException.missing(member);
   const entries = Object.entries(tags);
   if (entries.length < 1 || entries.length > LOG_TAG_LIMITS.perResource) {
-    throw InvalidParameterException.constraint(JSON.stringify(tags), member, `Member must have length less than or equal to ${LOG_TAG_LIMITS.perResource}, Member must have length greater than or equal to 1`);
+    throw InvalidParameterException.violated(member, JSON.stringify(tags), `Member must have length less than or equal to ${LOG_TAG_LIMITS.perResource}, Member must have length greater than or equal to 1`);
   }
   for (const [key, value] of entries) {
-    if (key.length > LOG_TAG_LIMITS.keyLength || !KEY_PATTERN.test(key)) throw InvalidParameterException.constraint(JSON.stringify(tags), member, KEY_CONSTRAINT);
-    if (value.length > LOG_TAG_LIMITS.valueLength || !VALUE_PATTERN.test(value)) throw InvalidParameterException.constraint(JSON.stringify(tags), member, VALUE_CONSTRAINT);
+    if (key.length > LOG_TAG_LIMITS.keyLength || !KEY_PATTERN.test(key)) throw InvalidParameterException.violated(member, JSON.stringify(tags), KEY_CONSTRAINT);
+    if (value.length > LOG_TAG_LIMITS.valueLength || !VALUE_PATTERN.test(value)) throw InvalidParameterException.violated(member, JSON.stringify(tags), VALUE_CONSTRAINT);
   }
   return tags;
 }
@@ -45,7 +45,7 @@ export function validateLogTags(tags: Record<string, string> | undefined, member
 function validateTagKeys(keys: string[] | undefined, member: string): string[] {
   if (keys === undefined) throw InvalidParameterException.missing(member);
   if (keys.length < 1 || keys.length > LOG_TAG_LIMITS.perResource) {
-    throw InvalidParameterException.constraint(`[${keys.join(', ')}]`, member, `Member must have length less than or equal to ${LOG_TAG_LIMITS.perResource}, Member must have length greater than or equal to 1`);
+    throw InvalidParameterException.violated(member, `[${keys.join(', ')}]`, `Member must have length less than or equal to ${LOG_TAG_LIMITS.perResource}, Member must have length greater than or equal to 1`);
   }
   return keys;
 }
@@ -82,7 +82,7 @@ export class LogGroupTags {
     this.db.transaction(() => {
       const groupId = this.requireGroupId(groupName);
       const current = this.list(groupName);
-      if (Object.keys({ ...current, ...valid }).length > LOG_TAG_LIMITS.perResource) throw new TooManyTagsException(groupName!);
+      if (Object.keys({ ...current, ...valid }).length > LOG_TAG_LIMITS.perResource) throw TooManyTagsException.of(groupName!);
       const upsert = this.sql('INSERT INTO logs_group_tags (group_id, tag_key, tag_value) VALUES (?, ?, ?) ON CONFLICT (group_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value');
       for (const [key, value] of Object.entries(valid)) upsert.run(groupId, key, value);
     }).immediate();
