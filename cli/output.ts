@@ -11,6 +11,11 @@ export const ExitCode = {
   usage: 2,
   /** A wait ran out of time. */
   timeout: 3,
+  /**
+   * Not as desired, said without failing (like `terraform plan -detailed-exitcode`): `status` found something absent
+   * or drifted, `setup --dry-run` would change something, a `doctor` check failed.
+   */
+  drift: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

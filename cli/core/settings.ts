@@ -21,6 +21,9 @@ export type { FitMode };
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
+/** The stack thumbctl's names came from before there were stacks: its default names are today's defaults. */
+export const DEFAULT_STACK = DEFAULTS.stack;
+
 /** The environment variables that name the key a `local serve --require-auth` verifies signatures against. */
 /**
  * Where the key a `local serve --require-auth` verifies signatures against comes from: the two variables, or a
