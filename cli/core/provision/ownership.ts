@@ -230,7 +230,7 @@ export function decideSetup(resources: readonly OwnedResource[], stack: string, 
     const names = foreignBuckets.map((entry) => `"${entry.name}"`).join(' and ');
     const flags = foreignBuckets.map((entry) => `--adopt-bucket ${entry.name}`).join(' ');
     throw new UserError(
-      `bucket ${names} ${foreignBuckets.length > 1 ? 'exist' : 'exists'} but thumbctl did not create ${foreignBuckets.length > 1 ? 'them' : 'it'} (no ${OWNERSHIP_TAGS.managed} tag): to use ${foreignBuckets.length > 1 ? 'them' : 'it'} and keep ${foreignBuckets.length > 1 ? 'them' : 'it'}, objects and all, through teardown, run setup again with ${flags}`,
+      `${foreignBuckets.length > 1 ? 'buckets' : 'bucket'} ${names} ${foreignBuckets.length > 1 ? 'exist' : 'exists'} but thumbctl did not create ${foreignBuckets.length > 1 ? 'them' : 'it'} (no ${OWNERSHIP_TAGS.managed} tag): to use ${foreignBuckets.length > 1 ? 'them' : 'it'} and keep ${foreignBuckets.length > 1 ? 'them' : 'it'}, objects and all, through teardown, run setup again with ${flags}`,
       ExitCode.usage,
     );
   }

@@ -165,12 +165,10 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   };
 
   // Who owns what, before anything is touched: a refusal here leaves everything as it was.
-  const owned = await reportedStep(reporter, 'Ownership', async () => {
-    const observed = await surveyOwnership(options.clients, settings, identity);
-    const decisions = decideSetup(observed.resources, settings.stack, options.adoptBuckets ?? []);
-    const notes = decisions.filter((decision) => decision.action !== 'keep' && decision.action !== 'create').map((decision) => `${describeKind(decision)} ${decision.name} ${decision.action === 'leave' ? 'left untagged' : `to ${decision.action}`}`);
-    return { value: decisions, summary: `Ownership (stack ${settings.stack})${notes.length ? `: ${notes.join(', ')}` : ''}`, changed: false };
-  });
+  // A refusal is the command's one line (no failed step before it): decided before the step is reported.
+  const owned = decideSetup((await surveyOwnership(options.clients, settings, identity)).resources, settings.stack, options.adoptBuckets ?? []);
+  const notes = owned.filter((decision) => decision.action !== 'keep' && decision.action !== 'create').map((decision) => `${describeKind(decision)} ${decision.name} ${decision.action === 'leave' ? 'left untagged' : `to ${decision.action}`}`);
+  reporter.step('Ownership').done(`Ownership (stack ${settings.stack})${notes.length ? `: ${notes.join(', ')}` : ''}`);
   const decisionFor = (kind: OwnershipDecision['kind'], name: string): OwnershipDecision => owned.find((decision) => decision.kind === kind && decision.name === name)!;
   for (const decision of owned) {
     if (decision.action === 'leave') reporter.warn(`${describeKind(decision)} ${decision.name} was not created by thumbctl (no thumbctl tags): setup leaves it as it is and teardown will keep it`);

@@ -137,12 +137,12 @@ export async function teardown(options: TeardownOptions): Promise<TeardownResult
     return undefined;
   };
 
-  // Our notification configurations go when the function they invoke goes, or when the bucket is ours or adopted;
-  // they are the only thing teardown ever changes on a bucket it keeps.
+  // Our notification configurations (those invoking this stack's function) go when that function goes or is gone,
+  // or when the bucket is ours or adopted; they are the only thing teardown ever changes on a bucket it keeps.
   await remove('trigger', settings.sourceBucket, `Trigger on ${settings.sourceBucket}`, async () => {
     if (sourceDecision.action === 'absent') return 'absent';
     const bucketReleased = sourceDecision.action === 'delete' || sourceDecision.action === 'release';
-    if (!deletesFunction && !bucketReleased) return { kept: 'the function it invokes and its bucket are kept' };
+    if (!deletesFunction && functionDecision.action !== 'absent' && !bucketReleased) return { kept: 'the function it invokes is kept, and so is its bucket' };
     return removeTrigger(options.clients, settings.sourceBucket, plan.functionArn);
   });
 
