@@ -4,6 +4,7 @@ import type { Difference } from './plan.js';
 import type { SetupResult } from './setup.js';
 import type { StatusResult } from './status.js';
 import type { TeardownResult } from './teardown.js';
+import type { DoctorResult } from './doctor.js';
 import type { OwnershipEntry } from './survey.js';
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */
@@ -124,4 +125,12 @@ export function renderTeardown(result: TeardownResult): string {
   const lines = [`Teardown done in ${(result.durationMs / 1000).toFixed(1)} s: ${deleted} deleted, ${absent} already absent, ${result.kept.length} kept.`];
   for (const kept of result.kept) lines.push(`  kept ${kept.type} ${kept.name}: ${kept.reason}`);
   return lines.join('\n');
+}
+
+/** One line per check (status, name, what was found, the fix), then the tally. */
+export function renderDoctor(result: DoctorResult): string {
+  const lines = result.checks.map((check) => `${check.status.padEnd(4)}  ${check.name.padEnd(12)}  ${check.detail}${check.fix ? `  (fix: ${check.fix})` : ''}`);
+  const { ok, warn, fail } = result.summary;
+  const heading = `thumbctl doctor: ${result.functionName} on ${result.target} (${result.region}${result.account ? `, account ${result.account}` : ''})`;
+  return [heading, '', ...lines, '', `${ok} ok, ${warn} warn, ${fail} fail`].join('\n');
 }
