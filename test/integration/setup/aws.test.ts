@@ -52,6 +52,12 @@ describe('setup on real AWS', () => {
     assert.deepEqual(result.json().ownership.map((entry: { owner: string }) => entry.owner), ['created', 'created', 'created', 'created', 'created']);
   });
 
+  it('passes doctor: no check fails (the runtime may warn of its deprecation date)', { skip, timeout: 300_000 }, async () => {
+    const result = await thumbctl(['doctor', '--canary']);
+    assert.equal(result.code, 0, result.stdout);
+    assert.deepEqual(result.json().checks.filter((check: { status: string }) => check.status === 'fail'), []);
+  });
+
   it('tears everything down, twice harmlessly', { skip, timeout: 300_000 }, async () => {
     const first = await thumbctl(['teardown', '--yes']);
     assert.equal(first.code, 0, first.stderr);
