@@ -12,6 +12,7 @@ import { CONTAINMENT_VARIABLE, containmentFor, readContainmentChoice, type Conta
 import { EnvironmentLedger } from './environment-ledger.js';
 import { MAX_RESPONSE_BYTES } from './runtime-api.js';
 import { describeExit, endLine, initReportLine, initStartLine, reportLine, startLine, timeoutLine } from './log-format.js';
+import { isOsOnlyRuntime } from './os-only-runtime.js';
 import { EnvironmentPool } from './pool.js';
 import { TelemetryBatcher } from './telemetry.js';
 import { buildInvocationSegments, planTrace, type InvocationTimeline, type TracePlan } from './tracing.js';
@@ -47,8 +48,9 @@ export function locateBootstrap(): string {
   return resolve(found);
 }
 
+/** Node.js runtimes run on our bootstrap; OS-only runtimes (`provided.*`) on the function's own `bootstrap`. */
 export function isRunnableRuntime(runtime: string): boolean {
-  return /^nodejs\d+\.x$/.test(runtime);
+  return /^nodejs\d+\.x$/.test(runtime) || isOsOnlyRuntime(runtime);
 }
 
 export class LambdaRuntime {
@@ -305,6 +307,10 @@ export class LambdaRuntime {
       errorType = init.errorType;
       errorMessage = init.errorMessage;
       payload = init.body;
+    } else if (init.kind === 'invalid-entrypoint') {
+      errorType = 'Runtime.InvalidEntrypoint';
+      errorMessage = `RequestId: ${request.requestId} Error: ${init.reason}`;
+      payload = errorDocument(errorType, errorMessage);
     } else if (init.kind === 'timeout') {
       status = 'timeout';
       errorType = 'Sandbox.Timedout';

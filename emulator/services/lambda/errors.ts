@@ -82,11 +82,11 @@ export function preconditionFailed(): LambdaError {
   );
 }
 
-/** AWS: 502 InvalidRuntimeException. Only Node.js runtimes run in the local cloud. */
+/** AWS: 502 InvalidRuntimeException. Only Node.js and OS-only runtimes run in the local cloud. */
 export function runtimeNotRunnable(runtime: string): LambdaError {
   return new LambdaError(
     'InvalidRuntimeException',
-    `The runtime ${runtime} cannot run in the local cloud: only Node.js runtimes (nodejs18.x and later) are executed locally.`,
+    `The runtime ${runtime} cannot run in the local cloud: only Node.js runtimes (nodejs18.x and later) and OS-only runtimes (provided.al2, provided.al2023) are executed locally.`,
     502,
   );
 }
