@@ -26,7 +26,7 @@ import {
   type UpdateFunctionCodeInput,
   type UpdateFunctionConfigurationInput,
 } from './store.js';
-import { parseFunctionIdentifier } from './validation.js';
+import { decodeClientContext, parseFunctionIdentifier } from './validation.js';
 
 /** AWS: 6 MB for a synchronous payload, 256 KB for an asynchronous one. */
 export const MAX_SYNC_PAYLOAD_BYTES = 6_291_456;
@@ -300,6 +300,7 @@ export class LambdaRouter implements ServiceRouter {
     if (logType !== 'None' && logType !== 'Tail') {
       throw validationErrors([`Value '${logType}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]`]);
     }
+    const clientContext = decodeClientContext(header(request, 'x-amz-client-context'));
     const name = this.store.resolve(identifier, request.query.get('Qualifier') ?? undefined);
     const fn = this.store.require(name);
     const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES;
@@ -325,7 +326,7 @@ export class LambdaRouter implements ServiceRouter {
       requestId,
       payload: request.body,
       traceHeader,
-      clientContext: header(request, 'x-amz-client-context'),
+      clientContext,
     });
     const headers: Record<string, string> = {
       'content-type': 'application/json',
