@@ -236,6 +236,16 @@ export class ExecutionEnvironment {
     });
   }
 
+  /**
+   * Whether the environment can take an event: true once its runtime waits on `/next` (or after `graceMs`
+   * without a word, when `run` and its timeout take over), false when it died first (a runtime may exit right
+   * after posting an invocation's error, as Lambda's does after an uncaught exception).
+   */
+  async readyForEvent(graceMs: number): Promise<boolean> {
+    if (!this.api.waitingForEvent && !this.isStopped()) await this.waitForNextCall(graceMs);
+    return !this.isStopped();
+  }
+
   /** Peak resident memory of the function's processes so far, in MB (Lambda's "Max Memory Used"). */
   maxMemoryUsedMb(): number {
     if (this.killedForMemory) return this.fn.memorySizeMb;

@@ -36,6 +36,11 @@ export interface RuntimeDependencies {
   stateDir?: string;
 }
 
+/** How long a warm environment's runtime may take to ask for its next event before the invocation is handed over anyway. */
+const WARM_READY_GRACE_MS = 1000;
+/** Warm environments tried (each found dead before it could take the event) before a cold start is all that is left. */
+const MAX_WARM_ATTEMPTS = 3;
+
 /** Where bootstrap.mjs is: next to this module (source tree), or in the source tree above a `dist/` build. */
 export function locateBootstrap(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -100,7 +105,14 @@ export class LambdaRuntime {
   async invoke(fn: RunnableFunction, request: InvocationRequest): Promise<InvocationResult> {
     const receivedAt = Date.now();
     const plan = planTrace(fn.tracingMode, request.traceHeader, lineageOf(fn));
-    const lease = await this.pool.acquire(fn);
+    let lease = await this.pool.acquire(fn);
+    // A warm environment whose runtime has not asked for the next event yet may be exiting instead: Lambda
+    // would run the invocation on a new environment then, and so do we (a bounded number of times).
+    for (let attempt = 1; !lease.cold && attempt <= MAX_WARM_ATTEMPTS; attempt += 1) {
+      if (await lease.environment.readyForEvent(WARM_READY_GRACE_MS)) break;
+      this.pool.release(lease.environment);
+      lease = await this.pool.acquire(fn);
+    }
     const environment = lease.environment;
     const lines: string[] = [];
     const write = (message: string, timestamp = Date.now()): void => {

@@ -95,6 +95,11 @@ export class RuntimeApiServer {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** Whether the runtime is waiting on `/next` now (it has asked for the next event). */
+  get waitingForEvent(): boolean {
+    return this.parked !== undefined && !this.parked.destroyed;
+  }
+
   /** Hands an invocation to the runtime (now, if it is waiting on `/next`) and resolves with its reply. */
   deliver(invocation: RuntimeInvocation): Promise<RuntimeReply> {
     if (this.pending) throw new Error('an invocation is already in progress in this environment');

@@ -138,6 +138,18 @@ describe('Invoke (RequestResponse)', () => {
     await eventually(() => (lambdaInternals(cloud.cloud.context)!.runtime.environments(fn.FunctionName).length === 0 ? true : undefined), 2000, 'the dead environment to go');
   });
 
+  it('reports an uncaught exception against the invocation, and the runtime it ends fails no later invocation', async () => {
+    // The runtime posts the error, then exits (as Lambda's does): the next invocation must get a new environment
+    // rather than the exiting one, whatever the timing.
+    const fn = await createFixtureFunction(cloud, 'runtime-contract', { Handler: 'index.uncaught' });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = await cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName }));
+      assert.equal(result.FunctionError, 'Unhandled');
+      const error = decodeJson(result.Payload) as { errorType: string; errorMessage: string };
+      assert.deepEqual([error.errorType, error.errorMessage], ['CustomError', 'thrown outside the handler'], `attempt ${attempt + 1}`);
+    }
+  });
+
   it('fails every invocation of a function whose init fails, with the init error', async () => {
     const fn = await createFixtureFunction(cloud, 'init-failure');
     for (let attempt = 0; attempt < 2; attempt++) {
