@@ -1,6 +1,7 @@
 // AWS's own Runtime Interface Client for Node.js (aws-lambda-ric from npm, 3.x and 4.x) on our Runtime API: each
 // function is created through the Lambda API as an OS-only runtime (provided.al2023) whose `bootstrap` starts RIC,
-// invoked with the SDK, and compared with the same package under our bootstrap (nodejs22.x). RIC compiles native
+// invoked with the SDK, and compared with the same package under our bootstrap on the runtime that RIC generation
+// stands for (3.x: nodejs22.x, 4.x: nodejs24.x). RIC compiles native
 // code, so it is installed apart (`npm ci --prefix test/ric`; .ci/run does it): where it is missing or cannot load,
 // its suites are skipped and say why, unless THUMBCTL_REQUIRE_RIC=1 (CI), where that is a failure.
 import assert from 'node:assert/strict';
@@ -19,8 +20,8 @@ const REQUIRE_RIC = process.env.THUMBCTL_REQUIRE_RIC === '1';
 interface Variant {
   /** How the test names it. */
   label: string;
-  /** `nodejs22.x`: our bootstrap; `provided.al2023`: the package's `bootstrap`, i.e. RIC. */
-  runtime: 'nodejs22.x' | 'provided.al2023';
+  /** `nodejs*`: our bootstrap; `provided.al2023`: the package's `bootstrap`, i.e. RIC. */
+  runtime: 'nodejs22.x' | 'nodejs24.x' | 'provided.al2023';
   /** RIC's major version (3: the client of Lambda's nodejs18.x–22.x, with callback handlers; 4: nodejs24.x's). */
   ricMajor?: 3 | 4;
   /** Where RIC is installed (test/ric/node_modules/<folder>). */
@@ -28,12 +29,29 @@ interface Variant {
   /** What the package's `bootstrap` runs, relative to the RIC folder, and whether it takes the handler as argument. */
   entry?: string;
   handlerArgument?: boolean;
+  /** Our bootstrap on the runtime this RIC generation stands for, which must answer as RIC does. */
+  ours?: Variant;
 }
 
-const OURS: Variant = { label: 'our bootstrap', runtime: 'nodejs22.x' };
 const RIC_VARIANTS: Variant[] = [
-  { label: 'aws-lambda-ric 3.x', runtime: 'provided.al2023', ricMajor: 3, folder: 'aws-lambda-ric', entry: 'bin/index.mjs', handlerArgument: true },
-  { label: 'aws-lambda-ric 4.x', runtime: 'provided.al2023', ricMajor: 4, folder: 'aws-lambda-ric-v4', entry: 'index.mjs', handlerArgument: false },
+  {
+    label: 'aws-lambda-ric 3.x',
+    runtime: 'provided.al2023',
+    ricMajor: 3,
+    folder: 'aws-lambda-ric',
+    entry: 'bin/index.mjs',
+    handlerArgument: true,
+    ours: { label: 'our bootstrap on nodejs22.x', runtime: 'nodejs22.x' },
+  },
+  {
+    label: 'aws-lambda-ric 4.x',
+    runtime: 'provided.al2023',
+    ricMajor: 4,
+    folder: 'aws-lambda-ric-v4',
+    entry: 'index.mjs',
+    handlerArgument: false,
+    ours: { label: 'our bootstrap on nodejs24.x', runtime: 'nodejs24.x' },
+  },
 ];
 
 /** Why this RIC cannot run here (not installed, or its native client does not load), or undefined when it can. */
@@ -95,6 +113,8 @@ interface ErrorDocument {
 
 interface Outcome {
   result: InvokeCommandOutput;
+  /** The invocation's log (LogType Tail). */
+  log: string;
   functionError?: string;
   /** The payload, parsed when it is JSON. */
   payload: unknown;
@@ -119,7 +139,7 @@ function functionFor(variant: Variant, handler: string, timeout = 10): Promise<{
   let created = functions.get(key);
   if (!created) {
     created = createFixtureFunction(cloud, 'runtime-contract', {
-      FunctionName: `ric-${variant.ricMajor ?? 'ours'}-${handler.replace(/\W/g, '-')}-${Math.random().toString(16).slice(2, 8)}`,
+      FunctionName: `ric-${variant.ricMajor ?? variant.runtime.replace(/\W/g, '')}-${handler.replace(/\W/g, '-')}-${Math.random().toString(16).slice(2, 8)}`,
       Runtime: variant.runtime,
       Handler: handler,
       Timeout: timeout,
@@ -140,9 +160,11 @@ async function invoke(
     new InvokeCommand({
       FunctionName: fn.FunctionName,
       Payload: Buffer.from(JSON.stringify(options.payload ?? {})),
+      LogType: 'Tail',
       ...(options.clientContext ? { ClientContext: options.clientContext } : {}),
     }),
   );
+  const log = Buffer.from(result.LogResult ?? '', 'base64').toString('utf8');
   const text = Buffer.from(result.Payload ?? new Uint8Array()).toString('utf8');
   let payload: unknown = text;
   try {
@@ -150,19 +172,24 @@ async function invoke(
   } catch {
     // A streamed response need not be JSON.
   }
-  return { result, functionError: result.FunctionError, payload, requestId: result.$metadata.requestId!, functionArn: fn.FunctionArn!, functionName: fn.FunctionName };
+  return { result, log, functionError: result.FunctionError, payload, requestId: result.$metadata.requestId!, functionArn: fn.FunctionArn!, functionName: fn.FunctionName };
 }
 
-/** Runs the case under our bootstrap and under this RIC; asserts RIC's view, then that ours is the same. */
+/**
+ * Runs the case under this RIC and under our bootstrap on the runtime it stands for; asserts RIC's view, then
+ * that ours is the same.
+ */
 async function compare<T>(variant: Variant, handler: string, view: (outcome: Outcome) => T, expected: T, options: Parameters<typeof invoke>[2] = {}): Promise<void> {
-  const [theirs, ours] = await Promise.all([invoke(variant, handler, options), invoke(OURS, handler, options)]);
+  const [theirs, ours] = await Promise.all([invoke(variant, handler, options), invoke(variant.ours!, handler, options)]);
   assert.deepEqual(view(theirs), expected, `${variant.label}: ${JSON.stringify(theirs.payload).slice(0, 400)}`);
-  assert.deepEqual(view(ours), view(theirs), 'our bootstrap answers as RIC does');
+  assert.deepEqual(view(ours), view(theirs), `${variant.ours!.label} answers as ${variant.label} does: ${JSON.stringify(ours.payload).slice(0, 400)}`);
 }
+
+/** The answer as compared when it is not an error: the function error (none) and the payload. */
+const answerView = (o: Outcome) => ({ error: o.functionError, payload: o.payload });
 
 before(async () => {
   cloud = await startLambdaCloud();
-  packages.set(OURS, await packageFor(OURS));
 });
 after(async () => {
   await cloud?.close();
@@ -179,7 +206,9 @@ for (const variant of RIC_VARIANTS) {
 
     before(async () => {
       packages.set(variant, await packageFor(variant));
+      packages.set(variant.ours!, await packageFor(variant.ours!));
     });
+    const v3 = variant.ricMajor === 3;
 
     it('returns a handler’s value (async, and a plain function returning a promise), non-ASCII intact', async () => {
       await compare(variant, 'index.value', (o) => ({ error: o.functionError, payload: o.payload }), {
@@ -194,6 +223,14 @@ for (const variant of RIC_VARIANTS) {
       await compare(variant, 'index.thrower', errorView, { functionError: 'Unhandled', errorType: 'CustomError', errorMessage: message, traceHead: `CustomError: ${message}` });
       const [theirs] = await Promise.all([invoke(variant, 'index.thrower')]);
       assert.match((theirs.payload as ErrorDocument).trace?.[1] ?? '', /at .*index\.mjs:\d+:\d+/);
+      // The runtime's log line: `<time>\t<request id>\tERROR\tInvoke Error \t{…}` with the error's own fields.
+      const logLine = (o: Outcome) => {
+        const line = o.log.split('\n').find((text) => text.includes('\tERROR\t')) ?? '';
+        const [, requestId, level, message] = /^\S+\t(\S+)\t(\w+)\t([\s\S]*)$/.exec(line) ?? [];
+        const json = JSON.parse(message?.slice(message.indexOf('{')) ?? 'null') as Record<string, unknown> | null;
+        return { requestId: requestId === o.requestId, level, label: message?.slice(0, message.indexOf('{')), fields: Object.keys(json ?? {}), errorType: json?.errorType };
+      };
+      await compare(variant, 'index.thrower', logLine, { requestId: true, level: 'ERROR', label: 'Invoke Error \t', fields: ['errorType', 'errorMessage', 'name', 'stack'], errorType: 'CustomError' });
       await compare(variant, 'index.rejectString', errorView, { functionError: 'Unhandled', errorType: 'string', errorMessage: 'a plain string', traceHead: undefined });
     });
 
@@ -278,20 +315,26 @@ for (const variant of RIC_VARIANTS) {
     });
 
     it('reports a failed init (/init/error): a throwing module, a missing export, a missing module', async () => {
-      const initView = (o: Outcome) => ({ ...errorView(o), traceHead: undefined });
-      await compare(variant, 'broken.handler', initView, { functionError: 'Unhandled', errorType: 'Error', errorMessage: 'configuration missing at init', traceHead: undefined });
-      await compare(variant, 'index.missing', initView, {
+      await compare(variant, 'broken.handler', errorView, {
+        functionError: 'Unhandled',
+        errorType: 'Error',
+        errorMessage: 'configuration missing at init',
+        traceHead: 'Error: configuration missing at init',
+      });
+      // The runtime's own errors come with a trace too, opening with their type.
+      await compare(variant, 'index.missing', errorView, {
         functionError: 'Unhandled',
         errorType: 'Runtime.HandlerNotFound',
         errorMessage: 'index.missing is undefined or not exported',
-        traceHead: undefined,
+        traceHead: 'Runtime.HandlerNotFound: index.missing is undefined or not exported',
       });
-      await compare(variant, 'nowhere.handler', (o) => ({ ...initView(o), errorMessage: /Cannot find module 'nowhere'/.test(errorView(o).errorMessage ?? '') }), {
-        functionError: 'Unhandled',
-        errorType: 'Runtime.ImportModuleError',
-        errorMessage: true,
-        traceHead: undefined,
-      });
+      const missingModule = /Cannot find module 'nowhere'/;
+      await compare(
+        variant,
+        'nowhere.handler',
+        (o) => ({ ...errorView(o), errorMessage: missingModule.test(errorView(o).errorMessage ?? ''), traceHead: /^Runtime\.ImportModuleError: /.test(errorView(o).traceHead ?? '') }),
+        { functionError: 'Unhandled', errorType: 'Runtime.ImportModuleError', errorMessage: true, traceHead: true },
+      );
     });
 
     it('reports a runtime that exits, and an invocation that times out', async () => {
@@ -306,17 +349,86 @@ for (const variant of RIC_VARIANTS) {
       });
     });
 
-    if (variant.ricMajor === 3) {
-      it('runs callback handlers (success and error)', async () => {
-        await compare(variant, 'index.callback', (o) => ({ error: o.functionError, payload: o.payload }), { error: undefined, payload: { called: { c: 1 } } }, { payload: { c: 1 } });
+    it('completes a handler as this generation does: a plain return, a never-settling promise, context.succeed', async () => {
+      // RIC 3 ignores what a non-async handler returns and answers null once the event loop is empty; RIC 4 answers it.
+      await compare(variant, 'index.sync', answerView, v3 ? { error: undefined, payload: null } : { error: undefined, payload: { sync: { s: 1 } } }, { payload: { s: 1 } });
+      // A promise that never settles: RIC 3 answers null once the event loop is empty; under RIC 4 Node.js exits.
+      await compare(
+        variant,
+        'index.neverSettles',
+        (o) => ({ ...answerView(o), payload: v3 ? o.payload : /Runtime exited with error: exit status 0$/.test(errorView(o).errorMessage ?? '') }),
+        v3 ? { error: undefined, payload: null } : { error: 'Unhandled', payload: true },
+      );
+      await compare(
+        variant,
+        'index.succeeds',
+        (o) => (v3 ? answerView(o) : { ...errorView(o), traceHead: undefined }),
+        v3 ? { error: undefined, payload: { legacy: true } } : { functionError: 'Unhandled', errorType: 'TypeError', errorMessage: 'context.succeed is not a function', traceHead: undefined },
+      );
+    });
+
+    it('reports what a handler throws that is no Error: its type and string form', async () => {
+      await compare(variant, 'index.throwObject', errorView, { functionError: 'Unhandled', errorType: 'object', errorMessage: '[object Object]', traceHead: undefined });
+      await compare(
+        variant,
+        'index.rejectNothing',
+        errorView,
+        v3 ? { functionError: 'Unhandled', errorType: 'string', errorMessage: 'handled', traceHead: undefined } : { functionError: 'Unhandled', errorType: 'undefined', errorMessage: 'undefined', traceHead: undefined },
+      );
+    });
+
+    it('reports an unhandled rejection (RIC 3: Runtime.UnhandledPromiseRejection; RIC 4: Node.js exits)', async () => {
+      await compare(
+        variant,
+        'index.unhandledRejection',
+        (o) => ({ ...errorView(o), errorMessage: v3 ? errorView(o).errorMessage : /Runtime exited with error: exit status 1$/.test(errorView(o).errorMessage ?? '') }),
+        v3
+          ? {
+              functionError: 'Unhandled',
+              errorType: 'Runtime.UnhandledPromiseRejection',
+              errorMessage: 'CustomError: nobody caught me',
+              traceHead: 'Runtime.UnhandledPromiseRejection: CustomError: nobody caught me',
+            }
+          : { functionError: 'Unhandled', errorType: 'Runtime.ExitError', errorMessage: true, traceHead: undefined },
+      );
+    });
+
+    it('reports an uncaught exception (RIC 3: against the invocation; RIC 4: Node.js exits), and fails no later invocation for it', async () => {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        await compare(
+          variant,
+          'index.uncaught',
+          (o) => ({ ...errorView(o), traceHead: undefined, errorMessage: v3 ? errorView(o).errorMessage : /Runtime exited with error: exit status 1$/.test(errorView(o).errorMessage ?? '') }),
+          v3
+            ? { functionError: 'Unhandled', errorType: 'CustomError', errorMessage: 'thrown outside the handler', traceHead: undefined }
+            : { functionError: 'Unhandled', errorType: 'Runtime.ExitError', errorMessage: true, traceHead: undefined },
+        );
+      }
+    });
+
+    if (v3) {
+      it('runs callback handlers: an error at once, a result once the event loop is empty unless told not to wait', async () => {
+        await compare(variant, 'index.callback', answerView, { error: undefined, payload: { called: { c: 1 } } }, { payload: { c: 1 } });
         await compare(variant, 'index.callbackError', errorView, { functionError: 'Unhandled', errorType: 'TypeError', errorMessage: 'bad input', traceHead: 'TypeError: bad input' });
+        // The handler's 200 ms timer is still pending when it calls back: its line is in the invocation's log.
+        await compare(variant, 'index.callbackWaits', (o) => ({ ...answerView(o), waited: /INFO\ttimer fired before the answer\n(.|\n)*END RequestId/.test(o.log) }), {
+          error: undefined,
+          payload: 'answered',
+          waited: true,
+        });
+        await compare(variant, 'index.callbackNoWait', (o) => ({ ...answerView(o), waited: o.log.includes('timer fired after the answer') }), { error: undefined, payload: 'answered', waited: false });
       });
     } else {
-      it('refuses callback handlers at init, as Lambda’s nodejs24.x does (a RIC 4 rule, reported through /init/error)', async () => {
-        const outcome = await invoke(variant, 'index.callback');
-        assert.equal(outcome.functionError, 'Unhandled');
-        assert.equal((outcome.payload as ErrorDocument).errorType, 'Runtime.CallbackHandlerDeprecated');
-        assert.match((outcome.payload as ErrorDocument).errorMessage ?? '', /removed support for callback-based function handlers starting with Node\.js 24/);
+      it('refuses callback handlers at init, as Lambda’s nodejs24.x does (through /init/error)', async () => {
+        for (const handler of ['index.callback', 'index.callbackWaits']) {
+          const refusal = 'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24.';
+          await compare(variant, handler, (o) => ({ ...errorView(o), errorMessage: errorView(o).errorMessage?.startsWith(refusal), traceHead: errorView(o).traceHead?.startsWith(`Runtime.CallbackHandlerDeprecated: ${refusal}`) }), {
+            functionError: 'Unhandled',
+            errorType: 'Runtime.CallbackHandlerDeprecated',
+            errorMessage: true,
+            traceHead: true,
+          });
+        }
       });
     }
 
