@@ -249,8 +249,111 @@ async function loadHandler() {
   if (handler === undefined && namespace.default !== undefined) handler = resolveIn(namespace.default);
   if (handler === undefined) throw new RuntimeError('Runtime.HandlerNotFound', `${moduleName}.${handlerPath} is undefined or not exported`);
   if (typeof handler !== 'function') throw new RuntimeError('Runtime.HandlerNotFound', `${moduleName}.${handlerPath} is not a function`);
-  if (CLIENT_GENERATION >= 4 && handler.length >= 3) throw new RuntimeError('Runtime.CallbackHandlerDeprecated', CALLBACK_HANDLER_REFUSED);
+  if (CLIENT_GENERATION >= 4 && handler.length >= 3 && !isStreaming(handler)) {
+    throw new RuntimeError('Runtime.CallbackHandlerDeprecated', CALLBACK_HANDLER_REFUSED);
+  }
   return handler;
+}
+
+// --- response streaming ------------------------------------------------------------------------------------
+// `awslambda.streamifyResponse(handler)` marks a handler that writes its response to a stream, which goes to the
+// Runtime API as it is written (`Lambda-Runtime-Function-Response-Mode: streaming`, chunked); a failure part-way
+// is told in the trailers. The local cloud answers Invoke with the whole stream (InvokeWithResponseStream is not
+// emulated). Defined before the handler's module loads, as Lambda's runtime does, unless the function opts out
+// with AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA (as both RICs allow). highWaterMark is accepted and not used: the
+// stream is not buffered here.
+const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
+const NO_GLOBAL_AWSLAMBDA = ['1', 'true'].includes(process.env.AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA ?? '');
+if (!NO_GLOBAL_AWSLAMBDA) {
+  globalThis.awslambda = {
+    ...globalThis.awslambda,
+    streamifyResponse(handler) {
+      handler[STREAMING] = 'response';
+      return handler;
+    },
+    HttpResponseStream: {
+      /** Prefixes the stream with the HTTP response's metadata (status, headers) and 8 NUL bytes, as Lambda's does. */
+      from(stream, prelude) {
+        stream.setContentType(HTTP_INTEGRATION_CONTENT_TYPE);
+        const metadata = JSON.stringify(prelude);
+        stream._onBeforeFirstWrite = (write) => {
+          write(metadata);
+          write(new Uint8Array(8));
+        };
+        return stream;
+      },
+    },
+  };
+}
+
+/**
+ * The runtime's own complaint about a streaming handler: RIC 3 fails the stream with the bare message (so the
+ * error's type is `string` and it has no trace), RIC 4 with an Error.
+ */
+function streamingFailure(message) {
+  return CLIENT_GENERATION >= 4 ? new Error(message) : message;
+}
+
+function isStreaming(handler) {
+  return handler[STREAMING] === 'response';
+}
+
+/** Runs a streaming handler; its response (or the error it failed with) is sent on the stream itself. */
+async function runStreamingHandler(handler, event, context, requestId) {
+  const request = http.request({
+    host: API_HOST,
+    port: Number(API_PORT),
+    method: 'POST',
+    path: `/2018-06-01/runtime/invocation/${encodeURIComponent(requestId)}/response`,
+    agent,
+    headers: {
+      'Lambda-Runtime-Function-Response-Mode': 'streaming',
+      'Transfer-Encoding': 'chunked',
+      'Content-Type': 'application/octet-stream',
+      Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+    },
+  });
+  const answered = new Promise((resolve, reject) => {
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', resolve);
+    });
+    request.on('error', reject);
+  });
+  let started = false;
+  request.setContentType = (contentType) => {
+    if (started) throw new Error('Cannot set content-type, too late.');
+    request.setHeader('Content-Type', contentType);
+  };
+  const write = request.write.bind(request);
+  request.write = (chunk, encoding, callback) => {
+    if (!started && typeof request._onBeforeFirstWrite === 'function') request._onBeforeFirstWrite((data) => write(data));
+    started = true;
+    const data = typeof chunk === 'string' || chunk instanceof Uint8Array ? chunk : JSON.stringify(chunk);
+    return write(data, encoding, callback);
+  };
+  try {
+    const returned = handler(event, request, context);
+    if (!returned || typeof returned.then !== 'function') throw streamingFailure('Streaming does not support non-async handlers.');
+    if ((await returned) !== undefined) console.warn('Streaming handlers ignore return values.');
+    await answered;
+    if (!request.writableFinished) throw streamingFailure('Response stream is not finished.');
+  } catch (error) {
+    logError('Invoke Error', error);
+    if (request.writableEnded) return;
+    const document = toErrorDocument(error);
+    try {
+      request.addTrailers({
+        'Lambda-Runtime-Function-Error-Type': document.errorType,
+        'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(document)).toString('base64'),
+      });
+    } catch {
+      request.addTrailers({ 'Lambda-Runtime-Function-Error-Type': 'Runtime.StreamError' });
+    }
+    request.end();
+    await answered.catch(() => undefined);
+  }
 }
 
 // --- invoking --------------------------------------------------------------------------------------------
@@ -362,6 +465,12 @@ async function loop(handler) {
     else delete process.env._X_AMZN_TRACE_ID;
     currentRequestId = requestId;
     inFlight = requestId;
+    if (isStreaming(handler)) {
+      const event = next.body.length === 0 ? {} : JSON.parse(next.body.toString('utf8'));
+      await runStreamingHandler(handler, event, makeContext(next.headers), requestId);
+      inFlight = undefined;
+      continue;
+    }
     let outcome;
     try {
       const event = next.body.length === 0 ? {} : JSON.parse(next.body.toString('utf8'));

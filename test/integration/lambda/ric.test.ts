@@ -433,14 +433,25 @@ for (const variant of RIC_VARIANTS) {
     }
 
     it('streams a response (Lambda-Runtime-Function-Response-Mode: streaming): Invoke gets it whole', async () => {
-      const outcome = await invoke(variant, 'streaming.chunks');
-      assert.equal(outcome.functionError, undefined);
-      assert.equal(outcome.payload, 'first,second');
+      await compare(variant, 'streaming.chunks', answerView, { error: undefined, payload: 'first,second' });
+      const prelude = JSON.stringify({ statusCode: 201, headers: { 'x-note': 'streamed' } });
+      await compare(variant, 'streaming.http', answerView, { error: undefined, payload: `${prelude}${'\0'.repeat(8)}body` });
     });
 
-    it('reports a stream that fails part-way (error trailers) as the invocation’s error', async () => {
-      const outcome = await invoke(variant, 'streaming.failsMidway');
-      assert.deepEqual(errorView(outcome), { functionError: 'Unhandled', errorType: 'Error', errorMessage: 'stream broke', traceHead: 'Error: stream broke' });
+    it('reports a stream that fails part-way (error trailers), and a streaming handler that is not async', async () => {
+      await compare(variant, 'streaming.failsMidway', errorView, { functionError: 'Unhandled', errorType: 'Error', errorMessage: 'stream broke', traceHead: 'Error: stream broke' });
+      // RIC 3 fails the stream with the bare message (type `string`, no trace); RIC 4 with an Error.
+      const refusal = 'Streaming does not support non-async handlers.';
+      await compare(
+        variant,
+        'streaming.notAsync',
+        errorView,
+        v3
+          ? { functionError: 'Unhandled', errorType: 'string', errorMessage: refusal, traceHead: undefined }
+          : { functionError: 'Unhandled', errorType: 'Error', errorMessage: refusal, traceHead: `Error: ${refusal}` },
+      );
+      // One that ended its stream before returning has already answered: the answer stands.
+      await compare(variant, 'streaming.notAsyncEnded', answerView, { error: undefined, payload: 'ended in time' });
     });
   });
 }
