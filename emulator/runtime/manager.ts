@@ -11,7 +11,8 @@ import { ExecutionEnvironment, type InitOutcome, type RunOutcome } from './envir
 import { CONTAINMENT_VARIABLE, containmentFor, readContainmentChoice, type Containment } from './containment.js';
 import { EnvironmentLedger } from './environment-ledger.js';
 import { MAX_RESPONSE_BYTES } from './runtime-api.js';
-import { describeExit, endLine, initReportLine, initStartLine, reportLine, startLine, timeoutLine } from './log-format.js';
+import { describeExit, endLine, initReportLine, initStartLine, reportLine, runtimeWarningLine, startLine, timeoutLine } from './log-format.js';
+import { NodeRuntimes, nodeCommandFor, type NodeRuntimeOptions } from './node-runtimes.js';
 import { isOsOnlyRuntime } from './os-only-runtime.js';
 import { EnvironmentPool } from './pool.js';
 import { TelemetryBatcher } from './telemetry.js';
@@ -34,6 +35,8 @@ export interface RuntimeDependencies {
   credentials?: { issue(fn: RunnableFunction): EnvironmentCredentials; revoke(accessKeyId: string): void };
   /** The state directory: running environments are recorded under it, so a later server can kill their leftovers. */
   stateDir?: string;
+  /** Where Node.js builds come from (default: the shared cache and npm's registry, as the environment says). */
+  nodeRuntimes?: Omit<NodeRuntimeOptions, 'log' | 'signal'>;
 }
 
 /** How long a warm environment's runtime may take to ask for its next event before the invocation is handed over anyway. */
@@ -65,9 +68,11 @@ export class LambdaRuntime {
   private readonly ledger: EnvironmentLedger | undefined;
   /** Chosen once, at start (THUMBCTL_LOCAL_CONTAINMENT, else the best the machine allows). */
   private containmentProbe: Promise<Containment> | undefined;
+  private readonly nodes: NodeRuntimes;
 
   constructor(private readonly deps: RuntimeDependencies) {
     this.bootstrapPath = locateBootstrap();
+    this.nodes = new NodeRuntimes({ ...deps.nodeRuntimes, log: (message) => deps.log(message) });
     this.telemetry = new TelemetryBatcher(deps.logs, deps.xray, deps.log);
     this.ledger = deps.stateDir ? new EnvironmentLedger(deps.stateDir) : undefined;
     this.pool = new EnvironmentPool(
@@ -105,6 +110,13 @@ export class LambdaRuntime {
   async invoke(fn: RunnableFunction, request: InvocationRequest): Promise<InvocationResult> {
     const receivedAt = Date.now();
     const plan = planTrace(fn.tracingMode, request.traceHeader, lineageOf(fn));
+    // The Node.js of the function's runtime, before anything else: a first use may download it (once per server
+    // and machine: node-runtimes.ts), and that wait must hold no concurrency slot and start no init clock, so
+    // Init Duration and the init timeout never include it. This is the one place the download happens: where
+    // someone already waits for the function (and `thumbctl setup` can fetch it ahead, with a progress line).
+    // Not in the background at CreateFunction: a command's own embedded cloud closes right after setup and
+    // would abandon the download half-way, or hold the command open for it. An OS-only runtime brings its own.
+    if (!isOsOnlyRuntime(fn.runtime)) await this.nodes.resolve(fn.runtime);
     let lease = await this.pool.acquire(fn);
     // A warm environment whose runtime has not asked for the next event yet may be exiting instead: Lambda
     // would run the invocation on a new environment then, and so do we (a bounded number of times).
@@ -204,6 +216,7 @@ export class LambdaRuntime {
   }
 
   async stop(): Promise<void> {
+    this.nodes.stop();
     await this.pool.stop();
     this.ledger?.close();
     // Invocations cut short by the stop finish on later turns; give them one, then close the batcher.
@@ -213,8 +226,11 @@ export class LambdaRuntime {
 
   private createEnvironment(fn: RunnableFunction): ExecutionEnvironment {
     const credentials = this.deps.credentials?.issue(fn);
+    // Resolved by invoke() before it leased this environment.
+    const node = this.nodes.peek(fn.runtime);
     const environment = new ExecutionEnvironment({
       ...(credentials ? { credentials } : {}),
+      ...(node ? { node: nodeCommandFor(node, fn.variables.NODE_OPTIONS) } : {}),
       fn,
       bootstrapPath: this.bootstrapPath,
       runtimeDirectory: dirname(this.bootstrapPath),
@@ -231,6 +247,8 @@ export class LambdaRuntime {
       },
     });
     this.telemetry.appendLog(fn.logGroup, environment.logStream, `${initStartLine(fn.runtime, fn.region)}\n`);
+    // Said in the function's own log, at every environment start, in the runtime's warning format.
+    if (node?.warning) this.telemetry.appendLog(fn.logGroup, environment.logStream, `${runtimeWarningLine(node.warning)}\n`);
     environment.start().catch((error: Error) => {
       this.deps.log(`lambda: could not start an environment for ${fn.name}: ${error.message}`);
       environment.kill();
