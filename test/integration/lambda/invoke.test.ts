@@ -150,6 +150,23 @@ describe('Invoke (RequestResponse)', () => {
     }
   });
 
+  it('streams a response (awslambda.streamifyResponse): Invoke gets it whole; a failure part-way is the error', async () => {
+    // What ric.test.ts compares with AWS's own runtime client, kept here for machines without it.
+    for (const Runtime of ['nodejs22.x', 'nodejs24.x'] as const) {
+      const text = async (Handler: string) => {
+        const fn = await createFixtureFunction(cloud, 'runtime-contract', { Handler, Runtime });
+        const result = await cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName }));
+        return { error: result.FunctionError, body: Buffer.from(result.Payload ?? new Uint8Array()).toString('utf8') };
+      };
+      assert.deepEqual(await text('streaming.chunks'), { error: undefined, body: 'first,second' }, Runtime);
+      const prelude = JSON.stringify({ statusCode: 201, headers: { 'x-note': 'streamed' } });
+      assert.deepEqual(await text('streaming.http'), { error: undefined, body: `${prelude}${'\0'.repeat(8)}body` }, Runtime);
+      const broken = await text('streaming.failsMidway');
+      const error = JSON.parse(broken.body) as { errorType?: string; errorMessage?: string; trace?: string[] };
+      assert.deepEqual([broken.error, error.errorType, error.errorMessage, error.trace?.[0]], ['Unhandled', 'Error', 'stream broke', 'Error: stream broke'], Runtime);
+    }
+  });
+
   it('fails every invocation of a function whose init fails, with the init error', async () => {
     const fn = await createFixtureFunction(cloud, 'init-failure');
     for (let attempt = 0; attempt < 2; attempt++) {

@@ -1,8 +1,9 @@
 // AWS's own Runtime Interface Client for Node.js (aws-lambda-ric from npm, 3.x and 4.x) on our Runtime API: each
 // function is created through the Lambda API as an OS-only runtime (provided.al2023) whose `bootstrap` starts RIC,
 // invoked with the SDK, and compared with the same package under our bootstrap on the runtime that RIC generation
-// stands for (3.x: nodejs22.x, 4.x: nodejs24.x). RIC compiles native
-// code, so it is installed apart (`npm ci --prefix test/ric`; .ci/run does it): where it is missing or cannot load,
+// stands for (3.x: nodejs22.x, 4.x: nodejs24.x), both on that runtime's Node.js and flags (the package's bootstrap
+// starts the binary the local cloud resolves for it, as a custom runtime ships its own node). RIC compiles native
+// code, so it is installed apart (`npm run install:ric`; .ci/run does it): where it is missing or cannot load,
 // its suites are skipped and say why, unless THUMBCTL_REQUIRE_RIC=1 (CI), where that is a failure.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { nodeCommandFor, provideNodeRuntime } from '../../../emulator/runtime/node-runtimes.js';
 import { FIXTURES_DIR, zipEntries, type ZipInput } from '../../fixtures/functions/build-zip.js';
 import { createFixtureFunction, startLambdaCloud, type LambdaTestCloud } from './support.js';
 
@@ -57,7 +59,7 @@ const RIC_VARIANTS: Variant[] = [
 /** Why this RIC cannot run here (not installed, or its native client does not load), or undefined when it can. */
 function ricProblem(variant: Variant): string | undefined {
   const root = join(RIC_MODULES, variant.folder!);
-  const install = `install it with \`npm ci --prefix test/ric\` (it builds curl and aws-lambda-cpp: needs cmake, make, g++ and python3, and for 3.x autoconf, automake and libtool)`;
+  const install = `install it with \`npm run install:ric\` (it builds curl and aws-lambda-cpp: needs cmake, make, g++, python3, xz, and for 3.x autoconf, automake and libtool)`;
   if (!existsSync(join(root, variant.entry!))) return `${variant.label} is not installed in test/ric: ${install}`;
   const native = ['rapid-client.node', 'dist/rapid-client.node'].map((file) => join(root, file)).find((file) => existsSync(file));
   if (!native) return `${variant.label} has no native client (rapid-client.node): its build failed; ${install}`;
@@ -90,6 +92,14 @@ function ricFiles(variant: Variant): ZipInput[] {
   return files;
 }
 
+/** The Node.js version each RIC variant's package starts (`v24.…`). */
+const nodeVersions = new Map<Variant, string>();
+
+/** The Node.js major both sides of a comparison must run on: the one resolved for the runtime (see packageFor). */
+function nodeMajorExpected(variant: Variant): string | undefined {
+  return /^v(\d+)\./.exec(nodeVersions.get(variant) ?? '')?.[1];
+}
+
 /**
  * The deployment package: the runtime-contract fixture, and for RIC a custom runtime as AWS documents it: RIC in
  * node_modules and a `bootstrap` that starts it with the function's handler.
@@ -98,8 +108,14 @@ async function packageFor(variant: Variant): Promise<Buffer> {
   const fixture = join(FIXTURES_DIR, 'runtime-contract');
   const entries: ZipInput[] = readdirSync(fixture).map((name) => ({ name, data: readFileSync(join(fixture, name)) }));
   if (variant.folder) {
+    // The Node.js (and Lambda's flags) of the managed runtime this RIC generation stands for: the same binary
+    // our bootstrap runs on there (downloaded once into the shared cache, as the local cloud does).
+    const resolution = await provideNodeRuntime(variant.ours!.runtime);
+    nodeVersions.set(variant, resolution.nodeVersion);
+    const node = nodeCommandFor(resolution);
+    const command = [node.binary, ...node.args].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
     const argument = variant.handlerArgument ? ' "$_HANDLER"' : '';
-    entries.push({ name: 'bootstrap', mode: 0o755, data: `#!/bin/sh\nexec node "$LAMBDA_TASK_ROOT/node_modules/aws-lambda-ric/${variant.entry}"${argument}\n` });
+    entries.push({ name: 'bootstrap', mode: 0o755, data: `#!/bin/sh\nexec ${command} "$LAMBDA_TASK_ROOT/node_modules/aws-lambda-ric/${variant.entry}"${argument}\n` });
     entries.push(...ricFiles(variant));
   }
   return zipEntries(entries);
@@ -269,6 +285,7 @@ for (const variant of RIC_VARIANTS) {
             clientContext: seen.clientContext,
             identity: seen.identity,
             trace: new RegExp(`^Root=${root};Parent=[0-9a-f]{16};Sampled=1`).test(String(seen.traceEnv)),
+            nodeMajor: /^v(\d+)\./.exec(String(seen.nodeVersion))?.[1],
           };
         };
         await compare(
@@ -290,6 +307,8 @@ for (const variant of RIC_VARIANTS) {
             // Invoke cannot send one, so the Runtime API never has one to give.
             identity: null,
             trace: true,
+            // Both on the Node.js the runtime names, unless none can be had here (then both on the host's).
+            nodeMajor: nodeMajorExpected(variant),
           },
           { client, clientContext: Buffer.from(JSON.stringify(clientContext)).toString('base64') },
         );
