@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { BlobStore } from './state/blobs.js';
 import { openDatabase } from './state/database.js';
+import { StateDirectoryLock } from './state/lock.js';
 import { AuthFailure, authError, CredentialRegistry, verifySigV4, type CredentialLookup, type KnownCredential } from './core/auth.js';
 import type { CloudContext, CloudSettings } from './core/context.js';
 import { AwsError } from './core/errors.js';
@@ -59,6 +60,12 @@ export interface LocalCloudOptions {
   timeouts?: Partial<ServerTimeouts>;
   /** Overrides MAX_BODY_BYTES (tests use a small one). */
   maxBodyBytes?: number;
+  /**
+   * The state directory's lock, when the caller took it already (cli/core/local-cloud.ts, to record the holder
+   * first); otherwise the cloud takes it itself. Either way the cloud holds it until close().
+   * @throws StateDirectoryLockedError - from startLocalCloud, when another cloud holds the directory
+   */
+  stateLock?: StateDirectoryLock;
 }
 
 export interface LocalCloud {
@@ -78,6 +85,18 @@ interface DispatchSettings {
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  // Two clouds on one state directory would interleave their writes (SQLite's "database is locked" 500s) and
+  // sweep each other's files: the lock comes before anything touches the directory.
+  const stateLock = options.stateLock ?? StateDirectoryLock.acquire(options.stateDir);
+  try {
+    return await startLockedCloud(options, stateLock);
+  } catch (error) {
+    stateLock.release();
+    throw error;
+  }
+}
+
+async function startLockedCloud(options: LocalCloudOptions, stateLock: StateDirectoryLock): Promise<LocalCloud> {
   const host = options.host ?? '127.0.0.1';
   const settings: CloudSettings = {
     accountId: options.accountId ?? '000000000000',
@@ -136,6 +155,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         server.closeAllConnections();
       });
       context.db.close();
+      stateLock.release();
     },
   };
 }
