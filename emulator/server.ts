@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { BlobStore } from './state/blobs.js';
 import { openDatabase } from './state/database.js';
 import { StateDirectoryLock } from './state/lock.js';
+import { describeSweep, sweepStateDirectory } from './state/sweep.js';
 import { AuthFailure, authError, CredentialRegistry, verifySigV4, type CredentialLookup, type KnownCredential } from './core/auth.js';
 import type { CloudContext, CloudSettings } from './core/context.js';
 import { AwsError } from './core/errors.js';
@@ -115,6 +116,9 @@ async function startLockedCloud(options: LocalCloudOptions, stateLock: StateDire
     credentials: new CredentialRegistry(),
   };
   const services = createServices(context);
+  // Under the lock, before the first request: nothing else can be writing a temp file or committing a blob.
+  const sweep = sweepStateDirectory(options.stateDir, (digest) => context.stores.s3?.usesBlob?.(digest) === true || context.stores.lambda?.usesBlob?.(digest) === true);
+  context.log(describeSweep(sweep));
   const dispatchSettings: DispatchSettings = {
     maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
     ...(options.requireAuth ? { lookup: credentialLookup(context, options.requireAuth) } : {}),
