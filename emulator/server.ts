@@ -11,6 +11,7 @@ import { StateDirectoryLock } from './state/lock.js';
 import { describeSweep, sweepStateDirectory } from './state/sweep.js';
 import { AuthFailure, authError, CredentialRegistry, verifySigV4, type CredentialLookup, type KnownCredential } from './core/auth.js';
 import type { CloudContext, CloudSettings } from './core/context.js';
+import { closeIfReaderStalls, ConnectionScheduler } from './core/connections.js';
 import { AwsError } from './core/errors.js';
 import { FaultInjector } from './core/faults.js';
 import { decodeOrKeep, type ServiceRequest, type ServiceResponse, type ServiceRouter } from './core/http.js';
@@ -33,9 +34,11 @@ export interface ServerTimeouts {
   keepAliveMs: number;
   /** How often node checks the two timeouts above. */
   checkIntervalMs: number;
+  /** An answer the client takes nothing of for this long closes its connection (a peer that sends and never reads). */
+  sendStallMs: number;
 }
 
-export const SERVER_TIMEOUTS: Readonly<ServerTimeouts> = { headersMs: 30_000, requestMs: 120_000, keepAliveMs: 65_000, checkIntervalMs: 5_000 };
+export const SERVER_TIMEOUTS: Readonly<ServerTimeouts> = { headersMs: 30_000, requestMs: 120_000, keepAliveMs: 65_000, checkIntervalMs: 5_000, sendStallMs: 60_000 };
 
 /** How much of an oversized body is still read (and dropped) after the error is sent, so the client sees the answer. */
 const OVERSIZED_DRAIN_BYTES = 64 * 1024 * 1024;
@@ -81,6 +84,7 @@ export interface LocalCloud {
 
 interface DispatchSettings {
   maxBodyBytes: number;
+  sendStallMs: number;
   /** The secret behind an access key, when signatures are verified. */
   lookup?: CredentialLookup;
 }
@@ -119,12 +123,14 @@ async function startLockedCloud(options: LocalCloudOptions, stateLock: StateDire
   // Under the lock, before the first request: nothing else can be writing a temp file or committing a blob.
   const sweep = sweepStateDirectory(options.stateDir, (digest) => context.stores.s3?.usesBlob?.(digest) === true || context.stores.lambda?.usesBlob?.(digest) === true);
   context.log(describeSweep(sweep));
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const dispatchSettings: DispatchSettings = {
     maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
+    sendStallMs: timeouts.sendStallMs,
     ...(options.requireAuth ? { lookup: credentialLookup(context, options.requireAuth) } : {}),
   };
+  const connections = new ConnectionScheduler();
 
-  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const server = createServer(
     {
       maxHeaderSize: MAX_HEADER_BYTES,
@@ -133,7 +139,7 @@ async function startLockedCloud(options: LocalCloudOptions, stateLock: StateDire
       connectionsCheckingInterval: timeouts.checkIntervalMs,
     },
     (req, res) => {
-      void dispatch(services, context, dispatchSettings, req, res);
+      connections.admit(req, res, () => void dispatch(services, context, dispatchSettings, req, res));
     },
   );
   server.keepAliveTimeout = timeouts.keepAliveMs;
@@ -213,7 +219,7 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
   const fail = (error: AwsError, headers: Record<string, string> = {}): void => {
     const router = services.routers[serviceName];
     const response = router.errorResponse?.(error, request) ?? jsonErrorResponse('rest-json', error);
-    send(res, { ...response, headers: { ...response.headers, ...headers } }, requestId);
+    send(res, { ...response, headers: { ...response.headers, ...headers } }, requestId, settings.sendStallMs);
   };
   try {
     const body = await readBody(req, settings.maxBodyBytes);
@@ -238,7 +244,7 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     }
     const router: ServiceRouter = services.routers[serviceName];
     const response = await router.handle(request);
-    send(res, response, requestId);
+    send(res, response, requestId, settings.sendStallMs);
   } catch (error) {
     // Routers turn AWS errors into their protocol's shape; anything reaching here is our bug. The client gets
     // the protocol's internal error, never the stack (that goes to the cloud's log).
@@ -348,7 +354,8 @@ function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | 
   });
 }
 
-function send(res: ServerResponse, response: ServiceResponse, requestId: string): void {
+function send(res: ServerResponse, response: ServiceResponse, requestId: string, sendStallMs = SERVER_TIMEOUTS.sendStallMs): void {
+  closeIfReaderStalls(res, sendStallMs);
   const headers: Record<string, string | number> = {
     'x-amz-request-id': requestId,
     'x-amzn-requestid': requestId,
