@@ -4,7 +4,7 @@
 // limits, authentication and lifecycle, and nothing of any service's semantics.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { BlobStore } from './state/blobs.js';
 import { openDatabase } from './state/database.js';
 import { StateDirectoryLock } from './state/lock.js';
@@ -14,7 +14,7 @@ import type { CloudContext, CloudSettings } from './core/context.js';
 import { closeIfReaderStalls, ConnectionScheduler } from './core/connections.js';
 import { AwsError } from './core/errors.js';
 import { FaultInjector } from './core/faults.js';
-import { decodeOrKeep, type ServiceRequest, type ServiceResponse, type ServiceRouter } from './core/http.js';
+import { decodeOrKeep, RequestBodyError, type ServiceRequest, type ServiceResponse, type ServiceRouter } from './core/http.js';
 import { newRequestId } from './core/ids.js';
 import { jsonErrorResponse } from './core/json-protocol.js';
 import { parseCredentialScope, pickService, type ServiceName } from './core/routing.js';
@@ -222,7 +222,7 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     send(res, { ...response, headers: { ...response.headers, ...headers } }, requestId, settings.sendStallMs);
   };
   try {
-    const body = await readBody(req, settings.maxBodyBytes);
+    const body = await receiveBody(services.routers[serviceName], request, req, settings.maxBodyBytes);
     if (body === 'aborted') return;
     if (body === 'too-large') {
       // The rest of the body is not wanted: answer now, then read and drop what the client is still sending
@@ -244,8 +244,16 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     }
     const router: ServiceRouter = services.routers[serviceName];
     const response = await router.handle(request);
+    // Answered before its streamed body was read to the end (refused early): the rest is read and dropped, so
+    // the connection can carry the client's next request, as it could when bodies were read first.
+    if (request.bodyStream && !req.complete) discardRestOfBody(req, settings.maxBodyBytes);
     send(res, response, requestId, settings.sendStallMs);
   } catch (error) {
+    if (error instanceof RequestBodyError) {
+      if (error.reason === 'aborted') return;
+      drainThenClose(req, res);
+      return fail(tooLargeError(serviceName, settings.maxBodyBytes, req));
+    }
     // Routers turn AWS errors into their protocol's shape; anything reaching here is our bug. The client gets
     // the protocol's internal error, never the stack (that goes to the cloud's log).
     context.log(`internal error: ${(error as Error).stack ?? String(error)}`);
@@ -321,6 +329,57 @@ function drainThenClose(req: IncomingMessage, res: ServerResponse): void {
   req.on('error', close);
   req.removeAllListeners('data');
   req.resume();
+}
+
+/**
+ * The request's body: read whole (within `maxBodyBytes`), or, for a request its router streams
+ * (`streamsBody`: object writes up to MAX_BODY_BYTES), handed over as `request.bodyStream` unread, so that at
+ * most a stream's buffers of it are ever in memory.
+ */
+function receiveBody(router: ServiceRouter, request: ServiceRequest, req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  if (!router.streamsBody?.(request)) return readBody(req, maxBodyBytes);
+  if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) return Promise.resolve('too-large');
+  request.bodyStream = limitedBody(req, maxBodyBytes);
+  return Promise.resolve(Buffer.alloc(0));
+}
+
+/**
+ * Reads and drops what is left of a streamed body nobody wants (the answer came first). A body that goes on
+ * past `maxBodyBytes` in all closes its connection: dropping is cheap, but not for ever.
+ */
+function discardRestOfBody(req: IncomingMessage, maxBodyBytes: number): void {
+  let dropped = 0;
+  for (const destination of req.listeners('data')) req.off('data', destination as (...args: unknown[]) => void);
+  req.unpipe();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > maxBodyBytes) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/**
+ * The body as a stream of at most `maxBodyBytes`, failing with RequestBodyError past it or when the client
+ * goes away. A stream of its own, piped from the request: a reader that stops early (an error mid-body)
+ * destroys this one, never the request, whose connection still has to carry the answer.
+ */
+function limitedBody(req: IncomingMessage, maxBodyBytes: number): Readable {
+  let received = 0;
+  const limited = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      received += chunk.length;
+      if (received > maxBodyBytes) callback(new RequestBodyError('too-large'));
+      else callback(null, chunk);
+    },
+  });
+  const abort = (): void => {
+    if (!req.complete) limited.destroy(new RequestBodyError('aborted'));
+  };
+  req.once('aborted', abort);
+  req.once('error', abort);
+  req.once('close', abort);
+  req.pipe(limited);
+  return limited;
 }
 
 /**
