@@ -20,8 +20,25 @@ import { jsonErrorResponse } from './core/json-protocol.js';
 import { parseCredentialScope, pickService, type ServiceName } from './core/routing.js';
 import { createServices, type CloudServices } from './services/index.js';
 
-/** Largest request body accepted (a single PutObject or an UploadPart); larger ones get the protocol's "too large" error. */
+/**
+ * Largest request body accepted (a single PutObject or an UploadPart, which are streamed to disk, never held);
+ * larger ones get the protocol's "too large" error.
+ */
 export const MAX_BODY_BYTES = 256 * 1024 * 1024;
+/**
+ * Largest body read whole into memory, by service: what its largest request needs with room to spare. Lambda's
+ * code uploads (70,167,211 bytes at AWS; its router answers those in AWS's words), S3's XML bodies
+ * (CompleteMultipartUpload of 10,000 parts, DeleteObjects of 1,000 keys: a few MB), JSON and Query bodies (Logs'
+ * 1 MB batches, escaped). A body past it gets the same "too large" error as one past MAX_BODY_BYTES.
+ */
+export const MAX_BUFFERED_BODY_BYTES: Readonly<Record<ServiceName, number>> = {
+  lambda: 72 * 1024 * 1024,
+  s3: 16 * 1024 * 1024,
+  iam: 16 * 1024 * 1024,
+  sts: 16 * 1024 * 1024,
+  logs: 16 * 1024 * 1024,
+  xray: 16 * 1024 * 1024,
+};
 /** Node's own header limit applies to heads (16 KiB by default); we set it explicitly. Larger heads get 431. */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
@@ -222,13 +239,15 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     send(res, { ...response, headers: { ...response.headers, ...headers } }, requestId, settings.sendStallMs);
   };
   try {
-    const body = await receiveBody(services.routers[serviceName], request, req, settings.maxBodyBytes);
+    const streamed = services.routers[serviceName].streamsBody?.(request) === true;
+    const bodyLimit = streamed ? settings.maxBodyBytes : Math.min(settings.maxBodyBytes, MAX_BUFFERED_BODY_BYTES[serviceName]);
+    const body = await receiveBody(streamed, request, req, bodyLimit);
     if (body === 'aborted') return;
     if (body === 'too-large') {
       // The rest of the body is not wanted: answer now, then read and drop what the client is still sending
       // (for a little while) so it gets to read the answer instead of a connection reset.
       drainThenClose(req, res);
-      fail(tooLargeError(serviceName, settings.maxBodyBytes, req));
+      fail(tooLargeError(serviceName, bodyLimit, req));
       return;
     }
     request.body = body;
@@ -336,8 +355,8 @@ function drainThenClose(req: IncomingMessage, res: ServerResponse): void {
  * (`streamsBody`: object writes up to MAX_BODY_BYTES), handed over as `request.bodyStream` unread, so that at
  * most a stream's buffers of it are ever in memory.
  */
-function receiveBody(router: ServiceRouter, request: ServiceRequest, req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | 'too-large' | 'aborted'> {
-  if (!router.streamsBody?.(request)) return readBody(req, maxBodyBytes);
+function receiveBody(streamed: boolean, request: ServiceRequest, req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  if (!streamed) return readBody(req, maxBodyBytes);
   if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) return Promise.resolve('too-large');
   request.bodyStream = limitedBody(req, maxBodyBytes);
   return Promise.resolve(Buffer.alloc(0));

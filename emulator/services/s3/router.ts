@@ -367,19 +367,16 @@ export class S3Router implements ServiceRouter {
 
   /**
    * Object bodies (PutObject, UploadPart: up to the cloud's 256 MiB) are read as they arrive, into a temporary
-   * blob. Not when a header signature would have to cover a body it does not declare the hash of: that rare
-   * request is read whole, so the server can hash it.
+   * blob, never whole. (A signature is checked against x-amz-content-sha256 as declared, which every SigV4 S3
+   * request carries; the body is checked against it here.)
    */
   streamsBody(request: ServiceRequest): boolean {
-    let operation: string;
     try {
-      const target = parseTarget(request.rawTarget ?? request.rawPath, request.host);
-      operation = resolveOperation(request.method, target, request.query, request.headers);
+      const operation = resolveOperation(request.method, parseTarget(request.rawTarget ?? request.rawPath, request.host), request.query, request.headers);
+      return operation === 'PutObject' || operation === 'UploadPart';
     } catch {
       return false;
     }
-    if (operation !== 'PutObject' && operation !== 'UploadPart') return false;
-    return header(request, 'x-amz-content-sha256') !== undefined || request.query.has('X-Amz-Signature') || header(request, 'authorization') === undefined;
   }
 
   /** S3's XML error for what the server refuses before routing (signatures, body size, internal failures). */

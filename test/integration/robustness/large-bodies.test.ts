@@ -84,6 +84,16 @@ async function readBack(key: string): Promise<string> {
 }
 
 describe('large request bodies', () => {
+  it('refuses a body a service would have to hold whole past its cap (16 MiB for Logs), before reading it', { timeout: 60_000 }, async () => {
+    const response = await fetch(serve.endpoint, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'Logs_20140328.PutLogEvents', 'content-type': 'application/x-amz-json-1.1', authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/logs/aws4_request, SignedHeaders=host, Signature=00' },
+      body: Buffer.alloc(17 * MIB, 0x20),
+    });
+    assert.equal(response.status, 413);
+    assert.equal(((await response.json()) as { __type?: string }).__type, 'RequestEntityTooLargeException');
+  });
+
   it(`six concurrent 64 MiB PutObjects (plain and aws-chunked): server grows less than ${RSS_BOUND_MB} MB, objects intact`, { timeout: 180_000 }, async (t) => {
     const bodies = Array.from({ length: 6 }, (_, i) => body(64 * MIB, i + 1));
     const growth = await peakGrowthMb(async () => {
