@@ -9,6 +9,7 @@ import { BlobStore } from './state/blobs.js';
 import { openDatabase } from './state/database.js';
 import { StateDirectoryLock } from './state/lock.js';
 import { describeSweep, sweepStateDirectory } from './state/sweep.js';
+import { DiskSpace } from './state/disk-space.js';
 import { AuthFailure, authError, CredentialRegistry, verifySigV4, type CredentialLookup, type KnownCredential } from './core/auth.js';
 import type { CloudContext, CloudSettings } from './core/context.js';
 import { closeIfReaderStalls, ConnectionScheduler } from './core/connections.js';
@@ -127,19 +128,26 @@ async function startLockedCloud(options: LocalCloudOptions, stateLock: StateDire
     endpoint: '',
     stateDelayMs: options.stateDelayMs ?? 100,
   };
+  const log = options.log ?? (() => undefined);
+  // The reserve is given back while the cloud starts (a start on a full disk needs room for the WAL) and taken
+  // again once it has.
+  const disk = new DiskSpace(options.stateDir, log);
+  disk.releaseReserve();
   const context: CloudContext = {
     db: openDatabase(options.stateDir),
     blobs: new BlobStore(options.stateDir),
     settings,
     faults: new FaultInjector(options.faults),
     stores: {},
-    log: options.log ?? (() => undefined),
+    log,
     credentials: new CredentialRegistry(),
+    disk,
   };
   const services = createServices(context);
   // Under the lock, before the first request: nothing else can be writing a temp file or committing a blob.
   const sweep = sweepStateDirectory(options.stateDir, (digest) => context.stores.s3?.usesBlob?.(digest) === true || context.stores.lambda?.usesBlob?.(digest) === true);
   context.log(describeSweep(sweep));
+  disk.afterStart();
   const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const dispatchSettings: DispatchSettings = {
     maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
@@ -238,9 +246,9 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     const response = router.errorResponse?.(error, request) ?? jsonErrorResponse('rest-json', error);
     send(res, { ...response, headers: { ...response.headers, ...headers } }, requestId, settings.sendStallMs);
   };
+  const streamed = services.routers[serviceName].streamsBody?.(request) === true;
+  const bodyLimit = streamed ? settings.maxBodyBytes : Math.min(settings.maxBodyBytes, MAX_BUFFERED_BODY_BYTES[serviceName]);
   try {
-    const streamed = services.routers[serviceName].streamsBody?.(request) === true;
-    const bodyLimit = streamed ? settings.maxBodyBytes : Math.min(settings.maxBodyBytes, MAX_BUFFERED_BODY_BYTES[serviceName]);
     const body = await receiveBody(streamed, request, req, bodyLimit);
     if (body === 'aborted') return;
     if (body === 'too-large') {
@@ -271,7 +279,12 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     if (error instanceof RequestBodyError) {
       if (error.reason === 'aborted') return;
       drainThenClose(req, res);
-      return fail(tooLargeError(serviceName, settings.maxBodyBytes, req));
+      return fail(tooLargeError(serviceName, bodyLimit, req));
+    }
+    if (context.disk?.noteFailure(error)) {
+      if (res.headersSent) res.destroy();
+      else if (!res.destroyed) fail(diskFullError(serviceName, context.disk.describe()));
+      return;
     }
     // Routers turn AWS errors into their protocol's shape; anything reaching here is our bug. The client gets
     // the protocol's internal error, never the stack (that goes to the cloud's log).
@@ -307,6 +320,15 @@ function rawHeaderMap(rawHeaders: string[]): Map<string, string[]> {
     headers.set(name, values);
   }
   return headers;
+}
+
+/**
+ * Each protocol's answer to a write the disk has no room for: 503, as S3 answers a write it cannot take now
+ * (`ServiceUnavailable`; JSON services' `ServiceUnavailableException`), so a client may retry after freeing space.
+ */
+function diskFullError(service: ServiceName, message: string): AwsError {
+  const code = service === 's3' || service === 'iam' || service === 'sts' ? 'ServiceUnavailable' : 'ServiceUnavailableException';
+  return new AwsError(code, message, 503);
 }
 
 /** Each protocol's "body too large": S3's EntityTooLarge (a 400 at AWS), elsewhere 413. */

@@ -3,6 +3,7 @@
 // and X-Ray, Lambda asks IAM about roles). Stores never see HTTP.
 import type { Db } from '../state/database.js';
 import type { BlobStore } from '../state/blobs.js';
+import type { DiskSpace } from '../state/disk-space.js';
 import type { FaultInjector } from './faults.js';
 import type { CredentialRegistry, KnownCredential } from './auth.js';
 
@@ -30,6 +31,8 @@ export interface CloudContext {
    * accepts them beside the configured key: `credentials.issue(roleArn)` gives an environment its own keys.
    */
   credentials?: CredentialRegistry;
+  /** The disk under the state directory: full or not; client writes ask it first (see disk-space.ts). */
+  disk?: DiskSpace;
 }
 
 /**

@@ -2,6 +2,7 @@
 // service of the local cloud: read a body without ever throwing a SyntaxError, read typed fields, and write
 // results and errors in the shapes the SDKs and the CLI parse. It knows no service's operations or rules.
 import { AwsError } from './errors.js';
+import { isDiskFull } from '../state/disk-space.js';
 import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from './http.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -269,8 +270,10 @@ export function jsonServiceRouter(name: string, protocol: JsonProtocol, log: (me
     name,
     async handle(request: ServiceRequest): Promise<ServiceResponse> {
       try {
-        return jsonResponse(protocol, dispatch(request));
+        return jsonResponse(protocol, await dispatch(request));
       } catch (error) {
+        // A full disk is the server's to answer (it knows where the disk is, and records that it is full).
+        if (isDiskFull(error)) throw error;
         return jsonErrorResponse(protocol, asAwsError(error, log));
       }
     },

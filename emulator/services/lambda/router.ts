@@ -1,6 +1,7 @@
 // Lambda's REST-JSON wire: routes `/2015-03-31/functions/...` (and the account-settings and tags paths) to
 // store operations, reads JSON bodies and Invoke's headers, and writes AWS's responses and errors. Anything
 // the local cloud does not implement answers NotImplemented naming the operation.
+import { isDiskFull } from '../../state/disk-space.js';
 import { AwsError, NotImplementedError } from '../../core/errors.js';
 import type { CloudContext } from '../../core/context.js';
 import { decodeOrKeep, header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
@@ -52,6 +53,8 @@ export class LambdaRouter implements ServiceRouter {
       return await route.handler(request, route.params);
     } catch (error) {
       if (error instanceof AwsError) return toRestJsonError(error);
+      // A full disk is the server's to answer (it knows where the disk is, and records that it is full).
+      if (isDiskFull(error)) throw error;
       this.context.log(`lambda: internal error: ${(error as Error).stack ?? String(error)}`);
       return toRestJsonError(serviceError(`The local cloud failed: ${(error as Error).message}`));
     }

@@ -22,6 +22,7 @@ import type { Statement } from 'better-sqlite3';
 import type { LogsForOthers } from '../../core/context.js';
 import { decodePageToken, encodePageToken } from '../../core/json-protocol.js';
 import { migrate, statementCache, type Db } from '../../state/database.js';
+import type { DiskSpace } from '../../state/disk-space.js';
 import { InvalidParameterException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.js';
 import { compileFilterPattern, FilterPatternError, type LogEventMatcher } from './filter-pattern.js';
 
@@ -119,6 +120,8 @@ export interface LogsStoreOptions {
   region: string;
   /** The clock, in epoch milliseconds; tests pin it. */
   now?: () => number;
+  /** The disk: PutLogEvents is refused (503) while it is full, and function log lines are dropped. */
+  disk?: Pick<DiskSpace, 'full' | 'assertWritable'>;
 }
 
 export class LogsStore implements LogsForOthers {
@@ -306,6 +309,7 @@ export class LogsStore implements LogsForOthers {
     }
     const stream = this.requireStream(groupName, streamName);
     const group = this.sql('SELECT * FROM logs_groups WHERE id = ?').get(stream.group_id) as GroupRow;
+    this.options.disk?.assertWritable();
 
     const now = this.now();
     const rejected: RejectedLogEventsInfo = {};
@@ -449,7 +453,8 @@ export class LogsStore implements LogsForOthers {
   }
 
   putEvents(groupName: string, streamName: string, events: { timestamp: number; message: string }[]): void {
-    if (events.length === 0) return;
+    // On a full disk, function log lines are lost (they would eat the room deletes need); cloud.log said so once.
+    if (events.length === 0 || this.options.disk?.full) return;
     try {
       this.insertEvents(this.resolveStream(groupName, streamName), events);
     } catch (error) {

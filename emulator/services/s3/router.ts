@@ -273,6 +273,9 @@ export function parseTarget(rawTarget: string, host: string): S3Target {
   return { bucket, key, resource: `/${bucket}/${key}` };
 }
 
+/** The operations that store a body: refused while the disk is full. */
+const BODY_WRITES = new Set(['PutObject', 'UploadPart', 'UploadPartCopy', 'CopyObject', 'CompleteMultipartUpload']);
+
 /** Standard headers S3 stores with an object and returns on GET/HEAD. */
 const STORED_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', 'x-amz-website-redirect-location', 'x-amz-storage-class'];
 /** S3 caps user metadata (names and values of `x-amz-meta-*`) at 2 KB. */
@@ -343,6 +346,9 @@ export class S3Router implements ServiceRouter {
       const operation = resolveOperation(request.method, target, request.query, request.headers);
       const handler = this.handlers[operation];
       if (!handler) throw new S3NotImplementedError(operation.replace(/^NotImplemented:/, ''));
+      // On a full disk, writes of bodies are refused at once (they would eat the room deletes need); deletes
+      // and reads go on.
+      if (BODY_WRITES.has(operation)) this.context.disk?.assertWritable();
       // A function environment's keys stand for its role: the call must be allowed by the role's policies.
       authorize(this.context, request.caller, s3Permission(operation, target.bucket ?? '', target.key ?? ''));
       const info: RequestInfo = {

@@ -16,6 +16,7 @@ import type { Statement } from 'better-sqlite3';
 import type { XRayForOthers } from '../../core/context.js';
 import { decodePageToken, encodePageToken } from '../../core/json-protocol.js';
 import { migrate, statementCache, type Db } from '../../state/database.js';
+import type { DiskSpace } from '../../state/disk-space.js';
 import { InvalidRequestException } from './errors.js';
 import { compileFilterExpression, FilterExpressionError, type TracePredicate } from './filter-expression.js';
 import { assembleTrace, parseSegmentDocument, traceIdEpochSeconds, type AssembledTrace, type SegmentRecord } from './segments.js';
@@ -85,6 +86,8 @@ export interface XRayStoreOptions {
   maxAgeSeconds?: number;
   /** The clock, in epoch milliseconds; tests pin it. */
   now?: () => number;
+  /** The disk: PutTraceSegments is refused (503) while it is full, and segments from functions are dropped. */
+  disk?: Pick<DiskSpace, 'full' | 'assertWritable'>;
 }
 
 export interface TraceSummariesQuery {
@@ -162,6 +165,7 @@ export class XRayStore implements XRayForOthers {
 
   /** PutTraceSegments: stores the valid documents, reports the others as AWS does (per document, not as an error). */
   putTraceSegments(documents: readonly string[]): UnprocessedTraceSegment[] {
+    this.options.disk?.assertWritable();
     const records: SegmentRecord[] = [];
     const unprocessed: UnprocessedTraceSegment[] = [];
     for (const text of documents) {
@@ -179,6 +183,8 @@ export class XRayStore implements XRayForOthers {
 
   /** The cross-service entry (Lambda runtime, UDP daemon): like PutTraceSegments, logging what it drops. */
   putSegments(documents: string[]): void {
+    // On a full disk, segments are lost (they would eat the room deletes need); cloud.log said so once.
+    if (this.options.disk?.full) return;
     for (const problem of this.putTraceSegments(documents)) {
       this.log(`xray: dropped segment ${problem.Id ?? '(no id)'}: ${problem.ErrorCode}: ${problem.Message}`);
     }
