@@ -212,7 +212,7 @@ function summaryTable(report: TracesReport): string {
 function tracesTable(rows: readonly TraceRow[]): string {
   const body = rows
     .map((r) => {
-      const status = r.error ? `<span class="err">${escapeHtml(r.error)}</span>` : r.partial ? `partial (missing ${escapeHtml(r.missing.join(', '))})` : 'ok';
+      const status = r.unreadable ? `unreadable (${escapeHtml(r.missing.join(', '))})` : r.error ? `<span class="err">${escapeHtml(r.error)}</span>` : r.partial ? `partial (missing ${escapeHtml(r.missing.join(', '))})` : 'ok';
       const p = r.phases;
       const cells = [p.initMs, p.dwellMs, p.invocationMs, p.s3GetMs, p.resizeMs, p.s3PutMs, p.overheadMs, r.e2eMs].map((v) => `<td class="n">${fmt(v)}</td>`).join('');
       return `<tr><td>${escapeHtml(r.startTime.slice(11, 23))}</td><td>${escapeHtml(r.key ?? '–')}</td><td>${r.coldStart ? 'cold' : 'warm'}</td>${cells}<td>${status}</td></tr>`;

@@ -38,7 +38,7 @@ const ROUTES: Record<string, Route> = {
   },
   '/Traces': {
     operation: 'BatchGetTraces',
-    run: (store, input) => store.batchGetTraces(required(input.stringList('TraceIds'), 'TraceIds')),
+    run: (store, input) => store.batchGetTraces(required(input.stringList('TraceIds'), 'TraceIds'), input.string('NextToken')),
   },
   '/ServiceGraph': {
     operation: 'GetServiceGraph',

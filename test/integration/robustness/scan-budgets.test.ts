@@ -18,6 +18,8 @@ import {
   type FilterLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { BatchGetTracesCommand, GetTraceSummariesCommand, PutTraceSegmentsCommand, XRayClient, type GetTraceSummariesCommandOutput } from '@aws-sdk/client-xray';
+import { randomBytes } from 'node:crypto';
 import { clientConfigFor } from '../../helpers/local-cloud.js';
 import { assertBuilt, startServe, type ServeProcess } from '../reliability/support.js';
 
@@ -34,6 +36,7 @@ let stateDir: string;
 let serve: ServeProcess;
 let logs: CloudWatchLogsClient;
 let sts: STSClient;
+let xray: XRayClient;
 const needles: string[] = [];
 
 before(async () => {
@@ -42,6 +45,7 @@ before(async () => {
   serve = await startServe(stateDir);
   logs = new CloudWatchLogsClient({ ...clientConfigFor(serve.endpoint), maxAttempts: 1 });
   sts = new STSClient({ ...clientConfigFor(serve.endpoint), maxAttempts: 1 });
+  xray = new XRayClient({ ...clientConfigFor(serve.endpoint), maxAttempts: 1 });
   await logs.send(new CreateLogGroupCommand({ logGroupName: GROUP }));
   const filler = 'abcdefghijklmnopqrstuvwxyz0123456789 '.repeat(Math.ceil(MESSAGE_BYTES / 37)).slice(0, MESSAGE_BYTES);
   const start = Date.now() - 60 * 60 * 1000;
@@ -63,6 +67,7 @@ before(async () => {
 after(async () => {
   logs?.destroy();
   sts?.destroy();
+  xray?.destroy();
   await serve?.stop();
   rmSync(stateDir, { recursive: true, force: true });
 });
@@ -150,5 +155,59 @@ describe('filter pattern validation', () => {
       assert.equal(refused.status, 400);
     }
     await sts.send(new GetCallerIdentityCommand({}));
+  });
+});
+
+describe('budgeted trace reads', () => {
+  /** ~50 KB documents (under X-Ray's 64 KB): 1,500 traces are about 75 MB to read. */
+  const TRACES = 1_500;
+  const DOCUMENT_PAD = 'x'.repeat(50_000);
+  const now = Math.floor(Date.now() / 1000) - 120;
+  const traceIds: string[] = [];
+  const bigTrace = `1-${now.toString(16)}-${randomBytes(12).toString('hex')}`;
+
+  before(async () => {
+    for (let batch = 0; batch < TRACES / 50; batch++) {
+      const documents = Array.from({ length: 50 }, () => {
+        const traceId = `1-${now.toString(16)}-${randomBytes(12).toString('hex')}`;
+        traceIds.push(traceId);
+        return JSON.stringify({ name: 'busy', id: randomBytes(8).toString('hex'), trace_id: traceId, start_time: now, end_time: now + 1, metadata: { pad: { text: DOCUMENT_PAD } } });
+      });
+      await xray.send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: documents }));
+    }
+    // One trace of 200 documents (10 MB): more than one trace may hold.
+    for (let batch = 0; batch < 4; batch++) {
+      const documents = Array.from({ length: 50 }, (_, i) =>
+        JSON.stringify({ name: 'big', id: randomBytes(8).toString('hex'), trace_id: bigTrace, start_time: now + i, end_time: now + i + 1, metadata: { pad: { text: DOCUMENT_PAD } } }),
+      );
+      await xray.send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: documents }));
+    }
+  });
+
+  it('GetTraceSummaries over 75 MB of traces: budgeted pages, every trace processed once, another service answers meanwhile', { timeout: 180_000 }, async (t) => {
+    const pages: GetTraceSummariesCommandOutput[] = [];
+    const read = (async () => {
+      let NextToken: string | undefined;
+      do {
+        const page = await xray.send(new GetTraceSummariesCommand({ StartTime: new Date((now - 60) * 1000), EndTime: new Date((now + 600) * 1000), FilterExpression: 'service("nothing-matches")', NextToken }));
+        pages.push(page);
+        NextToken = page.NextToken;
+      } while (NextToken);
+    })();
+    const { latencies } = await probeWhile(read);
+    const processed = pages.reduce((sum, page) => sum + (page.TracesProcessedCount ?? 0), 0);
+    t.diagnostic(`${pages.length} pages, ${processed} traces processed; STS meanwhile: ${latencies.length} calls, slowest ${Math.max(...latencies)} ms`);
+    assert.ok(pages.length > 1, 'the read was cut into pages by its budget');
+    assert.equal(processed, TRACES + 1);
+    assert.ok(Math.max(...latencies) < OTHER_SERVICE_MAX_MS, `the other service's slowest call took ${Math.max(...latencies)} ms`);
+  });
+
+  it('BatchGetTraces returns a trace past its size budget as LimitExceeded, with what it read', { timeout: 60_000 }, async () => {
+    const result = await xray.send(new BatchGetTracesCommand({ TraceIds: [bigTrace, traceIds[0]!] }));
+    const big = result.Traces?.find((trace) => trace.Id === bigTrace);
+    assert.equal(big?.LimitExceeded, true);
+    const bytes = (big?.Segments ?? []).reduce((sum, segment) => sum + (segment.Document?.length ?? 0), 0);
+    assert.ok(bytes <= 4 * 1024 * 1024 && (big?.Segments?.length ?? 0) > 0, `${bytes} bytes`);
+    assert.equal(result.Traces?.find((trace) => trace.Id === traceIds[0])?.LimitExceeded, false);
   });
 });
