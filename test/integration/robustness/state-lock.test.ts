@@ -47,7 +47,8 @@ function spawnRacer(stateDir: string, goFile: string): Racer {
       else lines.push(line);
     }
   });
-  child.once('exit', () => {
+  // 'close', not 'exit': only then has everything the racer printed been read.
+  child.once('close', () => {
     for (const waiter of waiters.splice(0)) waiter({ error: `exited without a line: ${stderr.slice(0, 2000)}` });
   });
   return {
