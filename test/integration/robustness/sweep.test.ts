@@ -48,7 +48,7 @@ function startUploads(s3: S3Client, round: number, uploadId: string): Promise<un
 }
 
 describe('the sweep on start', () => {
-  it(`removes temp files and unreferenced blobs after ${ROUNDS} kill -9 rounds mid-upload, and keeps every referenced blob`, { timeout: 300_000 }, async () => {
+  it(`removes temp files and unreferenced blobs after ${ROUNDS} kill -9 rounds mid-upload, and keeps every referenced blob`, { timeout: 300_000 }, async (t) => {
     assertBuilt();
     const stateDir = mkdtempSync(join(tmpdir(), 'thumbctl-sweep-'));
     stateDirs.push(stateDir);
@@ -99,6 +99,7 @@ describe('the sweep on start', () => {
       assert.deepEqual(filesUnder(join(stateDir, 'tmp')), [], 'no temp file survives a start');
       for (const digest of plantedBlobs) assert.equal(existsSync(join(stateDir, 'blobs', digest.slice(0, 2), digest)), false, `orphan blob ${digest} removed`);
       const sweepLines = cloudLog(stateDir).filter((line) => /sweep/.test(line));
+      t.diagnostic(sweepLines.join('\n'));
       assert.ok(sweepLines.some((line) => /removed \d+ temporary files? .*\d+ unreferenced blobs?/.test(line)), sweepLines.join('\n'));
       // Every acknowledged object reads back whole, and the upload's acknowledged part is still there.
       for (const [key, digest] of stored) {
