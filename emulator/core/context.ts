@@ -56,6 +56,8 @@ export interface StsForOthers {
 export interface S3ForOthers {
   /** An object's bytes (Lambda reads function code given as S3Bucket/S3Key), or undefined when absent. */
   getObjectBytes(bucket: string, key: string): Promise<Buffer | undefined>;
+  /** An object's size in bytes, or undefined when absent: read it before getObjectBytes to bound what is read. */
+  objectSize?(bucket: string, key: string): number | undefined;
   /** True while an S3 object or upload part uses this blob digest: another service must not delete the blob. */
   usesBlob?(digest: string): boolean;
 }

@@ -653,6 +653,11 @@ export class S3Store {
     return createReadStream('', { fd, start, end, autoClose: true, highWaterMark: 256 * 1024 });
   }
 
+  /** An object's size, or undefined when the bucket or key does not exist. */
+  objectSize(bucket: string, key: string): number | undefined {
+    return (this.sql.object.get(bucket, key) as ObjectRow | undefined)?.size;
+  }
+
   /** A whole object's bytes, or undefined when the bucket or key does not exist (Lambda code from S3). */
   async getObjectBytes(bucket: string, key: string): Promise<Buffer | undefined> {
     const row = this.sql.objectDigest.get(bucket, key);

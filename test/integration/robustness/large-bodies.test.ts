@@ -18,6 +18,10 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { clientConfigFor } from '../../helpers/local-cloud.js';
+import { LAMBDA_TRUST_POLICY } from '../lambda/support.js';
 import { assertBuilt, s3Client, startServe, type ServeProcess } from '../reliability/support.js';
 
 const MIB = 1024 * 1024;
@@ -133,5 +137,36 @@ describe('large request bodies', () => {
     assert.deepEqual(etags, parts.map((data) => `"${md5(data)}"`));
     assert.ok(growth < RSS_BOUND_MB, `server RSS grew ${growth} MB`);
     assert.equal(await readBack('multi'), sha256(Buffer.concat(parts)));
+  });
+
+  it('CreateFunction refuses an S3 object larger than any package can be, without reading it', { timeout: 180_000 }, async (t) => {
+    // Prepare: a 264 MiB object (two parts), more than the 262,144,000 bytes a package may unzip to.
+    const part = Buffer.alloc(132 * MIB, 7);
+    const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'large', Key: 'huge.zip' }));
+    const parts = [];
+    for (const PartNumber of [1, 2]) parts.push({ PartNumber, ETag: (await s3.send(new UploadPartCommand({ Bucket: 'large', Key: 'huge.zip', UploadId: upload.UploadId, PartNumber, Body: part }))).ETag! });
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'large', Key: 'huge.zip', UploadId: upload.UploadId, MultipartUpload: { Parts: parts } }));
+    const iam = new IAMClient(clientConfigFor(serve.endpoint));
+    const lambda = new LambdaClient({ ...clientConfigFor(serve.endpoint), maxAttempts: 1 });
+    try {
+      const role = await iam.send(new CreateRoleCommand({ RoleName: 'large-code-role', AssumeRolePolicyDocument: LAMBDA_TRUST_POLICY }));
+
+      // Act
+      let refusal: { name?: string; message?: string } | undefined;
+      const growth = await peakGrowthMb(async () => {
+        refusal = await lambda
+          .send(new CreateFunctionCommand({ FunctionName: 'large-code', Role: role.Role!.Arn!, Runtime: 'nodejs20.x', Handler: 'index.handler', Code: { S3Bucket: 'large', S3Key: 'huge.zip' } }))
+          .then(() => undefined, (error: Error) => error);
+      });
+
+      // Assess
+      t.diagnostic(`server RSS grew ${growth} MB`);
+      assert.equal(refusal?.name, 'InvalidParameterValueException');
+      assert.match(refusal?.message ?? '', /Unzipped size must be smaller than 262144000 bytes/);
+      assert.ok(growth < RSS_BOUND_MB, `server RSS grew ${growth} MB`);
+    } finally {
+      iam.destroy();
+      lambda.destroy();
+    }
   });
 });
