@@ -281,6 +281,8 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
       drainThenClose(req, res);
       return fail(tooLargeError(serviceName, bodyLimit, req));
     }
+    // Any other failure mid-body (a full disk, our bug): the rest of the body is read and dropped, as above.
+    if (request.bodyStream && !req.complete) discardRestOfBody(req, settings.maxBodyBytes);
     if (context.disk?.noteFailure(error)) {
       if (res.headersSent) res.destroy();
       else if (!res.destroyed) fail(diskFullError(serviceName, context.disk.describe()));
