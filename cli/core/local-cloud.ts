@@ -15,7 +15,12 @@ export interface ServerRecord {
   /** `serve`: a long-lived `thumbctl local serve`; `embedded`: a command's own, gone when it ends. */
   mode: 'serve' | 'embedded';
   startedAt: string;
+  /** 'lambda' when each environment runs at memory/1,769 of a CPU (`local serve --cpu-share lambda`). */
+  cpuShare?: 'lambda';
 }
+
+/** The emulator's CPU_SHARE_VARIABLE (emulator/runtime/cpu-share.ts), named here so reading it loads no emulator. */
+export const CPU_SHARE_VARIABLE = 'THUMBCTL_LOCAL_CPU_SHARE';
 
 export interface LocalCloudHandle {
   endpoint: string;
@@ -84,7 +89,13 @@ function tryLock(stateDir: string, record: ServerRecord): ServerRecord | 'locked
 
 /** Starts a server in this process and records it; the caller closes it. */
 export async function startServer(options: StartOptions): Promise<LocalCloudHandle | ServerRecord> {
-  const record: ServerRecord = { pid: process.pid, endpoint: '', mode: options.mode, startedAt: new Date().toISOString() };
+  const record: ServerRecord = {
+    pid: process.pid,
+    endpoint: '',
+    mode: options.mode,
+    startedAt: new Date().toISOString(),
+    ...(process.env[CPU_SHARE_VARIABLE] === 'lambda' ? { cpuShare: 'lambda' as const } : {}),
+  };
   const lock = tryLock(options.stateDir, record);
   if (lock !== 'locked') return lock;
   const logFile = join(options.stateDir, 'cloud.log');
