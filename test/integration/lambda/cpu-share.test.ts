@@ -49,6 +49,33 @@ describe('local serve --cpu-share', () => {
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
   });
 
+  it('bench --memory refuses a running local serve that gives functions the host CPU (exit 1, one line)', async () => {
+    assertBuilt();
+    const stateDir = newStateDir();
+    const served = await startLocalServe(['--state-dir', stateDir, '--port', '0', '--json'], { env: { THUMBCTL_TARGET: 'local' } });
+    try {
+      const result = await runThumbctl(['--state-dir', stateDir, 'bench', '--memory', '256,512', '--count', '1'], { env: { THUMBCTL_TARGET: 'local' } });
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.match(result.stderr, /gives functions the host's full CPU; restart it with `thumbctl local serve --cpu-share lambda`/);
+    } finally {
+      await served.stop();
+    }
+  });
+
+  it('bench --memory refuses where no cgroup cpu controller is writable (exit 1, one line)', { skip: !canHideCgroups && 'needs root and unshare --mount to hide /sys/fs/cgroup' }, () => {
+    const script = 'mount -t tmpfs none /sys/fs/cgroup && exec "$@"';
+    const result = spawnSync('unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', script, 'sh', process.execPath, THUMBCTL_BIN, '--state-dir', newStateDir(), 'bench', '--memory', '256,512,1024,1769'], {
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: 'local' },
+      timeout: 60_000,
+    });
+    assert.equal(result.status, 1, `${result.stdout}\n${result.stderr}`);
+    assert.equal(result.stdout, '', 'no sweep table');
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /--cpu-share lambda: this machine does not let thumbctl limit a process's CPU .*refused/);
+  });
+
   const probe = probeCpuShare();
   if (probe.ok) probe.limiter.close();
   it(
@@ -85,6 +112,29 @@ describe('local serve --cpu-share', () => {
       } finally {
         await served.stop();
       }
+    },
+  );
+
+  it(
+    'bench --memory 256,512 sweeps at Lambda’s CPU share: a row per size, cost per 1,000 each, cheapest and fastest marked, none lost',
+    { skip: !probe.ok && `no writable cgroup cpu controller here: the refusal is tested instead` },
+    async () => {
+      assertBuilt();
+      const stateDir = newStateDir();
+      const result = await runThumbctl(['--state-dir', stateDir, 'bench', '--memory', '256,512', '--count', '2', '--concurrency', '1', '--json'], { env: { THUMBCTL_TARGET: 'local' }, timeoutMs: 300_000 });
+      assert.equal(result.code, 0, result.stderr);
+      const sweep = result.json();
+      assert.equal(sweep.cpuShare, 'lambda');
+      assert.deepEqual(sweep.sweep.map((row: { memoryMb: number }) => row.memoryMb), [256, 512]);
+      assert.equal(sweep.lost, 0);
+      for (const run of sweep.runs) {
+        assert.equal(run.cpuShare, 'lambda');
+        assert.equal(run.cost.memoryMb, run.memoryMb, 'each run is costed at the memory the function ran with');
+      }
+      for (const row of sweep.sweep) assert.ok(row.costPer1000 > 0 && row.durationP50Ms > 0);
+      assert.equal(sweep.sweep.filter((row: { cheapest: boolean }) => row.cheapest).length, 1);
+      assert.equal(sweep.sweep.filter((row: { fastest: boolean }) => row.fastest).length, 1);
+      assert.ok([256, 512].includes(sweep.cheapestMemoryMb));
     },
   );
 });
