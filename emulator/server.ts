@@ -241,7 +241,7 @@ function admitRequest(req: IncomingMessage, method: string, rawTarget: string, t
   if (decision.origin !== undefined) admission.corsOrigin = decision.origin;
   try {
     if (malformed) throw malformed;
-    if (serviceName === 's3') checkDeclaredPayloadHash(rawHeaders, credential);
+    if (serviceName === 's3' || serviceName === 's3control') checkDeclaredPayloadHash(rawHeaders, credential);
   } catch (error) {
     if (!(error instanceof AuthFailure)) throw error;
     return { ...admission, refusal: { error: (service) => authError(service, error) } };
@@ -394,7 +394,7 @@ function rawHeaderMap(rawHeaders: string[]): Map<string, string[]> {
 function tooLargeError(service: ServiceName, maxBodyBytes: number, req: IncomingMessage): AwsError {
   const declared = Number(req.headers['content-length']);
   const proposed = Number.isFinite(declared) && declared > maxBodyBytes ? String(declared) : `more than ${maxBodyBytes}`;
-  if (service === 's3') {
+  if (service === 's3' || service === 's3control') {
     return new AwsError('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', 400, { ProposedSize: proposed, MaxSizeAllowed: String(maxBodyBytes) });
   }
   const code = service === 'lambda' ? 'RequestEntityTooLargeException' : service === 'iam' || service === 'sts' ? 'RequestEntityTooLarge' : 'RequestEntityTooLargeException';

@@ -1,7 +1,11 @@
 // The one AWS client factory. Every client shares one configuration: the target's endpoint (the local
 // cloud, --endpoint-url, or AWS itself), region, credentials (the standard chain, or --profile) and the
 // SDK's standard retry strategy, which handles throttling and 5xx with bounded backoff.
+import { Agent } from 'node:http';
+import { lookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
+import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -47,6 +51,16 @@ export class AwsClients {
   get lambda(): LambdaClient {
     return this.client('lambda', (c) => new LambdaClient(c));
   }
+  /**
+   * Lambda making one attempt per call: for callers that pace themselves and retry throttling with their own
+   * bounded, reported retries (backfill), which the SDK's silent retries would hide.
+   */
+  get lambdaOneAttempt(): LambdaClient {
+    return this.client('lambdaOneAttempt', (c) => new LambdaClient({ ...c, maxAttempts: 1 }));
+  }
+  get s3control(): S3ControlClient {
+    return this.client('s3control', (c) => new S3ControlClient({ ...c, ...s3ControlConnection(this.settings.endpoint) }));
+  }
   get iam(): IAMClient {
     // IAM is global: its one endpoint lives in us-east-1.
     return this.client('iam', (c) => new IAMClient({ ...c, region: this.settings.endpoint ? this.settings.region : 'us-east-1' }));
@@ -65,4 +79,30 @@ export class AwsClients {
     for (const client of this.cache.values()) client.destroy();
     this.cache.clear();
   }
+}
+
+/**
+ * How S3 Control reaches a custom endpoint. The SDK puts the account id in front of the endpoint's host for every
+ * S3 Control call (`<account>.s3-control.<region>.amazonaws.com` at AWS), whatever the endpoint: an IP address
+ * such as 127.0.0.1 then makes no URL at all, and `<account>.localhost`, though RFC 6761 reserves every name under
+ * `localhost` for loopback, is not resolved by the system resolver here. So an endpoint on an IP address is named
+ * `localhost` instead, and names under `localhost` are resolved to that address (or to what `localhost` resolves
+ * to) by this client's own lookup. Other host names are left to DNS, as at AWS.
+ * @param endpoint - the session's endpoint, or undefined for AWS
+ */
+export function s3ControlConnection(endpoint: string | undefined): { endpoint?: string; requestHandler?: { httpAgent: Agent } } {
+  if (!endpoint) return {};
+  const url = new URL(endpoint);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const literal = isIP(host) !== 0 ? host : undefined;
+  if (literal === undefined && host !== 'localhost' && !host.endsWith('.localhost')) return { endpoint };
+  if (literal !== undefined) url.hostname = 'localhost';
+  const resolveLoopback = (hostname: string, options: { all?: boolean; family?: number | string }, callback: (...args: unknown[]) => void): void => {
+    if (hostname !== 'localhost' && !hostname.endsWith('.localhost')) return void lookup(hostname, options as never, callback as never);
+    if (literal === undefined) return void lookup('localhost', options as never, callback as never);
+    const address: LookupAddress = { address: literal, family: isIP(literal) };
+    if (options.all) callback(null, [address]);
+    else callback(null, address.address, address.family);
+  };
+  return { endpoint: url.toString().replace(/\/$/, ''), requestHandler: { httpAgent: new Agent({ keepAlive: true, lookup: resolveLoopback as never }) } };
 }
