@@ -11,6 +11,8 @@ export const ExitCode = {
   usage: 2,
   /** A wait ran out of time. */
   timeout: 3,
+  /** Ctrl-C stopped it; what was done stays done (backfill picks up where it stopped when run again). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
