@@ -97,8 +97,8 @@ async function judgePage(objects: readonly _Object[], options: ScanOptions): Pro
 /**
  * Which of `wanted` exist in the thumbnails bucket. A skip-scan: list from just before the smallest key not yet
  * settled; every key up to the last one listed is settled by that page (present if listed, absent if not), so one
- * listing settles a run of neighbouring thumbnails and a far-off key costs one more listing. Never more listings
- * than keys; typically one or two per source page.
+ * listing settles a run of neighbouring thumbnails and a far-off key costs one more listing. At most one listing
+ * per key plus one per thousand unrelated keys lying just before one; typically one or two per source page.
  */
 export async function existingKeys(options: Pick<ScanOptions, 's3' | 'thumbnailBucket' | 'signal'>, wanted: ReadonlySet<string>): Promise<Set<string>> {
   const present = new Set<string>();
