@@ -119,7 +119,8 @@ export async function startFakeRegistry(packages: Record<string, FakeRelease[]>)
     const versions: Record<string, unknown> = {};
     for (const release of releases) {
       const file = `/${name}/-/${name}-${release.version}.tgz`;
-      const bytes = release.tarball ?? fakeNodeTarball(release.version);
+      // Built once: the archive holds a timestamp, and a packument fetched a second later must name the same bytes.
+      const bytes = tarballs.get(file) ?? release.tarball ?? fakeNodeTarball(release.version);
       tarballs.set(file, bytes);
       versions[release.version] = { name, version: release.version, bin: { node: 'bin/node' }, dist: { integrity: release.integrity ?? sriOf(bytes), tarball: `${base}${file.slice(1)}` } };
     }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { CreateJobRequest, JobDescriptor, JobListDescriptor, JobOperation, S3Tag } from '@aws-sdk/client-s3-control';
 import { Authorizer, type Requirement } from '../../core/authorize.js';
 import type { CloudContext } from '../../core/context.js';
-import { AwsError, NotImplementedError } from '../../core/errors.js';
+import { AwsError, NotImplemented } from '../../core/errors.js';
 import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
 import { child, children, escapeXml, isNode, parseXml, text, XML_DECLARATION, type XmlNode } from '../s3/xml.js';
 import { InvalidRequest, MalformedXML, MethodNotAllowed, s3ControlErrorResponse, TooManyRequestsException } from './errors.js';
@@ -140,9 +140,9 @@ export class S3ControlRouter implements ServiceRouter {
     if (rest === undefined) throw new MethodNotAllowed(request.method, request.path);
     const matched = matchRoute(request.method, rest);
     // Any other S3 Control operation (access points, Storage Lens, ...) is one we do not model.
-    if (!matched) throw new NotImplementedError(`S3 Control ${request.method} ${request.path}`);
+    if (!matched) throw new NotImplemented(`S3 Control ${request.method} ${request.path}`);
     const { route, jobId } = matched;
-    if (!route.run) throw new NotImplementedError(`S3 Control ${route.operation}`);
+    if (!route.run) throw new NotImplemented(`S3 Control ${route.operation}`);
     if (this.context.faults.shouldThrottle()) throw new TooManyRequestsException();
     const call: Call = { request, accountId: header(request, 'x-amz-account-id'), jobId };
     const input = route.parse?.(call);

