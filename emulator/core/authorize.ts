@@ -90,7 +90,7 @@ export function identifyCaller(context: CloudContext, caller: CallerCredentials 
   return { kind: 'administrator', accessKeyId, sessionCredentials: issued?.kind === 'session-token' };
 }
 
-type Decision = 'allow' | 'explicit-deny' | 'implicit-deny';
+export type Decision = 'allow' | 'explicit-deny' | 'implicit-deny';
 
 /**
  * Evaluates one permission for a role session: the role's policies as they are now. A session whose role has

@@ -2,70 +2,66 @@
 // `<ErrorResponse><Error><Code/><Message/></Error><RequestId/><HostId/></ErrorResponse>`, the wrapped REST-XML form S3
 // Control answers in (S3 itself answers a bare `<Error>`). Where AWS documents no wording, the message says what
 // is wrong in AWS's style, and a comment says the wording is ours.
-import { AwsError } from '../../core/errors.js';
+import { awsErrorCode, type AwsError } from '../../core/errors.js';
 import type { ServiceResponse } from '../../core/http.js';
 import { escapeXml } from '../s3/xml.js';
 
 /** A request S3 Control refuses as malformed: a member missing, out of range or of the wrong form. */
-export class InvalidRequest extends AwsError {
-  constructor(message: string) {
-    super('InvalidRequest', message, 400);
+export class InvalidRequest extends awsErrorCode('InvalidRequest', 400) {}
+
+export class NoSuchJobException extends awsErrorCode('NoSuchJobException', 404) {
+  /** AWS names this error in its troubleshooting guide ("The specified job does not exist"), 404. */
+  static job(): NoSuchJobException {
+    return new NoSuchJobException('The specified job does not exist');
   }
 }
 
-/** AWS names this error in its troubleshooting guide ("The specified job does not exist"), 404. */
-export class NoSuchJobException extends AwsError {
-  constructor() {
-    super('NoSuchJobException', 'The specified job does not exist', 404);
+export class JobStatusException extends awsErrorCode('JobStatusException', 400) {
+  /** A status change the job's current status does not allow (UpdateJobStatus). The wording is ours. */
+  static transition(from: string, to: string): JobStatusException {
+    return new JobStatusException(`A job in status ${from} cannot be moved to ${to}`);
   }
 }
 
-/** A status change the job's current status does not allow (UpdateJobStatus). The wording is ours. */
-export class JobStatusException extends AwsError {
-  constructor(from: string, to: string) {
-    super('JobStatusException', `A job in status ${from} cannot be moved to ${to}`, 400);
+export class IdempotencyException extends awsErrorCode('IdempotencyException', 409) {
+  /** The same ClientRequestToken with a different request: CreateJob is idempotent per token. The wording is ours. */
+  static tokenReused(): IdempotencyException {
+    return new IdempotencyException('The ClientRequestToken was already used with a different request');
   }
 }
 
-/** The same ClientRequestToken with a different request: CreateJob is idempotent per token. The wording is ours. */
-export class IdempotencyException extends AwsError {
-  constructor() {
-    super('IdempotencyException', 'The ClientRequestToken was already used with a different request', 409);
+export class AccessDenied extends awsErrorCode('AccessDenied', 403) {
+  /** Another account's id in x-amz-account-id: S3 Control answers AccessDenied, 403; so do we. */
+  static otherAccount(): AccessDenied {
+    return new AccessDenied('Access Denied');
   }
 }
 
-/** Another account's id in x-amz-account-id: S3 Control answers AccessDenied, 403; so do we. */
-export class AccessDenied extends AwsError {
-  constructor() {
-    super('AccessDenied', 'Access Denied', 403);
-  }
-}
-
-/** A ListJobs NextToken this cloud did not issue. */
-export class InvalidNextTokenException extends AwsError {
-  constructor() {
-    super('InvalidNextTokenException', 'The continuation token provided is invalid', 400);
+export class InvalidNextTokenException extends awsErrorCode('InvalidNextTokenException', 400) {
+  /** A ListJobs NextToken this cloud did not issue. */
+  static token(): InvalidNextTokenException {
+    return new InvalidNextTokenException('The continuation token provided is invalid');
   }
 }
 
 /** S3 Control's throttling error, raised by the fault injector. */
-export class TooManyRequestsException extends AwsError {
+export class TooManyRequestsException extends awsErrorCode('TooManyRequestsException', 429) {
   constructor() {
-    super('TooManyRequestsException', 'Please reduce your request rate.', 429);
+    super('Please reduce your request rate.');
   }
 }
 
 /** A body that is not the XML the operation takes. AWS answers MalformedXML, 400; so do we. */
-export class MalformedXML extends AwsError {
+export class MalformedXML extends awsErrorCode('MalformedXML', 400) {
   constructor() {
-    super('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
+    super('The XML you provided was not well-formed or did not validate against our published schema');
   }
 }
 
-/** A method and path that name no S3 Control operation at all (one we do not model is NotImplemented). */
-export class MethodNotAllowed extends AwsError {
-  constructor(method: string, path: string) {
-    super('MethodNotAllowed', `The specified method is not allowed against this resource: ${method} ${path}`, 405);
+export class MethodNotAllowed extends awsErrorCode('MethodNotAllowed', 405) {
+  /** A method and path that name no S3 Control operation at all (one we do not model is NotImplemented). */
+  static request(method: string, path: string): MethodNotAllowed {
+    return new MethodNotAllowed(`The specified method is not allowed against this resource: ${method} ${path}`);
   }
 }
 

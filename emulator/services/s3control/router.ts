@@ -4,9 +4,9 @@
 // AWS's XML results and wrapped errors. S3 Control operations we do not model answer NotImplemented naming them.
 import { randomBytes } from 'node:crypto';
 import type { CreateJobRequest, JobDescriptor, JobListDescriptor, JobOperation, S3Tag } from '@aws-sdk/client-s3-control';
-import { Authorizer, type Requirement } from '../../core/authorize.js';
-import type { CloudContext } from '../../core/context.js';
+import type { Authorizer, Requirement } from '../../core/authorize.js';
 import { AwsError, NotImplemented } from '../../core/errors.js';
+import type { FaultInjector } from '../../core/faults.js';
 import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
 import { child, children, escapeXml, isNode, parseXml, text, XML_DECLARATION, type XmlNode } from '../s3/xml.js';
 import { InvalidRequest, MalformedXML, MethodNotAllowed, s3ControlErrorResponse, TooManyRequestsException } from './errors.js';
@@ -111,44 +111,44 @@ const ROUTES: readonly Route[] = [
 /** Every route, for tests that check each modelled operation declares its permission. */
 export const S3CONTROL_ROUTES: readonly Route[] = ROUTES;
 
-export class S3ControlRouter implements ServiceRouter {
-  readonly name = 's3control';
-  private readonly authorizer: Authorizer;
+/** What the router works with. */
+export interface S3ControlDependencies {
+  store: S3ControlStore;
+  authorizer: Authorizer;
+  faults: FaultInjector;
+}
 
-  constructor(
-    private readonly store: S3ControlStore,
-    private readonly context: CloudContext,
-  ) {
-    this.authorizer = new Authorizer(context, 's3control');
-  }
+export function createS3ControlRouter(deps: S3ControlDependencies): ServiceRouter {
+  const errorResponse = (error: AwsError, request: ServiceRequest): ServiceResponse =>
+    s3ControlErrorResponse(error, { method: request.method, requestId: request.requestId, hostId: randomBytes(24).toString('base64') });
+  return {
+    name: 's3control',
+    async handle(request: ServiceRequest): Promise<ServiceResponse> {
+      try {
+        return dispatch(deps, request);
+      } catch (error) {
+        // Anything else is our bug: the server logs it and answers InternalError in this protocol's form.
+        if (error instanceof AwsError) return errorResponse(error, request);
+        throw error;
+      }
+    },
+    errorResponse,
+  };
+}
 
-  async handle(request: ServiceRequest): Promise<ServiceResponse> {
-    try {
-      return this.dispatch(request);
-    } catch (error) {
-      if (error instanceof AwsError) return this.errorResponse(error, request);
-      throw error;
-    }
-  }
-
-  errorResponse(error: AwsError, request: ServiceRequest): ServiceResponse {
-    return s3ControlErrorResponse(error, { method: request.method, requestId: request.requestId, hostId: randomBytes(24).toString('base64') });
-  }
-
-  private dispatch(request: ServiceRequest): ServiceResponse {
-    const rest = request.path.startsWith(S3CONTROL_PATH_PREFIX) ? request.path.slice(S3CONTROL_PATH_PREFIX.length).replace(/\/+$/, '') : undefined;
-    if (rest === undefined) throw new MethodNotAllowed(request.method, request.path);
-    const matched = matchRoute(request.method, rest);
-    // Any other S3 Control operation (access points, Storage Lens, ...) is one we do not model.
-    if (!matched) throw new NotImplemented(`S3 Control ${request.method} ${request.path}`);
-    const { route, jobId } = matched;
-    if (!route.run) throw new NotImplemented(`S3 Control ${route.operation}`);
-    if (this.context.faults.shouldThrottle()) throw new TooManyRequestsException();
-    const call: Call = { request, accountId: header(request, 'x-amz-account-id'), jobId };
-    const input = route.parse?.(call);
-    this.authorizer.check(request.caller, route.permissions ? () => route.permissions!(call, input) : undefined, route.operation);
-    return route.run(this.store, call, input);
-  }
+function dispatch({ store, authorizer, faults }: S3ControlDependencies, request: ServiceRequest): ServiceResponse {
+  const rest = request.path.startsWith(S3CONTROL_PATH_PREFIX) ? request.path.slice(S3CONTROL_PATH_PREFIX.length).replace(/\/+$/, '') : undefined;
+  if (rest === undefined) throw MethodNotAllowed.request(request.method, request.path);
+  const matched = matchRoute(request.method, rest);
+  // Any other S3 Control operation (access points, Storage Lens, ...) is one we do not model.
+  if (!matched) throw new NotImplemented(`S3 Control ${request.method} ${request.path}`);
+  const { route, jobId } = matched;
+  if (!route.run) throw new NotImplemented(`S3 Control ${route.operation}`);
+  if (faults.shouldThrottle()) throw new TooManyRequestsException();
+  const call: Call = { request, accountId: header(request, 'x-amz-account-id'), jobId };
+  const input = route.parse?.(call);
+  authorizer.check(request.caller, route.permissions ? () => route.permissions!(call, input) : undefined, route.operation);
+  return route.run(store, call, input);
 }
 
 function matchRoute(method: string, rest: string): { route: Route; jobId?: string } | undefined {

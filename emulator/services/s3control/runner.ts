@@ -5,8 +5,8 @@
 // against the role's policies (core/authorize.ts). Progress is in SQLite, task by task, so a restart resumes a
 // job where it stopped (a task that was running then runs again: at least once, as at AWS). It speaks no HTTP.
 import { createHash, randomBytes } from 'node:crypto';
-import { decideForRole, accessDeniedMessage, assumedRoleArn, roleNameOf, type Permission, type RoleSession } from '../../core/authorize.js';
-import type { CloudContext } from '../../core/context.js';
+import { accessDeniedMessage, assumedRoleArn, roleNameOf, type Decision, type Permission, type RoleSession } from '../../core/authorize.js';
+import type { IamForOthers, LambdaForOthers, S3ForOthers } from '../../core/context.js';
 import { AwsError } from '../../core/errors.js';
 import { trustsService } from '../iam/policy-document.js';
 import { ManifestError, readCsvManifest, reportBase, reportLine, reportManifest, type ReportFile } from './manifest.js';
@@ -42,6 +42,16 @@ class JobFailure extends Error {
   }
 }
 
+/** What the runner asks of the other services, as getters: they are built in any order. */
+export interface JobRunnerOptions {
+  iam(): IamForOthers | undefined;
+  s3(): S3ForOthers | undefined;
+  lambda(): LambdaForOthers | undefined;
+  /** What the role's policies decide for one permission (core/authorize.ts `decideForRole`). */
+  decide(session: RoleSession, permission: Permission, region: string): Decision;
+  log(message: string): void;
+}
+
 export class JobRunner {
   private running = false;
   private pumping = false;
@@ -52,7 +62,7 @@ export class JobRunner {
 
   constructor(
     private readonly store: S3ControlStore,
-    private readonly context: CloudContext,
+    private readonly options: JobRunnerOptions,
   ) {}
 
   /** Picks up where a stopped cloud left off, then runs whatever is waiting. */
@@ -102,7 +112,7 @@ export class JobRunner {
           const next = resumed ?? this.store.nextReadyJob();
           if (next && (resumed || this.store.transition(next.jobId, ['Ready'], { status: 'Active' })?.status === 'Active')) {
             const done = this.run(next.jobId)
-              .catch((error: unknown) => this.context.log(`s3control: job ${next.jobId} stopped on an internal error: ${(error as Error).stack ?? String(error)}`))
+              .catch((error: unknown) => this.options.log(`s3control: job ${next.jobId} stopped on an internal error: ${(error as Error).stack ?? String(error)}`))
               .finally(() => {
                 this.active = undefined;
                 this.wake();
@@ -137,7 +147,7 @@ export class JobRunner {
         ? { status: 'Suspended' as const, suspendedDate: Date.now(), suspendedCause: 'The job requires confirmation before it runs' }
         : { status: 'Ready' as const };
       this.store.transition(job.jobId, ['Preparing'], next);
-      this.context.log(`s3control: job ${job.jobId} prepared: ${total} tasks, ${next.status}`);
+      this.options.log(`s3control: job ${job.jobId} prepared: ${total} tasks, ${next.status}`);
     } catch (error) {
       this.fail(job.jobId, ['Preparing'], error);
     }
@@ -145,7 +155,7 @@ export class JobRunner {
 
   /** The role must exist and trust S3 Batch Operations; otherwise the job cannot act at all. The wording is ours. */
   private checkRole(job: StoredJob): void {
-    const trustPolicy = this.context.stores.iam?.roleTrustPolicy(job.roleArn);
+    const trustPolicy = this.options.iam()?.roleTrustPolicy(job.roleArn);
     if (trustPolicy === undefined) throw new JobFailure('AccessDenied', `Unable to assume role ${job.roleArn}: the role does not exist`);
     if (!trustsService(trustPolicy, BATCH_OPERATIONS_PRINCIPAL)) {
       throw new JobFailure('AccessDenied', `Unable to assume role ${job.roleArn}: its trust policy does not let ${BATCH_OPERATIONS_PRINCIPAL} assume it`);
@@ -154,7 +164,7 @@ export class JobRunner {
 
   /** Reads the manifest as the role, checking it is the object CreateJob named (its ETag) and within the bound. */
   private async readManifest(job: StoredJob, session: RoleSession): Promise<string> {
-    const s3 = this.context.stores.s3;
+    const s3 = this.options.s3();
     const location = objectOfArn(job.manifest.objectArn)!;
     const resource = `arn:aws:s3:::${location.bucket}/${location.key}`;
     const action = job.manifest.objectVersionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject';
@@ -208,7 +218,7 @@ export class JobRunner {
         afterSeq = task.seq;
         const running: Promise<void> = this.runTask(job, session, task)
           .then((outcome) => this.store.completeTask(jobId, task.seq, outcome))
-          .catch((error: unknown) => this.context.log(`s3control: job ${jobId} task ${task.seq}: ${(error as Error).stack ?? String(error)}`))
+          .catch((error: unknown) => this.options.log(`s3control: job ${jobId} task ${task.seq}: ${(error as Error).stack ?? String(error)}`))
           .finally(() => inFlight.delete(running));
         inFlight.add(running);
       }
@@ -226,7 +236,7 @@ export class JobRunner {
     if (decision !== 'allow') {
       return { status: 'failed', httpStatusCode: 403, errorCode: 'AccessDenied', resultMessage: accessDeniedMessage(assumedRoleArn(session), permission, decision) };
     }
-    const lambda = this.context.stores.lambda;
+    const lambda = this.options.lambda();
     if (!lambda?.invoke) return { status: 'failed', httpStatusCode: 500, errorCode: 'InternalError', resultMessage: 'Lambda is not available' };
     const taskId = randomBytes(12).toString('base64');
     const payload = JSON.stringify(taskPayload(job, task, taskId));
@@ -269,7 +279,7 @@ export class JobRunner {
       await this.writeReport(job);
       this.store.transition(jobId, [ending], { status: ended });
       const counts = this.store.counts(jobId);
-      this.context.log(`s3control: job ${jobId} ${ended}: ${counts.succeeded} succeeded, ${counts.failed} failed of ${counts.total ?? 0}`);
+      this.options.log(`s3control: job ${jobId} ${ended}: ${counts.succeeded} succeeded, ${counts.failed} failed of ${counts.total ?? 0}`);
     } catch (error) {
       this.fail(jobId, [ending], error);
     }
@@ -283,7 +293,7 @@ export class JobRunner {
     if (!job.report.Enabled) return;
     const counts = this.store.counts(job.jobId);
     if (counts.succeeded + counts.failed === 0) return;
-    const s3 = this.context.stores.s3;
+    const s3 = this.options.s3();
     if (!s3?.putObject) throw new JobFailure('InternalError', 'S3 is not available to write the report');
     const bucket = bucketOfArn(job.report.Bucket!)!;
     const base = reportBase(job.report.Prefix, job.jobId);
@@ -338,10 +348,10 @@ export class JobRunner {
       error instanceof JobFailure
         ? { FailureCode: error.failureCode, FailureReason: error.failureReason }
         : { FailureCode: 'InternalError', FailureReason: 'We encountered an internal error. Please try again.' };
-    if (!(error instanceof JobFailure)) this.context.log(`s3control: job ${jobId}: ${(error as Error).stack ?? String(error)}`);
+    if (!(error instanceof JobFailure)) this.options.log(`s3control: job ${jobId}: ${(error as Error).stack ?? String(error)}`);
     const job = this.store.job(jobId);
     this.store.transition(jobId, from, { status: 'Failed', failureReasons: [...(job?.failureReasons ?? []), failure] });
-    this.context.log(`s3control: job ${jobId} Failed: ${failure.FailureCode}: ${failure.FailureReason}`);
+    this.options.log(`s3control: job ${jobId} Failed: ${failure.FailureCode}: ${failure.FailureReason}`);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -351,8 +361,8 @@ export class JobRunner {
     return { accountId: job.accountId, roleArn: job.roleArn, roleName: roleNameOf(job.roleArn), roleId: undefined, sessionName: `s3-batch-operations-${job.jobId}` };
   }
 
-  private decide(job: StoredJob, session: RoleSession, permission: Permission): 'allow' | 'explicit-deny' | 'implicit-deny' {
-    return decideForRole(this.context, session, permission, job.region);
+  private decide(job: StoredJob, session: RoleSession, permission: Permission): Decision {
+    return this.options.decide(session, permission, job.region);
   }
 
   /** The job's FunctionArn in full (it may name the function alone, or leave out region and account). */

@@ -12,7 +12,6 @@ import type {
   JobReport,
   S3Tag,
 } from '@aws-sdk/client-s3-control';
-import type { CloudContext } from '../../core/context.js';
 import { migrate, statementCache, type Db } from '../../state/database.js';
 import { NotImplemented } from '../../core/errors.js';
 import { AccessDenied, IdempotencyException, InvalidNextTokenException, InvalidRequest, JobStatusException, NoSuchJobException } from './errors.js';
@@ -175,8 +174,15 @@ export class S3ControlStore {
   /** Called after anything that may give the runner work (a new job, a status change). */
   onChange: () => void = () => undefined;
 
-  constructor(private readonly context: CloudContext) {
-    this.db = context.db;
+  /**
+   * @param db - the cloud's database (the jobs and tasks tables are S3 Control's own)
+   * @param options - the account this cloud answers for
+   */
+  constructor(
+    db: Db,
+    private readonly options: { accountId: string },
+  ) {
+    this.db = db;
     migrate(this.db, SCHEMA);
     this.sql = statementCache(this.db);
   }
@@ -189,7 +195,7 @@ export class S3ControlStore {
   /** The account in x-amz-account-id must be this cloud's: S3 Control answers AccessDenied for any other. */
   assertAccount(accountId: string | undefined): string {
     if (accountId === undefined || accountId === '') throw new InvalidRequest('Missing required header for this request: x-amz-account-id');
-    if (accountId !== this.context.settings.accountId) throw new AccessDenied();
+    if (accountId !== this.options.accountId) throw AccessDenied.otherAccount();
     return accountId;
   }
 
@@ -208,7 +214,7 @@ export class S3ControlStore {
       | undefined;
     if (existing) {
       const previous = JSON.parse(existing.document) as StoredJob;
-      if (previous.requestDigest !== job.requestDigest) throw new IdempotencyException();
+      if (previous.requestDigest !== job.requestDigest) throw IdempotencyException.tokenReused();
       return { jobId: previous.jobId, created: false };
     }
     this.sql(
@@ -305,14 +311,14 @@ export class S3ControlStore {
       const job = toJob(this.requireRow(account, jobId));
       let next: JobStatus;
       if (requested === 'Ready') {
-        if (job.status !== 'Suspended') throw new JobStatusException(job.status, 'Ready');
+        if (job.status !== 'Suspended') throw JobStatusException.transition(job.status, 'Ready');
         next = 'Ready';
       } else if (job.status === 'Active') {
         next = 'Cancelling';
       } else if (CANCELLABLE_AT_ONCE.has(job.status)) {
         next = 'Cancelled';
       } else {
-        throw new JobStatusException(job.status, 'Cancelled');
+        throw JobStatusException.transition(job.status, 'Cancelled');
       }
       const changes: Partial<StoredJob> = { status: next, ...(reason !== undefined ? { statusUpdateReason: reason } : {}) };
       if (next === 'Cancelled') changes.terminationDate = Date.now();
@@ -439,7 +445,7 @@ export class S3ControlStore {
   private requireRow(accountId: string, jobId: string): JobRow {
     if (!JOB_ID.test(jobId)) throw new InvalidRequest(`Invalid JobId: ${jobId.slice(0, 64)} (5 to 36 letters, digits, - or _)`);
     const row = this.sql('SELECT * FROM s3control_jobs WHERE job_id = ? AND account_id = ?').get(jobId, accountId) as JobRow | undefined;
-    if (!row) throw new NoSuchJobException();
+    if (!row) throw NoSuchJobException.job();
     return row;
   }
 
@@ -612,5 +618,5 @@ function decodeListToken(token: string): { creationTime: number; jobId: string }
   } catch {
     /* not ours */
   }
-  throw new InvalidNextTokenException();
+  throw InvalidNextTokenException.token();
 }
