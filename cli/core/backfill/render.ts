@@ -1,4 +1,4 @@
-// `backfill`'s text for people: the progress line (counts, rate, ETA), the closing summary, the job created by
+// `backfill`'s text for people: the progress line (a bar, counts, rate, ETA), the closing summary, the job created by
 // --via batch-operations and what --status shows. Pure strings; output.ts decides where they go.
 import type { BatchBackfillSummary, JobStatusReport } from './batch.js';
 import type { BackfillProgress, BackfillSummary } from './run.js';
@@ -13,15 +13,22 @@ function seconds(ms: number): string {
   return minutes < 120 ? `${minutes} min ${total % 60} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
+/** The bar's width in characters. */
+const BAR_WIDTH = 20;
+
 /**
- * `listed 12,000 · missing 3,400 · invoked 1,200 · failed 0 · 95/s · ETA 23 s`. While the listing goes on, the
- * ETA covers the objects found so far (marked `≥`): S3 cannot say how many objects a bucket holds without listing it.
+ * `[███████░░░░░░░░░░░░░] 1,200/3,400 · listed 12,000 · missing 3,400 · invoked 1,200 · failed 0 · 95/s · ETA 23 s`.
+ * The bar fills with the objects sent (invoked or failed) of those found missing. While the listing goes on, both
+ * the bar and the ETA cover the objects found so far (the ETA marked `≥`): S3 cannot say how many objects a bucket
+ * holds without listing it.
  */
 export function progressLine(progress: BackfillProgress): string {
-  const remaining = Math.max(0, progress.missing - progress.invoked - progress.failed);
+  const sent = progress.invoked + progress.failed;
+  const remaining = Math.max(0, progress.missing - sent);
   const rate = progress.ratePerSecond;
   const eta = rate > 0 ? `${progress.listingDone ? '' : '≥'}${seconds((remaining / rate) * 1000)}` : '…';
   return [
+    `${progressBar(sent, progress.missing)} ${number(sent)}/${number(progress.missing)}`,
     `listed ${number(progress.listed)}`,
     `missing ${number(progress.missing)}`,
     `invoked ${number(progress.invoked)}`,
@@ -29,6 +36,12 @@ export function progressLine(progress: BackfillProgress): string {
     `${rate >= 10 ? Math.round(rate) : rate.toFixed(1)}/s`,
     `ETA ${eta}`,
   ].join(' · ');
+}
+
+/** `[████░░░░]`: `done` of `total`, empty while nothing is known to be missing. */
+export function progressBar(done: number, total: number): string {
+  const filled = total > 0 ? Math.min(BAR_WIDTH, Math.floor((done / total) * BAR_WIDTH)) : 0;
+  return `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}]`;
 }
 
 function skippedDetail(summary: BackfillSummary): string {
