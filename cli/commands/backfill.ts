@@ -117,7 +117,7 @@ async function viaBatchOperations(
     const found = await findRoleArn(session.clients.iam, BATCH_ROLE_DEFAULT_NAME);
     if (!found) {
       throw new UserError(
-        `S3 Batch Operations runs the job as an IAM role: pass --create-role to create ${BATCH_ROLE_DEFAULT_NAME} (it may read and write only under thumbctl-backfill/ in s3://${target.thumbnailBucket} and invoke ${target.functionName}), or --role-arn ARN`,
+        `S3 Batch Operations runs the job as an IAM role: run \`thumbctl setup --batch-operations-role\` or pass --create-role to create ${BATCH_ROLE_DEFAULT_NAME} (it may read and write only under thumbctl-backfill/ in s3://${target.thumbnailBucket} and invoke ${target.functionName}), or --role-arn ARN`,
         ExitCode.usage,
       );
     }

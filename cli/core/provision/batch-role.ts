@@ -1,8 +1,18 @@
-// The IAM role S3 Batch Operations runs a backfill job as, made only when asked (`backfill --via batch-operations
-// --create-role`): trusted by batchoperations.s3.amazonaws.com, allowed to read backfill manifests and write
-// reports under their prefixes in the thumbnails bucket and to invoke the thumbnailer, nothing else. Observe, then
-// create or correct; a second run with nothing changed makes no mutating call. It does not delete the role.
-import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+// The IAM role S3 Batch Operations runs a backfill job as, made only when asked (`setup --batch-operations-role`,
+// or `backfill --via batch-operations --create-role`): trusted by batchoperations.s3.amazonaws.com, allowed to read
+// backfill manifests and write reports under their prefixes in the thumbnails bucket and to invoke the thumbnailer,
+// nothing else. Observe, then create or correct; a second run with nothing changed makes no mutating call. Teardown
+// removes it only when its policy serves the deployment being torn down.
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
 import type { Reporter } from '../../output.js';
 import { errorCode } from '../../../shared/retry.js';
 import { decodePolicyDocument, fillTemplate, partitionOf, samePolicy, type PolicyDocument } from './policies.js';
@@ -99,4 +109,32 @@ export async function findRoleArn(iam: IAMClient, roleName: string): Promise<str
     if (errorCode(error) === 'NoSuchEntity') return undefined;
     throw error;
   }
+}
+
+/**
+ * Teardown's part: deletes the role's policy and the role when that policy lets it into `thumbnailBucket` (the role
+ * has one name per account, so another deployment's role is left alone). Nothing when there is no such role.
+ * @returns what was deleted, in order (empty when nothing was)
+ */
+export async function removeBatchRole(iam: IAMClient, names: { roleName: string; thumbnailBucket: string }): Promise<{ type: 'policy' | 'role'; name: string }[]> {
+  let document: PolicyDocument | undefined;
+  try {
+    document = decodePolicyDocument((await iam.send(new GetRolePolicyCommand({ RoleName: names.roleName, PolicyName: BATCH_POLICY_NAME }))).PolicyDocument);
+  } catch (error) {
+    if (errorCode(error) === 'NoSuchEntity') return [];
+    throw error;
+  }
+  const statements = document ? [document.Statement].flat() : [];
+  const resources = statements.flatMap((statement) => [statement.Resource ?? []].flat());
+  if (!resources.some((resource) => typeof resource === 'string' && resource.startsWith('arn:') && resource.includes(`:s3:::${names.thumbnailBucket}/`))) return [];
+  await iam.send(new DeleteRolePolicyCommand({ RoleName: names.roleName, PolicyName: BATCH_POLICY_NAME }));
+  const deleted: { type: 'policy' | 'role'; name: string }[] = [{ type: 'policy', name: BATCH_POLICY_NAME }];
+  try {
+    await iam.send(new DeleteRoleCommand({ RoleName: names.roleName }));
+    deleted.push({ type: 'role', name: names.roleName });
+  } catch (error) {
+    // Someone attached more to it: the role is theirs now; its thumbctl policy is gone either way.
+    if (errorCode(error) !== 'DeleteConflict' && errorCode(error) !== 'NoSuchEntity') throw error;
+  }
+  return deleted;
 }

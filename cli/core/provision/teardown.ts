@@ -19,6 +19,7 @@ import { provisionedNames, type ProvisionedNames, type ProvisionScope } from './
 import { isError, lambdaChange, paceFor, retrying, type Pace, type ProvisionClients, type RetryRecord, type StepContext } from './aws.js';
 import { bucketExists, observeNotifications } from './observe.js';
 import { ACCESS_POLICY_NAME, MANAGED_POLICIES, managedPolicyArn } from './policies.js';
+import { BATCH_ROLE_DEFAULT_NAME, removeBatchRole } from './batch-role.js';
 import { PERMISSION_STATEMENT_ID, isOurConfiguration, logGroupName, mergeNotifications, type ResourceType } from './plan.js';
 
 export type TeardownType = ResourceType | 'log-group';
@@ -128,6 +129,14 @@ export async function teardown(options: TeardownOptions): Promise<TeardownResult
       },
     ),
   );
+
+  // The S3 Batch Operations role, when setup or backfill was asked to make one for this deployment.
+  // Listed only when there is one: most deployments never ask for it.
+  const batchDeleted = await removeBatchRole(iam, { roleName: BATCH_ROLE_DEFAULT_NAME, thumbnailBucket: settings.thumbnailBucket });
+  for (const { type, name } of batchDeleted) {
+    resources.push({ type, name, action: 'deleted' });
+    reporter.step(name).succeed(`${type === 'role' ? 'Role' : 'Inline policy'} ${name} (S3 Batch Operations): deleted`);
+  }
 
   for (const bucket of [settings.thumbnailBucket, settings.sourceBucket]) {
     let objectsDeleted = 0;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { BATCH_POLICY_NAME, BATCH_ROLE_DEFAULT_NAME } from '../../../cli/core/provision/batch-role.js';
 import { decodePolicyDocument } from '../../../cli/core/provision/policies.js';
@@ -52,7 +52,7 @@ describe('thumbctl backfill --via batch-operations', () => {
   it('asks for a role rather than making one unasked (exit 2)', async () => {
     const result = await cloud.thumbctl(['backfill', '--via', 'batch-operations']);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, new RegExp(`pass --create-role to create ${BATCH_ROLE_DEFAULT_NAME} .* or --role-arn ARN`));
+    assert.match(result.stderr, new RegExp(`run \`thumbctl setup --batch-operations-role\` or pass --create-role to create ${BATCH_ROLE_DEFAULT_NAME} .* or --role-arn ARN`));
   });
 
   it('writes the manifest, creates the job, and --status follows it to Complete with the report', async () => {
@@ -129,5 +129,32 @@ describe('thumbctl backfill --via batch-operations', () => {
     const result = await cloud.thumbctl(['backfill', '--status', '00000000-0000-4000-8000-000000000000']);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^thumbctl: no S3 Batch Operations job 00000000-0000-4000-8000-000000000000 in this account and region$/m);
+  });
+
+  it('uses the role setup makes when asked (--batch-operations-role), which teardown removes with the rest', async () => {
+    // Prepare: no role
+    const iam = cloud.clients.iam;
+    await iam.send(new DeleteRolePolicyCommand({ RoleName: BATCH_ROLE_DEFAULT_NAME, PolicyName: BATCH_POLICY_NAME }));
+    await iam.send(new DeleteRoleCommand({ RoleName: BATCH_ROLE_DEFAULT_NAME }));
+    const roleName = ['--role-name', cloud.settings.roleName];
+
+    // Act
+    const planned = await cloud.thumbctl(['setup', ...roleName, '--batch-operations-role', '--dry-run', '--json'], { timeoutMs: 180_000 });
+    const setup = await cloud.thumbctl(['setup', ...roleName, '--batch-operations-role', '--json'], { timeoutMs: 180_000 });
+    const again = await cloud.thumbctl(['setup', ...roleName, '--batch-operations-role', '--json'], { timeoutMs: 180_000 });
+    const backfill = await cloud.thumbctl(['backfill', '--via', 'batch-operations', '--json']);
+    const teardown = await cloud.thumbctl(['teardown', ...roleName, '--yes', '--json'], { timeoutMs: 180_000 });
+
+    // Assess
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.deepEqual(planned.json().batchOperationsRole, { roleName: BATCH_ROLE_DEFAULT_NAME, action: 'planned' });
+    assert.equal(setup.code, 0, setup.stderr);
+    assert.deepEqual(setup.json().batchOperationsRole, { roleName: BATCH_ROLE_DEFAULT_NAME, roleArn: `arn:aws:iam::000000000000:role/${BATCH_ROLE_DEFAULT_NAME}`, action: 'created' });
+    assert.equal(again.json().batchOperationsRole.action, 'unchanged');
+    assert.equal(backfill.code, 0, `the role setup made is found without --create-role: ${backfill.stderr}`);
+    assert.equal(teardown.code, 0, teardown.stderr);
+    const removed = teardown.json().resources.map((resource: { type: string; name: string; action: string }) => `${resource.type}:${resource.name}:${resource.action}`);
+    assert.ok(removed.includes(`policy:${BATCH_POLICY_NAME}:deleted`) && removed.includes(`role:${BATCH_ROLE_DEFAULT_NAME}:deleted`), removed.join(' '));
+    await assert.rejects(iam.send(new GetRoleCommand({ RoleName: BATCH_ROLE_DEFAULT_NAME })), (error: Error) => error.name === 'NoSuchEntityException' || error.name === 'NoSuchEntity');
   });
 });
