@@ -2,6 +2,7 @@
 // the account-settings and tags paths), each implemented one with the IAM permission it needs and its handler;
 // handlers read JSON bodies and Invoke's headers, call the store or the executor, and write AWS's responses.
 // An operation in the table without a handler answers NotImplemented naming it; so does any other path.
+import { isDiskFull } from '../../state/disk-space.js';
 import type { Authorizer, Permission, Requirement } from '../../core/authorize.js';
 import { AwsError, NotImplemented } from '../../core/errors.js';
 import type { FaultInjector } from '../../core/faults.js';
@@ -300,6 +301,8 @@ export function createLambdaRouter(lambda: LambdaDependencies): ServiceRouter {
         return await entry.run(lambda, call);
       } catch (error) {
         if (error instanceof AwsError) return jsonErrorResponse('rest-json', error);
+        // A full disk is the server's to answer (it knows where the disk is, and records that it is full).
+        if (isDiskFull(error)) throw error;
         lambda.log(`lambda: internal error: ${(error as Error).stack ?? String(error)}`);
         return jsonErrorResponse('rest-json', new ServiceException(`The local cloud failed: ${(error as Error).message}`));
       }

@@ -14,6 +14,7 @@ export function createS3Service(context: CloudContext): ServiceModule {
   const store = new S3Store(context);
   context.stores.s3 = {
     getObjectBytes: (bucket, key) => store.getObjectBytes(bucket, key),
+    objectSize: (bucket, key) => store.objectSize(bucket, key),
     objectSummary(bucket, key) {
       try {
         const object = store.getObject(bucket, key);
