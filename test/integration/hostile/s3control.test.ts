@@ -11,6 +11,7 @@ import { s3ControlConnection } from '../../../cli/core/clients.js';
 import { assertProtocolError, countCase, fuzzRuns, fuzzSeed, percentEncode, reportCounts, scopeAuthorization, send, startHostileCloud, wirePath, type HostileCloud } from '../../helpers/hostile.js';
 import { TEST_CREDENTIALS, TEST_REGION } from '../../helpers/local-cloud.js';
 import { pickService } from '../../../emulator/core/routing.js';
+import { MAX_BUFFERED_BODY_BYTES } from '../../../emulator/server.js';
 import { bodyFrom, nastyText, PROTOCOL_OF, xmlDocument } from './support.js';
 
 let cloud: HostileCloud;
@@ -114,6 +115,22 @@ describe('S3 Control under fuzzing', () => {
       ),
       { numRuns: fuzzRuns(150), ...fuzzSeed() },
     );
+    assert.deepEqual(cloud.internalErrors(), []);
+    await cloud.assertHealthy();
+  });
+
+  it('a CreateJob body past its bound: EntityTooLarge in S3 Control’s error form', async () => {
+    // Prepare: a well-formed document padded just past the 1 MiB S3 Control reads whole
+    const head = `<CreateJobRequest xmlns="${NAMESPACE}"><Description>`;
+    const tail = '</Description></CreateJobRequest>';
+    const body = head + 'x'.repeat(MAX_BUFFERED_BODY_BYTES.s3control + 1 - head.length - tail.length) + tail;
+
+    // Act
+    const response = await send(cloud.endpoint, { method: 'POST', path: '/v20180820/jobs', headers: HEADERS, body });
+
+    // Assess
+    assert.equal(response.status, 400, response.body.slice(0, 300));
+    assert.match(response.body, /^<\?xml[^>]*>\s*<ErrorResponse><Error><Code>EntityTooLarge<\/Code>/);
     assert.deepEqual(cloud.internalErrors(), []);
     await cloud.assertHealthy();
   });
