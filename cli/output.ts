@@ -16,6 +16,8 @@ export const ExitCode = {
    * or drifted, `setup --dry-run` would change something, a `doctor` check failed.
    */
   drift: 4,
+  /** Ctrl-C stopped it; what was done stays done (backfill picks up where it stopped when run again). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

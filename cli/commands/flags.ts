@@ -60,10 +60,15 @@ export function settingOptions(): Option[] {
     new Option('--timeout <seconds>', `function timeout in seconds (default ${DEFAULTS.timeout})`),
     new Option('--runtime <runtime>', `Lambda runtime (default ${DEFAULTS.runtime})`),
     new Option('--architecture <arch>', `${ARCHITECTURES.join(' or ')} (default ${DEFAULTS.architecture})`),
-    new Option('--suffixes <list>', `comma-separated suffixes that trigger (default ${DEFAULTS.suffixes.join(',')})`),
+    suffixesOption(),
     new Option('--fit <mode>', 'cover (exact size, centre-cropped) or inside (whole picture)'),
     new Option('--max-size <pixels>', `largest thumbnail side allowed (default ${DEFAULTS.maxSize})`),
   ];
+}
+
+/** Which object keys trigger the function. */
+export function suffixesOption(): Option {
+  return new Option('--suffixes <list>', `comma-separated suffixes that trigger (default ${DEFAULTS.suffixes.join(',')})`);
 }
 
 /** Only the resource names reach the settings: a command's own flags (upload's --timeout is its wait) stay out. */

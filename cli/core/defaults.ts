@@ -70,3 +70,17 @@ export const BENCH_DEFAULTS = {
 
 /** `local serve`: where it listens. Loopback, so nothing beyond this machine reaches it unless asked. */
 export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 4566 } as const;
+
+/** `backfill`. */
+export const BACKFILL_DEFAULTS = {
+  /** Invoke calls in flight at once. */
+  concurrency: 8,
+  /** Invocations started per second at most; throttling halves it for a while. */
+  ratePerSecond: 100,
+  /** Upper bounds, so a typo cannot flood the function. */
+  maxConcurrency: 256,
+  maxRatePerSecond: 10_000,
+  /** How often `--status` asks S3 Batch Operations about the job: AWS, and a local endpoint. */
+  statusPollMs: 5_000,
+  localStatusPollMs: 250,
+} as const;

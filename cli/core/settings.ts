@@ -69,12 +69,13 @@ export interface SettingFlags {
 }
 
 /** The services thumbctl calls, each with its own endpoint. */
-export const ENDPOINT_SERVICES = ['s3', 'lambda', 'iam', 'sts', 'xray', 'logs'] as const;
+export const ENDPOINT_SERVICES = ['s3', 's3control', 'lambda', 'iam', 'sts', 'xray', 'logs'] as const;
 export type EndpointService = (typeof ENDPOINT_SERVICES)[number];
 
 /** AWS's service identifiers in the per-service endpoint variables, `AWS_ENDPOINT_URL_<ID>` (as the SDKs and the aws CLI read them). */
 export const ENDPOINT_ENV_IDS: Readonly<Record<EndpointService, string>> = {
   s3: 'S3',
+  s3control: 'S3_CONTROL',
   lambda: 'LAMBDA',
   iam: 'IAM',
   sts: 'STS',

@@ -71,6 +71,11 @@ export function createLambdaService(context: CloudContext): ServiceModule {
   const forOthers: LambdaForOthers = {
     allowsS3Invoke: (functionArn, bucketName, bucketOwnerAccount) => store.allowsS3Invoke(functionArn, bucketName, bucketOwnerAccount),
     usesBlob: (digest) => store.codeIsReferenced(digest),
+    async invoke(functionArn, payload) {
+      const fn = store.require(store.resolve(functionArn));
+      const result = await executor.invoke(fn, { requestId: randomUUID(), payload: Buffer.from(payload) });
+      return { payload: result.payload.toString('utf8'), ...(result.functionError ? { functionError: result.functionError, errorType: result.errorType ?? 'Unhandled' } : {}) };
+    },
     enqueueEvent(functionArn, payload, source, traceHeader) {
       try {
         const { name } = parseFunctionIdentifier(functionArn);
