@@ -40,6 +40,8 @@ export interface StepHandle {
   fail(text?: string): void;
   /** Ends the step with a neutral mark (e.g. unchanged). */
   done(text?: string): void;
+  /** Ends the step without a line of its own: the error that stopped it is said once, by the command. */
+  cancel(): void;
 }
 
 export interface OutputOptions {
@@ -159,7 +161,7 @@ export class Output implements Reporter {
   }
 }
 
-const silentStep: StepHandle = { update() {}, succeed() {}, fail() {}, done() {} };
+const silentStep: StepHandle = { update() {}, succeed() {}, fail() {}, done() {}, cancel() {} };
 
 /** Without a TTY: one line per finished step, no animation. */
 class PlainStep implements StepHandle {
@@ -179,6 +181,7 @@ class PlainStep implements StepHandle {
   done(text?: string): void {
     this.stream.write(`• ${text ?? this.text}\n`);
   }
+  cancel(): void {}
 }
 
 /** On a TTY: an ora spinner (ora is loaded by Output.create only when a TTY will show it). */
@@ -199,6 +202,9 @@ class SpinnerStep implements StepHandle {
   }
   done(text?: string): void {
     this.spinner.stopAndPersist({ symbol: '•', text: text ?? this.text });
+  }
+  cancel(): void {
+    this.spinner.stop();
   }
 }
 

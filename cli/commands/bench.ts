@@ -7,15 +7,18 @@ import { resolveContext } from '../core/context.js';
 import { BENCH_DEFAULTS } from '../core/defaults.js';
 import type { BenchFlags as BenchOwnFlags } from '../core/bench/options.js';
 import { defineCommand, type CommandInput } from './command.js';
-import { resourceFlags, resourceOptions, type ResourceFlags } from './flags.js';
+import { functionDirOption, resourceFlags, resourceOptions, type ResourceFlags } from './flags.js';
 
-export interface BenchFlags extends ResourceFlags, BenchOwnFlags {}
+export interface BenchFlags extends ResourceFlags, BenchOwnFlags {
+  functionDir?: string;
+}
 
 export const benchCommand = defineCommand<BenchFlags>({
   name: 'bench',
   description: 'measure end-to-end latency against a bare sharp baseline',
   options: [
     ...resourceOptions(),
+    functionDirOption(),
     new Option('--image <file>', 'image to upload (default: the bundled sample)'),
     new Option('--size <WxH>', `thumbnail size (default ${BENCH_DEFAULTS.size})`),
     new Option('--count <n>', `uploads (default ${BENCH_DEFAULTS.count})`),
@@ -28,7 +31,7 @@ export const benchCommand = defineCommand<BenchFlags>({
 
 async function run({ options, globals, output }: CommandInput<BenchFlags>): Promise<ExitCode> {
   // Every check that needs nothing started comes first (exit 2, nothing touched).
-  const context = resolveContext(globals, resourceFlags(options));
+  const context = resolveContext(globals, { ...resourceFlags(options), functionDir: options.functionDir });
   const { resolveBenchOptions } = await import('../core/bench/options.js');
   const { renderBenchText } = await import('../core/bench/render-text.js');
   const { runBench } = await import('../core/bench/run.js');

@@ -2,8 +2,10 @@
 // config file > default) and the thumbnailer's settings (flag > config file > default), from one reading of the
 // config file. No local cloud is started and no AWS call made until every setting is known good; then open()
 // connects. Cheap to import: the session, with the AWS SDK and the local cloud behind it, loads only in open().
+import { dirname } from 'node:path';
 import type { Session } from './session.js';
 import {
+  configFilePath,
   readConfigFile,
   resolveConnection,
   resolveSettings,
@@ -40,7 +42,7 @@ export function resolveConnectionContext(globals: GlobalOptions): ConnectionCont
 export function resolveContext(globals: GlobalOptions, flags: SettingFlags): Context {
   const config = readConfigFile(globals.config);
   const connection = resolveConnection(globals, config);
-  const settings = resolveSettings(flags, config);
+  const settings = resolveSettings(flags, config, dirname(configFilePath(globals.config)));
   return {
     connection,
     settings,

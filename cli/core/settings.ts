@@ -53,6 +53,8 @@ export interface SettingFlags {
   suffixes?: string | string[];
   fit?: string;
   maxSize?: string | number;
+  /** A function directory (made by `thumbctl eject`) to deploy instead of the bundled function. */
+  functionDir?: string;
 }
 
 export interface ConnectionSettings {
@@ -77,17 +79,24 @@ export interface ThumbnailerSettings {
   suffixes: string[];
   fit: FitMode;
   maxSize: number;
+  /** Absolute path of the function directory to package; undefined for the function bundled with thumbctl. */
+  functionDir?: string;
 }
 
 export type ResolvedSettings = ThumbnailerSettings & { sourceBucket: string; thumbnailBucket: string };
 
-type ConfigFile = Partial<Record<keyof SettingFlags | 'target' | 'endpointUrl' | 'region' | 'profile' | 'stateDir', unknown>>;
+export type ConfigFile = Partial<Record<keyof SettingFlags | 'target' | 'endpointUrl' | 'region' | 'profile' | 'stateDir', unknown>>;
 
 const usage = (message: string): UserError => new UserError(message, ExitCode.usage);
 
+/** The config file's absolute path: --config, else thumbctl.config.json in `cwd` (which may not exist). */
+export function configFilePath(path: string | undefined, cwd = process.cwd()): string {
+  return resolve(cwd, path ?? DEFAULT_CONFIG_FILE);
+}
+
 export function readConfigFile(path: string | undefined, cwd = process.cwd()): ConfigFile {
   const explicit = path !== undefined;
-  const file = resolve(cwd, path ?? DEFAULT_CONFIG_FILE);
+  const file = configFilePath(path, cwd);
   if (!existsSync(file)) {
     if (explicit) throw usage(`config file not found: ${file}`);
     return {};
@@ -165,7 +174,11 @@ export function bucketNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-export function resolveSettings(flags: SettingFlags, config: ConfigFile): ThumbnailerSettings {
+/**
+ * The thumbnailer's settings, flag > config file > default, each validated.
+ * @param configDir - where the config file is: a relative `functionDir` in it is relative to it (a flag's to the working directory)
+ */
+export function resolveSettings(flags: SettingFlags, config: ConfigFile, configDir = process.cwd()): ThumbnailerSettings {
   const functionName = String(pick(flags.functionName, config.functionName, DEFAULTS.functionName));
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(functionName)) throw usage(`function name "${functionName}" must be 1-64 letters, digits, hyphens or underscores`);
   const roleName = String(pick(flags.roleName, config.roleName, DEFAULTS.roleName));
@@ -187,7 +200,23 @@ export function resolveSettings(flags: SettingFlags, config: ConfigFile): Thumbn
   if (sourceBucket && sourceBucket === thumbnailBucket) {
     throw usage(`the thumbnails bucket must differ from the source bucket ("${sourceBucket}"): the function would trigger itself forever`);
   }
-  return { sourceBucket, thumbnailBucket, functionName, roleName, memory, timeout, runtime, architecture: architecture as Architecture, suffixes, fit: fit as FitMode, maxSize };
+  // Resolved here, checked where it is packaged (a missing directory must not stop `teardown` or `logs`).
+  const configuredDir = config.functionDir === undefined || config.functionDir === null || config.functionDir === '' ? undefined : resolve(configDir, String(config.functionDir));
+  const functionDir = flags.functionDir !== undefined && flags.functionDir !== '' ? resolve(String(flags.functionDir)) : configuredDir;
+  return {
+    sourceBucket,
+    thumbnailBucket,
+    functionName,
+    roleName,
+    memory,
+    timeout,
+    runtime,
+    architecture: architecture as Architecture,
+    suffixes,
+    fit: fit as FitMode,
+    maxSize,
+    ...(functionDir === undefined ? {} : { functionDir }),
+  };
 }
 
 function optionalBucket(what: string, value: unknown): string | undefined {
