@@ -8,6 +8,7 @@ import { registerCommand } from './commands/command.js';
 import { globalOptions } from './commands/flags.js';
 import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
+import { ejectCommand } from './commands/eject.js';
 import { invokeCommand } from './commands/invoke.js';
 import { localServeCommand } from './commands/local.js';
 import { logsCommand } from './commands/logs.js';
@@ -35,6 +36,7 @@ registerCommand(program, logsCommand);
 registerCommand(program, tracesCommand);
 registerCommand(program, benchCommand);
 registerCommand(program, demoCommand);
+registerCommand(program, ejectCommand);
 registerCommand(program.command('local').description('the embedded local cloud'), localServeCommand);
 
 try {

@@ -51,3 +51,6 @@ export const BENCH_DEFAULTS = {
 
 /** `local serve`: where it listens. Loopback, so nothing beyond this machine reaches it unless asked. */
 export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 4566 } as const;
+
+/** `eject`: where the function's sources go unless a directory is given. */
+export const EJECT_DEFAULTS = { directory: 'thumbnailer' } as const;
