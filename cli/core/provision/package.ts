@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import type { BuildFailure, BuildOptions, BuildResult, Message } from 'esbuild';
 import { ExitCode, formatBytes, UserError } from '../../output.js';
@@ -332,7 +332,10 @@ export function bundleError(error: unknown, options: { absWorkingDir: string }, 
   if (!first) return new BundleError(`bundling the function failed: ${(error as Error).message}`, undefined, (error as Error).message, undefined);
   const where = first.location;
   if (!where) return new BundleError(`bundling the function failed: ${first.text}`, undefined, first.text, undefined);
-  const file = relative(cwd, resolve(options.absWorkingDir, where.file)) || where.file;
+  // Relative to where the command runs when below it (an editor or terminal opens it), else absolute.
+  const absolute = resolve(options.absWorkingDir, where.file);
+  const below = relative(cwd, absolute);
+  const file = below && !below.startsWith('..') && !isAbsolute(below) ? below : absolute;
   const location = `${file}:${where.line}:${where.column + 1}`;
   return new BundleError(`${location}: ${first.text}`, location, first.text, where.lineText || undefined);
 }
