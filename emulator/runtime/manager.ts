@@ -12,7 +12,7 @@ import { CONTAINMENT_VARIABLE, containmentFor, readContainmentChoice, type Conta
 import { EnvironmentLedger } from './environment-ledger.js';
 import { MAX_RESPONSE_BYTES } from './runtime-api.js';
 import { describeExit, endLine, initReportLine, initStartLine, reportLine, startLine, timeoutLine } from './log-format.js';
-import { EnvironmentPool } from './pool.js';
+import { EnvironmentPool, StaleFunctionError } from './pool.js';
 import { TelemetryBatcher } from './telemetry.js';
 import { buildInvocationSegments, planTrace, type InvocationTimeline, type TracePlan } from './tracing.js';
 import type { LambdaTuning } from './tuning.js';
@@ -33,7 +33,17 @@ export interface RuntimeDependencies {
   credentials?: { issue(fn: RunnableFunction): EnvironmentCredentials; revoke(accessKeyId: string): void };
   /** The state directory: running environments are recorded under it, so a later server can kill their leftovers. */
   stateDir?: string;
+  /** Whether `fn` is still the function's current generation (asked, synchronously, as each lease is granted). */
+  isCurrent?(fn: RunnableFunction): boolean;
+  /** The function as it is now, after `fn` turned out stale; throws the service's error when it is gone. */
+  reload?(fn: RunnableFunction): Promise<RunnableFunction>;
 }
+
+/**
+ * How many times one invocation re-reads a function that keeps changing under it before it gives up: each re-read
+ * means another update returned while it waited, so this bounds a loop nobody should reach.
+ */
+export const MAX_FUNCTION_RELOADS = 10;
 
 /** Where bootstrap.mjs is: next to this module (source tree), or in the source tree above a `dist/` build. */
 export function locateBootstrap(): string {
@@ -66,6 +76,7 @@ export class LambdaRuntime {
     this.pool = new EnvironmentPool(
       (fn) => this.createEnvironment(fn),
       () => deps.tuning(),
+      (fn) => deps.isCurrent?.(fn) ?? true,
     );
   }
 
@@ -93,9 +104,25 @@ export class LambdaRuntime {
 
   /**
    * Runs one invocation to completion. Never throws for anything the function does: failures come back as
-   * a result with `functionError`.
+   * a result with `functionError`. It runs the function as it is when the invocation starts: if the code or
+   * configuration changed after `fn` was read (an update returned while the invocation waited for a concurrency
+   * slot, or while its environment was initialising the old code), it reads the function again and runs that,
+   * so nothing runs old code once an update has returned, as on Lambda.
    */
   async invoke(fn: RunnableFunction, request: InvocationRequest): Promise<InvocationResult> {
+    for (let reloads = 0; ; reloads++) {
+      try {
+        return await this.invokeGeneration(fn, request);
+      } catch (error) {
+        if (!(error instanceof StaleFunctionError) || !this.deps.reload) throw error;
+        if (reloads >= MAX_FUNCTION_RELOADS) throw new Error(`function ${fn.name} changed ${reloads} times while one invocation waited for it`);
+        fn = await this.deps.reload(fn);
+      }
+    }
+  }
+
+  /** One invocation of this generation of the function; StaleFunctionError when it is no longer current. */
+  private async invokeGeneration(fn: RunnableFunction, request: InvocationRequest): Promise<InvocationResult> {
     const receivedAt = Date.now();
     const plan = planTrace(fn.tracingMode, request.traceHeader, lineageOf(fn));
     const lease = await this.pool.acquire(fn);
@@ -109,6 +136,11 @@ export class LambdaRuntime {
     try {
       if (lease.cold) {
         const init = await environment.ready;
+        // Retired while it initialised: the function changed, and this environment holds the old code.
+        if (environment.retired) {
+          environment.kill();
+          throw new StaleFunctionError(fn.name);
+        }
         if (!init.ok) return await this.failedInit(fn, request, environment, init, plan, lines, write);
       }
       write(`${startLine(request.requestId)}\n`);

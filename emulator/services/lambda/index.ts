@@ -6,6 +6,7 @@ import { roleNameOf } from '../../core/authorize.js';
 import type { CloudContext, LambdaForOthers } from '../../core/context.js';
 import { LambdaRuntime } from '../../runtime/manager.js';
 import { readTuning } from '../../runtime/tuning.js';
+import type { RunnableFunction } from '../../runtime/types.js';
 import type { ServiceModule } from '../index.js';
 import { LambdaInvoker } from './invoker.js';
 import { AsyncInvokeWorker } from './queue.js';
@@ -57,6 +58,9 @@ export function createLambdaService(context: CloudContext): ServiceModule {
       },
       revoke: (accessKeyId) => context.credentials?.revoke(accessKeyId),
     },
+    // An invocation that read the function before an update returned must not start on the old code.
+    isCurrent: (fn) => store.get(fn.name)?.generation === fn.generation,
+    reload: (fn): Promise<RunnableFunction> => invoker.prepare(store.require(fn.name)),
   });
   store.onFunctionChanged = (name) => runtime.retire(name);
   const invoker = new LambdaInvoker(store, runtime);
