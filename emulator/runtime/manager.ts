@@ -1,7 +1,9 @@
 // Runs invocations: leases an environment from the pool, hands it the event through the Runtime API, and
 // turns what happens (response, error, timeout, crash, out of memory, failed init) into Lambda's result,
 // log lines (START/END/REPORT) and X-Ray segments. Knows nothing of the Lambda API or its storage.
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -211,6 +213,35 @@ export class LambdaRuntime {
     this.pool.retire(functionName);
   }
 
+  /** Code folders no function uses any more, removed when the last environment running in them is gone. */
+  private readonly releasedFolders = new Map<string, () => boolean>();
+
+  /**
+   * Removes a code folder no function uses any more: now, or once the environments still running in it (retired,
+   * finishing an invocation) are gone. `stillUnused` is asked again just before, as the same code may be deployed
+   * anew meanwhile. The folder is renamed aside first, so an unpack of the same code never finds half of it.
+   */
+  releaseCode(directory: string, stillUnused: () => boolean): void {
+    this.releasedFolders.set(directory, stillUnused);
+    this.removeReleased(directory);
+  }
+
+  private removeReleased(directory: string): void {
+    const stillUnused = this.releasedFolders.get(directory);
+    if (!stillUnused) return;
+    if (this.pool.list().some((environment) => environment.fn.codeDirectory === directory && environment.state !== 'dead')) return;
+    this.releasedFolders.delete(directory);
+    if (!stillUnused() || !existsSync(directory)) return;
+    const aside = join(dirname(directory), `.released-${randomBytes(6).toString('hex')}`);
+    try {
+      renameSync(directory, aside);
+    } catch (error) {
+      this.deps.log(`lambda: could not remove the unused code folder ${directory}: ${(error as Error).message}`);
+      return;
+    }
+    rm(aside, { recursive: true, force: true }).catch((error: Error) => this.deps.log(`lambda: could not remove ${aside}: ${error.message}`));
+  }
+
   /** The live environments (of one function), for diagnostics and tests. */
   environments(functionName?: string): ExecutionEnvironment[] {
     return this.pool.list(functionName);
@@ -246,6 +277,7 @@ export class LambdaRuntime {
       onDead: (env) => {
         if (credentials) this.deps.credentials?.revoke(credentials.accessKeyId);
         this.pool.forget(env);
+        this.removeReleased(env.fn.codeDirectory);
       },
     });
     this.telemetry.appendLog(fn.logGroup, environment.logStream, `${initStartLine(fn.runtime, fn.region)}\n`);

@@ -2,8 +2,11 @@
 // environments) and the REST-JSON router, publishes the cross-service surface as `context.stores.lambda`,
 // and runs the async worker between start() and stop(). No logic of its own beyond the wiring.
 import { randomUUID } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { roleNameOf } from '../../core/authorize.js';
 import type { CloudContext, LambdaForOthers } from '../../core/context.js';
+import { codeDirectory } from '../../runtime/code-package.js';
 import { LambdaRuntime } from '../../runtime/manager.js';
 import { readTuning } from '../../runtime/tuning.js';
 import type { RunnableFunction } from '../../runtime/types.js';
@@ -63,6 +66,7 @@ export function createLambdaService(context: CloudContext): ServiceModule {
     reload: (fn): Promise<RunnableFunction> => invoker.prepare(store.require(fn.name)),
   });
   store.onFunctionChanged = (name) => runtime.retire(name);
+  store.onCodeReleased = (sha256Hex) => runtime.releaseCode(codeDirectory(context.settings.stateDir, sha256Hex), () => !store.codeIsReferenced(sha256Hex));
   const invoker = new LambdaInvoker(store, runtime);
   const worker = new AsyncInvokeWorker(store, invoker, context);
   internals.set(context, { store, runtime, worker });
@@ -91,6 +95,7 @@ export function createLambdaService(context: CloudContext): ServiceModule {
     async start() {
       // Containment chosen and a crashed server's leftovers killed before the worker runs anything.
       await runtime.start();
+      releaseUnusedCode(context, store);
       worker.start();
     },
     async stop() {
@@ -98,4 +103,19 @@ export function createLambdaService(context: CloudContext): ServiceModule {
       await runtime.stop();
     },
   };
+}
+
+/** At start: code an earlier server replaced without releasing it (or released half-way) goes now. */
+function releaseUnusedCode(context: CloudContext, store: LambdaStore): void {
+  const root = join(context.settings.stateDir, 'code');
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (/^[0-9a-f]{64}$/.test(name)) store.releaseCode(name);
+    else if (name.startsWith('.released-')) rmSync(join(root, name), { recursive: true, force: true });
+  }
 }

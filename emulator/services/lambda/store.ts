@@ -2,7 +2,7 @@
 // the durable queue of asynchronous invocations, in the shared SQLite database; code in the blob store.
 // State transitions (Pending → Active, InProgress → Successful) are derived from timestamps, not timers.
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import type {
   AccountLimit,
   AccountUsage,
@@ -112,6 +112,8 @@ export const MAX_CODE_REQUEST_BYTES = 70_167_211;
 export class LambdaStore {
   /** Told when a function's code or configuration changed or it was deleted (its environments retire). */
   onFunctionChanged: (name: string) => void = () => undefined;
+  /** Told when no function uses this code any more (the runtime removes its folder once nothing runs in it). */
+  onCodeReleased: (sha256Hex: string) => void = () => undefined;
 
   private readonly statements;
   /** Code folders known to exist, so a warm invocation does not stat the disk. */
@@ -312,11 +314,15 @@ export class LambdaStore {
     this.checkUpdatable(before, input.RevisionId);
     if (input.ImageUri !== undefined) throw invalidParameter('The local cloud runs only Zip packages; ImageUri is not supported.');
     const code = await this.storeCode({ ZipFile: input.ZipFile, S3Bucket: input.S3Bucket, S3Key: input.S3Key, S3ObjectVersion: input.S3ObjectVersion });
-    return this.applyUpdate(name, input.RevisionId, (fn) => {
+    let replaced: string | undefined;
+    const configuration = this.applyUpdate(name, input.RevisionId, (fn) => {
+      replaced = fn.codeSha256Hex;
       fn.codeSha256Hex = code.sha256Hex;
       fn.codeSize = code.size;
       if (input.Architectures) fn.architectures = input.Architectures;
     });
+    if (replaced !== undefined && replaced !== code.sha256Hex) this.releaseCode(replaced);
+    return configuration;
   }
 
   updateFunctionConfiguration(identifier: string, input: UpdateFunctionConfigurationInput): FunctionConfiguration {
@@ -354,9 +360,35 @@ export class LambdaStore {
 
   deleteFunction(identifier: string, qualifier?: string): void {
     const name = this.resolve(identifier, qualifier);
-    this.require(name);
+    const fn = this.require(name);
     this.statements.remove.run(name);
     this.onFunctionChanged(name);
+    this.releaseCode(fn.codeSha256Hex);
+  }
+
+  /**
+   * Frees code no function uses any more, as Lambda discards a replaced or deleted $LATEST: its blob now (unless an
+   * S3 object has the same bytes: blobs are shared by content), its unpacked folder once no environment runs in it
+   * (onCodeReleased). Without this every update, and `thumbctl dev` makes one per save, would keep its zip and folder
+   * for ever. The reference check and the unlink happen in one tick, as S3 releases its blobs.
+   */
+  releaseCode(sha256Hex: string): void {
+    if (this.codeIsReferenced(sha256Hex)) return;
+    let sharedWithS3: boolean;
+    try {
+      sharedWithS3 = this.context.stores.s3?.usesBlob?.(sha256Hex) ?? false;
+    } catch (error) {
+      this.context.log(`lambda: asking S3 about blob ${sha256Hex} failed, keeping it: ${(error as Error).message}`);
+      sharedWithS3 = true;
+    }
+    if (!sharedWithS3) {
+      try {
+        unlinkSync(this.context.blobs.pathOf(sha256Hex));
+      } catch {
+        // Already gone.
+      }
+    }
+    this.onCodeReleased(sha256Hex);
   }
 
   // --- resource policy and tags ---------------------------------------------------------------------------
