@@ -8,6 +8,7 @@ import { registerCommand } from './commands/command.js';
 import { globalOptions } from './commands/flags.js';
 import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
+import { devCommand } from './commands/dev.js';
 import { ejectCommand } from './commands/eject.js';
 import { invokeCommand } from './commands/invoke.js';
 import { localServeCommand } from './commands/local.js';
@@ -37,6 +38,7 @@ registerCommand(program, tracesCommand);
 registerCommand(program, benchCommand);
 registerCommand(program, demoCommand);
 registerCommand(program, ejectCommand);
+registerCommand(program, devCommand);
 registerCommand(program.command('local').description('the embedded local cloud'), localServeCommand);
 
 try {

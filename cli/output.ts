@@ -142,6 +142,11 @@ export class Output implements Reporter {
     if (!this.json) this.stderr.write(`${redactSecrets(text)}\n`);
   }
 
+  /** A line for people that shows under --json too (on stderr): a long-running command saying it is ready. */
+  notice(text: string): void {
+    this.stderr.write(`${redactSecrets(text)}\n`);
+  }
+
   warn(text: string): void {
     this.stderr.write(`${this.paint('33', 'warning:')} ${redactSecrets(text)}\n`);
   }
