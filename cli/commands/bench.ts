@@ -24,8 +24,17 @@ export const benchCommand = defineCommand<BenchFlags>({
     new Option('--count <n>', `uploads (default ${BENCH_DEFAULTS.count})`),
     new Option('--concurrency <n>', 'uploads at a time (default: cores)'),
     new Option('--imagemagick', "also time ImageMagick's convert -thumbnail on the same image (when installed)"),
+    new Option(
+      '--variants',
+      `one upload making every configured variant (without any, a documented five) against one upload per variant; --count rounds (default ${BENCH_DEFAULTS.variantRounds})`,
+    ),
   ],
-  examples: ['thumbctl bench', 'thumbctl bench --count 50 --concurrency 1 --size 200x150', 'thumbctl bench --image photo.jpg --imagemagick --json'],
+  examples: [
+    'thumbctl bench',
+    'thumbctl bench --count 50 --concurrency 1 --size 200x150',
+    'thumbctl bench --image photo.jpg --imagemagick --json',
+    'thumbctl bench --variants --count 5',
+  ],
   run,
 });
 
@@ -33,11 +42,18 @@ async function run({ options, globals, output }: CommandInput<BenchFlags>): Prom
   // Every check that needs nothing started comes first (exit 2, nothing touched).
   const context = resolveContext(globals, { ...resourceFlags(options), functionDir: options.functionDir });
   const { resolveBenchOptions } = await import('../core/bench/options.js');
-  const { renderBenchText } = await import('../core/bench/render-text.js');
+  const { renderBenchText, renderVariantsBenchText } = await import('../core/bench/render-text.js');
   const { runBench } = await import('../core/bench/run.js');
   const benchOptions = resolveBenchOptions(options, context.settings);
   const session = await context.open();
   try {
+    if (benchOptions.variants) {
+      const { runVariantsBench } = await import('../core/bench/variants.js');
+      const result = await runVariantsBench({ ...(await session.provisioning()), options: benchOptions, cloudPid: session.localCloudPid() }, output);
+      if (output.json) output.result(result);
+      else output.print(renderVariantsBenchText(result));
+      return result.lost > 0 ? ExitCode.failure : ExitCode.ok;
+    }
     const result = await runBench(
       {
         ...(await session.provisioning()),

@@ -26,7 +26,7 @@ async function run({ options, globals, output }: CommandInput<SetupFlags>): Prom
   const { renderPlan, renderSetupSummary } = await import('../core/provision/report.js');
   const session = await context.open();
   try {
-    const result = await setup({ ...(await session.provisioning()), reporter: output, dryRun: Boolean(options.dryRun) });
+    const result = await setup({ ...(await session.provisioning()), reporter: output, dryRun: Boolean(options.dryRun), localNodeRuntime: session.localCloudPid() !== null });
     // The whole command, connection and local cloud included.
     result.durationMs = Date.now() - started;
     if (output.json) output.result(result);

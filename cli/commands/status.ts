@@ -21,7 +21,7 @@ async function run({ options, globals, output }: CommandInput<StatusFlags>): Pro
   const { renderStatus } = await import('../core/provision/report.js');
   const session = await context.open();
   try {
-    const result = await status({ ...(await session.provisioning()), reporter: output });
+    const result = await status({ ...(await session.provisioning()), reporter: output, localNodeRuntime: session.localCloudPid() !== null });
     result.durationMs = Date.now() - started;
     if (output.json) output.result(result);
     else output.print(renderStatus(result));

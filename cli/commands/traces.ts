@@ -35,7 +35,7 @@ async function run({ options, globals, output }: CommandInput<TracesFlags>): Pro
   const context = resolveContext(globals, resourceFlags(options));
   const { collectTracesReport, reportDocument } = await import('../core/traces/report.js');
   const { renderHtmlReport, writeFileAtomic } = await import('../core/traces/render-html.js');
-  const { renderServiceMap, renderSummary, renderTraceTable, renderWaterfall } = await import('../core/traces/render-text.js');
+  const { renderServiceMap, renderSummary, renderTraceTable, renderVariantResizes, renderWaterfall } = await import('../core/traces/render-text.js');
   const { functionName } = context.settings;
   const session = await context.open();
   try {
@@ -62,6 +62,8 @@ async function run({ options, globals, output }: CommandInput<TracesFlags>): Pro
         output.print(`no traces of ${functionName} between ${report.window.start} and ${report.window.end}`);
       } else {
         output.print(renderTraceTable(report.traces));
+        const perVariant = renderVariantResizes(report.traces);
+        if (perVariant) output.print(`\n${perVariant}`);
         output.print('');
         output.print(renderSummary(report.summary));
       }

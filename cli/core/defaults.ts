@@ -2,6 +2,8 @@
 // them), and each command's own (the command or its options resolver applies them). Help texts quote them from
 // here, so no default is written twice. Constants only, cheap to import: `thumbctl --help` reads this module.
 import { CONFIG_DEFAULTS, type FitMode } from '../../function/config.js';
+import { DEFAULT_TRIGGER_SUFFIXES } from '../../function/formats.js';
+import type { VariantEntry } from '../../function/variants.js';
 import type { Architecture } from './settings.js';
 
 /** The settings file read when --config is not given (and only if it exists). */
@@ -18,9 +20,12 @@ export const DEFAULTS = {
   timeout: 10,
   runtime: 'nodejs22.x',
   architecture: 'x86_64' as Architecture,
-  suffixes: ['.jpg', '.jpeg', '.png', '.webp'],
+  /** Every extension the function reads (function/formats.ts); settings.ts adds the upper-case forms. */
+  suffixes: DEFAULT_TRIGGER_SUFFIXES,
   fit: CONFIG_DEFAULTS.fit as FitMode,
   maxSize: CONFIG_DEFAULTS.maxSide,
+  /** No variants: an upload whose key names no size is skipped, as in the course demo. */
+  variants: [] as readonly VariantEntry[],
 } as const;
 
 /** `upload`: how long it waits for the thumbnail unless --timeout says otherwise. */
@@ -42,11 +47,24 @@ export const TRACES_DEFAULTS = {
 export const BENCH_DEFAULTS = {
   size: '400x400',
   count: 20,
+  /** `bench --variants`: rounds, each one upload making every variant and one upload per variant. */
+  variantRounds: 10,
   /** How long one upload may wait for its thumbnail before it counts as lost. */
   timeoutMs: 60_000,
   /** Upper bounds, so a typo cannot start a million uploads. */
   maxCount: 10_000,
   maxConcurrency: 256,
+  /**
+   * `bench --variants` when the config has none: five common sizes in the source's own format and the configured
+   * fit, so the one invocation making all five does the same resizes and encodes as the five it is compared with.
+   */
+  variants: [
+    { name: 'thumb', size: '150x150' },
+    { name: 'small', size: '320x240' },
+    { name: 'card', size: '400x400' },
+    { name: 'medium', size: '800x600' },
+    { name: 'large', size: '1280x960' },
+  ] as readonly VariantEntry[],
 } as const;
 
 /** `local serve`: where it listens. Loopback, so nothing beyond this machine reaches it unless asked. */

@@ -1,12 +1,13 @@
 // Finds or starts the local cloud for a state directory. A `thumbctl local serve` records itself in
 // <state-dir>/server.json and every other command connects to it; without one, a command starts the same
 // server in-process on an ephemeral loopback port for its own duration. The lock file keeps two servers
-// from ever sharing one state directory.
+// from ever sharing one state directory. It is also the CLI's only door into the emulator: the Node.js a runtime's
+// functions will run on is asked for here, with the emulator's module imported on demand.
 import { appendFileSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../output.js';
 import { SERVE_DEFAULTS } from './defaults.js';
-import { sleep } from './retry.js';
+import { sleep } from '../../shared/retry.js';
 
 export interface ServerRecord {
   pid: number;
@@ -37,6 +38,7 @@ export interface StartOptions {
 
 const lockPath = (stateDir: string): string => join(stateDir, 'server.json');
 
+/** The emulator's own copy is emulator/core/processes.ts; the CLI keeps this one so reading the lock file loads no emulator. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -159,5 +161,43 @@ export async function acquireLocalCloud(stateDir: string, region: string, waitMs
       );
     }
     await sleep(200);
+  }
+}
+
+/** Which Node.js the local cloud runs a runtime's functions on, as `setup` and `status` report it. */
+export interface LocalNodeRuntime {
+  runtime: string;
+  /** `v22.23.5`, or undefined when it could not be worked out. */
+  nodeVersion?: string;
+  /** `host`: this machine's node; `cache`: a build downloaded before; `download`: fetched now (or, described, at first use). */
+  source?: 'host' | 'cache' | 'download';
+  /** Set when the functions will not run on the runtime's own major, or nothing could be found out; one line. */
+  warning?: string;
+}
+
+/**
+ * Makes sure the Node.js that `runtime`'s functions run on is on this machine (downloading it into the shared cache
+ * when missing), so the function's first cold start does not wait for a download. Never throws: what goes wrong
+ * becomes the warning, and the local cloud tries again at the first cold start.
+ * @param onProgress - a line to show while a build downloads
+ */
+export async function provideLocalNodeRuntime(runtime: string, onProgress: (text: string) => void): Promise<LocalNodeRuntime> {
+  try {
+    const { describeProgress, provideNodeRuntime } = await import('../../emulator/runtime/node-runtimes.js');
+    const node = await provideNodeRuntime(runtime, { onProgress: (progress) => onProgress(describeProgress(progress)) });
+    return { runtime, nodeVersion: node.nodeVersion, source: node.source, ...(node.warning ? { warning: node.warning } : {}) };
+  } catch (error) {
+    return { runtime, warning: `could not prepare Node.js for ${runtime} functions (${(error as Error).message}); the local cloud tries again at their first cold start` };
+  }
+}
+
+/** What `runtime`'s functions would run on here, downloading nothing (it may ask the npm registry for its list of releases). Never throws. */
+export async function describeLocalNodeRuntime(runtime: string): Promise<LocalNodeRuntime> {
+  try {
+    const { describeRuntimeResolution } = await import('../../emulator/runtime/node-runtimes.js');
+    const node = await describeRuntimeResolution(runtime);
+    return { runtime, nodeVersion: node.nodeVersion, source: node.source, ...(node.warning ? { warning: node.warning } : {}) };
+  } catch (error) {
+    return { runtime, warning: `could not tell which Node.js runs ${runtime} functions: ${(error as Error).message}` };
   }
 }

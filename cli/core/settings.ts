@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FIT_MODES as FUNCTION_FIT_MODES, type FitMode } from '../../function/config.js';
+import { parseVariants, type Variant, type VariantRules } from '../../function/variants.js';
 import { ExitCode, UserError } from '../output.js';
 import { DEFAULT_CONFIG_FILE, DEFAULT_STATE_DIR, DEFAULTS } from './defaults.js';
 
@@ -79,13 +80,15 @@ export interface ThumbnailerSettings {
   suffixes: string[];
   fit: FitMode;
   maxSize: number;
+  /** The thumbnails made for an upload whose key names no size (config file only: a flag cannot hold a list). */
+  variants: readonly Variant[];
   /** Absolute path of the function directory to package; undefined for the function bundled with thumbctl. */
   functionDir?: string;
 }
 
 export type ResolvedSettings = ThumbnailerSettings & { sourceBucket: string; thumbnailBucket: string };
 
-export type ConfigFile = Partial<Record<keyof SettingFlags | 'target' | 'endpointUrl' | 'region' | 'profile' | 'stateDir', unknown>>;
+export type ConfigFile = Partial<Record<keyof SettingFlags | 'variants' | 'target' | 'endpointUrl' | 'region' | 'profile' | 'stateDir', unknown>>;
 
 const usage = (message: string): UserError => new UserError(message, ExitCode.usage);
 
@@ -194,6 +197,8 @@ export function resolveSettings(flags: SettingFlags, config: ConfigFile, configD
   const maxSize = integerSetting('max size', pick(flags.maxSize, config.maxSize, DEFAULTS.maxSize), 1, 16384);
   const rawSuffixes = pick<string | string[]>(flags.suffixes, config.suffixes, [...DEFAULTS.suffixes]);
   const suffixes = expandSuffixes(Array.isArray(rawSuffixes) ? rawSuffixes.map(String) : String(rawSuffixes).split(/[\s,]+/));
+  // Checked against the maximum side and fit resolved above, exactly as the function will check them.
+  const variants = resolveVariants(pick(undefined, config.variants, DEFAULTS.variants), { maxSide: maxSize, defaultFit: fit as FitMode });
 
   const sourceBucket = optionalBucket('source bucket', pick(flags.sourceBucket, config.sourceBucket, undefined));
   const thumbnailBucket = optionalBucket('thumbnails bucket', pick(flags.thumbnailBucket, config.thumbnailBucket, undefined));
@@ -215,8 +220,21 @@ export function resolveSettings(flags: SettingFlags, config: ConfigFile, configD
     suffixes,
     fit: fit as FitMode,
     maxSize,
+    variants,
     ...(functionDir === undefined ? {} : { functionDir }),
   };
+}
+
+/**
+ * The `variants` list of the config file, validated as the function validates THUMBNAIL_VARIANTS, so a list setup
+ * deploys is one the function accepts.
+ * @throws UserError (exit 2), one line naming every bad entry: `invalid variants in the config file: variants[2] ("hero"): size "0x10" has a zero side`
+ */
+export function resolveVariants(value: unknown, rules: VariantRules): Variant[] {
+  const parsed = parseVariants(value, rules);
+  if (!parsed.ok) throw usage(`invalid variants in the config file: ${parsed.problems.join('; ')}`);
+  // Within the limits on entries and names, the list's JSON stays far below Lambda's 4 KB for an environment.
+  return [...parsed.variants];
 }
 
 function optionalBucket(what: string, value: unknown): string | undefined {

@@ -2,7 +2,8 @@
 // parameters and `member` lists, and writing XML results and ErrorResponse documents the way AWS does.
 // Knows no service: namespaces, actions and errors come from the caller. No flattened lists, no EC2 dialect.
 import type { Authorizer, Requirement } from './authorize.js';
-import { AwsError } from './errors.js';
+import { Constraint, constraintErrorCode, memberName } from './constraints.js';
+import { AwsError, awsErrorCode } from './errors.js';
 import type { ServiceRequest, ServiceResponse, ServiceRouter } from './http.js';
 
 /**
@@ -50,7 +51,7 @@ export class QueryParams {
   integer(name: string): number | undefined {
     const value = this.values.get(name);
     if (value === undefined) return undefined;
-    if (!/^-?\d+$/.test(value)) throw ValidationError.constraint(name, value, 'Member must be an integer');
+    if (!/^-?\d+$/.test(value)) throw ValidationError.violated(memberName(name), value, 'Member must be an integer');
     return Number(value);
   }
 
@@ -58,7 +59,7 @@ export class QueryParams {
   boolean(name: string): boolean | undefined {
     const value = this.values.get(name);
     if (value === undefined) return undefined;
-    if (value !== 'true' && value !== 'false') throw ValidationError.constraint(name, value, 'Member must be a boolean');
+    if (value !== 'true' && value !== 'false') throw ValidationError.violated(memberName(name), value, 'Member must be a boolean');
     return value === 'true';
   }
 
@@ -135,31 +136,19 @@ export class QueryParams {
 
 /**
  * 400 ValidationError: a parameter breaks the service model's constraints. Every Query service (IAM, STS,
- * SNS, CloudFormation) words these the same way and names the member in lowerCamelCase.
+ * SNS, CloudFormation) words these the same way (core/constraints.ts) and names the member in lowerCamelCase.
  */
-export class ValidationError extends AwsError {
-  constructor(message: string) {
-    super('ValidationError', message, 400);
-  }
-
+export class ValidationError extends constraintErrorCode('ValidationError', 400) {
+  /** A required parameter is absent; `parameter` as sent on the wire (`RoleName`). */
   static missing(parameter: string): ValidationError {
-    return new ValidationError(`1 validation error detected: Value null at '${memberName(parameter)}' failed to satisfy constraint: Member must not be null`);
+    return ValidationError.violated(memberName(parameter), null, Constraint.notNull);
   }
-
-  static constraint(parameter: string, value: string, constraint: string): ValidationError {
-    return new ValidationError(`1 validation error detected: Value '${value}' at '${memberName(parameter)}' failed to satisfy constraint: ${constraint}`);
-  }
-}
-
-/** `RoleName` becomes `roleName`; a dotted path (`tags.X.member.key`) is left as it is. */
-function memberName(parameter: string): string {
-  return parameter.charAt(0).toLowerCase() + parameter.slice(1);
 }
 
 /** 400 MissingAction: the request names no operation. */
-export class MissingActionError extends AwsError {
+export class MissingAction extends awsErrorCode('MissingAction', 400) {
   constructor() {
-    super('MissingAction', 'The request is missing an action or a required parameter.', 400);
+    super('The request is missing an action or a required parameter.');
   }
 }
 
@@ -286,7 +275,7 @@ export function handleQueryRequest(request: ServiceRequest, options: QueryServic
   try {
     const params = QueryParams.fromRequest(request);
     const action = params.action;
-    if (!action) throw new MissingActionError();
+    if (!action) throw new MissingAction();
     const operation = Object.hasOwn(options.operations, action) ? options.operations[action] : undefined;
     if (!operation) throw options.notImplemented(action);
     options.authorizer.check(request.caller, () => operation.permissions(params, request), action);

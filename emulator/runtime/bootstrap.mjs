@@ -19,6 +19,12 @@ const [API_HOST, API_PORT] = RUNTIME_API.split(':');
 const TASK_ROOT = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
 const HANDLER = process.env._HANDLER ?? '';
 const BOOTSTRAP_PATH = fileURLToPath(import.meta.url);
+/** The Node.js major the function's runtime names (`AWS_Lambda_nodejs24.x` → 24); 0 when unknown. */
+const RUNTIME_MAJOR = Number(/^AWS_Lambda_nodejs(\d+)\.x$/.exec(process.env.AWS_EXECUTION_ENV ?? '')?.[1] ?? 0);
+/** From nodejs24.x on, Lambda's runtime refuses callback-style handlers and drops the context's callback helpers. */
+const CALLBACKS_REMOVED = RUNTIME_MAJOR >= 24;
+const CALLBACK_HANDLER_DEPRECATED =
+  'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.';
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const OPTIONS = process.argv.slice(2);
 const REPORT_FD = Number(OPTIONS.find((option) => option.startsWith('--report-fd='))?.slice('--report-fd='.length) ?? NaN);
@@ -226,6 +232,8 @@ async function loadHandler() {
   if (handler === undefined && namespace.default !== undefined) handler = resolveIn(namespace.default);
   if (handler === undefined) throw new RuntimeError('Runtime.HandlerNotFound', `${moduleName}.${handlerPath} is undefined or not exported`);
   if (typeof handler !== 'function') throw new RuntimeError('Runtime.HandlerNotFound', `${moduleName}.${handlerPath} is not a function`);
+  // Lambda's nodejs24.x runtime judges a handler by its declared parameters: three or more is the callback style.
+  if (CALLBACKS_REMOVED && handler.length >= 3) throw new RuntimeError('Runtime.CallbackHandlerDeprecated', CALLBACK_HANDLER_DEPRECATED);
   return handler;
 }
 
@@ -239,9 +247,11 @@ function runHandler(handler, event, context) {
       if (error !== undefined && error !== null) reject(error);
       else resolve(result);
     };
-    context.done = callback;
-    context.succeed = (result) => callback(null, result);
-    context.fail = (error) => callback(error ?? 'handled');
+    if (!CALLBACKS_REMOVED) {
+      context.done = callback;
+      context.succeed = (result) => callback(null, result);
+      context.fail = (error) => callback(error ?? 'handled');
+    }
     let returned;
     try {
       returned = handler(event, context, callback);
@@ -264,7 +274,7 @@ function runHandler(handler, event, context) {
 function makeContext(headers) {
   const deadline = Number(headers['lambda-runtime-deadline-ms'] ?? Date.now() + 3000);
   const context = {
-    callbackWaitsForEmptyEventLoop: true,
+    ...(CALLBACKS_REMOVED ? {} : { callbackWaitsForEmptyEventLoop: true }),
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
     functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
     invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
@@ -360,7 +370,8 @@ async function main() {
     handler = await loadHandler();
   } catch (error) {
     const document = toErrorDocument(error);
-    logError('Uncaught Exception', document);
+    // nodejs24.x's runtime labels every failed init `Init Error`; the older ones, `Uncaught Exception`.
+    logError(CALLBACKS_REMOVED ? 'Init Error' : 'Uncaught Exception', document);
     try {
       await postError('/init/error', document);
     } finally {

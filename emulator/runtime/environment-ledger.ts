@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { killLeftovers, type IsolationLevel } from './containment.js';
+import { processIsAlive } from '../core/processes.js';
 import { isSameProcessAlive, PROC_AVAILABLE, startTimeOf } from './proc.js';
 
 export interface EnvironmentRecord {
@@ -87,12 +88,7 @@ export class EnvironmentLedger {
 function ownerIsAlive(server: EnvironmentRecord['server']): boolean {
   if (server.pid === process.pid) return liveInstances.has(server.instance);
   if (PROC_AVAILABLE) return server.startTime !== undefined && isSameProcessAlive(server.pid, server.startTime);
-  try {
-    process.kill(server.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processIsAlive(server.pid);
 }
 
 /** A record as written by `add`, or undefined for anything else (a file we did not write is not trusted). */

@@ -9,7 +9,7 @@ import { ContainedProcess, type Containment } from './containment.js';
 import type { EnvironmentLedger } from './environment-ledger.js';
 import { environmentVariables, type EnvironmentCredentials } from './function-env.js';
 import { newLogStreamName } from './log-format.js';
-import type { RunnableFunction } from './types.js';
+import type { NodeCommand, RunnableFunction } from './types.js';
 
 export type InitOutcome =
   | { ok: true }
@@ -29,6 +29,8 @@ export interface EnvironmentOptions {
   endpoint: string;
   xrayDaemonAddress?: string;
   initTimeoutMs: number;
+  /** The node to start and its runtime's flags, resolved before the environment is made (default: this process's node, no flags). */
+  node?: NodeCommand;
   /** The environment's own credentials, identifying the function's role. */
   credentials?: EnvironmentCredentials;
   /** How environments are fenced in on this machine (probed once per server). */
@@ -103,7 +105,9 @@ export class ExecutionEnvironment {
     await this.api.listen();
     // Killed while the port was being opened: handleExit already ran, so close what it could not.
     if (this.isStopped()) return this.api.close();
+    const node = this.options.node ?? { binary: process.execPath, args: [] };
     const env = environmentVariables({
+      nodeBinary: node.binary,
       fn: this.fn,
       logStream: this.logStream,
       runtimeApi: this.api.address,
@@ -116,7 +120,7 @@ export class ExecutionEnvironment {
     const runtimeOptions = [...(containment.initShell ? ['--report-fd=3'] : []), '--loopback-listeners'];
     const processes = new ContainedProcess({
       containment,
-      command: [process.execPath, `--max-old-space-size=${this.fn.memorySizeMb}`, this.options.bootstrapPath, ...runtimeOptions],
+      command: [node.binary, ...node.args, `--max-old-space-size=${this.fn.memorySizeMb}`, this.options.bootstrapPath, ...runtimeOptions],
       cwd: this.fn.codeDirectory,
       env,
     });

@@ -3,8 +3,7 @@
 // log lines (START/END/REPORT) and X-Ray segments. Knows nothing of the Lambda API or its storage.
 import { existsSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -13,7 +12,8 @@ import { ExecutionEnvironment, type InitOutcome, type RunOutcome } from './envir
 import { CONTAINMENT_VARIABLE, containmentFor, readContainmentChoice, type Containment } from './containment.js';
 import { EnvironmentLedger } from './environment-ledger.js';
 import { MAX_RESPONSE_BYTES } from './runtime-api.js';
-import { describeExit, endLine, initReportLine, initStartLine, reportLine, startLine, timeoutLine } from './log-format.js';
+import { describeExit, endLine, initReportLine, initStartLine, reportLine, runtimeWarningLine, startLine, timeoutLine } from './log-format.js';
+import { NodeRuntimes, nodeCommandFor, type NodeRuntimeOptions } from './node-runtimes.js';
 import { EnvironmentPool, StaleFunctionError } from './pool.js';
 import { TelemetryBatcher } from './telemetry.js';
 import { buildInvocationSegments, planTrace, type InvocationTimeline, type TracePlan } from './tracing.js';
@@ -39,6 +39,8 @@ export interface RuntimeDependencies {
   isCurrent?(fn: RunnableFunction): boolean;
   /** The function as it is now, after `fn` turned out stale; throws the service's error when it is gone. */
   reload?(fn: RunnableFunction): Promise<RunnableFunction>;
+  /** Where Node.js builds come from (default: the shared cache and npm's registry, as the environment says). */
+  nodeRuntimes?: Omit<NodeRuntimeOptions, 'log' | 'signal'>;
 }
 
 /**
@@ -70,9 +72,11 @@ export class LambdaRuntime {
   private readonly ledger: EnvironmentLedger | undefined;
   /** Chosen once, at start (THUMBCTL_LOCAL_CONTAINMENT, else the best the machine allows). */
   private containmentProbe: Promise<Containment> | undefined;
+  private readonly nodes: NodeRuntimes;
 
   constructor(private readonly deps: RuntimeDependencies) {
     this.bootstrapPath = locateBootstrap();
+    this.nodes = new NodeRuntimes({ ...deps.nodeRuntimes, log: (message) => deps.log(message) });
     this.telemetry = new TelemetryBatcher(deps.logs, deps.xray, deps.log);
     this.ledger = deps.stateDir ? new EnvironmentLedger(deps.stateDir) : undefined;
     this.pool = new EnvironmentPool(
@@ -127,6 +131,13 @@ export class LambdaRuntime {
   private async invokeGeneration(fn: RunnableFunction, request: InvocationRequest): Promise<InvocationResult> {
     const receivedAt = Date.now();
     const plan = planTrace(fn.tracingMode, request.traceHeader, lineageOf(fn));
+    // The Node.js of the function's runtime, before anything else: a first use may download it (once per server
+    // and machine: node-runtimes.ts), and that wait must hold no concurrency slot and start no init clock, so
+    // Init Duration and the init timeout never include it. This is the one place the download happens: where
+    // someone already waits for the function (and `thumbctl setup` can fetch it ahead, with a progress line).
+    // Not in the background at CreateFunction: a command's own embedded cloud closes right after setup and
+    // would abandon the download half-way, or hold the command open for it.
+    await this.nodes.resolve(fn.runtime);
     const lease = await this.pool.acquire(fn);
     const environment = lease.environment;
     const lines: string[] = [];
@@ -253,6 +264,7 @@ export class LambdaRuntime {
   }
 
   async stop(): Promise<void> {
+    this.nodes.stop();
     await this.pool.stop();
     this.ledger?.close();
     // Invocations cut short by the stop finish on later turns; give them one, then close the batcher.
@@ -262,8 +274,11 @@ export class LambdaRuntime {
 
   private createEnvironment(fn: RunnableFunction): ExecutionEnvironment {
     const credentials = this.deps.credentials?.issue(fn);
+    // Resolved by invoke() before it leased this environment.
+    const node = this.nodes.peek(fn.runtime);
     const environment = new ExecutionEnvironment({
       ...(credentials ? { credentials } : {}),
+      ...(node ? { node: nodeCommandFor(node, fn.variables.NODE_OPTIONS) } : {}),
       fn,
       bootstrapPath: this.bootstrapPath,
       runtimeDirectory: dirname(this.bootstrapPath),
@@ -281,6 +296,8 @@ export class LambdaRuntime {
       },
     });
     this.telemetry.appendLog(fn.logGroup, environment.logStream, `${initStartLine(fn.runtime, fn.region)}\n`);
+    // Said in the function's own log, at every environment start, in the runtime's warning format.
+    if (node?.warning) this.telemetry.appendLog(fn.logGroup, environment.logStream, `${runtimeWarningLine(node.warning)}\n`);
     environment.start().catch((error: Error) => {
       this.deps.log(`lambda: could not start an environment for ${fn.name}: ${error.message}`);
       environment.kill();

@@ -17,6 +17,8 @@ export interface BenchOptions {
   count: number;
   concurrency: number;
   timeoutMs: number;
+  /** `--variants`: one invocation making every variant against one invocation per variant. */
+  variants: boolean;
 }
 
 /** `bench`'s own flags, as commander parses them. */
@@ -26,6 +28,7 @@ export interface BenchFlags {
   count?: string;
   concurrency?: string;
   imagemagick?: boolean;
+  variants?: boolean;
 }
 
 /**
@@ -36,6 +39,13 @@ export interface BenchFlags {
  * @param cores - Default concurrency (the machine's available parallelism).
  */
 export function resolveBenchOptions(options: BenchFlags, settings: { maxSize: number }, cores = availableParallelism()): BenchOptions {
+  if (options.variants) {
+    // The variants bench runs one upload at a time and takes its sizes from the variants.
+    const conflicting = (['size', 'concurrency', 'imagemagick'] as const).filter((flag) => options[flag] !== undefined);
+    if (conflicting.length > 0) {
+      throw new UserError(`--variants compares one invocation with one per variant, one upload at a time, at the variants' sizes: drop --${conflicting.join(', --')}`, ExitCode.usage);
+    }
+  }
   const sizeText = options.size === undefined ? BENCH_DEFAULTS.size : String(options.size);
   const size = parseThumbnailSize(sizeText, settings.maxSize);
   const count = options.count === undefined ? BENCH_DEFAULTS.count : parseCount(options.count, '--count', BENCH_DEFAULTS.maxCount);
@@ -46,7 +56,15 @@ export function resolveBenchOptions(options: BenchFlags, settings: { maxSize: nu
     image = String(options.image);
     if (!image.trim() || image === 'true') throw new UserError('--image needs a file name', ExitCode.usage);
   }
-  return { image, sizeText: `${size.width}x${size.height}`, size, count, concurrency, timeoutMs: BENCH_DEFAULTS.timeoutMs };
+  return {
+    image,
+    sizeText: `${size.width}x${size.height}`,
+    size,
+    count: options.variants && options.count === undefined ? BENCH_DEFAULTS.variantRounds : count,
+    concurrency: options.variants ? 1 : concurrency,
+    timeoutMs: BENCH_DEFAULTS.timeoutMs,
+    variants: Boolean(options.variants),
+  };
 }
 
 /** `bench-<runid>-<i>-<W>x<H>.jpg`: unique per run and upload, and a key the function reads its size from. */

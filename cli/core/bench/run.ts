@@ -153,6 +153,7 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
     reporter,
     cacheDir: request.cacheDir,
     pace: request.pace,
+    localNodeRuntime: request.cloudPid !== null,
   });
   const setupMs = round1(performance.now() - setupStarted);
 

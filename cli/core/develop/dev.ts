@@ -7,7 +7,7 @@ import { relative } from 'node:path';
 import { UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { firstLine, UserError, type Reporter } from '../../output.js';
 import { DEV_DEFAULTS } from '../defaults.js';
-import { describeError } from '../retry.js';
+import { describeError } from '../../../shared/retry.js';
 import { lambdaChange, waitFunctionUpdated, type Pace, type StepContext } from '../provision/aws.js';
 import { functionSource } from '../provision/package.js';
 import { setup, type SetupResult } from '../provision/setup.js';

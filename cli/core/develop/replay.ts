@@ -9,7 +9,7 @@ import type { XRayClient } from '@aws-sdk/client-xray';
 import { parseThumbnailKey } from '../../../function/key.js';
 import type { Reporter } from '../../output.js';
 import { samplePhotoPath } from '../paths.js';
-import { sleep } from '../retry.js';
+import { sleep } from '../../../shared/retry.js';
 import { describeFunctionError, invokeFunction, syntheticPutEvent } from '../operate/invoke.js';
 import { newTraceId } from '../operate/traced-put.js';
 import { prepareUpload, uploadImage } from '../operate/upload.js';

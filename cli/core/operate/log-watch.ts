@@ -38,8 +38,10 @@ export function watchFilterPattern(key: string): string {
 export class KeyLogJudge {
   /** The function logged this key at least once. */
   mentioned = false;
-  /** When the function logged that it created this thumbnail (at or after `since`). */
+  /** When the function logged that it created this thumbnail (at or after `since`); for variants, the last of them. */
   createdAt?: number;
+  /** The thumbnail keys the function logged as created (at or after `since`): a variant's `thumbnailKey`, else the key. */
+  readonly createdKeys = new Set<string>();
   /** The last transient failure for this key (Lambda retries those). */
   transientReason?: string;
   /** The last error reading the logs, other than a log group that does not exist yet. */
@@ -71,7 +73,11 @@ export class KeyLogJudge {
       this.mentioned = true;
       if (line.requestId) this.ours.add(line.requestId);
       if (line.text.startsWith(MESSAGES.created)) {
-        if (event.timestamp >= this.since) this.createdAt = event.timestamp;
+        if (event.timestamp >= this.since) {
+          this.createdAt = event.timestamp;
+          const thumbnailKey = line.fields?.thumbnailKey;
+          this.createdKeys.add(typeof thumbnailKey === 'string' ? thumbnailKey : this.key);
+        }
         return undefined;
       }
       if (line.kind === 'error' && line.text.includes('rejected')) return { outcome: 'rejected', reason, ...at };

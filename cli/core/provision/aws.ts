@@ -6,7 +6,7 @@ import { waitUntilRoleExists, type IAMClient } from '@aws-sdk/client-iam';
 import { waitUntilBucketExists, type S3Client } from '@aws-sdk/client-s3';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ExitCode, firstLine, UserError, type Reporter } from '../../output.js';
-import { describeError, isError, sleep, withRetry, type RetryEvent } from '../retry.js';
+import { describeError, isError, sleep, withRetry, type RetryEvent } from '../../../shared/retry.js';
 
 /** The clients the core uses (an AwsClients satisfies this). */
 export interface ProvisionClients {
@@ -59,7 +59,7 @@ export interface StepContext {
 
 // ---- errors ---------------------------------------------------------------------------------------------
 
-export { errorCode, httpStatus, isError } from '../retry.js';
+export { errorCode, httpStatus, isError } from '../../../shared/retry.js';
 
 /** "The role defined for the function cannot be assumed by Lambda": a new role has not reached Lambda yet. */
 export function isRoleNotReady(error: unknown): boolean {

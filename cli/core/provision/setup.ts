@@ -64,6 +64,7 @@ import {
   type ResourceType,
 } from './plan.js';
 import { packageName, survey } from './survey.js';
+import { provideLocalNodeRuntime } from '../local-cloud.js';
 
 export type SetupAction = 'created' | 'updated' | 'unchanged' | 'planned';
 
@@ -102,6 +103,11 @@ export interface SetupOptions extends ProvisionScope {
   tracingAttempts?: number;
   /** A package to deploy instead of building one (tests). */
   package?: DeploymentPackage;
+  /**
+   * The function runs in a local cloud on this machine (embedded, or a `local serve` of the state directory): make
+   * sure the Node.js its runtime names is here before deploying, so its first cold start does not download it.
+   */
+  localNodeRuntime?: boolean;
 }
 
 export async function setup(options: SetupOptions): Promise<SetupResult> {
@@ -150,6 +156,7 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   result.roleArn = role.roleArn;
   result.resources.push(...role.resources);
   result.resources.push({ type: 'package', name: packageName(settings), action: deployment.fromCache ? 'unchanged' : 'created' });
+  if (options.localNodeRuntime) await nodeRuntimeStep(context, settings.runtime);
   const fn = await functionStep(context, settings, identity, role.roleArn, deployment);
   result.resources.push(fn.resource);
   result.functionArn = fn.configuration.FunctionArn ?? result.functionArn;
@@ -322,6 +329,21 @@ async function packageStep(context: StepContext, options: SetupOptions, result: 
     const how = deployment.fromCache ? 'cached' : `built in ${((Date.now() - started) / 1000).toFixed(1)} s`;
     return { value: deployment, summary: `Package ${packageName(options.settings)}: ${formatBytes(deployment.bytes)}, ${options.settings.architecture} (${how})`, changed: !deployment.fromCache };
   });
+}
+
+// ---- 3b. the Node.js the local cloud runs the function on -----------------------------------------------
+
+async function nodeRuntimeStep(context: StepContext, runtime: string): Promise<void> {
+  const warnings: string[] = [];
+  await reportedStep(context.reporter, `Node.js for ${runtime}`, async (step) => {
+    const node = await provideLocalNodeRuntime(runtime, (progress) => step.update(`Node.js for ${runtime}: ${progress}`));
+    if (node.warning) warnings.push(node.warning);
+    const where = { host: "this machine's", cache: 'cached', download: 'downloaded' }[node.source ?? 'host'];
+    const summary = node.nodeVersion ? `Node.js ${node.nodeVersion} for ${runtime} (${where})` : `Node.js for ${runtime}: unknown`;
+    return { value: undefined, summary, changed: node.source === 'download' };
+  });
+  // After the step's own line, so the warning is not overwritten by its spinner.
+  for (const warning of warnings) context.reporter.warn(warning);
 }
 
 // ---- 4. the function ------------------------------------------------------------------------------------

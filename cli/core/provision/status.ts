@@ -6,6 +6,7 @@ import { provisionedNames, type ProvisionedNames, type ProvisionScope } from './
 import { buildPackage, type DeploymentPackage } from './package.js';
 import { stateOf, type Difference, type ResourceState, type ResourceType } from './plan.js';
 import { survey } from './survey.js';
+import { describeLocalNodeRuntime } from '../local-cloud.js';
 
 export interface StatusResource {
   type: ResourceType;
@@ -30,6 +31,8 @@ export interface StatusOptions extends ProvisionScope {
   cacheDir?: string;
   /** A package to compare against instead of building one (tests). */
   package?: DeploymentPackage;
+  /** The function runs in a local cloud on this machine: warn when it cannot run on its runtime's Node.js major. */
+  localNodeRuntime?: boolean;
 }
 
 export async function status(options: StatusOptions): Promise<StatusResult> {
@@ -48,6 +51,10 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
     step.update('Reading resources');
     const found = await survey(options.clients, options.settings, { account: options.account, region: options.region }, deployment);
     step.done(`Read ${found.plans.length} resources`);
+    if (options.localNodeRuntime) {
+      const node = await describeLocalNodeRuntime(options.settings.runtime);
+      if (node.warning) reporter.warn(node.warning);
+    }
     const resources: StatusResource[] = found.plans.map((resourcePlan) => ({
       type: resourcePlan.type,
       name: resourcePlan.name,

@@ -3,7 +3,7 @@
 // It reports progress through a Reporter and never prints; rendering is render-text.ts and render-html.ts.
 import type { Reporter } from '../../output.js';
 import { analyseTrace, buildTimeline, newestFirst, summarise, type Timeline, type TraceRow, type TracesSummary } from './analyse.js';
-import { sleep } from '../retry.js';
+import { sleep } from '../../../shared/retry.js';
 import { getServiceGraph, getTraces, listTraceSummaries, pollUntilCount, type TimeWindow, type XRaySender } from './fetch.js';
 import { TRACES_DEFAULTS, type TracesOptions } from './options.js';
 import { buildSegmentTree, type SegmentTree } from './segments.js';

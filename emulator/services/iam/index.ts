@@ -3,7 +3,7 @@
 // One store per cloud: STS reads roles through the same instance (see `iamStoreOf`).
 import { Authorizer } from '../../core/authorize.js';
 import type { CloudContext } from '../../core/context.js';
-import type { ServiceModule } from '../index.js';
+import type { ServiceModule } from '../../core/service.js';
 import { createIamRouter } from './router.js';
 import { IamStore } from './store.js';
 

@@ -6,8 +6,9 @@ import type { AttachedPolicy, Policy, PolicyVersion, Role, RoleLastUsed } from '
 import { uriEncode } from '../../core/auth.js';
 import type { Authorizer } from '../../core/authorize.js';
 import type { ServiceRouter } from '../../core/http.js';
+import { Constraint } from '../../core/constraints.js';
 import { queryServiceRouter, type QueryOperation, type QueryParams } from '../../core/query-protocol.js';
-import { NotImplementedError, ValidationError } from './errors.js';
+import { NotImplemented, ValidationError } from './errors.js';
 import type { IamStore, Page, PolicyRecord, RoleRecord, RoleTag } from './store.js';
 
 export const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
@@ -18,7 +19,7 @@ export function createIamRouter(store: IamStore, authorizer: Authorizer): Servic
     operations: iamOperations(store),
     authorizer,
     // An operation we do not model answers 501 and names itself, instead of failing strangely.
-    notImplemented: (action) => new NotImplementedError(`IAM ${action}`),
+    notImplemented: (action) => new NotImplemented(`IAM ${action}`),
   });
 }
 
@@ -48,7 +49,7 @@ export function iamOperations(store: IamStore): Record<string, QueryOperation> {
       },
       run: (params) => {
         // Permissions boundaries are not modelled; refusing beats silently dropping a security control.
-        if (params.has('PermissionsBoundary')) throw new NotImplementedError('IAM CreateRole with PermissionsBoundary');
+        if (params.has('PermissionsBoundary')) throw new NotImplemented('IAM CreateRole with PermissionsBoundary');
         const role = store.createRole({
           roleName: params.required('RoleName'),
           assumeRolePolicyDocument: params.required('AssumeRolePolicyDocument'),
@@ -231,7 +232,7 @@ export function iamOperations(store: IamStore): Record<string, QueryOperation> {
       run: (params) => {
         const scope = params.get('Scope') ?? 'All';
         if (scope !== 'All' && scope !== 'AWS' && scope !== 'Local') {
-          throw ValidationError.constraint('Scope', scope, 'Member must satisfy enum value set: [All, AWS, Local]');
+          throw ValidationError.violated('scope', scope, Constraint.oneOf(['All', 'AWS', 'Local']));
         }
         const page = store.listPolicies({
           scope,
@@ -259,7 +260,8 @@ function roleShape(role: RoleRecord, view: 'created' | 'listed' | 'full'): Role 
     CreateDate: role.createDate,
     AssumeRolePolicyDocument: uriEncode(role.assumeRolePolicyDocument),
     Description: role.description,
-    MaxSessionDuration: role.maxSessionDuration,
+    // CreateRole's answer leaves MaxSessionDuration out, as AWS's does.
+    MaxSessionDuration: view === 'created' ? undefined : role.maxSessionDuration,
     Tags: view !== 'listed' && role.tags.length > 0 ? role.tags : undefined,
     RoleLastUsed: view === 'full' ? lastUsed : undefined,
   };

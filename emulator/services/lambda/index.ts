@@ -1,26 +1,29 @@
-// The lambda service of the local cloud: builds the store (functions, async queue), the runtime (execution
-// environments) and the REST-JSON router, publishes the cross-service surface as `context.stores.lambda`,
-// and runs the async worker between start() and stop(). No logic of its own beyond the wiring.
+// The lambda service of the local cloud: builds the store (functions), the code and queue stores, the runtime
+// (execution environments), the executor that runs functions and the REST-JSON router, publishes the
+// cross-service surface as `context.stores.lambda`, and runs the async worker between start() and stop().
+// No logic of its own beyond the wiring.
 import { randomUUID } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { roleNameOf } from '../../core/authorize.js';
+import { Authorizer, roleNameOf } from '../../core/authorize.js';
 import type { CloudContext, LambdaForOthers } from '../../core/context.js';
-import { codeDirectory } from '../../runtime/code-package.js';
+import type { ServiceModule } from '../../core/service.js';
 import { LambdaRuntime } from '../../runtime/manager.js';
 import { readTuning } from '../../runtime/tuning.js';
 import type { RunnableFunction } from '../../runtime/types.js';
-import type { ServiceModule } from '../index.js';
-import { LambdaInvoker } from './invoker.js';
-import { AsyncInvokeWorker } from './queue.js';
-import { LambdaRouter } from './router.js';
+import { FunctionCode } from './code.js';
+import { ResourceNotFoundException } from './errors.js';
+import { EventQueue } from './event-queue.js';
+import { LambdaExecutor } from './executor.js';
+import { createLambdaRouter } from './router.js';
 import { LambdaStore } from './store.js';
 import { parseFunctionIdentifier } from './validation.js';
 
 export interface LambdaInternals {
   store: LambdaStore;
+  queue: EventQueue;
   runtime: LambdaRuntime;
-  worker: AsyncInvokeWorker;
+  executor: LambdaExecutor;
 }
 
 /** How long shutting down waits for running asynchronous invocations to finish before killing them. */
@@ -34,7 +37,9 @@ export function lambdaInternals(context: CloudContext): LambdaInternals | undefi
 }
 
 export function createLambdaService(context: CloudContext): ServiceModule {
-  const store = new LambdaStore(context);
+  const code = new FunctionCode({ blobs: context.blobs, stateDir: context.settings.stateDir, s3: () => context.stores.s3, log: context.log });
+  const store = new LambdaStore(context.db, { settings: context.settings, faults: context.faults, code, iam: () => context.stores.iam, log: context.log });
+  const queue = new EventQueue(context.db);
   const runtime = new LambdaRuntime({
     endpoint: () => context.settings.endpoint,
     tuning: () => readTuning(context.settings),
@@ -63,13 +68,13 @@ export function createLambdaService(context: CloudContext): ServiceModule {
     },
     // An invocation that read the function before an update returned must not start on the old code.
     isCurrent: (fn) => store.get(fn.name)?.generation === fn.generation,
-    reload: (fn): Promise<RunnableFunction> => invoker.prepare(store.require(fn.name)),
+    reload: (fn): Promise<RunnableFunction> => executor.prepare(store.require(fn.name)),
   });
   store.onFunctionChanged = (name) => runtime.retire(name);
-  store.onCodeReleased = (sha256Hex) => runtime.releaseCode(codeDirectory(context.settings.stateDir, sha256Hex), () => !store.codeIsReferenced(sha256Hex));
-  const invoker = new LambdaInvoker(store, runtime);
-  const worker = new AsyncInvokeWorker(store, invoker, context);
-  internals.set(context, { store, runtime, worker });
+  // A released package's folder goes once no environment runs in it, unless a function took the code up again.
+  store.onCodeReleased = (sha256Hex) => runtime.releaseCode(code.directoryOf(sha256Hex), () => !store.codeIsReferenced(sha256Hex));
+  const executor = new LambdaExecutor({ store, code, runtime, queue, settings: context.settings, tuning: () => readTuning(context.settings), log: context.log });
+  internals.set(context, { store, queue, runtime, executor });
 
   const forOthers: LambdaForOthers = {
     allowsS3Invoke: (functionArn, bucketName, bucketOwnerAccount) => store.allowsS3Invoke(functionArn, bucketName, bucketOwnerAccount),
@@ -77,29 +82,25 @@ export function createLambdaService(context: CloudContext): ServiceModule {
     enqueueEvent(functionArn, payload, source, traceHeader) {
       try {
         const { name } = parseFunctionIdentifier(functionArn);
-        if (!store.get(name)) {
-          context.log(`lambda: dropped a ${source} event for ${functionArn}: no such function`);
-          return;
-        }
-        store.enqueue({ functionName: name, requestId: randomUUID(), payload, source, ...(traceHeader ? { traceHeader } : {}) });
-        worker.wake();
+        executor.submit({ functionName: name, requestId: randomUUID(), payload, source, ...(traceHeader ? { traceHeader } : {}) });
       } catch (error) {
-        context.log(`lambda: could not queue a ${source} event for ${functionArn}: ${(error as Error).message}`);
+        if (error instanceof ResourceNotFoundException) context.log(`lambda: dropped a ${source} event for ${functionArn}: no such function`);
+        else context.log(`lambda: could not queue a ${source} event for ${functionArn}: ${(error as Error).message}`);
       }
     },
   };
   context.stores.lambda = forOthers;
 
   return {
-    router: new LambdaRouter(context, store, invoker, worker),
+    router: createLambdaRouter({ store, executor, blobs: context.blobs, faults: context.faults, log: context.log, authorizer: new Authorizer(context, 'lambda') }),
     async start() {
       // Containment chosen and a crashed server's leftovers killed before the worker runs anything.
       await runtime.start();
       releaseUnusedCode(context, store);
-      worker.start();
+      executor.start();
     },
     async stop() {
-      await worker.drain(DRAIN_TIMEOUT_MS);
+      await executor.drain(DRAIN_TIMEOUT_MS);
       await runtime.stop();
     },
   };

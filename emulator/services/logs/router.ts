@@ -4,7 +4,7 @@
 import type { InputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { Authorizer, type Permission, type Requirement } from '../../core/authorize.js';
 import type { CloudContext } from '../../core/context.js';
-import { NotImplementedError } from '../../core/errors.js';
+import { NotImplemented } from '../../core/errors.js';
 import type { ServiceRequest, ServiceRouter } from '../../core/http.js';
 import {
   defaultMalformedError,
@@ -185,7 +185,7 @@ function dispatch(store: LogsStore, context: CloudContext, authorizer: Authorize
   if (request.method !== 'POST' || operationName === undefined) throw new UnknownOperationException();
   // Own properties only: a target of `Logs_20140328.__proto__` names no operation.
   const operation = Object.hasOwn(OPERATIONS, operationName) ? OPERATIONS[operationName] : undefined;
-  if (!operation) throw new NotImplementedError(`CloudWatch Logs ${operationName}`);
+  if (!operation) throw new NotImplemented(`CloudWatch Logs ${operationName}`);
   if (context.faults.shouldThrottle()) throw new ThrottlingException();
   const input = new JsonFields(parseJsonBody(request.body, malformed), malformed);
   authorizer.check(request.caller, () => operation.permissions(input, { region: context.settings.region, accountId: context.settings.accountId }), operationName);

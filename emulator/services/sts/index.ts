@@ -4,7 +4,7 @@
 // session each stands for, so IAM enforcement can check their calls.
 import { Authorizer } from '../../core/authorize.js';
 import type { CloudContext } from '../../core/context.js';
-import type { ServiceModule } from '../index.js';
+import type { ServiceModule } from '../../core/service.js';
 import { iamStoreOf } from '../iam/index.js';
 import { createStsRouter } from './router.js';
 import { StsStore } from './store.js';

@@ -7,7 +7,7 @@ import { identifyCaller, NO_PERMISSION_NEEDED, type Authorizer } from '../../cor
 import type { CloudContext } from '../../core/context.js';
 import type { ServiceRouter } from '../../core/http.js';
 import { queryServiceRouter, type QueryOperation } from '../../core/query-protocol.js';
-import { NotImplementedError } from './errors.js';
+import { NotImplemented } from './errors.js';
 import { refuseSessionCredentials, type StsStore, type TemporaryCredentials } from './store.js';
 
 export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -18,7 +18,7 @@ export function createStsRouter(store: StsStore, context: CloudContext, authoriz
     operations: stsOperations(store, context),
     authorizer,
     // An operation we do not model answers 501 and names itself, instead of failing strangely.
-    notImplemented: (action) => new NotImplementedError(`STS ${action}`),
+    notImplemented: (action) => new NotImplemented(`STS ${action}`),
   });
 }
 
@@ -66,7 +66,7 @@ export function stsOperations(store: StsStore, context: CloudContext): Record<st
       permissions: () => NO_PERMISSION_NEEDED,
       run: (_params, request) => {
         refuseSessionCredentials(identifyCaller(context, request.caller), 'GetFederationToken');
-        throw new NotImplementedError('STS GetFederationToken');
+        throw new NotImplemented('STS GetFederationToken');
       },
     },
   };

@@ -5,11 +5,12 @@
 // Non-goals: signatures are not verified here, and session policies and session tags are accepted but not enforced.
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
+import { Constraint } from '../../core/constraints.js';
 import { migrate, statementCache, type Db } from '../../state/database.js';
 import { assumedRoleArn, assumedRoleUserId, type CallerPrincipal, type RoleSession } from '../../core/authorize.js';
 import { evaluateTrustPolicy, type AwsPrincipal } from '../iam/evaluate.js';
 import type { IamStore } from '../iam/store.js';
-import { AccessDeniedError, ExpiredTokenError, ValidationError } from './errors.js';
+import { AccessDenied, ExpiredTokenException, ValidationError } from './errors.js';
 
 export interface CallerIdentity {
   account: string;
@@ -90,7 +91,7 @@ export class StsStore {
    * The identity behind a caller: a role session's assumed-role ARN (`<roleId>:<session>` as UserId), the parent
    * of a session token we issued, otherwise the account root, whose UserId we report as the access key itself.
    * GetCallerIdentity needs no permission, as at AWS.
-   * @throws ExpiredTokenError when the key is one of ours and has expired
+   * @throws ExpiredTokenException when the key is one of ours and has expired
    */
   getCallerIdentity(caller: CallerPrincipal, now = new Date()): CallerIdentity {
     const row = caller.accessKeyId ? this.liveSession(caller.accessKeyId, now) : undefined;
@@ -109,8 +110,10 @@ export class StsStore {
    */
   assumeRole(input: AssumeRoleInput, now = new Date()): AssumedRole {
     if (input.roleArn.length < 20 || input.roleArn.length > 2048) {
-      throw ValidationError.constraint('RoleArn', input.roleArn, `Member must have length ${input.roleArn.length < 20 ? 'greater than or equal to 20' : 'less than or equal to 2048'}`);
+      throw ValidationError.violated('roleArn', input.roleArn, input.roleArn.length < 20 ? Constraint.minLength(20) : Constraint.maxLength(2048));
     }
+    // AWS answers a RoleArn it cannot read as an ARN (partition, service and resource present) this way; so do we.
+    if (!/^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$/.test(input.roleArn)) throw new ValidationError(`${input.roleArn} is invalid`);
     validateRoleSessionName(input.roleSessionName);
     const duration = input.durationSeconds ?? STS_LIMITS.defaultAssumeRoleDuration;
     validateDuration(duration, STS_LIMITS.maxAssumeRoleDuration);
@@ -119,7 +122,7 @@ export class StsStore {
     const role = this.iam.findRoleByArn(input.roleArn);
     // STS never says "no such role": a role that does not exist, or whose trust policy does not allow the
     // caller, is one you may not assume. AWS answers 403 with the same words for both; so do we.
-    if (!role || !this.trusts(role.assumeRolePolicyDocument, input)) throw AccessDeniedError.assumeRole(caller.arn, input.roleArn);
+    if (!role || !this.trusts(role.assumeRolePolicyDocument, input)) throw AccessDenied.assumeRole(caller.arn, input.roleArn);
     if (duration > role.maxSessionDuration) {
       throw new ValidationError('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
     }
@@ -175,7 +178,7 @@ export class StsStore {
   /** The session behind a key we issued, or undefined for keys we did not issue. */
   private liveSession(accessKeyId: string, now: Date): SessionRow | undefined {
     const row = this.sql('SELECT * FROM sts_sessions WHERE access_key_id = ?').get(accessKeyId) as SessionRow | undefined;
-    if (row && new Date(row.expiration) <= now) throw new ExpiredTokenError();
+    if (row && new Date(row.expiration) <= now) throw new ExpiredTokenException();
     return row;
   }
 
@@ -217,22 +220,22 @@ export class StsStore {
  * before any policy is read. AWS answers 403 `Cannot call <Operation> with session credentials`; so do we.
  */
 export function refuseSessionCredentials(caller: CallerPrincipal, operation: 'GetSessionToken' | 'GetFederationToken'): void {
-  if (caller.kind === 'role' || caller.sessionCredentials) throw new AccessDeniedError(`Cannot call ${operation} with session credentials`);
+  if (caller.kind === 'role' || caller.sessionCredentials) throw new AccessDenied(`Cannot call ${operation} with session credentials`);
 }
 
 function validateRoleSessionName(name: string): void {
-  if (name.length < 2) throw ValidationError.constraint('RoleSessionName', name, 'Member must have length greater than or equal to 2');
-  if (name.length > 64) throw ValidationError.constraint('RoleSessionName', name, 'Member must have length less than or equal to 64');
+  if (name.length < 2) throw ValidationError.violated('roleSessionName', name, Constraint.minLength(2));
+  if (name.length > 64) throw ValidationError.violated('roleSessionName', name, Constraint.maxLength(64));
   if (!ROLE_SESSION_NAME_PATTERN.test(name)) {
-    throw ValidationError.constraint('RoleSessionName', name, 'Member must satisfy regular expression pattern: [\\w+=,.@-]*');
+    throw ValidationError.violated('roleSessionName', name, Constraint.pattern('[\\w+=,.@-]*'));
   }
 }
 
 function validateDuration(seconds: number, max: number): void {
   if (!Number.isInteger(seconds) || seconds < STS_LIMITS.minDuration) {
-    throw ValidationError.constraint('DurationSeconds', String(seconds), `Member must have value greater than or equal to ${STS_LIMITS.minDuration}`);
+    throw ValidationError.violated('durationSeconds', seconds, Constraint.minValue(STS_LIMITS.minDuration));
   }
-  if (seconds > max) throw ValidationError.constraint('DurationSeconds', String(seconds), `Member must have value less than or equal to ${max}`);
+  if (seconds > max) throw ValidationError.violated('durationSeconds', seconds, Constraint.maxValue(max));
 }
 
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';

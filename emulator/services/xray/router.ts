@@ -3,14 +3,15 @@
 // AWS's shapes. X-Ray operations we do not model answer NotImplemented naming the operation.
 import { Authorizer } from '../../core/authorize.js';
 import type { CloudContext } from '../../core/context.js';
-import { NotImplementedError } from '../../core/errors.js';
+import { NotImplemented } from '../../core/errors.js';
 import type { ServiceRequest, ServiceRouter } from '../../core/http.js';
-import { jsonServiceRouter, JsonFields, parseJsonBody, type MalformedRequestError } from '../../core/json-protocol.js';
+import { Constraint } from '../../core/constraints.js';
+import { defaultMalformedError, jsonServiceRouter, JsonFields, parseJsonBody } from '../../core/json-protocol.js';
 import { InvalidRequestException, ThrottledException, UnknownOperationException } from './errors.js';
 import type { XRayStore } from './store.js';
 
 const PROTOCOL = 'rest-json' as const;
-const malformed: MalformedRequestError = (detail) => new InvalidRequestException(detail);
+const malformed = defaultMalformedError(PROTOCOL);
 
 type Operation = (store: XRayStore, input: JsonFields) => unknown;
 
@@ -112,7 +113,7 @@ function dispatch(store: XRayStore, context: CloudContext, authorizer: Authorize
   const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
   const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
   if (request.method !== 'POST' || !route) throw new UnknownOperationException(path);
-  if (!route.run) throw new NotImplementedError(`X-Ray ${route.operation}`);
+  if (!route.run) throw new NotImplemented(`X-Ray ${route.operation}`);
   if (context.faults.shouldThrottle()) throw new ThrottledException();
   const input = new JsonFields(parseJsonBody(request.body, malformed), malformed);
   authorizer.check(request.caller, () => (route.action ? [{ action: route.action, resource: '*' }] : undefined), route.operation);
@@ -122,7 +123,7 @@ function dispatch(store: XRayStore, context: CloudContext, authorizer: Authorize
 /** X-Ray reports a missing required member as InvalidRequestException, in Coral's validation wording. */
 function required<T>(value: T | undefined, member: string): T {
   if (value === undefined) {
-    throw new InvalidRequestException(`1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+    throw InvalidRequestException.violated(member, null, Constraint.notNull);
   }
   return value;
 }

@@ -15,13 +15,14 @@ function refusal(run: () => unknown, pattern: RegExp): void {
 }
 
 describe('resolveSettings', () => {
-  it('defaults to the course demo: 512 MB, 10 s, nodejs22.x, x86_64, four suffixes in both cases', () => {
+  it('defaults to the course demo: 512 MB, 10 s, nodejs22.x, x86_64, no variants, every extension the function reads in both cases', () => {
     const settings = resolveSettings({}, {});
     assert.equal(settings.memory, 512);
     assert.equal(settings.timeout, 10);
     assert.equal(settings.runtime, 'nodejs22.x');
     assert.equal(settings.architecture, 'x86_64');
-    assert.deepEqual([...settings.suffixes].sort(), ['.JPEG', '.JPG', '.PNG', '.WEBP', '.jpeg', '.jpg', '.png', '.webp']);
+    assert.deepEqual([...settings.suffixes].sort(), ['.AVIF', '.GIF', '.JPEG', '.JPG', '.PNG', '.WEBP', '.avif', '.gif', '.jpeg', '.jpg', '.png', '.webp']);
+    assert.deepEqual(settings.variants, []);
   });
 
   it('takes a flag over the config file over the default', () => {
@@ -47,6 +48,25 @@ describe('resolveSettings', () => {
     refusal(() => resolveSettings({ architecture: 'sparc' }, {}), /architecture/);
     refusal(() => resolveSettings({ suffixes: '*.jpg' }, {}), /suffix/);
     refusal(() => resolveSettings({ fit: 'stretch' }, {}), /fit/);
+  });
+
+  it('reads the variants from the config file, checked against the maximum side and fit in force', () => {
+    const config = { variants: [{ name: 'thumb', size: '400x400' }, { name: 'hero', size: '1600x900', format: 'avif' }] };
+    const settings = resolveSettings({ fit: 'inside' }, config);
+    assert.deepEqual(settings.variants, [
+      { name: 'thumb', width: 400, height: 400, fit: 'inside', format: 'same' },
+      { name: 'hero', width: 1600, height: 900, fit: 'inside', format: 'avif' },
+    ]);
+    refusal(() => resolveSettings({ maxSize: '1000' }, config), /^invalid variants in the config file: variants\[1\] \("hero"\): size "1600x900" exceeds the maximum of 1000/);
+  });
+
+  it('refuses a bad variants list in one line naming every bad entry', () => {
+    refusal(
+      () => resolveSettings({}, { variants: [{ name: 'ok', size: '10x10' }, { name: 'hero', size: '0x10' }, { name: 'OK', size: '1x1', format: 'gif' }] }),
+      /variants\[1\] \("hero"\): size "0x10" has a zero side; variants\[2\] \("OK"\): name "OK" is already used by variants\[0\].*; variants\[2\] \("OK"\): format must be one of/,
+    );
+    refusal(() => resolveSettings({}, { variants: { name: 'thumb', size: '1x1' } }), /variants must be a list/);
+    refusal(() => resolveSettings({}, { variants: [{ name: 'thumb', size: '1x1', colour: 'red' }] }), /variants\[0\] \("thumb"\): unknown field "colour"/);
   });
 
   it('expands each suffix into its lower- and upper-case forms', () => {

@@ -15,6 +15,7 @@ function trace(startMs: number, e2eMs: number): TraceRow {
     durationMs: e2eMs,
     e2eMs,
     phases: { initMs: null, dwellMs: 2, invocationMs: 70, s3GetMs: 5, resizeMs: 50, s3PutMs: 5, overheadMs: 1 },
+    variants: null,
     attempts: 1,
     partial: false,
     missing: [],

@@ -40,6 +40,20 @@ describe('bench options', () => {
     });
   }
 
+  it('--variants runs one upload at a time, 10 rounds unless --count says otherwise', () => {
+    const options = resolveBenchOptions({ variants: true }, settings, 6);
+    assert.deepEqual({ variants: options.variants, count: options.count, concurrency: options.concurrency }, { variants: true, count: BENCH_DEFAULTS.variantRounds, concurrency: 1 });
+    assert.equal(resolveBenchOptions({ variants: true, count: '2' }, settings, 6).count, 2);
+    assert.equal(resolveBenchOptions({}, settings, 6).variants, false);
+  });
+
+  it('refuses --variants with the flags that do not apply to it, naming them', () => {
+    assert.throws(
+      () => resolveBenchOptions({ variants: true, size: '200x200', concurrency: '4' }, settings, 2),
+      (error: unknown) => error instanceof UserError && error.exitCode === 2 && /drop --size, --concurrency$/.test(error.message),
+    );
+  });
+
   it('names keys bench-<runid>-<i>-<W>x<H><ext>', () => {
     assert.equal(benchKey('abc123', 7, { width: 400, height: 300 }, '.jpg'), 'bench-abc123-7-400x300.jpg');
   });

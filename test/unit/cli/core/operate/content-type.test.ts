@@ -31,6 +31,16 @@ describe('sniffImageType', () => {
     assert.equal(sniffImageType(bytes([0x89], 'PN')), undefined);
   });
 
+  it('names the formats the function refuses, with its reason word for word', () => {
+    const heic = sniffImageType(bytes([0, 0, 0, 0x18], 'ftypheic', [0, 0, 0, 0], 'mif1heic'));
+    assert.equal(heic?.format, 'heif');
+    assert.match(heic?.refusal ?? '', /^unsupported image format: heic \(HEIC\/HEIF needs an HEVC decoder/);
+    assert.equal(sniffImageType(bytes('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>'))?.contentType, 'image/svg+xml');
+    assert.equal(sniffImageType(bytes('%PDF-1.7\n'))?.refusal, 'unsupported image format: pdf (documents are refused before parsing and never rendered)');
+    assert.equal(sniffImageType(bytes([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0]))?.refusal, 'unsupported image format: tiff');
+    assert.equal(sniffImageType(bytes([0xff, 0xd8, 0xff, 0xe0]))?.refusal, undefined, 'a JPEG is read');
+  });
+
   it('goes by the bytes, not the name: a PNG is image/png whatever it is called', () => {
     assert.equal(sniffImageType(bytes([0x89], 'PNG', [0x0d, 0x0a, 0x1a, 0x0a]))?.format, 'png');
   });

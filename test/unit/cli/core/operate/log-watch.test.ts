@@ -17,6 +17,17 @@ const event = (message: string | object, timestamp = SINCE + 100) => ({
 const line = (level: string, message: string, fields: object) => ({ level, message, service: 'thumbnailer', timestamp: 't', ...fields });
 
 describe('KeyLogJudge', () => {
+  it('records each variant the function logs as created under its thumbnailKey, and a variant’s rejection fails fast', () => {
+    const judge = new KeyLogJudge('canyon.jpg', SINCE);
+    judge.judge(event(line('INFO', 'thumbnail created', { key: 'canyon.jpg', variant: 'thumb', thumbnailKey: 'canyon-400x400.jpg', requestId: OURS })));
+    judge.judge(event(line('INFO', 'thumbnail created', { key: 'canyon.jpg', variant: 'card', thumbnailKey: 'card/canyon-800x600.webp', requestId: OURS })));
+    judge.judge(event(line('INFO', 'thumbnail created', { key: 'canyon-1x1.jpg', requestId: OTHER })));
+    assert.deepEqual([...judge.createdKeys], ['canyon-400x400.jpg', 'card/canyon-800x600.webp']);
+    const reason = 'variant "hero" (canyon-1600x900.avif): thumbnail key is 1030 bytes, above S3\'s limit of 1024';
+    const verdict = judge.judge(event(line('ERROR', 'thumbnail rejected: canyon.jpg', { key: 'canyon.jpg', variant: 'hero', reason, requestId: OURS })));
+    assert.deepEqual([verdict?.outcome, verdict?.reason], ['rejected', reason]);
+  });
+
   it('fails fast on a rejection of our key, with the function’s reason', () => {
     // Prepare
     const judge = new KeyLogJudge(KEY, SINCE);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { parseThumbnailSize, resolveUploadKey, thumbnailKeyFor } from '../../../../../cli/core/operate/size.js';
+import { parseThumbnailSize, resolveUploadKey, resolveVariantsUploadKey, thumbnailKeyFor } from '../../../../../cli/core/operate/size.js';
 import { ExitCode, UserError } from '../../../../../cli/output.js';
-import { expandSuffixes } from '../../../../../cli/core/settings.js';
+import { expandSuffixes, resolveVariants } from '../../../../../cli/core/settings.js';
+import { DEFAULT_TRIGGER_SUFFIXES } from '../../../../../function/formats.js';
 
 const SUFFIXES = expandSuffixes(['.jpg', '.jpeg', '.png', '.webp']);
 
@@ -78,7 +79,7 @@ describe('resolveUploadKey', () => {
   });
 
   it('refuses a file the function would not handle, suggesting --key', () => {
-    assert.throws(() => resolveUploadKey({ ...base, file: 'anim.gif' }), usageError(/pass --key NAME-400x400.jpg/));
+    assert.throws(() => resolveUploadKey({ ...base, file: 'scan.tiff' }), usageError(/pass --key NAME-400x400.jpg/));
   });
 
   it('refuses a key whose suffix the trigger does not fire for', () => {
@@ -88,5 +89,48 @@ describe('resolveUploadKey', () => {
 
   it('checks the size before the key', () => {
     assert.throws(() => resolveUploadKey({ ...base, size: 'abc', key: 'x-1x1.jpg' }), usageError(/"abc"/));
+  });
+});
+
+describe('resolveVariantsUploadKey', () => {
+  const variants = resolveVariants(
+    [
+      { name: 'thumb', size: '400x400' },
+      { name: 'card', size: '800x600', format: 'webp' },
+    ],
+    { maxSide: 4096, defaultFit: 'cover' },
+  );
+  const base = { file: 'photos/canyon.jpg', suffixes: expandSuffixes(DEFAULT_TRIGGER_SUFFIXES), variants };
+
+  it('keeps the file’s own name and lists where each variant will be written', () => {
+    const resolved = resolveVariantsUploadKey(base);
+    assert.equal(resolved.key, 'canyon.jpg');
+    assert.deepEqual(
+      resolved.variants.map((target) => [target.variant.name, target.key]),
+      [
+        ['thumb', 'canyon-400x400.jpg'],
+        ['card', 'canyon-800x600.webp'],
+      ],
+    );
+  });
+
+  it('uses --key exactly, prefix included, and takes a missing extension from the sniffed format', () => {
+    assert.deepEqual(resolveVariantsUploadKey({ ...base, key: 'albums/2026/red rock.png' }).variants.map((target) => target.key), ['albums/2026/red rock-400x400.png', 'albums/2026/red rock-800x600.webp']);
+    assert.equal(resolveVariantsUploadKey({ ...base, file: 'photo', format: 'avif' }).key, 'photo.avif');
+  });
+
+  it('needs a size when no variants are configured, in one line', () => {
+    assert.throws(() => resolveVariantsUploadKey({ ...base, variants: [] }), usageError(/^upload needs a size, e\.g\. .*no variants are configured/));
+  });
+
+  it('refuses a key that names a size, which would get that one thumbnail instead', () => {
+    assert.throws(() => resolveVariantsUploadKey({ ...base, file: 'canyon-400x300.jpg' }), usageError(/names the size 400x300.*pass 400x300 as the size/));
+    assert.throws(() => resolveVariantsUploadKey({ ...base, key: 'a/b-1x1.png' }), usageError(/names the size 1x1/));
+  });
+
+  it('refuses a name the function would not read, and one the trigger does not fire for', () => {
+    assert.throws(() => resolveVariantsUploadKey({ ...base, file: 'scan.tiff' }), usageError(/only handles \.jpg\/\.jpeg\/\.png\/\.webp\/\.avif\/\.gif keys; pass --key NAME\.jpg/));
+    assert.throws(() => resolveVariantsUploadKey({ ...base, key: 'folder/' }), usageError(/is not an object key/));
+    assert.throws(() => resolveVariantsUploadKey({ ...base, suffixes: expandSuffixes(['.png']) }), usageError(/would never trigger/));
   });
 });

@@ -110,6 +110,54 @@ describe('function plans', () => {
     assert.equal(planFunction(settings.functionName, desired, { ...desired, environment: reordered }).change, 'none');
   });
 
+  describe('with variants', () => {
+    const config = { variants: [{ name: 'thumb', size: '400x400' }, { name: 'card', size: '800x600', format: 'webp', quality: 75 }] };
+    const withVariants = withBucketDefaults(resolveSettings({}, config), identity.account, identity.region);
+    const wanted = desiredFunction(withVariants, identity, 'sha-1');
+
+    it('deploys no THUMBNAIL_VARIANTS without variants, so an existing function has no drift', () => {
+      assert.equal('THUMBNAIL_VARIANTS' in desired.environment, false);
+    });
+
+    it('deploys the canonical JSON of the variants, default fit and format written out', () => {
+      assert.deepEqual(JSON.parse(wanted.environment.THUMBNAIL_VARIANTS!), [
+        { name: 'thumb', size: '400x400', fit: 'cover', format: 'same' },
+        { name: 'card', size: '800x600', fit: 'cover', format: 'webp', quality: 75 },
+      ]);
+    });
+
+    it('names drift in the variants as `variants`, as lists of entries, fixed by a configuration update', () => {
+      const plan = planFunction(withVariants.functionName, wanted, { ...wanted, environment: { ...desired.environment } });
+      assert.equal(stateOf(plan), 'drifted');
+      assert.deepEqual(plan.differences.map((difference) => difference.field), ['variants']);
+      assert.deepEqual(plan.differences[0]!.actual, []);
+      assert.deepEqual((plan.differences[0]!.desired as { name: string }[]).map((entry) => entry.name), ['thumb', 'card']);
+      assert.deepEqual(functionChanges(plan), { code: false, configuration: true });
+      const removed = planFunction(settings.functionName, desired, { ...desired, environment: { ...wanted.environment } });
+      assert.deepEqual(removed.differences.map((difference) => difference.field), ['variants']);
+      assert.deepEqual(removed.differences[0]!.desired, []);
+    });
+
+    it('sees the same list written by hand (other spacing, defaults left out) as no drift', () => {
+      const byHand = '[ {"size": "400x400", "name": "thumb"}, {"name": "card", "size": "800x600", "format": "WEBP", "quality": 75} ]';
+      assert.equal(planFunction(withVariants.functionName, wanted, { ...wanted, environment: { ...wanted.environment, THUMBNAIL_VARIANTS: byHand } }).change, 'none');
+    });
+
+    it('reads an entry without a fit with the function’s own THUMBNAIL_FIT', () => {
+      const inside = withBucketDefaults(resolveSettings({ fit: 'inside' }, { variants: [{ name: 'thumb', size: '400x400' }] }), identity.account, identity.region);
+      const wantedInside = desiredFunction(inside, identity, 'sha-1');
+      const byHand = { ...wantedInside.environment, THUMBNAIL_VARIANTS: '[{"name":"thumb","size":"400x400"}]' };
+      assert.equal(planFunction(inside.functionName, wantedInside, { ...wantedInside, environment: byHand }).change, 'none');
+      const asCover = { ...wanted.environment, THUMBNAIL_VARIANTS: '[{"name":"thumb","size":"400x400"}]' };
+      assert.equal(planFunction(inside.functionName, wantedInside, { ...wantedInside, environment: asCover }).change, 'update');
+    });
+
+    it('shows a deployed value the function would refuse as it is', () => {
+      const plan = planFunction(withVariants.functionName, wanted, { ...wanted, environment: { ...wanted.environment, THUMBNAIL_VARIANTS: 'not json' } });
+      assert.equal(plan.differences[0]!.actual, 'not json');
+    });
+  });
+
   it('tracks tracing and the package against the function', () => {
     assert.equal(planTracing('f', { mode: 'PassThrough' }).change, 'update');
     assert.equal(planTracing('f', { mode: 'Active' }).change, 'none');
@@ -174,9 +222,9 @@ describe('the trigger', () => {
 
   it('has one configuration per suffix, upper-case forms included, with distinct ids', () => {
     const suffixes = desired.configurations.map((configuration) => configuration.suffix).sort();
-    assert.deepEqual(suffixes, ['.JPEG', '.JPG', '.PNG', '.WEBP', '.jpeg', '.jpg', '.png', '.webp']);
+    assert.deepEqual(suffixes, ['.AVIF', '.GIF', '.JPEG', '.JPG', '.PNG', '.WEBP', '.avif', '.gif', '.jpeg', '.jpg', '.png', '.webp']);
     const ids = new Set(desired.configurations.map((configuration) => configuration.id));
-    assert.equal(ids.size, 8);
+    assert.equal(ids.size, 12);
     assert.equal(triggerId('.jpg'), 'thumbctl-jpg');
     assert.equal(triggerId('.JPG'), 'thumbctl-JPG');
     for (const configuration of desired.configurations) assert.deepEqual(configuration.events, ['s3:ObjectCreated:*']);
@@ -188,17 +236,17 @@ describe('the trigger', () => {
     assert.deepEqual(merged.QueueConfigurations, [queue]);
     assert.deepEqual(merged.EventBridgeConfiguration, {});
     assert.deepEqual(merged.LambdaFunctionConfigurations![0], someoneElses);
-    assert.equal(merged.LambdaFunctionConfigurations!.length, 9);
+    assert.equal(merged.LambdaFunctionConfigurations!.length, 13);
     const jpg = merged.LambdaFunctionConfigurations!.find((configuration) => configuration.Id === 'thumbctl-JPG');
     assert.deepEqual(jpg?.Filter, { Key: { FilterRules: [{ Name: 'suffix', Value: '.JPG' }] } });
     assert.equal(jpg?.LambdaFunctionArn, arn);
   });
 
   it('replaces stale configurations of ours rather than adding to them', () => {
-    const stale = { Id: 'thumbctl-gif', LambdaFunctionArn: arn, Events: ['s3:ObjectCreated:*' as const], Filter: { Key: { FilterRules: [{ Name: 'suffix' as const, Value: '.gif' }] } } };
+    const stale = { Id: 'thumbctl-tiff', LambdaFunctionArn: arn, Events: ['s3:ObjectCreated:*' as const], Filter: { Key: { FilterRules: [{ Name: 'suffix' as const, Value: '.tiff' }] } } };
     const merged = mergeNotifications({ LambdaFunctionConfigurations: [stale, someoneElses] }, desired);
-    assert.equal(merged.LambdaFunctionConfigurations!.some((configuration) => configuration.Id === 'thumbctl-gif'), false);
-    assert.equal(merged.LambdaFunctionConfigurations!.length, 9);
+    assert.equal(merged.LambdaFunctionConfigurations!.some((configuration) => configuration.Id === 'thumbctl-tiff'), false);
+    assert.equal(merged.LambdaFunctionConfigurations!.length, 13);
   });
 
   it('removes only ours when given nothing to put', () => {

@@ -8,6 +8,30 @@ import { FUNCTION_NAME, lambdaTrace, T0 } from './fixtures.js';
 const analyse = (options: Parameters<typeof lambdaTrace>[0]): TraceRow => analyseTrace(buildSegmentTree(lambdaTrace(options).trace), FUNCTION_NAME);
 
 describe('analysing a Lambda trace', () => {
+  it('reads the variants of an upload without a size: one decode, a resize each, resize the sum', () => {
+    const row = analyse({ t: T0, n: 7, key: 'canyon.jpg', variants: ['thumb', 'card', 'hero'] });
+    assert.equal(row.partial, false, row.missing.join(', '));
+    assert.deepEqual(row.variants, {
+      decodeMs: 200,
+      resizes: ['thumb', 'card', 'hero'].map((name) => ({ name, size: '400x400', fit: 'cover', format: 'webp', resizeMs: 100 })),
+    });
+    assert.equal(row.phases.resizeMs, 300);
+    assert.equal(row.phases.s3PutMs, 150);
+    assert.equal(row.phases.s3GetMs, 100);
+  });
+
+  it('expects no resize after a decode that failed, and has no variants for a key with a size', () => {
+    const failed = analyse({ t: T0, n: 8, key: 'canyon.jpg', variants: ['thumb'], decodeError: true });
+    assert.equal(failed.partial, false, failed.missing.join(', '));
+    assert.deepEqual(failed.variants, { decodeMs: 200, resizes: [] });
+    assert.equal(analyse({ t: T0, n: 9 }).variants, null);
+  });
+
+  it('labels each variant’s resize bar with its name in the waterfall', () => {
+    const names = buildTimeline(buildSegmentTree(lambdaTrace({ t: T0, n: 10, key: 'canyon.jpg', variants: ['thumb', 'card'] }).trace)).spans.map((span) => span.name);
+    assert.deepEqual(names.filter((name) => /^(decode|resize)/.test(name)), ['decode', 'resize thumb', 'resize card']);
+  });
+
   it('reads the phases of a cold start', () => {
     // Act
     const row = analyse({ t: T0, n: 1, cold: true });

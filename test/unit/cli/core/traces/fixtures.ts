@@ -48,6 +48,13 @@ export interface LambdaTraceOptions {
   partial?: boolean;
   /** The GetObject call faults and the invocation fails. */
   error?: boolean;
+  /**
+   * An upload without a size: after GetObject (+10..+110) one `decode` (+110..+310), then for each variant a
+   * `resize` annotated with its name, 100 ms each from +320, each followed by a 50 ms PutObject.
+   */
+  variants?: readonly string[];
+  /** With `variants`: the decode fails (an image it cannot read), so no variant is made. */
+  decodeError?: boolean;
 }
 
 /**
@@ -97,6 +104,16 @@ export function lambdaTrace(options: LambdaTraceOptions): { trace: Trace; docume
     invocation.fault = true;
     invocation.cause = { working_directory: '/var/task', exceptions: [{ id: 'e1', type: 'TimeoutError', message: 'Socket timed out reading s3://source/' + key }] };
     work.push(s3Call('GetObject', at(t, invStart + 10, invStart + 900), key, { fault: true, cause: 'e1' }));
+  } else if (options.variants) {
+    work.push(s3Call('GetObject', at(t, invStart + 10, invStart + 110), key));
+    work.push({ id: id(), name: 'decode', ...at(t, invStart + 110, invStart + 310), ...(options.decodeError ? { error: true } : {}) });
+    if (!options.decodeError) {
+      options.variants.forEach((variant, index) => {
+        const from = invStart + 320 + index * 160;
+        work.push({ id: id(), name: 'resize', ...at(t, from, from + 100), annotations: { variant, size: '400x400', fit: 'cover', format: 'webp' } });
+        work.push(s3Call('PutObject', at(t, from + 100, from + 150), `${variant}-${key}`));
+      });
+    }
   } else if (!options.partial) {
     work.push(s3Call('GetObject', at(t, invStart + 10, invStart + 110), key));
     work.push({ id: id(), name: 'resize', ...at(t, invStart + 120, invStart + 760) });

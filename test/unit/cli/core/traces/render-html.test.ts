@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { summarise } from '../../../../../cli/core/traces/analyse.js';
+import { analyseTrace, summarise } from '../../../../../cli/core/traces/analyse.js';
+import { buildSegmentTree } from '../../../../../cli/core/traces/segments.js';
 import { latencyBins, niceStep, renderHtmlReport, writeFileAtomic } from '../../../../../cli/core/traces/render-html.js';
-import { sampleReport } from './fixtures.js';
+import { FUNCTION_NAME, lambdaTrace, sampleReport, T0 } from './fixtures.js';
 
 describe('the HTML report', () => {
   it('holds the service map, the histogram and the waterfall as inline SVG', () => {
@@ -25,6 +26,15 @@ describe('the HTML report', () => {
     assert.doesNotMatch(html, /https?:/i, 'no URLs');
     assert.doesNotMatch(html, /@import|<script|<link|<img|<iframe/i);
     assert.doesNotMatch(html, /url\((?!#)/, 'CSS/SVG url() only to fragments inside the document');
+  });
+
+  it('has a decode column only when some invocation made variants, and names each variant’s resize', () => {
+    assert.doesNotMatch(renderHtmlReport(sampleReport()), /<th>decode<\/th>/);
+    const report = sampleReport();
+    const variants = analyseTrace(buildSegmentTree(lambdaTrace({ t: T0 + 30, n: 4, key: 'canyon.jpg', variants: ['thumb', 'card'] }).trace), FUNCTION_NAME);
+    const html = renderHtmlReport({ ...report, traces: [variants, ...report.traces] });
+    assert.match(html, /<th>s3 get<\/th><th>decode<\/th><th>resize<\/th>/);
+    assert.match(html, /<tr title="thumb 100\.0 ms, card 100\.0 ms">/);
   });
 
   it('escapes keys and messages', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { analyseTrace, buildTimeline, summarise, type Timeline } from '../../../../../cli/core/traces/analyse.js';
 import { buildSegmentTree } from '../../../../../cli/core/traces/segments.js';
 import { buildServiceMap } from '../../../../../cli/core/traces/service-map.js';
-import { barCells, renderServiceMap, renderSummary, renderTraceTable, renderWaterfall, WATERFALL } from '../../../../../cli/core/traces/render-text.js';
+import { barCells, renderServiceMap, renderSummary, renderTraceTable, renderVariantResizes, renderWaterfall, WATERFALL } from '../../../../../cli/core/traces/render-text.js';
 import { FUNCTION_NAME, lambdaTrace, serviceGraph, T0 } from './fixtures.js';
 
 const timeline: Timeline = {
@@ -59,6 +59,17 @@ describe('text rendering', () => {
       const [from, to] = barCells(start, end, total, 30);
       assert.ok(from >= 0 && to <= 30 && to > from, `${start}-${end}/${total}: ${from}-${to}`);
     }
+  });
+
+  it('adds a decode column and each variant’s resize when some invocation made variants', () => {
+    const sized = analyseTrace(buildSegmentTree(lambdaTrace({ t: T0, n: 1 }).trace), FUNCTION_NAME);
+    const variants = analyseTrace(buildSegmentTree(lambdaTrace({ t: T0 + 1, n: 2, key: 'canyon.jpg', variants: ['thumb', 'card'] }).trace), FUNCTION_NAME);
+    const lines = renderTraceTable([variants, sized]).split('\n');
+    assert.match(lines[0] as string, /^time \(UTC\)\s+key\s+start\s+init\s+dwell\s+invoke\s+s3 get\s+decode\s+resize\s+s3 put\s+overhead\s+total\s+status$/);
+    assert.match(lines[1] as string, /canyon\.jpg\s+warm\s+-\s+40\.0\s+1000\.0\s+100\.0\s+200\.0\s+200\.0\s+100\.0\s+50\.0/);
+    assert.match(lines[2] as string, /canyon-400x400\.jpg\s+warm\s+-\s+40\.0\s+1000\.0\s+100\.0\s+-\s+640\.0\s+190\.0/);
+    assert.equal(renderVariantResizes([variants, sized]), 'resize per variant (ms):\n22:13:21.000  canyon.jpg  decode 200.0 · thumb 100.0 · card 100.0');
+    assert.equal(renderVariantResizes([sized]), undefined);
   });
 
   it('lists invocations with their phases, cold or warm, and the status', () => {

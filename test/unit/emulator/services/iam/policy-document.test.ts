@@ -1,13 +1,13 @@
 // Policy document checks on the way in, with the MalformedPolicyDocument messages IAM uses.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MalformedPolicyDocumentError } from '../../../../../emulator/services/iam/errors.js';
+import { MalformedPolicyDocument } from '../../../../../emulator/services/iam/errors.js';
 import { globMatches, policySize, validateIdentityPolicy, validateTrustPolicy } from '../../../../../emulator/services/iam/policy-document.js';
 
 function rejects(validate: (text: string) => void, text: string, message: string): void {
   assert.throws(
     () => validate(text),
-    (error: unknown) => error instanceof MalformedPolicyDocumentError && error.status === 400 && error.code === 'MalformedPolicyDocument' && error.message === message,
+    (error: unknown) => error instanceof MalformedPolicyDocument && error.status === 400 && error.code === 'MalformedPolicyDocument' && error.message === message,
     `expected "${message}" for ${text}`,
   );
 }

@@ -32,8 +32,9 @@ describe('validateFunctionSettings', () => {
     rejected(() => validateFunctionSettings({ Timeout: 901 }), 'ValidationException', /at 'timeout'.*less than or equal to 900/);
     rejected(() => validateFunctionSettings({ Handler: 'index handler' }), 'ValidationException', /at 'handler'/);
     rejected(() => validateFunctionSettings({ Role: 'my-role' }), 'ValidationException', /at 'role'/);
-    rejected(() => validateFunctionSettings({ Runtime: 'nodejs99.x' }), 'ValidationException', /at 'runtime'.*enum value set/);
-    rejected(() => validateFunctionSettings({ Runtime: 'nodejs12.x' }), 'InvalidParameterValueException', /nodejs12.x is no longer supported.*nodejs22.x/);
+    // AWS answers an unknown runtime with InvalidParameterValueException, the value unquoted (recorded answer).
+    rejected(() => validateFunctionSettings({ Runtime: 'nodejs99.x' }), 'InvalidParameterValueException', /^Value nodejs99\.x at 'runtime'.*enum value set/);
+    rejected(() => validateFunctionSettings({ Runtime: 'nodejs12.x' }), 'InvalidParameterValueException', /nodejs12.x is no longer supported.*use a supported runtime/);
   });
 
   it('accepts what AWS accepts, including runtimes that do not run locally', () => {
@@ -56,6 +57,7 @@ describe('parseFunctionIdentifier', () => {
 
   it('refuses bad names', () => {
     rejected(() => parseFunctionIdentifier('has space'), 'ValidationException', /at 'functionName'/);
-    rejected(() => parseFunctionIdentifier('x'.repeat(65)), 'ValidationException', /length less than or equal to 64/);
+    // AWS answers a name over 64 characters with InvalidParameterValueException (recorded answer).
+    rejected(() => parseFunctionIdentifier('x'.repeat(65)), 'InvalidParameterValueException', /length less than or equal to 64/);
   });
 });

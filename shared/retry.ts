@@ -1,7 +1,7 @@
-// The one retry helper: bounded attempts with exponential backoff, and a callback that says what is being
-// retried and why, so nothing loops silently or forever. Throttling and 5xx are the SDK's job, not this one's;
-// this is for AWS's eventual-consistency quirks (a role not yet assumable, an update in progress). The error
-// tests the retry decisions use (code, HTTP status) live here too, so light modules can share them.
+// The one retry helper, for the CLI and the local cloud alike: bounded attempts with exponential backoff, and a
+// callback that says what is being retried and why, so nothing loops silently or forever. It knows neither side
+// (shared/ holds what both import; nothing here imports cli/ or emulator/). Throttling and 5xx from AWS are the
+// SDK's job, not this one's. The AWS error tests the retry decisions use (code, HTTP status) live here too.
 
 export interface RetryOptions {
   /** What is being retried, for the person reading the output ("creating the function"). */
