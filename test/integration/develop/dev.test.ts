@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { LOCAL_CREDENTIALS } from '../../../cli/core/local-auth.js';
+import { samplePhotoPath } from '../../../cli/core/paths.js';
 import { runThumbctl, startLocalServe, THUMBCTL_BIN, type ThumbctlResult } from '../../helpers/thumbctl.js';
 
 const directories: string[] = [];
@@ -160,6 +161,20 @@ describe('thumbctl dev', () => {
     assert.equal(build.error, null, JSON.stringify(build));
     assert.ok(typeof build.deployMs === 'number' && build.deployMs > 0);
     assert.deepEqual([build.e2eMs, build.thumbnail], [null, null]);
+    dev.child.kill('SIGINT');
+    assert.equal((await dev.exited).code, 0, dev.stderr());
+  });
+
+  it('--image FILE --size WxH replays that image at that size, uploaded once at start', async () => {
+    const project = tempDir('dev-image');
+    assert.equal((await thumbctl(project, ['eject'])).code, 0);
+    const file = join(project, 'thumbnailer', 'thumbnail.ts');
+    const dev = startDev(project, ['--image', samplePhotoPath(), '--size', '200x150']);
+    await dev.ready();
+    assert.match(dev.stderr(), /replaying s3:\/\/\S+\/canyon-200x150\.jpg \(image\)/);
+    const build = await dev.save(file, readFileSync(file, 'utf8').replace(RESIZE, '.resize(request.width, Math.round(request.height / 2), {'));
+    assert.equal(build.error, null, JSON.stringify(build));
+    assert.deepEqual([build.thumbnail?.width, build.thumbnail?.height], [200, 75]);
     dev.child.kill('SIGINT');
     assert.equal((await dev.exited).code, 0, dev.stderr());
   });
