@@ -5,23 +5,44 @@
 // authentication and lifecycle, and nothing of any service's semantics.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { BlobStore } from './state/blobs.js';
 import { openDatabase } from './state/database.js';
+import { StateDirectoryLock } from './state/lock.js';
+import { describeSweep, sweepStateDirectory } from './state/sweep.js';
+import { DiskSpace } from './state/disk-space.js';
 import { AuthFailure, authError, CredentialRegistry, rawQueryPairs, verifySigV4, type CredentialLookup, type KnownCredential } from './core/auth.js';
 import { boundaryError, browserBoundary, corsResponseHeaders, judgeRequest, RefusalLog, refusalLine, type BrowserBoundary } from './core/boundary.js';
 import type { CloudContext, CloudSettings } from './core/context.js';
+import { closeIfReaderStalls, ConnectionScheduler } from './core/connections.js';
 import { checkDeclaredPayloadHash, parseSigV4Credential, type SigV4Credential } from './core/credential.js';
 import { AwsError } from './core/errors.js';
 import { FaultInjector } from './core/faults.js';
-import { decodeOrKeep, type CallerCredentials, type ServiceRequest, type ServiceResponse, type ServiceRouter } from './core/http.js';
+import { decodeOrKeep, RequestBodyError, type CallerCredentials, type ServiceRequest, type ServiceResponse, type ServiceRouter } from './core/http.js';
 import { newRequestId } from './core/ids.js';
 import { jsonErrorResponse } from './core/json-protocol.js';
 import { callerOf, pickService, type ServiceName } from './core/routing.js';
 import { createServices, type CloudServices } from './services/index.js';
 
-/** Largest request body accepted (a single PutObject or an UploadPart); larger ones get the protocol's "too large" error. */
+/**
+ * Largest request body accepted (a single PutObject or an UploadPart, which are streamed to disk, never held);
+ * larger ones get the protocol's "too large" error.
+ */
 export const MAX_BODY_BYTES = 256 * 1024 * 1024;
+/**
+ * Largest body read whole into memory, by service: what its largest request needs with room to spare. Lambda's
+ * code uploads (70,167,211 bytes at AWS; its router answers those in AWS's words), S3's XML bodies
+ * (CompleteMultipartUpload of 10,000 parts, DeleteObjects of 1,000 keys: a few MB), JSON and Query bodies (Logs'
+ * 1 MB batches, escaped). A body past it gets the same "too large" error as one past MAX_BODY_BYTES.
+ */
+export const MAX_BUFFERED_BODY_BYTES: Readonly<Record<ServiceName, number>> = {
+  lambda: 72 * 1024 * 1024,
+  s3: 16 * 1024 * 1024,
+  iam: 16 * 1024 * 1024,
+  sts: 16 * 1024 * 1024,
+  logs: 16 * 1024 * 1024,
+  xray: 16 * 1024 * 1024,
+};
 /** Node's own header limit applies to heads (16 KiB by default); we set it explicitly. Larger heads get 431. */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
@@ -34,9 +55,11 @@ export interface ServerTimeouts {
   keepAliveMs: number;
   /** How often node checks the two timeouts above. */
   checkIntervalMs: number;
+  /** An answer the client takes nothing of for this long closes its connection (a peer that sends and never reads). */
+  sendStallMs: number;
 }
 
-export const SERVER_TIMEOUTS: Readonly<ServerTimeouts> = { headersMs: 30_000, requestMs: 120_000, keepAliveMs: 65_000, checkIntervalMs: 5_000 };
+export const SERVER_TIMEOUTS: Readonly<ServerTimeouts> = { headersMs: 30_000, requestMs: 120_000, keepAliveMs: 65_000, checkIntervalMs: 5_000, sendStallMs: 60_000 };
 
 /** How much of an oversized body is still read (and dropped) after the error is sent, so the client sees the answer. */
 const OVERSIZED_DRAIN_BYTES = 64 * 1024 * 1024;
@@ -67,6 +90,12 @@ export interface LocalCloudOptions {
    * answer: exact origins such as `http://localhost:5173`, or `*` for any. Every other Origin is refused.
    */
   allowOrigins?: string[];
+  /**
+   * The state directory's lock, when the caller took it already (cli/core/local-cloud.ts, to record the holder
+   * first); otherwise the cloud takes it itself. Either way the cloud holds it until close().
+   * @throws StateDirectoryLockedError - from startLocalCloud, when another cloud holds the directory
+   */
+  stateLock?: StateDirectoryLock;
 }
 
 export interface LocalCloud {
@@ -81,6 +110,7 @@ export interface LocalCloud {
 
 interface DispatchSettings {
   maxBodyBytes: number;
+  sendStallMs: number;
   /** The secret behind an access key, when signatures are verified. */
   lookup?: CredentialLookup;
   /** Which Host names and Origins are admitted. */
@@ -89,6 +119,18 @@ interface DispatchSettings {
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  // Two clouds on one state directory would interleave their writes (SQLite's "database is locked" 500s) and
+  // sweep each other's files: the lock comes before anything touches the directory.
+  const stateLock = options.stateLock ?? StateDirectoryLock.acquire(options.stateDir);
+  try {
+    return await startLockedCloud(options, stateLock);
+  } catch (error) {
+    stateLock.release();
+    throw error;
+  }
+}
+
+async function startLockedCloud(options: LocalCloudOptions, stateLock: StateDirectoryLock): Promise<LocalCloud> {
   const host = options.host ?? '127.0.0.1';
   const settings: CloudSettings = {
     accountId: options.accountId ?? '000000000000',
@@ -97,24 +139,36 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     endpoint: '',
     stateDelayMs: options.stateDelayMs ?? 100,
   };
+  const log = options.log ?? (() => undefined);
+  // The reserve is given back while the cloud starts (a start on a full disk needs room for the WAL) and taken
+  // again once it has.
+  const disk = new DiskSpace(options.stateDir, log);
+  disk.releaseReserve();
   const context: CloudContext = {
     db: openDatabase(options.stateDir),
     blobs: new BlobStore(options.stateDir),
     settings,
     faults: new FaultInjector(options.faults),
     stores: {},
-    log: options.log ?? (() => undefined),
+    log,
     credentials: new CredentialRegistry(),
+    disk,
   };
   const services = createServices(context);
+  // Under the lock, before the first request: nothing else can be writing a temp file or committing a blob.
+  const sweep = sweepStateDirectory(options.stateDir, (digest) => context.stores.s3?.usesBlob?.(digest) === true || context.stores.lambda?.usesBlob?.(digest) === true);
+  context.log(describeSweep(sweep));
+  disk.afterStart();
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const dispatchSettings: DispatchSettings = {
     maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
+    sendStallMs: timeouts.sendStallMs,
     ...(options.requireAuth ? { lookup: credentialLookup(context, options.requireAuth) } : {}),
     boundary: browserBoundary(host, options.allowOrigins),
     refusals: new RefusalLog(context.log),
   };
+  const connections = new ConnectionScheduler();
 
-  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const server = createServer(
     {
       maxHeaderSize: MAX_HEADER_BYTES,
@@ -123,7 +177,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       connectionsCheckingInterval: timeouts.checkIntervalMs,
     },
     (req, res) => {
-      void dispatch(services, context, dispatchSettings, req, res);
+      connections.admit(req, res, () => void dispatch(services, context, dispatchSettings, req, res));
     },
   );
   server.keepAliveTimeout = timeouts.keepAliveMs;
@@ -149,6 +203,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         server.closeAllConnections();
       });
       context.db.close();
+      stateLock.release();
     },
   };
 }
@@ -310,17 +365,20 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
   const fail = (error: AwsError, headers: Record<string, string> = {}): void => {
     const router = services.routers[serviceName];
     const response = router.errorResponse?.(error, request) ?? jsonErrorResponse('rest-json', error);
-    send(res, withCors({ ...response, headers: { ...response.headers, ...headers } }), requestId);
+    send(res, withCors({ ...response, headers: { ...response.headers, ...headers } }), requestId, settings.sendStallMs);
   };
+  const streamed = services.routers[serviceName].streamsBody?.(request) === true;
+  const bodyLimit = streamed ? settings.maxBodyBytes : Math.min(settings.maxBodyBytes, MAX_BUFFERED_BODY_BYTES[serviceName]);
   try {
-    if (admission.preflight) return send(res, admission.preflight, requestId);
+    if (admission.preflight) return send(res, admission.preflight, requestId, settings.sendStallMs);
     if (admission.refusal) {
       if (admission.refusal.logLine !== undefined) settings.refusals.write(admission.refusal.logLine);
       const isForm = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
       if (isForm && !caller && announcesBody(req)) {
-        // Only a Query form's body says whether it is for IAM or STS: read it (within the usual limit) to answer in
-        // that service's protocol; it goes no further.
-        const body = await readBody(req, settings.maxBodyBytes);
+        // Only a Query form's body says whether it is for IAM or STS: read it (within the buffered limit) to answer
+        // in that service's protocol; it goes no further.
+        const formLimit = Math.min(settings.maxBodyBytes, MAX_BUFFERED_BODY_BYTES[serviceName]);
+        const body = await readBody(req, formLimit);
         if (body === 'aborted') return;
         if (body === 'too-large') drainThenClose(req, res);
         else serviceName = pickService(method, target.pathname, req.headers, caller, body.toString('utf8'), target.query);
@@ -330,13 +388,13 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
       }
       return fail(admission.refusal.error(serviceName));
     }
-    const body = await readBody(req, settings.maxBodyBytes);
+    const body = await receiveBody(streamed, request, req, bodyLimit);
     if (body === 'aborted') return;
     if (body === 'too-large') {
       // The rest of the body is not wanted: answer now, then read and drop what the client is still sending
       // (for a little while) so it gets to read the answer instead of a connection reset.
       drainThenClose(req, res);
-      fail(tooLargeError(serviceName, settings.maxBodyBytes, req));
+      fail(tooLargeError(serviceName, bodyLimit, req));
       return;
     }
     request.body = body;
@@ -352,8 +410,23 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     }
     const router: ServiceRouter = services.routers[serviceName];
     const response = await router.handle(request);
-    send(res, withCors(response), requestId);
+    // Answered before its streamed body was read to the end (refused early): the rest is read and dropped, so
+    // the connection can carry the client's next request, as it could when bodies were read first.
+    if (request.bodyStream && !req.complete) discardRestOfBody(req, settings.maxBodyBytes);
+    send(res, withCors(response), requestId, settings.sendStallMs);
   } catch (error) {
+    if (error instanceof RequestBodyError) {
+      if (error.reason === 'aborted') return;
+      drainThenClose(req, res);
+      return fail(tooLargeError(serviceName, bodyLimit, req));
+    }
+    // Any other failure mid-body (a full disk, our bug): the rest of the body is read and dropped, as above.
+    if (request.bodyStream && !req.complete) discardRestOfBody(req, settings.maxBodyBytes);
+    if (context.disk?.noteFailure(error)) {
+      if (res.headersSent) res.destroy();
+      else if (!res.destroyed) fail(diskFullError(serviceName, context.disk.describe()));
+      return;
+    }
     // Routers turn AWS errors into their protocol's shape; anything reaching here is our bug. The client gets
     // the protocol's internal error, never the stack (that goes to the cloud's log).
     context.log(`internal error: ${(error as Error).stack ?? String(error)}`);
@@ -388,6 +461,15 @@ function rawHeaderMap(rawHeaders: string[]): Map<string, string[]> {
     headers.set(name, values);
   }
   return headers;
+}
+
+/**
+ * Each protocol's answer to a write the disk has no room for: 503, as S3 answers a write it cannot take now
+ * (`ServiceUnavailable`; JSON services' `ServiceUnavailableException`), so a client may retry after freeing space.
+ */
+function diskFullError(service: ServiceName, message: string): AwsError {
+  const code = service === 's3' || service === 'iam' || service === 'sts' ? 'ServiceUnavailable' : 'ServiceUnavailableException';
+  return new AwsError(code, message, 503);
 }
 
 /** Each protocol's "body too large": S3's EntityTooLarge (a 400 at AWS), elsewhere 413. */
@@ -432,6 +514,57 @@ function drainThenClose(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /**
+ * The request's body: read whole (within `maxBodyBytes`), or, for a request its router streams
+ * (`streamsBody`: object writes up to MAX_BODY_BYTES), handed over as `request.bodyStream` unread, so that at
+ * most a stream's buffers of it are ever in memory.
+ */
+function receiveBody(streamed: boolean, request: ServiceRequest, req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  if (!streamed) return readBody(req, maxBodyBytes);
+  if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) return Promise.resolve('too-large');
+  request.bodyStream = limitedBody(req, maxBodyBytes);
+  return Promise.resolve(Buffer.alloc(0));
+}
+
+/**
+ * Reads and drops what is left of a streamed body nobody wants (the answer came first). A body that goes on
+ * past `maxBodyBytes` in all closes its connection: dropping is cheap, but not for ever.
+ */
+function discardRestOfBody(req: IncomingMessage, maxBodyBytes: number): void {
+  let dropped = 0;
+  for (const destination of req.listeners('data')) req.off('data', destination as (...args: unknown[]) => void);
+  req.unpipe();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > maxBodyBytes) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/**
+ * The body as a stream of at most `maxBodyBytes`, failing with RequestBodyError past it or when the client
+ * goes away. A stream of its own, piped from the request: a reader that stops early (an error mid-body)
+ * destroys this one, never the request, whose connection still has to carry the answer.
+ */
+function limitedBody(req: IncomingMessage, maxBodyBytes: number): Readable {
+  let received = 0;
+  const limited = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      received += chunk.length;
+      if (received > maxBodyBytes) callback(new RequestBodyError('too-large'));
+      else callback(null, chunk);
+    },
+  });
+  const abort = (): void => {
+    if (!req.complete) limited.destroy(new RequestBodyError('aborted'));
+  };
+  req.once('aborted', abort);
+  req.once('error', abort);
+  req.once('close', abort);
+  req.pipe(limited);
+  return limited;
+}
+
+/**
  * Reads the body, refusing more than `maxBodyBytes` whatever Content-Length claims (and as soon as a chunked
  * body passes it). A client that goes away mid-body is `aborted`: nothing to answer, nothing to log.
  */
@@ -462,7 +595,8 @@ function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | 
   });
 }
 
-function send(res: ServerResponse, response: ServiceResponse, requestId: string): void {
+function send(res: ServerResponse, response: ServiceResponse, requestId: string, sendStallMs = SERVER_TIMEOUTS.sendStallMs): void {
+  closeIfReaderStalls(res, sendStallMs);
   const headers: Record<string, string | number> = {
     'x-amz-request-id': requestId,
     'x-amzn-requestid': requestId,

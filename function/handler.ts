@@ -126,9 +126,17 @@ export function createHandler(dependencies: HandlerDependencies): ThumbnailHandl
 
     const results: RecordResult[] = [];
     const transient: unknown[] = [];
-    for (const record of event?.Records ?? []) {
-      let key = record?.s3?.object?.key ?? '';
+    const records = eventRecords(event);
+    if (typeof records === 'string') {
+      // Not an S3 event at all: no retry can make it one.
+      logger.error(`${LOG_MESSAGES.rejected}: (event)`, { key: '', reason: records, requestId });
+      return { results: [{ key: '', status: 'rejected', reason: records }] };
+    }
+    for (const raw of records) {
+      const record = readS3Record(raw);
+      let key = typeof record === 'string' ? '' : record.key;
       try {
+        if (typeof record === 'string') throw new PermanentImageError(record);
         key = decodeEventKey(key);
         results.push(await processRecord(record, key, invocation));
       } catch (error) {
@@ -149,6 +157,47 @@ export function createHandler(dependencies: HandlerDependencies): ThumbnailHandl
     if (transient.length > 1) throw new AggregateError(transient, `${transient.length} records failed transiently`);
     return { results };
   };
+}
+
+/** A record known to be an S3 notification for one object: what processRecord reads of it. */
+interface ObjectRecord {
+  readonly eventName?: string;
+  readonly bucket: string;
+  /** As S3 writes it into events (form-encoded), not yet decoded. */
+  readonly key: string;
+}
+
+/**
+ * The records of an event, or why it is not an S3 event: `Records` must be a list when present (S3's test
+ * event has none, and neither has an empty invocation), and the event itself an object.
+ */
+function eventRecords(event: unknown): readonly unknown[] | string {
+  if (event === null || event === undefined) return [];
+  if (typeof event !== 'object' || Array.isArray(event)) return 'not an S3 event: the event is not a JSON object';
+  const records = (event as { Records?: unknown }).Records;
+  if (records === undefined || records === null) return [];
+  if (!Array.isArray(records)) return 'not an S3 event: Records is not a list';
+  return records;
+}
+
+/**
+ * Reads one record as S3 writes it, checking the shape of every field used: an object, from `aws:s3` when
+ * it says where it is from, with a string eventName when there is one, and `s3.bucket.name` and `s3.object.key`
+ * non-empty strings. @returns the record, or why it is not an S3 object record (a permanent rejection)
+ */
+function readS3Record(record: unknown): ObjectRecord | string {
+  const refuse = (what: string): string => `not an S3 object-created record (malformed S3 event record: ${what})`;
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) return refuse('the record is not a JSON object');
+  const { eventSource, eventName, s3 } = record as { eventSource?: unknown; eventName?: unknown; s3?: unknown };
+  if (eventSource !== undefined && eventSource !== 'aws:s3') return refuse(`it comes from ${JSON.stringify(eventSource)}, not aws:s3`);
+  if (eventName !== undefined && typeof eventName !== 'string') return refuse('eventName is not a string');
+  if (s3 === null || typeof s3 !== 'object') return refuse('it has no s3 object');
+  const { bucket, object } = s3 as { bucket?: { name?: unknown } | null; object?: { key?: unknown } | null };
+  const name = bucket?.name;
+  const key = object?.key;
+  if (typeof name !== 'string' || name === '') return refuse('s3.bucket.name is missing or not a string');
+  if (typeof key !== 'string' || key === '') return refuse('s3.object.key is missing or not a string');
+  return { ...(eventName !== undefined ? { eventName } : {}), bucket: name, key };
 }
 
 /** Per-invocation view of the dependencies, with the configuration known to be valid. */
@@ -173,10 +222,10 @@ export class VariantsFailedError extends Error {
  * Handles one record. Returns for created/skipped, throws PermanentImageError for rejected,
  * anything else for transient failures.
  */
-async function processRecord(record: S3EventRecord, key: string, invocation: Invocation): Promise<RecordResult> {
+async function processRecord(record: ObjectRecord, key: string, invocation: Invocation): Promise<RecordResult> {
   const { storage, config, logger, tracing, requestId } = invocation;
-  const bucket = record.s3?.bucket?.name;
-  if (!bucket || !key) throw new PermanentImageError('malformed S3 event record: bucket name or object key missing');
+  const bucket = record.bucket;
+  if (!key) throw new PermanentImageError('not an S3 object-created record (malformed S3 event record: s3.object.key is empty once decoded)');
 
   // S3 also sends other event types if the notification is configured broadly; only new objects matter.
   if (record.eventName !== undefined && !/^(s3:)?ObjectCreated:/.test(record.eventName)) {

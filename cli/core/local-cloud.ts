@@ -1,9 +1,11 @@
 // Finds or starts the local cloud for a state directory. A `thumbctl local serve` records itself in
 // <state-dir>/server.json and every other command connects to it; without one, a command starts the same
-// server in-process on an ephemeral loopback port for its own duration. The lock file keeps two servers
-// from ever sharing one state directory. It is also the CLI's only door into the emulator: the Node.js a runtime's
-// functions will run on is asked for here, with the emulator's module imported on demand.
-import { appendFileSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+// server in-process on an ephemeral loopback port for its own duration. Who may run a server on a directory is
+// decided by the state directory's OS lock (emulator/state/lock.ts), never by this record: the record only
+// names the holder, so a starter that loses the lock can say where the winner is. It is also the CLI's only door
+// into the emulator: the lock, the server and the Node.js a runtime's functions will run on are asked for here,
+// with the emulator's modules imported on demand.
+import { appendFileSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../output.js';
 import { SERVE_DEFAULTS } from './defaults.js';
@@ -36,9 +38,15 @@ export interface StartOptions {
   allowOrigins?: string[];
 }
 
-const lockPath = (stateDir: string): string => join(stateDir, 'server.json');
+/**
+ * How long a starter that lost the lock waits for the winner to say where it listens (it records its pid at
+ * once, its endpoint once listening, which takes well under a second): a refusal names both.
+ */
+const HOLDER_ENDPOINT_WAIT_MS = 15_000;
 
-/** The emulator's own copy is emulator/core/processes.ts; the CLI keeps this one so reading the lock file loads no emulator. */
+const recordPath = (stateDir: string): string => join(stateDir, 'server.json');
+
+/** The emulator's own copy is emulator/core/processes.ts; the CLI keeps this one so reading server.json loads no emulator. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -48,50 +56,67 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** The running server recorded for this state directory, if its process is still alive. */
-export function readServerRecord(stateDir: string): ServerRecord | undefined {
-  let record: ServerRecord;
+/** The server recorded for this state directory, whatever its state, or undefined when there is no readable record. */
+function readRecordFile(stateDir: string): ServerRecord | undefined {
   try {
-    record = JSON.parse(readFileSync(lockPath(stateDir), 'utf8')) as ServerRecord;
+    const record = JSON.parse(readFileSync(recordPath(stateDir), 'utf8')) as ServerRecord;
+    return typeof record.pid === 'number' && typeof record.endpoint === 'string' ? record : undefined;
   } catch {
     return undefined;
   }
-  if (typeof record.pid !== 'number' || !isAlive(record.pid) || record.pid === process.pid) return undefined;
+}
+
+/** The running server recorded for this state directory, if its process is still alive. */
+export function readServerRecord(stateDir: string): ServerRecord | undefined {
+  const record = readRecordFile(stateDir);
+  if (!record || !isAlive(record.pid) || record.pid === process.pid) return undefined;
   return record;
 }
 
-/** Takes the state directory's lock, or returns the live server that holds it. */
-function tryLock(stateDir: string, record: ServerRecord): ServerRecord | 'locked' {
-  mkdirSync(stateDir, { recursive: true });
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(lockPath(stateDir), JSON.stringify(record), { flag: 'wx' });
-      return 'locked';
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = readServerRecord(stateDir);
-      if (holder) return holder;
-      // A dead process left its record behind (kill -9): it is stale, so take its place.
-      try {
-        unlinkSync(lockPath(stateDir));
-      } catch {
-        /* another process removed it first */
-      }
-    }
-  }
-  throw new UserError(`could not lock the state directory ${stateDir}`);
+/** Written whole to a temporary file, then renamed over the record: a reader sees the old record or the new one, never half of one. */
+function writeRecord(stateDir: string, record: ServerRecord): void {
+  const temporary = join(stateDir, `server.json.${process.pid}.tmp`);
+  writeFileSync(temporary, JSON.stringify(record));
+  renameSync(temporary, recordPath(stateDir));
 }
 
-/** Starts a server in this process and records it; the caller closes it. */
+/**
+ * The holder of a lock we could not take, once it has recorded where it listens. A holder that is still starting
+ * (alive, no endpoint yet) is waited for; one that never records itself within HOLDER_ENDPOINT_WAIT_MS is named
+ * by pid only, as "still starting", never with an empty endpoint.
+ */
+async function lockHolder(stateDir: string): Promise<ServerRecord> {
+  const deadline = Date.now() + HOLDER_ENDPOINT_WAIT_MS;
+  let lastSeen: ServerRecord | undefined;
+  while (Date.now() <= deadline) {
+    const record = readServerRecord(stateDir);
+    if (record?.endpoint) return record;
+    lastSeen = record ?? lastSeen;
+    await sleep(50);
+  }
+  return {
+    pid: lastSeen?.pid ?? 0,
+    endpoint: lastSeen ? '(still starting)' : '(unknown: it has not recorded itself)',
+    mode: lastSeen?.mode ?? 'serve',
+    startedAt: lastSeen?.startedAt ?? new Date().toISOString(),
+  };
+}
+
+/** Starts a server in this process and records it; the caller closes it. Returns the holder when another process has the directory. */
 export async function startServer(options: StartOptions): Promise<LocalCloudHandle | ServerRecord> {
+  mkdirSync(options.stateDir, { recursive: true });
+  const { StateDirectoryLock } = await import('../../emulator/state/lock.js');
+  const lock = StateDirectoryLock.tryAcquire(options.stateDir);
+  if (!lock) return lockHolder(options.stateDir);
   const record: ServerRecord = { pid: process.pid, endpoint: '', mode: options.mode, startedAt: new Date().toISOString() };
-  const lock = tryLock(options.stateDir, record);
-  if (lock !== 'locked') return lock;
   const logFile = join(options.stateDir, 'cloud.log');
   try {
+    // The pid first, so a starter that loses the race can name us while we start.
+    writeRecord(options.stateDir, record);
     const { startLocalCloud } = await import('../../emulator/server.js');
     const cloud = await startLocalCloud({
       stateDir: options.stateDir,
+      stateLock: lock,
       host: options.host ?? SERVE_DEFAULTS.host,
       port: options.port ?? 0,
       region: options.region,
@@ -107,17 +132,19 @@ export async function startServer(options: StartOptions): Promise<LocalCloudHand
       },
     });
     record.endpoint = cloud.endpoint;
-    writeFileSync(lockPath(options.stateDir), JSON.stringify(record));
+    writeRecord(options.stateDir, record);
     return {
       endpoint: cloud.endpoint,
       embedded: true,
       async close() {
+        // The record goes first, while we still hold the lock: whoever takes the lock next writes its own.
+        removeRecord(options.stateDir);
         await cloud.close();
-        releaseLock(options.stateDir);
       },
     };
   } catch (error) {
-    releaseLock(options.stateDir);
+    removeRecord(options.stateDir);
+    lock.release();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       throw new UserError(`port ${options.port} on ${options.host} is already in use`, ExitCode.failure);
@@ -130,10 +157,10 @@ export async function startServer(options: StartOptions): Promise<LocalCloudHand
   }
 }
 
-function releaseLock(stateDir: string): void {
+/** Removes our own record (only ours: called while we hold the lock). */
+function removeRecord(stateDir: string): void {
   try {
-    const record = JSON.parse(readFileSync(lockPath(stateDir), 'utf8')) as ServerRecord;
-    if (record.pid === process.pid) unlinkSync(lockPath(stateDir));
+    if (readRecordFile(stateDir)?.pid === process.pid) unlinkSync(recordPath(stateDir));
   } catch {
     /* already gone */
   }

@@ -3,6 +3,7 @@
 // and X-Ray, Lambda asks IAM about roles). Stores never see HTTP.
 import type { Db } from '../state/database.js';
 import type { BlobStore } from '../state/blobs.js';
+import type { DiskSpace } from '../state/disk-space.js';
 import type { FaultInjector } from './faults.js';
 import type { CredentialRegistry, KnownCredential } from './auth.js';
 import type { RoleSession } from './authorize.js';
@@ -32,6 +33,8 @@ export interface CloudContext {
    * for its function's role (emulator/core/authorize.ts checks their calls against the role's policies).
    */
   credentials?: CredentialRegistry;
+  /** The disk under the state directory: full or not; client writes ask it first (see disk-space.ts). */
+  disk?: DiskSpace;
 }
 
 /**
@@ -60,6 +63,8 @@ export interface StsForOthers {
 export interface S3ForOthers {
   /** An object's bytes (Lambda reads function code given as S3Bucket/S3Key), or undefined when absent. */
   getObjectBytes(bucket: string, key: string): Promise<Buffer | undefined>;
+  /** An object's size in bytes, or undefined when absent: read it before getObjectBytes to bound what is read. */
+  objectSize?(bucket: string, key: string): number | undefined;
   /** True while an S3 object or upload part uses this blob digest: another service must not delete the blob. */
   usesBlob?(digest: string): boolean;
 }

@@ -22,8 +22,14 @@ export interface ServiceRequest {
   query: URLSearchParams;
   /** Lower-case header names, as node gives them. */
   headers: IncomingHttpHeaders;
-  /** The whole body, read by the server within its size limit. */
+  /** The whole body, read by the server within its size limit (empty when `bodyStream` is set). */
   body: Buffer;
+  /**
+   * The body as it arrives, instead of `body`, for a request the router asked to stream (`streamsBody`): an
+   * object body of any size is then never whole in memory. Past the cloud's size limit, or when the client
+   * goes away, it fails with a RequestBodyError, which the router lets through to the server.
+   */
+  bodyStream?: Readable;
   /** Region from the credential scope, else the cloud's default. */
   region: string;
   /** The request's SigV4 credential, parsed once by the server (credential.ts); absent when it carries none. */
@@ -51,6 +57,8 @@ export interface ServiceResponse {
 export interface ServiceRouter {
   readonly name: string;
   handle(request: ServiceRequest): Promise<ServiceResponse>;
+  /** True when this router reads this request's body from `bodyStream` (large object writes) rather than whole. */
+  streamsBody?(request: ServiceRequest): boolean;
   /**
    * This protocol's wire form of an error the server raises before the router runs (authentication, size
    * limits, an internal failure). Without it the server writes REST-JSON's form.
@@ -69,5 +77,13 @@ export function decodeOrKeep(text: string): string {
     return decodeURIComponent(text);
   } catch {
     return text;
+  }
+}
+
+/** A streamed body that cannot be read to its end: more than the cloud accepts, or a client that went away. */
+export class RequestBodyError extends Error {
+  override readonly name = 'RequestBodyError';
+  constructor(readonly reason: 'too-large' | 'aborted') {
+    super(reason === 'too-large' ? 'the request body is larger than the local cloud accepts' : 'the client went away before sending its whole body');
   }
 }

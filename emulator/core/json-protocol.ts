@@ -3,6 +3,7 @@
 // results and errors in the shapes the SDKs and the CLI parse. It knows no service's operations or rules.
 import { constraintErrorCode } from './constraints.js';
 import { AwsError, awsErrorCode } from './errors.js';
+import { isDiskFull } from '../state/disk-space.js';
 import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from './http.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -265,8 +266,10 @@ export function jsonServiceRouter(name: string, protocol: JsonProtocol, log: (me
     name,
     async handle(request: ServiceRequest): Promise<ServiceResponse> {
       try {
-        return jsonResponse(protocol, dispatch(request));
+        return jsonResponse(protocol, await dispatch(request));
       } catch (error) {
+        // A full disk is the server's to answer (it knows where the disk is, and records that it is full).
+        if (isDiskFull(error)) throw error;
         return jsonErrorResponse(protocol, asAwsError(error, log));
       }
     },

@@ -17,6 +17,8 @@ export function openDatabase(stateDir: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
+  // Sorts and temporary b-trees in memory (they are small here): a full disk must not fail a read or a delete.
+  db.pragma('temp_store = MEMORY');
   return db;
 }
 

@@ -1,7 +1,7 @@
 // The core of `thumbctl invoke`: build the S3 ObjectCreated:Put event the console's Test button and
 // `sam local generate-event s3 put` would send (from templates/s3-put-event.json), invoke the function
 // synchronously with the log tail, and decode what comes back. No terminal.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ExitCode, UserError } from '../../output.js';
@@ -68,20 +68,52 @@ export async function loadS3PutEventTemplate(): Promise<unknown> {
   }
 }
 
-/** Reads an event file given with --event: it must exist and hold JSON. */
+/**
+ * Deepest nesting an --event file may have. The event is serialised again to be sent, and the function's runtime
+ * parses it: both recurse once per level, and a few thousand levels overflow their stacks. Real events nest
+ * fewer than ten.
+ */
+export const MAX_EVENT_DEPTH = 500;
+/** Lambda's payload limit for a synchronous invocation: a larger file could never be sent. */
+export const MAX_EVENT_BYTES = 6_291_456;
+
+/** Reads an event file given with --event: it must exist, fit Lambda's payload, nest sanely and hold JSON. */
 export async function readEventFile(path: string): Promise<unknown> {
   let text: string;
   try {
+    const info = await stat(path);
+    if (info.isFile() && info.size > MAX_EVENT_BYTES) throw new UserError(`--event: ${path} is ${info.size} bytes, more than Lambda's ${MAX_EVENT_BYTES}-byte payload`, ExitCode.usage);
     text = await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(code === 'ENOENT' ? `--event: file not found: ${path}` : `--event: cannot read ${path}: ${code ?? (error as Error).message}`, ExitCode.usage);
   }
+  // Measured on the text, before parsing, so that no depth can overflow the parser either.
+  const depth = jsonNestingDepth(text);
+  if (depth > MAX_EVENT_DEPTH) throw new UserError(`--event: ${path} is nested ${depth} levels deep, more than the ${MAX_EVENT_DEPTH} an event may have`, ExitCode.usage);
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw new UserError(`--event: ${path} is not JSON: ${(error as Error).message}`, ExitCode.usage);
   }
+}
+
+/** The deepest nesting of `[` and `{` in JSON text, skipping strings; one pass, no recursion. */
+export function jsonNestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 export interface SyntheticEvent {

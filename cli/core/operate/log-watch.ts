@@ -19,13 +19,29 @@ export interface FunctionVerdict {
 /** Lines the function's handler writes. */
 const MESSAGES = LOG_MESSAGES;
 
+/** CloudWatch Logs refuses a filter pattern longer than this (InvalidParameterException). */
+export const MAX_FILTER_PATTERN_LENGTH = 1024;
+
 /**
  * A CloudWatch Logs filter pattern for the lines that matter to one upload: any line naming the key, and the
- * failures that name no key (timeouts, runtime errors, a misconfigured function). `?` terms are OR-ed.
+ * failures that name no key (timeouts, runtime errors, a misconfigured function). `?` terms are OR-ed. A key
+ * too long for the pattern's 1,024 characters is searched by its longest prefix that fits: a quoted term
+ * matches anywhere in a line, so every line naming the key still matches, and the judge tells keys apart.
  */
 export function watchFilterPattern(key: string): string {
   const quote = (term: string): string => `"${term.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  return [key, 'Task timed out', 'ERROR', 'Status: error', 'errorType'].map((term) => `?${quote(term)}`).join(' ');
+  const failures = ['Task timed out', 'ERROR', 'Status: error', 'errorType'].map((term) => ` ?${quote(term)}`).join('');
+  const room = MAX_FILTER_PATTERN_LENGTH - failures.length - '?""'.length;
+  let term = '';
+  let quotedLength = 0;
+  // By code point, so a prefix never ends inside a surrogate pair.
+  for (const character of key) {
+    const added = quote(character).length - 2;
+    if (quotedLength + added > room) break;
+    term += character;
+    quotedLength += added;
+  }
+  return `?${quote(term)}${failures}`;
 }
 
 /**

@@ -89,6 +89,12 @@ export function resolveUploadKey(request: UploadKeyRequest): { key: string; size
   if (request.key !== undefined) {
     key = request.key;
     if (!key || key.startsWith('/') || key.endsWith('/')) throw usage(`--key "${key}" is not an object key like photos/canyon-400x400.jpg`);
+    // S3 stores such keys, but URL handling (RFC 3986 dot-segment removal, in presigned URLs' users and most HTTP
+    // stacks) rewrites `a/./b` to `a/b` and `a/../b` to `b`: the thumbnail would be written, and never found.
+    const dotSegment = key.split('/').find((segment) => segment === '.' || segment === '..');
+    if (dotSegment !== undefined) {
+      throw usage(`--key "${key}" has a "${dotSegment}" path segment: S3 allows it, but presigned URLs and most HTTP stacks normalise it away; choose a key without "." or ".." segments`);
+    }
     const parsed = parseThumbnailKey(key);
     if (!parsed) throw usage(`--key "${key}" must end in -<W>x<H> and an image extension (${ACCEPTED_EXTENSIONS_TEXT}), like canyon-400x400.jpg`);
     if (parsed.width !== size.width || parsed.height !== size.height) {

@@ -80,6 +80,32 @@ export interface TraceRow {
   /** True when expected segments or subsegments are missing (listed in `missing`); shown, never dropped. */
   partial: boolean;
   missing: string[];
+  /** Present (true) when thumbctl could not read the trace at all; `missing` says why. Listed, never fatal. */
+  unreadable?: true;
+}
+
+/**
+ * The row of a trace thumbctl cannot read (no readable document, or one its analysis trips over): listed with
+ * what is known, its id and the time in that id, and why; every number absent.
+ */
+export function unreadableRow(traceId: string, reason: string): TraceRow {
+  const idSeconds = /^1-([0-9a-f]{8})-[0-9a-f]{24}$/i.exec(traceId);
+  return {
+    id: traceId,
+    startTime: new Date(idSeconds ? parseInt(idSeconds[1]!, 16) * 1000 : 0).toISOString(),
+    key: null,
+    coldStart: false,
+    error: null,
+    errorKind: null,
+    durationMs: null,
+    e2eMs: null,
+    phases: { initMs: null, dwellMs: null, invocationMs: null, s3GetMs: null, resizeMs: null, s3PutMs: null, overheadMs: null },
+    variants: null,
+    attempts: 0,
+    partial: true,
+    missing: [reason],
+    unreadable: true,
+  };
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
@@ -158,6 +184,7 @@ const S3_BUCKET_ORIGIN = 'AWS::S3::Bucket';
  * @param functionName - Our function, to pick its segments when a trace holds several services.
  */
 export function analyseTrace(tree: SegmentTree, functionName?: string): TraceRow {
+  if (tree.roots.length === 0) return unreadableRow(tree.id, `${tree.unreadable} unreadable segment document(s)`);
   const { service, functions } = findLambdaSegments(tree, functionName);
   const fn = functions[functions.length - 1];
   const allNodes = tree.roots.flatMap(descendants);

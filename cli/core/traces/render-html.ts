@@ -214,7 +214,7 @@ function tracesTable(rows: readonly TraceRow[]): string {
   const decode = rows.some((r) => r.variants !== null);
   const body = rows
     .map((r) => {
-      const status = r.error ? `<span class="err">${escapeHtml(r.error)}</span>` : r.partial ? `partial (missing ${escapeHtml(r.missing.join(', '))})` : 'ok';
+      const status = r.unreadable ? `unreadable (${escapeHtml(r.missing.join(', '))})` : r.error ? `<span class="err">${escapeHtml(r.error)}</span>` : r.partial ? `partial (missing ${escapeHtml(r.missing.join(', '))})` : 'ok';
       const p = r.phases;
       const phases = [p.initMs, p.dwellMs, p.invocationMs, p.s3GetMs, ...(decode ? [r.variants?.decodeMs ?? null] : []), p.resizeMs, p.s3PutMs, p.overheadMs, r.e2eMs];
       const cells = phases.map((v) => `<td class="n">${fmt(v)}</td>`).join('');

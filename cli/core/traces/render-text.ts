@@ -38,6 +38,7 @@ export function clockTime(iso: string): string {
 }
 
 function status(row: TraceRow): string {
+  if (row.unreadable) return `unreadable (${row.missing.join(', ')})`;
   if (row.error) return `error: ${row.error}`;
   if (row.partial) return `partial (missing ${row.missing.join(', ')})`;
   return 'ok';

@@ -2,7 +2,7 @@
 // analyse them, and fetch the service map; and say honestly when the numbers may still be incomplete.
 // It reports progress through a Reporter and never prints; rendering is render-text.ts and render-html.ts.
 import type { Reporter } from '../../output.js';
-import { analyseTrace, buildTimeline, newestFirst, summarise, type Timeline, type TraceRow, type TracesSummary } from './analyse.js';
+import { analyseTrace, buildTimeline, newestFirst, summarise, unreadableRow, type Timeline, type TraceRow, type TracesSummary } from './analyse.js';
 import { sleep } from '../../../shared/retry.js';
 import { getServiceGraph, getTraces, listTraceSummaries, pollUntilCount, type TimeWindow, type XRaySender } from './fetch.js';
 import { TRACES_DEFAULTS, type TracesOptions } from './options.js';
@@ -92,7 +92,7 @@ export async function collectTracesReport(xray: XRaySender, request: CollectRequ
 
     step.update(`reading ${ids.length} trace(s)`);
     let { trees, missing } = await readTrees(xray, ids);
-    let rows = trees.map((tree) => analyseTrace(tree, functionName));
+    let rows = trees.map((tree) => analyseOrUnreadable(tree, functionName));
 
     // With --wait, give traces that are still partial (subsegments in flight) a moment to complete.
     if (options.wait !== undefined && waitReached) {
@@ -101,7 +101,7 @@ export async function collectTracesReport(xray: XRaySender, request: CollectRequ
         step.update(`waiting for ${rows.filter((r) => r.partial).length} partial trace(s) to complete`);
         await (request.sleep ?? sleep)(Math.min(1_000, Math.max(0, settleUntil - now())));
         ({ trees, missing } = await readTrees(xray, ids));
-        rows = trees.map((tree) => analyseTrace(tree, functionName));
+        rows = trees.map((tree) => analyseOrUnreadable(tree, functionName));
       }
     }
     step.succeed(`${rows.length} trace(s) of ${functionName}`);
@@ -140,10 +140,17 @@ export async function collectTracesReport(xray: XRaySender, request: CollectRequ
     }
     if (missing.length) notes.push(`X-Ray returned no trace for ${missing.join(', ')}`);
 
+    const unreadable = rows.filter((r) => r.unreadable);
+    if (unreadable.length) notes.push(`${unreadable.length} trace(s) could not be read: ${unreadable.map((r) => r.id).join(', ')}`);
+
     const treeById = new Map(trees.map((t) => [t.id, t]));
-    const timelines = options.traceIds.flatMap((id) => (treeById.has(id) ? [buildTimeline(treeById.get(id) as SegmentTree)] : []));
-    const slowestRow = [...rows].sort((a, b) => (b.e2eMs ?? b.durationMs ?? -1) - (a.e2eMs ?? a.durationMs ?? -1))[0];
+    const timelines = options.traceIds.flatMap((id) => {
+      const timeline = treeById.has(id) ? timelineOrUndefined(treeById.get(id) as SegmentTree) : undefined;
+      return timeline ? [timeline] : [];
+    });
+    const slowestRow = [...rows].filter((r) => !r.unreadable).sort((a, b) => (b.e2eMs ?? b.durationMs ?? -1) - (a.e2eMs ?? a.durationMs ?? -1))[0];
     const slowestTree = slowestRow ? treeById.get(slowestRow.id) : undefined;
+    const slowest = slowestTree ? timelineOrUndefined(slowestTree) : undefined;
 
     return {
       functionName,
@@ -157,7 +164,7 @@ export async function collectTracesReport(xray: XRaySender, request: CollectRequ
       listed: options.traceIds.length ? rows.length : listed,
       missingTraceIds: missing,
       timelines,
-      ...(slowestTree ? { slowest: buildTimeline(slowestTree) } : {}),
+      ...(slowest ? { slowest } : {}),
       waitReached,
     };
   } catch (error) {
@@ -166,10 +173,37 @@ export async function collectTracesReport(xray: XRaySender, request: CollectRequ
   }
 }
 
+/** One trace's row; a trace whose documents trip the analysis is listed as unreadable instead of ending the command. */
+function analyseOrUnreadable(tree: SegmentTree, functionName: string): TraceRow {
+  try {
+    return analyseTrace(tree, functionName);
+  } catch (error) {
+    return unreadableRow(tree.id, `unreadable trace: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** A trace's waterfall, or undefined for one that cannot be drawn (it is listed as unreadable). */
+function timelineOrUndefined(tree: SegmentTree): Timeline | undefined {
+  if (tree.roots.length === 0) return undefined;
+  try {
+    return buildTimeline(tree);
+  } catch {
+    return undefined;
+  }
+}
+
 async function readTrees(xray: XRaySender, ids: string[]): Promise<{ trees: SegmentTree[]; missing: string[] }> {
   if (ids.length === 0) return { trees: [], missing: [] };
   const { traces, missing } = await getTraces(xray, ids);
-  return { trees: traces.map((trace) => buildSegmentTree(trace)), missing };
+  const trees = traces.map((trace): SegmentTree => {
+    try {
+      return buildSegmentTree(trace);
+    } catch {
+      // Linking or sorting what it read failed (a pathological tree): nothing of it is trusted.
+      return { id: trace.Id ?? '', roots: [], orphans: new Set(), unreadable: trace.Segments?.length ?? 0 };
+    }
+  });
+  return { trees, missing };
 }
 
 /** The `--json` document: its fields are a contract with scripts (added to, never renamed or removed), plus a few fields scripts may find useful. */

@@ -58,13 +58,13 @@ export interface SegmentTree {
 /** Parses every document of a BatchGetTraces trace and nests subsegments that were sent separately. */
 export function buildSegmentTree(trace: Pick<Trace, 'Id' | 'Segments'>): SegmentTree {
   const documents: SegmentDocument[] = [];
-  let unreadable = 0;
+  const dropped = { count: 0 };
   for (const segment of trace.Segments ?? []) {
-    const document = parseDocument(segment.Document);
+    const document = parseDocument(segment.Document, dropped);
     if (document) documents.push(document);
-    else unreadable++;
+    else dropped.count++;
   }
-  return linkDocuments(trace.Id ?? documents[0]?.trace_id ?? '', documents, unreadable);
+  return linkDocuments(trace.Id ?? documents[0]?.trace_id ?? '', documents, dropped.count);
 }
 
 /** Nests standalone subsegments under their parents (found anywhere in the trace), keeping the rest as roots. */
@@ -110,18 +110,75 @@ function sortChildren(node: SegmentDocument): void {
   node.subsegments.forEach(sortChildren);
 }
 
-export function parseDocument(text: string | undefined): SegmentDocument | undefined {
+/** Times thumbctl believes: epoch seconds from 1970 to the year 2100 (a Date of 1e300 seconds throws). */
+const MAX_EPOCH_SECONDS = 4_102_444_800;
+/** Subsegments nested deeper than this are dropped (every view walks the tree recursively). */
+const MAX_DEPTH = 64;
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_EPOCH_SECONDS;
+
+/**
+ * Reads one document as thumbctl's views need it, whatever X-Ray (or a buggy sender) put in it: a node needs an
+ * id and a sane start time, or it is unreadable; fields of the wrong type are dropped, never trusted; bad
+ * subsegments are dropped and counted in `dropped`.
+ */
+export function parseDocument(text: string | undefined, dropped: { count: number } = { count: 0 }): SegmentDocument | undefined {
   if (!text) return undefined;
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as unknown;
-    if (!value || typeof value !== 'object') return undefined;
-    const document = value as SegmentDocument;
-    if (typeof document.id !== 'string' || typeof document.start_time !== 'number') return undefined;
-    document.name = typeof document.name === 'string' ? document.name : '(unnamed)';
-    return document;
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  return readNode(value, 0, dropped);
+}
+
+function readNode(value: unknown, depth: number, dropped: { count: number }): SegmentDocument | undefined {
+  if (!isObject(value) || typeof value.id !== 'string' || !isTime(value.start_time) || depth > MAX_DEPTH) return undefined;
+  const node: SegmentDocument = { id: value.id, name: typeof value.name === 'string' ? value.name : '(unnamed)', start_time: value.start_time };
+  if (isTime(value.end_time)) node.end_time = value.end_time;
+  for (const field of ['trace_id', 'parent_id', 'type', 'origin', 'namespace'] as const) {
+    if (typeof value[field] === 'string') node[field] = value[field] as string;
+  }
+  for (const flag of ['in_progress', 'inferred', 'fault', 'error', 'throttle'] as const) {
+    if (typeof value[flag] === 'boolean') node[flag] = value[flag] as boolean;
+  }
+  if (isObject(value.aws)) node.aws = value.aws;
+  if (isObject(value.annotations)) node.annotations = value.annotations;
+  if (isObject(value.metadata)) node.metadata = Object.fromEntries(Object.entries(value.metadata).filter(([, entry]) => isObject(entry))) as Record<string, Record<string, unknown>>;
+  if (isObject(value.http)) {
+    const { request, response } = value.http;
+    node.http = {
+      ...(isObject(request) ? { request } : {}),
+      ...(isObject(response) ? { response: { ...(typeof response.status === 'number' ? { status: response.status } : {}), ...(typeof response.content_length === 'number' ? { content_length: response.content_length } : {}) } } : {}),
+    };
+  }
+  if (typeof value.cause === 'string') node.cause = value.cause;
+  else if (isObject(value.cause)) {
+    const exceptions = Array.isArray(value.cause.exceptions) ? value.cause.exceptions.filter(isObject) : [];
+    node.cause = {
+      exceptions: exceptions.map((exception) => ({
+        ...(typeof exception.id === 'string' ? { id: exception.id } : {}),
+        ...(typeof exception.message === 'string' ? { message: exception.message } : {}),
+        ...(typeof exception.type === 'string' ? { type: exception.type } : {}),
+        ...(typeof exception.remote === 'boolean' ? { remote: exception.remote } : {}),
+      })),
+    };
+  }
+  if (value.subsegments !== undefined) {
+    if (!Array.isArray(value.subsegments)) dropped.count++;
+    else {
+      const children: SegmentDocument[] = [];
+      for (const child of value.subsegments) {
+        const read = readNode(child, depth + 1, dropped);
+        if (read) children.push(read);
+        else dropped.count++;
+      }
+      if (children.length > 0) node.subsegments = children;
+    }
+  }
+  return node;
 }
 
 /** Every node below (and including) `node`, depth first, in start order. */

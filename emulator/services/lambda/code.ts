@@ -114,6 +114,9 @@ export class FunctionCode {
     if (!s3) {
       throw new InvalidParameterValueException(`Error occurred while GetObject. S3 Error Code: ServiceUnavailable. S3 Error Message: the local cloud's S3 is not available to Lambda`);
     }
+    // Read whole, so bounded first: no package larger than the unzipped limit can be valid (AWS says so too).
+    const size = s3.objectSize?.(bucket, key);
+    if (size !== undefined && size > MAX_UNZIPPED_BYTES) throw new InvalidParameterValueException(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
     const bytes = await s3.getObjectBytes(bucket, key);
     if (!bytes) throw new InvalidParameterValueException('Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.');
     return bytes;

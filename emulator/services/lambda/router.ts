@@ -2,6 +2,7 @@
 // the account-settings and tags paths), each implemented one with the IAM permission it needs and its handler;
 // handlers read JSON bodies and Invoke's headers, call the store or the executor, and write AWS's responses.
 // An operation in the table without a handler answers NotImplemented naming it; so does any other path.
+import { isDiskFull } from '../../state/disk-space.js';
 import type { Authorizer, Permission, Requirement } from '../../core/authorize.js';
 import { AwsError, NotImplemented } from '../../core/errors.js';
 import type { FaultInjector } from '../../core/faults.js';
@@ -27,7 +28,7 @@ import {
   type UpdateFunctionCodeInput,
   type UpdateFunctionConfigurationInput,
 } from './store.js';
-import { parseFunctionIdentifier } from './validation.js';
+import { decodeClientContext, parseFunctionIdentifier } from './validation.js';
 
 /** AWS: 6 MB for a synchronous payload, 256 KB for an asynchronous one. */
 export const MAX_SYNC_PAYLOAD_BYTES = 6_291_456;
@@ -300,6 +301,8 @@ export function createLambdaRouter(lambda: LambdaDependencies): ServiceRouter {
         return await entry.run(lambda, call);
       } catch (error) {
         if (error instanceof AwsError) return jsonErrorResponse('rest-json', error);
+        // A full disk is the server's to answer (it knows where the disk is, and records that it is full).
+        if (isDiskFull(error)) throw error;
         lambda.log(`lambda: internal error: ${(error as Error).stack ?? String(error)}`);
         return jsonErrorResponse('rest-json', new ServiceException(`The local cloud failed: ${(error as Error).message}`));
       }
@@ -336,6 +339,7 @@ async function invoke({ store, executor }: LambdaDependencies, call: LambdaCall)
   }
   const logType = header(request, 'x-amz-log-type') ?? 'None';
   if (logType !== 'None' && logType !== 'Tail') throw ValidationException.violated('logType', logType, Constraint.oneOf(['None', 'Tail']));
+  const clientContext = decodeClientContext(header(request, 'x-amz-client-context'));
   const name = qualifiedName(store, call);
   const fn = store.require(name);
   const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES;
@@ -360,7 +364,7 @@ async function invoke({ store, executor }: LambdaDependencies, call: LambdaCall)
     requestId,
     payload: request.body,
     traceHeader,
-    clientContext: header(request, 'x-amz-client-context'),
+    clientContext,
   });
   const headers: Record<string, string> = {
     'content-type': 'application/json',

@@ -19,7 +19,36 @@ import { wildcardMatches } from '../../core/wildcard.js';
 import { LinearRegex } from './regex.js';
 
 /** A compiled pattern: true when the event's message matches. */
-export type LogEventMatcher = (message: string) => boolean;
+export interface LogEventMatcher {
+  (message: string): boolean;
+  /**
+   * The same verdict, pausing (a bare `yield`) now and then inside costly regular expressions, so a scan over
+   * long messages can let other work run between two pauses (see LinearRegex.run).
+   */
+  steps(message: string): Generator<void, boolean, void>;
+}
+
+/** Parentheses in a JSON pattern nested deeper than this are refused: parsing recurses once per level. */
+export const MAX_JSON_PATTERN_DEPTH = 100;
+
+/** A matcher from its stepwise form: the plain call runs the steps to the end. */
+function matcher(steps: (message: string) => Generator<void, boolean, void>): LogEventMatcher {
+  const whole = (message: string): boolean => {
+    const run = steps(message);
+    for (;;) {
+      const step = run.next();
+      if (step.done) return step.value;
+    }
+  };
+  return Object.assign(whole, { steps });
+}
+
+/** A matcher that never pauses (its work is bounded by the message's length, with a small constant). */
+function immediate(test: (message: string) => boolean): LogEventMatcher {
+  return matcher(function* (message) {
+    return test(message);
+  });
+}
 
 /** A pattern we cannot read; the store answers it with InvalidParameterException. */
 export class FilterPatternError extends Error {
@@ -36,7 +65,7 @@ export class FilterPatternError extends Error {
  */
 export function compileFilterPattern(pattern: string | undefined): LogEventMatcher {
   const text = (pattern ?? '').trim();
-  if (text === '') return () => true;
+  if (text === '') return immediate(() => true);
   if (text.startsWith('{')) return compileJsonPattern(text);
   if (text.startsWith('[')) {
     throw new FilterPatternError('Space-delimited filter patterns ([field, ...]) are not supported by the local cloud');
@@ -51,7 +80,17 @@ type TermKind = 'required' | 'optional' | 'excluded';
 
 interface Term {
   kind: TermKind;
-  test(message: string): boolean;
+  run(message: string): Generator<void, boolean, void>;
+}
+
+/** A substring term: one native search, never paused. */
+function substringTerm(kind: TermKind, value: string): Term {
+  return {
+    kind,
+    *run(message) {
+      return message.includes(value);
+    },
+  };
 }
 
 function compileTermPattern(text: string): LogEventMatcher {
@@ -59,10 +98,13 @@ function compileTermPattern(text: string): LogEventMatcher {
   const required = terms.filter((t) => t.kind === 'required');
   const optional = terms.filter((t) => t.kind === 'optional');
   const excluded = terms.filter((t) => t.kind === 'excluded');
-  return (message) =>
-    required.every((t) => t.test(message)) &&
-    !excluded.some((t) => t.test(message)) &&
-    (optional.length === 0 || optional.some((t) => t.test(message)));
+  return matcher(function* (message) {
+    for (const term of required) if (!(yield* term.run(message))) return false;
+    for (const term of excluded) if (yield* term.run(message)) return false;
+    if (optional.length === 0) return true;
+    for (const term of optional) if (yield* term.run(message)) return true;
+    return false;
+  });
 }
 
 function readTerms(text: string): Term[] {
@@ -81,19 +123,18 @@ function readTerms(text: string): Term[] {
     }
     if (text[i] === '"') {
       const { value, end } = readQuoted(text, i);
-      terms.push({ kind, test: (message) => message.includes(value) });
+      terms.push(substringTerm(kind, value));
       i = end;
     } else if (text[i] === '%') {
       const close = text.indexOf('%', i + 1);
       if (close < 0) throw new FilterPatternError('Unterminated regular expression: expected a closing %');
       const regex = toRegExp(text.slice(i + 1, close));
-      terms.push({ kind, test: (message) => regex.test(message) });
+      terms.push({ kind, run: (message) => regex.run(message) });
       i = close + 1;
     } else {
       let end = i;
       while (end < text.length && !/\s/.test(text[end]!)) end++;
-      const value = text.slice(i, end);
-      terms.push({ kind, test: (message) => message.includes(value) });
+      terms.push(substringTerm(kind, text.slice(i, end)));
       i = end;
     }
   }
@@ -145,7 +186,7 @@ function compileJsonPattern(text: string): LogEventMatcher {
   if (tokens.length === 0) throw new FilterPatternError('Empty JSON filter pattern');
   const parser = new JsonPatternParser(tokens);
   const predicate = parser.parse();
-  return (message) => {
+  return immediate((message) => {
     let event: unknown;
     try {
       event = JSON.parse(message);
@@ -153,7 +194,7 @@ function compileJsonPattern(text: string): LogEventMatcher {
       return false; // Not a JSON event: AWS's JSON patterns never match plain text.
     }
     return predicate(event);
-  };
+  });
 }
 
 function tokenizeJson(text: string): Token[] {
@@ -219,6 +260,7 @@ function readSelector(text: string, start: number): { path: PathStep[]; end: num
 /** expr := and ('||' and)* ; and := unary ('&&' unary)* ; unary := '(' expr ')' | comparison */
 class JsonPatternParser {
   private index = 0;
+  private depth = 0;
 
   constructor(private readonly tokens: Token[]) {}
 
@@ -249,7 +291,9 @@ class JsonPatternParser {
   private unary(): JsonPredicate {
     const token = this.next();
     if (token?.type === 'lparen') {
+      if (++this.depth > MAX_JSON_PATTERN_DEPTH) throw new FilterPatternError(`Parentheses nested more than ${MAX_JSON_PATTERN_DEPTH} deep`);
       const inner = this.orExpression();
+      this.depth--;
       if (this.next()?.type !== 'rparen') throw new FilterPatternError('Expected ) in JSON filter pattern');
       return inner;
     }

@@ -9,7 +9,7 @@ import { LogsStore } from './store.js';
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 
 export function createLogsService(context: CloudContext): ServiceModule {
-  const store = new LogsStore(context.db, { accountId: context.settings.accountId, region: context.settings.region });
+  const store = new LogsStore(context.db, { accountId: context.settings.accountId, region: context.settings.region, ...(context.disk ? { disk: context.disk } : {}) });
   context.stores.logs = store;
   let sweep: NodeJS.Timeout | undefined;
   const expire = (): void => {

@@ -28,6 +28,10 @@ interface Fragment {
 /** Largest `{m,n}` bound, and largest compiled pattern: the work per character is bounded by the latter. */
 const MAX_REPEAT = 1000;
 const MAX_NODES = 10_000;
+/** Groups nested deeper than this are refused: parsing recurses once per level, and no log search needs more. */
+export const MAX_GROUP_DEPTH = 100;
+/** Units of work (states visited) between two pauses of `run`: well under a millisecond. */
+const RUN_QUANTUM = 20_000;
 
 const CLASS_ESCAPES: Record<string, Test> = {
   d: (c) => c >= '0' && c <= '9',
@@ -44,6 +48,7 @@ export class LinearRegex {
   private readonly nodes: Node[] = [];
   private readonly start: number;
   private position = 0;
+  private depth = 0;
 
   constructor(private readonly source: string) {
     if (source === '') throw new RegexSyntaxError('Empty regular expression');
@@ -55,9 +60,23 @@ export class LinearRegex {
   }
 
   test(text: string): boolean {
+    const run = this.run(text);
+    for (;;) {
+      const step = run.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * The same search, pausing (a bare `yield`) after about RUN_QUANTUM units of work (states visited), so that a
+   * caller scanning many long messages can let other work run in between: a message of 256 KB against a
+   * pattern with a thousand live states is seconds of work, linear or not.
+   */
+  *run(text: string): Generator<void, boolean, void> {
     const marks = new Int32Array(this.nodes.length).fill(-1);
     let current: number[] = [];
     let generation = 0;
+    let work = 0;
     // Follows empty moves from `index`, adding the character-consuming states to `list`; true on reaching
     // the match state. Iterative, so a long chain of optional atoms cannot overflow the stack.
     const add = (list: number[], index: number, at: number): boolean => {
@@ -101,6 +120,11 @@ export class LinearRegex {
         if (node.test(char) && add(next, node.next, at + 1)) return true;
       }
       current = next;
+      work += current.length + 1;
+      if (work >= RUN_QUANTUM) {
+        work = 0;
+        yield;
+      }
     }
   }
 
@@ -221,7 +245,9 @@ export class LinearRegex {
       case '(': {
         if (this.source.startsWith('?:', this.position)) this.position += 2;
         else if (this.peek() === '?') throw new RegexSyntaxError('Lookaround and named groups are not supported');
+        if (++this.depth > MAX_GROUP_DEPTH) throw new RegexSyntaxError(`Groups nested more than ${MAX_GROUP_DEPTH} deep`);
         const inner = this.parseAlternation();
+        this.depth--;
         if (this.source[this.position++] !== ')') throw new RegexSyntaxError('Unterminated group');
         return inner;
       }

@@ -23,6 +23,7 @@ import type { LogsForOthers } from '../../core/context.js';
 import { Constraint } from '../../core/constraints.js';
 import { decodePageToken, encodePageToken } from '../../core/json-protocol.js';
 import { migrate, statementCache, type Db } from '../../state/database.js';
+import type { DiskSpace } from '../../state/disk-space.js';
 import { InvalidParameterException, ResourceAlreadyExistsException, ResourceNotFoundException, ValidationException } from './errors.js';
 import { compileFilterPattern, FilterPatternError, type LogEventMatcher } from './filter-pattern.js';
 
@@ -73,7 +74,25 @@ export const LOGS_LIMITS = {
   tooNewMs: 2 * 3600 * 1000,
   tooOldMs: 14 * 24 * 3600 * 1000,
   maxStreamNames: 100,
+  /** FilterLogEvents' filterPattern: at most 1,024 characters (the API model's constraint). */
+  maxFilterPatternLength: 1024,
 } as const;
+
+/** What one FilterLogEvents may spend, and how it divides the work so that the cloud keeps answering meanwhile. */
+export interface ScanBudget {
+  /** Work between two pauses that let the event loop run (other requests wait at most about this long). */
+  sliceMs: number;
+  /** Rows one SQL query reads; the query is closed before any pause. */
+  queryRows: number;
+  /** ...and message bytes, past which it stops early. */
+  queryBytes: number;
+  /** A call answers with what it has and a nextToken once it has scanned this long... */
+  requestMs: number;
+  /** ...or this many bytes of messages. */
+  requestBytes: number;
+}
+
+export const SCAN_BUDGET: Readonly<ScanBudget> = { sliceMs: 10, queryRows: 256, queryBytes: 1024 * 1024, requestMs: 1_000, requestBytes: 64 * 1024 * 1024 };
 
 const GROUP_NAME_PATTERN = /^[.\-_/#A-Za-z0-9]+$/;
 const STREAM_NAME_PATTERN = /^[^:*]*$/;
@@ -120,10 +139,15 @@ export interface LogsStoreOptions {
   region: string;
   /** The clock, in epoch milliseconds; tests pin it. */
   now?: () => number;
+  /** The disk: PutLogEvents is refused (503) while it is full, and function log lines are dropped. */
+  disk?: Pick<DiskSpace, 'full' | 'assertWritable'>;
+  /** Overrides of SCAN_BUDGET (tests use small ones). */
+  scanBudget?: Partial<ScanBudget>;
 }
 
 export class LogsStore implements LogsForOthers {
   private readonly now: () => number;
+  private readonly scanBudget: ScanBudget;
   /** (group, stream) to ids for the ingestion path, so a function's log line costs one transaction. */
   private readonly streamIds = new Map<string, { groupId: number; streamId: number }>();
   private readonly sql: (text: string) => Statement;
@@ -135,6 +159,7 @@ export class LogsStore implements LogsForOthers {
   ) {
     migrate(db, SCHEMA);
     this.now = options.now ?? Date.now;
+    this.scanBudget = { ...SCAN_BUDGET, ...options.scanBudget };
     this.sql = statementCache(db);
     const insertEvent = db.prepare('INSERT INTO logs_events (group_id, stream_id, timestamp, ingestion_time, message) VALUES (?, ?, ?, ?, ?)');
     const updateStream = db.prepare(`
@@ -307,6 +332,7 @@ export class LogsStore implements LogsForOthers {
     }
     const stream = this.requireStream(groupName, streamName);
     const group = this.sql('SELECT * FROM logs_groups WHERE id = ?').get(stream.group_id) as GroupRow;
+    this.options.disk?.assertWritable();
 
     const now = this.now();
     const rejected: RejectedLogEventsInfo = {};
@@ -346,12 +372,13 @@ export class LogsStore implements LogsForOthers {
     const resting = token?.position ?? { timestamp: -1, id: 0 };
     const position = token?.position ?? (forward ? resting : { timestamp: Number.MAX_SAFE_INTEGER, id: 0 });
 
+    // Read row by row and stopped at AWS's 1 MB: 10,000 rows of 256 KB would otherwise be 2.5 GB in memory.
     const rows = this.sql(
       `SELECT id, timestamp, ingestion_time, message FROM logs_events
        WHERE stream_id = @stream AND timestamp >= @start AND timestamp < @end
          AND (timestamp, id) ${forward ? '>' : '<'} (@timestamp, @id)
        ORDER BY timestamp ${forward ? 'ASC' : 'DESC'}, id ${forward ? 'ASC' : 'DESC'} LIMIT @take`,
-    ).all({ stream: stream.id, ...range, timestamp: position.timestamp, id: position.id, take: limit }) as EventRow[];
+    ).iterate({ stream: stream.id, ...range, timestamp: position.timestamp, id: position.id, take: limit }) as IterableIterator<EventRow>;
     const page = takeWithinBytes(rows, (row) => row.message);
     if (!forward) page.reverse();
 
@@ -367,15 +394,21 @@ export class LogsStore implements LogsForOthers {
 
   /**
    * FilterLogEvents: events of a group (optionally some of its streams) in time order, interleaved across
-   * streams, matching a filter pattern. `aws logs tail` polls this.
+   * streams, matching a filter pattern. `aws logs tail` polls this. The scan is budgeted as CloudWatch Logs' is:
+   * it reads in slices, lets the event loop run between them (and inside a costly match), and once it has spent
+   * SCAN_BUDGET's time or bytes it answers with what it found so far (maybe nothing) and a nextToken.
    */
-  filterLogEvents(request: FilterLogEventsRequest): FilterLogEventsResponse {
+  async filterLogEvents(request: FilterLogEventsRequest): Promise<FilterLogEventsResponse> {
     const limit = checkLimit(request.limit, 'limit', LOGS_LIMITS.eventsLimit, LOGS_LIMITS.eventsLimit);
     if (request.logStreamNames !== undefined && request.logStreamNamePrefix !== undefined) {
       throw new InvalidParameterException('logStreamNames and logStreamNamePrefix are mutually exclusive parameters.');
     }
     if (request.logStreamNames !== undefined && (request.logStreamNames.length < 1 || request.logStreamNames.length > LOGS_LIMITS.maxStreamNames)) {
       throw InvalidParameterException.violated('logStreamNames', `${request.logStreamNames.length} names`, Constraint.lengthBetween(1, LOGS_LIMITS.maxStreamNames));
+    }
+    // AWS answers a pattern over 1,024 characters with the model's length constraint; so do we.
+    if (request.filterPattern !== undefined && request.filterPattern.length > LOGS_LIMITS.maxFilterPatternLength) {
+      throw InvalidParameterException.violated('filterPattern', `${request.filterPattern.slice(0, 64)}...`, Constraint.maxLength(LOGS_LIMITS.maxFilterPatternLength));
     }
     const matches = compilePattern(request.filterPattern);
     const group = this.requireGroup(groupNameOf(request));
@@ -389,49 +422,57 @@ export class LogsStore implements LogsForOthers {
       const streams = this.sql('SELECT id, name FROM logs_streams WHERE group_id = ?').all(group.id) as { id: number; name: string }[];
       streamFilter = streams.filter((s) => (names ? names.has(s.name) : s.name.startsWith(prefix!))).map((s) => s.id);
     }
-
-    const rows = this.sql(
+    const slice = this.sql(
       `SELECT e.id, e.timestamp, e.ingestion_time, e.message, s.name AS stream_name
        FROM logs_events e JOIN logs_streams s ON s.id = e.stream_id
        WHERE e.group_id = @group AND e.timestamp >= @start AND e.timestamp < @end
          AND (e.timestamp, e.id) > (@timestamp, @id)
          AND (@streams IS NULL OR e.stream_id IN (SELECT value FROM json_each(@streams)))
-       ORDER BY e.timestamp, e.id`,
-    ).iterate({
-      group: group.id,
-      ...timeRange(request.startTime, request.endTime),
-      timestamp: (cursor?.['t'] as number | undefined) ?? Number.MIN_SAFE_INTEGER,
-      id: (cursor?.['i'] as number | undefined) ?? 0,
-      streams: streamFilter === undefined ? null : JSON.stringify(streamFilter),
-    }) as IterableIterator<FilteredEventRow>;
-
+       ORDER BY e.timestamp, e.id LIMIT @take`,
+    );
+    const budget = this.scanBudget;
+    const range = timeRange(request.startTime, request.endTime);
+    const streams = streamFilter === undefined ? null : JSON.stringify(streamFilter);
+    let position = { timestamp: (cursor?.['t'] as number | undefined) ?? Number.MIN_SAFE_INTEGER, id: (cursor?.['i'] as number | undefined) ?? 0 };
+    const clock = new ScanClock(budget);
     const events: FilteredLogEvent[] = [];
+    const searched = new Set<string>();
     let bytes = 0;
-    let last: FilteredEventRow | undefined;
     let more = false;
-    for (const row of rows) {
-      if (!matches(row.message)) continue;
-      const size = Buffer.byteLength(row.message) + LOGS_LIMITS.eventOverheadBytes;
-      if (events.length >= limit || (events.length > 0 && bytes + size > LOGS_LIMITS.responseBytes)) {
-        more = true;
-        break;
+    scan: for (;;) {
+      // One query reads a bounded batch and is closed before any pause: the connection is shared.
+      const batch = readBatch(
+        slice.iterate({ group: group.id, ...range, timestamp: position.timestamp, id: position.id, streams, take: budget.queryRows }) as IterableIterator<FilteredEventRow>,
+        budget.queryRows,
+        budget.queryBytes,
+      );
+      for (const row of batch.rows) {
+        const matched = await clock.run(matches.steps(row.message));
+        if (matched) {
+          const size = Buffer.byteLength(row.message) + LOGS_LIMITS.eventOverheadBytes;
+          if (events.length >= limit || (events.length > 0 && bytes + size > LOGS_LIMITS.responseBytes)) {
+            // The page is full before this row: the next call starts with it.
+            more = true;
+            break scan;
+          }
+          bytes += size;
+          events.push({ logStreamName: row.stream_name, timestamp: row.timestamp, message: row.message, ingestionTime: row.ingestion_time, eventId: eventId(row.id) });
+        }
+        position = { timestamp: row.timestamp, id: row.id };
+        searched.add(row.stream_name);
+        clock.scanned(row.message.length);
+        if (clock.spent()) {
+          more = true;
+          break scan;
+        }
+        await clock.pauseIfDue();
       }
-      bytes += size;
-      last = row;
-      events.push({
-        logStreamName: row.stream_name,
-        timestamp: row.timestamp,
-        message: row.message,
-        ingestionTime: row.ingestion_time,
-        eventId: eventId(row.id),
-      });
+      if (batch.complete) break;
     }
-    // Stop the statement if we broke out early, so the connection is free for the next call.
-    rows.return?.();
     return {
       events,
-      searchedLogStreams: [],
-      nextToken: more && last ? encodePageToken({ t: last.timestamp, i: last.id }) : undefined,
+      searchedLogStreams: [...searched].map((logStreamName) => ({ logStreamName, searchedCompletely: !more })),
+      nextToken: more ? encodePageToken({ t: position.timestamp, i: position.id }) : undefined,
     };
   }
 
@@ -443,7 +484,8 @@ export class LogsStore implements LogsForOthers {
   }
 
   putEvents(groupName: string, streamName: string, events: { timestamp: number; message: string }[]): void {
-    if (events.length === 0) return;
+    // On a full disk, function log lines are lost (they would eat the room deletes need); cloud.log said so once.
+    if (events.length === 0 || this.options.disk?.full) return;
     try {
       this.insertEvents(this.resolveStream(groupName, streamName), events);
     } catch (error) {
@@ -613,8 +655,8 @@ function eventId(id: number): string {
   return String(id).padStart(56, '0');
 }
 
-/** Keeps rows while the response stays within AWS's 1 MB (always at least one row). */
-function takeWithinBytes<T>(rows: T[], message: (row: T) => string): T[] {
+/** Keeps rows while the response stays within AWS's 1 MB (always at least one row), and stops reading there. */
+function takeWithinBytes<T>(rows: IterableIterator<T>, message: (row: T) => string): T[] {
   let bytes = 0;
   const kept: T[] = [];
   for (const row of rows) {
@@ -622,5 +664,62 @@ function takeWithinBytes<T>(rows: T[], message: (row: T) => string): T[] {
     if (kept.length > 0 && bytes > LOGS_LIMITS.responseBytes) break;
     kept.push(row);
   }
+  // Stop the statement if we broke out early, so the connection is free for the next call.
+  rows.return?.();
   return kept;
+}
+
+/** Up to `take` rows, stopping early past `maxBytes` of messages; `complete` when the query ran dry (nothing after). */
+function readBatch<T extends { message: string }>(rows: IterableIterator<T>, take: number, maxBytes: number): { rows: T[]; complete: boolean } {
+  const batch: T[] = [];
+  let bytes = 0;
+  let stopped = false;
+  for (const row of rows) {
+    batch.push(row);
+    bytes += row.message.length;
+    if (bytes >= maxBytes) {
+      stopped = true;
+      break;
+    }
+  }
+  // Stop the statement if we broke out early, so the connection is free for the next call.
+  rows.return?.();
+  return { rows: batch, complete: !stopped && batch.length < take };
+}
+
+/**
+ * Keeps a scan to its budget: how long it has run and how much it has read, and when it is due to let the event
+ * loop run (every SCAN_BUDGET.sliceMs of work).
+ */
+class ScanClock {
+  private readonly started = Date.now();
+  private sliceStarted = this.started;
+  private bytes = 0;
+
+  constructor(private readonly budget: ScanBudget) {}
+
+  scanned(bytes: number): void {
+    this.bytes += bytes;
+  }
+
+  /** True once the request has used its time or its bytes. */
+  spent(): boolean {
+    return this.bytes >= this.budget.requestBytes || Date.now() - this.started >= this.budget.requestMs;
+  }
+
+  /** Lets the event loop run when the current slice has lasted sliceMs. */
+  async pauseIfDue(): Promise<void> {
+    if (Date.now() - this.sliceStarted < this.budget.sliceMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.sliceStarted = Date.now();
+  }
+
+  /** Runs a stepwise match to its verdict, pausing between its steps whenever a slice is over. */
+  async run(steps: Generator<void, boolean, void>): Promise<boolean> {
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await this.pauseIfDue();
+    }
+  }
 }

@@ -99,19 +99,64 @@ for (let n = 0; n < 256; n++) {
   CRC64_LO[n] = lo;
 }
 
-/** CRC-64/NVME as 8 big-endian bytes. */
-export function crc64nvme(data: Uint8Array): Buffer {
-  let hi = 0xffffffff;
-  let lo = 0xffffffff;
+/** A running CRC-64/NVME, as its two 32-bit halves (before the final inversion). */
+interface Crc64State {
+  hi: number;
+  lo: number;
+}
+
+function crc64nvmeUpdate(state: Crc64State, data: Uint8Array): void {
+  let { hi, lo } = state;
   for (let i = 0; i < data.length; i++) {
     const index = (lo ^ data[i]!) & 0xff;
     lo = (((lo >>> 8) | (hi << 24)) ^ CRC64_LO[index]!) >>> 0;
     hi = ((hi >>> 8) ^ CRC64_HI[index]!) >>> 0;
   }
+  state.hi = hi;
+  state.lo = lo;
+}
+
+function crc64nvmeDigest(state: Crc64State): Buffer {
   const out = Buffer.alloc(8);
-  out.writeUInt32BE(~hi >>> 0, 0);
-  out.writeUInt32BE(~lo >>> 0, 4);
+  out.writeUInt32BE(~state.hi >>> 0, 0);
+  out.writeUInt32BE(~state.lo >>> 0, 4);
   return out;
+}
+
+/** CRC-64/NVME as 8 big-endian bytes. */
+export function crc64nvme(data: Uint8Array): Buffer {
+  const state = { hi: 0xffffffff, lo: 0xffffffff };
+  crc64nvmeUpdate(state, data);
+  return crc64nvmeDigest(state);
+}
+
+/** A checksum computed piece by piece, for bodies that are never whole in memory. */
+export interface RunningChecksum {
+  readonly algorithm: ChecksumAlgorithm;
+  update(data: Uint8Array): void;
+  /** The value S3 puts in `x-amz-checksum-*` (base64). Call once, after the last update. */
+  digest(): string;
+}
+
+/** Starts a running checksum; fed the same bytes, it gives what computeChecksum gives for them whole. */
+export function runningChecksum(algorithm: ChecksumAlgorithm): RunningChecksum {
+  switch (algorithm) {
+    case 'CRC32':
+    case 'CRC32C': {
+      const step = algorithm === 'CRC32' ? crc32 : crc32c;
+      let value = 0;
+      return { algorithm, update: (data) => void (value = step(data, value)), digest: () => uint32Bytes(value).toString('base64') };
+    }
+    case 'CRC64NVME': {
+      const state = { hi: 0xffffffff, lo: 0xffffffff };
+      return { algorithm, update: (data) => crc64nvmeUpdate(state, data), digest: () => crc64nvmeDigest(state).toString('base64') };
+    }
+    case 'SHA1':
+    case 'SHA256': {
+      const hash = createHash(algorithm === 'SHA1' ? 'sha1' : 'sha256');
+      return { algorithm, update: (data) => void hash.update(data), digest: () => hash.digest('base64') };
+    }
+  }
 }
 
 function uint32Bytes(value: number): Buffer {

@@ -29,35 +29,110 @@ function framingError(detail: string): InvalidRequestError {
  * @throws InvalidRequestError - the framing is malformed
  */
 export function decodeAwsChunked(body: Buffer): AwsChunkedBody {
-  const pieces: Buffer[] = [];
-  const chunkSignatures: string[] = [];
-  let position = 0;
-  for (;;) {
-    const lineEnd = body.indexOf(CRLF, position);
-    if (lineEnd === -1) {
-      if (body.length - position > MAX_CHUNK_HEADER) throw framingError('chunk header too long');
+  const decoder = new AwsChunkedDecoder();
+  const pieces = decoder.push(body);
+  const { trailers, chunkSignatures } = decoder.end();
+  return { payload: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces), trailers, chunkSignatures };
+}
+
+/**
+ * The same decoding, a piece at a time, for bodies that are never whole in memory: it holds at most one chunk
+ * header (MAX_CHUNK_HEADER) or the trailer section (MAX_TRAILER_BYTES), never the data, which it hands back as
+ * views of what it was given.
+ */
+export class AwsChunkedDecoder {
+  private state: 'header' | 'data' | 'data-end' | 'trailers' = 'header';
+  /** Bytes of a header line, a data CRLF or the trailer section, not yet complete. */
+  private pending: Buffer = Buffer.alloc(0);
+  /** Data bytes still due in the current chunk. */
+  private remaining = 0;
+  private readonly chunkSignatures: string[] = [];
+
+  /**
+   * Feeds the next piece of the body.
+   * @returns the payload bytes it completes (views, not copies)
+   * @throws InvalidRequestError - the framing is malformed
+   */
+  push(piece: Buffer): Buffer[] {
+    const payload: Buffer[] = [];
+    let input = piece;
+    while (input.length > 0) {
+      switch (this.state) {
+        case 'header': {
+          const joined = this.pending.length > 0 ? Buffer.concat([this.pending, input]) : input;
+          const lineEnd = joined.indexOf(CRLF);
+          if (lineEnd === -1) {
+            // A CRLF can still come, unless the line is already too long to be a header.
+            if (joined.length >= MAX_CHUNK_HEADER + 2) throw framingError('chunk header too long');
+            this.pending = Buffer.from(joined);
+            return payload;
+          }
+          if (lineEnd > MAX_CHUNK_HEADER) throw framingError('chunk header too long');
+          this.readHeader(joined.toString('latin1', 0, lineEnd));
+          this.pending = Buffer.alloc(0);
+          input = joined.subarray(lineEnd + 2);
+          break;
+        }
+        case 'data': {
+          const take = Math.min(this.remaining, input.length);
+          payload.push(input.subarray(0, take));
+          this.remaining -= take;
+          input = input.subarray(take);
+          if (this.remaining === 0) this.state = 'data-end';
+          break;
+        }
+        case 'data-end': {
+          const joined = this.pending.length > 0 ? Buffer.concat([this.pending, input]) : input;
+          if (joined.length < 2) {
+            this.pending = Buffer.from(joined);
+            return payload;
+          }
+          if (joined[0] !== 0x0d || joined[1] !== 0x0a) throw framingError('chunk data is not followed by CRLF');
+          this.pending = Buffer.alloc(0);
+          this.state = 'header';
+          input = joined.subarray(2);
+          break;
+        }
+        case 'trailers': {
+          if (this.pending.length + input.length > MAX_TRAILER_BYTES) throw framingError('trailer section too long');
+          this.pending = Buffer.concat([this.pending, input]);
+          return payload;
+        }
+      }
+    }
+    return payload;
+  }
+
+  /**
+   * Ends the body.
+   * @returns the trailers and chunk signatures
+   * @throws IncompleteBodyError - the body stopped before its zero-size chunk (or inside a chunk)
+   * @throws InvalidRequestError - a malformed header or trailer section
+   */
+  end(): { trailers: Record<string, string>; chunkSignatures: string[] } {
+    if (this.state === 'header') {
+      if (this.pending.length > MAX_CHUNK_HEADER) throw framingError('chunk header too long');
       throw new IncompleteBodyError();
     }
-    if (lineEnd - position > MAX_CHUNK_HEADER) throw framingError('chunk header too long');
-    const [sizeField = '', ...extensions] = body.toString('latin1', position, lineEnd).split(';');
+    if (this.state !== 'trailers') throw new IncompleteBodyError();
+    return { trailers: decodeTrailers(this.pending, 0), chunkSignatures: this.chunkSignatures };
+  }
+
+  private readHeader(line: string): void {
+    const [sizeField = '', ...extensions] = line.split(';');
     // Thirteen hex digits already exceed any body we accept; more would lose precision.
     if (!/^[0-9a-fA-F]{1,13}$/.test(sizeField.trim())) throw framingError('chunk size is not hexadecimal');
     const size = parseInt(sizeField.trim(), 16);
     for (const extension of extensions) {
       const [name, value] = extension.split('=', 2);
-      if (name?.trim() === 'chunk-signature' && value !== undefined) chunkSignatures.push(value.trim());
+      if (name?.trim() === 'chunk-signature' && value !== undefined) this.chunkSignatures.push(value.trim());
     }
-    position = lineEnd + 2;
-    if (size === 0) break;
-    if (size > body.length - position) throw new IncompleteBodyError();
-    pieces.push(body.subarray(position, position + size));
-    position += size;
-    if (body.length - position < 2) throw new IncompleteBodyError();
-    if (body[position] !== 0x0d || body[position + 1] !== 0x0a) throw framingError('chunk data is not followed by CRLF');
-    position += 2;
+    if (size === 0) this.state = 'trailers';
+    else {
+      this.state = 'data';
+      this.remaining = size;
+    }
   }
-  const trailers = decodeTrailers(body, position);
-  return { payload: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces), trailers, chunkSignatures };
 }
 
 function decodeTrailers(body: Buffer, start: number): Record<string, string> {

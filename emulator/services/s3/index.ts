@@ -12,6 +12,7 @@ export function createS3Service(context: CloudContext): ServiceModule {
   const store = new S3Store(context);
   context.stores.s3 = {
     getObjectBytes: (bucket, key) => store.getObjectBytes(bucket, key),
+    objectSize: (bucket, key) => store.objectSize(bucket, key),
     usesBlob: (digest) => store.usesBlob(digest),
   };
   return { router: new S3Router(store, context) };

@@ -23,7 +23,7 @@ import {
   type ChecksumAlgorithm,
   type ChecksumType,
 } from './checksums.js';
-import { decodeAwsChunked } from './chunked.js';
+import { readPayload, receivePayload } from './payload.js';
 import {
   AccessDeniedError,
   BadDigestError,
@@ -273,6 +273,9 @@ export function parseTarget(rawTarget: string, host: string): S3Target {
   return { bucket, key, resource: `/${bucket}/${key}` };
 }
 
+/** The operations that store a body: refused while the disk is full. */
+const BODY_WRITES = new Set(['PutObject', 'UploadPart', 'UploadPartCopy', 'CopyObject', 'CompleteMultipartUpload']);
+
 /** Standard headers S3 stores with an object and returns on GET/HEAD. */
 const STORED_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', 'x-amz-website-redirect-location', 'x-amz-storage-class'];
 /** S3 caps user metadata (names and values of `x-amz-meta-*`) at 2 KB. */
@@ -353,6 +356,9 @@ export class S3Router implements ServiceRouter {
       if (!handler) throw new S3NotImplementedError(operation.replace(/^NotImplemented:/, ''));
       // Keys that stand for a role (a function's, an assumed role's): the call must be allowed by the role's policies.
       this.authorizer.check(request.caller, () => s3Requirement(operation, callOf(operation, target, request)), operation);
+      // On a full disk, writes of bodies are refused at once (they would eat the room deletes need); deletes
+      // and reads go on.
+      if (BODY_WRITES.has(operation)) this.context.disk?.assertWritable();
       const info: RequestInfo = {
         requestId: request.requestId,
         hostId,
@@ -370,6 +376,20 @@ export class S3Router implements ServiceRouter {
         return s3ErrorResponse(error, { method: request.method, resource, requestId: request.requestId, hostId });
       }
       throw error;
+    }
+  }
+
+  /**
+   * Object bodies (PutObject, UploadPart: up to the cloud's 256 MiB) are read as they arrive, into a temporary
+   * blob, never whole. (A signature is checked against x-amz-content-sha256 as declared, which every SigV4 S3
+   * request carries; the body is checked against it here.)
+   */
+  streamsBody(request: ServiceRequest): boolean {
+    try {
+      const operation = resolveOperation(request.method, parseTarget(request.rawTarget ?? request.rawPath, request.host), request.query, request.headers);
+      return operation === 'PutObject' || operation === 'UploadPart';
+    } catch {
+      return false;
     }
   }
 
@@ -509,15 +529,23 @@ export class S3Router implements ServiceRouter {
   // ---------------------------------------------------------------- objects
 
   private async putObject({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
-    const { payload, checksum } = readPayload(request);
-    const attributes = objectAttributes(request, checksum);
+    // Everything that needs no body is checked before a byte of it is read.
+    const attributes = objectAttributes(request, undefined);
     const preconditions: Preconditions = {};
     const ifNoneMatch = header(request, 'if-none-match');
     const ifMatch = header(request, 'if-match');
     if (ifNoneMatch !== undefined) preconditions.ifNoneMatch = ifNoneMatch;
     if (ifMatch !== undefined) preconditions.ifMatch = ifMatch;
-    const record = await this.store.putObject(bucket, key, payload, attributes, info, preconditions);
-    return { status: 200, headers: { etag: `"${record.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...checksumHeaders(record.checksum) } };
+    this.store.checkObjectWrite(bucket, key, preconditions);
+    const draft = this.store.draftBody();
+    try {
+      const verified = await receivePayload(request, draft);
+      const checksum = verified.checksum ? { checksum: { ...verified.checksum, type: 'FULL_OBJECT' as const } } : {};
+      const record = await this.store.putObject(bucket, key, { draft, size: verified.size, md5: verified.md5 }, { ...attributes, ...checksum }, info, preconditions);
+      return { status: 200, headers: { etag: `"${record.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...checksumHeaders(record.checksum) } };
+    } finally {
+      draft.discard();
+    }
   }
 
   private getObject({ request, bucket, key }: S3Call, headOnly: boolean): ServiceResponse {
@@ -630,12 +658,20 @@ export class S3Router implements ServiceRouter {
   }
 
   private async uploadPart({ request, bucket, key }: S3Call): Promise<ServiceResponse> {
-    const { payload, checksum } = readPayload(request);
-    const part = await this.store.uploadPart(bucket, key, request.query.get('uploadId') ?? '', parsePartNumber(request.query.get('partNumber')), payload, checksum);
-    return {
-      status: 200,
-      headers: { etag: `"${part.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...(checksum ? { [checksumHeaderName(checksum.algorithm)]: checksum.value } : {}) },
-    };
+    const uploadId = request.query.get('uploadId') ?? '';
+    const partNumber = parsePartNumber(request.query.get('partNumber'));
+    this.store.getUpload(bucket, key, uploadId);
+    const draft = this.store.draftBody();
+    try {
+      const { size, md5, checksum } = await receivePayload(request, draft);
+      const part = await this.store.uploadPart(bucket, key, uploadId, partNumber, { draft, size, md5 }, checksum);
+      return {
+        status: 200,
+        headers: { etag: `"${part.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...(checksum ? { [checksumHeaderName(checksum.algorithm)]: checksum.value } : {}) },
+      };
+    } finally {
+      draft.discard();
+    }
   }
 
   private async uploadPartCopy({ request, bucket, key }: S3Call): Promise<ServiceResponse> {
@@ -845,68 +881,6 @@ export class S3Router implements ServiceRouter {
 
 // ---------------------------------------------------------------- request bodies
 
-/**
- * The body as the object will hold it, with every integrity check the client sent verified:
- * aws-chunked framing and its declared length, x-amz-content-sha256, Content-MD5, and one
- * `x-amz-checksum-*` from a header or a trailer.
- * @param options.objectChecksum - the `x-amz-checksum-*` describes the object being made, not this
- *   body (CompleteMultipartUpload): it is checked for form only (a composite `-N` allowed) and returned
- *   as objectChecksum for the caller to verify
- * @returns the payload, and the checksum the client sent (already verified), if any
- */
-export function readPayload(
-  request: ServiceRequest,
-  options: { objectChecksum?: boolean } = {},
-): { payload: Buffer; checksum?: { algorithm: ChecksumAlgorithm; value: string }; objectChecksum?: { algorithm: ChecksumAlgorithm; value: string } } {
-  const contentSha256 = header(request, 'x-amz-content-sha256');
-  const chunked = isAwsChunked(request);
-  let payload = request.body;
-  let trailers: Record<string, string> = {};
-  if (chunked) {
-    const declared = header(request, 'x-amz-decoded-content-length');
-    if (declared === undefined) throw new MissingContentLengthError();
-    if (!/^\d+$/.test(declared.trim())) throw new InvalidArgumentError('x-amz-decoded-content-length is not a number', 'x-amz-decoded-content-length', declared);
-    const decoded = decodeAwsChunked(request.body);
-    if (decoded.payload.length !== Number(declared)) throw new IncompleteBodyError();
-    payload = decoded.payload;
-    trailers = decoded.trailers;
-    const declaredTrailers = (header(request, 'x-amz-trailer') ?? '')
-      .split(',')
-      .map((name) => name.trim().toLowerCase())
-      .filter(Boolean);
-    for (const name of declaredTrailers) if (trailers[name] === undefined) throw new MalformedTrailerError();
-  } else if (contentSha256 !== undefined && /^[0-9a-f]{64}$/i.test(contentSha256)) {
-    const computed = sha256Hex(payload);
-    if (computed !== contentSha256.toLowerCase()) throw new ContentSha256MismatchError(contentSha256, computed);
-  }
-  const contentMd5 = header(request, 'content-md5');
-  if (contentMd5 !== undefined) {
-    if (!isWellFormedContentMd5(contentMd5.trim())) throw new InvalidDigestError();
-    if (md5(payload).toString('base64') !== contentMd5.trim()) throw new BadDigestError();
-  }
-  const sent: { algorithm: ChecksumAlgorithm; value: string }[] = [];
-  for (const algorithm of CHECKSUM_ALGORITHMS) {
-    const name = checksumHeaderName(algorithm);
-    const value = header(request, name) ?? trailers[name];
-    if (value !== undefined) sent.push({ algorithm, value: value.trim() });
-  }
-  if (sent.length > 1) throw new InvalidRequestError('Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
-  const sdkAlgorithm = header(request, 'x-amz-sdk-checksum-algorithm');
-  if (sent.length === 0 && sdkAlgorithm !== undefined && parseChecksumAlgorithm(sdkAlgorithm)) {
-    throw new InvalidRequestError('x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.');
-  }
-  const checksum = sent[0];
-  if (!checksum) return { payload };
-  // A malformed value is InvalidRequest in S3 (InvalidDigest is for Content-MD5 only); so here.
-  const digest = options.objectChecksum ? checksum.value.replace(/-\d+$/, '') : checksum.value;
-  if (!isWellFormedChecksum(checksum.algorithm, digest)) {
-    throw new InvalidRequestError(`Value for ${checksumHeaderName(checksum.algorithm)} header is invalid.`);
-  }
-  if (options.objectChecksum) return { payload, objectChecksum: checksum };
-  if (computeChecksum(checksum.algorithm, payload) !== checksum.value) throw new BadDigestError(checksum.algorithm);
-  return { payload, checksum };
-}
-
 /** `x-amz-checksum-type` (CreateMultipartUpload, CompleteMultipartUpload), or undefined when absent. */
 function readChecksumType(request: ServiceRequest): ChecksumType | undefined {
   const value = header(request, 'x-amz-checksum-type');
@@ -914,12 +888,6 @@ function readChecksumType(request: ServiceRequest): ChecksumType | undefined {
   const type = parseChecksumType(value);
   if (!type) throw new InvalidRequestError('Value for x-amz-checksum-type header is invalid.');
   return type;
-}
-
-function isAwsChunked(request: ServiceRequest): boolean {
-  const encodings = (header(request, 'content-encoding') ?? '').split(',').map((value) => value.trim().toLowerCase());
-  // The server admitted x-amz-content-sha256 only as a SHA-256 or one of S3's markers (credential.ts).
-  return encodings.includes('aws-chunked') || (header(request, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-');
 }
 
 function parseBody(payload: Buffer): XmlNode {

@@ -7,8 +7,9 @@ import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import type { PublicAccessBlockConfiguration, ServerSideEncryptionRule, Tag } from '@aws-sdk/client-s3';
 import type { CloudContext } from '../../core/context.js';
+import type { BlobDraft } from '../../state/blobs.js';
 import { migrate, statementCache, type Db } from '../../state/database.js';
-import { allowsChecksumType, compositeChecksum, computeChecksum, defaultChecksumType, md5, multipartEtag, type ChecksumAlgorithm, type ChecksumType } from './checksums.js';
+import { allowsChecksumType, compositeChecksum, defaultChecksumType, md5, multipartEtag, runningChecksum, type ChecksumAlgorithm, type ChecksumType } from './checksums.js';
 import {
   BadDigestError,
   BucketAlreadyOwnedByYouError,
@@ -110,6 +111,14 @@ export interface StoredChecksum {
   /** Base64; composite (multipart) values end in `-N`. */
   value: string;
   type: ChecksumType;
+}
+
+/** A body already written to a blob draft and verified (a streamed PutObject or UploadPart). */
+export interface StagedBody {
+  draft: BlobDraft;
+  size: number;
+  /** MD5 of the body: the ETag. */
+  md5: Buffer;
 }
 
 /** What a write stores besides the body. */
@@ -489,11 +498,17 @@ export class S3Store {
    * and any matching event is already in Lambda's queue.
    * @throws NoSuchBucketError, KeyTooLongError, PreconditionFailedError
    */
-  async putObject(bucket: string, key: string, body: Buffer, attributes: ObjectAttributes, request: RequestInfo, preconditions: Preconditions = {}): Promise<ObjectRecord> {
-    assertValidKey(key);
-    this.getBucket(bucket);
-    this.checkWritePreconditions(bucket, key, preconditions);
-    const etag = md5(body).toString('hex');
+  async putObject(
+    bucket: string,
+    key: string,
+    body: Buffer | StagedBody,
+    attributes: ObjectAttributes,
+    request: RequestInfo,
+    preconditions: Preconditions = {},
+  ): Promise<ObjectRecord> {
+    this.checkObjectWrite(bucket, key, preconditions);
+    const etag = (Buffer.isBuffer(body) ? md5(body) : body.md5).toString('hex');
+    const size = Buffer.isBuffer(body) ? body.length : body.size;
     const record = await this.commitBody(body, (digest) => {
       this.checkWritePreconditions(bucket, key, preconditions);
       const now = Date.now();
@@ -501,7 +516,7 @@ export class S3Store {
         bucket,
         key,
         digest,
-        size: body.length,
+        size,
         etag,
         contentType: attributes.contentType ?? 'binary/octet-stream',
         systemMetadata: attributes.systemMetadata,
@@ -514,6 +529,21 @@ export class S3Store {
     });
     this.emitEvent('ObjectCreated:Put', record, request);
     return record;
+  }
+
+  /**
+   * What a PutObject can be refused for before its body is read: the key, the bucket, the preconditions.
+   * @throws NoSuchBucketError, KeyTooLongError, PreconditionFailedError
+   */
+  checkObjectWrite(bucket: string, key: string, preconditions: Preconditions = {}): void {
+    assertValidKey(key);
+    this.getBucket(bucket);
+    this.checkWritePreconditions(bucket, key, preconditions);
+  }
+
+  /** A blob draft for a body being received; the caller places it through putObject/uploadPart or discards it. */
+  draftBody(): BlobDraft {
+    return this.context.blobs.draft();
   }
 
   /** Conditional writes (If-None-Match: *, If-Match: etag), checked against the current object. */
@@ -532,11 +562,18 @@ export class S3Store {
    * re-checked inside the same tick as the commit: a concurrent delete of an identical body could
    * have removed the file while we awaited (releaseBlob runs synchronously, so it cannot interleave).
    */
-  private async commitBody<T>(body: Buffer, commit: (digest: string) => T): Promise<T> {
-    let digest = await this.context.blobs.put(body);
-    for (let attempt = 0; !this.context.blobs.has(digest); attempt++) {
-      if (attempt >= 3) throw new Error('blob vanished repeatedly while being committed');
+  private async commitBody<T>(body: Buffer | StagedBody, commit: (digest: string) => T): Promise<T> {
+    let digest: string;
+    if (Buffer.isBuffer(body)) {
       digest = await this.context.blobs.put(body);
+      for (let attempt = 0; !this.context.blobs.has(digest); attempt++) {
+        if (attempt >= 3) throw new Error('blob vanished repeatedly while being committed');
+        digest = await this.context.blobs.put(body);
+      }
+    } else {
+      await body.draft.seal();
+      // From here to the commit, one tick: placed and named together.
+      digest = body.draft.place();
     }
     try {
       return commit(digest);
@@ -616,6 +653,11 @@ export class S3Store {
     return createReadStream('', { fd, start, end, autoClose: true, highWaterMark: 256 * 1024 });
   }
 
+  /** An object's size, or undefined when the bucket or key does not exist. */
+  objectSize(bucket: string, key: string): number | undefined {
+    return (this.sql.object.get(bucket, key) as ObjectRow | undefined)?.size;
+  }
+
   /** A whole object's bytes, or undefined when the bucket or key does not exist (Lambda code from S3). */
   async getObjectBytes(bucket: string, key: string): Promise<Buffer | undefined> {
     const row = this.sql.objectDigest.get(bucket, key);
@@ -646,7 +688,9 @@ export class S3Store {
     this.checkWritePreconditions(target.bucket, target.key, options.preconditions ?? {});
     let single: Pick<ObjectRecord, 'etag'> & Partial<ObjectRecord> = { etag: sourceRecord.etag };
     if (sourceRecord.partsCount !== undefined) {
-      single = { etag: md5(await this.context.blobs.read(sourceRecord.digest)).toString('hex') };
+      const hash = createHash('md5');
+      for await (const chunk of this.context.blobs.stream(sourceRecord.digest)) hash.update(chunk as Buffer);
+      single = { etag: hash.digest('hex') };
     }
     const base: ObjectRecord = { ...sourceRecord, ...single };
     delete base.partsCount;
@@ -783,13 +827,14 @@ export class S3Store {
     key: string,
     uploadId: string,
     partNumber: number,
-    body: Buffer,
+    body: Buffer | StagedBody,
     checksum?: { algorithm: ChecksumAlgorithm; value: string },
   ): Promise<PartRecord> {
     assertPartNumber(partNumber);
     this.getUpload(bucket, key, uploadId);
-    const etag = md5(body).toString('hex');
-    return this.commitBody(body, (digest) => this.writePart(uploadId, { partNumber, digest, size: body.length, etag, lastModified: Date.now(), ...(checksum ? { checksum } : {}) }));
+    const etag = (Buffer.isBuffer(body) ? md5(body) : body.md5).toString('hex');
+    const size = Buffer.isBuffer(body) ? body.length : body.size;
+    return this.commitBody(body, (digest) => this.writePart(uploadId, { partNumber, digest, size, etag, lastModified: Date.now(), ...(checksum ? { checksum } : {}) }));
   }
 
   /** UploadPartCopy: a part made of (a range of) an existing object. */
@@ -804,10 +849,32 @@ export class S3Store {
     if (range && (range.start > range.end || range.end >= sourceRecord.size)) {
       throw new InvalidArgumentError('Range specified is not valid for source object of size: ' + sourceRecord.size, 'x-amz-copy-source-range');
     }
-    const whole = await this.context.blobs.read(sourceRecord.digest);
-    const body = range ? whole.subarray(range.start, range.end + 1) : whole;
-    const etag = md5(body).toString('hex');
-    return this.commitBody(body, (digest) => this.writePart(target.uploadId, { partNumber: target.partNumber, digest, size: body.length, etag, lastModified: Date.now() }));
+    // Copied through a draft, a piece at a time: a part may be 256 MiB, the source as large as any object.
+    const draft = this.context.blobs.draft();
+    try {
+      const hash = createHash('md5');
+      await this.copyBlobInto(sourceRecord.digest, draft, range, (piece) => hash.update(piece));
+      const staged: StagedBody = { draft, size: draft.size, md5: hash.digest() };
+      return await this.uploadPart(target.bucket, target.key, target.uploadId, target.partNumber, staged);
+    } finally {
+      draft.discard();
+    }
+  }
+
+  /**
+   * Streams a blob (or an inclusive byte range of it) into a draft, showing each piece to `visit`.
+   * @throws NoSuchKeyError - the blob is gone (its object was deleted meanwhile)
+   */
+  private async copyBlobInto(digest: string, draft: BlobDraft, range: { start: number; end: number } | undefined, visit: (piece: Buffer) => void): Promise<void> {
+    try {
+      for await (const chunk of this.context.blobs.stream(digest, range)) {
+        visit(chunk as Buffer);
+        await draft.write(chunk as Buffer);
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new InternalError(`blob ${digest} vanished while it was copied`);
+      throw error;
+    }
   }
 
   private writePart(uploadId: string, part: PartRecord): PartRecord {
@@ -855,45 +922,63 @@ export class S3Store {
     chosen.forEach((row, index) => {
       if (index < chosen.length - 1 && row.size < MIN_PART_BYTES) throw new EntityTooSmallError(row.size, MIN_PART_BYTES);
     });
-    const body = Buffer.concat(await Promise.all(chosen.map((row) => this.context.blobs.read(row.digest))));
-    let checksum: StoredChecksum | undefined;
-    if (plan?.type === 'FULL_OBJECT') {
-      checksum = { algorithm: plan.algorithm, value: computeChecksum(plan.algorithm, body), type: 'FULL_OBJECT' };
-      if (plan.expected !== undefined && plan.expected !== checksum.value) throw new BadDigestError(plan.algorithm);
-    } else if (plan) {
-      const { algorithm } = plan;
-      checksum = chosen.every((row) => row.checksum_algorithm === algorithm && row.checksum_value)
-        ? { algorithm, value: compositeChecksum(algorithm, chosen.map((row) => row.checksum_value!)), type: 'COMPOSITE' }
-        : undefined;
-      if (plan.expected !== undefined && !matchesComposite(plan.expected, checksum?.value)) throw new BadDigestError(algorithm);
+    let record: ObjectRecord;
+    // Assembled on disk, part after part: the object may be as large as its parts together.
+    const draft = this.context.blobs.draft();
+    try {
+      const running = plan?.type === 'FULL_OBJECT' ? runningChecksum(plan.algorithm) : undefined;
+      for (const row of chosen) {
+        try {
+          await this.copyBlobInto(row.digest, draft, undefined, (piece) => running?.update(piece));
+        } catch (error) {
+          // An Abort (or another Complete) released the parts while they were read.
+          if (!this.sql.upload.get(uploadId)) throw new NoSuchUploadError(uploadId);
+          throw error;
+        }
+      }
+      let checksum: StoredChecksum | undefined;
+      if (plan?.type === 'FULL_OBJECT') {
+        checksum = { algorithm: plan.algorithm, value: running!.digest(), type: 'FULL_OBJECT' };
+        if (plan.expected !== undefined && plan.expected !== checksum.value) throw new BadDigestError(plan.algorithm);
+      } else if (plan) {
+        const { algorithm } = plan;
+        checksum = chosen.every((row) => row.checksum_algorithm === algorithm && row.checksum_value)
+          ? { algorithm, value: compositeChecksum(algorithm, chosen.map((row) => row.checksum_value!)), type: 'COMPOSITE' }
+          : undefined;
+        if (plan.expected !== undefined && !matchesComposite(plan.expected, checksum?.value)) throw new BadDigestError(algorithm);
+      }
+      const uploadRow = this.sql.upload.get(uploadId);
+      if (!uploadRow) throw new NoSuchUploadError(uploadId);
+      const etag = multipartEtag(chosen.map((row) => row.etag));
+      const staged: StagedBody = { draft, size: draft.size, md5: Buffer.alloc(0) };
+      record = await this.commitBody(staged, (digest) => {
+        const created: ObjectRecord = {
+          bucket,
+          key,
+          digest,
+          size: staged.size,
+          etag,
+          contentType: uploadRow.content_type,
+          systemMetadata: JSON.parse(uploadRow.system_metadata) as Record<string, string>,
+          userMetadata: JSON.parse(uploadRow.user_metadata) as Record<string, string>,
+          lastModified: Date.now(),
+          partsCount: chosen.length,
+          ...(checksum ? { checksum } : {}),
+        };
+        const partDigests = this.db.transaction(() => {
+          // Another Complete or an Abort may have finished while the parts were read.
+          if (!this.sql.upload.get(uploadId)) throw new NoSuchUploadError(uploadId);
+          const digests = this.sql.partDigests.all(uploadId).map((row) => row.digest);
+          const replaced = this.upsertObjectRow(created);
+          this.sql.deleteUpload.run(uploadId);
+          return replaced === undefined ? digests : [...digests, replaced];
+        })();
+        this.releaseBlobs(partDigests.filter((digest) => digest !== created.digest));
+        return created;
+      });
+    } finally {
+      draft.discard();
     }
-    const uploadRow = this.sql.upload.get(uploadId);
-    if (!uploadRow) throw new NoSuchUploadError(uploadId);
-    const record = await this.commitBody(body, (digest) => {
-      const created: ObjectRecord = {
-        bucket,
-        key,
-        digest,
-        size: body.length,
-        etag: multipartEtag(chosen.map((row) => row.etag)),
-        contentType: uploadRow.content_type,
-        systemMetadata: JSON.parse(uploadRow.system_metadata) as Record<string, string>,
-        userMetadata: JSON.parse(uploadRow.user_metadata) as Record<string, string>,
-        lastModified: Date.now(),
-        partsCount: chosen.length,
-        ...(checksum ? { checksum } : {}),
-      };
-      const partDigests = this.db.transaction(() => {
-        // Another Complete or an Abort may have finished while the parts were read.
-        if (!this.sql.upload.get(uploadId)) throw new NoSuchUploadError(uploadId);
-        const digests = this.sql.partDigests.all(uploadId).map((row) => row.digest);
-        const replaced = this.upsertObjectRow(created);
-        this.sql.deleteUpload.run(uploadId);
-        return replaced === undefined ? digests : [...digests, replaced];
-      })();
-      this.releaseBlobs(partDigests.filter((digest) => digest !== created.digest));
-      return created;
-    });
     this.emitEvent('ObjectCreated:CompleteMultipartUpload', record, request);
     return record;
   }

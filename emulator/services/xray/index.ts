@@ -12,6 +12,7 @@ export function createXRayService(context: CloudContext): ServiceModule {
     accountId: context.settings.accountId,
     region: context.settings.region,
     log: context.log,
+    ...(context.disk ? { disk: context.disk } : {}),
   });
   const daemon = new XRayDaemon((document) => store.putSegments([document]), context.log);
   context.stores.xray = store;

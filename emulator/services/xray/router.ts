@@ -48,7 +48,7 @@ const ROUTES: Record<string, Route> = {
   '/Traces': {
     operation: 'BatchGetTraces',
     action: 'xray:BatchGetTraces',
-    run: (store, input) => store.batchGetTraces(required(input.stringList('TraceIds'), 'TraceIds')),
+    run: (store, input) => store.batchGetTraces(required(input.stringList('TraceIds'), 'TraceIds'), input.string('NextToken')),
   },
   '/ServiceGraph': {
     operation: 'GetServiceGraph',

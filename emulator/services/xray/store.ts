@@ -16,6 +16,7 @@ import type { Statement } from 'better-sqlite3';
 import type { XRayForOthers } from '../../core/context.js';
 import { decodePageToken, encodePageToken } from '../../core/json-protocol.js';
 import { migrate, statementCache, type Db } from '../../state/database.js';
+import type { DiskSpace } from '../../state/disk-space.js';
 import { InvalidRequestException } from './errors.js';
 import { compileFilterExpression, FilterExpressionError, type TracePredicate } from './filter-expression.js';
 import { assembleTrace, parseSegmentDocument, traceIdEpochSeconds, type AssembledTrace, type SegmentRecord } from './segments.js';
@@ -45,6 +46,7 @@ CREATE INDEX IF NOT EXISTS xray_segments_trace_time ON xray_segments (trace_time
 CREATE INDEX IF NOT EXISTS xray_segments_event_time ON xray_segments (COALESCE(end_time, start_time));
 CREATE INDEX IF NOT EXISTS xray_segments_start_time ON xray_segments (start_time);
 CREATE INDEX IF NOT EXISTS xray_segments_received ON xray_segments (received_at);
+CREATE INDEX IF NOT EXISTS xray_segments_trace_order ON xray_segments (trace_time, trace_id);
 `;
 
 export const XRAY_LIMITS = {
@@ -55,6 +57,22 @@ export const XRAY_LIMITS = {
 } as const;
 
 const TIME_RANGE_TYPES = ['TraceId', 'Event', 'Service'] as const;
+
+/** What one read may spend, and how it divides the work so that the cloud keeps answering meanwhile. */
+export interface XRayScanBudget {
+  /** Work between two pauses that let the event loop run (other requests wait at most about this long). */
+  sliceMs: number;
+  /** Trace ids one SQL query lists; it is closed before any pause. */
+  tracesPerQuery: number;
+  /** Documents read of one trace; past it the trace is assembled from these and reported LimitExceeded. */
+  traceBytes: number;
+  /** GetTraceSummaries and BatchGetTraces answer with what they have and a NextToken past this much time... */
+  requestMs: number;
+  /** ...or this many bytes of documents read (GetServiceGraph and GetTraceGraph stop there). */
+  requestBytes: number;
+}
+
+export const XRAY_SCAN_BUDGET: Readonly<XRayScanBudget> = { sliceMs: 10, tracesPerQuery: 50, traceBytes: 4 * 1024 * 1024, requestMs: 1_000, requestBytes: 32 * 1024 * 1024 };
 
 interface SegmentRow {
   trace_id: string;
@@ -85,6 +103,19 @@ export interface XRayStoreOptions {
   maxAgeSeconds?: number;
   /** The clock, in epoch milliseconds; tests pin it. */
   now?: () => number;
+  /** The disk: PutTraceSegments is refused (503) while it is full, and segments from functions are dropped. */
+  disk?: Pick<DiskSpace, 'full' | 'assertWritable'>;
+  /** Overrides of XRAY_SCAN_BUDGET (tests use small ones). */
+  scanBudget?: Partial<XRayScanBudget>;
+}
+
+/** One trace read from the table, within the per-trace budget. */
+interface LoadedTrace {
+  trace: AssembledTrace;
+  /** Bytes of documents read. */
+  bytes: number;
+  /** True when the trace has more documents than the budget let us read. */
+  limitExceeded: boolean;
 }
 
 export interface TraceSummariesQuery {
@@ -107,6 +138,7 @@ export class XRayStore implements XRayForOthers {
   private readonly maxSegments: number;
   private readonly maxAgeSeconds: number;
   private readonly sql: (text: string) => Statement;
+  private readonly budget: XRayScanBudget;
   private readonly storeRecords: (records: readonly SegmentRecord[]) => void;
   private storedSinceRetention = 0;
 
@@ -121,6 +153,7 @@ export class XRayStore implements XRayForOthers {
     this.pageSize = options.summariesPageSize ?? 100;
     this.maxSegments = options.maxSegments ?? 100_000;
     this.maxAgeSeconds = options.maxAgeSeconds ?? 30 * 24 * 3600;
+    this.budget = { ...XRAY_SCAN_BUDGET, ...options.scanBudget };
     // A document replaces the stored one with the same id, unless it would put a finished one back in progress.
     const upsert = db.prepare(`
       INSERT INTO xray_segments (trace_id, id, parent_id, kind, name, origin, start_time, end_time, in_progress,
@@ -162,6 +195,7 @@ export class XRayStore implements XRayForOthers {
 
   /** PutTraceSegments: stores the valid documents, reports the others as AWS does (per document, not as an error). */
   putTraceSegments(documents: readonly string[]): UnprocessedTraceSegment[] {
+    this.options.disk?.assertWritable();
     const records: SegmentRecord[] = [];
     const unprocessed: UnprocessedTraceSegment[] = [];
     for (const text of documents) {
@@ -179,6 +213,8 @@ export class XRayStore implements XRayForOthers {
 
   /** The cross-service entry (Lambda runtime, UDP daemon): like PutTraceSegments, logging what it drops. */
   putSegments(documents: string[]): void {
+    // On a full disk, segments are lost (they would eat the room deletes need); cloud.log said so once.
+    if (this.options.disk?.full) return;
     for (const problem of this.putTraceSegments(documents)) {
       this.log(`xray: dropped segment ${problem.Id ?? '(no id)'}: ${problem.ErrorCode}: ${problem.Message}`);
     }
@@ -203,10 +239,11 @@ export class XRayStore implements XRayForOthers {
 
   /**
    * GetTraceSummaries. TimeRangeType TraceId (the default) selects traces by the time in their id; Event and
-   * Service by when a document ended. Newest traces first; `Sampling` is accepted and ignored (every trace is
-   * returned).
+   * Service by when a document ended. Newest trace ids first; `Sampling` is accepted and ignored (every trace is
+   * returned). Budgeted as X-Ray is: traces are read in slices with pauses between them, and once the call has
+   * spent its time or bytes it answers with the summaries so far (maybe none) and a NextToken.
    */
-  getTraceSummaries(query: TraceSummariesQuery): GetTraceSummariesResult {
+  async getTraceSummaries(query: TraceSummariesQuery): Promise<GetTraceSummariesResult> {
     checkWindow(query.startTime, query.endTime);
     if (query.endTime - query.startTime > XRAY_LIMITS.summaryWindowSeconds) {
       throw new InvalidRequestException('The time range between StartTime and EndTime must be at most 24 hours');
@@ -217,60 +254,96 @@ export class XRayStore implements XRayForOthers {
     }
     const matches = compileExpression(query.filterExpression);
     const cursor = query.nextToken === undefined ? undefined : decodePageToken(query.nextToken);
-    if (query.nextToken !== undefined && (typeof cursor?.['ms'] !== 'number' || typeof cursor['id'] !== 'string')) {
+    if (query.nextToken !== undefined && (typeof cursor?.['tt'] !== 'number' || typeof cursor['id'] !== 'string')) {
       throw new InvalidRequestException('The NextToken is not valid');
     }
-
-    const traceIds = (
-      timeRangeType === 'TraceId'
-        ? this.sql('SELECT DISTINCT trace_id FROM xray_segments WHERE trace_time >= ? AND trace_time <= ?').all(Math.floor(query.startTime), query.endTime)
-        : this.sql('SELECT DISTINCT trace_id FROM xray_segments WHERE COALESCE(end_time, start_time) >= ? AND COALESCE(end_time, start_time) <= ?').all(
-            query.startTime,
-            query.endTime,
-          )
-    ).map((row) => (row as { trace_id: string }).trace_id);
-
-    const summaries = this.loadTraces(traceIds)
-      .map((trace) => this.summarize(trace))
-      .filter(matches)
-      .sort(newestFirst);
-    const afterCursor = cursor
-      ? summaries.filter((s) => newestFirst(s, { StartTime: new Date(cursor['ms'] as number), Id: cursor['id'] as string }) > 0)
-      : summaries;
-    const page = afterCursor.slice(0, this.pageSize);
-    const last = page[page.length - 1];
+    const window =
+      timeRangeType === 'TraceId' ? 'trace_time >= @start AND trace_time <= @end' : 'COALESCE(end_time, start_time) >= @start AND COALESCE(end_time, start_time) <= @end';
+    const idsAfter = this.sql(
+      `SELECT DISTINCT trace_time, trace_id FROM xray_segments
+       WHERE ${window} AND (trace_time < @tt OR (trace_time = @tt AND trace_id < @id))
+       ORDER BY trace_time DESC, trace_id DESC LIMIT @take`,
+    );
+    const clock = new ScanClock(this.budget);
+    // Without a token, every trace is "after" the position: its trace_time is below MAX_SAFE_INTEGER.
+    let position = { tt: (cursor?.['tt'] as number | undefined) ?? Number.MAX_SAFE_INTEGER, id: (cursor?.['id'] as string | undefined) ?? '' };
+    const page: TraceSummary[] = [];
+    let processed = 0;
+    let more = false;
+    scan: for (;;) {
+      const start = timeRangeType === 'TraceId' ? Math.floor(query.startTime) : query.startTime;
+      const ids = idsAfter.all({ start, end: query.endTime, tt: position.tt, id: position.id, take: this.budget.tracesPerQuery }) as {
+        trace_time: number;
+        trace_id: string;
+      }[];
+      for (const { trace_time, trace_id } of ids) {
+        if (page.length >= this.pageSize) {
+          more = true;
+          break scan;
+        }
+        const loaded = this.loadTrace(trace_id);
+        clock.scanned(loaded.bytes);
+        processed++;
+        position = { tt: trace_time, id: trace_id };
+        const summary = loaded.trace.segments.length > 0 ? this.summarize(loaded.trace) : undefined;
+        if (summary && matches(summary)) page.push(summary);
+        if (clock.spent()) {
+          more = true;
+          break scan;
+        }
+        await clock.pauseIfDue();
+      }
+      if (ids.length < this.budget.tracesPerQuery) break;
+    }
     return {
       TraceSummaries: page,
       ApproximateTime: new Date(Math.min(query.endTime * 1000, this.now())),
-      TracesProcessedCount: traceIds.length,
-      NextToken: afterCursor.length > page.length && last ? encodePageToken({ ms: last.StartTime?.getTime() ?? 0, id: last.Id ?? '' }) : undefined,
+      TracesProcessedCount: processed,
+      NextToken: more ? encodePageToken({ tt: position.tt, id: position.id }) : undefined,
     };
   }
 
-  /** BatchGetTraces: the traces' documents, subsegments merged into their parents; unknown ids are unprocessed. */
-  batchGetTraces(traceIds: readonly string[]): BatchGetTracesResult {
+  /**
+   * BatchGetTraces: the traces' documents, subsegments merged into their parents; unknown ids are unprocessed.
+   * A trace larger than the per-trace budget comes back LimitExceeded with what was read; a call that has spent
+   * its time answers with the traces so far and a NextToken for the rest. Documents stored before the segment
+   * rules were checked, and failing them, are returned as stored.
+   */
+  async batchGetTraces(traceIds: readonly string[], nextToken?: string): Promise<BatchGetTracesResult> {
     checkTraceIds(traceIds, XRAY_LIMITS.batchTraceIds);
-    const traces = new Map(this.loadTraces([...new Set(traceIds)]).map((t) => [t.traceId, t]));
+    const unique = [...new Set(traceIds)];
+    const cursor = nextToken === undefined ? undefined : decodePageToken(nextToken);
+    const first = cursor?.['i'];
+    if (nextToken !== undefined && (typeof first !== 'number' || !Number.isInteger(first) || first < 0 || first >= unique.length)) {
+      throw new InvalidRequestException('The NextToken is not valid');
+    }
+    const clock = new ScanClock(this.budget);
     const found: Trace[] = [];
     const unprocessed: string[] = [];
-    for (const id of new Set(traceIds)) {
-      const trace = traces.get(id);
-      if (!trace || trace.segments.length === 0) {
-        unprocessed.push(id);
-        continue;
+    for (let index = (first as number | undefined) ?? 0; index < unique.length; index++) {
+      if (index > ((first as number | undefined) ?? 0) && clock.spent()) {
+        return { Traces: found, UnprocessedTraceIds: unprocessed, NextToken: encodePageToken({ i: index }) };
       }
-      found.push({
-        Id: id,
-        Duration: traceDuration(trace),
-        LimitExceeded: false,
-        Segments: trace.segments.map((s) => ({ Id: s.document.id, Document: s.text })),
-      });
+      const id = unique[index]!;
+      const { trace, bytes, limitExceeded } = this.loadTrace(id);
+      clock.scanned(bytes);
+      if (trace.segments.length === 0 && trace.unreadable.length === 0) {
+        unprocessed.push(id);
+      } else {
+        found.push({
+          Id: id,
+          Duration: trace.segments.length > 0 ? safely(() => traceDuration(trace), 0) : 0,
+          LimitExceeded: limitExceeded,
+          Segments: [...trace.segments.map((s) => ({ Id: s.document.id, Document: s.text })), ...trace.unreadable.map((u) => ({ Id: u.id, Document: u.text }))],
+        });
+      }
+      await clock.pauseIfDue();
     }
     return { Traces: found, UnprocessedTraceIds: unprocessed };
   }
 
-  /** GetServiceGraph: the graph of every trace with a document overlapping the window. */
-  getServiceGraph(startTime: number, endTime: number): GetServiceGraphResult {
+  /** GetServiceGraph: the graph of the traces with a document overlapping the window (as many as the budget reads). */
+  async getServiceGraph(startTime: number, endTime: number): Promise<GetServiceGraphResult> {
     checkWindow(startTime, endTime);
     const traceIds = this.sql('SELECT DISTINCT trace_id FROM xray_segments WHERE start_time <= ? AND COALESCE(end_time, start_time) >= ?')
       .all(endTime, startTime)
@@ -278,15 +351,15 @@ export class XRayStore implements XRayForOthers {
     return {
       StartTime: new Date(startTime * 1000),
       EndTime: new Date(endTime * 1000),
-      Services: buildServiceGraph(this.loadTraces(traceIds), { includeClient: true, accountId: this.options.accountId }),
+      Services: buildServiceGraph(await this.loadTraces(traceIds), { includeClient: true, accountId: this.options.accountId }),
       ContainsOldGroupVersions: false,
     };
   }
 
   /** GetTraceGraph: the service graph of the given traces. */
-  getTraceGraph(traceIds: readonly string[]): GetTraceGraphResult {
+  async getTraceGraph(traceIds: readonly string[]): Promise<GetTraceGraphResult> {
     checkTraceIds(traceIds, Infinity);
-    return { Services: buildServiceGraph(this.loadTraces([...new Set(traceIds)]), { includeClient: true, accountId: this.options.accountId }) };
+    return { Services: buildServiceGraph(await this.loadTraces([...new Set(traceIds)]), { includeClient: true, accountId: this.options.accountId }) };
   }
 
   /** The one sampling rule the local cloud has: like AWS's Default rule, but sampling every request. */
@@ -334,31 +407,93 @@ export class XRayStore implements XRayForOthers {
 
   // ---------------------------------------------------------------------------------------------------
 
-  private summarize(trace: AssembledTrace): TraceSummary {
-    return summarizeTrace(trace, { accountId: this.options.accountId });
+  /** A trace's summary; undefined (and logged) when it cannot be summarised, so one trace never fails a listing. */
+  private summarize(trace: AssembledTrace): TraceSummary | undefined {
+    try {
+      return summarizeTrace(trace, { accountId: this.options.accountId });
+    } catch (error) {
+      this.log(`xray: cannot summarise trace ${trace.traceId}: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
-  private loadTraces(traceIds: readonly string[]): AssembledTrace[] {
-    if (traceIds.length === 0) return [];
-    const rows = this.sql('SELECT * FROM xray_segments WHERE trace_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(traceIds)) as SegmentRow[];
-    const byTrace = new Map<string, SegmentRecord[]>();
+  /** One trace's documents, earliest first, up to the per-trace budget, assembled. */
+  private loadTrace(traceId: string): LoadedTrace {
+    const rows = this.sql('SELECT * FROM xray_segments WHERE trace_id = ? ORDER BY start_time').iterate(traceId) as IterableIterator<SegmentRow>;
+    const records: SegmentRecord[] = [];
+    let bytes = 0;
+    let limitExceeded = false;
     for (const row of rows) {
-      const records = byTrace.get(row.trace_id) ?? [];
-      byTrace.set(row.trace_id, records);
+      if (records.length > 0 && bytes + row.document.length > this.budget.traceBytes) {
+        limitExceeded = true;
+        break;
+      }
+      bytes += row.document.length;
       records.push(toRecord(row));
     }
+    // Stop the statement if we broke out early, so the connection is free for the next call.
+    rows.return?.();
+    try {
+      const trace = assembleTrace(traceId, records);
+      return { trace: limitExceeded ? { ...trace, partial: true } : trace, bytes, limitExceeded };
+    } catch (error) {
+      // Stored documents were checked on the way in (and again in assembleTrace); this is a last resort.
+      this.log(`xray: cannot assemble trace ${traceId}: ${(error as Error).message}`);
+      return { trace: { traceId, segments: [], partial: true, unreadable: records.map((r) => ({ id: r.id, text: r.document })) }, bytes, limitExceeded };
+    }
+  }
+
+  /** Several traces, pausing between them, until the request's bytes are spent (the rest are left out). */
+  private async loadTraces(traceIds: readonly string[]): Promise<AssembledTrace[]> {
+    const clock = new ScanClock(this.budget);
     const traces: AssembledTrace[] = [];
-    for (const [traceId, records] of byTrace) {
-      try {
-        traces.push(assembleTrace(traceId, records));
-      } catch (error) {
-        // Stored documents were checked on the way in; a trace that still cannot be read is skipped, not fatal.
-        this.log(`xray: cannot assemble trace ${traceId}: ${(error as Error).message}`);
+    for (const traceId of traceIds) {
+      const loaded = this.loadTrace(traceId);
+      clock.scanned(loaded.bytes);
+      if (loaded.trace.segments.length > 0) traces.push(loaded.trace);
+      if (clock.spentBytes()) {
+        this.log(`xray: a graph read the budget of ${this.budget.requestBytes} bytes of documents and left ${traceIds.length - traces.length} trace(s) out`);
+        break;
       }
+      await clock.pauseIfDue();
     }
     return traces;
   }
+}
 
+function safely<T>(compute: () => T, fallback: T): T {
+  try {
+    return compute();
+  } catch {
+    return fallback;
+  }
+}
+
+/** Keeps a read to its budget: how long it has run, how much it has read, and when to let the event loop run. */
+class ScanClock {
+  private readonly started = Date.now();
+  private sliceStarted = this.started;
+  private bytes = 0;
+
+  constructor(private readonly budget: XRayScanBudget) {}
+
+  scanned(bytes: number): void {
+    this.bytes += bytes;
+  }
+
+  spentBytes(): boolean {
+    return this.bytes >= this.budget.requestBytes;
+  }
+
+  spent(): boolean {
+    return this.spentBytes() || Date.now() - this.started >= this.budget.requestMs;
+  }
+
+  async pauseIfDue(): Promise<void> {
+    if (Date.now() - this.sliceStarted < this.budget.sliceMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.sliceStarted = Date.now();
+  }
 }
 
 function toRecord(row: SegmentRow): SegmentRecord {

@@ -55,7 +55,7 @@ function listFiles(root: string, depth = 8): string[] {
 /** Only what the stores themselves name: the database and blobs named by their SHA-256, never by a key. */
 function assertStateDirHoldsOnlyStoreFiles(): void {
   for (const file of listFiles(cloud.stateDir)) {
-    assert.match(file, /^(state\.db(-wal|-shm|-journal)?|blobs\/[0-9a-f]{2}\/[0-9a-f]{64}|server\.json|cloud\.log)$/, `unexpected file in the state directory: ${file}`);
+    assert.match(file, /^(state\.db(-wal|-shm|-journal)?|blobs\/[0-9a-f]{2}\/[0-9a-f]{64}|server\.json|server\.lock|disk-reserve|cloud\.log)$/, `unexpected file in the state directory: ${file}`);
   }
 }
 

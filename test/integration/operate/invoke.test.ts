@@ -60,9 +60,10 @@ describe('thumbctl invoke', () => {
   });
 
   it('sends the --event file instead, and reports a function error with exit code 1', async () => {
-    // Prepare: Records that cannot be iterated make the handler throw.
-    const file = join(cloud.dir, 'bad-event.json');
-    writeFileSync(file, JSON.stringify({ Records: 5 }));
+    // Prepare: a well-formed record for a bucket that does not exist: reading it fails, and the handler throws
+    // (an S3 failure may be transient, so it is Lambda's to retry).
+    const file = join(cloud.dir, 'missing-bucket-event.json');
+    writeFileSync(file, JSON.stringify({ Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'no-such-bucket-for-invoke' }, object: { key: 'x-10x10.jpg' } } }] }));
 
     // Act
     const result = await cloud.thumbctl(['invoke', '--event', file, '--json']);
@@ -71,8 +72,21 @@ describe('thumbctl invoke', () => {
     assert.equal(result.code, 1);
     const report = result.json();
     assert.equal(report.functionError, 'Unhandled');
-    assert.equal(report.payload.errorType, 'TypeError');
-    assert.match(result.stderr, /the function failed: TypeError: /);
+    assert.match(result.stderr, /the function failed: /);
+  });
+
+  it('reports an --event the function cannot use as a rejection (permanent, exit 1), not as a function error', async () => {
+    // Records that are not a list are not an S3 event: the handler rejects it instead of throwing.
+    const file = join(cloud.dir, 'bad-event.json');
+    writeFileSync(file, JSON.stringify({ Records: 5 }));
+
+    const result = await cloud.thumbctl(['invoke', '--event', file, '--json']);
+
+    assert.equal(result.code, 1);
+    const report = result.json();
+    assert.equal(report.functionError, null);
+    assert.equal(report.payload.results[0].status, 'rejected');
+    assert.match(result.stderr, /the function rejected .*not an S3 event: Records is not a list/);
   });
 
   it('refuses an --event file that does not exist or is not JSON, with exit code 2', async () => {

@@ -193,6 +193,56 @@ describe('handler', () => {
     assert.deepEqual(summary.results, [{ key: 'gone-10x10.jpg', status: 'skipped', reason: 'source object no longer exists' }]);
   });
 
+  it('rejects, once and for good, records that are not S3 object-created records, whatever their shape', async () => {
+    // Prepare: a good record beside each bad shape, so the rest of the event is still done.
+    const good = putRecord(SOURCE, 'ok-10x10.jpg');
+    const shapes: unknown[] = [
+      null,
+      5,
+      'x',
+      [],
+      {},
+      { s3: null },
+      { s3: 'x' },
+      { s3: { bucket: { name: SOURCE } } },
+      { s3: { bucket: { name: 5 }, object: { key: 'a-10x10.jpg' } } },
+      { s3: { bucket: { name: SOURCE }, object: { key: 12 } } },
+      { s3: { bucket: { name: SOURCE }, object: { key: ['a-10x10.jpg'] } } },
+      { ...good, eventName: 7 },
+      { ...good, eventSource: 'aws:sqs' },
+    ];
+    for (const shape of shapes) {
+      const { storage, logger, handler } = setup();
+      storage.seed(SOURCE, 'ok-10x10.jpg', jpeg);
+
+      // Act
+      const summary = await handler({ Records: [shape, good] } as never);
+
+      // Assess
+      assert.deepEqual(summary.results.map((result) => result.status), ['rejected', 'created'], JSON.stringify(shape));
+      assert.match(summary.results[0]?.reason ?? '', /not an S3 object-created record/);
+      assert.equal(logger.at('ERROR').length, 1, `logged once: ${JSON.stringify(shape)}`);
+      assert.equal(logger.at('WARN').length, 0, 'nothing to retry');
+    }
+  });
+
+  it('rejects an event whose Records is not a list, without throwing', async () => {
+    for (const records of [5, 'abc', {}, null]) {
+      const { logger, handler } = setup();
+      const summary = await handler({ Records: records } as never);
+      assert.deepEqual(
+        summary.results.map((result) => result.status),
+        records === null ? [] : ['rejected'],
+        JSON.stringify(records),
+      );
+      assert.equal(logger.at('ERROR').length, records === null ? 0 : 1);
+    }
+    for (const event of [null, 5, 'x', []]) {
+      const { handler } = setup();
+      assert.deepEqual((await handler(event as never)).results.map((result) => result.status), event === null ? [] : ['rejected'], JSON.stringify(event));
+    }
+  });
+
   it('returns no results for the S3 test event, which has no records', async () => {
     // Prepare
     const { handler } = setup();

@@ -4,7 +4,10 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 
 import { decodeEventKey } from '../../../../../function/key.js';
-import { buildS3PutEvent, describeFunctionError, encodeEventKey, rejectedRecords } from '../../../../../cli/core/operate/invoke.js';
+import { buildS3PutEvent, describeFunctionError, encodeEventKey, readEventFile, rejectedRecords } from '../../../../../cli/core/operate/invoke.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const TEMPLATE = JSON.parse(readFileSync(new URL('../../../../../templates/s3-put-event.json', import.meta.url), 'utf8')) as unknown;
 
@@ -77,5 +80,37 @@ describe('rejectedRecords', () => {
     assert.deepEqual(rejectedRecords(null), []);
     assert.deepEqual(rejectedRecords('text'), []);
     assert.deepEqual(rejectedRecords({ results: 'x' }), []);
+  });
+});
+
+describe('readEventFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'thumbctl-event-'));
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const usage = (path: string, pattern: RegExp) => (error: unknown) => {
+    const e = error as { exitCode?: number; message: string };
+    assert.equal(e.exitCode, 2);
+    assert.ok(e.message.includes(path), `names the file: ${e.message}`);
+    assert.match(e.message, pattern);
+    assert.doesNotMatch(e.message, /\n/);
+    return true;
+  };
+
+  it('refuses malformed JSON, naming the file', async () => {
+    const path = file('bad.json', '{"Records": [');
+    await assert.rejects(readEventFile(path), usage(path, /is not JSON/));
+  });
+
+  it('refuses JSON nested too deep to be sent, naming the file, however deep', async () => {
+    for (const depth of [600, 20_000, 200_000]) {
+      const arrays = file(`arrays-${depth}.json`, `${'['.repeat(depth)}${']'.repeat(depth)}`);
+      await assert.rejects(readEventFile(arrays), usage(arrays, /nested/));
+      const objects = file(`objects-${depth}.json`, `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
+      await assert.rejects(readEventFile(objects), usage(objects, /nested/));
+    }
+    rmSync(dir, { recursive: true, force: true });
   });
 });

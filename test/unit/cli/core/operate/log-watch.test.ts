@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { KeyLogJudge, watchFilterPattern } from '../../../../../cli/core/operate/log-watch.js';
+import { KeyLogJudge, MAX_FILTER_PATTERN_LENGTH, watchFilterPattern } from '../../../../../cli/core/operate/log-watch.js';
+import { compileFilterPattern } from '../../../../../emulator/services/logs/filter-pattern.js';
 
 const KEY = 'canyon-400x400.jpg';
 const OURS = '11111111-1111-4111-8111-111111111111';
@@ -119,5 +120,16 @@ describe('watchFilterPattern', () => {
 
   it('escapes quotes and backslashes in the key', () => {
     assert.ok(watchFilterPattern('a"b\\c-1x1.jpg').startsWith('?"a\\"b\\\\c-1x1.jpg"'));
+  });
+
+  it('fits a key of any length into CloudWatch Logs\' 1,024 characters, still matching the lines naming that key', () => {
+    for (const key of ['k'.repeat(1024), `${'"\\'.repeat(400)}-1x1.jpg`, `${'😀'.repeat(600)}.png`]) {
+      const pattern = watchFilterPattern(key);
+      assert.ok(pattern.length <= MAX_FILTER_PATTERN_LENGTH, `${pattern.length} characters`);
+      assert.ok(pattern.endsWith(' ?"Task timed out" ?"ERROR" ?"Status: error" ?"errorType"'));
+      const matches = compileFilterPattern(pattern);
+      assert.equal(matches(`INFO thumbnail written for ${key}`), true);
+      assert.equal(matches('INFO thumbnail written for other.jpg'), false);
+    }
   });
 });

@@ -87,6 +87,16 @@ describe('resolveUploadKey', () => {
     assert.throws(() => resolveUploadKey({ ...base, suffixes: expandSuffixes(['.png']) }), usageError(/\.png \.PNG/));
   });
 
+  it('refuses a --key with "." or ".." path segments at once: presigned URLs and HTTP stacks normalise them away', () => {
+    for (const key of ['dir/./z-400x400.jpg', './z-400x400.jpg', 'dir/../z-400x400.jpg', '../z-400x400.jpg', 'a/b/./../z-400x400.jpg', 'a/..//z-400x400.jpg']) {
+      assert.throws(() => resolveUploadKey({ ...base, key }), usageError(/"\.\.?" path segment.*normalise/), key);
+    }
+    // Dots inside a segment, and empty segments, are left alone: nothing rewrites those.
+    for (const key of ['a..b-400x400.jpg', 'dir/.hidden-400x400.jpg', 'dir/...-400x400.jpg', 'a//b-400x400.jpg']) {
+      assert.equal(resolveUploadKey({ ...base, key }).key, key);
+    }
+  });
+
   it('checks the size before the key', () => {
     assert.throws(() => resolveUploadKey({ ...base, size: 'abc', key: 'x-1x1.jpg' }), usageError(/"abc"/));
   });

@@ -231,7 +231,7 @@ describe('GetLogEvents', () => {
 });
 
 describe('FilterLogEvents', () => {
-  it('interleaves streams in time order and pages with nextToken', () => {
+  it('interleaves streams in time order and pages with nextToken', async () => {
     const group = newGroup();
     store.createLogGroup(group);
     store.createLogStream(group, 'a');
@@ -245,8 +245,8 @@ describe('FilterLogEvents', () => {
       { timestamp: NOW - 20, message: 'b2' },
     ]);
 
-    const first = store.filterLogEvents({ logGroupName: group, limit: 3 });
-    const second = store.filterLogEvents({ logGroupName: group, limit: 3, nextToken: first.nextToken });
+    const first = await store.filterLogEvents({ logGroupName: group, limit: 3 });
+    const second = await store.filterLogEvents({ logGroupName: group, limit: 3, nextToken: first.nextToken });
 
     assert.deepEqual(first.events?.map((e) => `${e.logStreamName}:${e.message}`), ['a:a1', 'b:b1', 'a:a2']);
     assert.deepEqual(second.events?.map((e) => e.message), ['b2']);
@@ -254,7 +254,7 @@ describe('FilterLogEvents', () => {
     assert.equal(new Set([...first.events!, ...second.events!].map((e) => e.eventId)).size, 4);
   });
 
-  it('filters by pattern, stream names, prefix and time', () => {
+  it('filters by pattern, stream names, prefix and time', async () => {
     const group = newGroup();
     store.createLogGroup(group);
     for (const stream of ['2026/01/01/[$LATEST]aaa', '2026/01/02/[$LATEST]bbb']) {
@@ -262,10 +262,10 @@ describe('FilterLogEvents', () => {
       putAll(group, stream, ['START', `ERROR in ${stream}`, 'END'], NOW - 1000);
     }
 
-    const errors = store.filterLogEvents({ logGroupName: group, filterPattern: 'ERROR' });
-    const named = store.filterLogEvents({ logGroupName: group, logStreamNames: ['2026/01/02/[$LATEST]bbb'], filterPattern: 'ERROR' });
-    const prefixed = store.filterLogEvents({ logGroupName: group, logStreamNamePrefix: '2026/01/01' });
-    const timed = store.filterLogEvents({ logGroupName: group, startTime: NOW - 999, endTime: NOW - 998 });
+    const errors = await store.filterLogEvents({ logGroupName: group, filterPattern: 'ERROR' });
+    const named = await store.filterLogEvents({ logGroupName: group, logStreamNames: ['2026/01/02/[$LATEST]bbb'], filterPattern: 'ERROR' });
+    const prefixed = await store.filterLogEvents({ logGroupName: group, logStreamNamePrefix: '2026/01/01' });
+    const timed = await store.filterLogEvents({ logGroupName: group, startTime: NOW - 999, endTime: NOW - 998 });
 
     assert.equal(errors.events?.length, 2);
     assert.deepEqual(named.events?.map((e) => e.logStreamName), ['2026/01/02/[$LATEST]bbb']);
@@ -273,7 +273,7 @@ describe('FilterLogEvents', () => {
     assert.deepEqual(timed.events?.map((e) => e.message), ['ERROR in 2026/01/01/[$LATEST]aaa', 'ERROR in 2026/01/02/[$LATEST]bbb']);
   });
 
-  it('pages a filtered read without losing matches', () => {
+  it('pages a filtered read without losing matches', async () => {
     const group = newGroup();
     store.createLogGroup(group);
     store.createLogStream(group, 's');
@@ -286,7 +286,7 @@ describe('FilterLogEvents', () => {
     const seen: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = store.filterLogEvents({ logGroupName: group, filterPattern: 'ERROR', limit: 4, nextToken });
+      const page = await store.filterLogEvents({ logGroupName: group, filterPattern: 'ERROR', limit: 4, nextToken });
       seen.push(...page.events!.map((e) => e.message!));
       nextToken = page.nextToken;
     } while (nextToken);
@@ -294,20 +294,20 @@ describe('FilterLogEvents', () => {
     assert.deepEqual(seen, Array.from({ length: 10 }, (_, i) => `ERROR ${i * 3}`));
   });
 
-  it('answers an unreadable pattern with InvalidParameterException', () => {
+  it('answers an unreadable pattern with InvalidParameterException', async () => {
     const group = newGroup();
     store.createLogGroup(group);
 
-    assert.throws(() => store.filterLogEvents({ logGroupName: group, filterPattern: '[a, b]' }), { code: 'InvalidParameterException' });
+    await assert.rejects(store.filterLogEvents({ logGroupName: group, filterPattern: '[a, b]' }), { code: 'InvalidParameterException' });
   });
 
-  it('takes a log group ARN as identifier', () => {
+  it('takes a log group ARN as identifier', async () => {
     const group = newGroup();
     store.createLogGroup(group);
     store.createLogStream(group, 's');
     putAll(group, 's', ['x']);
 
-    const page = store.filterLogEvents({ logGroupIdentifier: `arn:aws:logs:us-east-1:000000000000:log-group:${group}:*` });
+    const page = await store.filterLogEvents({ logGroupIdentifier: `arn:aws:logs:us-east-1:000000000000:log-group:${group}:*` });
 
     assert.equal(page.events?.length, 1);
   });
@@ -358,34 +358,34 @@ describe('DescribeLogStreams', () => {
 });
 
 describe('the ingestion path for other services', () => {
-  it('creates the group and stream on first use', () => {
+  it('creates the group and stream on first use', async () => {
     const group = newGroup();
 
     store.ensureStream(group, '2026/01/01/[$LATEST]abc');
     store.putEvents(group, '2026/01/01/[$LATEST]abc', [{ timestamp: NOW, message: 'START RequestId: 1' }]);
 
     assert.equal(store.describeLogStreams({ logGroupName: group }).logStreams?.length, 1);
-    assert.deepEqual(store.filterLogEvents({ logGroupName: group }).events?.map((e) => e.message), ['START RequestId: 1']);
+    assert.deepEqual((await store.filterLogEvents({ logGroupName: group })).events?.map((e) => e.message), ['START RequestId: 1']);
   });
 
-  it('recreates a group deleted through the API', () => {
+  it('recreates a group deleted through the API', async () => {
     const group = newGroup();
     store.putEvents(group, 's', [{ timestamp: NOW, message: 'before' }]);
     store.deleteLogGroup(group);
 
     store.putEvents(group, 's', [{ timestamp: NOW, message: 'after' }]);
 
-    assert.deepEqual(store.filterLogEvents({ logGroupName: group }).events?.map((e) => e.message), ['after']);
+    assert.deepEqual((await store.filterLogEvents({ logGroupName: group })).events?.map((e) => e.message), ['after']);
   });
 
-  it('recreates a group another process deleted behind its cache', () => {
+  it('recreates a group another process deleted behind its cache', async () => {
     const group = newGroup();
     store.putEvents(group, 's', [{ timestamp: NOW, message: 'before' }]);
     db.prepare('DELETE FROM logs_groups WHERE name = ?').run(group);
 
     store.putEvents(group, 's', [{ timestamp: NOW, message: 'after' }]);
 
-    assert.deepEqual(store.filterLogEvents({ logGroupName: group }).events?.map((e) => e.message), ['after']);
+    assert.deepEqual((await store.filterLogEvents({ logGroupName: group })).events?.map((e) => e.message), ['after']);
   });
 
   it('stores a batch of 10,000 lines in one transaction, quickly', () => {
@@ -402,7 +402,7 @@ describe('the ingestion path for other services', () => {
 });
 
 describe('retention', () => {
-  it('deletes events older than the group retention', () => {
+  it('deletes events older than the group retention', async () => {
     const group = newGroup();
     store.createLogGroup(group);
     store.createLogStream(group, 's');
@@ -412,6 +412,6 @@ describe('retention', () => {
 
     store.expireEvents();
 
-    assert.deepEqual(store.filterLogEvents({ logGroupName: group }).events?.map((e) => e.message), ['new']);
+    assert.deepEqual((await store.filterLogEvents({ logGroupName: group })).events?.map((e) => e.message), ['new']);
   });
 });

@@ -35,32 +35,32 @@ after(() => {
 });
 
 describe('XRayStore', () => {
-  it('reports invalid documents as unprocessed and stores the rest', () => {
+  it('reports invalid documents as unprocessed and stores the rest', async () => {
     const store = newStore();
 
     const unprocessed = store.putTraceSegments([...lambdaTraceDocuments(), '{"id":"0000000000000001"}']);
 
     assert.equal(unprocessed.length, 1);
     assert.equal(unprocessed[0]!.Id, '0000000000000001');
-    assert.equal(store.batchGetTraces([TRACE_ID]).Traces?.[0]?.Segments?.length, 2);
+    assert.equal((await store.batchGetTraces([TRACE_ID])).Traces?.[0]?.Segments?.length, 2);
   });
 
-  it('replaces an in-progress segment with the finished one, never the reverse', () => {
+  it('replaces an in-progress segment with the finished one, never the reverse', async () => {
     const store = newStore();
     const trace = traceId();
     store.putTraceSegments([segment('1000000000000001', trace, { end_time: undefined, in_progress: true })]);
-    assert.equal(store.batchGetTraces([trace]).Traces?.[0]?.Duration, 0);
+    assert.equal((await store.batchGetTraces([trace])).Traces?.[0]?.Duration, 0);
 
     store.putTraceSegments([segment('1000000000000001', trace)]);
     store.putTraceSegments([segment('1000000000000001', trace, { end_time: undefined, in_progress: true })]);
 
-    const [stored] = store.batchGetTraces([trace]).Traces!;
+    const [stored] = (await store.batchGetTraces([trace])).Traces!;
     assert.equal(stored!.Duration, 1);
     assert.equal(stored!.Segments?.length, 1);
     assert.equal(JSON.parse(stored!.Segments![0]!.Document!).in_progress, undefined);
   });
 
-  it('pages trace summaries newest first', () => {
+  it('pages trace summaries newest first', async () => {
     const store = newStore({ summariesPageSize: 2 });
     const ids = [1, 2, 3, 4, 5].map((i) => {
       const id = traceId(1000 + i);
@@ -69,64 +69,67 @@ describe('XRayStore', () => {
     });
 
     const seen: string[] = [];
+    let processed = 0;
     let nextToken: string | undefined;
     do {
-      const page = store.getTraceSummaries({ startTime: START + 1000, endTime: START + 1010, nextToken });
+      const page = await store.getTraceSummaries({ startTime: START + 1000, endTime: START + 1010, nextToken });
       assert.ok((page.TraceSummaries?.length ?? 0) <= 2);
-      assert.equal(page.TracesProcessedCount, 5);
+      processed += page.TracesProcessedCount ?? 0;
       seen.push(...page.TraceSummaries!.map((s) => s.Id!));
       nextToken = page.NextToken;
     } while (nextToken);
 
     assert.deepEqual(seen, [...ids].reverse());
+    // Each page counts the traces it read: together, each trace once.
+    assert.equal(processed, 5);
   });
 
-  it('selects by trace id time or by event time', () => {
+  it('selects by trace id time or by event time', async () => {
     const store = newStore();
     // A trace whose id says START+2000 but whose segment ended at START+2500.
     const id = traceId(2000);
     store.putTraceSegments([segment('3000000000000001', id, { start_time: START + 2499, end_time: START + 2500 })]);
 
-    const byTraceId = store.getTraceSummaries({ startTime: START + 1999, endTime: START + 2001 });
-    const byEvent = store.getTraceSummaries({ startTime: START + 2499, endTime: START + 2501, timeRangeType: 'Event' });
-    const byEventMiss = store.getTraceSummaries({ startTime: START + 1999, endTime: START + 2001, timeRangeType: 'Event' });
+    const byTraceId = await store.getTraceSummaries({ startTime: START + 1999, endTime: START + 2001 });
+    const byEvent = await store.getTraceSummaries({ startTime: START + 2499, endTime: START + 2501, timeRangeType: 'Event' });
+    const byEventMiss = await store.getTraceSummaries({ startTime: START + 1999, endTime: START + 2001, timeRangeType: 'Event' });
 
     assert.deepEqual(byTraceId.TraceSummaries?.map((s) => s.Id), [id]);
     assert.deepEqual(byEvent.TraceSummaries?.map((s) => s.Id), [id]);
     assert.deepEqual(byEventMiss.TraceSummaries, []);
   });
 
-  it('filters summaries with a filter expression', () => {
+  it('filters summaries with a filter expression', async () => {
     const store = newStore();
     store.putTraceSegments(lambdaTraceDocuments());
 
-    const hit = store.getTraceSummaries({ startTime: START - 1, endTime: START + 1, filterExpression: 'service("S3") AND annotation.source_key = "uploads/cat.jpg"' });
-    const miss = store.getTraceSummaries({ startTime: START - 1, endTime: START + 1, filterExpression: 'fault' });
+    const hit = await store.getTraceSummaries({ startTime: START - 1, endTime: START + 1, filterExpression: 'service("S3") AND annotation.source_key = "uploads/cat.jpg"' });
+    const miss = await store.getTraceSummaries({ startTime: START - 1, endTime: START + 1, filterExpression: 'fault' });
 
     assert.deepEqual(hit.TraceSummaries?.map((s) => s.Id), [TRACE_ID]);
     assert.deepEqual(miss.TraceSummaries, []);
-    assert.throws(() => store.getTraceSummaries({ startTime: START, endTime: START + 1, filterExpression: 'edge("a","b")' }), { code: 'InvalidRequestException' });
+    await assert.rejects(store.getTraceSummaries({ startTime: START, endTime: START + 1, filterExpression: 'edge("a","b")' }), { code: 'InvalidRequestException' });
   });
 
-  it('refuses windows AWS refuses', () => {
+  it('refuses windows AWS refuses', async () => {
     const store = newStore();
 
-    assert.throws(() => store.getTraceSummaries({ startTime: START + 10, endTime: START }), { code: 'InvalidRequestException' });
-    assert.throws(() => store.getTraceSummaries({ startTime: START, endTime: START + 25 * 3600 }), { code: 'InvalidRequestException' });
-    assert.throws(() => store.getTraceSummaries({ startTime: START, endTime: START + 1, timeRangeType: 'Whenever' }), { code: 'InvalidRequestException' });
+    await assert.rejects(store.getTraceSummaries({ startTime: START + 10, endTime: START }), { code: 'InvalidRequestException' });
+    await assert.rejects(store.getTraceSummaries({ startTime: START, endTime: START + 25 * 3600 }), { code: 'InvalidRequestException' });
+    await assert.rejects(store.getTraceSummaries({ startTime: START, endTime: START + 1, timeRangeType: 'Whenever' }), { code: 'InvalidRequestException' });
   });
 
-  it('gets at most five traces at once and reports unknown ids', () => {
+  it('gets at most five traces at once and reports unknown ids', async () => {
     const store = newStore();
 
-    const result = store.batchGetTraces([traceId()]);
+    const result = await store.batchGetTraces([traceId()]);
 
     assert.deepEqual(result.Traces, []);
     assert.equal(result.UnprocessedTraceIds?.length, 1);
-    assert.throws(() => store.batchGetTraces([1, 2, 3, 4, 5, 6].map(() => traceId())), { code: 'InvalidRequestException' });
+    await assert.rejects(store.batchGetTraces([1, 2, 3, 4, 5, 6].map(() => traceId())), { code: 'InvalidRequestException' });
   });
 
-  it('drops the oldest documents beyond its limit', () => {
+  it('drops the oldest documents beyond its limit', async () => {
     // Received after every other test's documents, so those are the oldest and go first.
     const store = newStore({ maxSegments: 3, now: () => (START + 120) * 1000 });
     const before = (db.prepare('SELECT COUNT(*) AS n FROM xray_segments').get() as { n: number }).n;
@@ -136,7 +139,7 @@ describe('XRayStore', () => {
     const deleted = store.enforceRetention();
 
     assert.equal(deleted, before + 5 - 3);
-    const kept = store.batchGetTraces([id]).Traces?.[0]?.Segments?.map((s) => s.Id);
+    const kept = (await store.batchGetTraces([id])).Traces?.[0]?.Segments?.map((s) => s.Id);
     assert.deepEqual(kept, ['4000000000000003', '4000000000000004', '4000000000000005']);
   });
 });
