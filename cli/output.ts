@@ -11,6 +11,11 @@ export const ExitCode = {
   usage: 2,
   /** A wait ran out of time. */
   timeout: 3,
+  /**
+   * Not as desired, said without failing (like `terraform plan -detailed-exitcode`): `status` found something absent
+   * or drifted, `setup --dry-run` would change something, a `doctor` check failed.
+   */
+  drift: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -144,6 +149,11 @@ export class Output implements Reporter {
 
   /** A line for people that shows under --json too (on stderr): a long-running command saying it is ready. */
   notice(text: string): void {
+    this.stderr.write(`${redactSecrets(text)}\n`);
+  }
+
+  /** Diagnostics asked for with --debug: always on stderr, also under --json (stdout stays the one document). */
+  debug(text: string): void {
     this.stderr.write(`${redactSecrets(text)}\n`);
   }
 

@@ -44,6 +44,7 @@ async function run({ options, globals, output }: CommandInput<TracesFlags>): Pro
       {
         functionName,
         target: session.connection.target,
+        xrayOnAws: session.onAws('xray'),
         options: tracesOptions,
         serviceMap: output.json || tracesOptions.serviceMap || tracesOptions.html !== undefined,
       },

@@ -147,7 +147,12 @@ export async function startServer(options: StartOptions): Promise<LocalCloudHand
     lock.release();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw new UserError(`port ${options.port} on ${options.host} is already in use`, ExitCode.failure);
+      // A setting that cannot work on this machine now: nothing was started, so a usage error.
+      const host = options.host ?? SERVE_DEFAULTS.host;
+      throw new UserError(
+        `port ${options.port} on ${host} is already taken by another program (another local cloud, LocalStack?): stop it, or choose another port with --port (--port 0 picks a free one)`,
+        ExitCode.usage,
+      );
     }
     if (code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL' || code === 'EAI_AGAIN') {
       throw new UserError(`cannot listen on ${options.host}: not an address of this machine`, ExitCode.usage);

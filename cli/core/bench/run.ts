@@ -239,6 +239,7 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
     {
       functionName: settings.functionName,
       target: request.target,
+      xrayOnAws: request.xrayOnAws,
       options: {
         sinceMs: Date.now() - startedAt.getTime() + 2000,
         limit: options.count * 2 + 20,
@@ -247,7 +248,7 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
         wait: arrived.length || undefined,
       },
       serviceMap: false,
-      waitTimeoutMs: TRACES_WAIT_MS[request.target],
+      waitTimeoutMs: TRACES_WAIT_MS[(request.xrayOnAws ?? request.target === 'aws') ? 'aws' : 'local'],
       waitIntervalMs: 200,
     },
     reporter,

@@ -41,6 +41,8 @@ export interface TracesReport {
 export interface CollectRequest {
   functionName: string;
   target: 'local' | 'aws';
+  /** True when X-Ray is AWS's own (its indexing delay applies); default: target aws. An endpoint in force, even with --target aws, is not. */
+  xrayOnAws?: boolean;
   options: TracesOptions;
   /** Fetch the service graph (JSON, --service-map, --html). */
   serviceMap: boolean;
@@ -129,7 +131,7 @@ export async function collectTracesReport(xray: XRaySender, request: CollectRequ
     const newest = rows.reduce((max, r) => Math.max(max, Date.parse(r.startTime) + (r.e2eMs ?? r.durationMs ?? 0)), 0);
     const recent = rows.length === 0 || now() - newest < AWS_INDEXING_DELAY_MS;
     let mayBeIncomplete = !waitReached || missing.length > 0;
-    if (request.target === 'aws' && recent && !options.traceIds.length) {
+    if ((request.xrayOnAws ?? request.target === 'aws') && recent && !options.traceIds.length) {
       mayBeIncomplete = true;
       notes.push(`X-Ray on AWS indexes traces tens of seconds after they end: invocations from the last ${AWS_INDEXING_DELAY_MS / 1000} s may not be listed yet (--wait N polls until N are)`);
     }
