@@ -17,7 +17,12 @@ export interface ServerRecord {
   /** `serve`: a long-lived `thumbctl local serve`; `embedded`: a command's own, gone when it ends. */
   mode: 'serve' | 'embedded';
   startedAt: string;
+  /** 'lambda' when each environment runs at memory/1,769 of a CPU (`local serve --cpu-share lambda`). */
+  cpuShare?: 'lambda';
 }
+
+/** The emulator's CPU_SHARE_VARIABLE (emulator/runtime/cpu-share.ts), named here so reading it loads no emulator. */
+export const CPU_SHARE_VARIABLE = 'THUMBCTL_LOCAL_CPU_SHARE';
 
 export interface LocalCloudHandle {
   endpoint: string;
@@ -108,7 +113,13 @@ export async function startServer(options: StartOptions): Promise<LocalCloudHand
   const { StateDirectoryLock } = await import('../../emulator/state/lock.js');
   const lock = StateDirectoryLock.tryAcquire(options.stateDir);
   if (!lock) return lockHolder(options.stateDir);
-  const record: ServerRecord = { pid: process.pid, endpoint: '', mode: options.mode, startedAt: new Date().toISOString() };
+  const record: ServerRecord = {
+    pid: process.pid,
+    endpoint: '',
+    mode: options.mode,
+    startedAt: new Date().toISOString(),
+    ...(process.env[CPU_SHARE_VARIABLE] === 'lambda' ? { cpuShare: 'lambda' as const } : {}),
+  };
   const logFile = join(options.stateDir, 'cloud.log');
   try {
     // The pid first, so a starter that loses the race can name us while we start.

@@ -8,6 +8,7 @@ import { getServiceGraph, getTraces, listTraceSummaries, pollUntilCount, type Ti
 import { TRACES_DEFAULTS, type TracesOptions } from './options.js';
 import { buildSegmentTree, type SegmentTree } from './segments.js';
 import { buildServiceMap, type ServiceMap } from './service-map.js';
+import type { CostEstimate } from '../cost/estimate.js';
 
 /** On AWS, traces younger than this may not be indexed yet. */
 export const AWS_INDEXING_DELAY_MS = 30_000;
@@ -36,6 +37,8 @@ export interface TracesReport {
   slowest?: Timeline;
   /** False when --wait gave up before the count appeared. */
   waitReached: boolean;
+  /** Estimated AWS cost per 1,000 thumbnails of these invocations (set by the caller that can read the function). */
+  cost?: CostEstimate;
 }
 
 export interface CollectRequest {
@@ -220,5 +223,6 @@ export function reportDocument(report: TracesReport): Record<string, unknown> {
     notes: report.notes,
     ...(report.timelines.length ? { timelines: report.timelines } : {}),
     ...(report.missingTraceIds.length ? { missingTraceIds: report.missingTraceIds } : {}),
+    ...(report.cost ? { cost: report.cost } : {}),
   };
 }
