@@ -9,7 +9,9 @@ import { globalOptions } from './commands/flags.js';
 import { backfillCommand } from './commands/backfill.js';
 import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
+import { devCommand } from './commands/dev.js';
 import { doctorCommand } from './commands/doctor.js';
+import { ejectCommand } from './commands/eject.js';
 import { invokeCommand } from './commands/invoke.js';
 import { localServeCommand } from './commands/local.js';
 import { logsCommand } from './commands/logs.js';
@@ -39,6 +41,8 @@ registerCommand(program, tracesCommand);
 registerCommand(program, backfillCommand);
 registerCommand(program, benchCommand);
 registerCommand(program, demoCommand);
+registerCommand(program, ejectCommand);
+registerCommand(program, devCommand);
 registerCommand(program.command('local').description('the embedded local cloud'), localServeCommand);
 
 try {

@@ -84,3 +84,16 @@ export const BACKFILL_DEFAULTS = {
   statusPollMs: 5_000,
   localStatusPollMs: 250,
 } as const;
+
+/** `eject`: where the function's sources go unless a directory is given. */
+export const EJECT_DEFAULTS = { directory: 'thumbnailer' } as const;
+
+/** `dev`. */
+export const DEV_DEFAULTS = {
+  /** The thumbnail size when an image (or the bundled sample) is uploaded to replay. */
+  size: '400x400',
+  /** How long the upload of that image waits for its first thumbnail. */
+  uploadWaitMs: 60_000,
+  /** Saves closer together than this make one build (an editor's save is often several writes). */
+  debounceMs: 40,
+} as const;
