@@ -33,6 +33,7 @@ const OBJECT_OPERATIONS = new Set([
   'PutObject',
   'GetObject',
   'HeadObject',
+  'GetObjectAttributes',
   'CopyObject',
   'DeleteObject',
   'CreateMultipartUpload',

@@ -164,12 +164,13 @@ export class NoSuchUploadError extends S3Error {
 }
 
 export class InvalidPartError extends S3Error {
-  constructor(uploadId: string, partNumber: number, etag: string) {
+  /** @param uploadId - undefined for a GET/HEAD of a part the object does not have */
+  constructor(uploadId: string | undefined, partNumber: number, etag: string) {
     super(
       'InvalidPart',
       "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
       400,
-      { UploadId: uploadId, PartNumber: String(partNumber), ETag: etag },
+      { ...(uploadId === undefined ? {} : { UploadId: uploadId }), PartNumber: String(partNumber), ETag: etag },
     );
   }
 }

@@ -44,7 +44,7 @@ import {
   SlowDownError,
   s3ErrorResponse,
 } from './errors.js';
-import { formEncodeKey } from './names.js';
+import { urlEncodeListValue } from './names.js';
 import { normaliseFilterRuleName, type DestinationKind, type NotificationConfiguration, type NotificationDestination } from './notifications.js';
 import {
   compareUtf8,
@@ -221,6 +221,7 @@ export function resolveOperation(method: string, target: S3Target, query: URLSea
     return BUCKET_OPERATIONS[`${method} ${first}`] ?? `NotImplemented:${operationNameFor(method, 'Bucket', first)}`;
   }
   if (first === 'uploads') return method === 'POST' ? 'CreateMultipartUpload' : `NotImplemented:${operationNameFor(method, 'Object', first)}`;
+  if (first === 'attributes' && method === 'GET' && subresources.length === 1) return 'GetObjectAttributes';
   if (first !== undefined) return `NotImplemented:${operationNameFor(method, 'Object', first)}`;
   const upload = query.has('uploadId');
   const copy = headers['x-amz-copy-source'] !== undefined;
@@ -311,6 +312,7 @@ export class S3Router implements ServiceRouter {
       PutObject: (call) => this.putObject(call),
       GetObject: (call) => this.getObject(call, false),
       HeadObject: (call) => this.getObject(call, true),
+      GetObjectAttributes: (call) => this.getObjectAttributes(call),
       CopyObject: (call) => this.copyObject(call),
       DeleteObject: (call) => this.deleteObject(call),
       DeleteObjects: (call) => this.deleteObjects(call),
@@ -465,7 +467,8 @@ export class S3Router implements ServiceRouter {
     const token = query.get('continuation-token');
     const startAfter = query.get(version === 2 ? 'start-after' : 'marker') ?? '';
     let start: ListPosition | undefined;
-    if (version === 2 && token !== null) {
+    // AWS takes an empty continuation-token as none (and echoes it); so do we.
+    if (version === 2 && token !== null && token !== '') {
       start = decodeToken(token);
       if (!start) throw new InvalidArgumentError('The continuation token provided is incorrect', 'continuation-token', token);
     } else if (startAfter !== '') {
@@ -475,7 +478,8 @@ export class S3Router implements ServiceRouter {
     const owner = version === 1 || query.get('fetch-owner') === 'true' ? `<Owner>${tag('ID', this.store.owner.id)}</Owner>` : '';
     const contents = result.objects.map((object) => `<Contents>${summaryXml(object, encode)}${owner}<StorageClass>STANDARD</StorageClass></Contents>`).join('');
     const prefixes = commonPrefixesXml(result, encode);
-    let head = `${tag('Name', bucket)}${tag('Prefix', encode(prefix))}`;
+    // AWS encodes Prefix in a v2 listing but returns a v1 listing's Prefix as sent (botocore decodes accordingly).
+    let head = `${tag('Name', bucket)}${tag('Prefix', version === 2 ? encode(prefix) : prefix)}`;
     if (version === 2) {
       head +=
         `${tag('KeyCount', result.objects.length + result.commonPrefixes.length)}${tag('MaxKeys', maxKeys)}${tag('Delimiter', delimiter && encode(delimiter))}` +
@@ -545,11 +549,12 @@ export class S3Router implements ServiceRouter {
     // remove the file between them.
     const versionId = request.query.get('versionId');
     if (versionId !== null && versionId !== 'null') throw new InvalidArgumentError('Invalid version id specified', 'versionId', versionId);
-    const partNumber = request.query.get('partNumber');
+    const partNumberValue = request.query.get('partNumber');
+    const partNumber = partNumberValue === null ? undefined : parsePartNumber(partNumberValue);
+    const rangeHeader = header(request, 'range');
+    if (partNumber !== undefined && rangeHeader !== undefined) throw new InvalidRequestError('Cannot specify both Range header and partNumber query parameter');
     const record = this.store.getObject(bucket, key);
-    if (partNumber !== null && !(partNumber === '1' && record.partsCount === undefined)) {
-      throw new S3NotImplementedError(`${headOnly ? 'HeadObject' : 'GetObject'} with partNumber`);
-    }
+    const partRange = partNumber === undefined ? undefined : this.store.objectPartRange(record, partNumber);
     const notModified = evaluateReadPreconditions(request, record, '');
     const headers = objectHeaders(record);
     if (notModified) {
@@ -559,8 +564,9 @@ export class S3Router implements ServiceRouter {
       const value = request.query.get(parameter);
       if (value !== null) headers[name] = value;
     }
-    const rangeHeader = header(request, 'range');
-    const range = rangeHeader === undefined ? undefined : parseRange(rangeHeader, record.size);
+    // A part is served as the range of the object it covers, with the object's ETag and its parts count.
+    if (partNumber !== undefined) headers['x-amz-mp-parts-count'] = String(record.partsCount ?? 1);
+    const range = partRange ?? (rangeHeader === undefined ? undefined : parseRange(rangeHeader, record.size));
     if (!range && header(request, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeaders(record.checksum));
     if (range) {
       headers['content-range'] = `bytes ${range.start}-${range.end}/${record.size}`;
@@ -571,6 +577,45 @@ export class S3Router implements ServiceRouter {
     const status = range ? 206 : 200;
     if (headOnly) return { status, headers };
     return { status, headers, body: this.store.openObjectBody(record, range) };
+  }
+
+  /** GetObjectAttributes: the attributes named in x-amz-object-attributes, the parts paged as ListParts pages. */
+  private getObjectAttributes({ request, bucket, key }: S3Call): ServiceResponse {
+    const versionId = request.query.get('versionId');
+    if (versionId !== null && versionId !== 'null') throw new InvalidArgumentError('Invalid version id specified', 'versionId', versionId);
+    const wanted = new Set((header(request, 'x-amz-object-attributes') ?? '').split(',').map((name) => name.trim()).filter((name) => name !== ''));
+    const known = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'];
+    // AWS refuses a request naming no attribute, or one it does not know, with InvalidArgument; so do we.
+    if (wanted.size === 0) throw new InvalidArgumentError('Missing required header for this request: x-amz-object-attributes', 'x-amz-object-attributes', '');
+    const unknown = [...wanted].find((name) => !known.includes(name));
+    if (unknown !== undefined) throw new InvalidArgumentError(`Invalid attribute name specified.`, 'x-amz-object-attributes', unknown);
+    const maxParts = parseMaxKeys(header(request, 'x-amz-max-parts') ?? null, 1000, 'max-parts');
+    const markerValue = header(request, 'x-amz-part-number-marker') ?? '0';
+    const marker = Number(markerValue);
+    if (!/^\d+$/.test(markerValue)) throw new InvalidArgumentError('Provided part-number-marker not an integer or within integer range', 'part-number-marker', markerValue);
+    const record = this.store.getObject(bucket, key);
+    const notModified = evaluateReadPreconditions(request, record, '');
+    if (notModified) return { status: 304, headers: { etag: `"${record.etag}"`, 'last-modified': new Date(record.lastModified).toUTCString() } };
+    let inner = '';
+    if (wanted.has('ETag')) inner += tag('ETag', record.etag);
+    if (wanted.has('Checksum') && record.checksum) {
+      inner += `<Checksum>${tag(`Checksum${record.checksum.algorithm}`, record.checksum.value)}${tag('ChecksumType', record.checksum.type)}</Checksum>`;
+    }
+    const parts = wanted.has('ObjectParts') ? this.store.objectParts(record) : undefined;
+    if (parts) {
+      const after = parts.filter((part) => part.partNumber > marker);
+      const page = after.slice(0, maxParts);
+      const truncated = after.length > page.length;
+      const partsXml = page
+        .map((part) => `<Part>${tag('PartNumber', part.partNumber)}${tag('Size', part.size)}${part.checksum ? tag(`Checksum${part.checksum.algorithm}`, part.checksum.value) : ''}</Part>`)
+        .join('');
+      inner +=
+        `<ObjectParts>${tag('PartsCount', parts.length)}${tag('PartNumberMarker', marker)}${tag('NextPartNumberMarker', page.length > 0 ? page[page.length - 1]!.partNumber : marker)}` +
+        `${tag('MaxParts', maxParts)}${tag('IsTruncated', truncated)}${partsXml}</ObjectParts>`;
+    }
+    if (wanted.has('StorageClass')) inner += tag('StorageClass', 'STANDARD');
+    if (wanted.has('ObjectSize')) inner += tag('ObjectSize', record.size);
+    return xml(200, document('GetObjectAttributesResponse', inner), { 'last-modified': new Date(record.lastModified).toUTCString() });
   }
 
   private async copyObject({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
@@ -689,10 +734,20 @@ export class S3Router implements ServiceRouter {
       }
       return { partNumber, etag, checksums };
     });
-    const record = await this.store.completeMultipartUpload(bucket, key, uploadId, parts, info, {
-      ...(checksumType ? { type: checksumType } : {}),
-      ...(objectChecksum ? { expected: objectChecksum } : {}),
-    });
+    const preconditions: Preconditions = {};
+    const ifNoneMatch = header(request, 'if-none-match');
+    const ifMatch = header(request, 'if-match');
+    if (ifNoneMatch !== undefined) preconditions.ifNoneMatch = ifNoneMatch;
+    if (ifMatch !== undefined) preconditions.ifMatch = ifMatch;
+    const record = await this.store.completeMultipartUpload(
+      bucket,
+      key,
+      uploadId,
+      parts,
+      info,
+      { ...(checksumType ? { type: checksumType } : {}), ...(objectChecksum ? { expected: objectChecksum } : {}) },
+      preconditions,
+    );
     const checksum = record.checksum ? `${tag(`Checksum${record.checksum.algorithm}`, record.checksum.value)}${tag('ChecksumType', record.checksum.type)}` : '';
     const location = `${this.context.settings.endpoint}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
     return xml(
@@ -971,7 +1026,7 @@ function decodeToken(token: string | null): ListPosition | undefined {
 function encodingFor(encodingType: string | null): (value: string) => string {
   if (encodingType === null) return (value) => value;
   if (encodingType !== 'url') throw new InvalidArgumentError('Invalid Encoding Method specified in Request', 'encoding-type', encodingType);
-  return formEncodeKey;
+  return urlEncodeListValue;
 }
 
 /**

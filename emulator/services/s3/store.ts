@@ -22,6 +22,7 @@ import {
   InvalidLocationConstraintError,
   InvalidPartError,
   InvalidPartOrderError,
+  InvalidRangeError,
   InvalidRequestError,
   InvalidTagError,
   InternalError,
@@ -32,6 +33,7 @@ import {
   NoSuchTagSetError,
   NoSuchUploadError,
   PreconditionFailedError,
+  S3NotImplementedError,
   UnvalidatedDestinationsError,
 } from './errors.js';
 import { assertValidBucketName, assertValidKey } from './names.js';
@@ -98,6 +100,14 @@ CREATE TABLE IF NOT EXISTS s3_parts (
   PRIMARY KEY (upload_id, part_number)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS s3_parts_digest ON s3_parts(digest);
+CREATE TABLE IF NOT EXISTS s3_multipart_objects (
+  bucket TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  upload_id TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  parts TEXT NOT NULL,
+  PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
 `;
 
 /** S3 refuses multipart parts below 5 MiB, except the last; so do we. */
@@ -130,6 +140,13 @@ export interface ObjectAttributes {
   /** `x-amz-meta-*` values, names lower-case without the prefix. */
   userMetadata: Record<string, string>;
   checksum?: StoredChecksum;
+}
+
+/** One part of a completed multipart object, as GetObjectAttributes and GET ?partNumber read it. */
+export interface ObjectPart {
+  partNumber: number;
+  size: number;
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
 }
 
 export interface BucketRecord {
@@ -611,6 +628,36 @@ export class S3Store {
     return previous?.digest;
   }
 
+  /**
+   * The parts a multipart object was completed from (number, size, checksum), or undefined for an object
+   * written whole.
+   */
+  objectParts(record: ObjectRecord): ObjectPart[] | undefined {
+    if (record.partsCount === undefined) return undefined;
+    const completed = this.sql.multipartObject.get(record.bucket, record.key);
+    if (!completed || completed.etag !== record.etag) {
+      // Completed by an earlier version of the local cloud, which did not record its parts.
+      throw new S3NotImplementedError('reading the parts of an object completed before parts were recorded');
+    }
+    return JSON.parse(completed.parts) as ObjectPart[];
+  }
+
+  /**
+   * The byte range of part `partNumber` of an object (GET/HEAD ?partNumber): the whole object is its own
+   * part 1 when it was not uploaded in parts.
+   * @throws InvalidPartError - no such part (AWS answers 400 InvalidPart; so do we)
+   */
+  objectPartRange(record: ObjectRecord, partNumber: number): { start: number; end: number } | undefined {
+    if (partNumber > (record.partsCount ?? 1)) throw new InvalidPartError(undefined, partNumber, record.etag);
+    const parts = this.objectParts(record);
+    if (!parts) return record.size === 0 ? undefined : { start: 0, end: record.size - 1 };
+    const index = parts.findIndex((part) => part.partNumber === partNumber);
+    if (index < 0) throw new InvalidPartError(undefined, partNumber, record.etag);
+    const start = parts.slice(0, index).reduce((total, part) => total + part.size, 0);
+    const size = parts[index]!.size;
+    return size === 0 ? undefined : { start, end: start + size - 1 };
+  }
+
   /** @throws NoSuchBucketError, NoSuchKeyError */
   getObject(bucket: string, key: string): ObjectRecord {
     const row = this.sql.object.get(bucket, key);
@@ -847,7 +894,8 @@ export class S3Store {
     this.getUpload(target.bucket, target.key, target.uploadId);
     const sourceRecord = this.getObject(source.bucket, source.key);
     if (range && (range.start > range.end || range.end >= sourceRecord.size)) {
-      throw new InvalidArgumentError('Range specified is not valid for source object of size: ' + sourceRecord.size, 'x-amz-copy-source-range');
+      // AWS answers a copy range outside the source with InvalidRange (416); so do we.
+      throw new InvalidRangeError(`bytes=${range.start}-${range.end}`, sourceRecord.size);
     }
     // Copied through a draft, a piece at a time: a part may be 256 MiB, the source as large as any object.
     const draft = this.context.blobs.draft();
@@ -902,18 +950,37 @@ export class S3Store {
     listed: CompletedPart[],
     request: RequestInfo,
     requested: CompletionChecksum = {},
+    preconditions: Preconditions = {},
   ): Promise<ObjectRecord> {
+    this.getBucket(bucket);
+    if (!this.sql.upload.get(uploadId)) {
+      // A retried Complete (its first answer lost) finds the upload gone; AWS answers with the object it made
+      // while that object is still the key's current one. So do we.
+      const completed = this.sql.multipartObject.get(bucket, key);
+      const current = completed?.upload_id === uploadId ? this.sql.object.get(bucket, key) : undefined;
+      if (current && current.etag === completed!.etag) return toObjectRecord(current);
+    }
     const upload = this.getUpload(bucket, key, uploadId);
+    // Conditional writes (If-None-Match: *, If-Match) hold against the key's current object, checked before the
+    // parts are read and again when the object is committed.
+    this.checkWritePreconditions(bucket, key, preconditions);
     const plan = completionChecksumPlan(upload.checksumAlgorithm, requested);
     if (listed.length === 0) throw new MalformedXmlError();
     const stored = new Map(this.sql.parts.all(uploadId).map((row) => [row.part_number, row]));
     const chosen: PartRow[] = [];
     let previousNumber = 0;
-    for (const part of listed) {
-      if (part.partNumber <= previousNumber) throw new InvalidPartOrderError(uploadId);
+    // A part number may be listed more than once when a part was re-sent while its first send was in flight
+    // (the client kept both answers): the entry naming the send that landed last is the part, the others
+    // name sends it replaced. Numbers must still not go down.
+    for (const [index, part] of listed.entries()) {
+      if (part.partNumber < previousNumber) throw new InvalidPartOrderError(uploadId);
       previousNumber = part.partNumber;
       const row = stored.get(part.partNumber);
-      if (!row || unquote(part.etag) !== row.etag) throw new InvalidPartError(uploadId, part.partNumber, part.etag);
+      const matches = row !== undefined && unquote(part.etag) === row.etag;
+      const sameNumber = listed.filter((other, otherIndex) => otherIndex !== index && other.partNumber === part.partNumber);
+      if (!matches && row && sameNumber.some((other) => unquote(other.etag) === row.etag)) continue;
+      if (!row || !matches) throw new InvalidPartError(uploadId, part.partNumber, part.etag);
+      if (chosen[chosen.length - 1]?.part_number === row.part_number) continue;
       for (const [algorithm, value] of Object.entries(part.checksums ?? {})) {
         if (row.checksum_algorithm === algorithm && row.checksum_value !== value) throw new InvalidPartError(uploadId, part.partNumber, part.etag);
       }
@@ -968,8 +1035,10 @@ export class S3Store {
         const partDigests = this.db.transaction(() => {
           // Another Complete or an Abort may have finished while the parts were read.
           if (!this.sql.upload.get(uploadId)) throw new NoSuchUploadError(uploadId);
+          this.checkWritePreconditions(bucket, key, preconditions);
           const digests = this.sql.partDigests.all(uploadId).map((row) => row.digest);
           const replaced = this.upsertObjectRow(created);
+          this.sql.putMultipartObject.run(bucket, key, uploadId, etag, JSON.stringify(chosen.map(toObjectPart)));
           this.sql.deleteUpload.run(uploadId);
           return replaced === undefined ? digests : [...digests, replaced];
         })();
@@ -1135,6 +1204,10 @@ function prepareStatements(db: Db) {
          @checksum_algorithm, @checksum_value, @checksum_type, @parts_count)`,
     ),
     deleteObject: db.prepare('DELETE FROM s3_objects WHERE bucket = ? AND key = ?'),
+    multipartObject: db.prepare<[string, string], { upload_id: string; etag: string; parts: string }>(
+      'SELECT upload_id, etag, parts FROM s3_multipart_objects WHERE bucket = ? AND key = ?',
+    ),
+    putMultipartObject: db.prepare('INSERT OR REPLACE INTO s3_multipart_objects (bucket, key, upload_id, etag, parts) VALUES (?, ?, ?, ?, ?)'),
     objectRefs: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_objects WHERE digest = ? LIMIT 1'),
     partRefs: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_parts WHERE digest = ? LIMIT 1'),
     insertUpload: db.prepare(
@@ -1227,6 +1300,14 @@ export function successor(prefix: string): string | undefined {
     }
   }
   return undefined;
+}
+
+function toObjectPart(row: PartRow): ObjectPart {
+  return {
+    partNumber: row.part_number,
+    size: row.size,
+    ...(row.checksum_algorithm && row.checksum_value ? { checksum: { algorithm: row.checksum_algorithm as ChecksumAlgorithm, value: row.checksum_value } } : {}),
+  };
 }
 
 function toObjectRecord(row: ObjectRow): ObjectRecord {
