@@ -181,6 +181,7 @@ export function subresourcesOf(query: URLSearchParams): string[] {
 const BUCKET_OPERATIONS: Record<string, string> = {
   'GET location': 'GetBucketLocation',
   'GET versioning': 'GetBucketVersioning',
+  'PUT versioning': 'PutBucketVersioning',
   'GET versions': 'ListObjectVersions',
   'GET uploads': 'ListMultipartUploads',
   'POST delete': 'DeleteObjects',
@@ -306,6 +307,7 @@ export class S3Router implements ServiceRouter {
       DeleteBucket: (call) => this.deleteBucket(call),
       GetBucketLocation: (call) => this.getBucketLocation(call),
       GetBucketVersioning: (call) => this.getBucketVersioning(call),
+      PutBucketVersioning: (call) => this.putBucketVersioning(call),
       ListObjects: (call) => this.listObjects(call, 1),
       ListObjectsV2: (call) => this.listObjects(call, 2),
       ListObjectVersions: (call) => this.listObjectVersions(call),
@@ -451,9 +453,18 @@ export class S3Router implements ServiceRouter {
   }
 
   private getBucketVersioning({ bucket }: S3Call): ServiceResponse {
-    this.store.getBucket(bucket);
-    // Versioning is never enabled here, and S3 answers a never-versioned bucket with an empty configuration.
-    return xml(200, document('VersioningConfiguration', ''));
+    // S3 answers a never-versioned bucket with an empty configuration.
+    return xml(200, document('VersioningConfiguration', tag('Status', this.store.versioningStatus(bucket))));
+  }
+
+  private putBucketVersioning({ request, bucket }: S3Call): ServiceResponse {
+    const root = child(parseBody(readPayload(request).payload), 'VersioningConfiguration');
+    if (!root) throw new MalformedXmlError();
+    const status = text(root, 'Status');
+    // AWS refuses any Status but Enabled and Suspended as malformed; so do we. (MFA delete is not emulated.)
+    if (status !== 'Enabled' && status !== 'Suspended') throw new MalformedXmlError();
+    this.store.putBucketVersioning(bucket, status);
+    return { status: 200 };
   }
 
   // ---------------------------------------------------------------- listings
@@ -496,7 +507,6 @@ export class S3Router implements ServiceRouter {
     return xml(200, document('ListBucketResult', head + contents + prefixes));
   }
 
-  /** Versioning is never on here, so every current object is its only version, with id `null`. */
   private listObjectVersions({ request, bucket }: S3Call): ServiceResponse {
     const query = request.query;
     const prefix = query.get('prefix') ?? '';
@@ -504,22 +514,33 @@ export class S3Router implements ServiceRouter {
     const maxKeys = parseMaxKeys(query.get('max-keys'), 1000, 'max-keys');
     const encode = encodingFor(query.get('encoding-type'));
     const keyMarker = query.get('key-marker') ?? '';
-    const start = keyMarker ? positionAfter(keyMarker, prefix, delimiter) : undefined;
-    const result = this.store.listObjects(bucket, { prefix, delimiter, maxKeys, ...(start ? { start } : {}) });
+    const versionIdMarker = query.get('version-id-marker') ?? '';
+    // AWS refuses a version-id-marker without a key-marker; so do we.
+    if (versionIdMarker !== '' && keyMarker === '') throw new InvalidArgumentError('A version-id marker cannot be specified without a key marker.', 'version-id-marker', versionIdMarker);
+    const result = this.store.listObjectVersions(bucket, { prefix, delimiter, maxKeys, keyMarker, versionIdMarker });
     const owner = `<Owner>${tag('ID', this.store.owner.id)}</Owner>`;
-    const versions = result.objects
-      .map(
-        (object) =>
-          `<Version>${tag('Key', encode(object.key))}<VersionId>null</VersionId><IsLatest>true</IsLatest>${tag('LastModified', iso(object.lastModified))}` +
-          `${tag('ETag', `"${object.etag}"`)}${tag('Size', object.size)}<StorageClass>STANDARD</StorageClass>${owner}</Version>`,
+    const entries = result.versions
+      .map((version) =>
+        version.deleteMarker
+          ? `<DeleteMarker>${tag('Key', encode(version.key))}${tag('VersionId', version.versionId)}${tag('IsLatest', version.isLatest)}` +
+            `${tag('LastModified', iso(version.lastModified))}${owner}</DeleteMarker>`
+          : `<Version>${tag('Key', encode(version.key))}${tag('VersionId', version.versionId)}${tag('IsLatest', version.isLatest)}` +
+            `${tag('LastModified', iso(version.lastModified))}${tag('ETag', `"${version.etag}"`)}${tag('Size', version.size)}<StorageClass>STANDARD</StorageClass>${owner}</Version>`,
       )
       .join('');
-    const next = result.isTruncated ? result.lastReturned : undefined;
+    const next = result.next;
     const head =
-      `${tag('Name', bucket)}${tag('Prefix', encode(prefix))}${tag('KeyMarker', encode(keyMarker))}${tag('VersionIdMarker', query.get('version-id-marker') ?? '')}` +
-      `${tag('NextKeyMarker', next && encode(next))}${next ? '<NextVersionIdMarker>null</NextVersionIdMarker>' : ''}` +
+      `${tag('Name', bucket)}${tag('Prefix', encode(prefix))}${tag('KeyMarker', encode(keyMarker))}${tag('VersionIdMarker', versionIdMarker)}` +
+      `${tag('NextKeyMarker', next && encode(next.keyMarker))}${tag('NextVersionIdMarker', next?.versionIdMarker)}` +
       `${tag('MaxKeys', maxKeys)}${tag('Delimiter', delimiter && encode(delimiter))}${tag('IsTruncated', result.isTruncated)}${tag('EncodingType', query.get('encoding-type') ?? undefined)}`;
-    return xml(200, document('ListVersionsResult', head + versions + commonPrefixesXml(result, encode)));
+    const prefixes = result.commonPrefixes.map((commonPrefix) => `<CommonPrefixes>${tag('Prefix', encode(commonPrefix))}</CommonPrefixes>`).join('');
+    return xml(200, document('ListVersionsResult', head + entries + prefixes));
+  }
+
+  /** `x-amz-version-id` for a record in a bucket that has had versioning (`null` for the null version); none otherwise. */
+  private versionHeaders(record: { bucket: string; versionId?: string }): Record<string, string> {
+    if (record.versionId !== undefined) return { 'x-amz-version-id': record.versionId };
+    return this.store.versioningStatus(record.bucket) === undefined ? {} : { 'x-amz-version-id': 'null' };
   }
 
   // ---------------------------------------------------------------- objects
@@ -538,7 +559,7 @@ export class S3Router implements ServiceRouter {
       const verified = await receivePayload(request, draft);
       const checksum = verified.checksum ? { checksum: { ...verified.checksum, type: 'FULL_OBJECT' as const } } : {};
       const record = await this.store.putObject(bucket, key, { draft, size: verified.size, md5: verified.md5 }, { ...attributes, ...checksum }, info, preconditions);
-      return { status: 200, headers: { etag: `"${record.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...checksumHeaders(record.checksum) } };
+      return { status: 200, headers: { etag: `"${record.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...checksumHeaders(record.checksum), ...this.versionHeaders(record) } };
     } finally {
       draft.discard();
     }
@@ -547,16 +568,15 @@ export class S3Router implements ServiceRouter {
   private getObject({ request, bucket, key }: S3Call, headOnly: boolean): ServiceResponse {
     // Everything from the lookup to opening the blob runs in one tick, so a concurrent delete cannot
     // remove the file between them.
-    const versionId = request.query.get('versionId');
-    if (versionId !== null && versionId !== 'null') throw new InvalidArgumentError('Invalid version id specified', 'versionId', versionId);
+    const versionId = request.query.get('versionId') ?? undefined;
     const partNumberValue = request.query.get('partNumber');
     const partNumber = partNumberValue === null ? undefined : parsePartNumber(partNumberValue);
     const rangeHeader = header(request, 'range');
     if (partNumber !== undefined && rangeHeader !== undefined) throw new InvalidRequestError('Cannot specify both Range header and partNumber query parameter');
-    const record = this.store.getObject(bucket, key);
+    const record = this.store.getObject(bucket, key, versionId);
     const partRange = partNumber === undefined ? undefined : this.store.objectPartRange(record, partNumber);
     const notModified = evaluateReadPreconditions(request, record, '');
-    const headers = objectHeaders(record);
+    const headers = { ...objectHeaders(record), ...this.versionHeaders(record) };
     if (notModified) {
       return { status: 304, headers: { etag: headers.etag!, 'last-modified': headers['last-modified']! } };
     }
@@ -581,8 +601,7 @@ export class S3Router implements ServiceRouter {
 
   /** GetObjectAttributes: the attributes named in x-amz-object-attributes, the parts paged as ListParts pages. */
   private getObjectAttributes({ request, bucket, key }: S3Call): ServiceResponse {
-    const versionId = request.query.get('versionId');
-    if (versionId !== null && versionId !== 'null') throw new InvalidArgumentError('Invalid version id specified', 'versionId', versionId);
+    const versionId = request.query.get('versionId') ?? undefined;
     const wanted = new Set((header(request, 'x-amz-object-attributes') ?? '').split(',').map((name) => name.trim()).filter((name) => name !== ''));
     const known = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'];
     // AWS refuses a request naming no attribute, or one it does not know, with InvalidArgument; so do we.
@@ -593,7 +612,7 @@ export class S3Router implements ServiceRouter {
     const markerValue = header(request, 'x-amz-part-number-marker') ?? '0';
     const marker = Number(markerValue);
     if (!/^\d+$/.test(markerValue)) throw new InvalidArgumentError('Provided part-number-marker not an integer or within integer range', 'part-number-marker', markerValue);
-    const record = this.store.getObject(bucket, key);
+    const record = this.store.getObject(bucket, key, versionId);
     const notModified = evaluateReadPreconditions(request, record, '');
     if (notModified) return { status: 304, headers: { etag: `"${record.etag}"`, 'last-modified': new Date(record.lastModified).toUTCString() } };
     let inner = '';
@@ -615,27 +634,32 @@ export class S3Router implements ServiceRouter {
     }
     if (wanted.has('StorageClass')) inner += tag('StorageClass', 'STANDARD');
     if (wanted.has('ObjectSize')) inner += tag('ObjectSize', record.size);
-    return xml(200, document('GetObjectAttributesResponse', inner), { 'last-modified': new Date(record.lastModified).toUTCString() });
+    return xml(200, document('GetObjectAttributesResponse', inner), { 'last-modified': new Date(record.lastModified).toUTCString(), ...this.versionHeaders(record) });
   }
 
   private async copyObject({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
     const source = parseCopySource(header(request, 'x-amz-copy-source') ?? '');
     const directive = (header(request, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
     if (directive !== 'COPY' && directive !== 'REPLACE') throw new InvalidArgumentError('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
-    const sourceRecord = this.store.getObject(source.bucket, source.key);
+    const sourceRecord = this.store.getObject(source.bucket, source.key, source.versionId);
     evaluateCopySourcePreconditions(request, sourceRecord);
     const copied = await this.store.copyObject(source, { bucket, key }, { directive, attributes: objectAttributes(request, undefined) }, info);
     const checksum = copied.checksum ? tag(`Checksum${copied.checksum.algorithm}`, copied.checksum.value) : '';
+    const sourceVersion = this.versionHeaders(sourceRecord)['x-amz-version-id'];
     return xml(200, document('CopyObjectResult', `${tag('ETag', `"${copied.etag}"`)}${tag('LastModified', iso(copied.lastModified))}${checksum}`), {
       'x-amz-server-side-encryption': 'AES256',
+      ...this.versionHeaders(copied),
+      ...(sourceVersion !== undefined ? { 'x-amz-copy-source-version-id': sourceVersion } : {}),
     });
   }
 
   private deleteObject({ request, bucket, key, info }: S3Call): ServiceResponse {
-    const versionId = request.query.get('versionId');
-    if (versionId !== null && versionId !== 'null') throw new InvalidArgumentError('Invalid version id specified', 'versionId', versionId);
-    this.store.deleteObject(bucket, key, info);
-    return { status: 204 };
+    const versionId = request.query.get('versionId') ?? undefined;
+    const outcome = this.store.deleteObject(bucket, key, info, versionId);
+    const headers: Record<string, string> = {};
+    if (outcome.versionId !== undefined) headers['x-amz-version-id'] = outcome.versionId;
+    if (outcome.deleteMarker) headers['x-amz-delete-marker'] = 'true';
+    return { status: 204, headers };
   }
 
   private deleteObjects({ request, bucket, info }: S3Call): ServiceResponse {
@@ -647,13 +671,17 @@ export class S3Router implements ServiceRouter {
     const quiet = text(root, 'Quiet') === 'true';
     const objects = children(root, 'Object').map((entry) => ({ key: text(entry, 'Key'), versionId: text(entry, 'VersionId') }));
     if (objects.length === 0 || objects.length > 1000 || objects.some((entry) => entry.key === undefined)) throw new MalformedXmlError();
-    const deletable = objects.filter((entry) => entry.versionId === undefined || entry.versionId === 'null');
-    this.store.deleteObjects(bucket, deletable.map((entry) => entry.key!), info);
-    const entries = objects.map((entry) => {
-      if (entry.versionId !== undefined && entry.versionId !== 'null') {
-        return `<Error>${tag('Key', entry.key)}${tag('VersionId', entry.versionId)}<Code>NoSuchVersion</Code><Message>The specified version does not exist.</Message></Error>`;
-      }
-      return quiet ? '' : `<Deleted>${tag('Key', entry.key)}${tag('VersionId', entry.versionId)}</Deleted>`;
+    const outcomes = this.store.deleteObjects(
+      bucket,
+      objects.map((entry) => ({ key: entry.key!, ...(entry.versionId !== undefined ? { versionId: entry.versionId } : {}) })),
+      info,
+    );
+    const entries = outcomes.map((outcome, index) => {
+      if (quiet) return '';
+      const asked = objects[index]!.versionId;
+      // A version deleted by id is named as asked; a delete that made a marker names the marker's version.
+      const marker = outcome.deleteMarker ? `<DeleteMarker>true</DeleteMarker>${tag('DeleteMarkerVersionId', outcome.versionId)}` : '';
+      return `<Deleted>${tag('Key', outcome.key)}${tag('VersionId', asked)}${marker}</Deleted>`;
     });
     return xml(200, document('DeleteResult', entries.join('')));
   }
@@ -699,7 +727,7 @@ export class S3Router implements ServiceRouter {
 
   private async uploadPartCopy({ request, bucket, key }: S3Call): Promise<ServiceResponse> {
     const source = parseCopySource(header(request, 'x-amz-copy-source') ?? '');
-    const sourceRecord = this.store.getObject(source.bucket, source.key);
+    const sourceRecord = this.store.getObject(source.bucket, source.key, source.versionId);
     evaluateCopySourcePreconditions(request, sourceRecord);
     const rangeHeader = header(request, 'x-amz-copy-source-range');
     let range: { start: number; end: number } | undefined;
@@ -753,7 +781,7 @@ export class S3Router implements ServiceRouter {
     return xml(
       200,
       document('CompleteMultipartUploadResult', `${tag('Location', location)}${tag('Bucket', bucket)}${tag('Key', key)}${tag('ETag', `"${record.etag}"`)}${checksum}`),
-      { 'x-amz-server-side-encryption': 'AES256' },
+      { 'x-amz-server-side-encryption': 'AES256', ...this.versionHeaders(record) },
     );
   }
 
@@ -965,7 +993,7 @@ function objectAttributes(request: ServiceRequest, checksum: { algorithm: Checks
   };
 }
 
-function parseCopySource(raw: string): { bucket: string; key: string } {
+function parseCopySource(raw: string): { bucket: string; key: string; versionId?: string } {
   const [pathPart = '', queryPart] = raw.split('?', 2);
   let decoded: string;
   try {
@@ -977,8 +1005,7 @@ function parseCopySource(raw: string): { bucket: string; key: string } {
   const slash = path.indexOf('/');
   if (slash <= 0 || slash === path.length - 1) throw new InvalidArgumentError('Invalid copy source object key', 'x-amz-copy-source', raw);
   const versionId = new URLSearchParams(queryPart ?? '').get('versionId');
-  if (versionId !== null && versionId !== 'null') throw new InvalidArgumentError('Invalid version id specified', 'x-amz-copy-source', raw);
-  return { bucket: path.slice(0, slash), key: path.slice(slash + 1) };
+  return { bucket: path.slice(0, slash), key: path.slice(slash + 1), ...(versionId !== null ? { versionId } : {}) };
 }
 
 function parsePartNumber(value: string | null): number {

@@ -255,6 +255,19 @@ describe('GetObjectAttributes', () => {
   });
 });
 
+describe('errors answered while the client is still sending', () => {
+  it('delivers the S3 error, not a reset, when a large PutObject is refused before its body is read', async () => {
+    const bucket = await newBucket('early-error');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'taken', Body: 'first' }));
+    const body = Buffer.alloc(24 * 1024 * 1024, 120);
+
+    await expectS3Error(s3.send(new PutObjectCommand({ Bucket: `${bucket}-missing`, Key: 'obj', Body: body })), 'NoSuchBucket', 404);
+    await expectS3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'taken', Body: body, IfNoneMatch: '*' })), 'PreconditionFailed', 412);
+    // The connection the early answers went over is still usable, or closed cleanly: the next call just works.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'after', Body: 'ok' }));
+  });
+});
+
 describe('bucket names', () => {
   it('refuses a dot next to a hyphen with InvalidBucketName', async () => {
     for (const name of ['bad.-name', 'bad-.name']) {
