@@ -58,6 +58,14 @@ const SECRET_ENV = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'THUMBCTL_LOCA
  * @param text - a line about to be written
  * @param env - where the secret variables are read (the process's own environment)
  */
+/** Secrets read once and then removed from the environment (the local cloud's key): masked like the variables above. */
+const registeredSecrets = new Set<string>();
+
+/** Masks `value` in everything written to stderr from now on (values shorter than 12 characters are placeholders). */
+export function registerSecret(value: string): void {
+  if (value.length >= 12) registeredSecrets.add(value);
+}
+
 export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
   let redacted = text
     .replace(/(X-Amz-Signature=)[0-9a-fA-F]+/g, '$1[redacted]')
@@ -69,6 +77,7 @@ export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env
     // Short values ("test", "x") are placeholders, and masking them would garble ordinary words.
     if (value && value.length >= 12) redacted = redacted.split(value).join('[redacted]');
   }
+  for (const value of registeredSecrets) redacted = redacted.split(value).join('[redacted]');
   return redacted;
 }
 

@@ -1,7 +1,8 @@
-// The local cloud's single HTTP endpoint. It reads each request (within size limits), picks the service,
-// verifies the signature when asked to (--require-auth), and hands a parsed request to that service's
-// router; routers own their protocol's errors, including the ones raised here. This file knows framing,
-// limits, authentication and lifecycle, and nothing of any service's semantics.
+// The local cloud's single HTTP endpoint. It admits each request (the browser boundary and the one parse of its
+// SigV4 credential, from the head alone), reads it (within size limits), picks the service, verifies the
+// signature when asked to (--require-auth), and hands a parsed request to that service's router; routers own
+// their protocol's errors, including the ones raised here. This file knows framing, limits, admission,
+// authentication and lifecycle, and nothing of any service's semantics.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable, Transform } from 'node:stream';
@@ -10,15 +11,17 @@ import { openDatabase } from './state/database.js';
 import { StateDirectoryLock } from './state/lock.js';
 import { describeSweep, sweepStateDirectory } from './state/sweep.js';
 import { DiskSpace } from './state/disk-space.js';
-import { AuthFailure, authError, CredentialRegistry, verifySigV4, type CredentialLookup, type KnownCredential } from './core/auth.js';
+import { AuthFailure, authError, CredentialRegistry, rawQueryPairs, verifySigV4, type CredentialLookup, type KnownCredential } from './core/auth.js';
+import { boundaryError, browserBoundary, corsResponseHeaders, judgeRequest, RefusalLog, refusalLine, type BrowserBoundary } from './core/boundary.js';
 import type { CloudContext, CloudSettings } from './core/context.js';
 import { closeIfReaderStalls, ConnectionScheduler } from './core/connections.js';
+import { checkDeclaredPayloadHash, parseSigV4Credential, type SigV4Credential } from './core/credential.js';
 import { AwsError } from './core/errors.js';
 import { FaultInjector } from './core/faults.js';
-import { decodeOrKeep, RequestBodyError, type ServiceRequest, type ServiceResponse, type ServiceRouter } from './core/http.js';
+import { decodeOrKeep, RequestBodyError, type CallerCredentials, type ServiceRequest, type ServiceResponse, type ServiceRouter } from './core/http.js';
 import { newRequestId } from './core/ids.js';
 import { jsonErrorResponse } from './core/json-protocol.js';
-import { parseCredentialScope, pickService, type ServiceName } from './core/routing.js';
+import { callerOf, pickService, type ServiceName } from './core/routing.js';
 import { createServices, type CloudServices } from './services/index.js';
 
 /**
@@ -83,6 +86,11 @@ export interface LocalCloudOptions {
   /** Overrides MAX_BODY_BYTES (tests use a small one). */
   maxBodyBytes?: number;
   /**
+   * Origins whose web pages may call the cloud through a browser (`local serve --allow-origin`), with a CORS
+   * answer: exact origins such as `http://localhost:5173`, or `*` for any. Every other Origin is refused.
+   */
+  allowOrigins?: string[];
+  /**
    * The state directory's lock, when the caller took it already (cli/core/local-cloud.ts, to record the holder
    * first); otherwise the cloud takes it itself. Either way the cloud holds it until close().
    * @throws StateDirectoryLockedError - from startLocalCloud, when another cloud holds the directory
@@ -105,6 +113,9 @@ interface DispatchSettings {
   sendStallMs: number;
   /** The secret behind an access key, when signatures are verified. */
   lookup?: CredentialLookup;
+  /** Which Host names and Origins are admitted. */
+  boundary: BrowserBoundary;
+  refusals: RefusalLog;
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -153,6 +164,8 @@ async function startLockedCloud(options: LocalCloudOptions, stateLock: StateDire
     maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
     sendStallMs: timeouts.sendStallMs,
     ...(options.requireAuth ? { lookup: credentialLookup(context, options.requireAuth) } : {}),
+    boundary: browserBoundary(host, options.allowOrigins),
+    refusals: new RefusalLog(context.log),
   };
   const connections = new ConnectionScheduler();
 
@@ -218,14 +231,115 @@ function credentialLookup(context: CloudContext, configured: { accessKeyId: stri
   };
 }
 
+/** What the request prologue decided from the head alone, before the body is read or any router runs. */
+interface Admission {
+  /** The one parse of the request's SigV4 credential; routing, verification and authorisation all read it. */
+  credential?: SigV4Credential;
+  caller?: CallerCredentials;
+  serviceName: ServiceName;
+  /**
+   * Refused: the error to answer, in the protocol of the service finally picked (a Query form's body may still
+   * name IAM or STS), and the line for the cloud log (if any).
+   */
+  refusal?: { error: (service: ServiceName) => AwsError; logLine?: string };
+  /** A CORS preflight from an allowed origin, answered here. */
+  preflight?: ServiceResponse;
+  /** An allowed cross-origin caller: its answers carry CORS headers. */
+  corsOrigin?: string;
+}
+
+/**
+ * The request prologue: parses the SigV4 credential once (strictly: a malformed one is refused in every mode),
+ * picks the service from the head, and applies the browser boundary (Host, Origin, Sec-Fetch-Site, unsigned
+ * requests) and S3's x-amz-content-sha256 rule. Reads nothing but the head.
+ */
+function admitRequest(req: IncomingMessage, method: string, rawTarget: string, target: { pathname: string; query: URLSearchParams }, rawHeaders: Map<string, string[]>, settings: DispatchSettings): Admission {
+  let credential: SigV4Credential | undefined;
+  let malformed: AuthFailure | undefined;
+  try {
+    credential = parseSigV4Credential(rawHeaders, rawQueryPairs(rawTarget));
+  } catch (error) {
+    if (!(error instanceof AuthFailure)) throw error;
+    malformed = error;
+  }
+  const caller = callerOf(credential);
+  // The body is not read yet: a Query form without a credential scope is taken for S3 until it is.
+  const serviceName = pickService(method, target.pathname, req.headers, caller, undefined, target.query);
+  const admission: Admission = { serviceName, ...(credential ? { credential } : {}), ...(caller ? { caller } : {}) };
+
+  const origins = rawHeaders.get('origin') ?? [];
+  const decision = judgeRequest(
+    {
+      method,
+      hosts: rawHeaders.get('host') ?? [],
+      ...absoluteAuthority(rawTarget),
+      origins,
+      ...optionalHeader('secFetchSite', rawHeaders, 'sec-fetch-site'),
+      ...optionalHeader('requestMethod', rawHeaders, 'access-control-request-method'),
+      ...optionalHeader('requestHeaders', rawHeaders, 'access-control-request-headers'),
+      ...optionalHeader('requestPrivateNetwork', rawHeaders, 'access-control-request-private-network'),
+      service: serviceName,
+      path: target.pathname,
+      signed: credential !== undefined || malformed !== undefined,
+    },
+    settings.boundary,
+  );
+  if (decision.verdict === 'preflight') return { ...admission, preflight: { status: 200, headers: decision.headers } };
+  if (decision.verdict === 'refuse') {
+    const logLine = refusalLine(
+      { method, path: target.pathname, ...firstHeader('host', rawHeaders), ...firstHeader('origin', rawHeaders), ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}) },
+      decision.error.message,
+    );
+    const { reason, error } = decision;
+    return { ...admission, refusal: { error: (service) => boundaryError(service, reason, error.message), logLine }, ...(decision.origin ? { corsOrigin: decision.origin } : {}) };
+  }
+  if (decision.origin !== undefined) admission.corsOrigin = decision.origin;
+  try {
+    if (malformed) throw malformed;
+    if (serviceName === 's3') checkDeclaredPayloadHash(rawHeaders, credential);
+  } catch (error) {
+    if (!(error instanceof AuthFailure)) throw error;
+    return { ...admission, refusal: { error: (service) => authError(service, error) } };
+  }
+  return admission;
+}
+
+function optionalHeader<K extends string>(key: K, rawHeaders: Map<string, string[]>, name: string): Partial<Record<K, string>> {
+  const values = rawHeaders.get(name);
+  return values === undefined ? {} : ({ [key]: values.join(',') } as Record<K, string>);
+}
+
+function firstHeader(name: 'host' | 'origin', rawHeaders: Map<string, string[]>): { host?: string; origin?: string } {
+  const value = rawHeaders.get(name)?.[0];
+  return value === undefined ? {} : { [name]: value };
+}
+
+/** The authority of an absolute-form target (`GET http://name:port/path`), which names a host as Host does. */
+function absoluteAuthority(rawTarget: string): { targetAuthority?: string } {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(rawTarget)?.[1];
+  return authority === undefined ? {} : { targetAuthority: authority };
+}
+
+/** True when the request announces a body (a length above zero, or chunked framing). */
+function announcesBody(req: IncomingMessage): boolean {
+  return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
 async function dispatch(services: CloudServices, context: CloudContext, settings: DispatchSettings, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId();
   const method = (req.method ?? 'GET').toUpperCase();
   const rawTarget = req.url ?? '/';
   const target = parseRequestTarget(rawTarget);
-  const caller = parseCredentialScope(req.headers, target.query);
-  // The body is not read yet: a Query form without a credential scope is taken for S3 until it is.
-  let serviceName: ServiceName = pickService(method, target.pathname, req.headers, caller, undefined, target.query);
+  const rawHeaders = rawHeaderMap(req.rawHeaders);
+  let admission: Admission;
+  try {
+    admission = admitRequest(req, method, rawTarget, target, rawHeaders, settings);
+  } catch (error) {
+    context.log(`internal error: ${(error as Error).stack ?? String(error)}`);
+    admission = { serviceName: 's3', refusal: { error: () => new AwsError('InternalError', 'We encountered an internal error. Please try again.', 500) } };
+  }
+  const { caller, credential } = admission;
+  let serviceName: ServiceName = admission.serviceName;
   const request: ServiceRequest = {
     method,
     rawPath: target.pathname,
@@ -234,6 +348,7 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     headers: req.headers,
     body: Buffer.alloc(0),
     region: caller?.region ?? context.settings.region,
+    ...(credential ? { credential } : {}),
     ...(caller ? { caller } : {}),
     requestId,
     receivedAt: Date.now(),
@@ -241,14 +356,38 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     rawTarget,
     ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
   };
+  // An allowed origin's page may read every answer, errors included; with origins configured, caches must key on Origin.
+  const withCors = (response: ServiceResponse): ServiceResponse => {
+    if (admission.corsOrigin !== undefined) return { ...response, headers: { ...response.headers, ...corsResponseHeaders(admission.corsOrigin, response.headers) } };
+    if (settings.boundary.origins === '*' || settings.boundary.origins.size > 0) return { ...response, headers: { vary: 'Origin', ...response.headers } };
+    return response;
+  };
   const fail = (error: AwsError, headers: Record<string, string> = {}): void => {
     const router = services.routers[serviceName];
     const response = router.errorResponse?.(error, request) ?? jsonErrorResponse('rest-json', error);
-    send(res, { ...response, headers: { ...response.headers, ...headers } }, requestId, settings.sendStallMs);
+    send(res, withCors({ ...response, headers: { ...response.headers, ...headers } }), requestId, settings.sendStallMs);
   };
   const streamed = services.routers[serviceName].streamsBody?.(request) === true;
   const bodyLimit = streamed ? settings.maxBodyBytes : Math.min(settings.maxBodyBytes, MAX_BUFFERED_BODY_BYTES[serviceName]);
   try {
+    if (admission.preflight) return send(res, admission.preflight, requestId, settings.sendStallMs);
+    if (admission.refusal) {
+      if (admission.refusal.logLine !== undefined) settings.refusals.write(admission.refusal.logLine);
+      const isForm = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+      if (isForm && !caller && announcesBody(req)) {
+        // Only a Query form's body says whether it is for IAM or STS: read it (within the buffered limit) to answer
+        // in that service's protocol; it goes no further.
+        const formLimit = Math.min(settings.maxBodyBytes, MAX_BUFFERED_BODY_BYTES[serviceName]);
+        const body = await readBody(req, formLimit);
+        if (body === 'aborted') return;
+        if (body === 'too-large') drainThenClose(req, res);
+        else serviceName = pickService(method, target.pathname, req.headers, caller, body.toString('utf8'), target.query);
+      } else if (announcesBody(req)) {
+        // The body is not wanted: answer now and drop what the client still sends, as for an oversized body.
+        drainThenClose(req, res);
+      }
+      return fail(admission.refusal.error(serviceName));
+    }
     const body = await receiveBody(streamed, request, req, bodyLimit);
     if (body === 'aborted') return;
     if (body === 'too-large') {
@@ -263,7 +402,7 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     if (isForm && !caller) serviceName = pickService(method, target.pathname, req.headers, caller, body.toString('utf8'), target.query);
     if (settings.lookup) {
       try {
-        verifySigV4({ method, rawTarget, headers: rawHeaderMap(req.rawHeaders), body }, settings.lookup);
+        verifySigV4({ method, rawTarget, headers: rawHeaders, body }, credential, settings.lookup);
       } catch (error) {
         if (!(error instanceof AuthFailure)) throw error;
         return fail(authError(serviceName, error));
@@ -274,7 +413,7 @@ async function dispatch(services: CloudServices, context: CloudContext, settings
     // Answered before its streamed body was read to the end (refused early): the rest is read and dropped, so
     // the connection can carry the client's next request, as it could when bodies were read first.
     if (request.bodyStream && !req.complete) discardRestOfBody(req, settings.maxBodyBytes);
-    send(res, response, requestId, settings.sendStallMs);
+    send(res, withCors(response), requestId, settings.sendStallMs);
   } catch (error) {
     if (error instanceof RequestBodyError) {
       if (error.reason === 'aborted') return;

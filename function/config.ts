@@ -2,17 +2,11 @@
 // It never throws at import time and never touches AWS: handler.ts calls it at module scope and
 // turns a ConfigError into a loud per-invocation failure instead of a broken cold start.
 
+import { FIT_MODES, type FitMode } from './formats.js';
 import { SIZE_LIMITS } from './key.js';
+import { parseVariantsJson, type Variant } from './variants.js';
 
-/** How the picture is fitted into W x H. */
-export const FIT_MODES = {
-  /** Exactly W x H: scale to cover, crop the centre (PIL ImageOps.fit). */
-  cover: 'cover',
-  /** At most W x H: the whole picture, aspect ratio kept, never enlarged. */
-  inside: 'inside',
-} as const;
-
-export type FitMode = keyof typeof FIT_MODES;
+export { FIT_MODES, type FitMode };
 
 /** Environment variable names this module reads. */
 export const ENV_VARS = {
@@ -20,6 +14,7 @@ export const ENV_VARS = {
   fit: 'THUMBNAIL_FIT',
   maxSide: 'THUMBNAIL_MAX_SIZE',
   maxPixels: 'THUMBNAIL_MAX_PIXELS',
+  variants: 'THUMBNAIL_VARIANTS',
   endpointUrlS3: 'AWS_ENDPOINT_URL_S3',
   endpointUrl: 'AWS_ENDPOINT_URL',
 } as const;
@@ -42,6 +37,11 @@ export interface ThumbnailConfig {
   readonly maxSide: number;
   /** Largest accepted source image, in pixels, checked before decoding (THUMBNAIL_MAX_PIXELS). */
   readonly maxPixels: number;
+  /**
+   * The thumbnails made for an upload whose key names no size (THUMBNAIL_VARIANTS, a JSON list; see variants.ts).
+   * Absent when the variable is unset or empty: such uploads are then skipped, as they always were.
+   */
+  readonly variants?: readonly Variant[];
 }
 
 /** Options for the S3 client, derived from the environment. */
@@ -81,8 +81,14 @@ export function readConfig(env: Env): ThumbnailConfig {
   const maxSide = positiveInteger(env, ENV_VARS.maxSide, CONFIG_DEFAULTS.maxSide, problems);
   const maxPixels = positiveInteger(env, ENV_VARS.maxPixels, CONFIG_DEFAULTS.maxPixels, problems);
 
+  // Checked against the maximum side and fit read above, so a variant can never ask for more than a key may.
+  const variantsText = value(env, ENV_VARS.variants) ?? '';
+  const variants = parseVariantsJson(variantsText, { maxSide, defaultFit: fit ?? CONFIG_DEFAULTS.fit });
+  if (!variants.ok) problems.push(...variants.problems.map((problem) => `${ENV_VARS.variants}: ${problem}`));
+
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  return { thumbnailBucket, fit: fit ?? CONFIG_DEFAULTS.fit, maxSide, maxPixels };
+  const config: ThumbnailConfig = { thumbnailBucket, fit: fit ?? CONFIG_DEFAULTS.fit, maxSide, maxPixels };
+  return variants.ok && variants.variants.length > 0 ? { ...config, variants: variants.variants } : config;
 }
 
 /**

@@ -1,17 +1,20 @@
-// Lambda entry point: for each S3 ObjectCreated record, read the image, make the thumbnail its key asks for,
-// write it to THUMBNAIL_BUCKET under the same key. Bad input is logged once and skipped; only transient
-// failures (throttling, 5xx, network) are thrown so that Lambda retries. It does no image work itself (thumbnail.ts).
+// Lambda entry point: for each S3 ObjectCreated record, read the image, make the thumbnail its key asks for and
+// write it to THUMBNAIL_BUCKET under the same key, or, for a key without a size, every configured variant under the
+// keys variants.ts names. Bad input is logged once and skipped; only transient failures (throttling, 5xx, network)
+// are thrown so that Lambda retries. It does no image work itself (thumbnail.ts).
 
 import { Logger } from '@aws-lambda-powertools/logger';
 
 import { ConfigError, loadConfig, readS3Settings, type ThumbnailConfig } from './config.js';
 import { isPermanentImageError, PermanentImageError } from './errors.js';
+import { ACCEPTED_EXTENSIONS_TEXT } from './formats.js';
 import { decodeEventKey, parseThumbnailKey, resolveThumbnailSize } from './key.js';
-import { sharp } from './sharp.js';
+import { restrictLoaders, sharp } from './sharp.js';
 import { createS3Client, ObjectNotFoundError, s3Storage, type ThumbnailStorage } from './storage.js';
-import { renderThumbnail } from './thumbnail.js';
+import { decodeImage, outputFormatFor, renderThumbnail, type ImageFactory } from './thumbnail.js';
 import { createTracing, NO_TRACING, type Tracing } from './tracing.js';
 import { LOG_MESSAGES, SUBSEGMENTS } from './log-messages.js';
+import { variantKeysFor, type VariantTarget } from './variants.js';
 
 /** Service name on every log line and trace. */
 export const SERVICE_NAME = 'thumbnailer';
@@ -39,6 +42,23 @@ export interface InvocationContext {
 
 export type RecordStatus = 'created' | 'skipped' | 'rejected';
 
+/** What happened to one variant of an upload without a size. */
+export interface VariantResult {
+  /** The variant's name in the config. */
+  readonly name: string;
+  /** Key of its thumbnail in THUMBNAIL_BUCKET (see variants.ts variantKeys). */
+  readonly key: string;
+  /** `failed`: a transient failure; the invocation throws and Lambda's retry makes every variant again. */
+  readonly status: 'created' | 'rejected' | 'failed';
+  readonly width?: number;
+  readonly height?: number;
+  /** Size of the written thumbnail in bytes. */
+  readonly bytes?: number;
+  readonly contentType?: string;
+  /** Why it was rejected or failed. */
+  readonly reason?: string;
+}
+
 /** What happened to one record. */
 export interface RecordResult {
   /** The decoded source key (the raw key if it could not be decoded). */
@@ -52,6 +72,8 @@ export interface RecordResult {
   readonly bytes?: number;
   /** Why it was skipped or rejected. */
   readonly reason?: string;
+  /** One entry per configured variant, for a key without a size; the record is `rejected` if any variant was. */
+  readonly variants?: readonly VariantResult[];
 }
 
 export interface HandlerResult {
@@ -74,6 +96,8 @@ export interface HandlerDependencies {
   readonly config: ThumbnailConfig | ConfigError;
   readonly logger?: HandlerLogger;
   readonly tracing?: Tracing;
+  /** Makes sharp pipelines; tests pass one that counts decodes. */
+  readonly imaging?: ImageFactory;
 }
 
 export type ThumbnailHandler = (event: S3Event, context?: InvocationContext) => Promise<HandlerResult>;
@@ -90,6 +114,7 @@ export function createHandler(dependencies: HandlerDependencies): ThumbnailHandl
   const { storage, config } = dependencies;
   const logger = dependencies.logger ?? defaultLogger();
   const tracing = dependencies.tracing ?? NO_TRACING;
+  const imaging = dependencies.imaging;
 
   return async function handler(event, context) {
     const requestId = context?.awsRequestId;
@@ -97,7 +122,7 @@ export function createHandler(dependencies: HandlerDependencies): ThumbnailHandl
       logger.error(LOG_MESSAGES.misconfigured, { reason: config.message, requestId });
       throw config;
     }
-    const invocation: Invocation = { storage, config, logger, tracing, requestId };
+    const invocation: Invocation = { storage, config, logger, tracing, requestId, imaging };
 
     const results: RecordResult[] = [];
     const transient: unknown[] = [];
@@ -182,6 +207,15 @@ interface Invocation {
   readonly logger: HandlerLogger;
   readonly tracing: Tracing;
   readonly requestId: string | undefined;
+  readonly imaging: ImageFactory | undefined;
+}
+
+/** S3 refuses longer keys (KeyTooLongError); a variant's key is its source key plus a size and maybe a name. */
+const S3_MAX_KEY_BYTES = 1024;
+
+/** A transient failure of one or more variants; thrown so that Lambda retries, and the retry writes them all. */
+export class VariantsFailedError extends Error {
+  override readonly name = 'VariantsFailedError';
 }
 
 /**
@@ -206,7 +240,13 @@ async function processRecord(record: ObjectRecord, key: string, invocation: Invo
 
   const parsed = parseThumbnailKey(key);
   if (parsed === null) {
-    return skip(invocation, key, 'key names no <W>x<H> size with a .jpg/.jpeg/.png/.webp extension');
+    const variants = config.variants ?? [];
+    if (variants.length === 0) {
+      return skip(invocation, key, `key names no <W>x<H> size with a ${ACCEPTED_EXTENSIONS_TEXT} extension, and no variants are configured`);
+    }
+    const targets = variantKeysFor(key, variants);
+    if (targets === null) return skip(invocation, key, `key has no ${ACCEPTED_EXTENSIONS_TEXT} extension`);
+    return processVariants(bucket, key, targets, invocation);
   }
   const size = resolveThumbnailSize(parsed, { maxSide: config.maxSide });
   if (!size.ok) throw new PermanentImageError(size.reason);
@@ -215,7 +255,7 @@ async function processRecord(record: ObjectRecord, key: string, invocation: Invo
   const source = await storage.getObject(bucket, key);
   const fetched = performance.now();
   const thumbnail = await tracing.inSubsegment(SUBSEGMENTS.resize, () =>
-    renderThumbnail(source.body, { width: size.width, height: size.height, fit: config.fit }, config),
+    renderThumbnail(source.body, { width: size.width, height: size.height, fit: config.fit }, config, invocation.imaging),
   );
   const resized = performance.now();
   await storage.putObject(config.thumbnailBucket, key, thumbnail.data, thumbnail.contentType);
@@ -246,6 +286,98 @@ async function processRecord(record: ObjectRecord, key: string, invocation: Invo
   };
 }
 
+/**
+ * Makes every variant of an upload without a size from one read and one decode. Each variant is resized, encoded
+ * and written in turn (one `resize` subsegment each; sequential, because a subsegment is the tracer's current
+ * segment while it is open). A variant that fails does not stop the others. Then: any transient failure throws a
+ * {@link VariantsFailedError} naming those variants, so Lambda retries and the retry writes every variant again
+ * (same keys, same bytes); otherwise any permanent rejection is logged once and the record resolves as rejected.
+ * A source that cannot be decoded at all is rejected as a key with a size is (thrown PermanentImageError).
+ */
+async function processVariants(bucket: string, key: string, targets: readonly VariantTarget[], invocation: Invocation): Promise<RecordResult> {
+  const { storage, config, logger, tracing, requestId } = invocation;
+  const started = performance.now();
+  const source = await storage.getObject(bucket, key);
+  const fetched = performance.now();
+  const decoded = await tracing.inSubsegment(SUBSEGMENTS.decode, () =>
+    decodeImage(source.body, targets.map((target) => target.variant), config, invocation.imaging),
+  );
+  const decodedAt = performance.now();
+
+  const results: VariantResult[] = [];
+  const failures: { target: VariantTarget; error: unknown }[] = [];
+  for (const target of targets) {
+    const { variant } = target;
+    const size = `${variant.width}x${variant.height}`;
+    const format = outputFormatFor(decoded.source, variant.format);
+    try {
+      const keyBytes = Buffer.byteLength(target.key);
+      if (keyBytes > S3_MAX_KEY_BYTES) {
+        throw new PermanentImageError(`thumbnail key is ${keyBytes} bytes, above S3's limit of ${S3_MAX_KEY_BYTES}`);
+      }
+      const renderStarted = performance.now();
+      const thumbnail = await tracing.inSubsegment(SUBSEGMENTS.resize, () => decoded.render(variant), {
+        variant: variant.name,
+        size,
+        fit: variant.fit,
+        format,
+      });
+      const rendered = performance.now();
+      await storage.putObject(config.thumbnailBucket, target.key, thumbnail.data, thumbnail.contentType);
+      const stored = performance.now();
+      logger.info(LOG_MESSAGES.created, {
+        key,
+        variant: variant.name,
+        thumbnailKey: target.key,
+        size,
+        fit: variant.fit,
+        sourceFormat: thumbnail.source.format,
+        format: thumbnail.format,
+        width: thumbnail.width,
+        height: thumbnail.height,
+        bytesIn: source.body.length,
+        bytesOut: thumbnail.data.length,
+        getMs: milliseconds(fetched - started),
+        decodeMs: milliseconds(decodedAt - fetched),
+        resizeMs: milliseconds(rendered - renderStarted),
+        putMs: milliseconds(stored - rendered),
+        requestId,
+      });
+      results.push({
+        name: variant.name,
+        key: target.key,
+        status: 'created',
+        width: thumbnail.width,
+        height: thumbnail.height,
+        bytes: thumbnail.data.length,
+        contentType: thumbnail.contentType,
+      });
+    } catch (error) {
+      const permanent = isPermanentImageError(error);
+      const reason = permanent ? error.message : messageOf(error);
+      results.push({ name: variant.name, key: target.key, status: permanent ? 'rejected' : 'failed', reason });
+      if (!permanent) failures.push({ target, error });
+    }
+  }
+
+  const describe = (result: VariantResult): string => `variant "${result.name}" (${result.key}): ${result.reason}`;
+  if (failures.length > 0) {
+    // Permanent rejections among them are not logged as such now: the retry meets them again and logs them once.
+    const failed = results.filter((result) => result.status !== 'created');
+    const causes = failures.map((failure) => failure.error);
+    throw new VariantsFailedError(failed.map(describe).join('; '), {
+      cause: causes.length === 1 ? causes[0] : new AggregateError(causes, `${causes.length} variants failed`),
+    });
+  }
+  const rejected = results.filter((result) => result.status === 'rejected');
+  if (rejected.length > 0) {
+    const reason = rejected.map(describe).join('; ');
+    logger.error(`${LOG_MESSAGES.rejected}: ${key}`, { key, reason, variant: rejected.map((result) => result.name).join(','), requestId });
+    return { key, status: 'rejected', reason, variants: results };
+  }
+  return { key, status: 'created', variants: results };
+}
+
 function skip(invocation: Invocation, key: string, reason: string): RecordResult {
   invocation.logger.info(LOG_MESSAGES.skipped, { key, reason, requestId: invocation.requestId });
   return { key, status: 'skipped', reason };
@@ -272,6 +404,8 @@ function messageOf(error: unknown): string {
 // Every invocation sees a new image, so libvips' operation cache would only pin old buffers in memory.
 sharp.cache(false);
 
+// The deployed function reads only the formats it accepts; see restrictLoaders for why this is process-wide.
+restrictLoaders();
 const moduleLogger = defaultLogger();
 const moduleTracing = createTracing(SERVICE_NAME, (message, fields) => moduleLogger.warn(message, fields));
 

@@ -1,19 +1,11 @@
-// Pure helpers that turn an S3 event key into a thumbnail request: decode, parse `<stem>-<W>x<H>.<ext>`, bound the size.
-// No I/O, no sharp, no environment: everything here is deterministic so it can be unit-tested exhaustively.
-// It does not decide the output format of the pixels; the decoded image does that (see thumbnail.ts).
+// Pure helpers that turn an S3 event key into a thumbnail request: decode, parse `<stem>-<W>x<H>.<ext>` (or, for
+// variants, `<stem>.<ext>`), bound the size. No I/O, no sharp, no environment: deterministic, so it can be
+// unit-tested exhaustively. It does not decide the output format of the pixels; the decoded image does that.
 
 import { PermanentImageError } from './errors.js';
+import { EXTENSION_FORMATS, type KeyFormat } from './formats.js';
 
-/** Key extensions we accept (matched case-insensitively) and the image format each one names. */
-export const EXTENSION_FORMATS = {
-  jpg: 'jpeg',
-  jpeg: 'jpeg',
-  png: 'png',
-  webp: 'webp',
-} as const;
-
-/** A format a key can ask for. */
-export type KeyFormat = (typeof EXTENSION_FORMATS)[keyof typeof EXTENSION_FORMATS];
+export { EXTENSION_FORMATS, type KeyFormat };
 
 /** Default size bounds; the real maximum comes from config (THUMBNAIL_MAX_SIZE). */
 export const SIZE_LIMITS = {
@@ -35,6 +27,20 @@ export interface ThumbnailKey {
   readonly width: number;
   /** Requested height in pixels as written in the key (not yet bounded). */
   readonly height: number;
+  /** The extension exactly as written, without the dot, e.g. `JPG`. */
+  readonly extension: string;
+  /** The format the extension names. */
+  readonly format: KeyFormat;
+}
+
+/** A key that names an image but no size (`albums/canyon.jpg`): the source of the configured variants. */
+export interface SourceKey {
+  /** The full decoded key. */
+  readonly key: string;
+  /** Everything up to and including the last `/`, or `''`. */
+  readonly prefix: string;
+  /** The file name before its last `.`, e.g. `canyon` (never empty). */
+  readonly stem: string;
   /** The extension exactly as written, without the dot, e.g. `JPG`. */
   readonly extension: string;
   /** The format the extension names. */
@@ -89,6 +95,30 @@ export function parseThumbnailKey(key: string): ThumbnailKey | null {
     stem,
     width: Number(width),
     height: Number(height),
+    extension,
+    format: EXTENSION_FORMATS[lower as keyof typeof EXTENSION_FORMATS],
+  };
+}
+
+/**
+ * Parses `<prefix/><stem>.<ext>`, the key of an upload that names no size.
+ *
+ * @param key - A decoded object key.
+ * @returns The parts, or `null` when the extension is not one we read or the file name has no stem (`.jpg`).
+ *   A key that does carry a size also parses; call {@link parseThumbnailKey} first, as the handler does.
+ */
+export function parseSourceKey(key: string): SourceKey | null {
+  const slash = key.lastIndexOf('/');
+  const name = key.slice(slash + 1);
+  const dot = name.lastIndexOf('.');
+  if (dot < 1) return null;
+  const extension = name.slice(dot + 1);
+  const lower = extension.toLowerCase();
+  if (!Object.hasOwn(EXTENSION_FORMATS, lower)) return null;
+  return {
+    key,
+    prefix: key.slice(0, slash + 1),
+    stem: name.slice(0, dot),
     extension,
     format: EXTENSION_FORMATS[lower as keyof typeof EXTENSION_FORMATS],
   };

@@ -13,5 +13,9 @@ export const LOG_MESSAGES = {
   misconfigured: 'thumbnailer misconfigured',
 } as const;
 
-/** Subsegment names; `resize` sits between the `S3` GetObject and PutObject subsegments on a trace. */
-export const SUBSEGMENTS = { resize: 'resize' } as const;
+/**
+ * Subsegment names. For a key with a size, `resize` (decode, resize, encode) sits between the `S3` GetObject and
+ * PutObject subsegments on a trace. For variants, one `decode` follows GetObject, then each variant has its own
+ * `resize` (resize and encode, annotated with `variant`, `size`, `fit` and `format`) and PutObject.
+ */
+export const SUBSEGMENTS = { resize: 'resize', decode: 'decode' } as const;

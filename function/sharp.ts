@@ -7,4 +7,24 @@ import type SharpModule from 'sharp';
 const requireCommonJs = createRequire(import.meta.url);
 
 export const sharp: typeof SharpModule = requireCommonJs('sharp') as typeof SharpModule;
-export type { FormatEnum, Metadata } from 'sharp';
+export type { FormatEnum, Metadata, Sharp, SharpOptions } from 'sharp';
+
+/** The libvips loaders for the formats we read (sniff.ts): JPEG, PNG, WebP, GIF, and HEIF for AVIF. */
+export const ALLOWED_LOADERS = [
+  'VipsForeignLoadJpeg',
+  'VipsForeignLoadPng',
+  'VipsForeignLoadWebp',
+  'VipsForeignLoadNsgif',
+  'VipsForeignLoadHeif',
+] as const;
+
+/**
+ * Blocks every libvips loader but {@link ALLOWED_LOADERS}, process-wide, as a second wall behind sniff.ts: even
+ * bytes that slipped past the sniffer cannot reach librsvg, libtiff or any other parser. Pixel buffers handed to
+ * sharp as `raw` need no loader and are unaffected. Called once by the Lambda entry point, not on import, because
+ * the CLI imports these modules too and may read other formats.
+ */
+export function restrictLoaders(): void {
+  sharp.block({ operation: ['VipsForeignLoad'] });
+  sharp.unblock({ operation: [...ALLOWED_LOADERS] });
+}

@@ -7,6 +7,9 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 /** Where tracing problems are reported. */
 export type TracingWarn = (message: string, fields: { readonly reason: string }) => void;
 
+/** X-Ray annotations: indexed, searchable key-value pairs (keys of letters, digits and `_`). */
+export type Annotations = Readonly<Record<string, string | number | boolean>>;
+
 /** The two things the handler needs from tracing. */
 export interface Tracing {
   /**
@@ -14,8 +17,9 @@ export interface Tracing {
    *
    * @param name - Subsegment name, e.g. `resize`.
    * @param work - The traced work; its errors propagate unchanged.
+   * @param annotations - Recorded on the subsegment, e.g. `{ variant: 'hero' }`.
    */
-  inSubsegment<T>(name: string, work: () => Promise<T>): Promise<T>;
+  inSubsegment<T>(name: string, work: () => Promise<T>, annotations?: Annotations): Promise<T>;
   /**
    * Instruments an AWS SDK v3 client so each call shows up as its own subsegment (e.g. `S3` GetObject).
    *
@@ -112,8 +116,13 @@ export function createTracing(
         return client;
       }
     },
-    async inSubsegment(name, work) {
+    async inSubsegment(name, work, annotations) {
       const opened = openSubsegment(tracer, name, warn);
+      if (opened && annotations) {
+        guard(warn, () => {
+          for (const [key, value] of Object.entries(annotations)) opened.subsegment.addAnnotation(key, value);
+        });
+      }
       try {
         return await work();
       } catch (error) {

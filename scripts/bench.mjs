@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: the fixed benchmark scenario of issue 8, written into BENCHMARKS.md. In a fresh temporary
+// `npm run bench`: the fixed benchmark scenario (its targets in cli/core/bench/targets.ts), written into BENCHMARKS.md. In a fresh temporary
 // state directory, with `thumbctl local serve` running in the background (so warm environments persist across
 // commands): a cold run, a no-op `setup` timed, `thumbctl --version` against `node -e 0`, a latency run (one upload
 // at a time) and a throughput run (3000x2000 JPEG → 400x400, 40 uploads at concurrency = cores), then ImageMagick

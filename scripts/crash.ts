@@ -1,11 +1,11 @@
 #!/usr/bin/env -S node --import tsx
-// `npm run crash`: issue 9's full-size crash run — kill -9 of `thumbctl local serve` after 60 of 200 uploads
+// `npm run crash`: the full-size crash run — kill -9 of `thumbctl local serve` after 60 of 200 uploads
 // (concurrency 16) have been acknowledged, a restart on the same state directory — printing the JSON report
 // (acknowledged / failed / recovered, orphaned environments, integrity_check) on stdout. Exits 1 on problems.
 //
 // Options (environment): CRASH_COUNT (default 200), CRASH_CONCURRENCY (default 16), CRASH_KILL_AFTER (default 60),
 // CRASH_KEEP_STATE=1.
-import { runCrash } from '../test/integration/reliability/scenarios.js';
+import { runCrash } from './harness/scenarios.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -2,21 +2,33 @@
 // photo uploaded at two sizes, their dimensions and latencies, the X-Ray summary, and what to try next.
 // Always the local cloud (of --state-dir, or --endpoint-url): it never touches an AWS account.
 import { dirname, relative } from 'node:path';
-import type { CommandContext } from '../main.js';
 import { ExitCode, formatBytes } from '../output.js';
-import { coreOptions, openTarget } from '../core/provision/target.js';
-import type { SettingFlags } from '../core/settings.js';
-import { runDemo } from '../core/operate/demo.js';
-import { renderSummary, renderTraceTable } from '../core/traces/render-text.js';
+import { resolveContext } from '../core/context.js';
+import { SERVE_DEFAULTS } from '../core/defaults.js';
+import { defineCommand, type CommandInput } from './command.js';
+import { settingFlags, settingOptions, type FunctionSettingFlags } from './flags.js';
 
-export async function run({ options, globals, output }: CommandContext): Promise<number> {
+export type DemoFlags = FunctionSettingFlags;
+
+export const demoCommand = defineCommand<DemoFlags>({
+  name: 'demo',
+  description: 'run the course demo on the local cloud: setup, two uploads, the traces',
+  options: settingOptions(),
+  examples: ['thumbctl demo', 'thumbctl demo --state-dir /tmp/thumbctl-demo --fit inside'],
+  run,
+});
+
+async function run({ options, globals, output }: CommandInput<DemoFlags>): Promise<ExitCode> {
   if (globals.target === 'aws') output.warn('the demo runs on the local cloud only; for your AWS account use `thumbctl setup --target aws`');
-  const target = await openTarget({ ...globals, target: 'local' }, options as SettingFlags);
-  const { session } = target;
+  const context = resolveContext({ ...globals, target: 'local' }, settingFlags(options));
+  const { runDemo } = await import('../core/operate/demo.js');
+  const { renderSummary, renderTraceTable } = await import('../core/traces/render-text.js');
+  const session = await context.open();
   try {
+    const provisioning = await session.provisioning();
     output.info(`thumbctl demo: the course's S3-triggered Lambda thumbnailer, on the local cloud (state in ${shortPath(session.connection.stateDir)})\n`);
     const result = await runDemo(
-      { ...coreOptions(target), stateDir: session.connection.stateDir },
+      { ...provisioning, stateDir: session.connection.stateDir },
       output,
     );
     if (output.json) {
@@ -45,8 +57,8 @@ export async function run({ options, globals, output }: CommandContext): Promise
     output.print('  thumbctl upload photo.jpg 640x480 --out .   your own picture (any JPEG, PNG or WebP)');
     output.print('  thumbctl traces --service-map               where the time went, and the service map');
     output.print('  thumbctl logs --since 10m                   what the function said');
-    output.print('  thumbctl local serve                        the local cloud on 127.0.0.1:4566; in another terminal:');
-    output.print('    aws --endpoint-url http://127.0.0.1:4566 s3 ls    (any access key works)');
+    output.print(`  thumbctl local serve                        the local cloud on ${SERVE_DEFAULTS.host}:${SERVE_DEFAULTS.port}; in another terminal:`);
+    output.print(`    aws --endpoint-url http://${SERVE_DEFAULTS.host}:${SERVE_DEFAULTS.port} s3 ls    (any access key works)`);
     output.print('  thumbctl setup --target aws                 the same thumbnailer on your AWS account');
     return ExitCode.ok;
   } finally {

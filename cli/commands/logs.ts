@@ -1,23 +1,41 @@
 // `thumbctl logs [--since 10m] [--follow] [--filter PATTERN]`: the function's CloudWatch Logs, laid out for
 // people (or as JSON lines with --json). --follow polls until Ctrl-C, which ends it cleanly with exit 0.
 // A log group that does not exist yet is not a failure: the function has simply not run; exit 0 with a note.
-import type { CommandContext } from '../main.js';
+import { Option } from 'commander';
 import { ExitCode, UserError } from '../output.js';
-import { openSession } from '../core/session.js';
-import { readConfigFile, resolveConnection } from '../core/settings.js';
-import { parseDuration } from '../core/operate/duration.js';
-import { formatLogEvent, toJsonLine, type LogEvent } from '../core/operate/log-format.js';
-import { filterLogEvents, followLogEvents, LogGroupMissingError, logGroupName } from '../core/operate/logs.js';
-import { resourceSettings } from '../core/operate/resources.js';
+import { resolveContext } from '../core/context.js';
+import { LOGS_DEFAULTS } from '../core/defaults.js';
+import type { LogEvent } from '../core/operate/log-format.js';
+import { defineCommand, type CommandInput } from './command.js';
+import { resourceFlags, resourceOptions, type ResourceFlags } from './flags.js';
 
-export const DEFAULT_SINCE = '10m';
+export interface LogsFlags extends ResourceFlags {
+  since?: string;
+  follow?: boolean;
+  filter?: string;
+}
 
-export async function run({ options, globals, output }: CommandContext): Promise<number> {
-  const sinceMs = parseDuration(String(options.since ?? DEFAULT_SINCE));
-  const filterPattern = options.filter as string | undefined;
-  const config = readConfigFile(globals.config);
-  resolveConnection(globals, config);
-  const { functionName } = resourceSettings(options, config);
+export const logsCommand = defineCommand<LogsFlags>({
+  name: 'logs',
+  description: "print the function's CloudWatch Logs",
+  options: [
+    ...resourceOptions(),
+    new Option('--since <duration>', `how far back, e.g. 10m, 2h, 1d (default ${LOGS_DEFAULTS.since})`),
+    new Option('--follow', 'keep polling for new events until Ctrl-C'),
+    new Option('--filter <pattern>', 'CloudWatch Logs filter pattern'),
+  ],
+  examples: ['thumbctl logs', 'thumbctl logs --since 2h --filter ERROR', 'thumbctl logs --follow --json'],
+  run,
+});
+
+async function run({ options, globals, output }: CommandInput<LogsFlags>): Promise<ExitCode> {
+  const { parseDuration } = await import('../core/operate/duration.js');
+  const sinceMs = parseDuration(String(options.since ?? LOGS_DEFAULTS.since));
+  const filterPattern = options.filter;
+  const context = resolveContext(globals, resourceFlags(options));
+  const { formatLogEvent, toJsonLine } = await import('../core/operate/log-format.js');
+  const { filterLogEvents, followLogEvents, LogGroupMissingError, logGroupName } = await import('../core/operate/logs.js');
+  const { functionName } = context.settings;
   const query = { logGroupName: logGroupName(functionName), startTime: Date.now() - sinceMs, filterPattern };
   const paint = output.interactive ? output.paint.bind(output) : undefined;
   const show = (events: LogEvent[]): void => {
@@ -28,7 +46,7 @@ export async function run({ options, globals, output }: CommandContext): Promise
   };
   const noLogs = `no logs yet for ${functionName}: has it run? (upload an image with \`thumbctl upload\`, or \`thumbctl invoke KEY\`)`;
 
-  const session = await openSession(globals);
+  const session = await context.open();
   try {
     if (!options.follow) {
       let events: LogEvent[];
@@ -42,7 +60,7 @@ export async function run({ options, globals, output }: CommandContext): Promise
         throw explainFilterError(error, filterPattern);
       }
       show(events);
-      if (events.length === 0) output.info(`no log events for ${functionName} in the last ${String(options.since ?? DEFAULT_SINCE)}${filterPattern ? ` matching ${filterPattern}` : ''}`);
+      if (events.length === 0) output.info(`no log events for ${functionName} in the last ${String(options.since ?? LOGS_DEFAULTS.since)}${filterPattern ? ` matching ${filterPattern}` : ''}`);
       return ExitCode.ok;
     }
 

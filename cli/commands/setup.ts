@@ -1,24 +1,38 @@
 // `thumbctl setup`: create or update the buckets, role, function, tracing and trigger (idempotent), or with
 // --dry-run print the plan and touch nothing. The work is the provisioning core's; this file only connects
 // it to the terminal.
-import type { CommandContext } from '../main.js';
+import { Option } from 'commander';
 import { ExitCode } from '../output.js';
-import type { SettingFlags } from '../core/settings.js';
-import { setup } from '../core/provision/setup.js';
-import { coreOptions, openTarget } from '../core/provision/target.js';
-import { renderPlan, renderSetupSummary } from '../core/provision/report.js';
+import { resolveContext } from '../core/context.js';
+import { defineCommand, type CommandInput } from './command.js';
+import { settingFlags, settingOptions, type FunctionSettingFlags } from './flags.js';
 
-export async function run({ options, globals, output }: CommandContext): Promise<number> {
+export interface SetupFlags extends FunctionSettingFlags {
+  dryRun?: boolean;
+}
+
+export const setupCommand = defineCommand<SetupFlags>({
+  name: 'setup',
+  description: 'create or update the buckets, role, function, tracing and trigger (idempotent)',
+  options: [...settingOptions(), new Option('--dry-run', 'print the plan (desired vs actual) and touch nothing')],
+  examples: ['thumbctl setup', 'thumbctl setup --dry-run --memory 1024 --timeout 30', 'thumbctl setup --target aws --region eu-west-1 --json'],
+  run,
+});
+
+async function run({ options, globals, output }: CommandInput<SetupFlags>): Promise<ExitCode> {
   const started = Date.now();
-  const target = await openTarget(globals, options as SettingFlags);
+  const context = resolveContext(globals, settingFlags(options));
+  const { setup } = await import('../core/provision/setup.js');
+  const { renderPlan, renderSetupSummary } = await import('../core/provision/report.js');
+  const session = await context.open();
   try {
-    const result = await setup({ ...coreOptions(target), reporter: output, dryRun: Boolean(options.dryRun) });
+    const result = await setup({ ...(await session.provisioning()), reporter: output, dryRun: Boolean(options.dryRun), localNodeRuntime: session.localCloudPid() !== null });
     // The whole command, connection and local cloud included.
     result.durationMs = Date.now() - started;
     if (output.json) output.result(result);
     else output.print(result.dryRun ? renderPlan(result) : renderSetupSummary(result));
     return ExitCode.ok;
   } finally {
-    await target.session.close();
+    await session.close();
   }
 }

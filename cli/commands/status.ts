@@ -1,21 +1,32 @@
 // `thumbctl status`: each resource present, absent or drifted, as a table (or --json). Read-only.
-import type { CommandContext } from '../main.js';
 import { ExitCode } from '../output.js';
-import type { SettingFlags } from '../core/settings.js';
-import { status } from '../core/provision/status.js';
-import { coreOptions, openTarget } from '../core/provision/target.js';
-import { renderStatus } from '../core/provision/report.js';
+import { resolveContext } from '../core/context.js';
+import { defineCommand, type CommandInput } from './command.js';
+import { settingFlags, settingOptions, type FunctionSettingFlags } from './flags.js';
 
-export async function run({ options, globals, output }: CommandContext): Promise<number> {
+export type StatusFlags = FunctionSettingFlags;
+
+export const statusCommand = defineCommand<StatusFlags>({
+  name: 'status',
+  description: 'show each resource: present, absent or drifted',
+  options: settingOptions(),
+  examples: ['thumbctl status', 'thumbctl status --memory 1024        # drifted unless the function has 1024 MB', 'thumbctl status --target aws --profile prod --json'],
+  run,
+});
+
+async function run({ options, globals, output }: CommandInput<StatusFlags>): Promise<ExitCode> {
   const started = Date.now();
-  const target = await openTarget(globals, options as SettingFlags);
+  const context = resolveContext(globals, settingFlags(options));
+  const { status } = await import('../core/provision/status.js');
+  const { renderStatus } = await import('../core/provision/report.js');
+  const session = await context.open();
   try {
-    const result = await status({ ...coreOptions(target), reporter: output });
+    const result = await status({ ...(await session.provisioning()), reporter: output, localNodeRuntime: session.localCloudPid() !== null });
     result.durationMs = Date.now() - started;
     if (output.json) output.result(result);
     else output.print(renderStatus(result));
     return ExitCode.ok;
   } finally {
-    await target.session.close();
+    await session.close();
   }
 }

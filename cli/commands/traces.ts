@@ -1,22 +1,44 @@
 // `thumbctl traces`: where the time went in each invocation, percentiles, waterfalls and the service map,
 // read through the X-Ray API (the same on AWS and on the local cloud). This file only wires the command line
 // to cli/core/traces and prints; the fetching, analysis and rendering live there.
-import type { CommandContext } from '../main.js';
+import { Option } from 'commander';
 import { ExitCode } from '../output.js';
-import { checkWritableFile } from '../core/fs.js';
-import { openSession } from '../core/session.js';
-import { resolveSettings, type SettingFlags } from '../core/settings.js';
-import { resolveTracesOptions } from '../core/traces/options.js';
-import { collectTracesReport, reportDocument } from '../core/traces/report.js';
-import { renderHtmlReport, writeFileAtomic } from '../core/traces/render-html.js';
-import { renderServiceMap, renderSummary, renderTraceTable, renderWaterfall } from '../core/traces/render-text.js';
+import { resolveContext } from '../core/context.js';
+import { TRACES_DEFAULTS } from '../core/defaults.js';
+import type { TracesFlags as TracesOwnFlags } from '../core/traces/options.js';
+import { defineCommand, type CommandInput } from './command.js';
+import { resourceFlags, resourceOptions, type ResourceFlags } from './flags.js';
 
-export async function run({ options, globals, output }: CommandContext): Promise<number> {
+export interface TracesFlags extends ResourceFlags, TracesOwnFlags {}
+
+export const tracesCommand = defineCommand<TracesFlags>({
+  name: 'traces',
+  description: 'X-Ray traces: where the time went, percentiles and the service map',
+  options: [
+    ...resourceOptions(),
+    new Option('--since <duration>', `how far back (default ${TRACES_DEFAULTS.since})`),
+    new Option('--limit <n>', `at most this many traces (default ${TRACES_DEFAULTS.limit})`),
+    new Option('--trace-id <id...>', 'draw these traces as waterfalls'),
+    new Option('--service-map', 'draw the service map'),
+    new Option('--html <file>', 'write a self-contained HTML report'),
+    new Option('--wait <count>', 'poll until at least this many traces are indexed'),
+  ],
+  examples: ['thumbctl traces', 'thumbctl traces --since 1h --service-map', 'thumbctl traces --trace-id 1-6790a1b2-0123456789abcdef01234567', 'thumbctl traces --wait 2 --html report.html'],
+  run,
+});
+
+async function run({ options, globals, output }: CommandInput<TracesFlags>): Promise<ExitCode> {
+  const { resolveTracesOptions } = await import('../core/traces/options.js');
+  const { checkWritableFile } = await import('../core/fs.js');
   const tracesOptions = resolveTracesOptions(options);
   if (tracesOptions.html !== undefined) await checkWritableFile(tracesOptions.html, '--html');
-  const session = await openSession(globals);
+  const context = resolveContext(globals, resourceFlags(options));
+  const { collectTracesReport, reportDocument } = await import('../core/traces/report.js');
+  const { renderHtmlReport, writeFileAtomic } = await import('../core/traces/render-html.js');
+  const { renderServiceMap, renderSummary, renderTraceTable, renderVariantResizes, renderWaterfall } = await import('../core/traces/render-text.js');
+  const { functionName } = context.settings;
+  const session = await context.open();
   try {
-    const { functionName } = resolveSettings(options as SettingFlags, session.config);
     const report = await collectTracesReport(
       session.clients.xray,
       {
@@ -40,6 +62,8 @@ export async function run({ options, globals, output }: CommandContext): Promise
         output.print(`no traces of ${functionName} between ${report.window.start} and ${report.window.end}`);
       } else {
         output.print(renderTraceTable(report.traces));
+        const perVariant = renderVariantResizes(report.traces);
+        if (perVariant) output.print(`\n${perVariant}`);
         output.print('');
         output.print(renderSummary(report.summary));
       }

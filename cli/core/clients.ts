@@ -8,23 +8,6 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { XRayClient } from '@aws-sdk/client-xray';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 
-/** Credentials the local cloud accepts; it does not check them unless told to. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'thumbctl-local', secretAccessKey: 'thumbctl-local-secret' } as const;
-
-/** The environment variables that name the key a `local serve --require-auth` verifies signatures against. */
-export const LOCAL_AUTH_ENV = { accessKeyId: 'THUMBCTL_LOCAL_ACCESS_KEY_ID', secretAccessKey: 'THUMBCTL_LOCAL_SECRET_ACCESS_KEY' } as const;
-
-/**
- * The key thumbctl signs local-cloud calls with: the one in THUMBCTL_LOCAL_ACCESS_KEY_ID and
- * THUMBCTL_LOCAL_SECRET_ACCESS_KEY when both are set (what `local serve --require-auth` checks), else the
- * fixed local key (which an unauthenticated local cloud accepts like any other).
- */
-export function localCredentials(env: NodeJS.ProcessEnv = process.env): { accessKeyId: string; secretAccessKey: string } {
-  const accessKeyId = env[LOCAL_AUTH_ENV.accessKeyId];
-  const secretAccessKey = env[LOCAL_AUTH_ENV.secretAccessKey];
-  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : { ...LOCAL_CREDENTIALS };
-}
-
 export interface ClientSettings {
   region: string;
   endpoint?: string;

@@ -2,12 +2,14 @@
 // <state-dir>/server.json and every other command connects to it; without one, a command starts the same
 // server in-process on an ephemeral loopback port for its own duration. Who may run a server on a directory is
 // decided by the state directory's OS lock (emulator/state/lock.ts), never by this record: the record only
-// names the holder, so a starter that loses the lock can say where the winner is.
+// names the holder, so a starter that loses the lock can say where the winner is. It is also the CLI's only door
+// into the emulator: the lock, the server and the Node.js a runtime's functions will run on are asked for here,
+// with the emulator's modules imported on demand.
 import { appendFileSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../output.js';
-import { sleep } from './retry.js';
-import { StateDirectoryLock } from '../../emulator/state/lock.js';
+import { SERVE_DEFAULTS } from './defaults.js';
+import { sleep } from '../../shared/retry.js';
 
 export interface ServerRecord {
   pid: number;
@@ -32,6 +34,8 @@ export interface StartOptions {
   region?: string;
   /** Verify every request's SigV4 signature against this key (`local serve --require-auth`). */
   requireAuth?: { accessKeyId: string; secretAccessKey: string };
+  /** Origins whose web pages may call the cloud, with CORS (`local serve --allow-origin`). */
+  allowOrigins?: string[];
 }
 
 /**
@@ -42,6 +46,7 @@ const HOLDER_ENDPOINT_WAIT_MS = 15_000;
 
 const recordPath = (stateDir: string): string => join(stateDir, 'server.json');
 
+/** The emulator's own copy is emulator/core/processes.ts; the CLI keeps this one so reading server.json loads no emulator. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -100,6 +105,7 @@ async function lockHolder(stateDir: string): Promise<ServerRecord> {
 /** Starts a server in this process and records it; the caller closes it. Returns the holder when another process has the directory. */
 export async function startServer(options: StartOptions): Promise<LocalCloudHandle | ServerRecord> {
   mkdirSync(options.stateDir, { recursive: true });
+  const { StateDirectoryLock } = await import('../../emulator/state/lock.js');
   const lock = StateDirectoryLock.tryAcquire(options.stateDir);
   if (!lock) return lockHolder(options.stateDir);
   const record: ServerRecord = { pid: process.pid, endpoint: '', mode: options.mode, startedAt: new Date().toISOString() };
@@ -111,10 +117,11 @@ export async function startServer(options: StartOptions): Promise<LocalCloudHand
     const cloud = await startLocalCloud({
       stateDir: options.stateDir,
       stateLock: lock,
-      host: options.host ?? '127.0.0.1',
+      host: options.host ?? SERVE_DEFAULTS.host,
       port: options.port ?? 0,
       region: options.region,
       ...(options.requireAuth ? { requireAuth: options.requireAuth } : {}),
+      ...(options.allowOrigins ? { allowOrigins: options.allowOrigins } : {}),
       faults: process.env.THUMBCTL_LOCAL_FAULTS,
       log: (message) => {
         try {
@@ -181,5 +188,43 @@ export async function acquireLocalCloud(stateDir: string, region: string, waitMs
       );
     }
     await sleep(200);
+  }
+}
+
+/** Which Node.js the local cloud runs a runtime's functions on, as `setup` and `status` report it. */
+export interface LocalNodeRuntime {
+  runtime: string;
+  /** `v22.23.5`, or undefined when it could not be worked out. */
+  nodeVersion?: string;
+  /** `host`: this machine's node; `cache`: a build downloaded before; `download`: fetched now (or, described, at first use). */
+  source?: 'host' | 'cache' | 'download';
+  /** Set when the functions will not run on the runtime's own major, or nothing could be found out; one line. */
+  warning?: string;
+}
+
+/**
+ * Makes sure the Node.js that `runtime`'s functions run on is on this machine (downloading it into the shared cache
+ * when missing), so the function's first cold start does not wait for a download. Never throws: what goes wrong
+ * becomes the warning, and the local cloud tries again at the first cold start.
+ * @param onProgress - a line to show while a build downloads
+ */
+export async function provideLocalNodeRuntime(runtime: string, onProgress: (text: string) => void): Promise<LocalNodeRuntime> {
+  try {
+    const { describeProgress, provideNodeRuntime } = await import('../../emulator/runtime/node-runtimes.js');
+    const node = await provideNodeRuntime(runtime, { onProgress: (progress) => onProgress(describeProgress(progress)) });
+    return { runtime, nodeVersion: node.nodeVersion, source: node.source, ...(node.warning ? { warning: node.warning } : {}) };
+  } catch (error) {
+    return { runtime, warning: `could not prepare Node.js for ${runtime} functions (${(error as Error).message}); the local cloud tries again at their first cold start` };
+  }
+}
+
+/** What `runtime`'s functions would run on here, downloading nothing (it may ask the npm registry for its list of releases). Never throws. */
+export async function describeLocalNodeRuntime(runtime: string): Promise<LocalNodeRuntime> {
+  try {
+    const { describeRuntimeResolution } = await import('../../emulator/runtime/node-runtimes.js');
+    const node = await describeRuntimeResolution(runtime);
+    return { runtime, nodeVersion: node.nodeVersion, source: node.source, ...(node.warning ? { warning: node.warning } : {}) };
+  } catch (error) {
+    return { runtime, warning: `could not tell which Node.js runs ${runtime} functions: ${(error as Error).message}` };
   }
 }

@@ -1,25 +1,36 @@
-// A command's connection to its target: the resolved settings, the local cloud (found or started), the
-// AWS clients and the account. Commands open one, use it, and close it; the core receives it as plain data.
+// A command's connection to its target, opened from a resolved context (context.ts): the local cloud (found or
+// started), the AWS clients, the account, and the settings completed with the default bucket names. Commands
+// open one, use it, and close it; the cores receive what they need from it as plain data.
+import { join } from 'node:path';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ExitCode, UserError } from '../output.js';
-import { AwsClients, localCredentials } from './clients.js';
-import { acquireLocalCloud, type LocalCloudHandle } from './local-cloud.js';
-import { readConfigFile, resolveConnection, type ConnectionSettings, type GlobalOptions } from './settings.js';
+import { AwsClients } from './clients.js';
+import { localCredentials } from './local-auth.js';
+import { acquireLocalCloud, readServerRecord, type LocalCloudHandle } from './local-cloud.js';
+import { paceFor } from './provision/aws.js';
+import type { CoreOptions } from './provision/target.js';
+import { LOCAL_ACCOUNT_ID, withBucketDefaults, type ConnectionSettings, type ResolvedSettings, type ThumbnailerSettings } from './settings.js';
 
 export interface Session {
   connection: ConnectionSettings;
+  /** The validated settings, bucket names as given (resources() fills in the defaults). */
+  settings: ThumbnailerSettings;
   /** The endpoint every call goes to, or undefined for AWS's own endpoints. */
   endpoint?: string;
+  /** True when this command runs the local cloud itself: it is gone when the command ends. */
+  embedded: boolean;
   clients: AwsClients;
-  /** The config file's contents, for settings resolution. */
-  config: ReturnType<typeof readConfigFile>;
   account(): Promise<string>;
+  /** The settings with the default bucket names filled in; asks STS for the account only when a default needs it. */
+  resources(): Promise<ResolvedSettings>;
+  /** What the provisioning cores take (setup, status, teardown; bench and demo run setup): asks STS for the account. */
+  provisioning(): Promise<CoreOptions>;
+  /** The process running the local cloud this session talks to (this one when embedded), or null when unknown (AWS, a remote endpoint). */
+  localCloudPid(): number | null;
   close(): Promise<void>;
 }
 
-export async function openSession(options: GlobalOptions): Promise<Session> {
-  const config = readConfigFile(options.config);
-  const connection = resolveConnection(options, config);
+export async function openSession(connection: ConnectionSettings, settings: ThumbnailerSettings): Promise<Session> {
   let cloud: LocalCloudHandle | undefined;
   let endpoint = connection.endpointUrl;
   if (connection.target === 'local' && !endpoint) {
@@ -33,25 +44,50 @@ export async function openSession(options: GlobalOptions): Promise<Session> {
     credentials: connection.target === 'local' ? localCredentials() : undefined,
   });
   let account: Promise<string> | undefined;
-  return {
+  const session: Session = {
     connection,
+    settings,
     endpoint,
+    embedded: cloud?.embedded ?? false,
     clients,
-    config,
     account() {
       account ??= clients.sts.send(new GetCallerIdentityCommand({})).then(
-        (identity) => identity.Account ?? '000000000000',
+        (identity) => identity.Account ?? LOCAL_ACCOUNT_ID,
         (error: unknown) => {
           throw explainCredentialError(error, connection);
         },
       );
       return account;
     },
+    async resources() {
+      const accountId = settings.sourceBucket && settings.thumbnailBucket ? '' : await session.account();
+      return withBucketDefaults(settings, accountId, connection.region);
+    },
+    async provisioning() {
+      const accountId = await session.account();
+      return {
+        clients,
+        settings: withBucketDefaults(settings, accountId, connection.region),
+        account: accountId,
+        region: connection.region,
+        target: connection.target,
+        endpoint,
+        cacheDir: join(connection.stateDir, 'cache'),
+        pace: paceFor(endpoint),
+      };
+    },
+    localCloudPid() {
+      if (session.embedded) return process.pid;
+      if (!endpoint) return null;
+      const record = readServerRecord(connection.stateDir);
+      return record && record.endpoint === endpoint ? record.pid : null;
+    },
     async close() {
       clients.destroy();
       await cloud?.close();
     },
   };
+  return session;
 }
 
 /** Missing credentials or an unknown profile become one clear line instead of an SDK stack. */

@@ -2,8 +2,10 @@
 // touched. The one place that knows bucket and resource names. Pure: no AWS calls, no terminal.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CONFIG_DEFAULTS, FIT_MODES as FUNCTION_FIT_MODES, type FitMode } from '../../function/config.js';
+import { FIT_MODES as FUNCTION_FIT_MODES, type FitMode } from '../../function/config.js';
+import { parseVariants, type Variant, type VariantRules } from '../../function/variants.js';
 import { ExitCode, UserError } from '../output.js';
+import { DEFAULT_CONFIG_FILE, DEFAULT_STATE_DIR, DEFAULTS } from './defaults.js';
 
 export const TARGETS = ['local', 'aws'] as const;
 export type Target = (typeof TARGETS)[number];
@@ -15,21 +17,17 @@ export type Architecture = (typeof ARCHITECTURES)[number];
 export const FIT_MODES: readonly FitMode[] = Object.values(FUNCTION_FIT_MODES);
 export type { FitMode };
 
-export const DEFAULT_CONFIG_FILE = 'thumbctl.config.json';
-export const DEFAULT_STATE_DIR = '.thumbctl';
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
-export const DEFAULTS = {
-  region: 'us-east-1',
-  functionName: 'thumbctl-thumbnailer',
-  roleName: 'thumbctl-thumbnailer-role',
-  memory: 512,
-  timeout: 10,
-  runtime: 'nodejs22.x',
-  architecture: 'x86_64' as Architecture,
-  suffixes: ['.jpg', '.jpeg', '.png', '.webp'],
-  fit: CONFIG_DEFAULTS.fit as FitMode,
-  maxSize: CONFIG_DEFAULTS.maxSide,
+/** The environment variables that name the key a `local serve --require-auth` verifies signatures against. */
+/**
+ * Where the key a `local serve --require-auth` verifies signatures against comes from: the two variables, or a
+ * file named by THUMBCTL_LOCAL_CREDENTIALS_FILE holding `{"accessKeyId": "...", "secretAccessKey": "..."}`.
+ */
+export const LOCAL_AUTH_ENV = {
+  accessKeyId: 'THUMBCTL_LOCAL_ACCESS_KEY_ID',
+  secretAccessKey: 'THUMBCTL_LOCAL_SECRET_ACCESS_KEY',
+  credentialsFile: 'THUMBCTL_LOCAL_CREDENTIALS_FILE',
 } as const;
 
 /** The global options every command takes (from commander, already merged with env). */
@@ -80,11 +78,13 @@ export interface ThumbnailerSettings {
   suffixes: string[];
   fit: FitMode;
   maxSize: number;
+  /** The thumbnails made for an upload whose key names no size (config file only: a flag cannot hold a list). */
+  variants: readonly Variant[];
 }
 
 export type ResolvedSettings = ThumbnailerSettings & { sourceBucket: string; thumbnailBucket: string };
 
-type ConfigFile = Partial<Record<keyof SettingFlags | 'target' | 'endpointUrl' | 'region' | 'profile' | 'stateDir', unknown>>;
+type ConfigFile = Partial<Record<keyof SettingFlags | 'variants' | 'target' | 'endpointUrl' | 'region' | 'profile' | 'stateDir', unknown>>;
 
 const usage = (message: string): UserError => new UserError(message, ExitCode.usage);
 
@@ -184,13 +184,27 @@ export function resolveSettings(flags: SettingFlags, config: ConfigFile): Thumbn
   const maxSize = integerSetting('max size', pick(flags.maxSize, config.maxSize, DEFAULTS.maxSize), 1, 16384);
   const rawSuffixes = pick<string | string[]>(flags.suffixes, config.suffixes, [...DEFAULTS.suffixes]);
   const suffixes = expandSuffixes(Array.isArray(rawSuffixes) ? rawSuffixes.map(String) : String(rawSuffixes).split(/[\s,]+/));
+  // Checked against the maximum side and fit resolved above, exactly as the function will check them.
+  const variants = resolveVariants(pick(undefined, config.variants, DEFAULTS.variants), { maxSide: maxSize, defaultFit: fit as FitMode });
 
   const sourceBucket = optionalBucket('source bucket', pick(flags.sourceBucket, config.sourceBucket, undefined));
   const thumbnailBucket = optionalBucket('thumbnails bucket', pick(flags.thumbnailBucket, config.thumbnailBucket, undefined));
   if (sourceBucket && sourceBucket === thumbnailBucket) {
     throw usage(`the thumbnails bucket must differ from the source bucket ("${sourceBucket}"): the function would trigger itself forever`);
   }
-  return { sourceBucket, thumbnailBucket, functionName, roleName, memory, timeout, runtime, architecture: architecture as Architecture, suffixes, fit: fit as FitMode, maxSize };
+  return { sourceBucket, thumbnailBucket, functionName, roleName, memory, timeout, runtime, architecture: architecture as Architecture, suffixes, fit: fit as FitMode, maxSize, variants };
+}
+
+/**
+ * The `variants` list of the config file, validated as the function validates THUMBNAIL_VARIANTS, so a list setup
+ * deploys is one the function accepts.
+ * @throws UserError (exit 2), one line naming every bad entry: `invalid variants in the config file: variants[2] ("hero"): size "0x10" has a zero side`
+ */
+export function resolveVariants(value: unknown, rules: VariantRules): Variant[] {
+  const parsed = parseVariants(value, rules);
+  if (!parsed.ok) throw usage(`invalid variants in the config file: ${parsed.problems.join('; ')}`);
+  // Within the limits on entries and names, the list's JSON stays far below Lambda's 4 KB for an environment.
+  return [...parsed.variants];
 }
 
 function optionalBucket(what: string, value: unknown): string | undefined {

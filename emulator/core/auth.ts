@@ -1,11 +1,14 @@
 // SigV4 verification for `local serve --require-auth`: recomputes a request's signature from what arrived on
-// the wire (header form and presigned-query form) and names the failure in each protocol's own AWS error.
+// the wire (header form and presigned-query form) and names the failure in each protocol's own AWS error. The
+// credential itself (key, scope, signed headers, signature) is parsed once, by credential.ts, not here.
 // The secret behind an access key comes from a lookup (the configured key, keys the local cloud issued); this
 // module holds no keys. It does not verify aws-chunked per-chunk signatures, only the seed signature that
 // signs the request head; and it authenticates only: what a caller may do (IAM policies) is decided elsewhere.
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { AwsError } from './errors.js';
+import type { SigV4Credential } from './credential.js';
 import { decodeOrKeep } from './http.js';
+import type { RoleSession } from './authorize.js';
 import type { ServiceName } from './routing.js';
 
 /** What the verifier needs to know about a key: its secret, and for temporary keys the session token. */
@@ -32,6 +35,8 @@ export interface SignedRequest {
 export type AuthFailureKind =
   | 'missing'
   | 'malformed'
+  | 'malformed-query'
+  | 'bad-payload-hash'
   | 'unsupported'
   | 'unknown-key'
   | 'signature'
@@ -55,8 +60,6 @@ export class AuthFailure extends Error {
 
 /** AWS refuses a header-signed request whose X-Amz-Date is more than 15 minutes from its own clock. */
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
-/** A presigned URL may be valid for at most seven days. */
-export const MAX_PRESIGN_SECONDS = 604_800;
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
@@ -64,66 +67,70 @@ const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
 /**
  * Verifies a request's SigV4 signature.
  * @param request - the request as received
+ * @param credential - its credential, as parseSigV4Credential read it (undefined: the request carries none); the
+ *   same value routing and authorisation use, never parsed again here
  * @param lookup - the secret (and session token) behind an access key, or undefined for a key we do not know
  * @param now - the current time in epoch milliseconds
  * @returns the access key that signed the request
  * @throws AuthFailure naming what is wrong
  */
-export function verifySigV4(request: SignedRequest, lookup: CredentialLookup, now = Date.now()): { accessKeyId: string } {
+export function verifySigV4(request: SignedRequest, credential: SigV4Credential | undefined, lookup: CredentialLookup, now = Date.now()): { accessKeyId: string } {
+  if (credential === undefined) throw new AuthFailure('missing', 'Request is missing Authentication Token');
   const [path = '/', rawQuery = ''] = splitTarget(request.rawTarget);
   const query = parseRawQuery(rawQuery);
-  const authorization = single(request.headers, 'authorization');
-  const presigned = query.some(([name]) => name === 'X-Amz-Signature' || name === 'X-Amz-Credential');
-  if (authorization === undefined && !presigned) {
-    throw new AuthFailure('missing', 'Request is missing Authentication Token');
-  }
-  if (authorization !== undefined && presigned) {
-    throw new AuthFailure('malformed', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');
-  }
-  const parsed = authorization !== undefined ? parseAuthorizationHeader(authorization, request.headers) : parsePresignedQuery(query, now);
-  const { accessKeyId, scope, signedHeaders, signature, amzDate } = parsed;
+  const presigned = credential.presigned;
+  const { accessKeyId, scope, signedHeaders, signature } = credential;
 
-  const credential = lookup(accessKeyId);
-  if (!credential) throw new AuthFailure('unknown-key', 'The AWS Access Key Id you provided does not exist in our records.', accessKeyId);
+  const known = lookup(accessKeyId);
+  if (!known) throw new AuthFailure('unknown-key', 'The AWS Access Key Id you provided does not exist in our records.', accessKeyId);
 
-  if (authorization !== undefined) {
+  let amzDate: string;
+  if (presigned === undefined) {
+    const fromHeaders = single(request.headers, 'x-amz-date') ?? dateHeaderAsAmzDate(single(request.headers, 'date'));
+    if (fromHeaders === undefined) throw new AuthFailure('malformed', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.", accessKeyId);
+    amzDate = fromHeaders;
     const signedAt = parseAmzDate(amzDate);
     if (signedAt === undefined) throw new AuthFailure('malformed', `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`, accessKeyId);
     if (Math.abs(now - signedAt) > MAX_CLOCK_SKEW_MS) {
       throw new AuthFailure('skewed', `Signature expired: ${amzDate} is now earlier than ${formatAmzDate(now - MAX_CLOCK_SKEW_MS)}`, accessKeyId);
     }
+  } else {
+    amzDate = presigned.amzDate;
+    const signedAt = parseAmzDate(amzDate)!;
+    if (now > signedAt + presigned.expiresSeconds * 1000) throw new AuthFailure('expired-url', 'Request has expired', accessKeyId);
+    if (signedAt - now > MAX_CLOCK_SKEW_MS) throw new AuthFailure('skewed', 'Request is not valid yet', accessKeyId);
   }
   if (amzDate.slice(0, 8) !== scope.date) {
     throw new AuthFailure('malformed', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scope.date}' != '${amzDate.slice(0, 8)}'`, accessKeyId);
   }
 
   // Temporary credentials are only valid with their session token, and only until they expire.
-  const token = authorization !== undefined ? single(request.headers, 'x-amz-security-token') : query.find(([name]) => name === 'X-Amz-Security-Token')?.[1];
-  if (credential.sessionToken !== undefined && token !== credential.sessionToken) {
+  const token = presigned === undefined ? single(request.headers, 'x-amz-security-token') : presigned.securityToken;
+  if (known.sessionToken !== undefined && token !== known.sessionToken) {
     throw new AuthFailure('bad-token', 'The security token included in the request is invalid.', accessKeyId);
   }
-  if (credential.expiresAt !== undefined && now >= credential.expiresAt) {
+  if (known.expiresAt !== undefined && now >= known.expiresAt) {
     throw new AuthFailure('expired-token', 'The security token included in the request is expired', accessKeyId);
   }
   if (!signedHeaders.includes('host')) {
     throw new AuthFailure('signature', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.", accessKeyId);
   }
 
-  const canonicalQuery = canonicalQueryString(authorization !== undefined ? query : query.filter(([name]) => name !== 'X-Amz-Signature'));
+  const canonicalQuery = canonicalQueryString(presigned === undefined ? query : query.filter(([name]) => name !== 'X-Amz-Signature'));
   const canonicalHeaders = signedHeaders.map((name) => `${name}:${canonicalHeaderValue(request.headers.get(name) ?? [])}\n`).join('');
-  const signingKey = deriveSigningKey(credential.secretAccessKey, scope.date, scope.region, scope.service);
+  const signingKey = deriveSigningKey(known.secretAccessKey, scope.date, scope.region, scope.service);
   const scopeText = `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
   let firstStringToSign: string | undefined;
   // S3 signs the path as sent; every other service normalises it and encodes it once more (as the SDKs and
   // botocore do). Only the service's own form is tried: accepting both would let a signature for S3 key
   // `a%20b` or `x` be replayed on key `a b` or `y/../x`. Presigned URLs may leave the payload unsigned.
   const canonicalUri = scope.service === 's3' ? path : doubleEncodedPath(path);
-  for (const payloadHash of uniq(payloadHashes(request, query, authorization === undefined, scope.service))) {
+  for (const payloadHash of uniq(payloadHashes(request, credential))) {
     const canonicalRequest = [request.method, canonicalUri, canonicalQuery, canonicalHeaders, signedHeaders.join(';'), payloadHash].join('\n');
     const stringToSign = [ALGORITHM, amzDate, scopeText, sha256Hex(canonicalRequest)].join('\n');
     firstStringToSign ??= stringToSign;
     const expected = createHmac('sha256', signingKey).update(stringToSign).digest();
-    if (constantTimeHexEquals(expected, signature)) return { accessKeyId };
+    if (timingSafeEqual(expected, Buffer.from(signature, 'hex'))) return { accessKeyId };
   }
   throw new AuthFailure(
     'signature',
@@ -133,84 +140,15 @@ export function verifySigV4(request: SignedRequest, lookup: CredentialLookup, no
   );
 }
 
-interface ParsedSignature {
-  accessKeyId: string;
-  scope: { date: string; region: string; service: string };
-  signedHeaders: string[];
-  signature: string;
-  amzDate: string;
-}
-
-function parseAuthorizationHeader(authorization: string, headers: Map<string, string[]>): ParsedSignature {
-  const trimmed = authorization.trim();
-  if (!trimmed.startsWith(`${ALGORITHM} `)) {
-    throw new AuthFailure('unsupported', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
-  }
-  const fields = new Map<string, string>();
-  for (const part of trimmed.slice(ALGORITHM.length).split(',')) {
-    const equals = part.indexOf('=');
-    if (equals > 0) fields.set(part.slice(0, equals).trim(), part.slice(equals + 1).trim());
-  }
-  const credential = fields.get('Credential');
-  const signedHeaders = fields.get('SignedHeaders');
-  const signature = fields.get('Signature');
-  if (credential === undefined || signedHeaders === undefined || signature === undefined) {
-    const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((name) => !fields.has(name));
-    throw new AuthFailure('malformed', `Authorization header requires ${missing.map((name) => `'${name}'`).join(', ')} parameter(s). Authorization=${ALGORITHM}`);
-  }
-  const amzDate = single(headers, 'x-amz-date') ?? dateHeaderAsAmzDate(single(headers, 'date'));
-  if (amzDate === undefined) throw new AuthFailure('malformed', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
-  return { ...parseCredential(credential), signedHeaders: parseSignedHeaders(signedHeaders), signature, amzDate };
-}
-
-function parsePresignedQuery(query: [string, string][], now: number): ParsedSignature {
-  const get = (name: string): string | undefined => query.find(([key]) => key === name)?.[1];
-  const algorithm = get('X-Amz-Algorithm');
-  const credential = get('X-Amz-Credential');
-  const signedHeaders = get('X-Amz-SignedHeaders');
-  const signature = get('X-Amz-Signature');
-  const amzDate = get('X-Amz-Date');
-  const expires = get('X-Amz-Expires');
-  if (algorithm !== ALGORITHM) {
-    throw new AuthFailure('unsupported', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
-  }
-  if (credential === undefined || signedHeaders === undefined || signature === undefined || amzDate === undefined || expires === undefined) {
-    throw new AuthFailure('malformed', 'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.');
-  }
-  const parsed = parseCredential(credential);
-  const signedAt = parseAmzDate(amzDate);
-  if (signedAt === undefined) throw new AuthFailure('malformed', `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`, parsed.accessKeyId);
-  if (!/^\d{1,7}$/.test(expires) || Number(expires) < 1 || Number(expires) > MAX_PRESIGN_SECONDS) {
-    throw new AuthFailure('malformed', 'X-Amz-Expires must be less than a week (in seconds) that is 604800', parsed.accessKeyId);
-  }
-  if (now > signedAt + Number(expires) * 1000) throw new AuthFailure('expired-url', 'Request has expired', parsed.accessKeyId);
-  if (signedAt - now > MAX_CLOCK_SKEW_MS) throw new AuthFailure('skewed', 'Request is not valid yet', parsed.accessKeyId);
-  return { ...parsed, signedHeaders: parseSignedHeaders(signedHeaders), signature, amzDate };
-}
-
-function parseCredential(credential: string): Pick<ParsedSignature, 'accessKeyId' | 'scope'> {
-  const parts = credential.split('/');
-  const [accessKeyId, date, region, service, terminator] = parts;
-  if (parts.length !== 5 || !accessKeyId || !date || !region || !service || terminator !== 'aws4_request' || !/^\d{8}$/.test(date)) {
-    throw new AuthFailure('malformed', `Credential should be scoped to a valid region and service, and end in aws4_request: '${credential.slice(0, 200)}'`, accessKeyId || undefined);
-  }
-  return { accessKeyId, scope: { date, region, service } };
-}
-
-function parseSignedHeaders(value: string): string[] {
-  const names = value.split(';').map((name) => name.trim().toLowerCase());
-  if (names.some((name) => name === '')) throw new AuthFailure('malformed', `SignedHeaders is malformed: '${value.slice(0, 200)}'`);
-  return names;
-}
-
 /** The payload hash the client may have signed. */
-function payloadHashes(request: SignedRequest, query: [string, string][], presigned: boolean, service: string): string[] {
-  const declared = presigned ? query.find(([name]) => name === 'X-Amz-Content-Sha256')?.[1] : single(request.headers, 'x-amz-content-sha256');
+function payloadHashes(request: SignedRequest, credential: SigV4Credential): string[] {
+  const presigned = credential.form === 'query';
+  const declared = presigned ? credential.presigned?.contentSha256 : single(request.headers, 'x-amz-content-sha256');
   const actual = request.body.length === 0 ? EMPTY_SHA256 : sha256Hex(request.body);
-  if (service === 's3') {
+  if (credential.scope.service === 's3') {
     // S3 signs whatever x-amz-content-sha256 says (a hex digest the S3 router then checks against the body,
-    // UNSIGNED-PAYLOAD, or a STREAMING-* marker whose chunks carry their own signatures); presigned URLs
-    // sign UNSIGNED-PAYLOAD.
+    // UNSIGNED-PAYLOAD, or a STREAMING-* marker whose chunks carry their own signatures; checkDeclaredPayloadHash
+    // has refused anything else before verification); presigned URLs sign UNSIGNED-PAYLOAD.
     if (declared !== undefined) return [declared];
     return presigned ? ['UNSIGNED-PAYLOAD', actual] : [actual];
   }
@@ -219,6 +157,11 @@ function payloadHashes(request: SignedRequest, query: [string, string][], presig
 }
 
 // ------------------------------------------------------------------------------------------ canonical forms
+
+/** A request target's query parameters as SigV4 reads them (decoded once, in order): what credential.ts parses. */
+export function rawQueryPairs(rawTarget: string): [string, string][] {
+  return parseRawQuery(splitTarget(rawTarget)[1]);
+}
 
 function splitTarget(rawTarget: string): [string, string] {
   let target = rawTarget;
@@ -298,11 +241,6 @@ function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function constantTimeHexEquals(expected: Buffer, provided: string): boolean {
-  if (!/^[0-9a-f]{64}$/i.test(provided)) return false;
-  return timingSafeEqual(expected, Buffer.from(provided, 'hex'));
-}
-
 /** `20260101T120000Z` (SigV4's X-Amz-Date) as epoch milliseconds; undefined when it is not in that form. */
 export function parseAmzDate(value: string): number | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
@@ -332,22 +270,29 @@ export interface IssuedCredential {
 
 /**
  * Keys the local cloud issued at run time (function environments' credentials), kept in memory: they die with
- * the process, as the environments do. STS's own temporary keys live in its store and are looked up there.
+ * the process, as the environments do. Each stands for a role session (the function's role, the session named
+ * after the function), which IAM enforcement reads back. STS's own temporary keys live in its store.
  */
 export class CredentialRegistry {
-  private readonly issued = new Map<string, KnownCredential & { principal: string }>();
+  private readonly issued = new Map<string, KnownCredential & { session: RoleSession }>();
 
   /**
-   * Issues a fresh temporary key for a principal (e.g. a function's role ARN) and remembers it.
-   * @param principal - who the key stands for; kept for IAM enforcement to read back
+   * Issues a fresh temporary key for a role session and remembers it.
+   * @param session - the role session the key stands for; a bare role ARN means a session of that role named
+   *   after it, evaluated against whichever role has that name
    */
-  issue(principal: string): IssuedCredential {
+  issue(session: RoleSession | string): IssuedCredential {
+    if (typeof session === 'string') {
+      const roleName = session.slice(session.lastIndexOf('/') + 1);
+      const accountId = /^arn:aws[\w-]*:iam::(\d{12}):/.exec(session)?.[1] ?? '000000000000';
+      session = { accountId, roleArn: session, roleName, roleId: undefined, sessionName: roleName };
+    }
     const credential: IssuedCredential = {
       accessKeyId: `ASIA${randomKeyChars(16)}`,
       secretAccessKey: randomBytes(30).toString('base64'),
       sessionToken: randomBytes(96).toString('base64'),
     };
-    this.issued.set(credential.accessKeyId, { secretAccessKey: credential.secretAccessKey, sessionToken: credential.sessionToken, principal });
+    this.issued.set(credential.accessKeyId, { secretAccessKey: credential.secretAccessKey, sessionToken: credential.sessionToken, session });
     return credential;
   }
 
@@ -361,15 +306,20 @@ export class CredentialRegistry {
     return this.issued.has(accessKeyId);
   }
 
-  /** The principal an issued key stands for. */
+  /** The ARN of the role an issued key stands for. */
   principalOf(accessKeyId: string): string | undefined {
-    return this.issued.get(accessKeyId)?.principal;
+    return this.issued.get(accessKeyId)?.session.roleArn;
+  }
+
+  /** The role session an issued key stands for. */
+  sessionOf(accessKeyId: string): RoleSession | undefined {
+    return this.issued.get(accessKeyId)?.session;
   }
 
   lookup(accessKeyId: string): KnownCredential | undefined {
     const found = this.issued.get(accessKeyId);
     if (!found) return undefined;
-    const { principal: _principal, ...credential } = found;
+    const { session: _session, ...credential } = found;
     return credential;
   }
 }
@@ -387,6 +337,8 @@ function randomKeyChars(count: number): string {
 const SIGNATURE_MESSAGE =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 const INVALID_TOKEN_MESSAGE = 'The security token included in the request is invalid.';
+const BAD_PAYLOAD_HASH_MESSAGE =
+  'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.';
 
 /**
  * The AWS error each service answers a failed authentication with. S3 speaks its own codes; the Query
@@ -403,6 +355,8 @@ export function authError(service: ServiceName, failure: AuthFailure): AwsError 
         ? new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403)
         : new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', clientStatus);
     case 'malformed':
+    case 'malformed-query':
+    case 'bad-payload-hash':
     case 'unsupported':
       return new AwsError(query ? 'IncompleteSignature' : 'IncompleteSignatureException', failure.message, 400);
     case 'unknown-key':
@@ -427,6 +381,11 @@ function s3AuthError(failure: AuthFailure): AwsError {
       return new AwsError('AccessDenied', 'Access Denied', 403);
     case 'malformed':
       return new AwsError('AuthorizationHeaderMalformed', `The authorization header is malformed; ${failure.message}`, 400);
+    case 'malformed-query':
+      return new AwsError('AuthorizationQueryParametersError', failure.message, 400);
+    case 'bad-payload-hash':
+      // AWS answers a garbage x-amz-content-sha256 so, naming the header and echoing the value; so do we.
+      return new AwsError('InvalidArgument', BAD_PAYLOAD_HASH_MESSAGE, 400, { ArgumentName: 'x-amz-content-sha256', ArgumentValue: failure.message });
     case 'unsupported':
       return new AwsError('InvalidRequest', failure.message, 400);
     case 'unknown-key':

@@ -6,6 +6,7 @@ import type { BlobStore } from '../state/blobs.js';
 import type { DiskSpace } from '../state/disk-space.js';
 import type { FaultInjector } from './faults.js';
 import type { CredentialRegistry, KnownCredential } from './auth.js';
+import type { RoleSession } from './authorize.js';
 
 export interface CloudSettings {
   accountId: string;
@@ -28,7 +29,8 @@ export interface CloudContext {
   log(message: string): void;
   /**
    * Access keys the local cloud issues at run time (function environments). Under `--require-auth` the server
-   * accepts them beside the configured key: `credentials.issue(roleArn)` gives an environment its own keys.
+   * accepts them beside the configured key: `credentials.issue(session)` gives an environment keys that stand
+   * for its function's role (emulator/core/authorize.ts checks their calls against the role's policies).
    */
   credentials?: CredentialRegistry;
   /** The disk under the state directory: full or not; client writes ask it first (see disk-space.ts). */
@@ -51,6 +53,11 @@ export interface CloudStores {
 export interface StsForOthers {
   /** The secret, session token and expiry of a temporary key STS issued, or undefined for any other key. */
   credentialFor(accessKeyId: string): KnownCredential | undefined;
+  /**
+   * What a temporary key STS issued stands for (expired keys too: they still never act as the administrator):
+   * a role session (AssumeRole), the administrator's own session (GetSessionToken), or undefined for other keys.
+   */
+  sessionOf(accessKeyId: string): { kind: 'role'; session: RoleSession } | { kind: 'session-token' } | undefined;
 }
 
 export interface S3ForOthers {
@@ -65,6 +72,8 @@ export interface S3ForOthers {
 export interface IamForOthers {
   /** The role's trust policy document (decoded JSON text), or undefined when there is no such role. */
   roleTrustPolicy(roleArn: string): string | undefined;
+  /** The role of this name (names are unique without regard to case), or undefined. */
+  roleByName(roleName: string): { roleName: string; roleId: string; arn: string } | undefined;
   /** Every policy document (managed and inline) attached to the role, as JSON text. */
   rolePolicyDocuments(roleName: string): string[];
   /** Evaluates the role's policies for one call (a missing role allows nothing). */

@@ -2,6 +2,7 @@
 // Routers never touch node:http directly, so the server owns framing, limits and errors in one place.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { SigV4Credential } from './credential.js';
 import type { AwsError } from './errors.js';
 
 /** Who signed the request, read from SigV4 (header or presigned query). Not verified unless asked. */
@@ -31,6 +32,9 @@ export interface ServiceRequest {
   bodyStream?: Readable;
   /** Region from the credential scope, else the cloud's default. */
   region: string;
+  /** The request's SigV4 credential, parsed once by the server (credential.ts); absent when it carries none. */
+  credential?: SigV4Credential;
+  /** Who signed, derived from `credential` (routing.ts callerOf): what authorisation reads. */
   caller?: CallerCredentials;
   requestId: string;
   /** When the request head arrived (epoch ms): the start of S3's segment for a traced upload. */

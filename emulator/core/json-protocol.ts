@@ -1,7 +1,8 @@
 // Helpers for AWS's JSON protocols (JSON 1.0/1.1 behind X-Amz-Target, and REST-JSON), shared by every JSON
 // service of the local cloud: read a body without ever throwing a SyntaxError, read typed fields, and write
 // results and errors in the shapes the SDKs and the CLI parse. It knows no service's operations or rules.
-import { AwsError } from './errors.js';
+import { constraintErrorCode } from './constraints.js';
+import { AwsError, awsErrorCode } from './errors.js';
 import { isDiskFull } from '../state/disk-space.js';
 import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from './http.js';
 
@@ -20,29 +21,24 @@ export const JSON_CONTENT_TYPES: Readonly<Record<JsonProtocol, string>> = {
 export type MalformedRequestError = (detail: string) => AwsError;
 
 /** JSON 1.x services answer an unreadable body or a wrongly typed field with this, 400. */
-export class SerializationException extends AwsError {
-  constructor(message: string) {
-    super('SerializationException', message, 400);
-  }
-}
+export class SerializationException extends awsErrorCode('SerializationException', 400) {}
 
-/** REST-JSON services (X-Ray among them) answer an unreadable body with InvalidRequestException, 400. */
-export class MalformedRestJsonException extends AwsError {
-  constructor(message: string) {
-    super('InvalidRequestException', message, 400);
-  }
-}
+/**
+ * REST-JSON services (X-Ray among them) answer an unreadable body with this, 400; X-Ray words a broken member
+ * constraint (core/constraints.ts) under it too.
+ */
+export class InvalidRequestException extends constraintErrorCode('InvalidRequestException', 400) {}
 
 /** An unexpected failure of the local cloud itself, in the shape AWS uses for its own faults. */
-export class InternalFailureException extends AwsError {
+export class InternalFailure extends awsErrorCode('InternalFailure', 500) {
   constructor() {
-    super('InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', 500);
+    super('The request processing has failed because of an unknown error, exception or failure.');
   }
 }
 
 /** The default malformed-request error of each protocol; services with their own (Lambda) pass theirs. */
 export function defaultMalformedError(protocol: JsonProtocol): MalformedRequestError {
-  return protocol === 'rest-json' ? (detail) => new MalformedRestJsonException(detail) : (detail) => new SerializationException(detail);
+  return protocol === 'rest-json' ? (detail) => new InvalidRequestException(detail) : (detail) => new SerializationException(detail);
 }
 
 /**
@@ -222,7 +218,7 @@ export function jsonResponse(protocol: JsonProtocol, payload: unknown, status = 
  * - JSON 1.x: status, `x-amzn-ErrorType`, body `{"__type": code, "message": ...}`.
  * - REST-JSON: status, `x-amzn-ErrorType`, body `{"message", "Message", "Type"}`: services differ in the
  *   member's capitalisation and both SDKs read either, so we send both.
- * Protocol-specific extras of the error (`error.extra`) are added to the body.
+ * Protocol-specific extras of the error (`error.extra`) are added to the body, its own headers to the response.
  */
 export function jsonErrorResponse(protocol: JsonProtocol, error: AwsError): ServiceResponse {
   const body =
@@ -231,7 +227,7 @@ export function jsonErrorResponse(protocol: JsonProtocol, error: AwsError): Serv
       : { ...error.extra, __type: error.code, message: error.message };
   return {
     status: error.status,
-    headers: { 'content-type': JSON_CONTENT_TYPES[protocol], 'x-amzn-ErrorType': error.code },
+    headers: { 'content-type': JSON_CONTENT_TYPES[protocol], 'x-amzn-ErrorType': error.code, ...error.headers },
     body: JSON.stringify(body),
   };
 }
@@ -240,7 +236,7 @@ export function jsonErrorResponse(protocol: JsonProtocol, error: AwsError): Serv
 export function asAwsError(error: unknown, log: (message: string) => void): AwsError {
   if (error instanceof AwsError) return error;
   log(`internal error: ${(error as Error)?.stack ?? String(error)}`);
-  return new InternalFailureException();
+  return new InternalFailure();
 }
 
 /**

@@ -1,7 +1,9 @@
 // The AWS Query protocol (IAM, STS, and any other `Action=...&Version=...` service): reading form
 // parameters and `member` lists, and writing XML results and ErrorResponse documents the way AWS does.
 // Knows no service: namespaces, actions and errors come from the caller. No flattened lists, no EC2 dialect.
-import { AwsError } from './errors.js';
+import type { Authorizer, Requirement } from './authorize.js';
+import { Constraint, constraintErrorCode, memberName } from './constraints.js';
+import { AwsError, awsErrorCode } from './errors.js';
 import type { ServiceRequest, ServiceResponse, ServiceRouter } from './http.js';
 
 /**
@@ -49,7 +51,7 @@ export class QueryParams {
   integer(name: string): number | undefined {
     const value = this.values.get(name);
     if (value === undefined) return undefined;
-    if (!/^-?\d+$/.test(value)) throw ValidationError.constraint(name, value, 'Member must be an integer');
+    if (!/^-?\d+$/.test(value)) throw ValidationError.violated(memberName(name), value, 'Member must be an integer');
     return Number(value);
   }
 
@@ -57,7 +59,7 @@ export class QueryParams {
   boolean(name: string): boolean | undefined {
     const value = this.values.get(name);
     if (value === undefined) return undefined;
-    if (value !== 'true' && value !== 'false') throw ValidationError.constraint(name, value, 'Member must be a boolean');
+    if (value !== 'true' && value !== 'false') throw ValidationError.violated(memberName(name), value, 'Member must be a boolean');
     return value === 'true';
   }
 
@@ -134,31 +136,19 @@ export class QueryParams {
 
 /**
  * 400 ValidationError: a parameter breaks the service model's constraints. Every Query service (IAM, STS,
- * SNS, CloudFormation) words these the same way and names the member in lowerCamelCase.
+ * SNS, CloudFormation) words these the same way (core/constraints.ts) and names the member in lowerCamelCase.
  */
-export class ValidationError extends AwsError {
-  constructor(message: string) {
-    super('ValidationError', message, 400);
-  }
-
+export class ValidationError extends constraintErrorCode('ValidationError', 400) {
+  /** A required parameter is absent; `parameter` as sent on the wire (`RoleName`). */
   static missing(parameter: string): ValidationError {
-    return new ValidationError(`1 validation error detected: Value null at '${memberName(parameter)}' failed to satisfy constraint: Member must not be null`);
+    return ValidationError.violated(memberName(parameter), null, Constraint.notNull);
   }
-
-  static constraint(parameter: string, value: string, constraint: string): ValidationError {
-    return new ValidationError(`1 validation error detected: Value '${value}' at '${memberName(parameter)}' failed to satisfy constraint: ${constraint}`);
-  }
-}
-
-/** `RoleName` becomes `roleName`; a dotted path (`tags.X.member.key`) is left as it is. */
-function memberName(parameter: string): string {
-  return parameter.charAt(0).toLowerCase() + parameter.slice(1);
 }
 
 /** 400 MissingAction: the request names no operation. */
-export class MissingActionError extends AwsError {
+export class MissingAction extends awsErrorCode('MissingAction', 400) {
   constructor() {
-    super('MissingAction', 'The request is missing an action or a required parameter.', 400);
+    super('The request is missing an action or a required parameter.');
   }
 }
 
@@ -260,28 +250,36 @@ export function queryErrorResponse(error: AwsError, namespace: string, requestId
   return { status: error.status, headers: { 'content-type': 'text/xml' }, body: queryErrorXml(error, namespace, requestId) };
 }
 
-/** One Query-protocol action: its parameters (and the request, for the caller) in, the Result's children out. */
-export type QueryOperation = (params: QueryParams, request: ServiceRequest) => object | undefined;
+/** One Query-protocol action: what it needs from a role caller's policies, and the action itself. */
+export interface QueryOperation {
+  /** The IAM action and resource the call needs (see core/authorize.ts), read from its parameters. */
+  permissions(params: QueryParams, request: ServiceRequest): Requirement;
+  /** Parameters (and the request, for the caller) in, the Result's children out (undefined: no Result element). */
+  run(params: QueryParams, request: ServiceRequest): object | undefined;
+}
 
 export interface QueryServiceOptions {
   namespace: string;
   operations: Record<string, QueryOperation>;
+  /** Checks each call against the caller's policies before it runs. */
+  authorizer: Authorizer;
   /** The service's own NotImplemented error, naming the action we do not model. */
   notImplemented(action: string): AwsError;
 }
 
 /**
- * The whole wire loop of a Query service (IAM, STS): read the action, run its operation, answer the Result
+ * The whole wire loop of a Query service (IAM, STS): read the action, authorise it, run it, answer the Result
  * or the error in the service's namespace. Only own properties name operations (`__proto__` is no action).
  */
 export function handleQueryRequest(request: ServiceRequest, options: QueryServiceOptions): ServiceResponse {
   try {
     const params = QueryParams.fromRequest(request);
     const action = params.action;
-    if (!action) throw new MissingActionError();
+    if (!action) throw new MissingAction();
     const operation = Object.hasOwn(options.operations, action) ? options.operations[action] : undefined;
     if (!operation) throw options.notImplemented(action);
-    return queryResultResponse({ action, namespace: options.namespace, requestId: request.requestId, result: operation(params, request) });
+    options.authorizer.check(request.caller, () => operation.permissions(params, request), action);
+    return queryResultResponse({ action, namespace: options.namespace, requestId: request.requestId, result: operation.run(params, request) });
   } catch (error) {
     if (error instanceof AwsError) return queryErrorResponse(error, options.namespace, request.requestId);
     throw error;

@@ -1,7 +1,9 @@
 // Which service a request is for, decided the way LocalStack and moto do: the SigV4 credential scope
-// first (header or presigned query), then X-Amz-Target, then well-known paths and Query-protocol versions.
+// first (header or presigned query, as credential.ts parsed it), then X-Amz-Target, then well-known paths and
+// Query-protocol versions.
 // Pure functions of the request head, so they are unit-tested without a server.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { SigV4Credential } from './credential.js';
 import type { CallerCredentials } from './http.js';
 
 export const SERVICE_NAMES = ['s3', 'iam', 'sts', 'lambda', 'logs', 'xray'] as const;
@@ -19,15 +21,13 @@ const SCOPE_ALIASES: Record<string, ServiceName> = {
 /** Lambda's REST paths start with the API version that introduced them (tags are `/2017-03-31/tags/<arn>`). */
 const LAMBDA_PATH = /^\/(2015-03-31|2016-08-19|2017-03-31|2017-10-31|2018-10-31|2019-09-25|2019-09-30|2020-04-22|2020-06-30|2021-10-31|2021-11-15|2024-08-31)\//;
 
-/** Reads `Credential=AKID/20260101/us-east-1/s3/aws4_request` from a header or a presigned URL. */
-export function parseCredentialScope(headers: IncomingHttpHeaders, query: URLSearchParams): CallerCredentials | undefined {
-  const authorization = typeof headers.authorization === 'string' ? headers.authorization : '';
-  const fromHeader = /Credential=([^,\s]+)/.exec(authorization)?.[1];
-  const credential = fromHeader ?? query.get('X-Amz-Credential') ?? undefined;
-  if (!credential) return undefined;
-  const [accessKeyId, , region, service] = credential.split('/');
-  if (!accessKeyId || !region || !service) return undefined;
-  return { accessKeyId, region, service };
+/**
+ * Who signed the request, as routing and authorisation see it: the key, region and service of the one credential
+ * credential.ts parsed (header or presigned query). Never read from the header again.
+ */
+export function callerOf(credential: SigV4Credential | undefined): CallerCredentials | undefined {
+  if (credential === undefined) return undefined;
+  return { accessKeyId: credential.accessKeyId, region: credential.scope.region, service: credential.scope.service };
 }
 
 export function pickService(

@@ -2,8 +2,13 @@
 // (ESM or CJS, async or callback style) and loops on the Lambda Runtime API (next → handler → response or
 // error), shaping console output like Lambda's Node.js runtime. Plain JavaScript so bare `node` runs it.
 // It mimics aws-lambda-nodejs-runtime-interface-client's observable behaviour, not its code.
+// Options (after the script's path): `--report-fd=N` writes `exit <code>` there as the process exits (its
+// init cannot tell an exit code above 128 from a signal); `--loopback-listeners` keeps the function's own
+// servers and UDP sockets on loopback.
+import dgram from 'node:dgram';
 import http from 'node:http';
-import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { existsSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,7 +19,89 @@ const [API_HOST, API_PORT] = RUNTIME_API.split(':');
 const TASK_ROOT = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
 const HANDLER = process.env._HANDLER ?? '';
 const BOOTSTRAP_PATH = fileURLToPath(import.meta.url);
+/** The Node.js major the function's runtime names (`AWS_Lambda_nodejs24.x` → 24); 0 when unknown. */
+const RUNTIME_MAJOR = Number(/^AWS_Lambda_nodejs(\d+)\.x$/.exec(process.env.AWS_EXECUTION_ENV ?? '')?.[1] ?? 0);
+/** From nodejs24.x on, Lambda's runtime refuses callback-style handlers and drops the context's callback helpers. */
+const CALLBACKS_REMOVED = RUNTIME_MAJOR >= 24;
+const CALLBACK_HANDLER_DEPRECATED =
+  'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.';
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const OPTIONS = process.argv.slice(2);
+const REPORT_FD = Number(OPTIONS.find((option) => option.startsWith('--report-fd='))?.slice('--report-fd='.length) ?? NaN);
+/** How long to wait before asking for the next event again when the Runtime API refused the request. */
+const NEXT_RETRY_MS = 100;
+
+// --- how the process ended, for the local cloud ---------------------------------------------------------
+if (Number.isInteger(REPORT_FD) && REPORT_FD > 2) {
+  process.on('exit', (code) => {
+    try {
+      writeSync(REPORT_FD, `exit ${code}\n`);
+    } catch {
+      /* the cloud is gone: nobody to tell */
+    }
+  });
+}
+
+// --- the function's listeners stay on loopback ------------------------------------------------------------
+// A Lambda function cannot be reached from the network; here, a server a function starts without a host (or
+// on 0.0.0.0 / ::) is put on loopback instead, and one on any other address fails as the OS would refuse it.
+// This covers JavaScript's `net` (http, https, ...) and `dgram`; native code and child processes are not
+// covered (see RELIABILITY.md, "Function containment"). Unix sockets, inherited handles and the implicit bind
+// of a UDP socket that only sends are left alone.
+if (OPTIONS.includes('--loopback-listeners')) confineListenersToLoopback();
+
+function confineListenersToLoopback() {
+  const UNSPECIFIED = new Set(['0.0.0.0', '::', '[::]', '::0', '0:0:0:0:0:0:0:0']);
+  /** The loopback host to use instead, `undefined` to keep `host`, or an Error to fail with. */
+  const confine = (host, family) => {
+    if (host === undefined || host === null || host === '' || UNSPECIFIED.has(host)) return family === 6 || String(host).includes(':') ? '::1' : '127.0.0.1';
+    if (host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === '[::1]' || /^::ffff:127\./i.test(host)) return undefined;
+    const error = new Error(`listen EADDRNOTAVAIL: address not available ${host} (the local cloud keeps functions' listeners on loopback)`);
+    return Object.assign(error, { code: 'EADDRNOTAVAIL', errno: -99, syscall: 'listen', address: host });
+  };
+  const fail = (target, error) => {
+    process.nextTick(() => target.emit('error', error));
+    return target;
+  };
+
+  const listen = net.Server.prototype.listen;
+  net.Server.prototype.listen = function confinedListen(...args) {
+    const first = args[0];
+    if (first !== null && typeof first === 'object' && !Array.isArray(first)) {
+      // listen(options) — a handle, an fd or a path is left alone.
+      if (first._handle || first.handle || first.fd !== undefined || first.path !== undefined) return listen.apply(this, args);
+      const host = confine(first.host);
+      if (host instanceof Error) return fail(this, Object.assign(host, { port: first.port }));
+      return listen.apply(this, [host === undefined ? first : { ...first, host }, ...args.slice(1)]);
+    }
+    if (typeof first === 'string' && !/^\d+$/.test(first)) return listen.apply(this, args); // a Unix socket path
+    if (first === undefined || typeof first === 'function') return listen.apply(this, [0, confine(undefined), ...args]);
+    const host = typeof args[1] === 'string' ? confine(args[1]) : confine(undefined);
+    if (host instanceof Error) return fail(this, Object.assign(host, { port: first }));
+    if (typeof args[1] === 'string') return listen.apply(this, host === undefined ? args : [first, host, ...args.slice(2)]);
+    return listen.apply(this, [first, host, ...args.slice(1)]);
+  };
+
+  const bind = dgram.Socket.prototype.bind;
+  dgram.Socket.prototype.bind = function confinedBind(...args) {
+    // dgram binds a socket that sends before it was bound itself with exactly ({ port: 0, exclusive: true }, null):
+    // that socket only receives answers; keeping it on all addresses keeps sending to other hosts working.
+    if (args.length === 2 && args[1] === null) return bind.apply(this, args);
+    const family = this.type === 'udp6' ? 6 : 4;
+    const first = args[0];
+    if (first !== null && typeof first === 'object') {
+      if (first.fd !== undefined) return bind.apply(this, args);
+      const address = confine(first.address, family);
+      if (address instanceof Error) return fail(this, Object.assign(address, { syscall: 'bind', port: first.port }));
+      return bind.apply(this, [address === undefined ? first : { ...first, address }, ...args.slice(1)]);
+    }
+    if (typeof first === 'function' || first === undefined) return bind.apply(this, [0, confine(undefined, family), ...args]);
+    const address = typeof args[1] === 'string' ? confine(args[1], family) : confine(undefined, family);
+    if (address instanceof Error) return fail(this, Object.assign(address, { syscall: 'bind', port: first }));
+    if (typeof args[1] === 'string') return bind.apply(this, address === undefined ? args : [first, address, ...args.slice(2)]);
+    return bind.apply(this, [first, address, ...args.slice(1)]);
+  };
+}
 
 /** The request id console lines are tagged with; `undefined` during init, as in Lambda. */
 let currentRequestId;
@@ -145,6 +232,8 @@ async function loadHandler() {
   if (handler === undefined && namespace.default !== undefined) handler = resolveIn(namespace.default);
   if (handler === undefined) throw new RuntimeError('Runtime.HandlerNotFound', `${moduleName}.${handlerPath} is undefined or not exported`);
   if (typeof handler !== 'function') throw new RuntimeError('Runtime.HandlerNotFound', `${moduleName}.${handlerPath} is not a function`);
+  // Lambda's nodejs24.x runtime judges a handler by its declared parameters: three or more is the callback style.
+  if (CALLBACKS_REMOVED && handler.length >= 3) throw new RuntimeError('Runtime.CallbackHandlerDeprecated', CALLBACK_HANDLER_DEPRECATED);
   return handler;
 }
 
@@ -158,9 +247,11 @@ function runHandler(handler, event, context) {
       if (error !== undefined && error !== null) reject(error);
       else resolve(result);
     };
-    context.done = callback;
-    context.succeed = (result) => callback(null, result);
-    context.fail = (error) => callback(error ?? 'handled');
+    if (!CALLBACKS_REMOVED) {
+      context.done = callback;
+      context.succeed = (result) => callback(null, result);
+      context.fail = (error) => callback(error ?? 'handled');
+    }
     let returned;
     try {
       returned = handler(event, context, callback);
@@ -183,7 +274,7 @@ function runHandler(handler, event, context) {
 function makeContext(headers) {
   const deadline = Number(headers['lambda-runtime-deadline-ms'] ?? Date.now() + 3000);
   const context = {
-    callbackWaitsForEmptyEventLoop: true,
+    ...(CALLBACKS_REMOVED ? {} : { callbackWaitsForEmptyEventLoop: true }),
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
     functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
     invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
@@ -203,9 +294,23 @@ function makeContext(headers) {
   return context;
 }
 
+/**
+ * The next event. The Runtime API refuses a second `/next` while another is waiting (some other process of the
+ * environment took the slot): ask again shortly, never treat the refusal as an event.
+ */
+async function nextInvocation() {
+  // Unbounded on purpose, like any runtime's loop: the environment's life bounds it (idle reaping, timeouts).
+  for (let attempt = 1; ; attempt += 1) {
+    const next = await call('GET', '/invocation/next');
+    if (next.status === 200) return next;
+    if (attempt === 1) process.stderr.write(`bootstrap: /next answered ${next.status}: ${next.body.toString('utf8').slice(0, 200)}; asking again every ${NEXT_RETRY_MS} ms\n`);
+    await new Promise((resolve) => setTimeout(resolve, NEXT_RETRY_MS));
+  }
+}
+
 async function loop(handler) {
   for (;;) {
-    const next = await call('GET', '/invocation/next');
+    const next = await nextInvocation();
     const requestId = String(next.headers['lambda-runtime-aws-request-id']);
     const traceId = next.headers['lambda-runtime-trace-id'];
     if (traceId) process.env._X_AMZN_TRACE_ID = String(traceId);
@@ -252,10 +357,8 @@ process.on('unhandledRejection', (reason) => {
   void failFatally({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: `${inner.errorType}: ${inner.errorMessage}`, trace: inner.trace }, 128);
 });
 
-// An orphan has no one to answer to: if the local cloud dies without stopping us (kill -9), we are reparented
-// and exit. An environment parked on `/next` learns it from the failed call (below); one still inside a handler
-// (a long sleep, a timeout the dead cloud can no longer enforce) would live on, so it is checked for here. A
-// handler that never yields the event loop is out of reach of both; that one only an external kill ends.
+// The environment's init kills us when the local cloud goes away (even by kill -9). Should the init itself be
+// killed (by the function), we are reparented: exit then too, since nothing is left to enforce a timeout.
 const PARENT_PID = process.ppid;
 setInterval(() => {
   if (process.ppid !== PARENT_PID) process.exit(1);
@@ -267,7 +370,8 @@ async function main() {
     handler = await loadHandler();
   } catch (error) {
     const document = toErrorDocument(error);
-    logError('Uncaught Exception', document);
+    // nodejs24.x's runtime labels every failed init `Init Error`; the older ones, `Uncaught Exception`.
+    logError(CALLBACKS_REMOVED ? 'Init Error' : 'Uncaught Exception', document);
     try {
       await postError('/init/error', document);
     } finally {

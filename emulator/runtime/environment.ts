@@ -1,14 +1,15 @@
-// One execution environment: a Node.js child process running our bootstrap against its own Runtime API
-// server, with its output captured line by line, its memory watched (RSS above MemorySize kills it, as
-// Lambda does) and its init timed. It runs one invocation at a time; pooling and logging policy live elsewhere.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// One execution environment: our bootstrap running on Node.js against its own Runtime API server, inside the
+// containment the machine allows (containment.ts), with its output captured line by line, the memory of all its
+// processes watched (above MemorySize it is killed, as Lambda does; an idle one is recycled) and its init timed.
+// It runs one invocation at a time; pooling and logging policy live elsewhere.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { RuntimeApiServer, type RuntimeInvocation, type RuntimeReply } from './runtime-api.js';
+import { ContainedProcess, type Containment } from './containment.js';
+import type { EnvironmentLedger } from './environment-ledger.js';
 import { environmentVariables, type EnvironmentCredentials } from './function-env.js';
 import { newLogStreamName } from './log-format.js';
-import type { RunnableFunction } from './types.js';
+import type { NodeCommand, RunnableFunction } from './types.js';
 
 export type InitOutcome =
   | { ok: true }
@@ -28,16 +29,26 @@ export interface EnvironmentOptions {
   endpoint: string;
   xrayDaemonAddress?: string;
   initTimeoutMs: number;
+  /** The node to start and its runtime's flags, resolved before the environment is made (default: this process's node, no flags). */
+  node?: NodeCommand;
   /** The environment's own credentials, identifying the function's role. */
   credentials?: EnvironmentCredentials;
+  /** How environments are fenced in on this machine (probed once per server). */
+  containment: Containment | Promise<Containment>;
+  /** Where the environment is recorded while it runs, for the cleanup after a crash of the server. */
+  ledger?: EnvironmentLedger;
+  /** The cloud's diagnostic log. */
+  log?(message: string): void;
   /** Each line the process prints, already turned into a log event's text (newline-terminated). */
   onLine(environment: ExecutionEnvironment, message: string, timestamp: number): void;
   /** Called once, when the process is gone (for any reason). */
   onDead(environment: ExecutionEnvironment): void;
 }
 
-/** How often RSS is sampled while the environment is initialising or busy. */
+/** How often the environment's memory is sampled while it is initialising or busy. */
 const MEMORY_POLL_MS = 20;
+/** ... and while it is idle (a function can keep allocating between invocations). */
+const IDLE_MEMORY_POLL_MS = 250;
 
 export class ExecutionEnvironment {
   readonly id = randomBytes(8).toString('hex');
@@ -56,7 +67,8 @@ export class ExecutionEnvironment {
   readonly ready: Promise<InitOutcome>;
 
   private readonly api: RuntimeApiServer;
-  private child: ChildProcess | undefined;
+  private processes: ContainedProcess | undefined;
+  private containment: Containment | undefined;
   private readonly initStartedPerf = performance.now();
   private settleInit!: (outcome: InitOutcome) => void;
   private initSettled = false;
@@ -65,6 +77,7 @@ export class ExecutionEnvironment {
   private runTimer: NodeJS.Timeout | undefined;
   private initTimer: NodeJS.Timeout | undefined;
   private memoryTimer: NodeJS.Timeout | undefined;
+  private memoryPollMs = 0;
   private killedForMemory = false;
   private peakRssKb = 0;
   private heapExhausted = false;
@@ -80,13 +93,21 @@ export class ExecutionEnvironment {
       onInitError: (errorType, body, errorMessage) => {
         this.initError = { errorType, body, errorMessage };
       },
+      isOwnPeer: (clientPort, serverPort) => this.isOwnPeer(clientPort, serverPort),
     });
   }
 
   /** Starts the Runtime API and the process; init completes asynchronously (see `ready`). */
   async start(): Promise<void> {
+    const containment = await this.options.containment;
+    this.containment = containment;
+    if (this.isStopped()) return;
     await this.api.listen();
+    // Killed while the port was being opened: handleExit already ran, so close what it could not.
+    if (this.isStopped()) return this.api.close();
+    const node = this.options.node ?? { binary: process.execPath, args: [] };
     const env = environmentVariables({
+      nodeBinary: node.binary,
       fn: this.fn,
       logStream: this.logStream,
       runtimeApi: this.api.address,
@@ -96,20 +117,24 @@ export class ExecutionEnvironment {
       credentials: this.options.credentials,
     });
     this.initStartedAt = Date.now();
-    const child = spawn(process.execPath, [`--max-old-space-size=${this.fn.memorySizeMb}`, this.options.bootstrapPath], {
+    const runtimeOptions = [...(containment.initShell ? ['--report-fd=3'] : []), '--loopback-listeners'];
+    const processes = new ContainedProcess({
+      containment,
+      command: [node.binary, ...node.args, `--max-old-space-size=${this.fn.memorySizeMb}`, this.options.bootstrapPath, ...runtimeOptions],
       cwd: this.fn.codeDirectory,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group: Ctrl-C on `thumbctl local serve` (SIGINT to the terminal's foreground group)
-      // must not kill a function mid-invocation while the cloud drains; the cloud stops its environments itself,
-      // and an orphan exits on its own (bootstrap.mjs watches its parent).
-      detached: true,
     });
-    this.child = child;
+    this.processes = processes;
+    const record = processes.record();
+    if (record && this.options.ledger) this.options.ledger.add(record, (message) => this.options.log?.(message));
+    const child = processes.child;
     this.capture(child.stdout!);
     this.capture(child.stderr!);
     child.on('error', () => this.handleExit(null, null));
-    child.on('exit', (code, signal) => {
+    child.on('exit', (rawCode, rawSignal) => {
+      const { code, signal } = processes.decodeExit(rawCode, rawSignal);
+      // Whatever the runtime left behind goes with it (in a namespace nothing can be left).
+      processes.kill();
       // Let the pipes deliver what the process wrote before it died, then report.
       let reported = false;
       const report = (): void => {
@@ -125,11 +150,22 @@ export class ExecutionEnvironment {
       this.finishInit({ ok: false, kind: 'timeout' });
       this.kill();
     }, this.options.initTimeoutMs);
-    this.watchMemory();
+    this.watchMemory(MEMORY_POLL_MS);
   }
 
+  /** The spawned process (unshare, or the environment's init): the leader of its process group. */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.processes?.pid;
+  }
+
+  /** The Runtime API's address (`127.0.0.1:<port>`), for diagnostics and tests. */
+  get runtimeApiAddress(): string {
+    return this.api.address;
+  }
+
+  /** Connections to its Runtime API refused because they came from outside the environment. */
+  get refusedRuntimeApiConnections(): number {
+    return this.api.refusedConnections;
   }
 
   /**
@@ -140,7 +176,7 @@ export class ExecutionEnvironment {
     if (this.state === 'dead' || this.state === 'stopping') return Promise.resolve({ kind: 'exit', code: null, signal: 'SIGKILL', outOfMemory: false });
     this.state = 'busy';
     this.lastUsedAt = Date.now();
-    this.watchMemory();
+    this.watchMemory(MEMORY_POLL_MS);
     return new Promise<RunOutcome>((resolve) => {
       const finish = (outcome: RunOutcome): void => {
         if (this.running !== finish) return;
@@ -164,7 +200,18 @@ export class ExecutionEnvironment {
     if (this.state === 'dead' || this.state === 'stopping') return;
     this.state = 'idle';
     this.lastUsedAt = Date.now();
-    this.stopWatchingMemory();
+    this.watchMemory(IDLE_MEMORY_POLL_MS);
+  }
+
+  /**
+   * True when the environment is within its memory now; otherwise it is recycled at once (an idle one that
+   * grew in the background must not make the next invocation fail for it) and this returns false.
+   */
+  withinMemoryLimit(): boolean {
+    if (this.state === 'dead' || this.state === 'stopping') return false;
+    if (!this.overMemoryLimit()) return true;
+    this.recycleForMemory();
+    return false;
   }
 
   markBusy(): void {
@@ -183,26 +230,32 @@ export class ExecutionEnvironment {
     });
   }
 
-  /** Peak resident memory of the process so far, in MB (Lambda's "Max Memory Used"). */
+  /** Peak resident memory of the function's processes so far, in MB (Lambda's "Max Memory Used"). */
   maxMemoryUsedMb(): number {
-    const pid = this.child?.pid;
     if (this.killedForMemory) return this.fn.memorySizeMb;
-    if (pid && !this.exited) {
-      try {
-        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-        this.peakRssKb = Math.max(this.peakRssKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-      } catch {
-        // Gone between the check and the read: the last sample stands.
-      }
+    if (!this.exited && this.processes) {
+      this.sampleMemoryKb();
+      this.peakRssKb = Math.max(this.peakRssKb, this.processes.largestPeakKb());
     }
     return Math.min(Math.round(this.peakRssKb / 1024), this.fn.memorySizeMb);
   }
 
-  /** Stops the process now (SIGKILL: Lambda gives no grace either). */
+  /** Stops every process of the environment now (SIGKILL: Lambda gives no grace either). */
   kill(): void {
     if (this.state !== 'dead') this.state = 'stopping';
-    if (this.child && !this.exited) this.child.kill('SIGKILL');
-    else if (!this.child) this.handleExit(null, 'SIGKILL');
+    if (this.processes && !this.exited) this.processes.kill();
+    else if (!this.processes) this.handleExit(null, 'SIGKILL');
+  }
+
+  private isStopped(): boolean {
+    return this.state === 'stopping' || this.state === 'dead';
+  }
+
+  private async isOwnPeer(clientPort: number, serverPort: number): Promise<boolean> {
+    if (!this.processes || !this.containment) return false;
+    // Where /proc cannot tell who is at the other end (not Linux), every local process is let in.
+    if (!this.containment.procAvailable) return true;
+    return this.processes.ownsConnection(serverPort, clientPort);
   }
 
   private handleNext(): void {
@@ -245,6 +298,7 @@ export class ExecutionEnvironment {
     for (const waiter of this.nextCallWaiters) waiter(Date.now());
     this.nextCallWaiters = [];
     this.api.close();
+    if (this.processes) this.options.ledger?.remove(this.processes.label);
     this.options.onDead(this);
   }
 
@@ -273,34 +327,49 @@ export class ExecutionEnvironment {
     });
   }
 
-  /** Polls VmRSS while initialising or busy; above MemorySize the process is killed (Runtime.OutOfMemory). */
-  private watchMemory(): void {
-    if (this.memoryTimer || process.platform !== 'linux') return;
-    const limitKb = this.fn.memorySizeMb * 1024;
+  /**
+   * Samples the memory of all the environment's processes every `intervalMs` (busy: often; idle: less). Above
+   * MemorySize it is killed: a running invocation fails with Runtime.OutOfMemory; an idle environment is
+   * recycled and no invocation is blamed.
+   */
+  private watchMemory(intervalMs: number): void {
+    if (this.exited || this.state === 'dead' || !this.containment?.procAvailable) return;
+    if (this.memoryTimer && this.memoryPollMs === intervalMs) return;
+    this.stopWatchingMemory();
+    this.memoryPollMs = intervalMs;
     this.memoryTimer = setInterval(() => {
-      const pid = this.child?.pid;
-      if (!pid || this.exited) return;
-      // Synchronous on purpose: /proc is answered from kernel memory, never a disk, and one readFileSync costs
-      // ~15 µs of CPU where the promise-based readFile (open, fstat, read, close on the thread pool) cost ~110 µs,
-      // fifty times a second per busy environment.
-      let status: string;
-      try {
-        status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      } catch {
-        return; // gone between the check and the read: its exit is handled elsewhere
-      }
-      const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      this.peakRssKb = Math.max(this.peakRssKb, rssKb);
-      if (rssKb > limitKb && !this.exited) {
+      if (this.exited || this.state === 'stopping' || this.state === 'dead') return;
+      if (!this.overMemoryLimit()) return;
+      if (this.state === 'idle') this.recycleForMemory();
+      else {
         this.killedForMemory = true;
         this.kill();
       }
-    }, MEMORY_POLL_MS);
+    }, intervalMs);
     this.memoryTimer.unref();
   }
 
   private stopWatchingMemory(): void {
     if (this.memoryTimer) clearInterval(this.memoryTimer);
     this.memoryTimer = undefined;
+    this.memoryPollMs = 0;
+  }
+
+  /** Samples now; the resident kB of the function's processes, or undefined where it cannot be measured. */
+  private sampleMemoryKb(): number | undefined {
+    const rssKb = this.processes?.memory();
+    if (rssKb === undefined) return undefined;
+    this.peakRssKb = Math.max(this.peakRssKb, rssKb);
+    return rssKb;
+  }
+
+  private overMemoryLimit(): boolean {
+    const rssKb = this.sampleMemoryKb();
+    return rssKb !== undefined && rssKb > this.fn.memorySizeMb * 1024;
+  }
+
+  private recycleForMemory(): void {
+    this.options.log?.(`lambda: recycled an idle environment of ${this.fn.name}: its processes grew past its ${this.fn.memorySizeMb} MB between invocations`);
+    this.kill();
   }
 }

@@ -29,6 +29,8 @@ export interface EnvironmentVariableInput {
   /** The X-Ray daemon's UDP address (`127.0.0.1:2000`), when the X-Ray service offers one. */
   xrayDaemonAddress?: string;
   runtimeDirectory: string;
+  /** The node that runs the environment (default: this process's): its directory leads PATH, as /var/lang/bin does in Lambda. */
+  nodeBinary?: string;
   /** The environment's own keys (see CredentialIssuer). */
   credentials?: EnvironmentCredentials;
   parentEnv?: NodeJS.ProcessEnv;
@@ -44,12 +46,12 @@ export function environmentVariables(input: EnvironmentVariableInput): Record<st
   const parentEnv = input.parentEnv ?? process.env;
   const credentials = input.credentials ?? placeholderCredentials(fn);
   const defaults: Record<string, string> = {
-    PATH: [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+    PATH: [dirname(input.nodeBinary ?? process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
     AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
-    // Functions run on the host's Node.js (20 here), not AWS's nodejs22.x: the SDK's end-of-life warning for
-    // Node 20 would be noise in every cold start's logs, about a runtime AWS itself would not be using.
+    // A nodejs20.x function, or one that falls back to the host's Node.js (node-runtimes.ts), would print the
+    // SDK's end-of-life warning for Node 20 at every cold start: noise about the local stand-in, not the function.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
   };

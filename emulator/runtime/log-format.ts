@@ -22,6 +22,14 @@ export function initStartLine(runtime: string, region: string): string {
   return `INIT_START Runtime Version: ${family}.v1\tRuntime Version ARN: arn:aws:lambda:${region}::runtime:${digest}`;
 }
 
+/**
+ * `<ISO time>\tundefined\tWARN\t<message>`: a warning written during init, in the shape Lambda's Node.js runtime
+ * gives its own (e.g. its callback-handler deprecation notice), so log readers file it as a warning.
+ */
+export function runtimeWarningLine(message: string, nowMs: number = Date.now()): string {
+  return `${new Date(nowMs).toISOString()}\tundefined\tWARN\t${message.replace(/\r?\n/g, ' ')}`;
+}
+
 export function startLine(requestId: string, version = '$LATEST'): string {
   return `START RequestId: ${requestId} Version: ${version}`;
 }

@@ -8,8 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { LogsForOthers, XRayForOthers } from '../core/context.js';
 import { ExecutionEnvironment, type InitOutcome, type RunOutcome } from './environment.js';
+import { CONTAINMENT_VARIABLE, containmentFor, readContainmentChoice, type Containment } from './containment.js';
+import { EnvironmentLedger } from './environment-ledger.js';
 import { MAX_RESPONSE_BYTES } from './runtime-api.js';
-import { describeExit, endLine, initReportLine, initStartLine, reportLine, startLine, timeoutLine } from './log-format.js';
+import { describeExit, endLine, initReportLine, initStartLine, reportLine, runtimeWarningLine, startLine, timeoutLine } from './log-format.js';
+import { NodeRuntimes, nodeCommandFor, type NodeRuntimeOptions } from './node-runtimes.js';
 import { EnvironmentPool } from './pool.js';
 import { TelemetryBatcher } from './telemetry.js';
 import { buildInvocationSegments, planTrace, type InvocationTimeline, type TracePlan } from './tracing.js';
@@ -29,6 +32,10 @@ export interface RuntimeDependencies {
   log(message: string): void;
   /** Issues an environment's own credentials for its function's role, and takes them back when it dies. */
   credentials?: { issue(fn: RunnableFunction): EnvironmentCredentials; revoke(accessKeyId: string): void };
+  /** The state directory: running environments are recorded under it, so a later server can kill their leftovers. */
+  stateDir?: string;
+  /** Where Node.js builds come from (default: the shared cache and npm's registry, as the environment says). */
+  nodeRuntimes?: Omit<NodeRuntimeOptions, 'log' | 'signal'>;
 }
 
 /** Where bootstrap.mjs is: next to this module (source tree), or in the source tree above a `dist/` build. */
@@ -51,14 +58,42 @@ export class LambdaRuntime {
   private readonly pool: EnvironmentPool;
   private readonly telemetry: TelemetryBatcher;
   private readonly bootstrapPath: string;
+  private readonly ledger: EnvironmentLedger | undefined;
+  /** Chosen once, at start (THUMBCTL_LOCAL_CONTAINMENT, else the best the machine allows). */
+  private containmentProbe: Promise<Containment> | undefined;
+  private readonly nodes: NodeRuntimes;
 
   constructor(private readonly deps: RuntimeDependencies) {
     this.bootstrapPath = locateBootstrap();
+    this.nodes = new NodeRuntimes({ ...deps.nodeRuntimes, log: (message) => deps.log(message) });
     this.telemetry = new TelemetryBatcher(deps.logs, deps.xray, deps.log);
+    this.ledger = deps.stateDir ? new EnvironmentLedger(deps.stateDir) : undefined;
     this.pool = new EnvironmentPool(
       (fn) => this.createEnvironment(fn),
       () => deps.tuning(),
     );
+  }
+
+  /**
+   * Chooses how environments are contained (and says so in the cloud's log), then kills what the environments
+   * of a server that died on this state directory left running. Before any invocation.
+   */
+  async start(): Promise<void> {
+    const containment = await this.containment();
+    const requested = process.env[CONTAINMENT_VARIABLE];
+    if (requested && requested !== readContainmentChoice()) this.deps.log(`lambda: ${CONTAINMENT_VARIABLE}=${requested} is neither namespace nor process-group: ignored`);
+    this.deps.log(`lambda: function containment: ${containment.summary}`);
+    const leftovers = this.ledger?.reapLeftovers();
+    if (leftovers && leftovers.records > 0) {
+      const environments = `${leftovers.records} environment${leftovers.records === 1 ? '' : 's'}`;
+      this.deps.log(`lambda: a server on this state directory died with ${environments} running; killed ${leftovers.killed} of their processes still alive`);
+    }
+  }
+
+  /** How this runtime contains its environments (probed once). */
+  containment(): Promise<Containment> {
+    this.containmentProbe ??= containmentFor(readContainmentChoice());
+    return this.containmentProbe;
   }
 
   /**
@@ -68,6 +103,13 @@ export class LambdaRuntime {
   async invoke(fn: RunnableFunction, request: InvocationRequest): Promise<InvocationResult> {
     const receivedAt = Date.now();
     const plan = planTrace(fn.tracingMode, request.traceHeader, lineageOf(fn));
+    // The Node.js of the function's runtime, before anything else: a first use may download it (once per server
+    // and machine: node-runtimes.ts), and that wait must hold no concurrency slot and start no init clock, so
+    // Init Duration and the init timeout never include it. This is the one place the download happens: where
+    // someone already waits for the function (and `thumbctl setup` can fetch it ahead, with a progress line).
+    // Not in the background at CreateFunction: a command's own embedded cloud closes right after setup and
+    // would abandon the download half-way, or hold the command open for it.
+    await this.nodes.resolve(fn.runtime);
     const lease = await this.pool.acquire(fn);
     const environment = lease.environment;
     const lines: string[] = [];
@@ -160,7 +202,9 @@ export class LambdaRuntime {
   }
 
   async stop(): Promise<void> {
+    this.nodes.stop();
     await this.pool.stop();
+    this.ledger?.close();
     // Invocations cut short by the stop finish on later turns; give them one, then close the batcher.
     await new Promise((resolveLater) => setImmediate(resolveLater));
     this.telemetry.close();
@@ -168,14 +212,20 @@ export class LambdaRuntime {
 
   private createEnvironment(fn: RunnableFunction): ExecutionEnvironment {
     const credentials = this.deps.credentials?.issue(fn);
+    // Resolved by invoke() before it leased this environment.
+    const node = this.nodes.peek(fn.runtime);
     const environment = new ExecutionEnvironment({
       ...(credentials ? { credentials } : {}),
+      ...(node ? { node: nodeCommandFor(node, fn.variables.NODE_OPTIONS) } : {}),
       fn,
       bootstrapPath: this.bootstrapPath,
       runtimeDirectory: dirname(this.bootstrapPath),
       endpoint: this.deps.endpoint(),
       xrayDaemonAddress: this.deps.xrayDaemonAddress(),
       initTimeoutMs: this.deps.tuning().initTimeoutMs,
+      containment: this.containment(),
+      ...(this.ledger ? { ledger: this.ledger } : {}),
+      log: (message) => this.deps.log(message),
       onLine: (env, message, timestamp) => this.handleLine(env, message, timestamp),
       onDead: (env) => {
         if (credentials) this.deps.credentials?.revoke(credentials.accessKeyId);
@@ -183,6 +233,8 @@ export class LambdaRuntime {
       },
     });
     this.telemetry.appendLog(fn.logGroup, environment.logStream, `${initStartLine(fn.runtime, fn.region)}\n`);
+    // Said in the function's own log, at every environment start, in the runtime's warning format.
+    if (node?.warning) this.telemetry.appendLog(fn.logGroup, environment.logStream, `${runtimeWarningLine(node.warning)}\n`);
     environment.start().catch((error: Error) => {
       this.deps.log(`lambda: could not start an environment for ${fn.name}: ${error.message}`);
       environment.kill();

@@ -1,6 +1,7 @@
 // Execution environments across all functions: reuse a warm one of the same function generation, start a
 // new one otherwise, and never run more than `maxConcurrency` invocations at once (the rest wait, FIFO).
-// Idle environments are reaped after `idleTimeoutMs`; retired ones (code or config changed) stop when free.
+// Idle environments are reaped after `idleTimeoutMs`; retired ones (code or config changed) stop when free;
+// one found over its memory when it would be reused is recycled instead.
 import type { ExecutionEnvironment } from './environment.js';
 import type { RunnableFunction } from './types.js';
 
@@ -121,15 +122,15 @@ export class EnvironmentPool {
     }
   }
 
-  /** The most recently used idle environment of this function generation (the warmest). */
+  /**
+   * The most recently used idle environment of this function generation (the warmest) that is within its
+   * memory: one that grew past it while idle is recycled here rather than handed an invocation to fail.
+   */
   private findIdle(fn: RunnableFunction): ExecutionEnvironment | undefined {
-    let best: ExecutionEnvironment | undefined;
-    for (const environment of this.environments) {
-      if (environment.state !== 'idle' || environment.retired) continue;
-      if (environment.fn.name !== fn.name || environment.fn.generation !== fn.generation) continue;
-      if (!best || environment.lastUsedAt > best.lastUsedAt) best = environment;
-    }
-    return best;
+    const candidates = [...this.environments]
+      .filter((environment) => environment.state === 'idle' && !environment.retired && environment.fn.name === fn.name && environment.fn.generation === fn.generation)
+      .sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+    return candidates.find((environment) => environment.withinMemoryLimit());
   }
 
   /** Keeps live environments within the limit by stopping the least recently used idle ones. */

@@ -1,8 +1,10 @@
 // The Lambda Runtime API (2018-06-01) for one execution environment, on 127.0.0.1 and an ephemeral port:
 // `invocation/next` (long poll), `invocation/<id>/response`, `invocation/<id>/error` and `init/error`, with
 // AWS's status codes and headers, so any runtime interface client works. One invocation at a time, as in Lambda.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// Only the environment's own processes are served: each connection's peer is checked before a byte of HTTP is
+// read (a runtime interface client cannot carry a token, so the socket itself must say who it is).
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 
 /** AWS: a synchronous response may be at most 6 MB (the Runtime API's own limit is 6291556 bytes). */
 export const MAX_RESPONSE_BYTES = 6_291_556;
@@ -23,9 +25,14 @@ export type RuntimeReply =
   | { kind: 'too-large'; bytes: number };
 
 export interface RuntimeApiHooks {
-  /** Every `/next` call; the first one ends init. */
+  /** Every `/next` call taken (parked or answered); the first one ends init. */
   onNext(): void;
   onInitError(errorType: string, body: Buffer, errorMessage: string | undefined): void;
+  /**
+   * Whether the client at this loopback port is one of the environment's processes. Absent: everyone is (where
+   * the platform cannot tell, and in unit tests of the protocol alone).
+   */
+  isOwnPeer?(clientPort: number, serverPort: number): boolean | Promise<boolean>;
 }
 
 interface Pending {
@@ -36,30 +43,44 @@ interface Pending {
 
 const PREFIX = '/2018-06-01/runtime';
 
+/** The answer to a connection from a process outside the environment, before it is closed. */
+const FOREIGN_PEER_ANSWER = (() => {
+  const body = JSON.stringify({ errorMessage: 'This Runtime API serves only its own execution environment.', errorType: 'Forbidden' });
+  return `HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+})();
+
 export class RuntimeApiServer {
-  private readonly server: Server;
+  /** Accepts connections and checks their peer; only then hands them to the HTTP server. */
+  private readonly listener: NetServer;
+  private readonly server: HttpServer;
+  /** Admitted connections (the HTTP server does not listen itself, so it does not track them). */
+  private readonly sockets = new Set<Socket>();
   private parked: ServerResponse | undefined;
   private pending: Pending | undefined;
+  /** Connections refused because their peer is not the environment's, for diagnostics and tests. */
+  refusedConnections = 0;
   port = 0;
 
   constructor(private readonly hooks: RuntimeApiHooks) {
-    this.server = createServer((req, res) => this.handle(req, res));
+    this.server = createHttpServer((req, res) => this.handle(req, res));
     // The runtime is our only client: its long-poll may sit for minutes and its socket is reused.
     this.server.requestTimeout = 0;
     this.server.headersTimeout = 0;
     this.server.keepAliveTimeout = 0;
-    this.server.on('connection', (socket) => socket.setNoDelay(true));
+    // Paused until admitted: nothing a foreign client sends is read, and nothing is buffered before the HTTP
+    // parser takes the socket over.
+    this.listener = createNetServer({ noDelay: true, pauseOnConnect: true }, (socket) => void this.admit(socket));
   }
 
   async listen(): Promise<number> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
-        this.server.off('error', reject);
+      this.listener.once('error', reject);
+      this.listener.listen(0, '127.0.0.1', () => {
+        this.listener.off('error', reject);
         resolve();
       });
     });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = (this.listener.address() as AddressInfo).port;
     return this.port;
   }
 
@@ -89,8 +110,37 @@ export class RuntimeApiServer {
   close(): void {
     this.parked?.destroy();
     this.parked = undefined;
-    this.server.close();
-    this.server.closeAllConnections();
+    this.listener.close();
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+
+  /**
+   * A new connection: served if its peer is one of the environment's processes, else answered 403 and closed
+   * without reading anything from it (it cannot take an event, nor answer one).
+   */
+  private async admit(socket: Socket): Promise<void> {
+    socket.on('error', () => undefined);
+    const clientPort = socket.remotePort;
+    let own = this.hooks.isOwnPeer === undefined;
+    if (!own && clientPort !== undefined) {
+      try {
+        own = await this.hooks.isOwnPeer!(clientPort, this.port);
+      } catch {
+        own = false;
+      }
+    }
+    if (socket.destroyed) return;
+    if (own) {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      this.server.emit('connection', socket);
+      socket.resume();
+      return;
+    }
+    this.refusedConnections += 1;
+    socket.end(FOREIGN_PEER_ANSWER);
+    setTimeout(() => socket.destroy(), 1000).unref();
   }
 
   private sendInvocation(res: ServerResponse): void {
@@ -114,13 +164,22 @@ export class RuntimeApiServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && path === `${PREFIX}/invocation/next`) {
+      // One `/next` at a time, as Lambda's runtime state machine allows: a second one while the first is
+      // parked, or while the runtime still owes the answer to an event it took, is refused, and the first
+      // keeps its place (so a stray call can neither steal the next event nor cost the environment its runtime).
+      if ((this.parked && !this.parked.destroyed) || (this.pending?.delivered ?? false)) {
+        req.resume();
+        return reply(res, 403, {
+          errorMessage: 'State transition from Ready to Ready failed for runtime. Error: State transition is not allowed',
+          errorType: 'InvalidStateTransition',
+        });
+      }
       this.hooks.onNext();
       if (this.pending && !this.pending.delivered) {
         this.sendInvocation(res);
         return;
       }
       // Long poll: answered when the next invocation arrives.
-      this.parked?.destroy();
       this.parked = res;
       res.on('close', () => {
         if (this.parked === res) this.parked = undefined;

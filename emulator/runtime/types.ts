@@ -22,6 +22,12 @@ export interface RunnableFunction {
   accountId: string;
 }
 
+/** The node an environment starts: a binary and the flags its runtime adds (node-runtimes.ts decides both). */
+export interface NodeCommand {
+  binary: string;
+  args: string[];
+}
+
 export interface InvocationRequest {
   /** The request id the function sees (`context.awsRequestId`); the same across async retries. */
   requestId: string;

@@ -1,9 +1,11 @@
 // The registry: every service of the local cloud, listed once. Each service folder has the same shape:
 // router.ts (wire protocol), store.ts (state and rules, no HTTP), errors.ts (AWS's exact errors), and an
-// index.ts whose factory builds them and publishes the store's cross-service surface on the context.
+// index.ts whose factory builds them, publishes the store's cross-service surface on the context and returns a
+// ServiceModule (core/service.ts).
 import type { CloudContext } from '../core/context.js';
 import type { ServiceRouter } from '../core/http.js';
 import type { ServiceName } from '../core/routing.js';
+import type { ServiceModule } from '../core/service.js';
 import { createS3Service } from './s3/index.js';
 import { createIamService } from './iam/index.js';
 import { createStsService } from './sts/index.js';
@@ -11,12 +13,8 @@ import { createLambdaService } from './lambda/index.js';
 import { createLogsService } from './logs/index.js';
 import { createXRayService } from './xray/index.js';
 
-/** What a service factory returns. start() runs once the endpoint is known; stop() on shutdown. */
-export interface ServiceModule {
-  router: ServiceRouter;
-  start?(): Promise<void>;
-  stop?(): Promise<void>;
-}
+/** Re-exported for s3/index.ts until S3 imports it from core/service.ts as the other services do. */
+export type { ServiceModule };
 
 export interface CloudServices {
   routers: Record<ServiceName, ServiceRouter>;

@@ -7,22 +7,9 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../emulator/server.js';
+import { clientConfigFor, TEST_CREDENTIALS, TEST_REGION, type TestClientConfig } from '../../scripts/harness/clients.js';
 
-export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
-export const TEST_REGION = 'us-east-1';
-
-/** What any SDK v3 client needs to talk to a local cloud (path-style, as the local cloud serves S3). */
-export interface TestClientConfig {
-  endpoint: string;
-  region: string;
-  credentials: { accessKeyId: string; secretAccessKey: string };
-  forcePathStyle: true;
-}
-
-/** Client settings for a local cloud at `endpoint`, with the test credentials: spread into any SDK v3 client's constructor. */
-export function clientConfigFor(endpoint: string): TestClientConfig {
-  return { endpoint, region: TEST_REGION, credentials: { ...TEST_CREDENTIALS }, forcePathStyle: true };
-}
+export { clientConfigFor, TEST_CREDENTIALS, TEST_REGION, type TestClientConfig } from '../../scripts/harness/clients.js';
 
 export interface TestCloud {
   cloud: LocalCloud;
@@ -57,13 +44,21 @@ export interface CliResult {
 /** The real aws CLI: Debian's awscli (what .ci/run installs) when present, else whichever is on PATH. */
 export const AWS_CLI = process.env.THUMBCTL_AWS_CLI ?? (existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws');
 
-/** The aws CLI's environment: test credentials and no user config. */
-function awsEnv(): NodeJS.ProcessEnv {
+/** Keys the aws CLI signs with: the test credentials unless a test passes others (a role's temporary keys). */
+export interface CliCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** The aws CLI's environment: the given (else test) credentials and no user config. */
+function awsEnv(credentials: CliCredentials = TEST_CREDENTIALS): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...(credentials.sessionToken !== undefined ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
     AWS_DEFAULT_REGION: TEST_REGION,
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
@@ -71,11 +66,11 @@ function awsEnv(): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs the real `aws` CLI against the endpoint, with test credentials and no user config. */
-export function runAws(endpoint: string, args: string[], input?: string): Promise<CliResult> {
+/** Runs the real `aws` CLI against the endpoint, with test credentials (or those given) and no user config. */
+export function runAws(endpoint: string, args: string[], input?: string, credentials?: CliCredentials): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(AWS_CLI, ['--endpoint-url', endpoint, '--region', TEST_REGION, '--output', 'json', ...args], {
-      env: awsEnv(),
+      env: awsEnv(credentials),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

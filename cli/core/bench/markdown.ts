@@ -1,5 +1,5 @@
-// BENCHMARKS.md's measured part: the fixed scenario's figures, each beside its baseline and its target from
-// issue 8, met or not, with the machine described. `npm run bench` (scripts/bench.mjs) gathers the numbers and
+// BENCHMARKS.md's measured part: the fixed scenario's figures, each beside its baseline and its target
+// (targets.ts), met or not, with the machine described. `npm run bench` (scripts/bench.mjs) gathers the numbers and
 // splices this text between two markers, so the hand-written sections around it survive every run. Pure.
 import type { ImageMagickResult } from './imagemagick.js';
 import { BENCH_DEFAULTS } from './options.js';
@@ -47,7 +47,7 @@ export interface ScenarioResults {
 }
 
 /**
- * Every target of issue 8, from the scenario's runs: the latency ratios from the one-at-a-time run (a latency,
+ * Every target in targets.ts, from the scenario's runs: the latency ratios from the one-at-a-time run (a latency,
  * not a queue behind our own uploads), throughput from the concurrency = cores run, init from the cold run.
  */
 export function scenarioTargets(results: ScenarioResults): TargetCheck[] {

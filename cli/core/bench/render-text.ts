@@ -1,6 +1,7 @@
 // `bench` for people: the latency table, throughput, the function's phases from the traces, the baseline and
 // the ratios, where the time of a typical upload went, and the targets met or not. Pure: a result in, text out.
 import type { BenchResult } from './run.js';
+import type { VariantsBenchResult } from './variants.js';
 import type { LatencyBlock } from './stats.js';
 import type { TargetCheck } from './targets.js';
 
@@ -101,4 +102,27 @@ export function renderBenchText(result: BenchResult): string {
 function baselineRuns(baseline: BenchResult['baseline']): string {
   const when = baseline.runsP50Ms.length === 3 ? ['before', `between (${baseline.betweenUploads} samples)`, 'after'] : ['before', 'after'];
   return baseline.runsP50Ms.map((ms, index) => `${formatMs(ms)} ${when[index] ?? ''}`.trim()).join(', ') + ' the uploads';
+}
+
+/** `bench --variants` for people: both sides' p50s, the ratio, and what each variant's resize took. */
+export function renderVariantsBenchText(result: VariantsBenchResult): string {
+  const one = result.oneInvocation;
+  const separate = result.separateInvocations;
+  const n = result.variants.length;
+  const image = result.image.split('/').pop();
+  const source = result.configured ? 'as configured' : "the bench's five; none configured";
+  const lines = [
+    `bench --variants ${result.runId}: ${result.count} rounds × ${image} (${formatMegabytes(result.imageBytes)}), ${n} variants (${source}), ${result.target} target`,
+    `  ${result.variants.map((variant) => `${variant.name} ${variant.size} ${variant.fit} ${variant.format}`).join(', ')}`,
+    '',
+    `  function time (p50)   one invocation, ${n} variants: ${formatMs(one.invocationP50Ms)} (get ${formatMs(one.s3GetP50Ms)}, decode ${formatMs(one.decodeP50Ms)}, resizes ${formatMs(one.resizeP50Ms)}, puts ${formatMs(one.s3PutP50Ms)})`,
+    `                        ${n} invocations, one size each: ${formatMs(separate.invocationSumP50Ms)} together (gets ${formatMs(separate.s3GetSumP50Ms)}, resizes ${formatMs(separate.resizeSumP50Ms)})`,
+    `  ratio                 ${formatRatio(result.ratio)} (paired round by round: ${formatRatio(result.ratioPaired)})`,
+    `  end to end (p50)      ${formatMs(one.e2eP50Ms)} to the last variant, against ${formatMs(separate.e2eSumP50Ms)} for ${n} uploads one after another (${formatRatio(result.e2eRatio)})`,
+    `  per variant resize    ${one.perVariant.map((variant) => `${variant.name} ${formatMs(variant.resizeP50Ms)}`).join(', ')}`,
+    `  traces                ${one.traces} of ${result.count} + ${separate.traces} of ${result.count * n}`,
+    `  lost                  ${result.lost}${result.failures.length ? `: ${result.failures.slice(0, 3).map((f) => `${f.key} (${f.error})`).join(', ')}` : ''}`,
+  ];
+  if (!result.sameWork) lines.push("  note: some variants ask for a format, fit or quality a key with a size cannot, so the two sides' encodes differ");
+  return lines.join('\n');
 }

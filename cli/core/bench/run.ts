@@ -78,7 +78,7 @@ export interface Breakdown {
   traceE2eMs: number | null;
 }
 
-/** `bench --json`: the contract of issue 8, plus fields scripts may find useful. */
+/** `bench --json`: its fields are a contract with scripts (added to, never renamed or removed), plus fields scripts may find useful. */
 export interface BenchResult {
   count: number;
   concurrency: number;
@@ -101,7 +101,7 @@ export interface BenchResult {
   /** Pooled from before, between (one upload at a time only) and after the uploads; `betweenUploads` counts the middle samples. */
   baseline: SharpBaseline & { betweenUploads: number };
   /**
-   * p50 over p50, as the issue defines them; and, one upload at a time, the `…Paired` medians of per-upload
+   * p50 over p50, as the targets (targets.ts) define them; and, one upload at a time, the `…Paired` medians of per-upload
    * ratios against the baseline sample taken right after each upload (see pairedRatio), which the targets judge.
    */
   ratios: { e2e: number | null; resize: number | null; throughput: number | null; e2ePaired: number | null; resizePaired: number | null };
@@ -153,6 +153,7 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
     reporter,
     cacheDir: request.cacheDir,
     pace: request.pace,
+    localNodeRuntime: request.cloudPid !== null,
   });
   const setupMs = round1(performance.now() - setupStarted);
 

@@ -59,7 +59,7 @@ export function throughputPerSec(completed: number, wallMs: number): number | nu
 
 /**
  * The ideal throughput of `cores` bare sharp processes working back to back: cores / baseline seconds.
- * The issue's target is 0.8 of it at concurrency = cores.
+ * The throughput target (targets.ts) is 0.8 of it at concurrency = cores.
  */
 export function idealThroughputPerSec(cores: number, baselineMs: number | null | undefined): number | null {
   if (typeof baselineMs !== 'number' || !(baselineMs > 0) || !(cores > 0)) return null;

@@ -1,4 +1,4 @@
-// The performance bar of issue 8, as data: each target with its limit, checked against what a benchmark
+// The performance bar thumbctl holds itself to, as data: each target with its limit, checked against what a benchmark
 // measured. A target that was not measured (no cold start, no --version timing) is `met: null`, never a pass.
 // Pure; the targets are ratios or absolute limits, never wall-clock assertions in tests.
 
@@ -57,7 +57,7 @@ function check(id: TargetId, value: number | null | undefined, atMost: boolean, 
   return { id, label, goal, value, limit, met: atMost ? value <= limit : value >= limit };
 }
 
-/** Checks every target the inputs speak to, in the issue's order. */
+/** Checks every target the inputs speak to, in TARGETS' order. */
 export function evaluateTargets(inputs: TargetInputs): TargetCheck[] {
   // A shared machine's speed changes within a run (bare sharp alone went 41 → 63 → 41 ms between consecutive
   // uploads): p50 over p50 compares a numerator and a denominator taken in different moments, the paired median

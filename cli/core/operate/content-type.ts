@@ -1,34 +1,46 @@
 // Recognises an image file's real format from its first bytes (its "magic number"), so an upload carries the
-// Content-Type of what it is rather than of what it is called. Pure; it does not decode or validate images.
+// Content-Type of what it is rather than of what it is called, and `upload` can say before sending it that the
+// function will refuse it. The sniffing is the function's own (function/sniff.ts), so both sides agree on what an
+// image is. Pure; it does not decode or validate images.
+import { OUTPUT_FORMATS, type SourceFormat } from '../../../function/formats.js';
+import { REFUSAL_REASONS, sniffImage } from '../../../function/sniff.js';
 
 export interface SniffedType {
-  /** sharp's name for the format: jpeg, png, webp, gif, tiff, avif, heif. */
+  /** sharp's name for the format: jpeg, png, webp, gif, avif; or one the function refuses: tiff, heif, svg, pdf. */
   format: string;
   contentType: string;
+  /** Set for a format the function recognises and refuses: its reason, word for word. */
+  refusal?: string;
 }
 
 export const UNKNOWN_CONTENT_TYPE = 'application/octet-stream';
 
-const ascii = (bytes: Uint8Array, start: number, text: string): boolean =>
-  bytes.length >= start + text.length && [...text].every((char, index) => bytes[start + index] === char.charCodeAt(0));
+/** The formats the function reads, with the Content-Type an upload of each carries. */
+const SOURCE_TYPES: Readonly<Record<SourceFormat, string>> = {
+  jpeg: OUTPUT_FORMATS.jpeg.contentType,
+  png: OUTPUT_FORMATS.png.contentType,
+  webp: OUTPUT_FORMATS.webp.contentType,
+  avif: OUTPUT_FORMATS.avif.contentType,
+  gif: 'image/gif',
+};
 
-const startsWith = (bytes: Uint8Array, signature: readonly number[]): boolean =>
-  bytes.length >= signature.length && signature.every((byte, index) => bytes[index] === byte);
+/** The formats the function names when it refuses them (everything else is just "not an image"). */
+const REFUSED_TYPES: Readonly<Partial<Record<keyof typeof REFUSAL_REASONS, Omit<SniffedType, 'refusal'>>>> = {
+  tiff: { format: 'tiff', contentType: 'image/tiff' },
+  heic: { format: 'heif', contentType: 'image/heif' },
+  svg: { format: 'svg', contentType: 'image/svg+xml' },
+  pdf: { format: 'pdf', contentType: 'application/pdf' },
+};
 
 /**
- * @param bytes - At least the first 16 bytes of the file (more is fine).
- * @returns The format and its Content-Type, or undefined when the bytes match no image format we know.
+ * @param bytes - The file's bytes (the first few kilobytes are read).
+ * @returns The format and its Content-Type (with the function's reason when it refuses that format), or undefined
+ *   when the bytes match no format we know.
  */
 export function sniffImageType(bytes: Uint8Array): SniffedType | undefined {
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return { format: 'jpeg', contentType: 'image/jpeg' };
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return { format: 'png', contentType: 'image/png' };
-  if (ascii(bytes, 0, 'RIFF') && ascii(bytes, 8, 'WEBP')) return { format: 'webp', contentType: 'image/webp' };
-  if (ascii(bytes, 0, 'GIF87a') || ascii(bytes, 0, 'GIF89a')) return { format: 'gif', contentType: 'image/gif' };
-  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return { format: 'tiff', contentType: 'image/tiff' };
-  if (ascii(bytes, 4, 'ftyp')) {
-    // ISO-BMFF: the brand after `ftyp` says which image format the box holds.
-    if (ascii(bytes, 8, 'avif') || ascii(bytes, 8, 'avis')) return { format: 'avif', contentType: 'image/avif' };
-    if (['heic', 'heix', 'mif1', 'msf1'].some((brand) => ascii(bytes, 8, brand))) return { format: 'heif', contentType: 'image/heif' };
-  }
-  return undefined;
+  const sniffed = sniffImage(bytes);
+  if (sniffed.accepted) return { format: sniffed.format, contentType: SOURCE_TYPES[sniffed.format] };
+  const kind = (Object.keys(REFUSAL_REASONS) as (keyof typeof REFUSAL_REASONS)[]).find((name) => REFUSAL_REASONS[name] === sniffed.reason);
+  const refused = kind === undefined ? undefined : REFUSED_TYPES[kind];
+  return refused ? { ...refused, refusal: sniffed.reason } : undefined;
 }

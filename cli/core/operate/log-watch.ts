@@ -19,13 +19,29 @@ export interface FunctionVerdict {
 /** Lines the function's handler writes. */
 const MESSAGES = LOG_MESSAGES;
 
+/** CloudWatch Logs refuses a filter pattern longer than this (InvalidParameterException). */
+export const MAX_FILTER_PATTERN_LENGTH = 1024;
+
 /**
  * A CloudWatch Logs filter pattern for the lines that matter to one upload: any line naming the key, and the
- * failures that name no key (timeouts, runtime errors, a misconfigured function). `?` terms are OR-ed.
+ * failures that name no key (timeouts, runtime errors, a misconfigured function). `?` terms are OR-ed. A key
+ * too long for the pattern's 1,024 characters is searched by its longest prefix that fits: a quoted term
+ * matches anywhere in a line, so every line naming the key still matches, and the judge tells keys apart.
  */
 export function watchFilterPattern(key: string): string {
   const quote = (term: string): string => `"${term.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  return [key, 'Task timed out', 'ERROR', 'Status: error', 'errorType'].map((term) => `?${quote(term)}`).join(' ');
+  const failures = ['Task timed out', 'ERROR', 'Status: error', 'errorType'].map((term) => ` ?${quote(term)}`).join('');
+  const room = MAX_FILTER_PATTERN_LENGTH - failures.length - '?""'.length;
+  let term = '';
+  let quotedLength = 0;
+  // By code point, so a prefix never ends inside a surrogate pair.
+  for (const character of key) {
+    const added = quote(character).length - 2;
+    if (quotedLength + added > room) break;
+    term += character;
+    quotedLength += added;
+  }
+  return `?${quote(term)}${failures}`;
 }
 
 /**
@@ -38,8 +54,10 @@ export function watchFilterPattern(key: string): string {
 export class KeyLogJudge {
   /** The function logged this key at least once. */
   mentioned = false;
-  /** When the function logged that it created this thumbnail (at or after `since`). */
+  /** When the function logged that it created this thumbnail (at or after `since`); for variants, the last of them. */
   createdAt?: number;
+  /** The thumbnail keys the function logged as created (at or after `since`): a variant's `thumbnailKey`, else the key. */
+  readonly createdKeys = new Set<string>();
   /** The last transient failure for this key (Lambda retries those). */
   transientReason?: string;
   /** The last error reading the logs, other than a log group that does not exist yet. */
@@ -71,7 +89,11 @@ export class KeyLogJudge {
       this.mentioned = true;
       if (line.requestId) this.ours.add(line.requestId);
       if (line.text.startsWith(MESSAGES.created)) {
-        if (event.timestamp >= this.since) this.createdAt = event.timestamp;
+        if (event.timestamp >= this.since) {
+          this.createdAt = event.timestamp;
+          const thumbnailKey = line.fields?.thumbnailKey;
+          this.createdKeys.add(typeof thumbnailKey === 'string' ? thumbnailKey : this.key);
+        }
         return undefined;
       }
       if (line.kind === 'error' && line.text.includes('rejected')) return { outcome: 'rejected', reason, ...at };

@@ -1,8 +1,12 @@
 // Turns the `upload` command line into an object key: parse `WIDTHxHEIGHT`, name the key `<stem>-<W>x<H><ext>`
-// (or check a `--key`), and make sure the trigger will fire for it. Pure: no I/O, no AWS. Key parsing itself
-// lives in function/key.ts, shared with the function, so both sides read a key the same way.
+// (or check a `--key`), or, with no size and variants configured, keep the file's own name and work out the keys
+// the variants will be written under; and make sure the trigger will fire for it. Pure: no I/O, no AWS. Key parsing
+// itself lives in function/key.ts and function/variants.ts, shared with the function, so both sides read a key the
+// same way.
 import { basename, extname } from 'node:path';
+import { ACCEPTED_EXTENSIONS_TEXT, EXTENSION_FORMATS } from '../../../function/formats.js';
 import { parseThumbnailKey, resolveThumbnailSize } from '../../../function/key.js';
+import { variantKeysFor, type Variant, type VariantTarget } from '../../../function/variants.js';
 import { ExitCode, UserError } from '../../output.js';
 
 export interface ThumbnailSize {
@@ -31,8 +35,12 @@ export function parseThumbnailSize(text: string, maxSize: number): ThumbnailSize
   return { width: resolution.width, height: resolution.height };
 }
 
-/** The extension a format is uploaded with when the file name has none. */
-const FORMAT_EXTENSIONS: Readonly<Record<string, string>> = { jpeg: '.jpg', png: '.png', webp: '.webp' };
+/** The extension a format is uploaded with when the file name has none: the first extension naming it (`.jpg`). */
+const FORMAT_EXTENSIONS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(EXTENSION_FORMATS)
+    .reverse()
+    .map(([extension, format]) => [format, `.${extension}`]),
+);
 
 /**
  * The key an upload is stored under when no `--key` is given: `canyon.jpg` at 400x400 is `canyon-400x400.jpg`.
@@ -43,11 +51,17 @@ const FORMAT_EXTENSIONS: Readonly<Record<string, string>> = { jpeg: '.jpg', png:
  * @param format - The sniffed image format, used when the name has no extension.
  */
 export function thumbnailKeyFor(file: string, size: ThumbnailSize, format?: string): string {
+  const { stem, extension } = nameOf(file, format);
+  return `${stem}-${size.width}x${size.height}${extension}`;
+}
+
+/** The file's base name as stem and extension, the extension taken from the sniffed format when the name has none. */
+function nameOf(file: string, format?: string): { stem: string; extension: string } {
   const name = basename(file);
   let extension = extname(name);
   const stem = extension ? name.slice(0, -extension.length) : name;
   if (!extension && format) extension = FORMAT_EXTENSIONS[format] ?? '';
-  return `${stem}-${size.width}x${size.height}${extension}`;
+  return { stem, extension };
 }
 
 export interface UploadKeyRequest {
@@ -82,18 +96,66 @@ export function resolveUploadKey(request: UploadKeyRequest): { key: string; size
       throw usage(`--key "${key}" has a "${dotSegment}" path segment: S3 allows it, but presigned URLs and most HTTP stacks normalise it away; choose a key without "." or ".." segments`);
     }
     const parsed = parseThumbnailKey(key);
-    if (!parsed) throw usage(`--key "${key}" must end in -<W>x<H> and an image extension (.jpg, .jpeg, .png, .webp), like canyon-400x400.jpg`);
+    if (!parsed) throw usage(`--key "${key}" must end in -<W>x<H> and an image extension (${ACCEPTED_EXTENSIONS_TEXT}), like canyon-400x400.jpg`);
     if (parsed.width !== size.width || parsed.height !== size.height) {
       throw usage(`--key "${key}" names ${parsed.width}x${parsed.height} but the size argument is ${size.width}x${size.height}: make them agree`);
     }
   } else {
     key = thumbnailKeyFor(request.file, size, request.format);
     if (!parseThumbnailKey(key)) {
-      throw usage(`cannot name the upload after "${basename(request.file)}": the function only handles .jpg, .jpeg, .png and .webp keys; pass --key NAME-${size.width}x${size.height}.jpg`);
+      throw usage(`cannot name the upload after "${basename(request.file)}": the function only handles ${ACCEPTED_EXTENSIONS_TEXT} keys; pass --key NAME-${size.width}x${size.height}.jpg`);
     }
   }
-  if (!request.suffixes.some((suffix) => key.endsWith(suffix))) {
-    throw usage(`"${key}" would never trigger the function, which fires only for keys ending in ${request.suffixes.join(' ')}; rename the file or pass --key`);
-  }
+  checkTriggers(key, request.suffixes);
   return { key, size };
+}
+
+export interface VariantsUploadKeyRequest {
+  file: string;
+  /** `--key`, if given. */
+  key?: string;
+  /** The sniffed format of the file, if known. */
+  format?: string;
+  /** The suffixes the trigger fires for (case-sensitive, as S3 matches them). */
+  suffixes: readonly string[];
+  /** The configured variants (settings.variants). */
+  variants: readonly Variant[];
+}
+
+/**
+ * For an upload without a size argument: the source key (the file's own name, or `--key`) and where each configured
+ * variant will be written, or a refusal in one line (exit 2). Without variants there is nothing to make, so the size
+ * is required; a key that names a size would get that one thumbnail instead of the variants, so it is refused too.
+ */
+export function resolveVariantsUploadKey(request: VariantsUploadKeyRequest): { key: string; variants: VariantTarget[] } {
+  if (request.variants.length === 0) {
+    throw usage('upload needs a size, e.g. `thumbctl upload photo.jpg 400x400`: no variants are configured (a "variants" list in the config file makes several thumbnails from one upload)');
+  }
+  let key: string;
+  if (request.key !== undefined) {
+    key = request.key;
+    if (!key || key.startsWith('/') || key.endsWith('/')) throw usage(`--key "${key}" is not an object key like photos/canyon.jpg`);
+  } else {
+    const { stem, extension } = nameOf(request.file, request.format);
+    key = `${stem}${extension}`;
+  }
+  const sized = parseThumbnailKey(key);
+  if (sized) {
+    throw usage(
+      `"${key}" names the size ${sized.width}x${sized.height}, so the function would make that one thumbnail instead of the variants: pass ${sized.width}x${sized.height} as the size, or --key NAME.${sized.extension} for the variants`,
+    );
+  }
+  const variants = variantKeysFor(key, request.variants);
+  if (!variants) {
+    const what = request.key === undefined ? `cannot name the upload after "${basename(request.file)}"` : `--key "${key}" is not an image key`;
+    throw usage(`${what}: the function only handles ${ACCEPTED_EXTENSIONS_TEXT} keys; pass --key NAME.jpg`);
+  }
+  checkTriggers(key, request.suffixes);
+  return { key, variants };
+}
+
+function checkTriggers(key: string, suffixes: readonly string[]): void {
+  if (!suffixes.some((suffix) => key.endsWith(suffix))) {
+    throw usage(`"${key}" would never trigger the function, which fires only for keys ending in ${suffixes.join(' ')}; rename the file or pass --key`);
+  }
 }

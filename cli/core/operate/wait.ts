@@ -12,7 +12,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { httpStatus } from '../retry.js';
+import { httpStatus } from '../../../shared/retry.js';
 import { sleepUnlessAborted } from './logs.js';
 
 /** What identifies one version of an object without versioning: its ETag and LastModified. */

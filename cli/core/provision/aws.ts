@@ -6,7 +6,7 @@ import { waitUntilRoleExists, type IAMClient } from '@aws-sdk/client-iam';
 import { waitUntilBucketExists, type S3Client } from '@aws-sdk/client-s3';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ExitCode, firstLine, UserError, type Reporter } from '../../output.js';
-import { describeError, isError, sleep, withRetry } from '../retry.js';
+import { describeError, isError, sleep, withRetry, type RetryEvent } from '../../../shared/retry.js';
 
 /** The clients the core uses (an AwsClients satisfies this). */
 export interface ProvisionClients {
@@ -59,7 +59,7 @@ export interface StepContext {
 
 // ---- errors ---------------------------------------------------------------------------------------------
 
-export { errorCode, httpStatus, isError } from '../retry.js';
+export { errorCode, httpStatus, isError } from '../../../shared/retry.js';
 
 /** "The role defined for the function cannot be assumed by Lambda": a new role has not reached Lambda yet. */
 export function isRoleNotReady(error: unknown): boolean {
@@ -72,12 +72,15 @@ export function isConflict(error: unknown): boolean {
 
 // ---- retries --------------------------------------------------------------------------------------------
 
-/** withRetry, with each retry said to the person (a warning) and recorded in the result. */
+/**
+ * withRetry, with each retry said to the person (a warning) and recorded in the result.
+ * @param options.warning - the warning's wording when "attempt N failed (...); retrying in ..." does not fit
+ */
 export function retrying<T>(
   context: StepContext,
   what: string,
   operation: (attempt: number) => Promise<T>,
-  options: { retryable(error: unknown): boolean; attempts?: number; between?(): Promise<void> },
+  options: { retryable(error: unknown): boolean; attempts?: number; between?(): Promise<void>; warning?(event: RetryEvent): string },
 ): Promise<T> {
   return withRetry(operation, {
     what,
@@ -87,7 +90,9 @@ export function retrying<T>(
     retryable: options.retryable,
     onRetry(event) {
       context.retries.push({ what: event.what, attempt: event.attempt, reason: event.reason, delayMs: event.delayMs });
-      context.reporter.warn(`${event.what}: attempt ${event.attempt} failed (${firstLine(event.reason)}); retrying in ${formatDelay(event.delayMs)}`);
+      context.reporter.warn(
+        options.warning?.(event) ?? `${event.what}: attempt ${event.attempt} failed (${firstLine(event.reason)}); retrying in ${formatDelay(event.delayMs)}`,
+      );
     },
     sleep: options.between
       ? async (ms) => {

@@ -3,6 +3,7 @@
 // plans one step at a time, `setup --dry-run` prints them, and status reports them as present/absent/drifted.
 import type { LambdaFunctionConfiguration, NotificationConfiguration } from '@aws-sdk/client-s3';
 import { ENV_VARS } from '../../../function/config.js';
+import { parseVariantsJson, variantsToJson, type VariantEntry } from '../../../function/variants.js';
 import type { ResolvedSettings } from '../settings.js';
 import {
   ACCESS_POLICY_NAME,
@@ -174,6 +175,8 @@ export function functionEnvironment(settings: ResolvedSettings): Record<string, 
     [ENV_VARS.thumbnailBucket]: settings.thumbnailBucket,
     [ENV_VARS.fit]: settings.fit,
     [ENV_VARS.maxSide]: String(settings.maxSize),
+    // Only when there are variants: a function deployed before variants existed has no drift without them.
+    ...(settings.variants.length > 0 ? { [ENV_VARS.variants]: variantsToJson(settings.variants) } : {}),
   };
 }
 
@@ -193,9 +196,39 @@ export function desiredFunction(settings: ResolvedSettings, identity: Identity, 
 export function planFunction(name: string, desired: FunctionState, actual: FunctionState | null): ResourcePlan<FunctionState, FunctionState> {
   const differences: Difference[] = [];
   if (actual) {
-    for (const field of Object.keys(desired) as (keyof FunctionState)[]) differences.push(...differ(field, desired[field], actual[field]));
+    for (const field of Object.keys(desired) as (keyof FunctionState)[]) {
+      if (field === 'environment') differences.push(...environmentDifferences(desired.environment, actual.environment));
+      else differences.push(...differ(field, desired[field], actual[field]));
+    }
   }
   return plan('function', name, desired, actual, differences);
+}
+
+/**
+ * The environment's drift, with the variants named on their own (`variants`, as lists of entries) rather than hidden
+ * in "environment differs"; the rest of the variables compare as one `environment` field. Fixing either is the same
+ * UpdateFunctionConfiguration with the whole desired environment.
+ */
+function environmentDifferences(desired: Record<string, string>, actual: Record<string, string>): Difference[] {
+  const { [ENV_VARS.variants]: desiredVariants, ...desiredRest } = desired;
+  const { [ENV_VARS.variants]: actualVariants, ...actualRest } = actual;
+  return [
+    ...differ('environment', desiredRest, actualRest),
+    ...differ('variants', variantEntries(desiredVariants, desired[ENV_VARS.fit]), variantEntries(actualVariants, actual[ENV_VARS.fit])),
+  ];
+}
+
+/**
+ * THUMBNAIL_VARIANTS as the entries it holds (`[]` when unset), in canonical form so that a list written by hand
+ * compares equal to the same list written by setup; text the function would refuse is returned as it is.
+ */
+export function variantEntries(text: string | undefined, fit: string | undefined): VariantEntry[] | string {
+  if (text === undefined || text.trim() === '') return [];
+  // An entry without a fit takes the function's THUMBNAIL_FIT. The bounds were checked when the list was configured;
+  // here only its meaning matters, so no maximum side is imposed.
+  const defaultFit = fit?.trim().toLowerCase() === 'inside' ? 'inside' : 'cover';
+  const parsed = parseVariantsJson(text, { maxSide: Number.MAX_SAFE_INTEGER, defaultFit });
+  return parsed.ok ? (JSON.parse(variantsToJson(parsed.variants)) as VariantEntry[]) : text;
 }
 
 /** Splits a function plan's differences into what UpdateFunctionCode and UpdateFunctionConfiguration fix. */

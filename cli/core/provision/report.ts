@@ -26,12 +26,23 @@ function short(value: unknown): string {
   return json.length > 48 ? 'differs' : json;
 }
 
+/** A variants list as people read it: `thumb 400x400 cover same, card 800x600 cover webp q75` (or `none`). */
+export function describeVariantList(value: unknown): string {
+  if (!Array.isArray(value)) return short(value);
+  if (value.length === 0) return 'none';
+  const text = (value as Record<string, unknown>[])
+    .map((entry) => [entry.name, entry.size, entry.fit, entry.format, entry.quality === undefined ? undefined : `q${String(entry.quality)}`].filter((part) => part !== undefined).join(' '))
+    .join(', ');
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
 /** Each difference as a change ("memory 256 → 512") or as drift ("memory 256, want 512"). */
 export function describeDifferences(differences: readonly Difference[] | undefined, style: 'change' | 'drift' = 'change'): string {
   return (differences ?? [])
     .map((difference) => {
-      const actual = short(difference.actual);
-      const desired = short(difference.desired);
+      const describe = difference.field === 'variants' ? describeVariantList : short;
+      const actual = describe(difference.actual);
+      const desired = describe(difference.desired);
       if (actual === 'differs' || desired === 'differs') return `${difference.field} differs`;
       return style === 'change' ? `${difference.field} ${actual} → ${desired}` : `${difference.field} ${actual}, want ${desired}`;
     })

@@ -21,8 +21,8 @@ import {
   type Runtime,
 } from '@aws-sdk/client-lambda';
 import { ExitCode, formatBytes, UserError, silentReporter, type Reporter, type StepHandle } from '../../output.js';
-import type { ResolvedSettings, Target } from '../settings.js';
-import { sleep } from '../retry.js';
+import type { ResolvedSettings } from '../settings.js';
+import { provisionedNames, type ProvisionedNames, type ProvisionScope } from './target.js';
 import {
   isConflict,
   isError,
@@ -35,21 +35,11 @@ import {
   waitFunctionUpdated,
   waitRole,
   type Pace,
-  type ProvisionClients,
   type RetryRecord,
   type StepContext,
 } from './aws.js';
 import { buildPackage, NPM_ARCH, type DeploymentPackage } from './package.js';
-import {
-  observeAttachedPolicies,
-  observeBucket,
-  observeFunction,
-  observeInlinePolicy,
-  observeNotifications,
-  observePermission,
-  observeRole,
-  functionState,
-} from './observe.js';
+import { observeAttachedPolicies, observeBucket, observeFunction, observeInlinePolicy, observeNotifications, observePermission, observeRole, functionState } from './observe.js';
 import { ACCESS_POLICY_NAME, bucketArn } from './policies.js';
 import {
   DESIRED_BUCKET,
@@ -74,6 +64,7 @@ import {
   type ResourceType,
 } from './plan.js';
 import { packageName, survey } from './survey.js';
+import { provideLocalNodeRuntime } from '../local-cloud.js';
 
 export type SetupAction = 'created' | 'updated' | 'unchanged' | 'planned';
 
@@ -89,15 +80,8 @@ export interface SetupResource {
   actual?: unknown;
 }
 
-export interface SetupResult {
-  target: Target;
-  region: string;
-  account: string;
-  sourceBucket: string;
-  thumbnailBucket: string;
-  functionName: string;
+export interface SetupResult extends ProvisionedNames {
   functionArn: string;
-  roleName: string;
   roleArn: string;
   dryRun: boolean;
   resources: SetupResource[];
@@ -108,15 +92,9 @@ export interface SetupResult {
   durationMs: number;
 }
 
-export interface SetupOptions {
-  clients: ProvisionClients;
-  settings: ResolvedSettings;
-  account: string;
-  region: string;
-  target: Target;
+export interface SetupOptions extends ProvisionScope {
   /** The endpoint in use (undefined for AWS); picks the pace when `pace` is not given. */
   endpoint?: string;
-  reporter?: Reporter;
   dryRun?: boolean;
   /** Where built packages are cached (usually <state-dir>/cache). */
   cacheDir?: string;
@@ -125,6 +103,11 @@ export interface SetupOptions {
   tracingAttempts?: number;
   /** A package to deploy instead of building one (tests). */
   package?: DeploymentPackage;
+  /**
+   * The function runs in a local cloud on this machine (embedded, or a `local serve` of the state directory): make
+   * sure the Node.js its runtime names is here before deploying, so its first cold start does not download it.
+   */
+  localNodeRuntime?: boolean;
 }
 
 export async function setup(options: SetupOptions): Promise<SetupResult> {
@@ -144,14 +127,7 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   }
 
   const result: SetupResult = {
-    target: options.target,
-    region: options.region,
-    account: options.account,
-    sourceBucket: settings.sourceBucket,
-    thumbnailBucket: settings.thumbnailBucket,
-    functionName: settings.functionName,
-    functionArn: functionArnOf(settings, identity),
-    roleName: settings.roleName,
+    ...provisionedNames(options, functionArnOf(settings, identity)),
     roleArn: '',
     dryRun: Boolean(options.dryRun),
     resources: [],
@@ -178,6 +154,7 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   result.roleArn = role.roleArn;
   result.resources.push(...role.resources);
   const deployment = await packageStep(context, options, result);
+  if (options.localNodeRuntime) await nodeRuntimeStep(context, settings.runtime);
   const fn = await functionStep(context, settings, identity, role.roleArn, deployment);
   result.resources.push(fn.resource);
   result.functionArn = fn.configuration.FunctionArn ?? result.functionArn;
@@ -352,6 +329,21 @@ async function packageStep(context: StepContext, options: SetupOptions, result: 
   });
 }
 
+// ---- 3b. the Node.js the local cloud runs the function on -----------------------------------------------
+
+async function nodeRuntimeStep(context: StepContext, runtime: string): Promise<void> {
+  const warnings: string[] = [];
+  await reportedStep(context.reporter, `Node.js for ${runtime}`, async (step) => {
+    const node = await provideLocalNodeRuntime(runtime, (progress) => step.update(`Node.js for ${runtime}: ${progress}`));
+    if (node.warning) warnings.push(node.warning);
+    const where = { host: "this machine's", cache: 'cached', download: 'downloaded' }[node.source ?? 'host'];
+    const summary = node.nodeVersion ? `Node.js ${node.nodeVersion} for ${runtime} (${where})` : `Node.js for ${runtime}: unknown`;
+    return { value: undefined, summary, changed: node.source === 'download' };
+  });
+  // After the step's own line, so the warning is not overwritten by its spinner.
+  for (const warning of warnings) context.reporter.warn(warning);
+}
+
 // ---- 4. the function ------------------------------------------------------------------------------------
 
 async function functionStep(
@@ -451,6 +443,9 @@ async function functionStep(
 
 // ---- 5. active tracing ----------------------------------------------------------------------------------
 
+/** An update of the tracing mode that read back as something else: worth another attempt. */
+class TracingDidNotStick extends Error {}
+
 async function tracingStep(
   context: StepContext,
   name: string,
@@ -460,30 +455,35 @@ async function tracingStep(
 ): Promise<{ mode: string; attempts: number; resource: SetupResource }> {
   return reportedStep(context.reporter, 'Active tracing', async (step) => {
     const resource = (action: SetupResource['action']): SetupResource => ({ type: 'tracing', name, action });
-    let mode = configuration.TracingConfig?.Mode ?? 'PassThrough';
+    let mode: string = configuration.TracingConfig?.Mode ?? 'PassThrough';
     if (mode === 'Active') return { value: { mode, attempts: 0, resource: resource('unchanged') }, summary: 'Active tracing already on', changed: false };
-    let delay = context.pace.retryInitialMs;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      step.update(`Active tracing: attempt ${attempt}`);
-      await lambdaChange(context, name, 'enabling active tracing', () =>
-        context.clients.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, TracingConfig: { Mode: 'Active' } })),
+    try {
+      const attempts = await retrying(
+        context,
+        'verifying active tracing',
+        async (attempt) => {
+          step.update(`Active tracing: attempt ${attempt}`);
+          await lambdaChange(context, name, 'enabling active tracing', () =>
+            context.clients.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, TracingConfig: { Mode: 'Active' } })),
+          );
+          await waitFunctionUpdated(context, name);
+          // Read it back: the setting does not always stick the first time (the course demo's "click it again").
+          mode = (await observeFunction(context.clients, name))?.TracingConfig?.Mode ?? 'PassThrough';
+          if (mode !== 'Active') throw new TracingDidNotStick(`TracingConfig.Mode read back as ${mode} after the update`);
+          return attempt;
+        },
+        {
+          retryable: (error) => error instanceof TracingDidNotStick,
+          attempts: maxAttempts,
+          warning: (event) => `${event.what}: attempt ${event.attempt} did not stick (${event.reason}); trying again in ${event.delayMs} ms`,
+        },
       );
-      await waitFunctionUpdated(context, name);
-      // Read it back: the setting does not always stick the first time (the course demo's "click it again").
-      mode = (await observeFunction(context.clients, name))?.TracingConfig?.Mode ?? 'PassThrough';
-      if (mode === 'Active') {
-        const summary = `Active tracing on${attempt > 1 ? ` (took ${attempt} attempts)` : ''}`;
-        return { value: { mode, attempts: attempt, resource: resource(functionCreated ? 'created' : 'updated') }, summary, changed: true };
-      }
-      if (attempt < maxAttempts) {
-        const reason = `TracingConfig.Mode read back as ${mode} after the update`;
-        context.retries.push({ what: 'verifying active tracing', attempt, reason, delayMs: delay });
-        context.reporter.warn(`verifying active tracing: attempt ${attempt} did not stick (${reason}); trying again in ${delay} ms`);
-        await sleep(delay);
-        delay = Math.min(delay * 2, context.pace.retryMaxMs);
-      }
+      const summary = `Active tracing on${attempts > 1 ? ` (took ${attempts} attempts)` : ''}`;
+      return { value: { mode, attempts, resource: resource(functionCreated ? 'created' : 'updated') }, summary, changed: true };
+    } catch (error) {
+      if (error instanceof TracingDidNotStick) throw new UserError(`active tracing did not stick after ${maxAttempts} attempts (TracingConfig.Mode is still ${mode})`);
+      throw error;
     }
-    throw new UserError(`active tracing did not stick after ${maxAttempts} attempts (TracingConfig.Mode is still ${mode})`);
   });
 }
 

@@ -1,12 +1,12 @@
 // status: each resource present, absent or drifted, with desired against actual and the drifted fields
 // named (memory, timeout, tracing mode, policies, the trigger). Read-only; the package is built (or taken
 // from the cache) only to know which CodeSha256 the function should run. Returns the `status --json` document.
-import { silentReporter, type Reporter } from '../../output.js';
-import type { ResolvedSettings, Target } from '../settings.js';
-import type { ProvisionClients } from './aws.js';
+import { silentReporter } from '../../output.js';
+import { provisionedNames, type ProvisionedNames, type ProvisionScope } from './target.js';
 import { buildPackage, type DeploymentPackage } from './package.js';
 import { stateOf, type Difference, type ResourceState, type ResourceType } from './plan.js';
 import { survey } from './survey.js';
+import { describeLocalNodeRuntime } from '../local-cloud.js';
 
 export interface StatusResource {
   type: ResourceType;
@@ -18,15 +18,8 @@ export interface StatusResource {
   drift?: Difference[];
 }
 
-export interface StatusResult {
-  target: Target;
-  region: string;
-  account: string;
-  sourceBucket: string;
-  thumbnailBucket: string;
-  functionName: string;
+export interface StatusResult extends ProvisionedNames {
   functionArn: string;
-  roleName: string;
   /** The function as it runs: the settings people ask about first. null when there is no function. */
   function: { memory: number; timeout: number; tracing: string; runtime: string; architecture: string; state: string; lastUpdateStatus: string } | null;
   resources: StatusResource[];
@@ -34,16 +27,12 @@ export interface StatusResult {
   durationMs: number;
 }
 
-export interface StatusOptions {
-  clients: ProvisionClients;
-  settings: ResolvedSettings;
-  account: string;
-  region: string;
-  target: Target;
+export interface StatusOptions extends ProvisionScope {
   cacheDir?: string;
-  reporter?: Reporter;
   /** A package to compare against instead of building one (tests). */
   package?: DeploymentPackage;
+  /** The function runs in a local cloud on this machine: warn when it cannot run on its runtime's Node.js major. */
+  localNodeRuntime?: boolean;
 }
 
 export async function status(options: StatusOptions): Promise<StatusResult> {
@@ -57,6 +46,10 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
     step.update('Reading resources');
     const found = await survey(options.clients, options.settings, { account: options.account, region: options.region }, deployment);
     step.done(`Read ${found.plans.length} resources`);
+    if (options.localNodeRuntime) {
+      const node = await describeLocalNodeRuntime(options.settings.runtime);
+      if (node.warning) reporter.warn(node.warning);
+    }
     const resources: StatusResource[] = found.plans.map((resourcePlan) => ({
       type: resourcePlan.type,
       name: resourcePlan.name,
@@ -69,14 +62,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
     for (const resource of resources) summary[resource.state]++;
     const configuration = found.configuration;
     return {
-      target: options.target,
-      region: options.region,
-      account: options.account,
-      sourceBucket: options.settings.sourceBucket,
-      thumbnailBucket: options.settings.thumbnailBucket,
-      functionName: options.settings.functionName,
-      functionArn: found.functionArn,
-      roleName: options.settings.roleName,
+      ...provisionedNames(options, found.functionArn),
       function: configuration
         ? {
             memory: configuration.MemorySize ?? 0,

@@ -3,16 +3,7 @@
 // of this survey; setup itself plans step by step because later steps depend on earlier ones.
 import type { ResolvedSettings } from '../settings.js';
 import type { ProvisionClients } from './aws.js';
-import {
-  observeAttachedPolicies,
-  observeBucket,
-  observeFunction,
-  observeInlinePolicy,
-  observeNotifications,
-  observePermission,
-  observeRole,
-  functionState,
-} from './observe.js';
+import { observeAttachedPolicies, observeBucket, observeFunction, observeInlinePolicy, observeNotifications, observePermission, observeRole, functionState } from './observe.js';
 import { ACCESS_POLICY_NAME } from './policies.js';
 import {
   desiredFunction,

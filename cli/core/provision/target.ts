@@ -1,67 +1,55 @@
-// What setup, status and teardown need before they can work: settings resolved and validated (nothing is
-// touched when they are wrong), then the session, the account, the bucket names and the cache directory.
-import { join } from 'node:path';
+// What the provisioning cores share at their edges: the scope every core works in (its options start with it),
+// the head of every result document, and what a command hands the cores from an open session
+// (Session.provisioning() builds it). No AWS calls.
+import type { Reporter } from '../../output.js';
 import type { AwsClients } from '../clients.js';
-import { openSession, type Session } from '../session.js';
-import { readConfigFile, resolveConnection, resolveSettings, withBucketDefaults, type GlobalOptions, type ResolvedSettings, type SettingFlags, type Target } from '../settings.js';
-import { paceFor, type Pace } from './aws.js';
+import type { ResolvedSettings, Target } from '../settings.js';
+import type { Pace, ProvisionClients } from './aws.js';
 
-export interface ProvisioningTarget {
-  session: Session;
-  settings: ResolvedSettings;
-  account: string;
-  region: string;
-  /** Built packages and fetched binaries: <state-dir>/cache. */
-  cacheDir: string;
-  pace: Pace;
-}
-
-/** What setup, status, teardown and bench take from an open target (each core reads the fields it needs). */
-export interface CoreOptions {
-  clients: AwsClients;
+/** What setup, status and teardown each work on: the clients, the settings, and where. */
+export interface ProvisionScope {
+  clients: ProvisionClients;
   settings: ResolvedSettings;
   account: string;
   region: string;
   target: Target;
-  /** The endpoint in use (undefined for AWS). */
-  endpoint?: string;
-  cacheDir: string;
-  pace: Pace;
+  reporter?: Reporter;
 }
 
-export function coreOptions(target: ProvisioningTarget): CoreOptions {
-  const { session } = target;
+/** The first fields of the setup, status and teardown documents: where, and the resources' names. */
+export interface ProvisionedNames {
+  target: Target;
+  region: string;
+  account: string;
+  sourceBucket: string;
+  thumbnailBucket: string;
+  functionName: string;
+  roleName: string;
+}
+
+/** The head of a result document, in the order the documents print it (functionArn, when given, after functionName). */
+export function provisionedNames(scope: ProvisionScope): ProvisionedNames;
+export function provisionedNames(scope: ProvisionScope, functionArn: string): ProvisionedNames & { functionArn: string };
+export function provisionedNames(scope: ProvisionScope, functionArn?: string): ProvisionedNames & { functionArn?: string } {
+  const { settings } = scope;
   return {
-    clients: session.clients,
-    settings: target.settings,
-    account: target.account,
-    region: target.region,
-    target: session.connection.target,
-    endpoint: session.endpoint,
-    cacheDir: target.cacheDir,
-    pace: target.pace,
+    target: scope.target,
+    region: scope.region,
+    account: scope.account,
+    sourceBucket: settings.sourceBucket,
+    thumbnailBucket: settings.thumbnailBucket,
+    functionName: settings.functionName,
+    ...(functionArn === undefined ? {} : { functionArn }),
+    roleName: settings.roleName,
   };
 }
 
-/** Validates everything first, then connects. The caller closes `session`. */
-export async function openTarget(globals: GlobalOptions, flags: SettingFlags): Promise<ProvisioningTarget> {
-  const config = readConfigFile(globals.config);
-  resolveConnection(globals, config);
-  const settings = resolveSettings(flags, config);
-  const session = await openSession(globals);
-  try {
-    const account = await session.account();
-    const region = session.connection.region;
-    return {
-      session,
-      settings: withBucketDefaults(settings, account, region),
-      account,
-      region,
-      cacheDir: join(session.connection.stateDir, 'cache'),
-      pace: paceFor(session.endpoint),
-    };
-  } catch (error) {
-    await session.close();
-    throw error;
-  }
+/** What setup, status, teardown and bench take from an open session (each core reads the fields it needs). */
+export interface CoreOptions extends Omit<ProvisionScope, 'reporter'> {
+  clients: AwsClients;
+  /** The endpoint in use (undefined for AWS). */
+  endpoint?: string;
+  /** Built packages and fetched binaries: <state-dir>/cache. */
+  cacheDir: string;
+  pace: Pace;
 }

@@ -13,8 +13,9 @@ import {
 import { DeleteRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DeleteFunctionCommand, RemovePermissionCommand } from '@aws-sdk/client-lambda';
 import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { UserError, silentReporter, type Reporter } from '../../output.js';
-import type { ResolvedSettings, Target } from '../settings.js';
+import { UserError, silentReporter } from '../../output.js';
+import type { ResolvedSettings } from '../settings.js';
+import { provisionedNames, type ProvisionedNames, type ProvisionScope } from './target.js';
 import { isError, lambdaChange, paceFor, retrying, type Pace, type ProvisionClients, type RetryRecord, type StepContext } from './aws.js';
 import { bucketExists, observeNotifications } from './observe.js';
 import { ACCESS_POLICY_NAME, MANAGED_POLICIES, managedPolicyArn } from './policies.js';
@@ -30,27 +31,14 @@ export interface TeardownResource {
   objectsDeleted?: number;
 }
 
-export interface TeardownResult {
-  target: Target;
-  region: string;
-  account: string;
-  sourceBucket: string;
-  thumbnailBucket: string;
-  functionName: string;
-  roleName: string;
+export interface TeardownResult extends ProvisionedNames {
   resources: TeardownResource[];
   retries: RetryRecord[];
   durationMs: number;
 }
 
-export interface TeardownOptions {
-  clients: ProvisionClients;
-  settings: ResolvedSettings;
-  account: string;
-  region: string;
-  target: Target;
+export interface TeardownOptions extends ProvisionScope {
   endpoint?: string;
-  reporter?: Reporter;
   pace?: Pace;
 }
 
@@ -166,13 +154,7 @@ export async function teardown(options: TeardownOptions): Promise<TeardownResult
   }
 
   return {
-    target: options.target,
-    region: options.region,
-    account: options.account,
-    sourceBucket: settings.sourceBucket,
-    thumbnailBucket: settings.thumbnailBucket,
-    functionName: settings.functionName,
-    roleName: settings.roleName,
+    ...provisionedNames(options),
     resources,
     retries: context.retries,
     durationMs: Date.now() - started,

@@ -16,8 +16,8 @@ export const LAMBDA = {
   attempt: /^attempt\b/i,
 } as const;
 
-/** Subsegments the function records (Powertools Tracer around the S3 client, and its own `resize`). */
-export const FUNCTION_SUBSEGMENTS = { s3: 'S3', getObject: 'GetObject', putObject: 'PutObject', resize: SUBSEGMENTS.resize } as const;
+/** Subsegments the function records (Powertools Tracer around the S3 client, and its own `decode` and `resize`). */
+export const FUNCTION_SUBSEGMENTS = { s3: 'S3', getObject: 'GetObject', putObject: 'PutObject', resize: SUBSEGMENTS.resize, decode: SUBSEGMENTS.decode } as const;
 
 /** Milliseconds spent in each phase; null when the trace has no such phase (or it is missing). */
 export interface TracePhases {
@@ -30,6 +30,26 @@ export interface TracePhases {
   resizeMs: number | null;
   s3PutMs: number | null;
   overheadMs: number | null;
+}
+
+/** One variant's `resize` subsegment (its resize and encode), named by the subsegment's annotations. */
+export interface VariantResize {
+  /** The variant's name (annotation `variant`). */
+  name: string;
+  /** `WxH`, the fit and the output format, as annotated (null when not recorded). */
+  size: string | null;
+  fit: string | null;
+  format: string | null;
+  resizeMs: number | null;
+}
+
+/**
+ * The variants of an upload without a size: one `decode` shared by all of them, then a `resize` each. The row's
+ * `phases.resizeMs` is the sum of these resizes; the decode is not in it.
+ */
+export interface VariantPhases {
+  decodeMs: number | null;
+  resizes: VariantResize[];
 }
 
 export type ErrorKind = 'fault' | 'error' | 'throttle';
@@ -53,6 +73,8 @@ export interface TraceRow {
    */
   e2eMs: number | null;
   phases: TracePhases;
+  /** For an upload that made the configured variants (a trace with a `decode` subsegment); null otherwise. */
+  variants: VariantPhases | null;
   /** How many times Lambda ran the function for this event (retries of async events share the trace). */
   attempts: number;
   /** True when expected segments or subsegments are missing (listed in `missing`); shown, never dropped. */
@@ -78,6 +100,7 @@ export function unreadableRow(traceId: string, reason: string): TraceRow {
     durationMs: null,
     e2eMs: null,
     phases: { initMs: null, dwellMs: null, invocationMs: null, s3GetMs: null, resizeMs: null, s3PutMs: null, overheadMs: null },
+    variants: null,
     attempts: 0,
     partial: true,
     missing: [reason],
@@ -176,6 +199,7 @@ export function analyseTrace(tree: SegmentTree, functionName?: string): TraceRow
   const gets = functionNodes.filter((n) => isS3Call(n, FUNCTION_SUBSEGMENTS.getObject));
   const puts = functionNodes.filter((n) => isS3Call(n, FUNCTION_SUBSEGMENTS.putObject));
   const resizes = functionNodes.filter((n) => n.name === FUNCTION_SUBSEGMENTS.resize);
+  const decode = functionNodes.find((n) => n.name === FUNCTION_SUBSEGMENTS.decode);
 
   // Dwell: Lambda's `Dwell Time` subsegment (asynchronous events) when there is one; otherwise the gap between
   // Lambda receiving the request and the first attempt (or the function) starting.
@@ -206,8 +230,9 @@ export function analyseTrace(tree: SegmentTree, functionName?: string): TraceRow
     if (!overhead && !errorNode) missing.push(LAMBDA.overhead);
     if (!errorNode) {
       // The function's own chain: each step is expected only when the one before it succeeded.
+      // Variants add a `decode` between GetObject and their resizes; an image it could not decode has no resize.
       if (gets.length === 0) missing.push(`S3 ${FUNCTION_SUBSEGMENTS.getObject}`);
-      else if (!gets.some(hasProblem) && resizes.length === 0) missing.push(FUNCTION_SUBSEGMENTS.resize);
+      else if (!gets.some(hasProblem) && resizes.length === 0 && !(decode && hasProblem(decode))) missing.push(FUNCTION_SUBSEGMENTS.resize);
       else if (resizes.length > 0 && !resizes.some(hasProblem) && puts.length === 0) missing.push(`S3 ${FUNCTION_SUBSEGMENTS.putObject}`);
     }
   }
@@ -239,10 +264,19 @@ export function analyseTrace(tree: SegmentTree, functionName?: string): TraceRow
       s3PutMs: roundOrNull(sumMs(puts)),
       overheadMs: roundOrNull(overhead ? durationMs(overhead) : undefined),
     },
+    variants: decode ? { decodeMs: roundOrNull(durationMs(decode)), resizes: resizes.map(variantResize) } : null,
     attempts: Math.max(functions.length, attempts.length, fn ? 1 : 0),
     partial: missing.length > 0,
     missing,
   };
+}
+
+function variantResize(node: SegmentDocument): VariantResize {
+  const annotation = (name: string): string | null => {
+    const value = node.annotations?.[name];
+    return typeof value === 'string' && value !== '' ? value : null;
+  };
+  return { name: annotation('variant') ?? '?', size: annotation('size'), fit: annotation('fit'), format: annotation('format'), resizeMs: roundOrNull(durationMs(node)) };
 }
 
 /** Newest first, the order `traces` lists them in. */
@@ -327,7 +361,9 @@ export function buildTimeline(tree: SegmentTree): Timeline {
   let last = t0;
   const visit = (node: SegmentDocument, depth: number): void => {
     const operation = typeof node.aws?.operation === 'string' ? node.aws.operation : undefined;
-    const name = operation && !node.name.includes(operation) ? `${node.name} ${operation}` : node.name;
+    // A variant's resize is named after its variant, so each has its own labelled bar.
+    const variant = node.name === FUNCTION_SUBSEGMENTS.resize && typeof node.annotations?.variant === 'string' ? node.annotations.variant : undefined;
+    const name = operation && !node.name.includes(operation) ? `${node.name} ${operation}` : variant ? `${node.name} ${variant}` : node.name;
     const end = node.in_progress ? undefined : node.end_time;
     if (end !== undefined) last = Math.max(last, end);
     last = Math.max(last, node.start_time);

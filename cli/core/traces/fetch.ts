@@ -12,7 +12,7 @@ import {
   type Trace,
   type TraceSummary,
 } from '@aws-sdk/client-xray';
-import { sleep } from '../retry.js';
+import { sleep } from '../../../shared/retry.js';
 
 /** The one method thumbctl uses of an XRayClient (tests pass a fake). */
 export interface XRaySender {

@@ -2,15 +2,10 @@
 // 10m, 2h, 1d), counts, trace ids. Bad values are usage errors (exit 2). Pure: no AWS, no terminal.
 import { ExitCode, UserError } from '../../output.js';
 import { parseDuration } from '../operate/duration.js';
+import { TRACES_DEFAULTS } from '../defaults.js';
 import { isTraceId, TRACE_RETENTION_MS } from './fetch.js';
 
-export const TRACES_DEFAULTS = {
-  since: '15m',
-  limit: 50,
-  /** --wait gives up after this long. */
-  waitTimeoutMs: 60_000,
-  waitIntervalMs: 2_000,
-} as const;
+export { TRACES_DEFAULTS };
 
 const usage = (message: string): UserError => new UserError(message, ExitCode.usage);
 
@@ -32,8 +27,18 @@ export interface TracesOptions {
   wait?: number;
 }
 
+/** `traces`' own flags, as commander parses them. */
+export interface TracesFlags {
+  since?: string;
+  limit?: string;
+  traceId?: string | string[];
+  serviceMap?: boolean;
+  html?: string;
+  wait?: string;
+}
+
 /** Validates commander's options for `traces`. */
-export function resolveTracesOptions(options: Record<string, unknown>): TracesOptions {
+export function resolveTracesOptions(options: TracesFlags): TracesOptions {
   const sinceMs = parseDuration(options.since === undefined ? TRACES_DEFAULTS.since : String(options.since));
   if (sinceMs > TRACE_RETENTION_MS) throw usage(`--since ${String(options.since)} is longer than the 30 days X-Ray keeps traces`);
   const limit = options.limit === undefined ? TRACES_DEFAULTS.limit : parseCount(options.limit, '--limit', 10_000);

@@ -210,15 +210,20 @@ function summaryTable(report: TracesReport): string {
 }
 
 function tracesTable(rows: readonly TraceRow[]): string {
+  // The decode column only when some invocation made variants (the only ones with a decode phase).
+  const decode = rows.some((r) => r.variants !== null);
   const body = rows
     .map((r) => {
       const status = r.unreadable ? `unreadable (${escapeHtml(r.missing.join(', '))})` : r.error ? `<span class="err">${escapeHtml(r.error)}</span>` : r.partial ? `partial (missing ${escapeHtml(r.missing.join(', '))})` : 'ok';
       const p = r.phases;
-      const cells = [p.initMs, p.dwellMs, p.invocationMs, p.s3GetMs, p.resizeMs, p.s3PutMs, p.overheadMs, r.e2eMs].map((v) => `<td class="n">${fmt(v)}</td>`).join('');
-      return `<tr><td>${escapeHtml(r.startTime.slice(11, 23))}</td><td>${escapeHtml(r.key ?? '–')}</td><td>${r.coldStart ? 'cold' : 'warm'}</td>${cells}<td>${status}</td></tr>`;
+      const phases = [p.initMs, p.dwellMs, p.invocationMs, p.s3GetMs, ...(decode ? [r.variants?.decodeMs ?? null] : []), p.resizeMs, p.s3PutMs, p.overheadMs, r.e2eMs];
+      const cells = phases.map((v) => `<td class="n">${fmt(v)}</td>`).join('');
+      const resizes = r.variants?.resizes.length ? ` title="${escapeHtml(r.variants.resizes.map((v) => `${v.name} ${fmt(v.resizeMs)} ms`).join(', '))}"` : '';
+      return `<tr${resizes}><td>${escapeHtml(r.startTime.slice(11, 23))}</td><td>${escapeHtml(r.key ?? '–')}</td><td>${r.coldStart ? 'cold' : 'warm'}</td>${cells}<td>${status}</td></tr>`;
     })
     .join('');
-  return `<table><thead><tr><th>time (UTC)</th><th>key</th><th>start</th><th>init</th><th>dwell</th><th>invoke</th><th>s3 get</th><th>resize</th><th>s3 put</th><th>overhead</th><th>total</th><th>status</th></tr></thead><tbody>${body}</tbody></table>`;
+  const headers = ['time (UTC)', 'key', 'start', 'init', 'dwell', 'invoke', 's3 get', ...(decode ? ['decode'] : []), 'resize', 's3 put', 'overhead', 'total', 'status'];
+  return `<table><thead><tr>${headers.map((header) => `<th>${header}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 const STYLE = `

@@ -44,10 +44,14 @@ function status(row: TraceRow): string {
   return 'ok';
 }
 
-/** The table of invocations, newest first as given. Times are UTC; all durations in ms. */
+/**
+ * The table of invocations, newest first as given. Times are UTC; all durations in ms. When some invocation made
+ * variants, a `decode` column (their one shared decode) comes before `resize` (for them, the sum of their resizes).
+ */
 export function renderTraceTable(rows: readonly TraceRow[], options: { keyWidth?: number } = {}): string {
   const keyWidth = options.keyWidth ?? 32;
-  const header = ['time (UTC)', 'key', 'start', 'init', 'dwell', 'invoke', 's3 get', 'resize', 's3 put', 'overhead', 'total', 'status'];
+  const decode = rows.some((row) => row.variants !== null);
+  const header = ['time (UTC)', 'key', 'start', 'init', 'dwell', 'invoke', 's3 get', ...(decode ? ['decode'] : []), 'resize', 's3 put', 'overhead', 'total', 'status'];
   const body = rows.map((row) => [
     clockTime(row.startTime),
     truncate(row.key ?? '-', keyWidth),
@@ -56,13 +60,27 @@ export function renderTraceTable(rows: readonly TraceRow[], options: { keyWidth?
     ms(row.phases.dwellMs),
     ms(row.phases.invocationMs),
     ms(row.phases.s3GetMs),
+    ...(decode ? [ms(row.variants?.decodeMs)] : []),
     ms(row.phases.resizeMs),
     ms(row.phases.s3PutMs),
     ms(row.phases.overheadMs),
     ms(row.e2eMs),
     status(row),
   ]);
-  return columns(header, body, new Set([3, 4, 5, 6, 7, 8, 9, 10]));
+  const numbers = header.flatMap((_, index) => (index >= 3 && index < header.length - 1 ? [index] : []));
+  return columns(header, body, new Set(numbers));
+}
+
+/** Each invocation that made variants, its resizes one by one: `canyon.jpg  decode 41.2 ms · thumb 12.0 · card 30.5`. */
+export function renderVariantResizes(rows: readonly TraceRow[], options: { keyWidth?: number } = {}): string | undefined {
+  const withVariants = rows.filter((row) => row.variants !== null && row.variants.resizes.length > 0);
+  if (withVariants.length === 0) return undefined;
+  const keyWidth = options.keyWidth ?? 32;
+  const lines = withVariants.map((row) => {
+    const resizes = row.variants!.resizes.map((resize) => `${resize.name} ${ms(resize.resizeMs)}`).join(' · ');
+    return `${clockTime(row.startTime)}  ${truncate(row.key ?? '-', keyWidth)}  decode ${ms(row.variants!.decodeMs)} · ${resizes}`;
+  });
+  return `resize per variant (ms):\n${lines.join('\n')}`;
 }
 
 function statsCells(stats: LatencyStats): string[] {

@@ -3,7 +3,7 @@
 // It reports progress through a Reporter and never prints; rendering is render-text.ts and render-html.ts.
 import type { Reporter } from '../../output.js';
 import { analyseTrace, buildTimeline, newestFirst, summarise, unreadableRow, type Timeline, type TraceRow, type TracesSummary } from './analyse.js';
-import { sleep } from '../retry.js';
+import { sleep } from '../../../shared/retry.js';
 import { getServiceGraph, getTraces, listTraceSummaries, pollUntilCount, type TimeWindow, type XRaySender } from './fetch.js';
 import { TRACES_DEFAULTS, type TracesOptions } from './options.js';
 import { buildSegmentTree, type SegmentTree } from './segments.js';
@@ -206,7 +206,7 @@ async function readTrees(xray: XRaySender, ids: string[]): Promise<{ trees: Segm
   return { trees, missing };
 }
 
-/** The `--json` document: the contract in issue 7, plus a few fields scripts may find useful. */
+/** The `--json` document: its fields are a contract with scripts (added to, never renamed or removed), plus a few fields scripts may find useful. */
 export function reportDocument(report: TracesReport): Record<string, unknown> {
   return {
     traces: report.traces,

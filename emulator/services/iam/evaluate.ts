@@ -1,7 +1,8 @@
-// IAM policy evaluation for identity-based policies, as AWS documents it: an explicit Deny wins, then any
-// Allow, else the request is implicitly denied. Statements match on Action/NotAction (case-insensitive
-// wildcards), Resource/NotResource (case-sensitive wildcards) and a subset of Condition operators.
-// Not modelled: resource policies, permission boundaries, SCPs, session policies, policy variables.
+// IAM policy evaluation for identity-based policies and roles' trust policies, as AWS documents it: an explicit
+// Deny wins, then any Allow, else the request is implicitly denied. Statements match on Action/NotAction
+// (case-insensitive wildcards), Resource/NotResource (case-sensitive wildcards), for trust policies on
+// Principal/NotPrincipal (AWS principals only), and a subset of Condition operators.
+// Not modelled: other resource policies, permission boundaries, SCPs, session policies, policy variables.
 import { wildcardMatches } from '../../core/wildcard.js';
 
 /** One request to authorize: `s3:PutObject` on `arn:aws:s3:::bucket/key`, with its condition keys. */
@@ -52,6 +53,50 @@ export function evaluatePolicies(documents: readonly string[], request: Authoriz
     if (statement.Effect === 'Allow') allowed = true;
   }
   return allowed ? 'allow' : 'implicit-deny';
+}
+
+/** An AWS principal asking to assume a role: the account's administrator or a role session. */
+export interface AwsPrincipal {
+  accountId: string;
+  /**
+   * The ARNs a trust policy may name it by, beside its account (`123456789012`, `arn:aws:iam::123456789012:root`):
+   * for a role session, the role's ARN and the assumed-role session ARN; for the administrator, none.
+   */
+  arns: readonly string[];
+}
+
+/**
+ * Evaluates a role's trust policy for an AWS principal's request (`sts:AssumeRole`): a statement applies when
+ * its Action, its Principal (or NotPrincipal) and its Condition match. `"*"` and `{"AWS": "*"}` name every
+ * principal; an account id or its `:root` ARN names every principal of that account; any other entry names
+ * exactly one (IAM allows no wildcards there). Service, Federated and CanonicalUser principals never match an
+ * AWS caller.
+ * @param document - the trust policy, JSON text
+ * @param principal - who asks
+ * @param request - the action and the request's condition keys (`sts:RoleSessionName`, `aws:PrincipalArn`, ...)
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+ */
+export function evaluateTrustPolicy(document: string, principal: AwsPrincipal, request: { action: string; context?: Record<string, string | string[]> }): Decision {
+  let allowed = false;
+  for (const statement of statementsOf(document)) {
+    const actionMatches = (patterns: unknown): boolean => list(patterns).some((pattern) => wildcard(pattern, request.action, true));
+    if ('Action' in statement ? !actionMatches(statement.Action) : !('NotAction' in statement) || actionMatches(statement.NotAction)) continue;
+    if ('Principal' in statement ? !namesPrincipal(statement.Principal, principal) : !('NotPrincipal' in statement) || namesPrincipal(statement.NotPrincipal, principal)) {
+      continue;
+    }
+    if (!conditionsHold(statement.Condition, request.context ?? {})) continue;
+    if (statement.Effect === 'Deny') return 'explicit-deny';
+    if (statement.Effect === 'Allow') allowed = true;
+  }
+  return allowed ? 'allow' : 'implicit-deny';
+}
+
+function namesPrincipal(element: unknown, principal: AwsPrincipal): boolean {
+  if (element === '*') return true;
+  if (typeof element !== 'object' || element === null || Array.isArray(element)) return false;
+  return list((element as Record<string, unknown>).AWS).some(
+    (name) => name === '*' || name === principal.accountId || name === `arn:aws:iam::${principal.accountId}:root` || principal.arns.includes(name),
+  );
 }
 
 /**

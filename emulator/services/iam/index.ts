@@ -1,8 +1,9 @@
 // The IAM service of the local cloud: builds the store over the shared database, publishes its
 // cross-service surface as `context.stores.iam`, and hands the router to the registry.
 // One store per cloud: STS reads roles through the same instance (see `iamStoreOf`).
+import { Authorizer } from '../../core/authorize.js';
 import type { CloudContext } from '../../core/context.js';
-import type { ServiceModule } from '../index.js';
+import type { ServiceModule } from '../../core/service.js';
 import { createIamRouter } from './router.js';
 import { IamStore } from './store.js';
 
@@ -21,5 +22,5 @@ export function iamStoreOf(context: CloudContext): IamStore {
 export function createIamService(context: CloudContext): ServiceModule {
   const store = iamStoreOf(context);
   context.stores.iam = store;
-  return { router: createIamRouter(store) };
+  return { router: createIamRouter(store, new Authorizer(context, 'iam')) };
 }

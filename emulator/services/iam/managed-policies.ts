@@ -26,6 +26,24 @@ export function awsManagedPolicyArn(policy: Pick<AwsManagedPolicy, 'path' | 'pol
   return `arn:aws:iam::aws:policy${policy.path}${policy.policyName}`;
 }
 
+/** AWSXRayDaemonWriteAccess and AWSXrayWriteOnlyAccess: AWS publishes the same document under both names. */
+const XRAY_WRITE_DOCUMENT: PolicyDocumentData = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Action: [
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+        'xray:GetSamplingRules',
+        'xray:GetSamplingTargets',
+        'xray:GetSamplingStatisticSummaries',
+      ],
+      Resource: ['*'],
+    },
+  ],
+};
+
 const POLICIES: readonly AwsManagedPolicy[] = [
   {
     policyName: 'AWSLambdaBasicExecutionRole',
@@ -113,22 +131,7 @@ const POLICIES: readonly AwsManagedPolicy[] = [
     defaultVersionId: 'v1',
     createDate: '2018-08-28T23:00:33Z',
     updateDate: '2018-08-28T23:00:33Z',
-    document: {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Action: [
-            'xray:PutTraceSegments',
-            'xray:PutTelemetryRecords',
-            'xray:GetSamplingRules',
-            'xray:GetSamplingTargets',
-            'xray:GetSamplingStatisticSummaries',
-          ],
-          Resource: ['*'],
-        },
-      ],
-    },
+    document: XRAY_WRITE_DOCUMENT,
   },
   {
     policyName: 'AWSXrayWriteOnlyAccess',
@@ -138,22 +141,7 @@ const POLICIES: readonly AwsManagedPolicy[] = [
     defaultVersionId: 'v1',
     createDate: '2016-12-01T18:19:53Z',
     updateDate: '2016-12-01T18:19:53Z',
-    document: {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Action: [
-            'xray:PutTraceSegments',
-            'xray:PutTelemetryRecords',
-            'xray:GetSamplingRules',
-            'xray:GetSamplingTargets',
-            'xray:GetSamplingStatisticSummaries',
-          ],
-          Resource: ['*'],
-        },
-      ],
-    },
+    document: XRAY_WRITE_DOCUMENT,
   },
   {
     policyName: 'AmazonS3FullAccess',

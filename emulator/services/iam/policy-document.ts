@@ -2,7 +2,7 @@
 // one question other services ask of a trust policy: does it let this AWS service assume the role?
 // Pure functions of the text. Not an evaluator: conditions, resources and principals are not validated
 // against anything real (an unknown service principal is accepted; AWS would refuse some of them).
-import { MalformedPolicyDocumentError } from './errors.js';
+import { MalformedPolicyDocument } from './errors.js';
 import { wildcardMatches } from '../../core/wildcard.js';
 
 const TOP_LEVEL_ELEMENTS = new Set(['Version', 'Id', 'Statement']);
@@ -25,7 +25,7 @@ export function validateTrustPolicy(text: string): void {
   const statements = parseStatements(text, { requireCurrentVersion: false });
   for (const statement of statements) {
     if (!('Principal' in statement) && !('NotPrincipal' in statement)) {
-      throw new MalformedPolicyDocumentError('Missing required field Principal');
+      throw new MalformedPolicyDocument('Missing required field Principal');
     }
   }
   for (const statement of statements) {
@@ -33,14 +33,14 @@ export function validateTrustPolicy(text: string): void {
       const allowed = TRUST_POLICY_ACTIONS.some((name) => globMatches(action, name));
       if (!allowed) {
         // AWS's message, double space included.
-        throw new MalformedPolicyDocumentError(
+        throw new MalformedPolicyDocument(
           'Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity',
         );
       }
     }
   }
   if (statements.some((statement) => 'Resource' in statement || 'NotResource' in statement)) {
-    throw new MalformedPolicyDocumentError('Has prohibited field Resource.');
+    throw new MalformedPolicyDocument('Has prohibited field Resource.');
   }
 }
 
@@ -48,21 +48,21 @@ export function validateTrustPolicy(text: string): void {
 export function validateIdentityPolicy(text: string): void {
   const statements = parseStatements(text, { requireCurrentVersion: true });
   if (statements.some((statement) => 'Principal' in statement || 'NotPrincipal' in statement)) {
-    throw new MalformedPolicyDocumentError('Policy document should not specify a principal.');
+    throw new MalformedPolicyDocument('Policy document should not specify a principal.');
   }
   for (const statement of statements) {
     const resources = statement.Resource ?? statement.NotResource;
     if (resources === undefined || (Array.isArray(resources) && resources.length === 0)) {
-      throw new MalformedPolicyDocumentError('Policy statement must contain resources.');
+      throw new MalformedPolicyDocument('Policy statement must contain resources.');
     }
   }
   for (const statement of statements) {
     for (const action of asList(statement.Action ?? statement.NotAction)) {
       if (action !== '*' && !action.includes(':')) {
-        throw new MalformedPolicyDocumentError('Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.');
+        throw new MalformedPolicyDocument('Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.');
       }
       if (action.split(':').length > 2) {
-        throw new MalformedPolicyDocumentError('Actions/Condition can contain only one colon.');
+        throw new MalformedPolicyDocument('Actions/Condition can contain only one colon.');
       }
     }
   }
@@ -77,9 +77,9 @@ function parseStatements(text: string, options: { requireCurrentVersion: boolean
   try {
     document = JSON.parse(text);
   } catch {
-    throw new MalformedPolicyDocumentError('This policy contains invalid Json');
+    throw new MalformedPolicyDocument('This policy contains invalid Json');
   }
-  const syntaxError = new MalformedPolicyDocumentError('Syntax errors in policy.');
+  const syntaxError = new MalformedPolicyDocument('Syntax errors in policy.');
   if (!isObject(document)) throw syntaxError;
   if (Object.keys(document).some((key) => !TOP_LEVEL_ELEMENTS.has(key))) throw syntaxError;
   if ('Version' in document && document.Version !== '2012-10-17' && document.Version !== '2008-10-17') throw syntaxError;
@@ -93,15 +93,15 @@ function parseStatements(text: string, options: { requireCurrentVersion: boolean
   const valid = statements as Statement[];
 
   if (options.requireCurrentVersion && document.Version !== '2012-10-17') {
-    throw new MalformedPolicyDocumentError('Policy document must be version 2012-10-17 or greater.');
+    throw new MalformedPolicyDocument('Policy document must be version 2012-10-17 or greater.');
   }
   const sids = valid.map((statement) => statement.Sid).filter((sid): sid is string => typeof sid === 'string' && sid !== '');
   if (new Set(sids).size !== sids.length) {
-    throw new MalformedPolicyDocumentError('Statement IDs (SID) in a single policy must be unique.');
+    throw new MalformedPolicyDocument('Statement IDs (SID) in a single policy must be unique.');
   }
   for (const statement of valid) {
     if (asList(statement.Action ?? statement.NotAction).length === 0) {
-      throw new MalformedPolicyDocumentError('Policy statement must contain actions.');
+      throw new MalformedPolicyDocument('Policy statement must contain actions.');
     }
   }
   return valid;

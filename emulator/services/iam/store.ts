@@ -7,13 +7,14 @@ import type { Tag } from '@aws-sdk/client-iam';
 import type { IamForOthers } from '../../core/context.js';
 import type { Statement } from 'better-sqlite3';
 import { migrate, statementCache, type Db } from '../../state/database.js';
+import { Constraint } from '../../core/constraints.js';
 import { formatTimestamp } from '../../core/query-protocol.js';
 import {
-  DeleteConflictError,
-  EntityAlreadyExistsError,
-  InvalidInputError,
-  LimitExceededError,
-  NoSuchEntityError,
+  DeleteConflict,
+  EntityAlreadyExists,
+  InvalidInput,
+  LimitExceeded,
+  NoSuchEntity,
   ValidationError,
 } from './errors.js';
 import { AWS_MANAGED_POLICIES, awsManagedPolicyDocumentText } from './managed-policies.js';
@@ -221,7 +222,7 @@ export class IamStore implements IamForOthers {
 
     const create = this.db.transaction(() => {
       // Role names are unique without regard to case; AWS answers 409 naming the new role; so do we.
-      if (this.findRoleRow(input.roleName)) throw EntityAlreadyExistsError.role(input.roleName);
+      if (this.findRoleRow(input.roleName)) throw EntityAlreadyExists.role(input.roleName);
       this.sql(
           `INSERT INTO iam_roles (role_name, role_id, arn, path, trust_policy, description, max_session_duration, create_date)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -242,7 +243,7 @@ export class IamStore implements IamForOthers {
     return this.getRole(input.roleName);
   }
 
-  /** @throws NoSuchEntityError when there is no such role */
+  /** @throws NoSuchEntity when there is no such role */
   getRole(roleName: string): RoleRecord {
     return this.toRole(this.requireRoleRow(roleName));
   }
@@ -275,9 +276,9 @@ export class IamStore implements IamForOthers {
     const remove = this.db.transaction(() => {
       const row = this.requireRoleRow(roleName);
       const attached = this.sql('SELECT COUNT(*) AS n FROM iam_role_attached_policies WHERE role_name = ?').get(row.role_name) as { n: number };
-      if (attached.n > 0) throw DeleteConflictError.attachedPolicies();
+      if (attached.n > 0) throw DeleteConflict.attachedPolicies();
       const inline = this.sql('SELECT COUNT(*) AS n FROM iam_role_inline_policies WHERE role_name = ?').get(row.role_name) as { n: number };
-      if (inline.n > 0) throw DeleteConflictError.inlinePolicies();
+      if (inline.n > 0) throw DeleteConflict.inlinePolicies();
       this.sql('DELETE FROM iam_roles WHERE role_name = ?').run(row.role_name);
     });
     remove.immediate();
@@ -298,14 +299,17 @@ export class IamStore implements IamForOthers {
 
   /** Attaching an attached policy again succeeds and changes nothing, as at AWS. */
   attachRolePolicy(roleName: string, policyArn: string): void {
-    validatePolicyArn(policyArn);
+    // AWS answers a PolicyArn that is no ARN at all with this ValidationError (two spaces and all), and a
+    // well-formed ARN of no policy with NoSuchEntity; so do we.
+    if (!/^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$/.test(policyArn)) throw new ValidationError('Invalid ARN:  Could not be parsed!');
+    if (!POLICY_ARN_PATTERN.test(policyArn)) throw NoSuchEntity.notAttachable(policyArn);
     const attach = this.db.transaction(() => {
       const row = this.requireRoleRow(roleName);
-      if (!this.policyExists(policyArn)) throw NoSuchEntityError.notAttachable(policyArn);
+      if (!this.policyExists(policyArn)) throw NoSuchEntity.notAttachable(policyArn);
       const existing = this.attachedArns(row.role_name);
       if (existing.includes(policyArn)) return;
       if (existing.length >= IAM_LIMITS.managedPoliciesPerRole) {
-        throw new LimitExceededError(`Cannot exceed quota for PoliciesPerRole: ${IAM_LIMITS.managedPoliciesPerRole}`);
+        throw new LimitExceeded(`Cannot exceed quota for PoliciesPerRole: ${IAM_LIMITS.managedPoliciesPerRole}`);
       }
       this.sql(
           `INSERT INTO iam_role_attached_policies (role_name, policy_arn, position)
@@ -320,7 +324,7 @@ export class IamStore implements IamForOthers {
     validatePolicyArn(policyArn);
     const row = this.requireRoleRow(roleName);
     const result = this.sql('DELETE FROM iam_role_attached_policies WHERE role_name = ? AND policy_arn = ?').run(row.role_name, policyArn);
-    if (result.changes === 0) throw NoSuchEntityError.policy(policyArn);
+    if (result.changes === 0) throw NoSuchEntity.policy(policyArn);
   }
 
   listAttachedRolePolicies(roleName: string, options: PageRequest & { pathPrefix?: string } = {}): Page<AttachedPolicyRecord> {
@@ -345,7 +349,7 @@ export class IamStore implements IamForOthers {
         .all(row.role_name, policyName) as { document: string }[];
       const total = others.reduce((sum, other) => sum + policySize(other.document), policySize(document));
       if (total > IAM_LIMITS.inlinePolicySizePerRole) {
-        throw new LimitExceededError(`Maximum policy size of ${IAM_LIMITS.inlinePolicySizePerRole} bytes exceeded for role ${row.role_name}`);
+        throw new LimitExceeded(`Maximum policy size of ${IAM_LIMITS.inlinePolicySizePerRole} bytes exceeded for role ${row.role_name}`);
       }
       this.sql(
           `INSERT INTO iam_role_inline_policies (role_name, policy_name, document) VALUES (?, ?, ?)
@@ -360,14 +364,14 @@ export class IamStore implements IamForOthers {
     const row = this.requireRoleRow(roleName);
     const policy = this.sql('SELECT policy_name, document FROM iam_role_inline_policies WHERE role_name = ? AND policy_name = ?')
       .get(row.role_name, policyName) as { policy_name: string; document: string } | undefined;
-    if (!policy) throw NoSuchEntityError.rolePolicy(policyName);
+    if (!policy) throw NoSuchEntity.rolePolicy(policyName);
     return { roleName: row.role_name, policyName: policy.policy_name, document: policy.document };
   }
 
   deleteRolePolicy(roleName: string, policyName: string): void {
     const row = this.requireRoleRow(roleName);
     const result = this.sql('DELETE FROM iam_role_inline_policies WHERE role_name = ? AND policy_name = ?').run(row.role_name, policyName);
-    if (result.changes === 0) throw NoSuchEntityError.rolePolicy(policyName);
+    if (result.changes === 0) throw NoSuchEntity.rolePolicy(policyName);
   }
 
   listRolePolicies(roleName: string, options: PageRequest = {}): Page<string> {
@@ -391,7 +395,7 @@ export class IamStore implements IamForOthers {
       const merged = [...current.filter((existing) => !tags.some((added) => sameKey(added.Key, existing.Key))), ...tags];
       if (merged.length > IAM_LIMITS.tagsPerResource) {
         // Wording unverified against AWS; the code and status are IAM's.
-        throw new LimitExceededError(`Cannot exceed quota for TagsPerRole: ${IAM_LIMITS.tagsPerResource}`);
+        throw new LimitExceeded(`Cannot exceed quota for TagsPerRole: ${IAM_LIMITS.tagsPerResource}`);
       }
       this.replaceRoleTags(row.role_name, merged);
     });
@@ -401,7 +405,7 @@ export class IamStore implements IamForOthers {
   /** Removing a key that is not there is not an error, as at AWS. */
   untagRole(roleName: string, tagKeys: string[]): void {
     if (tagKeys.length > IAM_LIMITS.tagsPerResource) {
-      throw ValidationError.constraint('TagKeys', `[${tagKeys.join(', ')}]`, `Member must have length less than or equal to ${IAM_LIMITS.tagsPerResource}`);
+      throw ValidationError.violated('tagKeys', `[${tagKeys.join(', ')}]`, Constraint.maxLength(IAM_LIMITS.tagsPerResource));
     }
     for (const key of tagKeys) validateTagKey(key, 'tagKeys');
     const row = this.requireRoleRow(roleName);
@@ -425,14 +429,14 @@ export class IamStore implements IamForOthers {
     if (input.description !== undefined) validateDescription(input.description);
     validateIdentityPolicy(input.policyDocument);
     if (policySize(input.policyDocument) > IAM_LIMITS.managedPolicySize) {
-      throw new LimitExceededError(`Cannot exceed quota for PolicySize: ${IAM_LIMITS.managedPolicySize}`);
+      throw new LimitExceeded(`Cannot exceed quota for PolicySize: ${IAM_LIMITS.managedPolicySize}`);
     }
     const tags = input.tags ?? [];
     validateTags(tags);
     const arn = `arn:aws:iam::${this.accountId}:policy${path}${input.policyName}`;
     this.db.transaction(() => {
       const clash = this.sql('SELECT 1 FROM iam_policies WHERE policy_name = ?').get(input.policyName);
-      if (clash) throw EntityAlreadyExistsError.policy(input.policyName);
+      if (clash) throw EntityAlreadyExists.policy(input.policyName);
       const now = nowIso();
       this.sql(
           `INSERT INTO iam_policies (arn, policy_name, policy_id, path, description, document, create_date, update_date)
@@ -464,14 +468,14 @@ export class IamStore implements IamForOthers {
       };
     }
     const row = this.sql('SELECT * FROM iam_policies WHERE arn = ?').get(policyArn) as PolicyRow | undefined;
-    if (!row) throw NoSuchEntityError.policy(policyArn);
+    if (!row) throw NoSuchEntity.policy(policyArn);
     return this.toPolicy(row);
   }
 
   getPolicyVersion(policyArn: string, versionId: string): PolicyVersionRecord {
     const policy = this.getPolicy(policyArn);
     // Only the default version is kept; AWS keeps up to five, which the local cloud does not model.
-    if (versionId !== policy.defaultVersionId) throw NoSuchEntityError.policyVersion(policyArn, versionId);
+    if (versionId !== policy.defaultVersionId) throw NoSuchEntity.policyVersion(policyArn, versionId);
     return {
       document: this.policyDocument(policyArn) ?? '',
       versionId,
@@ -485,8 +489,8 @@ export class IamStore implements IamForOthers {
     validatePolicyArn(policyArn);
     this.db.transaction(() => {
       const row = this.sql('SELECT arn FROM iam_policies WHERE arn = ?').get(policyArn);
-      if (!row) throw NoSuchEntityError.policy(policyArn);
-      if (this.attachmentCount(policyArn) > 0) throw DeleteConflictError.policyAttached();
+      if (!row) throw NoSuchEntity.policy(policyArn);
+      if (this.attachmentCount(policyArn) > 0) throw DeleteConflict.policyAttached();
       this.sql('DELETE FROM iam_policies WHERE arn = ?').run(policyArn);
     }).immediate();
   }
@@ -507,6 +511,27 @@ export class IamStore implements IamForOthers {
   }
 
   // ---- IamForOthers --------------------------------------------------------------------------------
+
+  /** The ARN of the role of this name, or the ARN it would have with this path: what IAM authorises against. */
+  roleArnFor(roleName: string, path = '/'): string {
+    return this.findRoleRow(roleName)?.arn ?? `arn:aws:iam::${this.accountId}:role${path}${roleName}`;
+  }
+
+  /** The ARN a customer managed policy of this name and path has. */
+  policyArnFor(policyName: string, path = '/'): string {
+    return `arn:aws:iam::${this.accountId}:policy${path}${policyName}`;
+  }
+
+  /** The role with this unique id (`AROA...`), or undefined. */
+  roleById(roleId: string): RoleRecord | undefined {
+    const row = this.sql('SELECT * FROM iam_roles WHERE role_id = ?').get(roleId) as RoleRow | undefined;
+    return row ? this.toRole(row) : undefined;
+  }
+
+  roleByName(roleName: string): { roleName: string; roleId: string; arn: string } | undefined {
+    const row = this.findRoleRow(roleName);
+    return row ? { roleName: row.role_name, roleId: row.role_id, arn: row.arn } : undefined;
+  }
 
   roleTrustPolicy(roleArn: string): string | undefined {
     return this.findRoleByArn(roleArn)?.assumeRolePolicyDocument;
@@ -536,7 +561,7 @@ export class IamStore implements IamForOthers {
 
   private requireRoleRow(roleName: string): RoleRow {
     const row = this.findRoleRow(roleName);
-    if (!row) throw NoSuchEntityError.role(roleName);
+    if (!row) throw NoSuchEntity.role(roleName);
     return row;
   }
 
@@ -618,79 +643,79 @@ const POLICY_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/(.+\/)?[^/
 
 /** RoleName: 1-64 characters of `[\w+=,.@-]`. */
 export function validateRoleName(roleName: string): void {
-  if (roleName.length < 1) throw ValidationError.constraint('RoleName', roleName, 'Member must have length greater than or equal to 1');
-  if (roleName.length > 64) throw ValidationError.constraint('RoleName', roleName, 'Member must have length less than or equal to 64');
+  if (roleName.length < 1) throw ValidationError.violated('roleName', roleName, Constraint.minLength(1));
+  if (roleName.length > 64) throw ValidationError.violated('roleName', roleName, Constraint.maxLength(64));
   if (!NAME_PATTERN.test(roleName)) {
-    throw ValidationError.constraint('RoleName', roleName, 'Member must satisfy regular expression pattern: [\\w+=,.@-]+');
+    throw ValidationError.violated('roleName', roleName, Constraint.pattern('[\\w+=,.@-]+'));
   }
 }
 
 /** PolicyName (inline and managed): 1-128 characters of `[\w+=,.@-]`. */
 export function validatePolicyName(policyName: string): void {
-  if (policyName.length < 1) throw ValidationError.constraint('PolicyName', policyName, 'Member must have length greater than or equal to 1');
-  if (policyName.length > 128) throw ValidationError.constraint('PolicyName', policyName, 'Member must have length less than or equal to 128');
+  if (policyName.length < 1) throw ValidationError.violated('policyName', policyName, Constraint.minLength(1));
+  if (policyName.length > 128) throw ValidationError.violated('policyName', policyName, Constraint.maxLength(128));
   if (!NAME_PATTERN.test(policyName)) {
-    throw ValidationError.constraint('PolicyName', policyName, 'Member must satisfy regular expression pattern: [\\w+=,.@-]+');
+    throw ValidationError.violated('policyName', policyName, Constraint.pattern('[\\w+=,.@-]+'));
   }
 }
 
 /** Path: `/` or `/` + printable ASCII + `/`, at most 512 characters. */
 export function validatePath(path: string): void {
-  if (path.length > 512) throw ValidationError.constraint('Path', path, 'Member must have length less than or equal to 512');
+  if (path.length > 512) throw ValidationError.violated('path', path, Constraint.maxLength(512));
   if (!PATH_PATTERN.test(path)) {
     throw new ValidationError('The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.');
   }
 }
 
 function validateDescription(description: string): void {
-  if (description.length > 1000) throw ValidationError.constraint('Description', description, 'Member must have length less than or equal to 1000');
+  if (description.length > 1000) throw ValidationError.violated('description', description, Constraint.maxLength(1000));
   if (!DESCRIPTION_PATTERN.test(description)) {
-    throw ValidationError.constraint('Description', description, 'Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*');
+    throw ValidationError.violated('description', description, Constraint.pattern('[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*'));
   }
 }
 
 function validateMaxSessionDuration(seconds: number): void {
   if (!Number.isInteger(seconds) || seconds < IAM_LIMITS.minSessionDuration) {
-    throw ValidationError.constraint('MaxSessionDuration', String(seconds), `Member must have value greater than or equal to ${IAM_LIMITS.minSessionDuration}`);
+    throw ValidationError.violated('maxSessionDuration', seconds, Constraint.minValue(IAM_LIMITS.minSessionDuration));
   }
   if (seconds > IAM_LIMITS.maxSessionDuration) {
-    throw ValidationError.constraint('MaxSessionDuration', String(seconds), `Member must have value less than or equal to ${IAM_LIMITS.maxSessionDuration}`);
+    throw ValidationError.violated('maxSessionDuration', seconds, Constraint.maxValue(IAM_LIMITS.maxSessionDuration));
   }
 }
 
 function validateTrustPolicyDocument(document: string): void {
   validateTrustPolicy(document);
   if (policySize(document) > IAM_LIMITS.trustPolicySize) {
-    throw new LimitExceededError(`Cannot exceed quota for ACLSizePerRole: ${IAM_LIMITS.trustPolicySize}`);
+    throw new LimitExceeded(`Cannot exceed quota for ACLSizePerRole: ${IAM_LIMITS.trustPolicySize}`);
   }
 }
 
 function validatePolicyArn(policyArn: string): void {
-  if (!POLICY_ARN_PATTERN.test(policyArn)) throw new InvalidInputError(`ARN ${policyArn} is not valid.`);
+  if (!POLICY_ARN_PATTERN.test(policyArn)) throw new InvalidInput(`ARN ${policyArn} is not valid.`);
 }
 
 function validateTags(tags: RoleTag[]): void {
   if (tags.length > IAM_LIMITS.tagsPerResource) {
-    throw ValidationError.constraint('Tags', `[${tags.map((tag) => `${tag.Key}=${tag.Value}`).join(', ')}]`, `Member must have length less than or equal to ${IAM_LIMITS.tagsPerResource}`);
+    throw ValidationError.violated('tags', `[${tags.map((tag) => `${tag.Key}=${tag.Value}`).join(', ')}]`, Constraint.maxLength(IAM_LIMITS.tagsPerResource));
   }
   const seen = new Set<string>();
   for (const tag of tags) {
     validateTagKey(tag.Key, 'tags.X.member.key');
-    if (tag.Value.length > 256) throw ValidationError.constraint('tags.X.member.value', tag.Value, 'Member must have length less than or equal to 256');
+    if (tag.Value.length > 256) throw ValidationError.violated('tags.X.member.value', tag.Value, Constraint.maxLength(256));
     if (!TAG_VALUE_PATTERN.test(tag.Value)) {
-      throw ValidationError.constraint('tags.X.member.value', tag.Value, 'Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*');
+      throw ValidationError.violated('tags.X.member.value', tag.Value, Constraint.pattern('[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*'));
     }
     const folded = tag.Key.toLowerCase();
-    if (seen.has(folded)) throw new InvalidInputError('Duplicate tag keys found. Please note that Tag keys are case insensitive.');
+    if (seen.has(folded)) throw new InvalidInput('Duplicate tag keys found. Please note that Tag keys are case insensitive.');
     seen.add(folded);
   }
 }
 
 function validateTagKey(key: string, member: string): void {
-  if (key.length < 1) throw ValidationError.constraint(member, key, 'Member must have length greater than or equal to 1');
-  if (key.length > 128) throw ValidationError.constraint(member, key, 'Member must have length less than or equal to 128');
+  if (key.length < 1) throw ValidationError.violated(member, key, Constraint.minLength(1));
+  if (key.length > 128) throw ValidationError.violated(member, key, Constraint.maxLength(128));
   if (!TAG_KEY_PATTERN.test(key)) {
-    throw ValidationError.constraint(member, key, 'Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+');
+    throw ValidationError.violated(member, key, Constraint.pattern('[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+'));
   }
 }
 
@@ -719,12 +744,12 @@ function sameKey(a: string, b: string): boolean {
 function paginate<T>(items: T[], request: PageRequest): Page<T> {
   const maxItems = request.maxItems ?? 100;
   if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000) {
-    throw ValidationError.constraint('MaxItems', String(maxItems), maxItems < 1 ? 'Member must have value greater than or equal to 1' : 'Member must have value less than or equal to 1000');
+    throw ValidationError.violated('maxItems', maxItems, maxItems < 1 ? Constraint.minValue(1) : Constraint.maxValue(1000));
   }
   let start = 0;
   if (request.marker !== undefined) {
     start = Number(Buffer.from(request.marker, 'base64url').toString('utf8'));
-    if (!Number.isInteger(start) || start < 0) throw new InvalidInputError('Invalid Marker.');
+    if (!Number.isInteger(start) || start < 0) throw new InvalidInput('Invalid Marker.');
   }
   const page = items.slice(start, start + maxItems);
   const next = start + maxItems;

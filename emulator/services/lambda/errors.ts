@@ -1,103 +1,70 @@
-// Lambda's errors with AWS's exact codes, messages and statuses, and their REST-JSON form (via the shared
-// json-protocol helpers): the status, `x-amzn-ErrorType: <Code>`, `{"Type":"User","message","Message"}`,
-// plus the few extra body fields and headers some Lambda errors carry (Reason, Retry-After).
-import { AwsError } from '../../core/errors.js';
-import type { ServiceResponse } from '../../core/http.js';
-import { jsonErrorResponse } from '../../core/json-protocol.js';
+// Lambda's errors, one class per AWS error code, named as the code, with AWS's exact messages and statuses. They go
+// out in REST-JSON's error form (core/json-protocol.ts): the status, `x-amzn-ErrorType: <Code>`,
+// `{"Type":"User","message","Message"}`, plus the few extra body fields and headers some carry (Reason, Retry-After).
+import { constraintErrorCode } from '../../core/constraints.js';
+import { awsErrorCode } from '../../core/errors.js';
 
-export class LambdaError extends AwsError {
-  /**
-   * @param code - AWS's error code, e.g. `ResourceNotFoundException`
-   * @param message - AWS's message text
-   * @param status - the HTTP status AWS answers with
-   * @param fields - extra body fields (`Reason` of TooManyRequestsException), AwsError's `extra`
-   * @param headers - extra response headers (`Retry-After`)
-   */
-  constructor(
-    code: string,
-    message: string,
-    status: number,
-    fields: Record<string, string> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(code, message, status, fields);
+export class ResourceNotFoundException extends awsErrorCode('ResourceNotFoundException', 404) {
+  /** AWS: 404 `Function not found: <arn>`. */
+  static function(functionArn: string): ResourceNotFoundException {
+    return new ResourceNotFoundException(`Function not found: ${functionArn}`);
+  }
+
+  /** What AWS says of a missing policy, statement-less function or unknown code location. */
+  static resource(): ResourceNotFoundException {
+    return new ResourceNotFoundException('The resource you requested does not exist.');
   }
 }
 
-/** AWS: 404 `Function not found: <arn>`. */
-export function functionNotFound(functionArn: string): LambdaError {
-  return new LambdaError('ResourceNotFoundException', `Function not found: ${functionArn}`, 404);
+export class ResourceConflictException extends awsErrorCode('ResourceConflictException', 409) {
+  /** AWS answers 409 while an update is in progress; so do we. */
+  static updateInProgress(functionArn: string): ResourceConflictException {
+    return new ResourceConflictException(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn}`);
+  }
+
+  /** AWS answers 409 for a call the function's state does not allow yet (Pending); so do we. */
+  static state(state: string): ResourceConflictException {
+    return new ResourceConflictException(`The operation cannot be performed at this time. The function is currently in the following state: ${state}`);
+  }
 }
 
-export function resourceNotFound(message = 'The resource you requested does not exist.'): LambdaError {
-  return new LambdaError('ResourceNotFoundException', message, 404);
+export class InvalidParameterValueException extends awsErrorCode('InvalidParameterValueException', 400) {
+  /** The message AWS gives for a role that is missing or does not trust lambda.amazonaws.com (or not yet). */
+  static roleCannotBeAssumed(): InvalidParameterValueException {
+    return new InvalidParameterValueException('The role defined for the function cannot be assumed by Lambda.');
+  }
 }
 
-export function resourceConflict(message: string): LambdaError {
-  return new LambdaError('ResourceConflictException', message, 409);
-}
+/** Model constraint failures, all of a request's at once (core/constraints.ts). */
+export class ValidationException extends constraintErrorCode('ValidationException', 400) {}
 
-/** AWS answers 409 while an update is in progress; so do we. */
-export function updateInProgress(functionArn: string): LambdaError {
-  return resourceConflict(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn}`);
-}
-
-export function stateConflict(state: string): LambdaError {
-  return resourceConflict(`The operation cannot be performed at this time. The function is currently in the following state: ${state}`);
-}
-
-export function invalidParameter(message: string): LambdaError {
-  return new LambdaError('InvalidParameterValueException', message, 400);
-}
-
-/** The message AWS gives for a role that is missing or does not trust lambda.amazonaws.com (or not yet). */
-export function roleCannotBeAssumed(): LambdaError {
-  return invalidParameter('The role defined for the function cannot be assumed by Lambda.');
-}
-
-/** Smithy-style constraint failures: `1 validation error detected: Value '64' at 'memorySize' failed to ...`. */
-export function validationErrors(problems: string[]): LambdaError {
-  const count = problems.length;
-  return new LambdaError('ValidationException', `${count} validation error${count === 1 ? '' : 's'} detected: ${problems.join('; ')}`, 400);
-}
-
-export function invalidRequestContent(message: string): LambdaError {
-  return new LambdaError('InvalidRequestContentException', message, 400);
-}
+/** An unreadable body, or a member of the wrong JSON type. */
+export class InvalidRequestContentException extends awsErrorCode('InvalidRequestContentException', 400) {}
 
 /** AWS: 413 `Request must be smaller than 6291456 bytes for the InvokeFunction operation`. */
-export function requestTooLarge(limit: number, operation: string): LambdaError {
-  return new LambdaError('RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`, 413);
+export class RequestEntityTooLargeException extends awsErrorCode('RequestEntityTooLargeException', 413) {
+  constructor(limit: number, operation: string) {
+    super(`Request must be smaller than ${limit} bytes for the ${operation} operation`);
+  }
 }
 
-export function tooManyRequests(): LambdaError {
-  return new LambdaError('TooManyRequestsException', 'Rate exceeded', 429, { Reason: 'CallerRateLimitExceeded' }, { 'Retry-After': '1' });
+export class TooManyRequestsException extends awsErrorCode('TooManyRequestsException', 429) {
+  constructor() {
+    super('Rate exceeded', { Reason: 'CallerRateLimitExceeded' }, { 'Retry-After': '1' });
+  }
 }
 
-export function preconditionFailed(): LambdaError {
-  return new LambdaError(
-    'PreconditionFailedException',
-    'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
-    412,
-  );
+export class PreconditionFailedException extends awsErrorCode('PreconditionFailedException', 412) {
+  constructor() {
+    super('The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
+  }
 }
 
 /** AWS: 502 InvalidRuntimeException. Only Node.js runtimes run in the local cloud. */
-export function runtimeNotRunnable(runtime: string): LambdaError {
-  return new LambdaError(
-    'InvalidRuntimeException',
-    `The runtime ${runtime} cannot run in the local cloud: only Node.js runtimes (nodejs18.x and later) are executed locally.`,
-    502,
-  );
+export class InvalidRuntimeException extends awsErrorCode('InvalidRuntimeException', 502) {
+  constructor(runtime: string) {
+    super(`The runtime ${runtime} cannot run in the local cloud: only Node.js runtimes (nodejs18.x and later) are executed locally.`);
+  }
 }
 
-export function serviceError(message: string): LambdaError {
-  return new LambdaError('ServiceException', message, 500);
-}
-
-/** Any AwsError (ours or the core's NotImplemented) in Lambda's REST-JSON error form. */
-export function toRestJsonError(error: AwsError): ServiceResponse {
-  const response = jsonErrorResponse('rest-json', error);
-  if (error instanceof LambdaError) response.headers = { ...response.headers, ...error.headers };
-  return response;
-}
+export class ServiceException extends awsErrorCode('ServiceException', 500) {}

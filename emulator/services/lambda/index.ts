@@ -1,21 +1,26 @@
-// The lambda service of the local cloud: builds the store (functions, async queue), the runtime (execution
-// environments) and the REST-JSON router, publishes the cross-service surface as `context.stores.lambda`,
-// and runs the async worker between start() and stop(). No logic of its own beyond the wiring.
+// The lambda service of the local cloud: builds the store (functions), the code and queue stores, the runtime
+// (execution environments), the executor that runs functions and the REST-JSON router, publishes the
+// cross-service surface as `context.stores.lambda`, and runs the async worker between start() and stop().
+// No logic of its own beyond the wiring.
 import { randomUUID } from 'node:crypto';
+import { Authorizer, roleNameOf } from '../../core/authorize.js';
 import type { CloudContext, LambdaForOthers } from '../../core/context.js';
+import type { ServiceModule } from '../../core/service.js';
 import { LambdaRuntime } from '../../runtime/manager.js';
 import { readTuning } from '../../runtime/tuning.js';
-import type { ServiceModule } from '../index.js';
-import { LambdaInvoker } from './invoker.js';
-import { AsyncInvokeWorker } from './queue.js';
-import { LambdaRouter } from './router.js';
+import { FunctionCode } from './code.js';
+import { ResourceNotFoundException } from './errors.js';
+import { EventQueue } from './event-queue.js';
+import { LambdaExecutor } from './executor.js';
+import { createLambdaRouter } from './router.js';
 import { LambdaStore } from './store.js';
 import { parseFunctionIdentifier } from './validation.js';
 
 export interface LambdaInternals {
   store: LambdaStore;
+  queue: EventQueue;
   runtime: LambdaRuntime;
-  worker: AsyncInvokeWorker;
+  executor: LambdaExecutor;
 }
 
 /** How long shutting down waits for running asynchronous invocations to finish before killing them. */
@@ -29,7 +34,9 @@ export function lambdaInternals(context: CloudContext): LambdaInternals | undefi
 }
 
 export function createLambdaService(context: CloudContext): ServiceModule {
-  const store = new LambdaStore(context);
+  const code = new FunctionCode({ blobs: context.blobs, stateDir: context.settings.stateDir, s3: () => context.stores.s3, log: context.log });
+  const store = new LambdaStore(context.db, { settings: context.settings, faults: context.faults, code, iam: () => context.stores.iam, log: context.log });
+  const queue = new EventQueue(context.db);
   const runtime = new LambdaRuntime({
     endpoint: () => context.settings.endpoint,
     tuning: () => readTuning(context.settings),
@@ -37,17 +44,29 @@ export function createLambdaService(context: CloudContext): ServiceModule {
     xray: () => context.stores.xray,
     xrayDaemonAddress: () => context.stores.xray?.daemonAddress,
     log: (message) => context.log(message),
-    // Each environment signs its calls with keys that stand for the function's role, so the cloud can
-    // check them against the role's policies (emulator/core/authorize.ts), as AWS does.
+    stateDir: context.settings.stateDir,
+    // Each environment signs its calls with keys that stand for the function's role, in a session named after
+    // the function (as Lambda names it), so the cloud checks them against the role's policies
+    // (emulator/core/authorize.ts), as AWS does.
     credentials: context.credentials && {
-      issue: (fn) => context.credentials!.issue(fn.role),
+      issue: (fn) => {
+        const role = context.stores.iam?.roleByName(roleNameOf(fn.role));
+        return context.credentials!.issue({
+          accountId: context.settings.accountId,
+          roleArn: fn.role,
+          roleName: roleNameOf(fn.role),
+          // Pinned to the role as it is now (a role created again under its name is another role); a role
+          // that is not there allows nothing.
+          roleId: role?.arn === fn.role ? role.roleId : undefined,
+          sessionName: fn.name,
+        });
+      },
       revoke: (accessKeyId) => context.credentials?.revoke(accessKeyId),
     },
   });
   store.onFunctionChanged = (name) => runtime.retire(name);
-  const invoker = new LambdaInvoker(store, runtime);
-  const worker = new AsyncInvokeWorker(store, invoker, context);
-  internals.set(context, { store, runtime, worker });
+  const executor = new LambdaExecutor({ store, code, runtime, queue, settings: context.settings, tuning: () => readTuning(context.settings), log: context.log });
+  internals.set(context, { store, queue, runtime, executor });
 
   const forOthers: LambdaForOthers = {
     allowsS3Invoke: (functionArn, bucketName, bucketOwnerAccount) => store.allowsS3Invoke(functionArn, bucketName, bucketOwnerAccount),
@@ -55,26 +74,24 @@ export function createLambdaService(context: CloudContext): ServiceModule {
     enqueueEvent(functionArn, payload, source, traceHeader) {
       try {
         const { name } = parseFunctionIdentifier(functionArn);
-        if (!store.get(name)) {
-          context.log(`lambda: dropped a ${source} event for ${functionArn}: no such function`);
-          return;
-        }
-        store.enqueue({ functionName: name, requestId: randomUUID(), payload, source, ...(traceHeader ? { traceHeader } : {}) });
-        worker.wake();
+        executor.submit({ functionName: name, requestId: randomUUID(), payload, source, ...(traceHeader ? { traceHeader } : {}) });
       } catch (error) {
-        context.log(`lambda: could not queue a ${source} event for ${functionArn}: ${(error as Error).message}`);
+        if (error instanceof ResourceNotFoundException) context.log(`lambda: dropped a ${source} event for ${functionArn}: no such function`);
+        else context.log(`lambda: could not queue a ${source} event for ${functionArn}: ${(error as Error).message}`);
       }
     },
   };
   context.stores.lambda = forOthers;
 
   return {
-    router: new LambdaRouter(context, store, invoker, worker),
+    router: createLambdaRouter({ store, executor, blobs: context.blobs, faults: context.faults, log: context.log, authorizer: new Authorizer(context, 'lambda') }),
     async start() {
-      worker.start();
+      // Containment chosen and a crashed server's leftovers killed before the worker runs anything.
+      await runtime.start();
+      executor.start();
     },
     async stop() {
-      await worker.drain(DRAIN_TIMEOUT_MS);
+      await executor.drain(DRAIN_TIMEOUT_MS);
       await runtime.stop();
     },
   };

@@ -1,6 +1,7 @@
 // Resource-based policies of functions (AddPermission statements, in AWS's JSON) and their evaluation for
 // S3 notifications. Pure functions: no storage. (Role trust is IAM's question: iam/policy-document.ts.)
-import { validationErrors } from './errors.js';
+import { Constraint, type ConstraintViolation } from '../../core/constraints.js';
+import { InvalidParameterValueException, ValidationException } from './errors.js';
 import { wildcardMatches } from '../../core/wildcard.js';
 
 export interface PolicyStatement {
@@ -27,31 +28,26 @@ export interface AddPermissionInput {
  * principal into `{"AWS":"arn:aws:iam::<id>:root"}`, a service into `{"Service":...}`).
  */
 export function buildStatement(input: AddPermissionInput, functionArn: string): PolicyStatement {
-  const problems: string[] = [];
+  const problems: ConstraintViolation[] = [];
+  const broken = (member: string, value: string | undefined, constraint: string): number => problems.push({ member, value, constraint });
   const sid = input.StatementId;
-  if (sid === undefined) problems.push(`Value null at 'statementId' failed to satisfy constraint: Member must not be null`);
-  else if (!/^[a-zA-Z0-9-_.]{1,100}$/.test(sid)) {
-    problems.push(`Value '${sid}' at 'statementId' failed to satisfy constraint: Member must satisfy regular expression pattern: ([a-zA-Z0-9-_.]+)`);
-  }
-  if (input.Action === undefined) problems.push(`Value null at 'action' failed to satisfy constraint: Member must not be null`);
-  else if (!/^(lambda:[*]|lambda:[a-zA-Z]+|[*])$/.test(input.Action)) {
-    problems.push(`Value '${input.Action}' at 'action' failed to satisfy constraint: Member must satisfy regular expression pattern: (lambda:[*]|lambda:[a-zA-Z]+|[*])`);
-  }
-  if (input.Principal === undefined) problems.push(`Value null at 'principal' failed to satisfy constraint: Member must not be null`);
-  else if (!/^[^\s]+$/.test(input.Principal)) {
-    problems.push(`Value '${input.Principal}' at 'principal' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+`);
-  }
+  if (sid === undefined) broken('statementId', sid, Constraint.notNull);
+  else if (!/^[a-zA-Z0-9-_]{1,100}$/.test(sid)) broken('statementId', sid, Constraint.pattern('([a-zA-Z0-9-_]+)'));
+  if (input.Action === undefined) broken('action', input.Action, Constraint.notNull);
+  else if (!/^(lambda:[*]|lambda:[a-zA-Z]+|[*])$/.test(input.Action)) broken('action', input.Action, Constraint.pattern('(lambda:[*]|lambda:[a-zA-Z]+|[*])'));
+  if (input.Principal === undefined) broken('principal', input.Principal, Constraint.notNull);
+  else if (!/^[^\s]+$/.test(input.Principal)) broken('principal', input.Principal, Constraint.pattern('[^\\s]+'));
   if (input.SourceArn !== undefined && !/^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)$/.test(input.SourceArn)) {
-    problems.push(
-      `Value '${input.SourceArn}' at 'sourceArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}(-gov)?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)`,
-    );
+    broken('sourceArn', input.SourceArn, Constraint.pattern('arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}(-gov)?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)'));
   }
-  if (input.SourceAccount !== undefined && !/^\d{12}$/.test(input.SourceAccount)) {
-    problems.push(`Value '${input.SourceAccount}' at 'sourceAccount' failed to satisfy constraint: Member must satisfy regular expression pattern: \\d{12}`);
-  }
-  if (problems.length > 0) throw validationErrors(problems);
+  if (input.SourceAccount !== undefined && !/^\d{12}$/.test(input.SourceAccount)) broken('sourceAccount', input.SourceAccount, Constraint.pattern('\\d{12}'));
+  if (problems.length > 0) throw ValidationException.violations(problems);
 
   const principal = input.Principal!;
+  // A principal is `*`, an account, an ARN or an AWS service; AWS refuses anything else (a non-AWS domain) this way.
+  if (principal !== '*' && !/^\d{12}$/.test(principal) && !principal.startsWith('arn:') && !/\.(amazonaws\.com(\.cn)?|aws\.internal)$/.test(principal)) {
+    throw new InvalidParameterValueException('The provided principal was invalid. Please check the principal and try again.');
+  }
   const statement: PolicyStatement = {
     Sid: sid!,
     Effect: 'Allow',

@@ -1,12 +1,28 @@
-// The worker behind asynchronous invocations (S3 events, `Event` invokes): claims queued events from SQLite,
-// runs them, deletes them on success, retries failures with backoff, then drops them with a log line.
-// At-least-once: a claim left by a dead process is given back at start. It never blocks an enqueue.
+// The worker behind asynchronous invocations (S3 events, `Event` invokes): claims queued events (event-queue.ts),
+// has the executor run them, deletes them on success, retries failures with backoff, then drops them with a log
+// line. At-least-once: a claim left by a dead process is given back at start. It never blocks an enqueue.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { CloudContext } from '../../core/context.js';
-import { readTuning } from '../../runtime/tuning.js';
-import { s3Annotations, type LambdaInvoker } from './invoker.js';
-import type { LambdaStore, QueuedEvent } from './store.js';
+import { processIsAlive } from '../../core/processes.js';
+import type { LambdaTuning } from '../../runtime/tuning.js';
+import type { EventQueue, QueuedEvent } from './event-queue.js';
+
+/** How one attempt at a queued event went, as the executor reports it. */
+export type RunOutcome =
+  | { result: 'succeeded' }
+  | { result: 'no-function' }
+  /** The function is not ready (Pending) until then: the event waits, and it is not an attempt. */
+  | { result: 'not-ready'; until: number }
+  /** `note` writes a line where the function's own logs of this attempt went. */
+  | { result: 'failed'; reason: string; note(line: string): void };
+
+/** Runs one attempt (1-based) at a queued event. */
+export type RunQueuedEvent = (event: QueuedEvent, attempt: number) => Promise<RunOutcome>;
+
+export interface WorkerOptions {
+  tuning: () => LambdaTuning;
+  log(message: string): void;
+}
 
 /** Claims older than this are given back whoever holds them (no invocation runs this long). */
 const STALE_CLAIM_MS = 30 * 60_000;
@@ -26,9 +42,9 @@ export class AsyncInvokeWorker {
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly store: LambdaStore,
-    private readonly invoker: LambdaInvoker,
-    private readonly context: CloudContext,
+    private readonly queue: EventQueue,
+    private readonly run: RunQueuedEvent,
+    private readonly options: WorkerOptions,
   ) {}
 
   start(): void {
@@ -68,7 +84,7 @@ export class AsyncInvokeWorker {
     liveInstances.delete(this.owner);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.fallbackTimer) clearInterval(this.fallbackTimer);
-    this.store.releaseClaims(this.owner);
+    this.queue.releaseClaims(this.owner);
   }
 
   /** Looks for work on the next turn of the event loop (never inside the enqueuing caller's stack). */
@@ -83,19 +99,19 @@ export class AsyncInvokeWorker {
 
   /** Resolves when nothing is queued or running (for tests and graceful shutdowns). */
   whenIdle(): Promise<void> {
-    if (this.inFlight === 0 && this.store.queuedCount() === 0) return Promise.resolve();
+    if (this.inFlight === 0 && this.queue.queuedCount() === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private pump(): void {
     if (!this.running) return;
-    const { maxConcurrency } = readTuning(this.context.settings);
+    const { maxConcurrency } = this.options.tuning();
     while (this.running && !this.draining && this.inFlight < maxConcurrency) {
       let event: QueuedEvent | undefined;
       try {
-        event = this.store.claimNext(this.owner);
+        event = this.queue.claimNext(this.owner);
       } catch (error) {
-        this.context.log(`lambda: cannot read the async queue: ${(error as Error).message}`);
+        this.options.log(`lambda: cannot read the async queue: ${(error as Error).message}`);
         break;
       }
       if (!event) break;
@@ -114,7 +130,7 @@ export class AsyncInvokeWorker {
   private scheduleRetryTimer(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    const next = this.store.nextAvailableAt();
+    const next = this.queue.nextAvailableAt();
     if (next === undefined) return;
     this.retryTimer = setTimeout(() => this.wake(), Math.max(0, next - Date.now()) + 1);
     this.retryTimer.unref();
@@ -122,65 +138,47 @@ export class AsyncInvokeWorker {
 
   private notifyIfIdle(): void {
     if (this.idleWaiters.length === 0 || this.inFlight > 0 || !this.running) return;
-    if (this.store.queuedCount() > 0) return;
+    if (this.queue.queuedCount() > 0) return;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private async process(event: QueuedEvent): Promise<void> {
-    const fn = this.store.get(event.functionName);
-    if (!fn) {
-      this.context.log(`lambda: dropped async event ${event.requestId}: function ${event.functionName} does not exist`);
-      this.store.completeEvent(event.id);
-      return;
-    }
-    if (Date.now() < fn.readyAt) {
-      // Lambda's own queue holds events while a function is Pending; not an attempt.
-      this.store.retryEventLater(event.id, event.attempts, fn.readyAt);
-      return;
-    }
     const attempt = event.attempts + 1;
-    let failure: string | undefined;
-    let logStream: string | undefined;
-    try {
-      const runnable = await this.invoker.prepare(fn);
-      const result = await this.invoker.runtime.invoke(runnable, {
-        requestId: event.requestId,
-        payload: Buffer.from(event.payload),
-        traceHeader: event.traceHeader,
-        queuedAt: event.enqueuedAt,
-        attempt,
-        annotations: event.source === 's3' && runnable.tracingMode === 'Active' ? s3Annotations(event.payload) : undefined,
-      });
-      if (result.functionError) failure = result.errorType ?? 'Unhandled';
-      logStream = result.logStream;
-    } catch (error) {
-      failure = (error as Error).message;
+    const outcome = await this.run(event, attempt);
+    if (outcome.result === 'no-function') {
+      this.options.log(`lambda: dropped async event ${event.requestId}: function ${event.functionName} does not exist`);
+      this.queue.completeEvent(event.id);
+      return;
+    }
+    if (outcome.result === 'not-ready') {
+      this.queue.retryEventLater(event.id, event.attempts, outcome.until);
+      return;
     }
     // Stopped meanwhile: the claim was given back and the database may be closing; the event runs again later.
     if (!this.running) return;
-    if (failure === undefined) {
-      this.store.completeEvent(event.id);
+    if (outcome.result === 'succeeded') {
+      this.queue.completeEvent(event.id);
       return;
     }
-    const delays = readTuning(this.context.settings).retryDelaysMs;
+    const delays = this.options.tuning().retryDelaysMs;
     if (attempt <= delays.length) {
-      this.store.retryEventLater(event.id, attempt, Date.now() + (delays[attempt - 1] ?? 0));
+      this.queue.retryEventLater(event.id, attempt, Date.now() + (delays[attempt - 1] ?? 0));
       return;
     }
-    this.store.completeEvent(event.id);
-    const line = `${new Date().toISOString()} ${event.requestId} Dropped asynchronous event after ${attempt} attempts (last error: ${failure})`;
-    this.context.log(`lambda: ${fn.name}: ${line}`);
-    if (logStream) this.invoker.runtime.appendLog(fn.logging.LogGroup, logStream, line);
+    this.queue.completeEvent(event.id);
+    const line = `${new Date().toISOString()} ${event.requestId} Dropped asynchronous event after ${attempt} attempts (last error: ${outcome.reason})`;
+    this.options.log(`lambda: ${event.functionName}: ${line}`);
+    outcome.note(line);
   }
 
   /** Gives back claims whose owner process is gone (or that are hopelessly old). */
   private requeueAbandonedClaims(): void {
     const now = Date.now();
-    for (const { owner, claimedAt } of this.store.claimOwners()) {
+    for (const { owner, claimedAt } of this.queue.claimOwners()) {
       if (owner === this.owner) continue;
       if (ownerIsGone(owner) || now - claimedAt > STALE_CLAIM_MS) {
-        this.context.log(`lambda: re-queueing async events claimed by ${owner}`);
-        this.store.releaseClaims(owner);
+        this.options.log(`lambda: re-queueing async events claimed by ${owner}`);
+        this.queue.releaseClaims(owner);
       }
     }
   }
@@ -191,10 +189,5 @@ function ownerIsGone(owner: string): boolean {
   const pid = Number(pidText);
   if (host !== hostname() || !Number.isInteger(pid)) return false;
   if (pid === process.pid) return !liveInstances.has(owner);
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !processIsAlive(pid);
 }

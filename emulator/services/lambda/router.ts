@@ -1,24 +1,26 @@
-// Lambda's REST-JSON wire: routes `/2015-03-31/functions/...` (and the account-settings and tags paths) to
-// store operations, reads JSON bodies and Invoke's headers, and writes AWS's responses and errors. Anything
-// the local cloud does not implement answers NotImplemented naming the operation.
+// Lambda's REST-JSON wire: one table of every Lambda operation by method and path (`/2015-03-31/functions/...`,
+// the account-settings and tags paths), each implemented one with the IAM permission it needs and its handler;
+// handlers read JSON bodies and Invoke's headers, call the store or the executor, and write AWS's responses.
+// An operation in the table without a handler answers NotImplemented naming it; so does any other path.
 import { isDiskFull } from '../../state/disk-space.js';
-import { AwsError, NotImplementedError } from '../../core/errors.js';
-import type { CloudContext } from '../../core/context.js';
+import type { Authorizer, Permission, Requirement } from '../../core/authorize.js';
+import { AwsError, NotImplemented } from '../../core/errors.js';
+import type { FaultInjector } from '../../core/faults.js';
 import { decodeOrKeep, header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
-import { JsonFields, parseJsonBody, type JsonShape } from '../../core/json-protocol.js';
+import { jsonErrorResponse, JsonFields, parseJsonBody, type JsonShape } from '../../core/json-protocol.js';
 import { logTail } from '../../runtime/log-format.js';
+import type { BlobStore } from '../../state/blobs.js';
+import { Constraint } from '../../core/constraints.js';
 import {
-  invalidRequestContent,
-  requestTooLarge,
-  resourceNotFound,
-  serviceError,
-  stateConflict,
-  toRestJsonError,
-  tooManyRequests,
-  validationErrors,
+  InvalidRequestContentException,
+  RequestEntityTooLargeException,
+  ResourceConflictException,
+  ResourceNotFoundException,
+  ServiceException,
+  TooManyRequestsException,
+  ValidationException,
 } from './errors.js';
-import type { LambdaInvoker } from './invoker.js';
-import type { AsyncInvokeWorker } from './queue.js';
+import type { LambdaExecutor } from './executor.js';
 import {
   MAX_CODE_REQUEST_BYTES,
   type CreateFunctionInput,
@@ -26,203 +28,415 @@ import {
   type UpdateFunctionCodeInput,
   type UpdateFunctionConfigurationInput,
 } from './store.js';
+import { parseFunctionIdentifier } from './validation.js';
 
 /** AWS: 6 MB for a synchronous payload, 256 KB for an asynchronous one. */
 export const MAX_SYNC_PAYLOAD_BYTES = 6_291_456;
 export const MAX_ASYNC_PAYLOAD_BYTES = 262_144;
 
-type Handler = (request: ServiceRequest, params: string[]) => Promise<ServiceResponse> | ServiceResponse;
+/** What the handlers work with. */
+export interface LambdaDependencies {
+  store: LambdaStore;
+  executor: LambdaExecutor;
+  /** Where function code is kept, for the code-download URL GetFunction hands out. */
+  blobs: BlobStore;
+  faults: FaultInjector;
+  authorizer: Authorizer;
+  log(message: string): void;
+}
 
-export class LambdaRouter implements ServiceRouter {
-  readonly name = 'lambda';
+/** One call being answered: the request and the path segments the route captured (`name`, `arn`, `statementId`). */
+export interface LambdaCall {
+  request: ServiceRequest;
+  params: Record<string, string>;
+}
 
-  constructor(
-    private readonly context: CloudContext,
-    private readonly store: LambdaStore,
-    private readonly invoker: LambdaInvoker,
-    private readonly worker: AsyncInvokeWorker,
-  ) {}
+/** How routes name functions for IAM: this cloud's function ARNs. */
+export interface FunctionArns {
+  functionArn(name: string): string;
+}
 
-  async handle(request: ServiceRequest): Promise<ServiceResponse> {
-    try {
-      const parts = request.rawPath.replace(/\/+$/, '').split('/').slice(1).map(decodeOrKeep);
-      if (parts[0] === '2015-03-31' && parts[1] === 'code-download' && request.method === 'GET') return this.codeDownload(parts[2] ?? '');
-      if (this.context.faults.shouldThrottle()) throw tooManyRequests();
-      const route = this.route(request.method, parts);
-      if (!route) throw new NotImplementedError(`Lambda ${operationName(request.method, parts) ?? `${request.method} ${request.rawPath}`}`);
-      return await route.handler(request, route.params);
-    } catch (error) {
-      if (error instanceof AwsError) return toRestJsonError(error);
-      // A full disk is the server's to answer (it knows where the disk is, and records that it is full).
-      if (isDiskFull(error)) throw error;
-      this.context.log(`lambda: internal error: ${(error as Error).stack ?? String(error)}`);
-      return toRestJsonError(serviceError(`The local cloud failed: ${(error as Error).message}`));
-    }
+/** Where a Lambda operation is on the wire. */
+interface LambdaOperation {
+  operation: string;
+  /** The HTTP method, or `*` for any. */
+  method: string;
+  /** Path segments: `:x` captures one (percent-decoded) as `params.x`, `*` matches any one, `**` any rest. */
+  path: string;
+}
+
+/** An operation the local cloud implements: what IAM it needs and what it does. */
+export interface LambdaRoute extends LambdaOperation {
+  /** The IAM actions and resources the call needs, as the Service Authorization Reference lists them. */
+  permissions(call: LambdaCall, arns: FunctionArns): Requirement;
+  run(lambda: LambdaDependencies, call: LambdaCall): Promise<ServiceResponse> | ServiceResponse;
+}
+
+/**
+ * Every Lambda operation: those with `run` are implemented, the others answer NotImplemented naming themselves.
+ * The first entry that matches the method and path wins.
+ */
+const LAMBDA_API: readonly (LambdaRoute | LambdaOperation)[] = [
+  {
+    operation: 'ListFunctions',
+    method: 'GET',
+    path: '/2015-03-31/functions',
+    permissions: () => [{ action: 'lambda:ListFunctions', resource: '*' }],
+    run: (lambda, { request }) => listFunctions(lambda, request),
+  },
+  {
+    operation: 'CreateFunction',
+    method: 'POST',
+    path: '/2015-03-31/functions',
+    permissions: ({ request }, arns) => {
+      const input = bodyOf(request);
+      const name = typeof input.FunctionName === 'string' ? input.FunctionName : '';
+      return [{ action: 'lambda:CreateFunction', resource: functionResource(name, null, arns) }, ...passRole(input.Role), ...readsCode(input.Code)];
+    },
+    run: async (lambda, { request }) => {
+      if (request.body.length > MAX_CODE_REQUEST_BYTES) throw new RequestEntityTooLargeException(MAX_CODE_REQUEST_BYTES, 'CreateFunction');
+      return json(201, await lambda.store.createFunction(parseJson<CreateFunctionInput>(request, CREATE_FUNCTION_SHAPE)));
+    },
+  },
+  {
+    operation: 'GetFunction',
+    method: 'GET',
+    path: '/2015-03-31/functions/:name',
+    permissions: onFunction('lambda:GetFunction'),
+    run: ({ store }, call) => json(200, store.functionDetails(store.require(qualifiedName(store, call)))),
+  },
+  {
+    operation: 'DeleteFunction',
+    method: 'DELETE',
+    path: '/2015-03-31/functions/:name',
+    permissions: onFunction('lambda:DeleteFunction'),
+    run: ({ store }, { request, params }) => {
+      store.deleteFunction(params.name!, qualifierOf(request));
+      return { status: 204 };
+    },
+  },
+  {
+    operation: 'GetFunctionConfiguration',
+    method: 'GET',
+    path: '/2015-03-31/functions/:name/configuration',
+    permissions: onFunction('lambda:GetFunctionConfiguration'),
+    run: ({ store }, call) => json(200, store.configuration(store.require(qualifiedName(store, call)))),
+  },
+  {
+    operation: 'UpdateFunctionConfiguration',
+    method: 'PUT',
+    path: '/2015-03-31/functions/:name/configuration',
+    permissions: (call, arns) => [...(onFunction('lambda:UpdateFunctionConfiguration')(call, arns) as Permission[]), ...passRole(bodyOf(call.request).Role)],
+    run: ({ store }, { request, params }) =>
+      json(200, store.updateFunctionConfiguration(params.name!, parseJson<UpdateFunctionConfigurationInput>(request, FUNCTION_SETTINGS_SHAPE))),
+  },
+  {
+    operation: 'UpdateFunctionCode',
+    method: 'PUT',
+    path: '/2015-03-31/functions/:name/code',
+    permissions: (call, arns) => [...(onFunction('lambda:UpdateFunctionCode')(call, arns) as Permission[]), ...readsCode(bodyOf(call.request))],
+    run: async ({ store }, { request, params }) => {
+      if (request.body.length > MAX_CODE_REQUEST_BYTES) throw new RequestEntityTooLargeException(MAX_CODE_REQUEST_BYTES, 'UpdateFunctionCode');
+      return json(200, await store.updateFunctionCode(params.name!, parseJson<UpdateFunctionCodeInput>(request, UPDATE_CODE_SHAPE)));
+    },
+  },
+  {
+    operation: 'Invoke',
+    method: 'POST',
+    path: '/2015-03-31/functions/:name/invocations',
+    permissions: onFunction('lambda:InvokeFunction'),
+    run: (lambda, call) => invoke(lambda, call),
+  },
+  {
+    operation: 'AddPermission',
+    method: 'POST',
+    path: '/2015-03-31/functions/:name/policy',
+    permissions: onFunction('lambda:AddPermission'),
+    run: ({ store }, { request, params }) => json(201, { Statement: store.addPermission(params.name!, parseJson(request, ADD_PERMISSION_SHAPE), qualifierOf(request)) }),
+  },
+  {
+    operation: 'GetPolicy',
+    method: 'GET',
+    path: '/2015-03-31/functions/:name/policy',
+    permissions: onFunction('lambda:GetPolicy'),
+    run: ({ store }, { request, params }) => json(200, store.getPolicy(params.name!, qualifierOf(request))),
+  },
+  {
+    operation: 'RemovePermission',
+    method: 'DELETE',
+    path: '/2015-03-31/functions/:name/policy/:statementId',
+    permissions: onFunction('lambda:RemovePermission'),
+    run: ({ store }, { request, params }) => {
+      store.removePermission(params.name!, params.statementId!, request.query.get('RevisionId') ?? undefined, qualifierOf(request));
+      return { status: 204 };
+    },
+  },
+  {
+    operation: 'GetAccountSettings',
+    method: 'GET',
+    path: '/2016-08-19/account-settings',
+    permissions: () => [{ action: 'lambda:GetAccountSettings', resource: '*' }],
+    run: ({ store }) => json(200, store.accountSettings()),
+  },
+  // The tagging operations name their resource by ARN, and are authorised on the ARN given.
+  {
+    operation: 'ListTags',
+    method: 'GET',
+    path: '/2017-03-31/tags/:arn',
+    permissions: ({ params }) => [{ action: 'lambda:ListTags', resource: params.arn ?? '' }],
+    run: ({ store }, { params }) => json(200, { Tags: store.listTags(params.arn!) }),
+  },
+  {
+    operation: 'TagResource',
+    method: 'POST',
+    path: '/2017-03-31/tags/:arn',
+    permissions: ({ params }) => [{ action: 'lambda:TagResource', resource: params.arn ?? '' }],
+    run: ({ store }, { request, params }) => {
+      const body = parseJson<{ Tags?: Record<string, string> }>(request, { Tags: 'stringMap' });
+      store.tagResource(params.arn!, body.Tags ?? {});
+      return { status: 204 };
+    },
+  },
+  {
+    operation: 'UntagResource',
+    method: 'DELETE',
+    path: '/2017-03-31/tags/:arn',
+    permissions: ({ params }) => [{ action: 'lambda:UntagResource', resource: params.arn ?? '' }],
+    run: ({ store }, { request, params }) => {
+      if (!request.query.has('tagKeys')) throw ValidationException.violated('tagKeys', null, Constraint.notNull);
+      store.untagResource(params.arn!, request.query.getAll('tagKeys'));
+      return { status: 204 };
+    },
+  },
+
+  // Not implemented. A function's sub-resources are matched under any API version.
+  { operation: 'CreateAlias', method: 'POST', path: '/*/functions/:name/aliases' },
+  { operation: 'ListAliases', method: 'GET', path: '/*/functions/:name/aliases' },
+  { operation: 'GetAlias', method: 'GET', path: '/*/functions/:name/aliases/*/**' },
+  { operation: 'UpdateAlias', method: 'PUT', path: '/*/functions/:name/aliases/*/**' },
+  { operation: 'DeleteAlias', method: 'DELETE', path: '/*/functions/:name/aliases/*/**' },
+  { operation: 'PublishVersion', method: 'POST', path: '/*/functions/:name/versions/**' },
+  { operation: 'ListVersionsByFunction', method: 'GET', path: '/*/functions/:name/versions/**' },
+  { operation: 'PutFunctionConcurrency', method: 'PUT', path: '/*/functions/:name/concurrency/**' },
+  { operation: 'DeleteFunctionConcurrency', method: 'DELETE', path: '/*/functions/:name/concurrency/**' },
+  { operation: 'GetFunctionConcurrency', method: 'GET', path: '/*/functions/:name/concurrency/**' },
+  { operation: 'PutFunctionEventInvokeConfig', method: 'PUT', path: '/*/functions/:name/event-invoke-config' },
+  { operation: 'UpdateFunctionEventInvokeConfig', method: 'POST', path: '/*/functions/:name/event-invoke-config' },
+  { operation: 'GetFunctionEventInvokeConfig', method: 'GET', path: '/*/functions/:name/event-invoke-config' },
+  { operation: 'DeleteFunctionEventInvokeConfig', method: 'DELETE', path: '/*/functions/:name/event-invoke-config' },
+  { operation: 'ListFunctionEventInvokeConfigs', method: '*', path: '/*/functions/:name/event-invoke-config/*/**' },
+  { operation: 'CreateFunctionUrlConfig', method: 'POST', path: '/*/functions/:name/url/**' },
+  { operation: 'GetFunctionUrlConfig', method: 'GET', path: '/*/functions/:name/url/**' },
+  { operation: 'UpdateFunctionUrlConfig', method: 'PUT', path: '/*/functions/:name/url/**' },
+  { operation: 'DeleteFunctionUrlConfig', method: 'DELETE', path: '/*/functions/:name/url/**' },
+  { operation: 'ListFunctionUrlConfigs', method: '*', path: '/*/functions/:name/urls/**' },
+  { operation: 'PutProvisionedConcurrencyConfig', method: 'PUT', path: '/*/functions/:name/provisioned-concurrency/**' },
+  { operation: 'GetProvisionedConcurrencyConfig', method: 'GET', path: '/*/functions/:name/provisioned-concurrency' },
+  { operation: 'ListProvisionedConcurrencyConfigs', method: 'GET', path: '/*/functions/:name/provisioned-concurrency/*/**' },
+  { operation: 'DeleteProvisionedConcurrencyConfig', method: 'DELETE', path: '/*/functions/:name/provisioned-concurrency/**' },
+  { operation: 'PutFunctionCodeSigningConfig', method: 'PUT', path: '/*/functions/:name/code-signing-config/**' },
+  { operation: 'GetFunctionCodeSigningConfig', method: 'GET', path: '/*/functions/:name/code-signing-config/**' },
+  { operation: 'DeleteFunctionCodeSigningConfig', method: 'DELETE', path: '/*/functions/:name/code-signing-config/**' },
+  { operation: 'InvokeAsync', method: '*', path: '/*/functions/:name/invoke-async/**' },
+  { operation: 'InvokeWithResponseStream', method: '*', path: '/*/functions/:name/response-streaming-invocations/**' },
+  { operation: 'PutFunctionRecursionConfig', method: 'PUT', path: '/*/functions/:name/recursion-config/**' },
+  { operation: 'GetFunctionRecursionConfig', method: 'GET', path: '/*/functions/:name/recursion-config/**' },
+  { operation: 'PutRuntimeManagementConfig', method: 'PUT', path: '/*/functions/:name/runtime-management-config/**' },
+  { operation: 'GetRuntimeManagementConfig', method: 'GET', path: '/*/functions/:name/runtime-management-config/**' },
+  { operation: 'CreateEventSourceMapping', method: 'POST', path: '/*/event-source-mappings' },
+  { operation: 'ListEventSourceMappings', method: 'GET', path: '/*/event-source-mappings' },
+  { operation: 'GetEventSourceMapping', method: 'GET', path: '/*/event-source-mappings/*/**' },
+  { operation: 'UpdateEventSourceMapping', method: 'PUT', path: '/*/event-source-mappings/*/**' },
+  { operation: 'DeleteEventSourceMapping', method: 'DELETE', path: '/*/event-source-mappings/*/**' },
+  { operation: 'layer operations (PublishLayerVersion, GetLayerVersion, ListLayers, ...)', method: '*', path: '/2018-10-31/layers/**' },
+  { operation: 'code signing configuration operations', method: '*', path: '/*/code-signing-configs/**' },
+  { operation: 'capacity provider operations', method: '*', path: '/*/capacity-providers/**' },
+];
+
+const implemented = (entry: LambdaRoute | LambdaOperation): entry is LambdaRoute => 'run' in entry;
+
+/** The operations the local cloud implements, for tests that check each declares its permission. */
+export const LAMBDA_ROUTES: readonly LambdaRoute[] = LAMBDA_API.filter(implemented);
+
+/** The entry a request takes, with its captured segments, or undefined. */
+function matchOperation(method: string, parts: string[]): { entry: LambdaRoute | LambdaOperation; params: Record<string, string> } | undefined {
+  for (const entry of LAMBDA_API) {
+    if (entry.method !== '*' && entry.method !== method) continue;
+    const params = matchPath(entry.path.split('/').slice(1), parts);
+    if (params) return { entry, params };
   }
+  return undefined;
+}
 
-  private route(method: string, parts: string[]): { handler: Handler; params: string[] } | undefined {
-    const [version, collection, name, sub, extra] = parts;
-    const n = parts.length;
-    if (version === '2015-03-31' && collection === 'functions') {
-      if (n === 2 && method === 'GET') return { handler: (r) => this.listFunctions(r), params: [] };
-      if (n === 2 && method === 'POST') return { handler: (r) => this.createFunction(r), params: [] };
-      if (n === 3 && method === 'GET') return { handler: (r) => this.getFunction(r, name!), params: [] };
-      if (n === 3 && method === 'DELETE') return { handler: (r) => this.deleteFunction(r, name!), params: [] };
-      if (n === 4 && sub === 'configuration' && method === 'GET') return { handler: (r) => this.getConfiguration(r, name!), params: [] };
-      if (n === 4 && sub === 'configuration' && method === 'PUT') return { handler: (r) => this.updateConfiguration(r, name!), params: [] };
-      if (n === 4 && sub === 'code' && method === 'PUT') return { handler: (r) => this.updateCode(r, name!), params: [] };
-      if (n === 4 && sub === 'invocations' && method === 'POST') return { handler: (r) => this.invoke(r, name!), params: [] };
-      if (n === 4 && sub === 'policy' && method === 'POST') return { handler: (r) => this.addPermission(r, name!), params: [] };
-      if (n === 4 && sub === 'policy' && method === 'GET') return { handler: (r) => this.getPolicy(r, name!), params: [] };
-      if (n === 5 && sub === 'policy' && method === 'DELETE') return { handler: (r) => this.removePermission(r, name!, extra!), params: [] };
-    }
-    if (version === '2016-08-19' && collection === 'account-settings' && n === 2 && method === 'GET') {
-      return { handler: () => json(200, this.store.accountSettings()), params: [] };
-    }
-    if (version === '2017-03-31' && collection === 'tags' && n === 3) {
-      const arn = name!;
-      if (method === 'GET') return { handler: () => json(200, { Tags: this.store.listTags(arn) }), params: [] };
-      if (method === 'POST') {
-        return {
-          handler: (r) => {
-            const body = parseJson<{ Tags?: Record<string, string> }>(r, { Tags: 'stringMap' });
-            this.store.tagResource(arn, body.Tags ?? {});
-            return { status: 204 };
-          },
-          params: [],
-        };
-      }
-      if (method === 'DELETE') {
-        return {
-          handler: (r) => {
-            this.store.untagResource(arn, r.query.getAll('tagKeys'));
-            return { status: 204 };
-          },
-          params: [],
-        };
-      }
-    }
-    return undefined;
+function matchPath(pattern: string[], parts: string[]): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (const [index, segment] of pattern.entries()) {
+    if (segment === '**') return params;
+    const part = parts[index];
+    if (part === undefined) return undefined;
+    if (segment.startsWith(':')) params[segment.slice(1)] = part;
+    else if (segment !== '*' && segment !== part) return undefined;
   }
+  return pattern.length === parts.length ? params : undefined;
+}
 
-  // --- functions ------------------------------------------------------------------------------------------
-
-  private async createFunction(request: ServiceRequest): Promise<ServiceResponse> {
-    if (request.body.length > MAX_CODE_REQUEST_BYTES) throw requestTooLarge(MAX_CODE_REQUEST_BYTES, 'CreateFunction');
-    return json(201, await this.store.createFunction(parseJson<CreateFunctionInput>(request, CREATE_FUNCTION_SHAPE)));
-  }
-
-  private getFunction(request: ServiceRequest, identifier: string): ServiceResponse {
-    const name = this.store.resolve(identifier, request.query.get('Qualifier') ?? undefined);
-    return json(200, this.store.functionDetails(this.store.require(name)));
-  }
-
-  private getConfiguration(request: ServiceRequest, identifier: string): ServiceResponse {
-    const name = this.store.resolve(identifier, request.query.get('Qualifier') ?? undefined);
-    return json(200, this.store.configuration(this.store.require(name)));
-  }
-
-  private listFunctions(request: ServiceRequest): ServiceResponse {
-    const maxItemsText = request.query.get('MaxItems');
-    const maxItems = maxItemsText === null ? 50 : Number(maxItemsText);
-    if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 10000) {
-      throw validationErrors([`Value '${maxItemsText}' at 'maxItems' failed to satisfy constraint: Member must have value ${maxItems < 1 ? 'greater than or equal to 1' : 'less than or equal to 10000'}`]);
-    }
-    const page = this.store.list(request.query.get('Marker') ?? undefined, maxItems);
-    return json(200, { Functions: page.functions, ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}) });
-  }
-
-  private async updateCode(request: ServiceRequest, identifier: string): Promise<ServiceResponse> {
-    if (request.body.length > MAX_CODE_REQUEST_BYTES) throw requestTooLarge(MAX_CODE_REQUEST_BYTES, 'UpdateFunctionCode');
-    return json(200, await this.store.updateFunctionCode(identifier, parseJson<UpdateFunctionCodeInput>(request, UPDATE_CODE_SHAPE)));
-  }
-
-  private updateConfiguration(request: ServiceRequest, identifier: string): ServiceResponse {
-    return json(200, this.store.updateFunctionConfiguration(identifier, parseJson<UpdateFunctionConfigurationInput>(request, FUNCTION_SETTINGS_SHAPE)));
-  }
-
-  private deleteFunction(request: ServiceRequest, identifier: string): ServiceResponse {
-    this.store.deleteFunction(identifier, request.query.get('Qualifier') ?? undefined);
-    return { status: 204 };
-  }
-
-  // --- permissions ----------------------------------------------------------------------------------------
-
-  private addPermission(request: ServiceRequest, identifier: string): ServiceResponse {
-    const statement = this.store.addPermission(identifier, parseJson(request, ADD_PERMISSION_SHAPE), request.query.get('Qualifier') ?? undefined);
-    return json(201, { Statement: statement });
-  }
-
-  private getPolicy(request: ServiceRequest, identifier: string): ServiceResponse {
-    return json(200, this.store.getPolicy(identifier, request.query.get('Qualifier') ?? undefined));
-  }
-
-  private removePermission(request: ServiceRequest, identifier: string, statementId: string): ServiceResponse {
-    this.store.removePermission(identifier, statementId, request.query.get('RevisionId') ?? undefined, request.query.get('Qualifier') ?? undefined);
-    return { status: 204 };
-  }
-
-  // --- invoking -------------------------------------------------------------------------------------------
-
-  private async invoke(request: ServiceRequest, identifier: string): Promise<ServiceResponse> {
-    const invocationType = header(request, 'x-amz-invocation-type') ?? 'RequestResponse';
-    if (!['RequestResponse', 'Event', 'DryRun'].includes(invocationType)) {
-      throw validationErrors([`Value '${invocationType}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`]);
-    }
-    const logType = header(request, 'x-amz-log-type') ?? 'None';
-    if (logType !== 'None' && logType !== 'Tail') {
-      throw validationErrors([`Value '${logType}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]`]);
-    }
-    const name = this.store.resolve(identifier, request.query.get('Qualifier') ?? undefined);
-    const fn = this.store.require(name);
-    const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES;
-    if (request.body.length > limit) throw requestTooLarge(limit, 'InvokeFunction');
-    if (request.body.length > 0) {
+/** Lambda's router: the table above behind the throttling fault, IAM for role callers and REST-JSON errors. */
+export function createLambdaRouter(lambda: LambdaDependencies): ServiceRouter {
+  return {
+    name: 'lambda',
+    async handle(request: ServiceRequest): Promise<ServiceResponse> {
       try {
-        JSON.parse(request.body.toString('utf8'));
+        const parts = request.rawPath.replace(/\/+$/, '').split('/').slice(1).map(decodeOrKeep);
+        // Not an AWS operation: the URL GetFunction hands out as Code.Location. AWS's is a presigned S3 URL that
+        // needs no IAM permission; ours names the code by its SHA-256, and only code a function uses is served.
+        if (parts[0] === '2015-03-31' && parts[1] === 'code-download' && request.method === 'GET') return codeDownload(lambda, parts[2] ?? '');
+        if (lambda.faults.shouldThrottle()) throw new TooManyRequestsException();
+        const matched = matchOperation(request.method, parts);
+        if (!matched) throw new NotImplemented(`Lambda ${request.method} ${request.rawPath}`);
+        const { entry, params } = matched;
+        if (!implemented(entry)) throw new NotImplemented(`Lambda ${entry.operation}`);
+        const call: LambdaCall = { request, params };
+        // Keys that stand for a role (a function's, an assumed role's): the call must be allowed by the role's policies.
+        lambda.authorizer.check(request.caller, () => entry.permissions(call, lambda.store), entry.operation);
+        return await entry.run(lambda, call);
       } catch (error) {
-        throw invalidRequestContent(`Could not parse request body into json: Could not parse payload into json: ${(error as Error).message}`);
+        if (error instanceof AwsError) return jsonErrorResponse('rest-json', error);
+        // A full disk is the server's to answer (it knows where the disk is, and records that it is full).
+        if (isDiskFull(error)) throw error;
+        lambda.log(`lambda: internal error: ${(error as Error).stack ?? String(error)}`);
+        return jsonErrorResponse('rest-json', new ServiceException(`The local cloud failed: ${(error as Error).message}`));
       }
-    }
-    // AWS refuses invocations of a Pending function with 409; so do we.
-    if (Date.now() < fn.readyAt) throw stateConflict('Pending');
-    const requestId = request.requestId;
-    if (invocationType === 'DryRun') return { status: 204, headers: { 'x-amzn-requestid': requestId } };
-    const traceHeader = header(request, 'x-amzn-trace-id') ?? header(request, 'x-amz-trace-id');
-    if (invocationType === 'Event') {
-      this.store.enqueue({ functionName: name, requestId, payload: request.body.length ? request.body.toString('utf8') : '{}', source: 'invoke', traceHeader });
-      this.worker.wake();
-      return { status: 202, headers: { 'x-amzn-requestid': requestId, 'content-length': 0 } };
-    }
-    const result = await this.invoker.invoke(fn, {
-      requestId,
-      payload: request.body,
-      traceHeader,
-      clientContext: header(request, 'x-amz-client-context'),
-    });
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'x-amzn-requestid': requestId,
-      'x-amz-executed-version': '$LATEST',
-      'x-amzn-trace-id': `root=${result.traceId};sampled=${fn.tracingMode === 'Active' ? 1 : 0}`,
-    };
-    if (result.functionError) headers['x-amz-function-error'] = result.functionError;
-    if (logType === 'Tail') headers['x-amz-log-result'] = logTail(result.log);
-    return { status: 200, headers, body: result.payload };
-  }
+    },
+  };
+}
 
-  private async codeDownload(file: string): Promise<ServiceResponse> {
-    const digest = /^([0-9a-f]{64})\.zip$/.exec(file)?.[1];
-    if (!digest || !this.store.codeIsReferenced(digest) || !this.context.blobs.has(digest)) {
-      return toRestJsonError(resourceNotFound());
+// --- handlers -------------------------------------------------------------------------------------------
+
+function qualifierOf(request: ServiceRequest): string | undefined {
+  return request.query.get('Qualifier') ?? undefined;
+}
+
+/** The function a call names, its Qualifier parameter applied. */
+function qualifiedName(store: LambdaStore, { request, params }: LambdaCall): string {
+  return store.resolve(params.name!, qualifierOf(request));
+}
+
+function listFunctions({ store }: LambdaDependencies, request: ServiceRequest): ServiceResponse {
+  const maxItemsText = request.query.get('MaxItems');
+  const maxItems = maxItemsText === null ? 50 : Number(maxItemsText);
+  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 10000) {
+    throw ValidationException.violated('maxItems', maxItemsText, maxItems < 1 ? Constraint.minValue(1) : Constraint.maxValue(10000));
+  }
+  const page = store.list(request.query.get('Marker') ?? undefined, maxItems);
+  return json(200, { Functions: page.functions, ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}) });
+}
+
+async function invoke({ store, executor }: LambdaDependencies, call: LambdaCall): Promise<ServiceResponse> {
+  const { request } = call;
+  const invocationType = header(request, 'x-amz-invocation-type') ?? 'RequestResponse';
+  if (!['RequestResponse', 'Event', 'DryRun'].includes(invocationType)) {
+    throw ValidationException.violated('invocationType', invocationType, Constraint.oneOf(['Event', 'RequestResponse', 'DryRun']));
+  }
+  const logType = header(request, 'x-amz-log-type') ?? 'None';
+  if (logType !== 'None' && logType !== 'Tail') throw ValidationException.violated('logType', logType, Constraint.oneOf(['None', 'Tail']));
+  const name = qualifiedName(store, call);
+  const fn = store.require(name);
+  const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES;
+  if (request.body.length > limit) throw new RequestEntityTooLargeException(limit, 'InvokeFunction');
+  if (request.body.length > 0) {
+    try {
+      JSON.parse(request.body.toString('utf8'));
+    } catch (error) {
+      throw new InvalidRequestContentException(`Could not parse request body into json: Could not parse payload into json: ${(error as Error).message}`);
     }
-    return {
-      status: 200,
-      headers: { 'content-type': 'application/zip', 'content-length': this.context.blobs.size(digest) },
-      body: this.context.blobs.stream(digest),
-    };
+  }
+  // AWS refuses invocations of a Pending function with 409; so do we.
+  if (Date.now() < fn.readyAt) throw ResourceConflictException.state('Pending');
+  const requestId = request.requestId;
+  if (invocationType === 'DryRun') return { status: 204, headers: { 'x-amzn-requestid': requestId } };
+  const traceHeader = header(request, 'x-amzn-trace-id') ?? header(request, 'x-amz-trace-id');
+  if (invocationType === 'Event') {
+    executor.submit({ functionName: name, requestId, payload: request.body.length ? request.body.toString('utf8') : '{}', source: 'invoke', traceHeader });
+    return { status: 202, headers: { 'x-amzn-requestid': requestId, 'content-length': 0 } };
+  }
+  const result = await executor.invoke(fn, {
+    requestId,
+    payload: request.body,
+    traceHeader,
+    clientContext: header(request, 'x-amz-client-context'),
+  });
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-amzn-requestid': requestId,
+    'x-amz-executed-version': '$LATEST',
+    'x-amzn-trace-id': `root=${result.traceId};sampled=${fn.tracingMode === 'Active' ? 1 : 0}`,
+  };
+  if (result.functionError) headers['x-amz-function-error'] = result.functionError;
+  if (logType === 'Tail') headers['x-amz-log-result'] = logTail(result.log);
+  return { status: 200, headers, body: result.payload };
+}
+
+function codeDownload({ store, blobs }: LambdaDependencies, file: string): ServiceResponse {
+  const digest = /^([0-9a-f]{64})\.zip$/.exec(file)?.[1];
+  if (!digest || !store.codeIsReferenced(digest) || !blobs.has(digest)) return jsonErrorResponse('rest-json', ResourceNotFoundException.resource());
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/zip', 'content-length': blobs.size(digest) },
+    body: blobs.stream(digest),
+  };
+}
+
+// --- permissions ----------------------------------------------------------------------------------------
+
+/**
+ * A function operation's resource: the function's ARN, qualified (`:$LATEST`) when the call names a
+ * qualifier, as Lambda authorises it (a policy on the unqualified ARN does not cover qualified calls).
+ */
+function onFunction(action: string): LambdaRoute['permissions'] {
+  return ({ request, params }, arns) => [{ action, resource: functionResource(params.name ?? '', request.query.get('Qualifier'), arns) }];
+}
+
+function functionResource(identifier: string, qualifierParameter: string | null, arns: FunctionArns): string {
+  let name = identifier;
+  let qualifier = qualifierParameter ?? undefined;
+  try {
+    const parsed = parseFunctionIdentifier(identifier);
+    name = parsed.name;
+    qualifier ??= parsed.qualifier;
+  } catch {
+    // Not a function name at all: the operation answers its own ValidationException; the ARN says what was sent.
+  }
+  return `${arns.functionArn(name)}${qualifier !== undefined ? `:${qualifier}` : ''}`;
+}
+
+/** Passing a role to Lambda needs iam:PassRole on it, for lambda.amazonaws.com. */
+function passRole(role: unknown): Permission[] {
+  return typeof role === 'string' ? [{ action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': 'lambda.amazonaws.com' } }] : [];
+}
+
+/** Code taken from S3 is read with the caller's permissions: s3:GetObject (or GetObjectVersion) on the object. */
+function readsCode(code: unknown): Permission[] {
+  if (typeof code !== 'object' || code === null) return [];
+  const { S3Bucket: bucket, S3Key: key, S3ObjectVersion: version } = code as Record<string, unknown>;
+  if (typeof bucket !== 'string' || typeof key !== 'string') return [];
+  const resource = `arn:aws:s3:::${bucket}/${key}`;
+  return [{ action: typeof version === 'string' ? 's3:GetObjectVersion' : 's3:GetObject', resource }];
+}
+
+/** The request body as JSON, for permissions that read it (unreadable or too large: the operation answers its own error). */
+function bodyOf(request: ServiceRequest): Record<string, unknown> {
+  if (request.body.length > MAX_CODE_REQUEST_BYTES) return {};
+  try {
+    return parseJsonBody(request.body, malformed);
+  } catch {
+    return {};
   }
 }
+
+// --- wire ----------------------------------------------------------------------------------------------
+
+/** Lambda answers an unreadable body, or a member of the wrong JSON type, with InvalidRequestContentException. */
+const malformed = (detail: string): AwsError => new InvalidRequestContentException(detail);
 
 function json(status: number, body: unknown): ServiceResponse {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
@@ -233,7 +447,6 @@ function json(status: number, body: unknown): ServiceResponse {
  * InvalidRequestContentException, as Lambda answers, before any rule of the store runs on it.
  */
 function parseJson<T>(request: ServiceRequest, shape: JsonShape = {}): T {
-  const malformed = (detail: string): AwsError => invalidRequestContent(detail);
   const input = parseJsonBody(request.body, malformed);
   new JsonFields(input, (detail) => malformed(`Could not parse request body into json: ${detail}`)).check(shape);
   return input as T;
@@ -276,49 +489,3 @@ const ADD_PERMISSION_SHAPE: JsonShape = {
   FunctionUrlAuthType: 'string',
   RevisionId: 'string',
 };
-
-/** The AWS operation a request would be, for NotImplemented messages (Lambda's REST paths). */
-export function operationName(method: string, parts: string[]): string | undefined {
-  const [version, collection, , sub, extra] = parts;
-  const n = parts.length;
-  const pick = (table: Record<string, string>): string | undefined => table[method];
-  if (collection === 'functions' && n >= 4) {
-    switch (sub) {
-      case 'aliases':
-        return n === 4 ? pick({ POST: 'CreateAlias', GET: 'ListAliases' }) : pick({ GET: 'GetAlias', PUT: 'UpdateAlias', DELETE: 'DeleteAlias' });
-      case 'versions':
-        return pick({ POST: 'PublishVersion', GET: 'ListVersionsByFunction' });
-      case 'concurrency':
-        return pick({ PUT: 'PutFunctionConcurrency', DELETE: 'DeleteFunctionConcurrency', GET: 'GetFunctionConcurrency' });
-      case 'event-invoke-config':
-        return n === 4
-          ? pick({ PUT: 'PutFunctionEventInvokeConfig', POST: 'UpdateFunctionEventInvokeConfig', GET: 'GetFunctionEventInvokeConfig', DELETE: 'DeleteFunctionEventInvokeConfig' })
-          : 'ListFunctionEventInvokeConfigs';
-      case 'url':
-        return pick({ POST: 'CreateFunctionUrlConfig', GET: 'GetFunctionUrlConfig', PUT: 'UpdateFunctionUrlConfig', DELETE: 'DeleteFunctionUrlConfig' });
-      case 'urls':
-        return 'ListFunctionUrlConfigs';
-      case 'provisioned-concurrency':
-        return pick({ PUT: 'PutProvisionedConcurrencyConfig', GET: extra === undefined ? 'GetProvisionedConcurrencyConfig' : 'ListProvisionedConcurrencyConfigs', DELETE: 'DeleteProvisionedConcurrencyConfig' });
-      case 'code-signing-config':
-        return pick({ PUT: 'PutFunctionCodeSigningConfig', GET: 'GetFunctionCodeSigningConfig', DELETE: 'DeleteFunctionCodeSigningConfig' });
-      case 'invoke-async':
-        return 'InvokeAsync';
-      case 'response-streaming-invocations':
-        return 'InvokeWithResponseStream';
-      case 'recursion-config':
-        return pick({ PUT: 'PutFunctionRecursionConfig', GET: 'GetFunctionRecursionConfig' });
-      case 'runtime-management-config':
-        return pick({ PUT: 'PutRuntimeManagementConfig', GET: 'GetRuntimeManagementConfig' });
-      default:
-        return undefined;
-    }
-  }
-  if (collection === 'event-source-mappings') {
-    return n === 2 ? pick({ POST: 'CreateEventSourceMapping', GET: 'ListEventSourceMappings' }) : pick({ GET: 'GetEventSourceMapping', PUT: 'UpdateEventSourceMapping', DELETE: 'DeleteEventSourceMapping' });
-  }
-  if (collection === 'layers') return version === '2018-10-31' ? 'layer operations (PublishLayerVersion, GetLayerVersion, ListLayers, ...)' : undefined;
-  if (collection === 'code-signing-configs') return 'code signing configuration operations';
-  if (collection === 'capacity-providers') return 'capacity provider operations';
-  return undefined;
-}

@@ -1,38 +1,36 @@
-// Lambda's state and rules, without HTTP: functions (configuration, code digest, resource policy, tags) and
-// the durable queue of asynchronous invocations, in the shared SQLite database; code in the blob store.
-// State transitions (Pending → Active, InProgress → Successful) are derived from timestamps, not timers.
+// Lambda's state and rules, without HTTP: functions (configuration, code digest, resource policy, tags) in the
+// shared SQLite database, and the rules AWS applies to changing them. Code packages are FunctionCode's (code.ts),
+// the async queue is EventQueue's (event-queue.ts), running a function is the executor's (executor.ts).
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import type {
   AccountLimit,
   AccountUsage,
   CreateFunctionRequest,
   FunctionConfiguration,
   GetFunctionResponse,
-  LoggingConfig,
   UpdateFunctionCodeRequest,
   UpdateFunctionConfigurationRequest,
 } from '@aws-sdk/client-lambda';
-import type { CloudContext } from '../../core/context.js';
-import { migrate } from '../../state/database.js';
-import { CodePackageError, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES, codeDirectory, inspectCodePackage, unpackCodePackage } from '../../runtime/code-package.js';
-import { defaultLogGroup } from '../../runtime/log-format.js';
-import type { RunnableFunction } from '../../runtime/types.js';
+import type { CloudSettings, IamForOthers } from '../../core/context.js';
+import { Constraint, memberName, type ConstraintViolation } from '../../core/constraints.js';
+import type { FaultInjector } from '../../core/faults.js';
+import { migrate, type Db } from '../../state/database.js';
+import { MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../../runtime/code-package.js';
+import type { FunctionCode } from './code.js';
 import {
-  functionNotFound,
-  invalidParameter,
-  preconditionFailed,
-  requestTooLarge,
-  resourceConflict,
-  resourceNotFound,
-  roleCannotBeAssumed,
-  stateConflict,
-  updateInProgress,
-  validationErrors,
+  InvalidParameterValueException,
+  PreconditionFailedException,
+  ResourceConflictException,
+  ResourceNotFoundException,
+  ValidationException,
 } from './errors.js';
+import { functionConfiguration, mergeLogging, type StoredFunction } from './function.js';
 import { trustsService } from '../iam/policy-document.js';
-import { buildStatement, policyAllowsInvoke, policyDocument, type AddPermissionInput, type PolicyStatement } from './policy.js';
-import { parseFunctionIdentifier, validateFunctionSettings } from './validation.js';
+import { buildStatement, policyAllowsInvoke, policyDocument, type AddPermissionInput } from './policy.js';
+import { checkQualifier, parseFunctionIdentifier, validateFunctionSettings } from './validation.js';
+
+export type { StoredFunction } from './function.js';
+export { MAX_CODE_REQUEST_BYTES } from './code.js';
 
 /** A request as it arrives on the wire: blobs are base64 text, not bytes. */
 export type Wire<T> = { [K in keyof T]: T[K] extends Uint8Array | undefined ? string | undefined : T[K] };
@@ -40,86 +38,36 @@ export type CreateFunctionInput = Wire<Omit<CreateFunctionRequest, 'Code'>> & { 
 export type UpdateFunctionCodeInput = Wire<UpdateFunctionCodeRequest>;
 export type UpdateFunctionConfigurationInput = UpdateFunctionConfigurationRequest;
 
-/** What is persisted for a function (one JSON document per row). */
-export interface StoredFunction {
-  name: string;
-  runtime: string;
-  handler: string;
-  role: string;
-  description: string;
-  memorySize: number;
-  timeout: number;
-  /** undefined when the function never had an Environment. */
-  variables?: Record<string, string>;
-  tracingMode: 'Active' | 'PassThrough';
-  logging: { LogFormat: 'Text' | 'JSON'; LogGroup: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
-  architectures: string[];
-  ephemeralStorageMb: number;
-  codeSha256Hex: string;
-  codeSize: number;
-  revisionId: string;
-  /** Changes on code or configuration changes only (not on policy or tag changes): environments key on it. */
-  generation: string;
-  lastModified: number;
-  /** Pending until then. */
-  readyAt: number;
-  /** InProgress until then; undefined before the first update. */
-  updateReadyAt?: number;
-  policy: PolicyStatement[];
-  tags: Record<string, string>;
-}
-
-export interface QueuedEvent {
-  id: number;
-  functionName: string;
-  requestId: string;
-  payload: string;
-  source: 's3' | 'invoke';
-  traceHeader?: string;
-  enqueuedAt: number;
-  attempts: number;
-}
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS lambda_functions (
   name TEXT PRIMARY KEY,
   document TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS lambda_event_queue (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  function_name TEXT NOT NULL,
-  request_id TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  source TEXT NOT NULL,
-  trace_header TEXT,
-  enqueued_at INTEGER NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  available_at INTEGER NOT NULL,
-  claimed_by TEXT,
-  claimed_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS lambda_event_queue_ready ON lambda_event_queue (claimed_by, available_at, id);
 `;
 
-/** `2026-11-26T21:52:42.123+0000`, Lambda's LastModified format. */
-export function formatLastModified(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', '+0000');
+export interface LambdaStoreOptions {
+  /** The cloud's identity and delays, read when used (the endpoint is known only once the cloud listens). */
+  settings: Pick<CloudSettings, 'accountId' | 'region' | 'endpoint' | 'stateDelayMs'>;
+  faults: FaultInjector;
+  code: FunctionCode;
+  /** The cloud's IAM, asked whether a role trusts Lambda (undefined while IAM is not running). */
+  iam: () => IamForOthers | undefined;
+  log(message: string): void;
 }
-
-/** AWS: a CreateFunction/UpdateFunctionCode request body may be at most this large (50 MB, base64 in JSON). */
-export const MAX_CODE_REQUEST_BYTES = 70_167_211;
 
 export class LambdaStore {
   /** Told when a function's code or configuration changed or it was deleted (its environments retire). */
   onFunctionChanged: (name: string) => void = () => undefined;
 
   private readonly statements;
-  /** Code folders known to exist, so a warm invocation does not stat the disk. */
-  private readonly unpacked = new Set<string>();
+  private readonly settings: LambdaStoreOptions['settings'];
 
-  constructor(private readonly context: CloudContext) {
-    migrate(context.db, SCHEMA);
-    const db = context.db;
+  constructor(
+    private readonly db: Db,
+    private readonly options: LambdaStoreOptions,
+  ) {
+    migrate(db, SCHEMA);
+    this.settings = options.settings;
     this.statements = {
       get: db.prepare<[string], { document: string }>('SELECT document FROM lambda_functions WHERE name = ?'),
       insert: db.prepare<[string, string]>('INSERT INTO lambda_functions (name, document) VALUES (?, ?)'),
@@ -129,27 +77,13 @@ export class LambdaStore {
       all: db.prepare<[], { document: string }>('SELECT document FROM lambda_functions'),
       // S3 asks on every overwrite and delete of a blob: let SQLite look, without parsing every document here.
       codeReferenced: db.prepare<[string], { found: 1 }>(`SELECT 1 AS found FROM lambda_functions WHERE json_extract(document, '$.codeSha256Hex') = ? LIMIT 1`),
-      enqueue: db.prepare<[string, string, string, string, string | null, number, number]>(
-        'INSERT INTO lambda_event_queue (function_name, request_id, payload, source, trace_header, enqueued_at, available_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      claim: db.prepare<[string, number, number], QueueRow>(
-        `UPDATE lambda_event_queue SET claimed_by = ?, claimed_at = ?
-         WHERE id = (SELECT id FROM lambda_event_queue WHERE claimed_by IS NULL AND available_at <= ? ORDER BY id LIMIT 1)
-         RETURNING *`,
-      ),
-      complete: db.prepare<[number]>('DELETE FROM lambda_event_queue WHERE id = ?'),
-      retry: db.prepare<[number, number, number]>('UPDATE lambda_event_queue SET claimed_by = NULL, claimed_at = NULL, attempts = ?, available_at = ? WHERE id = ?'),
-      release: db.prepare<[string]>('UPDATE lambda_event_queue SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by = ?'),
-      owners: db.prepare<[], { claimed_by: string; claimed_at: number }>('SELECT DISTINCT claimed_by, MIN(claimed_at) AS claimed_at FROM lambda_event_queue WHERE claimed_by IS NOT NULL GROUP BY claimed_by'),
-      nextAvailable: db.prepare<[], { at: number | null }>('SELECT MIN(available_at) AS at FROM lambda_event_queue WHERE claimed_by IS NULL'),
-      queued: db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM lambda_event_queue'),
     };
   }
 
   // --- identity -------------------------------------------------------------------------------------------
 
   functionArn(name: string): string {
-    return `arn:aws:lambda:${this.context.settings.region}:${this.context.settings.accountId}:function:${name}`;
+    return `arn:aws:lambda:${this.settings.region}:${this.settings.accountId}:function:${name}`;
   }
 
   /** Reads a FunctionName parameter (name or ARN); only `$LATEST` (or no qualifier) exists locally. */
@@ -157,7 +91,7 @@ export class LambdaStore {
     const parsed = parseFunctionIdentifier(identifier);
     const effective = qualifier ?? parsed.qualifier;
     if (effective !== undefined && effective !== '$LATEST') {
-      throw functionNotFound(`${this.functionArn(parsed.name)}:${effective}`);
+      throw ResourceNotFoundException.function(`${this.functionArn(parsed.name)}:${effective}`);
     }
     return parsed.name;
   }
@@ -169,7 +103,7 @@ export class LambdaStore {
 
   require(name: string): StoredFunction {
     const fn = this.get(name);
-    if (!fn) throw functionNotFound(this.functionArn(name));
+    if (!fn) throw ResourceNotFoundException.function(this.functionArn(name));
     return fn;
   }
 
@@ -177,48 +111,14 @@ export class LambdaStore {
 
   /** The function as the API shows it, with State and LastUpdateStatus as of `now`. */
   configuration(fn: StoredFunction, now: number = Date.now()): FunctionConfiguration {
-    const pending = now < fn.readyAt;
-    const updating = fn.updateReadyAt !== undefined && now < fn.updateReadyAt;
-    const configuration: FunctionConfiguration = {
-      FunctionName: fn.name,
-      FunctionArn: this.functionArn(fn.name),
-      Runtime: fn.runtime as FunctionConfiguration['Runtime'],
-      Role: fn.role,
-      Handler: fn.handler,
-      CodeSize: fn.codeSize,
-      Description: fn.description,
-      Timeout: fn.timeout,
-      MemorySize: fn.memorySize,
-      LastModified: formatLastModified(fn.lastModified),
-      CodeSha256: Buffer.from(fn.codeSha256Hex, 'hex').toString('base64'),
-      Version: '$LATEST',
-      TracingConfig: { Mode: fn.tracingMode },
-      RevisionId: fn.revisionId,
-      State: pending ? 'Pending' : 'Active',
-      PackageType: 'Zip',
-      Architectures: fn.architectures as FunctionConfiguration['Architectures'],
-      EphemeralStorage: { Size: fn.ephemeralStorageMb },
-      SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
-      LoggingConfig: fn.logging as LoggingConfig,
-    };
-    if (fn.variables !== undefined) configuration.Environment = { Variables: { ...fn.variables } };
-    if (pending) {
-      configuration.StateReason = 'The function is being created.';
-      configuration.StateReasonCode = 'Creating';
-    }
-    if (updating) {
-      configuration.LastUpdateStatus = 'InProgress';
-    } else if (!pending) {
-      configuration.LastUpdateStatus = 'Successful';
-    }
-    return configuration;
+    return functionConfiguration(fn, this.functionArn(fn.name), now);
   }
 
   /** GetFunction's answer; the code location is a URL of the local endpoint that serves the zip. */
   functionDetails(fn: StoredFunction): GetFunctionResponse {
     const response: GetFunctionResponse = {
       Configuration: this.configuration(fn),
-      Code: { RepositoryType: 'S3', Location: `${this.context.settings.endpoint}/2015-03-31/code-download/${fn.codeSha256Hex}.zip` },
+      Code: { RepositoryType: 'S3', Location: `${this.settings.endpoint}/2015-03-31/code-download/${fn.codeSha256Hex}.zip` },
     };
     if (Object.keys(fn.tags).length > 0) response.Tags = { ...fn.tags };
     return response;
@@ -255,24 +155,23 @@ export class LambdaStore {
   // --- functions ------------------------------------------------------------------------------------------
 
   async createFunction(input: CreateFunctionInput): Promise<FunctionConfiguration> {
-    const problems: string[] = [];
-    if (input.FunctionName === undefined) problems.push(`Value null at 'functionName' failed to satisfy constraint: Member must not be null`);
-    if (input.Role === undefined) problems.push(`Value null at 'role' failed to satisfy constraint: Member must not be null`);
-    if (input.Code === undefined) problems.push(`Value null at 'code' failed to satisfy constraint: Member must not be null`);
-    if (problems.length > 0) throw validationErrors(problems);
-    const { name, qualifier } = parseFunctionIdentifier(input.FunctionName!);
-    if (qualifier !== undefined) throw invalidParameter('Unsupported function name format: a qualifier is not allowed in CreateFunction');
+    const missing: ConstraintViolation[] = (['FunctionName', 'Role', 'Code'] as const)
+      .filter((member) => input[member] === undefined)
+      .map((member) => ({ member: memberName(member), value: null, constraint: Constraint.notNull }));
+    if (missing.length > 0) throw ValidationException.violations(missing);
+    const { name, qualifier } = parseFunctionIdentifier(input.FunctionName!, 'functionName', 140);
+    if (qualifier !== undefined) throw new InvalidParameterValueException('Unsupported function name format: a qualifier is not allowed in CreateFunction');
     validateFunctionSettings(input);
-    if (input.PackageType === 'Image') throw invalidParameter('The local cloud runs only Zip packages; PackageType Image is not supported.');
+    if (input.PackageType === 'Image') throw new InvalidParameterValueException('The local cloud runs only Zip packages; PackageType Image is not supported.');
     if (input.Runtime === undefined || input.Handler === undefined) {
-      throw invalidParameter('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
+      throw new InvalidParameterValueException('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
     }
-    if (input.Layers && input.Layers.length > 0) throw invalidParameter('The local cloud does not support layers.');
-    if (this.get(name)) throw resourceConflict(`Function already exist: ${name}`);
+    if (input.Layers && input.Layers.length > 0) throw new InvalidParameterValueException('The local cloud does not support layers.');
+    if (this.get(name)) throw new ResourceConflictException(`Function already exist: ${name}`);
     // AWS's IAM propagation quirk: a freshly created role is not assumable for a few seconds.
-    if (this.context.faults.take('role-propagation')) throw roleCannotBeAssumed();
+    if (this.options.faults.take('role-propagation')) throw InvalidParameterValueException.roleCannotBeAssumed();
     this.checkRole(input.Role!);
-    const code = await this.storeCode(input.Code ?? {});
+    const code = await this.options.code.accept(input.Code ?? {});
 
     const now = Date.now();
     const fn: StoredFunction = {
@@ -293,16 +192,16 @@ export class LambdaStore {
       revisionId: randomUUID(),
       generation: randomUUID(),
       lastModified: now,
-      readyAt: now + this.context.settings.stateDelayMs,
+      readyAt: now + this.settings.stateDelayMs,
       policy: [],
       tags: { ...(input.Tags ?? {}) },
     };
-    const inserted = this.context.db.transaction(() => {
+    const inserted = this.db.transaction(() => {
       if (this.statements.get.get(name)) return false;
       this.statements.insert.run(name, JSON.stringify(fn));
       return true;
     })();
-    if (!inserted) throw resourceConflict(`Function already exist: ${name}`);
+    if (!inserted) throw new ResourceConflictException(`Function already exist: ${name}`);
     return this.configuration(fn, now);
   }
 
@@ -310,8 +209,8 @@ export class LambdaStore {
     const name = this.resolve(identifier);
     const before = this.require(name);
     this.checkUpdatable(before, input.RevisionId);
-    if (input.ImageUri !== undefined) throw invalidParameter('The local cloud runs only Zip packages; ImageUri is not supported.');
-    const code = await this.storeCode({ ZipFile: input.ZipFile, S3Bucket: input.S3Bucket, S3Key: input.S3Key, S3ObjectVersion: input.S3ObjectVersion });
+    if (input.ImageUri !== undefined) throw new InvalidParameterValueException('The local cloud runs only Zip packages; ImageUri is not supported.');
+    const code = await this.options.code.accept({ ZipFile: input.ZipFile, S3Bucket: input.S3Bucket, S3Key: input.S3Key, S3ObjectVersion: input.S3ObjectVersion });
     return this.applyUpdate(name, input.RevisionId, (fn) => {
       fn.codeSha256Hex = code.sha256Hex;
       fn.codeSize = code.size;
@@ -335,9 +234,9 @@ export class LambdaStore {
     });
     this.checkUpdatable(before, input.RevisionId);
     if (input.Role !== undefined && input.Role !== before.role) this.checkRole(input.Role);
-    if (input.Layers && input.Layers.length > 0) throw invalidParameter('The local cloud does not support layers.');
+    if (input.Layers && input.Layers.length > 0) throw new InvalidParameterValueException('The local cloud does not support layers.');
     // The course demo's checkbox bug: the first save enabling Active tracing "succeeds" but changes nothing.
-    const tracingIgnored = input.TracingConfig?.Mode !== undefined && this.context.faults.take('tracing-toggle');
+    const tracingIgnored = input.TracingConfig?.Mode !== undefined && this.options.faults.take('tracing-toggle');
     return this.applyUpdate(name, input.RevisionId, (fn) => {
       if (input.Runtime !== undefined) fn.runtime = input.Runtime;
       if (input.Handler !== undefined) fn.handler = input.Handler;
@@ -362,14 +261,14 @@ export class LambdaStore {
   // --- resource policy and tags ---------------------------------------------------------------------------
 
   addPermission(identifier: string, input: AddPermissionInput & { RevisionId?: string }, qualifier?: string): string {
-    const name = this.resolve(identifier, qualifier);
+    const name = this.policyTarget(identifier, qualifier, 'add');
     const statement = buildStatement(input, this.functionArn(name));
-    return this.context.db.transaction(() => {
+    return this.db.transaction(() => {
       const fn = this.require(name);
-      if (input.RevisionId !== undefined && input.RevisionId !== fn.revisionId) throw preconditionFailed();
+      if (input.RevisionId !== undefined && input.RevisionId !== fn.revisionId) throw new PreconditionFailedException();
       // AWS answers 409 for a reused statement id; so do we.
       if (fn.policy.some((existing) => existing.Sid === statement.Sid)) {
-        throw resourceConflict('The statement id (sid) provided already exists. Please choose a new statement id, or remove the existing statement.');
+        throw new ResourceConflictException(`The statement id (${statement.Sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`);
       }
       fn.policy.push(statement);
       fn.revisionId = randomUUID();
@@ -379,22 +278,29 @@ export class LambdaStore {
   }
 
   removePermission(identifier: string, statementId: string, revisionId?: string, qualifier?: string): void {
-    const name = this.resolve(identifier, qualifier);
-    this.context.db.transaction(() => {
-      const fn = this.require(name);
-      if (revisionId !== undefined && revisionId !== fn.revisionId) throw preconditionFailed();
+    const name = this.policyTarget(identifier, qualifier, 'remove');
+    this.db.transaction(() => {
+      const fn = this.get(name);
+      if (!fn) throw new ResourceNotFoundException(`No policy found for: ${this.functionArn(name)}`);
+      if (revisionId !== undefined && revisionId !== fn.revisionId) throw new PreconditionFailedException();
+      if (fn.policy.length === 0) throw new ResourceNotFoundException('No policy is associated with the given resource.');
       const index = fn.policy.findIndex((statement) => statement.Sid === statementId);
-      if (index < 0) throw resourceNotFound(`Statement ${statementId} is not found in resource policy.`);
+      if (index < 0) throw new ResourceNotFoundException(`Statement ${statementId} is not found in resource policy.`);
       fn.policy.splice(index, 1);
       fn.revisionId = randomUUID();
       this.save(fn);
     })();
   }
 
+  /** AWS answers GetPolicy for a missing function or version with its generic not-found message; so do we. */
   getPolicy(identifier: string, qualifier?: string): { Policy: string; RevisionId: string } {
-    const name = this.resolve(identifier, qualifier);
-    const fn = this.require(name);
-    if (fn.policy.length === 0) throw resourceNotFound('The resource you requested does not exist.');
+    let fn: StoredFunction | undefined;
+    try {
+      fn = this.get(this.resolve(identifier, qualifier));
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+    if (!fn || fn.policy.length === 0) throw ResourceNotFoundException.resource();
     return { Policy: policyDocument(fn.policy), RevisionId: fn.revisionId };
   }
 
@@ -432,110 +338,58 @@ export class LambdaStore {
     });
   }
 
-  // --- running --------------------------------------------------------------------------------------------
-
-  /**
-   * What the runtime needs to run the function; unpacks its code if the folder is missing (e.g. a state
-   * directory restored without its `code/` folder). Throws if the function is still Pending.
-   */
-  async runnable(fn: StoredFunction): Promise<RunnableFunction> {
-    if (Date.now() < fn.readyAt) throw stateConflict('Pending');
-    const directory = codeDirectory(this.context.settings.stateDir, fn.codeSha256Hex);
-    if (!this.unpacked.has(directory) && !existsSync(directory)) {
-      const zip = await this.context.blobs.read(fn.codeSha256Hex);
-      await unpackCodePackage(this.context.settings.stateDir, fn.codeSha256Hex, zip, { maxZippedBytes: MAX_UNZIPPED_BYTES });
-    }
-    this.unpacked.add(directory);
-    return {
-      name: fn.name,
-      arn: this.functionArn(fn.name),
-      runtime: fn.runtime,
-      handler: fn.handler,
-      memorySizeMb: fn.memorySize,
-      timeoutSeconds: fn.timeout,
-      variables: fn.variables ?? {},
-      tracingMode: fn.tracingMode,
-      codeDirectory: directory,
-      generation: fn.generation,
-      logGroup: fn.logging.LogGroup,
-      role: fn.role,
-      region: this.context.settings.region,
-      accountId: this.context.settings.accountId,
-    };
-  }
-
-  // --- the asynchronous invocation queue ------------------------------------------------------------------
-
-  /** Inserts (and commits, before returning) one asynchronous invocation. */
-  enqueue(event: { functionName: string; requestId: string; payload: string; source: 's3' | 'invoke'; traceHeader?: string }, now = Date.now()): void {
-    this.statements.enqueue.run(event.functionName, event.requestId, event.payload, event.source, event.traceHeader ?? null, now, now);
-  }
-
-  /** Atomically claims the oldest available event for `owner`. */
-  claimNext(owner: string, now = Date.now()): QueuedEvent | undefined {
-    const row = this.statements.claim.get(owner, now, now);
-    return row ? fromQueueRow(row) : undefined;
-  }
-
-  completeEvent(id: number): void {
-    this.statements.complete.run(id);
-  }
-
-  retryEventLater(id: number, attempts: number, availableAt: number): void {
-    this.statements.retry.run(attempts, availableAt, id);
-  }
-
-  /** Gives back every claim of `owner` (on stop: the events run again after restart). */
-  releaseClaims(owner: string): void {
-    this.statements.release.run(owner);
-  }
-
-  /** Claim owners present in the queue, with their oldest claim time. */
-  claimOwners(): { owner: string; claimedAt: number }[] {
-    return this.statements.owners.all().map((row) => ({ owner: row.claimed_by, claimedAt: row.claimed_at }));
-  }
-
-  /** When the next unclaimed event becomes available (undefined when none is queued). */
-  nextAvailableAt(): number | undefined {
-    return this.statements.nextAvailable.get()?.at ?? undefined;
-  }
-
-  queuedCount(): number {
-    return this.statements.queued.get()?.count ?? 0;
-  }
-
   // --- internals ------------------------------------------------------------------------------------------
 
   private save(fn: StoredFunction): void {
     this.statements.update.run(JSON.stringify(fn), fn.name);
   }
 
+  /** A tagged resource: an unqualified function ARN (AWS tags no alias or version). */
   private requireByArn(resourceArn: string): StoredFunction {
-    const name = parseFunctionIdentifier(resourceArn, 'resource').name;
+    const { name, qualifier } = parseFunctionIdentifier(resourceArn, 'resource');
+    if (qualifier !== undefined) throw new InvalidParameterValueException('Tags on function aliases and versions are not supported. Please specify a function ARN.');
     return this.require(name);
+  }
+
+  /**
+   * The function a policy call names. Its Qualifier must match the model's pattern and any qualifier in the name;
+   * AWS keeps no policy on $LATEST, and answers for an alias (a non-numeric qualifier) that it cannot find the alias.
+   */
+  private policyTarget(identifier: string, qualifierParameter: string | undefined, change: 'add' | 'remove'): string {
+    checkQualifier(qualifierParameter);
+    const parsed = parseFunctionIdentifier(identifier);
+    if (parsed.qualifier !== undefined && qualifierParameter !== undefined && parsed.qualifier !== qualifierParameter) {
+      throw new InvalidParameterValueException('The derived qualifier from the function name does not match the specified qualifier.');
+    }
+    const qualifier = qualifierParameter ?? parsed.qualifier;
+    if (qualifier === '$LATEST' && change === 'add') throw new InvalidParameterValueException('We currently do not support adding policies for $LATEST.');
+    if (qualifier !== undefined && qualifier !== '$LATEST' && !/^\d+$/.test(qualifier)) {
+      throw new ResourceNotFoundException(`Cannot find alias arn: ${this.functionArn(parsed.name)}:${qualifier}`);
+    }
+    return this.resolve(identifier, qualifierParameter);
   }
 
   /** AWS refuses updates while the function is Pending or an update is InProgress (409). */
   private checkUpdatable(fn: StoredFunction, revisionId: string | undefined): void {
     const now = Date.now();
-    if (now < fn.readyAt) throw stateConflict('Pending');
-    if (fn.updateReadyAt !== undefined && now < fn.updateReadyAt) throw updateInProgress(this.functionArn(fn.name));
-    if (revisionId !== undefined && revisionId !== fn.revisionId) throw preconditionFailed();
-    if (this.context.faults.take('update-conflict')) throw updateInProgress(this.functionArn(fn.name));
+    if (now < fn.readyAt) throw ResourceConflictException.state('Pending');
+    if (fn.updateReadyAt !== undefined && now < fn.updateReadyAt) throw ResourceConflictException.updateInProgress(this.functionArn(fn.name));
+    if (revisionId !== undefined && revisionId !== fn.revisionId) throw new PreconditionFailedException();
+    if (this.options.faults.take('update-conflict')) throw ResourceConflictException.updateInProgress(this.functionArn(fn.name));
   }
 
   private applyUpdate(name: string, revisionId: string | undefined, change: (fn: StoredFunction) => void): FunctionConfiguration {
     const now = Date.now();
-    const fn = this.context.db.transaction(() => {
+    const fn = this.db.transaction(() => {
       const current = this.require(name);
       // Re-checked inside the transaction: another update may have started while the code was being read.
-      if (current.updateReadyAt !== undefined && now < current.updateReadyAt) throw updateInProgress(this.functionArn(name));
-      if (revisionId !== undefined && revisionId !== current.revisionId) throw preconditionFailed();
+      if (current.updateReadyAt !== undefined && now < current.updateReadyAt) throw ResourceConflictException.updateInProgress(this.functionArn(name));
+      if (revisionId !== undefined && revisionId !== current.revisionId) throw new PreconditionFailedException();
       change(current);
       current.revisionId = randomUUID();
       current.generation = randomUUID();
       current.lastModified = now;
-      current.updateReadyAt = now + this.context.settings.stateDelayMs;
+      current.updateReadyAt = now + this.settings.stateDelayMs;
       this.save(current);
       return current;
     })();
@@ -545,97 +399,12 @@ export class LambdaStore {
 
   /** The role must exist and trust lambda.amazonaws.com (InvalidParameterValueException otherwise). */
   private checkRole(roleArn: string): void {
-    const iam = this.context.stores.iam;
+    const iam = this.options.iam();
     if (!iam) {
-      this.context.log(`lambda: IAM is not available; accepting role ${roleArn} unchecked`);
+      this.options.log(`lambda: IAM is not available; accepting role ${roleArn} unchecked`);
       return;
     }
     const trustPolicy = iam.roleTrustPolicy(roleArn);
-    if (trustPolicy === undefined || !trustsService(trustPolicy, 'lambda.amazonaws.com')) throw roleCannotBeAssumed();
+    if (trustPolicy === undefined || !trustsService(trustPolicy, 'lambda.amazonaws.com')) throw InvalidParameterValueException.roleCannotBeAssumed();
   }
-
-  /** Reads the package (inline base64 or from S3), validates and unpacks it, and stores it by digest. */
-  private async storeCode(code: { ZipFile?: string; S3Bucket?: string; S3Key?: string; S3ObjectVersion?: string }): Promise<{ sha256Hex: string; size: number }> {
-    let zip: Buffer;
-    let maxZipped = MAX_ZIPPED_BYTES;
-    if (code.ZipFile !== undefined) {
-      if (code.S3Bucket !== undefined || code.S3Key !== undefined) {
-        throw invalidParameter('Please provide either ZipFile or S3Bucket and S3Key for the function code, not both.');
-      }
-      zip = Buffer.from(code.ZipFile, 'base64');
-    } else if (code.S3Bucket !== undefined && code.S3Key !== undefined) {
-      zip = await this.readS3Object(code.S3Bucket, code.S3Key);
-      // From S3 only the unzipped limit applies.
-      maxZipped = MAX_UNZIPPED_BYTES;
-    } else {
-      throw invalidParameter('Please provide a source for function code.');
-    }
-    if (zip.length > maxZipped) throw requestTooLarge(MAX_CODE_REQUEST_BYTES, 'CreateFunction');
-    const refuse = (error: unknown): never => {
-      if (!(error instanceof CodePackageError)) throw error;
-      if (error.kind === 'too-large-unzipped') throw invalidParameter(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
-      if (error.kind === 'too-large-zipped') throw requestTooLarge(MAX_CODE_REQUEST_BYTES, 'CreateFunction');
-      this.context.log(`lambda: refused a code package: ${error.message}`);
-      throw invalidParameter('Could not unzip uploaded file. Please check your file, then try to upload again.');
-    };
-    // Checked before anything is stored, so a refused package leaves no blob behind.
-    await inspectCodePackage(zip, { maxZippedBytes: maxZipped }).catch(refuse);
-    const sha256Hex = await this.context.blobs.put(zip);
-    await unpackCodePackage(this.context.settings.stateDir, sha256Hex, zip, { maxZippedBytes: maxZipped }).catch(refuse);
-    return { sha256Hex, size: zip.length };
-  }
-
-  private async readS3Object(bucket: string, key: string): Promise<Buffer> {
-    const s3 = this.context.stores.s3;
-    if (!s3) {
-      throw invalidParameter(`Error occurred while GetObject. S3 Error Code: ServiceUnavailable. S3 Error Message: the local cloud's S3 is not available to Lambda`);
-    }
-    // Read whole, so bounded first: no package larger than the unzipped limit can be valid (AWS says so too).
-    const size = s3.objectSize?.(bucket, key);
-    if (size !== undefined && size > MAX_UNZIPPED_BYTES) throw invalidParameter(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
-    const bytes = await s3.getObjectBytes(bucket, key);
-    if (!bytes) throw invalidParameter('Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.');
-    return bytes;
-  }
-}
-
-interface QueueRow {
-  id: number;
-  function_name: string;
-  request_id: string;
-  payload: string;
-  source: string;
-  trace_header: string | null;
-  enqueued_at: number;
-  attempts: number;
-}
-
-function fromQueueRow(row: QueueRow): QueuedEvent {
-  return {
-    id: row.id,
-    functionName: row.function_name,
-    requestId: row.request_id,
-    payload: row.payload,
-    source: row.source === 's3' ? 's3' : 'invoke',
-    traceHeader: row.trace_header ?? undefined,
-    enqueuedAt: row.enqueued_at,
-    attempts: row.attempts,
-  };
-}
-
-function mergeLogging(
-  current: StoredFunction['logging'] | undefined,
-  name: string,
-  update: LoggingConfig | undefined,
-): StoredFunction['logging'] {
-  const merged: StoredFunction['logging'] = { ...(current ?? { LogFormat: 'Text', LogGroup: defaultLogGroup(name) }) };
-  if (update?.LogFormat !== undefined) merged.LogFormat = update.LogFormat === 'JSON' ? 'JSON' : 'Text';
-  if (update?.LogGroup !== undefined) merged.LogGroup = update.LogGroup;
-  if (update?.ApplicationLogLevel !== undefined) merged.ApplicationLogLevel = update.ApplicationLogLevel;
-  if (update?.SystemLogLevel !== undefined) merged.SystemLogLevel = update.SystemLogLevel;
-  if (merged.LogFormat === 'JSON') {
-    merged.ApplicationLogLevel ??= 'INFO';
-    merged.SystemLogLevel ??= 'INFO';
-  }
-  return merged;
 }

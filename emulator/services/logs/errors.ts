@@ -1,12 +1,9 @@
-// CloudWatch Logs' errors, one class per AWS error code with AWS's exact message and status (all 400: Logs
-// answers even a missing resource with 400). Serialised by the router in JSON 1.1 shape.
-import { AwsError } from '../../core/errors.js';
+// CloudWatch Logs' errors, one class per AWS error code, named as the code, with AWS's exact message and status
+// (all 400: Logs answers even a missing resource with 400). Serialised by the router in JSON 1.1 shape.
+import { Constraint, constraintErrorCode } from '../../core/constraints.js';
+import { awsErrorCode } from '../../core/errors.js';
 
-export class ResourceNotFoundException extends AwsError {
-  private constructor(message: string) {
-    super('ResourceNotFoundException', message, 400);
-  }
-
+export class ResourceNotFoundException extends awsErrorCode('ResourceNotFoundException', 400) {
   static logGroup(): ResourceNotFoundException {
     return new ResourceNotFoundException('The specified log group does not exist.');
   }
@@ -16,11 +13,7 @@ export class ResourceNotFoundException extends AwsError {
   }
 }
 
-export class ResourceAlreadyExistsException extends AwsError {
-  private constructor(message: string) {
-    super('ResourceAlreadyExistsException', message, 400);
-  }
-
+export class ResourceAlreadyExistsException extends awsErrorCode('ResourceAlreadyExistsException', 400) {
   static logGroup(): ResourceAlreadyExistsException {
     return new ResourceAlreadyExistsException('The specified log group already exists');
   }
@@ -30,32 +23,26 @@ export class ResourceAlreadyExistsException extends AwsError {
   }
 }
 
-export class InvalidParameterException extends AwsError {
-  constructor(message: string) {
-    super('InvalidParameterException', message, 400);
-  }
-
-  /** AWS's wording for a member that breaks its model constraint (the Coral validation message). */
-  static constraint(value: unknown, member: string, constraint: string): InvalidParameterException {
-    const shown = value === undefined || value === null ? 'null' : `'${String(value)}'`;
-    return new InvalidParameterException(`1 validation error detected: Value ${shown} at '${member}' failed to satisfy constraint: ${constraint}`);
-  }
-
+/** Logs words a broken member constraint (core/constraints.ts) under this code, as well as its own rules. */
+export class InvalidParameterException extends constraintErrorCode('InvalidParameterException', 400) {
   static missing(member: string): InvalidParameterException {
-    return InvalidParameterException.constraint(undefined, member, 'Member must not be null');
+    return InvalidParameterException.violated(member, null, Constraint.notNull);
   }
 }
 
+/** Logs' answer to a few request-shape rules (a log group named both by name and by ARN). */
+export class ValidationException extends awsErrorCode('ValidationException', 400) {}
+
 /** What Logs answers for an X-Amz-Target it does not know (no message, like AWS). */
-export class UnknownOperationException extends AwsError {
+export class UnknownOperationException extends awsErrorCode('UnknownOperationException', 400) {
   constructor() {
-    super('UnknownOperationException', '', 400);
+    super('');
   }
 }
 
 /** Logs' throttling error, used by the fault injector. */
-export class ThrottlingException extends AwsError {
+export class ThrottlingException extends awsErrorCode('ThrottlingException', 400) {
   constructor() {
-    super('ThrottlingException', 'Rate exceeded', 400);
+    super('Rate exceeded');
   }
 }

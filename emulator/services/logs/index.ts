@@ -1,7 +1,7 @@
 // The CloudWatch Logs service of the local cloud: builds the store and router, publishes the store as
 // `context.stores.logs` (the Lambda runtime writes function logs through it) and sweeps expired events.
 import type { CloudContext } from '../../core/context.js';
-import type { ServiceModule } from '../index.js';
+import type { ServiceModule } from '../../core/service.js';
 import { createLogsRouter } from './router.js';
 import { LogsStore } from './store.js';
 

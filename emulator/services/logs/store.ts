@@ -20,10 +20,11 @@ import type {
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { Statement } from 'better-sqlite3';
 import type { LogsForOthers } from '../../core/context.js';
+import { Constraint } from '../../core/constraints.js';
 import { decodePageToken, encodePageToken } from '../../core/json-protocol.js';
 import { migrate, statementCache, type Db } from '../../state/database.js';
 import type { DiskSpace } from '../../state/disk-space.js';
-import { InvalidParameterException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.js';
+import { InvalidParameterException, ResourceAlreadyExistsException, ResourceNotFoundException, ValidationException } from './errors.js';
 import { compileFilterPattern, FilterPatternError, type LogEventMatcher } from './filter-pattern.js';
 
 const SCHEMA = `
@@ -201,7 +202,7 @@ export class LogsStore implements LogsForOthers {
   putRetentionPolicy(name: string | undefined, days: number | undefined): void {
     if (days === undefined) throw InvalidParameterException.missing('retentionInDays');
     if (!(RETENTION_DAYS as readonly number[]).includes(days)) {
-      throw InvalidParameterException.constraint(days, 'retentionInDays', `Member must satisfy enum value set: [${RETENTION_DAYS.join(', ')}]`);
+      throw InvalidParameterException.violated('retentionInDays', days, Constraint.oneOf(RETENTION_DAYS));
     }
     const group = this.requireGroup(name);
     this.sql('UPDATE logs_groups SET retention_days = ? WHERE id = ?').run(days, group.id);
@@ -215,7 +216,7 @@ export class LogsStore implements LogsForOthers {
   describeLogGroups(request: DescribeLogGroupsRequest): DescribeLogGroupsResponse {
     const limit = checkLimit(request.limit, 'limit', LOGS_LIMITS.describeLimit, LOGS_LIMITS.describeLimit);
     if (request.logGroupNamePrefix !== undefined && request.logGroupNamePattern !== undefined) {
-      throw new InvalidParameterException('LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive parameters.');
+      throw new InvalidParameterException('LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.');
     }
     const after = request.nextToken === undefined ? undefined : readCursor(request.nextToken, 'name');
     const prefix = request.logGroupNamePrefix ?? '';
@@ -252,13 +253,13 @@ export class LogsStore implements LogsForOthers {
     const limit = checkLimit(request.limit, 'limit', LOGS_LIMITS.describeLimit, LOGS_LIMITS.describeLimit);
     const orderBy = request.orderBy ?? 'LogStreamName';
     if (orderBy !== 'LogStreamName' && orderBy !== 'LastEventTime') {
-      throw InvalidParameterException.constraint(orderBy, 'orderBy', 'Member must satisfy enum value set: [LogStreamName, LastEventTime]');
+      throw InvalidParameterException.violated('orderBy', orderBy, Constraint.oneOf(['LogStreamName', 'LastEventTime']));
     }
     // AWS refuses this combination rather than ordering a prefix match by time.
     if (orderBy === 'LastEventTime' && request.logStreamNamePrefix !== undefined) {
       throw new InvalidParameterException('Cannot order by LastEventTime with a logStreamNamePrefix.');
     }
-    const group = this.requireGroup(request.logGroupName ?? groupNameFromIdentifier(request.logGroupIdentifier));
+    const group = this.requireGroup(groupNameOf(request));
     const descending = request.descending === true;
     const direction = descending ? 'DESC' : 'ASC';
     const comparison = descending ? '<' : '>';
@@ -300,15 +301,15 @@ export class LogsStore implements LogsForOthers {
    */
   putLogEvents(groupName: string | undefined, streamName: string | undefined, events: InputLogEvent[] | undefined): PutLogEventsResponse {
     if (events === undefined) throw InvalidParameterException.missing('logEvents');
-    if (events.length < 1) throw InvalidParameterException.constraint('[]', 'logEvents', 'Member must have length greater than or equal to 1');
+    if (events.length < 1) throw InvalidParameterException.violated('logEvents', '[]', Constraint.minLength(1));
     if (events.length > LOGS_LIMITS.eventsLimit) {
-      throw InvalidParameterException.constraint(`${events.length} events`, 'logEvents', `Member must have length less than or equal to ${LOGS_LIMITS.eventsLimit}`);
+      throw InvalidParameterException.violated('logEvents', `${events.length} events`, Constraint.maxLength(LOGS_LIMITS.eventsLimit));
     }
     events.forEach((event, index) => {
       if (event.timestamp === undefined) throw InvalidParameterException.missing(`logEvents.${index + 1}.member.timestamp`);
       if (event.message === undefined) throw InvalidParameterException.missing(`logEvents.${index + 1}.member.message`);
       if (event.message.length < 1) {
-        throw InvalidParameterException.constraint('', `logEvents.${index + 1}.member.message`, 'Member must have length greater than or equal to 1');
+        throw InvalidParameterException.violated(`logEvents.${index + 1}.member.message`, '', Constraint.minLength(1));
       }
     });
     // AWS words these two as "Log event too large" and "Upload too large", both InvalidParameterException.
@@ -362,7 +363,7 @@ export class LogsStore implements LogsForOthers {
   getLogEvents(request: GetLogEventsRequest): GetLogEventsResponse {
     const limit = checkLimit(request.limit, 'limit', LOGS_LIMITS.eventsLimit, LOGS_LIMITS.eventsLimit);
     if (request.logStreamName === undefined) throw InvalidParameterException.missing('logStreamName');
-    const stream = this.requireStream(request.logGroupName ?? groupNameFromIdentifier(request.logGroupIdentifier), request.logStreamName);
+    const stream = this.requireStream(groupNameOf(request), request.logStreamName);
     const token = request.nextToken === undefined ? undefined : parseStreamToken(request.nextToken);
     const forward = token ? token.direction === 'f' : request.startFromHead === true;
     const range = timeRange(request.startTime, request.endTime);
@@ -399,29 +400,18 @@ export class LogsStore implements LogsForOthers {
    */
   async filterLogEvents(request: FilterLogEventsRequest): Promise<FilterLogEventsResponse> {
     const limit = checkLimit(request.limit, 'limit', LOGS_LIMITS.eventsLimit, LOGS_LIMITS.eventsLimit);
-    if (request.logGroupName !== undefined && request.logGroupIdentifier !== undefined) {
-      throw new InvalidParameterException('LogGroup name and LogGroup ARN are mutually exclusive parameters.');
-    }
     if (request.logStreamNames !== undefined && request.logStreamNamePrefix !== undefined) {
       throw new InvalidParameterException('logStreamNames and logStreamNamePrefix are mutually exclusive parameters.');
     }
     if (request.logStreamNames !== undefined && (request.logStreamNames.length < 1 || request.logStreamNames.length > LOGS_LIMITS.maxStreamNames)) {
-      throw InvalidParameterException.constraint(
-        `${request.logStreamNames.length} names`,
-        'logStreamNames',
-        `Member must have length between 1 and ${LOGS_LIMITS.maxStreamNames}`,
-      );
+      throw InvalidParameterException.violated('logStreamNames', `${request.logStreamNames.length} names`, Constraint.lengthBetween(1, LOGS_LIMITS.maxStreamNames));
     }
     // AWS answers a pattern over 1,024 characters with the model's length constraint; so do we.
     if (request.filterPattern !== undefined && request.filterPattern.length > LOGS_LIMITS.maxFilterPatternLength) {
-      throw InvalidParameterException.constraint(
-        `${request.filterPattern.slice(0, 64)}...`,
-        'filterPattern',
-        `Member must have length less than or equal to ${LOGS_LIMITS.maxFilterPatternLength}`,
-      );
+      throw InvalidParameterException.violated('filterPattern', `${request.filterPattern.slice(0, 64)}...`, Constraint.maxLength(LOGS_LIMITS.maxFilterPatternLength));
     }
     const matches = compilePattern(request.filterPattern);
-    const group = this.requireGroup(request.logGroupName ?? groupNameFromIdentifier(request.logGroupIdentifier));
+    const group = this.requireGroup(groupNameOf(request));
     const cursor = request.nextToken === undefined ? undefined : decodePageToken(request.nextToken);
     if (request.nextToken !== undefined && (typeof cursor?.['t'] !== 'number' || typeof cursor['i'] !== 'number')) throw invalidToken();
 
@@ -559,6 +549,7 @@ export class LogsStore implements LogsForOthers {
       storedBytes: 0,
       logGroupClass: 'STANDARD',
       logGroupArn: arn,
+      deletionProtectionEnabled: false,
     };
   }
 
@@ -569,7 +560,8 @@ export class LogsStore implements LogsForOthers {
       firstEventTimestamp: row.first_event_timestamp ?? undefined,
       lastEventTimestamp: row.last_event_timestamp ?? undefined,
       lastIngestionTime: row.last_ingestion_time ?? undefined,
-      uploadSequenceToken: sequenceToken(row.upload_sequence),
+      // A stream nothing was written to has no sequence token in AWS's answer.
+      uploadSequenceToken: row.upload_sequence > 0 ? sequenceToken(row.upload_sequence) : undefined,
       arn: `arn:aws:logs:${this.options.region}:${this.options.accountId}:log-group:${groupName}:log-stream:${row.name}`,
       storedBytes: 0,
     };
@@ -584,32 +576,38 @@ export function groupNameFromIdentifier(identifier: string | undefined): string 
   return match ? match[1] : identifier;
 }
 
+/**
+ * The log group a request names, by logGroupName or logGroupIdentifier (a name or an ARN), never both: AWS answers
+ * both with ValidationException; so do we.
+ */
+function groupNameOf(request: { logGroupName?: string; logGroupIdentifier?: string }): string | undefined {
+  if (request.logGroupName !== undefined && request.logGroupIdentifier !== undefined) {
+    throw new ValidationException('LogGroup name and LogGroup ARN are mutually exclusive parameters.');
+  }
+  return request.logGroupName ?? groupNameFromIdentifier(request.logGroupIdentifier);
+}
+
 function requireGroupName(name: string | undefined): string {
-  if (name === undefined) throw InvalidParameterException.missing('logGroupName');
-  if (name.length < 1 || name.length > 512) {
-    throw InvalidParameterException.constraint(name, 'logGroupName', 'Member must have length between 1 and 512');
-  }
-  if (!GROUP_NAME_PATTERN.test(name)) {
-    throw InvalidParameterException.constraint(name, 'logGroupName', 'Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+');
-  }
-  return name;
+  return requireName(name, 'logGroupName', GROUP_NAME_PATTERN, '[\\.\\-_/#A-Za-z0-9]+');
 }
 
 function requireStreamName(name: string | undefined): string {
-  if (name === undefined) throw InvalidParameterException.missing('logStreamName');
-  if (name.length < 1 || name.length > 512) {
-    throw InvalidParameterException.constraint(name, 'logStreamName', 'Member must have length between 1 and 512');
-  }
-  if (!STREAM_NAME_PATTERN.test(name)) {
-    throw InvalidParameterException.constraint(name, 'logStreamName', 'Member must satisfy regular expression pattern: [^:*]*');
-  }
+  return requireName(name, 'logStreamName', STREAM_NAME_PATTERN, '[^:*]*');
+}
+
+/** A group or stream name: present, 1 to 512 characters, and of its pattern (`shown` as AWS writes it). */
+function requireName(name: string | undefined, member: string, pattern: RegExp, shown: string): string {
+  if (name === undefined) throw InvalidParameterException.missing(member);
+  if (name.length > 512) throw new InvalidParameterException('Invalid LogGroup or LogStream, both must have length less than or equal to 512.');
+  if (name.length < 1) throw InvalidParameterException.violated(member, name, Constraint.lengthBetween(1, 512));
+  if (!pattern.test(name)) throw InvalidParameterException.violated(member, name, Constraint.pattern(shown));
   return name;
 }
 
 function checkLimit(value: number | undefined, member: string, max: number, fallback: number): number {
   if (value === undefined) return fallback;
-  if (value < 1) throw InvalidParameterException.constraint(value, member, 'Member must have value greater than or equal to 1');
-  if (value > max) throw InvalidParameterException.constraint(value, member, `Member must have value less than or equal to ${max}`);
+  if (value < 1) throw InvalidParameterException.violated(member, value, Constraint.minValue(1));
+  if (value > max) throw InvalidParameterException.violated(member, value, Constraint.maxValue(max));
   return value;
 }
 

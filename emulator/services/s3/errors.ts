@@ -5,10 +5,7 @@ import { AwsError } from '../../core/errors.js';
 import type { ServiceResponse } from '../../core/http.js';
 import { escapeXml } from './xml.js';
 
-export class S3Error extends AwsError {
-  /** Response headers S3 sends with this error (a delete marker's `x-amz-delete-marker`, ...). */
-  headers: Record<string, string> = {};
-}
+export class S3Error extends AwsError {}
 
 export class NoSuchBucketError extends S3Error {
   constructor(bucket: string) {
@@ -19,8 +16,7 @@ export class NoSuchBucketError extends S3Error {
 export class NoSuchKeyError extends S3Error {
   /** @param headers - with a delete marker as the key's latest version: `x-amz-delete-marker` and its version id */
   constructor(key: string, headers: Record<string, string> = {}) {
-    super('NoSuchKey', 'The specified key does not exist.', 404, { Key: key });
-    this.headers = headers;
+    super('NoSuchKey', 'The specified key does not exist.', 404, { Key: key }, headers);
   }
 }
 
@@ -33,8 +29,11 @@ export class NoSuchVersionError extends S3Error {
 /** A GET or HEAD of a delete marker by its version id: AWS answers 405, naming the marker in headers; so do we. */
 export class DeleteMarkerMethodNotAllowedError extends S3Error {
   constructor(versionId: string) {
-    super('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405, { Method: 'GET', ResourceType: 'DeleteMarker' });
-    this.headers = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionId, allow: 'DELETE' };
+    super('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405, { Method: 'GET', ResourceType: 'DeleteMarker' }, {
+      'x-amz-delete-marker': 'true',
+      'x-amz-version-id': versionId,
+      allow: 'DELETE',
+    });
   }
 }
 
@@ -287,7 +286,7 @@ export class S3NotImplementedError extends S3Error {
  * @param resource - the request path, reported as `<Resource>`
  */
 export function s3ErrorResponse(error: AwsError, options: { method: string; resource: string; requestId: string; hostId: string }): ServiceResponse {
-  const headers: Record<string, string> = { ...(error instanceof S3Error ? error.headers : {}), 'x-amz-id-2': options.hostId };
+  const headers: Record<string, string> = { ...error.headers, 'x-amz-id-2': options.hostId };
   if (options.method === 'HEAD') return { status: error.status, headers };
   const extra = Object.entries(error.extra)
     .map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`)

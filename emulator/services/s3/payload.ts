@@ -55,6 +55,7 @@ export interface PayloadOptions {
 
 export function isAwsChunked(request: ServiceRequest): boolean {
   const encodings = (header(request, 'content-encoding') ?? '').split(',').map((value) => value.trim().toLowerCase());
+  // The server admitted x-amz-content-sha256 only as a SHA-256 or one of S3's markers (credential.ts).
   return encodings.includes('aws-chunked') || (header(request, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-');
 }
 

@@ -62,8 +62,8 @@ import {
   type StoredChecksum,
 } from './store.js';
 import { child, children, document, escapeXml, isNode, parseXml, tag, text, type XmlNode } from './xml.js';
-import { authorize } from '../../core/authorize.js';
-import { s3Permission } from './actions.js';
+import { Authorizer } from '../../core/authorize.js';
+import { objectPermission, s3Requirement, S3_OPERATION_PERMISSIONS, type S3CallNames } from './actions.js';
 
 /** Where a request points: a bucket, maybe a key; `resource` is what errors report. */
 export interface S3Target {
@@ -295,11 +295,14 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
 export class S3Router implements ServiceRouter {
   readonly name = 's3';
   private readonly handlers: Record<string, Handler>;
+  private readonly authorizer: Authorizer;
 
   constructor(
     private readonly store: S3Store,
     private readonly context: CloudContext,
   ) {
+    this.authorizer = new Authorizer(context, 's3');
+    // Each operation's IAM action and resource are in actions.ts (S3_OPERATION_PERMISSIONS), keyed the same.
     this.handlers = {
       ListBuckets: (call) => this.listBuckets(call),
       CreateBucket: (call) => this.createBucket(call),
@@ -339,6 +342,11 @@ export class S3Router implements ServiceRouter {
     };
   }
 
+  /** Every operation this router implements (each has its IAM action in actions.ts). */
+  get operationNames(): string[] {
+    return Object.keys(this.handlers);
+  }
+
   async handle(request: ServiceRequest): Promise<ServiceResponse> {
     const hostId = randomBytes(24).toString('base64');
     let resource = request.path;
@@ -346,15 +354,15 @@ export class S3Router implements ServiceRouter {
       const target = parseTarget(request.rawTarget ?? `${request.rawPath}${request.query.size ? `?${request.query}` : ''}`, request.host);
       resource = target.resource;
       if (this.context.faults.shouldThrottle()) throw new SlowDownError();
-      checkPresignedExpiry(request.query);
+      checkPresignedExpiry(request);
       const operation = resolveOperation(request.method, target, request.query, request.headers);
-      const handler = this.handlers[operation];
+      const handler = Object.hasOwn(this.handlers, operation) ? this.handlers[operation] : undefined;
       if (!handler) throw new S3NotImplementedError(operation.replace(/^NotImplemented:/, ''));
+      // Keys that stand for a role (a function's, an assumed role's): the call must be allowed by the role's policies.
+      this.authorizer.check(request.caller, () => s3Requirement(operation, callOf(operation, target, request)), operation);
       // On a full disk, writes of bodies are refused at once (they would eat the room deletes need); deletes
       // and reads go on.
       if (BODY_WRITES.has(operation)) this.context.disk?.assertWritable();
-      // A function environment's keys stand for its role: the call must be allowed by the role's policies.
-      authorize(this.context, request.caller, s3Permission(operation, target.bucket ?? '', target.key ?? ''));
       const info: RequestInfo = {
         requestId: request.requestId,
         hostId,
@@ -671,17 +679,29 @@ export class S3Router implements ServiceRouter {
     const quiet = text(root, 'Quiet') === 'true';
     const objects = children(root, 'Object').map((entry) => ({ key: text(entry, 'Key'), versionId: text(entry, 'VersionId') }));
     if (objects.length === 0 || objects.length > 1000 || objects.some((entry) => entry.key === undefined)) throw new MalformedXmlError();
+    // S3 authorises each key on its own (s3:DeleteObject, s3:DeleteObjectVersion for a version) and reports a
+    // refused key as an AccessDenied entry while deleting the others; so do we.
+    const refused = objects.map((entry) => {
+      const entryPermission = S3_OPERATION_PERMISSIONS.DeleteObjects!;
+      const action = entry.versionId !== undefined ? entryPermission.versionAction! : entryPermission.action;
+      return this.authorizer.decide(request.caller, objectPermission(action, bucket, entry.key!, entry.versionId)) !== 'allow';
+    });
+    const allowed = objects.filter((_, index) => !refused[index]);
     const outcomes = this.store.deleteObjects(
       bucket,
-      objects.map((entry) => ({ key: entry.key!, ...(entry.versionId !== undefined ? { versionId: entry.versionId } : {}) })),
+      allowed.map((entry) => ({ key: entry.key!, ...(entry.versionId !== undefined ? { versionId: entry.versionId } : {}) })),
       info,
     );
-    const entries = outcomes.map((outcome, index) => {
+    let next = 0;
+    const entries = objects.map((entry, index) => {
+      if (refused[index]) {
+        return `<Error>${tag('Key', entry.key)}${tag('VersionId', entry.versionId)}<Code>AccessDenied</Code><Message>Access Denied</Message></Error>`;
+      }
+      const outcome = outcomes[next++]!;
       if (quiet) return '';
-      const asked = objects[index]!.versionId;
       // A version deleted by id is named as asked; a delete that made a marker names the marker's version.
       const marker = outcome.deleteMarker ? `<DeleteMarker>true</DeleteMarker>${tag('DeleteMarkerVersionId', outcome.versionId)}` : '';
-      return `<Deleted>${tag('Key', outcome.key)}${tag('VersionId', asked)}${marker}</Deleted>`;
+      return `<Deleted>${tag('Key', outcome.key)}${tag('VersionId', entry.versionId)}${marker}</Deleted>`;
     });
     return xml(200, document('DeleteResult', entries.join('')));
   }
@@ -993,6 +1013,20 @@ function objectAttributes(request: ServiceRequest, checksum: { algorithm: Checks
   };
 }
 
+/** What an S3 call names, for its authorisation: the bucket and key, a version, a listing's prefix, a copy's source. */
+function callOf(operation: string, target: S3Target, request: ServiceRequest): S3CallNames {
+  const versionId = request.query.get('versionId') ?? undefined;
+  const prefix = operation === 'ListObjects' || operation === 'ListObjectsV2' ? (request.query.get('prefix') ?? '') : undefined;
+  const copySource = operation === 'CopyObject' || operation === 'UploadPartCopy' ? parseCopySource(header(request, 'x-amz-copy-source') ?? '') : undefined;
+  return {
+    bucket: target.bucket ?? '',
+    key: target.key ?? '',
+    ...(versionId !== undefined ? { versionId } : {}),
+    ...(prefix !== undefined ? { prefix } : {}),
+    ...(copySource ? { copySource } : {}),
+  };
+}
+
 function parseCopySource(raw: string): { bucket: string; key: string; versionId?: string } {
   const [pathPart = '', queryPart] = raw.split('?', 2);
   let decoded: string;
@@ -1108,13 +1142,13 @@ function evaluateCopySourcePreconditions(request: ServiceRequest, source: Object
 }
 
 /** Rejects presigned URLs past X-Amz-Date + X-Amz-Expires with S3's 403. Signatures themselves are not checked. */
-function checkPresignedExpiry(query: URLSearchParams): void {
-  const date = query.get('X-Amz-Date');
-  const expires = query.get('X-Amz-Expires');
-  if (date === null || expires === null) return;
-  const signedAt = parseAmzDate(date);
-  if (signedAt === undefined) throw new AccessDeniedError('X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
-  if (signedAt + Number(expires) * 1000 < Date.now()) throw new AccessDeniedError('Request has expired');
+/** A presigned URL past its expiry is refused even when signatures are not verified, as a link that stopped working. */
+function checkPresignedExpiry(request: ServiceRequest): void {
+  const presigned = request.credential?.presigned;
+  if (presigned === undefined) return;
+  // The server parsed the credential strictly (credential.ts): the date is well-formed and the expiry bounded.
+  const signedAt = parseAmzDate(presigned.amzDate)!;
+  if (signedAt + presigned.expiresSeconds * 1000 < Date.now()) throw new AccessDeniedError('Request has expired');
 }
 
 function firstForwardedFor(request: ServiceRequest): string | undefined {

@@ -2,7 +2,7 @@
 // `context.stores.xray` (the Lambda runtime writes segments through it and reads `daemonAddress` from it),
 // and runs the daemon between start() and stop().
 import type { CloudContext } from '../../core/context.js';
-import type { ServiceModule } from '../index.js';
+import type { ServiceModule } from '../../core/service.js';
 import { XRayDaemon } from './daemon.js';
 import { createXRayRouter } from './router.js';
 import { XRayStore } from './store.js';

@@ -1,7 +1,29 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runThumbctl } from '../../helpers/thumbctl.js';
+
+const IMPORT_RECORDER = fileURLToPath(new URL('../../helpers/import-recorder.mjs', import.meta.url));
+/** What only running a command may load: the AWS SDK, the local cloud, the image, packaging and database libraries. */
+const HEAVY_MODULE = /\/node_modules\/(@aws-sdk|@smithy|sharp|esbuild|archiver|better-sqlite3|yauzl|fast-xml-parser|ora)\/|\/dist\/emulator\//;
+
+/** Runs thumbctl with a module hook that records every ES module it loads; returns their URLs and the result. */
+async function modulesLoadedBy(args: string[]): Promise<{ loaded: string[]; code: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'thumbctl-imports-'));
+  try {
+    const log = join(dir, 'imports.log');
+    const result = await runThumbctl(args, {
+      cwd: dir,
+      env: { NODE_OPTIONS: `--import ${IMPORT_RECORDER}`, THUMBCTL_TEST_IMPORT_LOG: log, THUMBCTL_STATE_DIR: join(dir, 'state') },
+    });
+    return { loaded: readFileSync(log, 'utf8').split('\n').filter(Boolean), code: result.code };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,6 +40,19 @@ describe('the thumbctl program', () => {
     for (const name of ['setup', 'status', 'teardown', 'upload', 'invoke', 'logs', 'traces', 'bench', 'demo', 'local']) {
       assert.match(result.stdout, new RegExp(`^  ${name}\\b`, 'm'), `missing ${name}`);
     }
+  });
+
+  it('loads no AWS SDK, local cloud or image library to print its version or any help', async () => {
+    for (const args of [['--version'], ['--help'], ['upload', '--help'], ['traces', '--help'], ['local', 'serve', '--help']]) {
+      const { loaded, code } = await modulesLoadedBy(args);
+      assert.equal(code, 0);
+      assert.ok(loaded.some((url) => url.endsWith('/dist/cli/main.js')), `the recorder saw thumbctl ${args.join(' ')} load the program`);
+      assert.deepEqual(loaded.filter((url) => HEAVY_MODULE.test(url)), [], `thumbctl ${args.join(' ')}`);
+    }
+    // The same recorder sees the SDK once a command runs (here invoke, which fails on its event file before connecting).
+    const running = await modulesLoadedBy(['invoke', '--event', 'no-such-event.json']);
+    assert.equal(running.code, 2);
+    assert.ok(running.loaded.some((url) => HEAVY_MODULE.test(url)), 'a running command loads the SDK');
   });
 
   it('answers an unknown option with one line and exit code 2', async () => {

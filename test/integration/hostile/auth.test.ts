@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CloudWatchLogsClient, CreateLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, IAMClient, ListRolesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetFunctionCommand, LambdaClient, ListFunctionsCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
 import {
   CompleteMultipartUploadCommand,
@@ -73,6 +73,14 @@ before(async () => {
     }),
   );
   roleArn = role.Role!.Arn!;
+  // Keys of this role are checked against its policies: it may list log groups (which the tests below call).
+  await set.iam.send(
+    new PutRolePolicyCommand({
+      RoleName: role.Role!.RoleName!,
+      PolicyName: 'describe-logs',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'logs:DescribeLogGroups', Resource: '*' }] }),
+    }),
+  );
   destroyAll(set);
 });
 
@@ -282,7 +290,7 @@ describe('keys the local cloud issued itself', () => {
 
   it('accepts keys issued to function environments until they are revoked', async () => {
     const registry = cloud.cloud.context.credentials!;
-    const issued = registry.issue(roleArn);
+    const issued = registry.issue({ accountId: '000000000000', roleArn, roleName: roleArn.slice(roleArn.lastIndexOf('/') + 1), roleId: undefined, sessionName: 'auth-fn' });
     assert.equal(registry.isIssuedCredential(issued.accessKeyId), true);
     const set = clients(issued);
     try {

@@ -47,8 +47,11 @@ after(async () => {
   await cloud.close();
 });
 
-const head = (method: string, path: string, headers: Record<string, string | number>): string =>
-  `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
+/** A raw request head, signed (unverified) for S3 unless it brings its own Authorization: the cloud refuses unsigned writes before they reach the framing. */
+const head = (method: string, path: string, headers: Record<string, string | number>): string => {
+  const signed = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization') ? headers : { Authorization: scopeAuthorization('s3'), ...headers };
+  return `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${Object.entries(signed).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
+};
 
 /** Every status line in what the server sent (several when requests were pipelined). */
 const statuses = (raw: string): number[] => [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((match) => Number(match[1]));
@@ -198,6 +201,7 @@ describe('aws-chunked bodies that lie', () => {
             method: 'PUT',
             path: `/${bucket}/${key}`,
             headers: {
+              authorization: scopeAuthorization('s3'),
               'content-encoding': 'aws-chunked',
               'x-amz-content-sha256': signed ? 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER' : 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
               'x-amz-decoded-content-length': String(payload.length + (lie === 'lie-length' ? 1 : 0)),
@@ -243,11 +247,11 @@ describe('oversized heads and bodies', () => {
 
   it('a body over the limit gets each protocol\'s "too large" error before it is read', async () => {
     const cases = [
-      { service: 's3', protocol: 's3', path: `/${bucket}/too-big`, headers: {}, code: 'EntityTooLarge', status: 400 },
-      { service: 'lambda', protocol: 'rest-json', path: '/2015-03-31/functions/f/invocations', headers: {}, code: 'RequestEntityTooLargeException', status: 413 },
+      { service: 's3', protocol: 's3', path: `/${bucket}/too-big`, headers: { Authorization: scopeAuthorization('s3') }, code: 'EntityTooLarge', status: 400 },
+      { service: 'lambda', protocol: 'rest-json', path: '/2015-03-31/functions/f/invocations', headers: { Authorization: scopeAuthorization('lambda') }, code: 'RequestEntityTooLargeException', status: 413 },
       { service: 'iam', protocol: 'query', path: '/', headers: { Authorization: scopeAuthorization('iam'), 'Content-Type': 'application/x-www-form-urlencoded' }, code: 'RequestEntityTooLarge', status: 413 },
-      { service: 'logs', protocol: 'json-1.1', path: '/', headers: { 'X-Amz-Target': 'Logs_20140328.PutLogEvents', 'Content-Type': 'application/x-amz-json-1.1' }, code: 'RequestEntityTooLargeException', status: 413 },
-      { service: 'xray', protocol: 'rest-json', path: '/TraceSegments', headers: {}, code: 'RequestEntityTooLargeException', status: 413 },
+      { service: 'logs', protocol: 'json-1.1', path: '/', headers: { Authorization: scopeAuthorization('logs'), 'X-Amz-Target': 'Logs_20140328.PutLogEvents', 'Content-Type': 'application/x-amz-json-1.1' }, code: 'RequestEntityTooLargeException', status: 413 },
+      { service: 'xray', protocol: 'rest-json', path: '/TraceSegments', headers: { Authorization: scopeAuthorization('xray') }, code: 'RequestEntityTooLargeException', status: 413 },
     ] as const;
     for (const testCase of cases) {
       // Declared too large: answered from the head alone, the body never sent.

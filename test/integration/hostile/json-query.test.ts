@@ -9,8 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CreateLogGroupCommand, CreateLogStreamCommand, CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { parseCredentialScope, pickService } from '../../../emulator/core/routing.js';
-import { assertProtocolError, countCase, fuzzRuns, fuzzSeed, reportCounts, send, startHostileCloud, wirePath, formEncode, percentEncode, type HostileCloud, type RawResponse } from '../../helpers/hostile.js';
+import { rawQueryPairs } from '../../../emulator/core/auth.js';
+import { parseSigV4Credential } from '../../../emulator/core/credential.js';
+import { callerOf, pickService } from '../../../emulator/core/routing.js';
+import { assertProtocolError, countCase, fuzzRuns, fuzzSeed, reportCounts, scopeAuthorization, send, startHostileCloud, wirePath, formEncode, percentEncode, type HostileCloud, type RawResponse } from '../../helpers/hostile.js';
 import { applyEdits, bodyFrom, edits, jsonObject, jsonValue, nastyText, PROTOCOL_OF } from './support.js';
 
 let cloud: HostileCloud;
@@ -44,6 +46,15 @@ function judge(label: string, response: RawResponse, protocol: Parameters<typeof
   if (method === 'HEAD') assert.ok(response.status < 500 || response.status === 501, `HEAD ${label} → ${response.status}`);
   else if (response.status >= 300) assertProtocolError(response, protocol, `${label} ${JSON.stringify(sent).slice(0, 300)}`);
   return response;
+}
+
+/** The caller the server routes by: the request's credential as the server parses it, none when it is malformed. */
+function parsedCredential(headers: Record<string, string>, rawTarget: string) {
+  try {
+    return parseSigV4Credential(new Map(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), [value]])), rawQueryPairs(rawTarget));
+  } catch {
+    return undefined;
+  }
 }
 
 async function assertStillHealthy(): Promise<void> {
@@ -182,7 +193,7 @@ describe('JSON protocols under fuzzing', () => {
         const response = await send(cloud.endpoint, {
           method: 'POST',
           path: '/',
-          headers: { 'x-amz-target': `Logs_20140328.${operation}`, 'content-type': contentType },
+          headers: { 'x-amz-target': `Logs_20140328.${operation}`, 'content-type': contentType, authorization: scopeAuthorization('logs') },
           body,
         });
         judge(`Logs.${operation || '(none)'}`, response, 'json-1.1', body);
@@ -199,7 +210,7 @@ describe('JSON protocols under fuzzing', () => {
         const response = await send(cloud.endpoint, {
           method,
           path,
-          headers: { 'content-type': 'application/json', authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/xray/aws4_request, SignedHeaders=host, Signature=00' },
+          headers: { 'content-type': 'application/json', authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/xray/aws4_request, SignedHeaders=host, Signature=0000000000000000000000000000000000000000000000000000000000000000' },
           body,
         });
         judge(`XRay${path}`, response, 'rest-json', body);
@@ -217,6 +228,7 @@ describe('JSON protocols under fuzzing', () => {
           path: `${request.path}${request.query}`,
           headers: {
             'content-type': 'application/json',
+            authorization: scopeAuthorization('lambda'),
             ...(request.invocationType ? { 'x-amz-invocation-type': request.invocationType } : {}),
           },
           body: request.method === 'GET' ? undefined : request.body,
@@ -243,7 +255,7 @@ describe('JSON protocols under fuzzing', () => {
     ];
     for (const [path, method, body] of cases) {
       const sent = JSON.stringify(body);
-      const response = await send(cloud.endpoint, { method, path, headers: { 'content-type': 'application/json' }, body: sent });
+      const response = await send(cloud.endpoint, { method, path, headers: { 'content-type': 'application/json', authorization: scopeAuthorization('lambda') }, body: sent });
       judge(`Lambda ${method} ${path}`, response, 'rest-json', body, method);
       assert.equal(response.status, 400, `${method} ${path} ${sent}: ${response.body}`);
       assert.match(String(response.headers['x-amzn-errortype'] ?? response.body), /InvalidRequestContentException/, sent);
@@ -288,13 +300,15 @@ describe('Query protocol under fuzzing', () => {
           async (action, parameters, style, mutation) => {
             let encoded = formEncode([['Action', action], ['Version', version], ...parameters]);
             if (mutation) encoded = applyEdits(encoded, mutation);
-            const signed = style === 'post-signed' ? { authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00` } : {};
+            // The router sees only signed requests (an unsigned Query call is refused before routing, which the
+            // unsigned POST checks): a well-formed signature, unverified here, with the service's scope.
+            const signed: Record<string, string> = style === 'post' ? {} : { authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}` };
             const response =
               style === 'get'
-                ? await send(cloud.endpoint, { method: 'GET', path: wirePath(`/?${encoded}`) })
+                ? await send(cloud.endpoint, { method: 'GET', path: wirePath(`/?${encoded}`), headers: signed })
                 : await send(cloud.endpoint, { method: 'POST', path: '/', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', ...signed }, body: encoded });
             // A mutated form may no longer say which service it is for; judge it by where the server sent it.
-            const routed = pickService(style === 'get' ? 'GET' : 'POST', '/', {}, style === 'post-signed' ? parseCredentialScope(signed, new URLSearchParams()) : undefined, style === 'get' ? undefined : encoded, style === 'get' ? new URL(`http://local${wirePath(`/?${encoded}`)}`).searchParams : undefined);
+            const routed = pickService(style === 'get' ? 'GET' : 'POST', '/', {}, callerOf(parsedCredential(signed, style === 'get' ? wirePath(`/?${encoded}`) : '/')), style === 'get' ? undefined : encoded, style === 'get' ? new URL(`http://local${wirePath(`/?${encoded}`)}`).searchParams : undefined);
             judge(`${service.toUpperCase()}.${action || '(none)'}`, response, PROTOCOL_OF[routed], encoded);
           },
         ),
@@ -341,7 +355,7 @@ describe('wrong methods and malformed Authorization headers', () => {
           if (target !== null) headers['x-amz-target'] = target;
           const response = await send(cloud.endpoint, { method, path: fullPath, headers });
           const url = new URL(`http://local${fullPath}`);
-          const service = pickService(method, url.pathname, headers, parseCredentialScope(headers, url.searchParams), undefined, url.searchParams);
+          const service = pickService(method, url.pathname, headers, callerOf(parsedCredential(headers, fullPath)), undefined, url.searchParams);
           judge(`${method} ${service}`, response, PROTOCOL_OF[service], { method, fullPath, headers }, method);
         },
       ),

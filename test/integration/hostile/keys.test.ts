@@ -19,7 +19,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { assertProtocolError, countCase, fuzzRuns, fuzzSeed, rawExchange, reportCounts, startHostileCloud, type HostileCloud } from '../../helpers/hostile.js';
+import { assertProtocolError, countCase, fuzzRuns, fuzzSeed, rawExchange, reportCounts, scopeAuthorization, startHostileCloud, type HostileCloud } from '../../helpers/hostile.js';
 
 const MARK = `thumbctl-escape-${randomBytes(4).toString('hex')}`;
 
@@ -164,7 +164,10 @@ describe('keys that try to escape', () => {
 });
 
 describe('raw request paths with dot segments', () => {
-  const head = (method: string, target: string, extra = ''): string => `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}Connection: close\r\n\r\n`;
+  // Signed (unverified) for the service the path is for: the cloud refuses unsigned requests (but S3 reads) before routing.
+  const serviceOf = (target: string): string => (target.startsWith('/2015-03-31/') ? 'lambda' : target.startsWith('/TraceSegments') ? 'xray' : 's3');
+  const head = (method: string, target: string, extra = ''): string =>
+    `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${scopeAuthorization(serviceOf(target))}\r\n${extra}Connection: close\r\n\r\n`;
 
   it('keeps `..` as part of the key, so what is written under it reads back from S3 and nowhere else', async () => {
     const target = `/${bucket}/../../${MARK}-raw`;

@@ -17,7 +17,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { assertProtocolError, countCase, fuzzRuns, fuzzSeed, reportCounts, send, startHostileCloud, type HostileCloud } from '../../helpers/hostile.js';
+import { assertProtocolError, countCase, fuzzRuns, fuzzSeed, reportCounts, scopeAuthorization, send, startHostileCloud, type HostileCloud } from '../../helpers/hostile.js';
 import { XMLValidator } from 'fast-xml-parser';
 import { bodyFrom, nastyText, xmlDocument } from './support.js';
 
@@ -142,7 +142,7 @@ describe('S3 XML bodies under fuzzing', () => {
           const response = await send(cloud.endpoint, {
             method: operation.method,
             path: operation.path(),
-            headers: { 'content-type': 'application/xml', ...operation.headers?.(body) },
+            headers: { 'content-type': 'application/xml', authorization: scopeAuthorization('s3'), ...operation.headers?.(body) },
             body,
           });
           countCase(`${operation.name} ${response.status}`);
@@ -172,7 +172,7 @@ describe('S3 XML bodies under fuzzing', () => {
     ];
     for (const body of attacks) {
       countCase('xml-entity-attack');
-      const response = await send(cloud.endpoint, { method: 'PUT', path: `/${bucket}?tagging`, headers: { 'content-md5': md5(body) }, body });
+      const response = await send(cloud.endpoint, { method: 'PUT', path: `/${bucket}?tagging`, headers: { 'content-md5': md5(body), authorization: scopeAuthorization('s3') }, body });
       if (response.status === 204) {
         const tags = await s3.send(new GetBucketTaggingCommand({ Bucket: bucket }));
         assert.doesNotMatch(JSON.stringify(tags.TagSet), /root:|lollollol/, 'an entity was expanded');
@@ -189,7 +189,7 @@ describe('S3 XML bodies under fuzzing', () => {
     const unclosed = `<Delete>${'<Object>'.repeat(50_000)}`;
     for (const body of [deep, wide, unclosed]) {
       countCase('xml-deep-or-wide');
-      const response = await send(cloud.endpoint, { method: 'POST', path: `/${bucket}?delete`, headers: { 'content-md5': md5(body) }, body, timeoutMs: 20_000 });
+      const response = await send(cloud.endpoint, { method: 'POST', path: `/${bucket}?delete`, headers: { 'content-md5': md5(body), authorization: scopeAuthorization('s3') }, body, timeoutMs: 20_000 });
       assert.equal(assertProtocolError(response, 's3', `${body.length} bytes`), 'MalformedXML');
     }
     assert.deepEqual(cloud.internalErrors(), []);

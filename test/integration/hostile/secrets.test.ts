@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LOCAL_CREDENTIALS } from '../../../cli/core/clients.js';
+import { LOCAL_CREDENTIALS } from '../../../cli/core/local-auth.js';
 import { runThumbctl, startLocalServe, type LocalServe, type ThumbctlResult } from '../../helpers/thumbctl.js';
 import { countCase, reportCounts } from '../../helpers/hostile.js';
 import { startTestCloud } from '../../helpers/local-cloud.js';

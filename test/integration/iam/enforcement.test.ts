@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { DeleteRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { decideForRole } from '../../../emulator/core/authorize.js';
 import { setup } from '../../../cli/core/provision/setup.js';
 import { ACCESS_POLICY_NAME, buildAccessPolicy } from '../../../cli/core/provision/policies.js';
 import type { ResolvedSettings } from '../../../cli/core/settings.js';
@@ -81,6 +82,32 @@ describe('IAM enforcement on function credentials', () => {
         new PutRolePolicyCommand({ RoleName: settings.roleName, PolicyName: ACCESS_POLICY_NAME, PolicyDocument: JSON.stringify(accessPolicy()) }),
       );
     }
+  });
+
+  it("lets Lambda write the function's logs and trace segments with the role, and allows nothing else", () => {
+    // On AWS the Lambda service and the X-Ray daemon write these with the role's keys (here the runtime and the
+    // UDP daemon write them directly): setup's managed policies must allow exactly that.
+    const context = cloud.test.cloud.context;
+    const role = context.stores.iam!.roleByName(settings.roleName)!;
+    const session = { accountId: '000000000000', roleArn: role.arn, roleName: role.roleName, roleId: role.roleId, sessionName: settings.functionName };
+    const group = `arn:aws:logs:${identity.region}:000000000000:log-group:/aws/lambda/${settings.functionName}:log-stream:`;
+    const needed: [string, string][] = [
+      ['logs:CreateLogGroup', group],
+      ['logs:CreateLogStream', `${group}2026/01/01/[$LATEST]0123456789abcdef`],
+      ['logs:PutLogEvents', `${group}2026/01/01/[$LATEST]0123456789abcdef`],
+      ['xray:PutTraceSegments', '*'],
+      ['xray:PutTelemetryRecords', '*'],
+    ];
+    for (const [action, resource] of needed) assert.equal(decideForRole(context, session, { action, resource }), 'allow', action);
+    const beyond: [string, string][] = [
+      ['s3:GetObject', `arn:aws:s3:::${settings.thumbnailBucket}/a.jpg`],
+      ['s3:PutObject', `arn:aws:s3:::${settings.sourceBucket}/a.jpg`],
+      ['iam:PutRolePolicy', role.arn],
+      ['lambda:UpdateFunctionCode', `arn:aws:lambda:${identity.region}:000000000000:function:${settings.functionName}`],
+      ['logs:DeleteLogGroup', group],
+      ['sts:AssumeRole', role.arn],
+    ];
+    for (const [action, resource] of beyond) assert.equal(decideForRole(context, session, { action, resource }), 'implicit-deny', action);
   });
 
   it("keeps full access for the person's own keys", async () => {

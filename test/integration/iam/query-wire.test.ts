@@ -12,7 +12,7 @@ const TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal
 
 /** A SigV4 header naming the service in its credential scope; the local cloud routes on it, never verifies it. */
 function signedFor(service: string): Record<string, string> {
-  return { authorization: `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=0` };
+  return { authorization: `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}` };
 }
 
 const parser = new XMLParser({ ignoreAttributes: false, parseTagValue: false, isArray: (name) => name === 'member' });
@@ -30,7 +30,8 @@ after(async () => {
 async function post(form: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; contentType: string | null; text: string }> {
   const response = await fetch(cloud.endpoint, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', ...headers },
+    // Signed (unverified) for the service the form's Version names: the cloud refuses unsigned Query calls.
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', ...signedFor(form.Version === '2011-06-15' ? 'sts' : 'iam'), ...headers },
     body: new URLSearchParams(form).toString(),
   });
   return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };

@@ -7,7 +7,11 @@ import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-ia
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient, STSServiceException, type Credentials } from '@aws-sdk/client-sts';
 import { startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
 
-const LAMBDA_TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+// AssumeRole evaluates the trust policy: these roles trust Lambda and the account (whose administrator the tests are).
+const TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com', AWS: 'arn:aws:iam::000000000000:root' }, Action: 'sts:AssumeRole' }],
+});
 
 let cloud: TestCloud;
 let sts: STSClient;
@@ -27,7 +31,7 @@ after(async () => {
 
 async function createRole(maxSessionDuration?: number): Promise<{ roleName: string; arn: string; roleId: string }> {
   const roleName = `sts-${randomUUID().slice(0, 8)}`;
-  const role = (await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: LAMBDA_TRUST, MaxSessionDuration: maxSessionDuration }))).Role!;
+  const role = (await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: TRUST, MaxSessionDuration: maxSessionDuration }))).Role!;
   return { roleName, arn: role.Arn!, roleId: role.RoleId! };
 }
 

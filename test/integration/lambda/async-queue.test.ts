@@ -32,7 +32,7 @@ describe('asynchronous invocations', () => {
         .map((event) => event.timestamp!);
       assert.ok(timestamps[1]! - timestamps[0]! >= 90, 'first retry after ~100 ms');
       assert.ok(timestamps[2]! - timestamps[1]! >= 190, 'second retry after ~200 ms');
-      assert.equal(lambdaInternals(cloud.cloud.context)!.store.queuedCount(), 0);
+      assert.equal(lambdaInternals(cloud.cloud.context)!.queue.queuedCount(), 0);
     } finally {
       await cloud.close();
     }
@@ -77,7 +77,7 @@ describe('asynchronous invocations', () => {
           'the orphaned event to run',
         );
         assert.ok(started);
-        await eventually(() => (lambdaInternals(second.cloud.context)!.store.queuedCount() === 0 ? true : undefined), 5000, 'the queue to drain');
+        await eventually(() => (lambdaInternals(second.cloud.context)!.queue.queuedCount() === 0 ? true : undefined), 5000, 'the queue to drain');
       } finally {
         await second.close();
       }

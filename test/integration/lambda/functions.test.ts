@@ -24,6 +24,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { lambdaInternals } from '../../../emulator/services/lambda/index.js';
 import { renameEntry, zipEntries, zipFixture } from '../../fixtures/functions/build-zip.js';
+import { scopeAuthorization } from '../../helpers/hostile.js';
 import {
   createFixtureFunction,
   createRole,
@@ -335,7 +336,7 @@ describe('fault injection', () => {
   it('throttle: 429 TooManyRequestsException with Retry-After, which the SDK retries', async () => {
     const faulty = await startLambdaCloud({ faults: 'throttle=1' });
     try {
-      const response = await fetch(`${faulty.endpoint}/2015-03-31/functions`);
+      const response = await fetch(`${faulty.endpoint}/2015-03-31/functions`, { headers: { authorization: scopeAuthorization('lambda') } });
       assert.equal(response.status, 429);
       assert.equal(response.headers.get('x-amzn-errortype'), 'TooManyRequestsException');
       assert.equal(response.headers.get('retry-after'), '1');

@@ -1,4 +1,4 @@
-// kill -9 at CI size (issue 9, "Load and crashes"): `thumbctl local serve` is killed while a burst of uploads is
+// kill -9 at CI size (the full size is `npm run crash`): `thumbctl local serve` is killed while a burst of uploads is
 // under way and started again on the same state directory. Every acknowledged upload gets its thumbnail (its
 // event was queued durably before the 200), every other one was reported failed to its client, the database is
 // intact, the dead server's queue claims are given back, and its function environments do not outlive it —
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { runCrash } from './scenarios.js';
+import { runCrash } from '../../../scripts/harness/scenarios.js';
 import { assertBuilt, childPids, fixtureDeployer, isRunning, poll, startServe } from './support.js';
 
 const COUNT = 60;

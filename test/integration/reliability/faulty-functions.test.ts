@@ -73,7 +73,7 @@ describe('faulty functions', () => {
 
     // Assess: the queue drains — every bad event dropped, every good one run.
     const internals = lambdaInternals(cloud.cloud.context)!;
-    await eventually(() => (internals.store.queuedCount() === 0 ? true : undefined), DRAIN_TIMEOUT_MS, 'the async queue to drain');
+    await eventually(() => (internals.queue.queuedCount() === 0 ? true : undefined), DRAIN_TIMEOUT_MS, 'the async queue to drain');
     const goodEvents = await eventually(async () => {
       const events = await functionLogEvents(cloud, good.FunctionName);
       return events.filter((e) => e.message?.startsWith('REPORT ')).length >= GOOD_EVENTS ? events : undefined;

@@ -1,10 +1,10 @@
-// Load at CI size (issue 9, "Load and crashes"): 100 uploads at concurrency 16 against `thumbctl local serve`
+// Load at CI size (the full size is `npm run load`): 100 uploads at concurrency 16 against `thumbctl local serve`
 // in its own process. Every upload is acknowledged and thumbnailed by exactly one successful invocation, no
 // error is logged, and the server's resident memory stays far below a generous bound. No timing assertions:
 // the full-size run (`npm run load`) reports throughput.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MEMORY_LIMIT_MB, runLoad } from './scenarios.js';
+import { MEMORY_LIMIT_MB, runLoad } from '../../../scripts/harness/scenarios.js';
 
 const COUNT = 100;
 const CONCURRENCY = 16;

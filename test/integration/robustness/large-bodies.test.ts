@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { scopeAuthorization } from '../../helpers/hostile.js';
 import { clientConfigFor } from '../../helpers/local-cloud.js';
 import { LAMBDA_TRUST_POLICY } from '../lambda/support.js';
 import { assertBuilt, s3Client, startServe, type ServeProcess } from '../reliability/support.js';
@@ -91,7 +92,7 @@ describe('large request bodies', () => {
   it('refuses a body a service would have to hold whole past its cap (16 MiB for Logs), before reading it', { timeout: 60_000 }, async () => {
     const response = await fetch(serve.endpoint, {
       method: 'POST',
-      headers: { 'x-amz-target': 'Logs_20140328.PutLogEvents', 'content-type': 'application/x-amz-json-1.1', authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/logs/aws4_request, SignedHeaders=host, Signature=00' },
+      headers: { 'x-amz-target': 'Logs_20140328.PutLogEvents', 'content-type': 'application/x-amz-json-1.1', authorization: scopeAuthorization('logs') },
       body: Buffer.alloc(17 * MIB, 0x20),
     });
     assert.equal(response.status, 413);

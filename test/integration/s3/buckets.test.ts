@@ -27,6 +27,7 @@ import {
   DeleteObjectCommand,
 } from '@aws-sdk/client-s3';
 import { bucketName, errorCode, expectS3Error, startS3Cloud, type S3TestCloud } from './support.js';
+import { scopeAuthorization } from '../../helpers/hostile.js';
 
 let cloud: S3TestCloud;
 let s3: S3Client;
@@ -84,7 +85,7 @@ describe('bucket lifecycle', () => {
       // The SDK adds the constraint itself outside us-east-1, so leave it out on the wire directly.
       const unconstrained = await fetch(`${cloud.endpoint}/${bucketName('no-constraint')}`, {
         method: 'PUT',
-        headers: { authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/eu-west-1/s3/aws4_request, SignedHeaders=host, Signature=0' },
+        headers: { authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/eu-west-1/s3/aws4_request, SignedHeaders=host, Signature=0000000000000000000000000000000000000000000000000000000000000000' },
       });
       assert.equal(unconstrained.status, 400);
       assert.equal(errorCode(await unconstrained.text()), 'IllegalLocationConstraintException');
@@ -104,7 +105,7 @@ describe('bucket lifecycle', () => {
 
   it('refuses invalid bucket names with InvalidBucketName', async () => {
     for (const name of ['ab', 'Upper-Case', 'under_score', '192.168.0.1', 'xn--punycode', 'ends-s3alias', 'double..dot']) {
-      const response = await fetch(`${cloud.endpoint}/${name}`, { method: 'PUT' });
+      const response = await fetch(`${cloud.endpoint}/${name}`, { method: 'PUT', headers: { authorization: scopeAuthorization('s3') } });
       assert.equal(response.status, 400, name);
       assert.equal(errorCode(await response.text()), 'InvalidBucketName', name);
     }
@@ -214,7 +215,7 @@ describe('bucket configurations', () => {
     const bucket = bucketName('malformed');
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 
-    const response = await fetch(`${cloud.endpoint}/${bucket}?tagging`, { method: 'PUT', body: '<Tagging><TagSet>', headers: { 'content-md5': '1B2M2Y8AsgTpgAmY7PhCfg==' } });
+    const response = await fetch(`${cloud.endpoint}/${bucket}?tagging`, { method: 'PUT', body: '<Tagging><TagSet>', headers: { 'content-md5': '1B2M2Y8AsgTpgAmY7PhCfg==', authorization: scopeAuthorization('s3') } });
 
     assert.equal(response.status, 400);
   });
@@ -228,7 +229,7 @@ describe('unimplemented operations', () => {
     await expectS3Error(s3.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private' })), 'NotImplemented', 501);
     await expectS3Error(s3.send(new GetBucketAclCommand({ Bucket: bucket })), 'NotImplemented', 501);
     const lifecycle = (await expectS3Error(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })), 'NotImplemented', 501)) as { message: string };
-    const raw = await fetch(`${cloud.endpoint}/${bucket}?acl`, { method: 'PUT' });
+    const raw = await fetch(`${cloud.endpoint}/${bucket}?acl`, { method: 'PUT', headers: { authorization: scopeAuthorization('s3') } });
 
     assert.match(lifecycle.message, /GetBucketLifecycleConfiguration/);
     assert.match(await raw.text(), /<Message>The local cloud does not implement PutBucketAcl<\/Message>/);

@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { LambdaForOthers } from '../../../emulator/core/context.js';
 import { expectS3Error, startS3Cloud, type S3TestCloud } from './support.js';
+import { scopeAuthorization } from '../../helpers/hostile.js';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:thumbnailer';
 const OTHER_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:other';
@@ -109,6 +110,7 @@ describe('notification configuration', () => {
     );
     const raw = await fetch(`${cloud.endpoint}/${bucket}?notification`, {
       method: 'PUT',
+      headers: { authorization: scopeAuthorization('s3') },
       body: `<NotificationConfiguration><CloudFunctionConfiguration><CloudFunction>${OTHER_ARN}</CloudFunction><Event>s3:ObjectCreated:*</Event></CloudFunctionConfiguration></NotificationConfiguration>`,
     });
     const rawBody = await raw.text();

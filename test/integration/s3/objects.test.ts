@@ -27,6 +27,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { encodeAwsChunked } from '../../../emulator/services/s3/chunked.js';
 import { computeChecksum } from '../../../emulator/services/s3/checksums.js';
 import { bucketName, errorCode, expectS3Error, startS3Cloud, type S3TestCloud } from './support.js';
+import { scopeAuthorization } from '../../helpers/hostile.js';
 
 let cloud: S3TestCloud;
 let s3: S3Client;
@@ -112,7 +113,7 @@ describe('objects', () => {
   it('sends Last-Modified in RFC 1123 form and binary/octet-stream by default', async () => {
     const bucket = await newBucket('headers');
     // The SDK always sends a Content-Type, so store one without it directly.
-    const put = await fetch(`${cloud.endpoint}/${bucket}/k`, { method: 'PUT', body: Buffer.from('x') });
+    const put = await fetch(`${cloud.endpoint}/${bucket}/k`, { method: 'PUT', body: Buffer.from('x'), headers: { authorization: scopeAuthorization('s3') } });
 
     const response = await fetch(`${cloud.endpoint}/${bucket}/k`);
 
@@ -376,9 +377,9 @@ describe('checksums and aws-chunked uploads', () => {
     const bucket = await newBucket('bad-digest');
 
     await expectS3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'hello', ChecksumCRC32: computeChecksum('CRC32', Buffer.from('HELLO')) })), 'BadDigest', 400);
-    const raw = await fetch(`${cloud.endpoint}/${bucket}/raw`, { method: 'PUT', body: 'hello', headers: { 'x-amz-checksum-crc32c': computeChecksum('CRC32C', Buffer.from('other')) } });
-    const md5 = await fetch(`${cloud.endpoint}/${bucket}/md5`, { method: 'PUT', body: 'hello', headers: { 'content-md5': createHash('md5').update('other').digest('base64') } });
-    const sha = await fetch(`${cloud.endpoint}/${bucket}/sha`, { method: 'PUT', body: 'hello', headers: { 'x-amz-checksum-sha256': computeChecksum('SHA256', Buffer.from('other')) } });
+    const raw = await fetch(`${cloud.endpoint}/${bucket}/raw`, { method: 'PUT', body: 'hello', headers: { 'x-amz-checksum-crc32c': computeChecksum('CRC32C', Buffer.from('other')), authorization: scopeAuthorization('s3') } });
+    const md5 = await fetch(`${cloud.endpoint}/${bucket}/md5`, { method: 'PUT', body: 'hello', headers: { 'content-md5': createHash('md5').update('other').digest('base64'), authorization: scopeAuthorization('s3') } });
+    const sha = await fetch(`${cloud.endpoint}/${bucket}/sha`, { method: 'PUT', body: 'hello', headers: { 'x-amz-checksum-sha256': computeChecksum('SHA256', Buffer.from('other')), authorization: scopeAuthorization('s3') } });
 
     assert.equal(raw.status, 400);
     assert.equal(errorCode(await raw.text()), 'BadDigest');
@@ -404,7 +405,7 @@ describe('checksums and aws-chunked uploads', () => {
       'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
       'x-amz-trailer': 'x-amz-checksum-crc32',
     };
-    const put = (key: string, body: Buffer | string, headers: Record<string, string>) => fetch(`${cloud.endpoint}/${bucket}/${key}`, { method: 'PUT', body: typeof body === 'string' ? body : new Uint8Array(body), headers });
+    const put = (key: string, body: Buffer | string, headers: Record<string, string>) => fetch(`${cloud.endpoint}/${bucket}/${key}`, { method: 'PUT', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { authorization: scopeAuthorization('s3'), ...headers } });
 
     const badMd5 = await put('a', payload, { 'content-md5': 'not-md5' });
     const badCrc = await put('b', payload, { 'x-amz-checksum-crc32': '!!' });

@@ -1,5 +1,5 @@
-// The provisioning core against a real local cloud, checked with real SDK calls: setup creates everything
-// as the issue specifies, a second run changes nothing, status sees drift, teardown removes only what is
+// The provisioning core against a real local cloud, checked with real SDK calls: setup creates every resource
+// with the settings asked for, a second run changes nothing, status sees drift, teardown removes only what is
 // ours (twice, harmlessly), and a dry run touches nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -117,7 +117,7 @@ describe('setup against the local cloud', () => {
     const notifications = await cloud.clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: settings.sourceBucket }));
     const ours = (notifications.LambdaFunctionConfigurations ?? []).filter((configuration) => configuration.Id?.startsWith('thumbctl-'));
     const suffixes = ours.map((configuration) => configuration.Filter?.Key?.FilterRules?.[0]?.Value).sort();
-    assert.deepEqual(suffixes, ['.JPEG', '.JPG', '.PNG', '.WEBP', '.jpeg', '.jpg', '.png', '.webp']);
+    assert.deepEqual(suffixes, ['.AVIF', '.GIF', '.JPEG', '.JPG', '.PNG', '.WEBP', '.avif', '.gif', '.jpeg', '.jpg', '.png', '.webp']);
     for (const configuration of ours) {
       assert.deepEqual(configuration.Events, ['s3:ObjectCreated:*']);
       assert.equal(configuration.LambdaFunctionArn, first.functionArn);
@@ -184,14 +184,14 @@ describe('setup against the local cloud', () => {
       }),
     );
     // A new suffix makes setup rewrite the notification configuration.
-    const widened = { ...settings, suffixes: [...settings.suffixes, '.gif', '.GIF'] };
+    const widened = { ...settings, suffixes: [...settings.suffixes, '.tif', '.TIF'] };
     const result = await runSetup(cloud, widened);
     assert.equal(result.resources.find((resource) => resource.type === 'trigger')?.action, 'updated');
     const after = await cloud.clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: settings.sourceBucket }));
     const ids = (after.LambdaFunctionConfigurations ?? []).map((configuration) => configuration.Id);
     assert.ok(ids.includes('audit-deletions'), 'the unrelated configuration survived');
-    assert.ok(ids.includes('thumbctl-gif') && ids.includes('thumbctl-GIF'));
-    assert.equal(ids.length, 11);
+    assert.ok(ids.includes('thumbctl-tif') && ids.includes('thumbctl-TIF'));
+    assert.equal(ids.length, 15);
   });
 
   it('tears everything down in the safe order, emptying the buckets', async () => {

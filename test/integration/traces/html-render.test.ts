@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HTML_COLOURS, renderHtmlReport, writeFileAtomic } from '../../../cli/core/traces/render-html.js';
-import { sampleReport } from '../../unit/cli/traces/fixtures.js';
+import { sampleReport } from '../../unit/cli/core/traces/fixtures.js';
 import { chromiumMissing, colourCensus, screenshot } from './chromium.js';
 
 describe('the HTML report in Chromium', { skip: chromiumMissing() }, () => {

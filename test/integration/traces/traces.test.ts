@@ -9,7 +9,7 @@
 // throws, and Lambda records a fault with the cause.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -234,5 +234,23 @@ describe('thumbctl traces usage', () => {
     assert.equal(folder.code, 2);
     assert.match(folder.stderr, /--html: .* is a directory/);
     assert.equal(existsSync(stateDir), false, 'no local cloud was started');
+  });
+
+  it('refuses a bad setting, from a flag or the config file, with exit 2 before starting a local cloud', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'thumbctl-traces-settings-'));
+    try {
+      const stateDir = join(dir, 'state');
+      const flag = await runThumbctl(['traces', '--function-name', 'has spaces', '--state-dir', stateDir], { cwd: dir });
+      assert.equal(flag.code, 2, flag.stderr);
+      assert.match(flag.stderr, /function name "has spaces"/);
+      assert.equal(existsSync(stateDir), false, 'no local cloud was started for a bad flag');
+      writeFileSync(join(dir, 'thumbctl.config.json'), JSON.stringify({ memory: 64 }));
+      const config = await runThumbctl(['traces', '--state-dir', stateDir], { cwd: dir });
+      assert.equal(config.code, 2, config.stderr);
+      assert.match(config.stderr, /--memory/);
+      assert.equal(existsSync(stateDir), false, 'no local cloud was started for a bad config file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

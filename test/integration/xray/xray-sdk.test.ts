@@ -20,7 +20,7 @@ import {
   type Service,
 } from '@aws-sdk/client-xray';
 import { startTestCloud, type TestCloud } from '../../helpers/local-cloud.js';
-import { functionSegment, lambdaServiceSegment, TRACE_ID } from '../../unit/emulator/xray/lambda-trace.js';
+import { functionSegment, lambdaServiceSegment, TRACE_ID } from '../../unit/emulator/services/xray/lambda-trace.js';
 
 let cloud: TestCloud;
 let xray: XRayClient;
@@ -236,7 +236,7 @@ describe('X-Ray via the SDK', () => {
   });
 
   it('answers a malformed body with InvalidRequestException and an unmodelled operation with NotImplemented', async () => {
-    const headers = { 'content-type': 'application/json', authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/xray/aws4_request, SignedHeaders=host, Signature=0' };
+    const headers = { 'content-type': 'application/json', authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/xray/aws4_request, SignedHeaders=host, Signature=0000000000000000000000000000000000000000000000000000000000000000' };
 
     const malformed = await fetch(`${cloud.endpoint}/TraceSummaries`, { method: 'POST', headers, body: '{"StartTime":' });
     const unmodelled = await fetch(`${cloud.endpoint}/CreateGroup`, { method: 'POST', headers, body: '{}' });

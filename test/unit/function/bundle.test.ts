@@ -21,7 +21,7 @@ import { encodeEventKey, putRecord, s3Event } from './support/events.js';
 import { solid } from './support/images.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const HARNESS = join(ROOT, 'test/fixtures/function/invoke-bundle.mjs');
+const HARNESS = join(ROOT, 'test/fixtures/functions/invoke-bundle.mjs');
 const TRACE = { root: '1-5759e988-bd862e3fe1be46a994272793', parent: '53995c3f42cd8ad8' } as const;
 const TRACE_HEADER = `Root=${TRACE.root};Parent=${TRACE.parent};Sampled=1`;
 
@@ -194,6 +194,69 @@ describe('bundled handler', () => {
     });
     assert.deepEqual(names, ['S3 GetObject', 'resize', 'S3 PutObject']);
     assert.ok(subsegments.every((document) => document.type === 'subsegment' && document.end_time !== undefined));
+  });
+
+  it('reads THUMBNAIL_VARIANTS at start-up and records one annotated resize subsegment per variant', async () => {
+    // Prepare
+    const daemon = await listenUdp();
+    s3.objects.set('photos/variants/beach.jpg', { body: jpeg });
+    const variants = [
+      { name: 'thumb', size: '64x64' },
+      { name: 'card', size: '160x120', format: 'webp' },
+    ];
+    const env = baseEnv(lambdaEnv({ AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.port}`, THUMBNAIL_VARIANTS: JSON.stringify(variants) }));
+
+    // Act
+    const outcome = await invoke(s3Event(putRecord('photos', 'variants/beach.jpg')), env);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let the last datagrams land
+    daemon.socket.close();
+
+    // Assess
+    assert.equal(outcome.result?.results[0]?.status, 'created', JSON.stringify(outcome));
+    assert.equal(s3.objects.get('thumbs/variants/beach-64x64.jpg')?.contentType, 'image/jpeg');
+    assert.equal(s3.objects.get('thumbs/variants/beach-160x120.webp')?.contentType, 'image/webp');
+    const subsegments = daemon.documents
+      .filter((document) => document.trace_id === TRACE.root && document.parent_id === TRACE.parent)
+      .sort((a, b) => Number(a.start_time) - Number(b.start_time));
+    const names = subsegments.map((document) => {
+      const aws = document.aws as { operation?: string } | undefined;
+      return aws?.operation ? `${document.name} ${aws.operation}` : document.name;
+    });
+    assert.deepEqual(names, ['S3 GetObject', 'decode', 'resize', 'S3 PutObject', 'resize', 'S3 PutObject']);
+    assert.deepEqual(
+      subsegments.filter((document) => document.name === 'resize').map((document) => document.annotations),
+      [
+        { variant: 'thumb', size: '64x64', fit: 'cover', format: 'jpeg' },
+        { variant: 'card', size: '160x120', fit: 'cover', format: 'webp' },
+      ],
+    );
+  });
+
+  it('fails every invocation with the offending variant named when THUMBNAIL_VARIANTS is invalid', async () => {
+    // Prepare
+    const env = baseEnv({ THUMBNAIL_VARIANTS: '[{"name":"thumb","size":"64x64"},{"name":"hero","size":"0x10"}]' });
+
+    // Act
+    const outcome = await invoke(s3Event(putRecord('photos', 'x.jpg')), env);
+
+    // Assess
+    assert.deepEqual(outcome.error, {
+      name: 'ConfigError',
+      message: 'invalid configuration: THUMBNAIL_VARIANTS: variants[1] ("hero"): size "0x10" has a zero side',
+    });
+    assert.equal(outcome.logs.find((line) => line.level === 'ERROR')?.message, 'thumbnailer misconfigured');
+  });
+
+  it('refuses an SVG in the deployed bundle, whose libvips loaders are restricted', async () => {
+    // Prepare
+    s3.objects.set('photos/vector-32x32.png', { body: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>') });
+
+    // Act
+    const outcome = await invoke(s3Event(putRecord('photos', 'vector-32x32.png')), baseEnv({}));
+
+    // Assess
+    assert.equal(outcome.result?.results[0]?.status, 'rejected');
+    assert.match(String(outcome.result?.results[0]?.reason), /^unsupported image format: svg /);
   });
 
   it('works with tracing on and nothing listening on the X-Ray daemon port', async () => {

@@ -49,6 +49,48 @@ describe('readConfig', () => {
     );
   });
 
+  it('reads the variants from THUMBNAIL_VARIANTS, with the fit and maximum side of the environment', () => {
+    // Act
+    const config = readConfig({
+      THUMBNAIL_BUCKET: 'thumbs',
+      THUMBNAIL_FIT: 'inside',
+      THUMBNAIL_VARIANTS: '[{"name":"thumb","size":"400x400"},{"name":"card","size":"800x600","fit":"cover","format":"webp","quality":70}]',
+    });
+
+    // Assess
+    assert.deepEqual(config.variants, [
+      { name: 'thumb', width: 400, height: 400, fit: 'inside', format: 'same' },
+      { name: 'card', width: 800, height: 600, fit: 'cover', format: 'webp', quality: 70 },
+    ]);
+  });
+
+  it('has no variants when THUMBNAIL_VARIANTS is unset, empty or an empty list', () => {
+    // Act / Assess
+    for (const variants of [undefined, '', '[]']) {
+      const config = readConfig({ THUMBNAIL_BUCKET: 'thumbs', ...(variants === undefined ? {} : { THUMBNAIL_VARIANTS: variants }) });
+      assert.equal(config.variants, undefined, String(variants));
+    }
+  });
+
+  it('refuses invalid variants with the entry named, beside the other problems', () => {
+    // Act
+    const result = loadConfig({
+      THUMBNAIL_BUCKET: 'thumbs',
+      THUMBNAIL_MAX_SIZE: '1000',
+      THUMBNAIL_VARIANTS: '[{"name":"a","size":"10x10"},{"name":"b","size":"10x10"},{"name":"hero","size":"2000x10"}]',
+    });
+
+    // Assess
+    assert.ok(result instanceof ConfigError);
+    assert.equal(
+      result.message,
+      'invalid configuration: THUMBNAIL_VARIANTS: variants[2] ("hero"): size "2000x10" exceeds the maximum of 1000 pixels per side',
+    );
+    const broken = loadConfig({ THUMBNAIL_BUCKET: 'thumbs', THUMBNAIL_VARIANTS: 'thumb=400x400' });
+    assert.ok(broken instanceof ConfigError);
+    assert.match(broken.message, /^invalid configuration: THUMBNAIL_VARIANTS: variants is not valid JSON: /);
+  });
+
   it('returns the ConfigError instead of throwing from loadConfig', () => {
     // Act
     const result = loadConfig({});

@@ -113,10 +113,17 @@ describe('parseThumbnailKey', () => {
     }
   });
 
-  it('returns null for extensions we do not produce', () => {
+  it('returns null for extensions we do not read', () => {
     // Act / Assess
-    for (const key of ['x-100x100.gif', 'x-100x100.tiff', 'x-100x100.heic', 'x-100x100.svg', 'x-100x100.jpg2']) {
+    for (const key of ['x-100x100.tiff', 'x-100x100.heic', 'x-100x100.svg', 'x-100x100.pdf', 'x-100x100.jpg2']) {
       assert.equal(parseThumbnailKey(key), null, key);
+    }
+  });
+
+  it('accepts the AVIF and GIF inputs, in either case', () => {
+    // Act / Assess
+    for (const [key, format] of [['x-100x100.avif', 'avif'], ['x-100x100.GIF', 'gif'], ['x-100x100.AVIF', 'avif']] as const) {
+      assert.equal(parseThumbnailKey(key)?.format, format, key);
     }
   });
 

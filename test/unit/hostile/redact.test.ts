@@ -3,7 +3,7 @@
 // the secret environment variables are masked. Results on stdout are not touched (upload's URL is asked for).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Output, redactSecrets } from '../../../cli/output.js';
+import { Output, redactSecrets, registerSecret } from '../../../cli/output.js';
 
 const ENV = { AWS_SECRET_ACCESS_KEY: 'CANARYSECRETxyz123abc456', AWS_SESSION_TOKEN: 'CANARYTOKENqwe987rty654', THUMBCTL_LOCAL_SECRET_ACCESS_KEY: 'short' };
 
@@ -19,6 +19,13 @@ describe('redactSecrets', () => {
     assert.equal(redactSecrets('{"x-amz-security-token":"abcDEF123"}', ENV), '{"x-amz-security-token":"[redacted]"}');
     assert.equal(redactSecrets(`secret ${ENV.AWS_SECRET_ACCESS_KEY} and token ${ENV.AWS_SESSION_TOKEN}`, ENV), 'secret [redacted] and token [redacted]');
     assert.equal(redactSecrets('a short value is not a secret worth garbling text for', ENV), 'a short value is not a secret worth garbling text for');
+  });
+
+  it('masks a secret read once and scrubbed from the environment (the local cloud\'s key)', () => {
+    const secret = 'local-cloud-secret-read-from-a-file';
+    assert.equal(redactSecrets(`key ${secret}`, {}), `key ${secret}`);
+    registerSecret(secret);
+    assert.equal(redactSecrets(`key ${secret}`, {}), 'key [redacted]');
   });
 
   it('is applied to what Output writes on stderr, not to results on stdout', () => {

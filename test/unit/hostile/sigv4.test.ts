@@ -6,7 +6,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { AuthFailure, authError, CredentialRegistry, doubleEncodedPath, uriEncode, verifySigV4, type SignedRequest } from '../../../emulator/core/auth.js';
+import { AuthFailure, authError, CredentialRegistry, doubleEncodedPath, rawQueryPairs, uriEncode, verifySigV4, type CredentialLookup, type SignedRequest } from '../../../emulator/core/auth.js';
+import { parseSigV4Credential } from '../../../emulator/core/credential.js';
 import { fuzzRuns, fuzzSeed } from '../../helpers/hostile.js';
 
 /** node:crypto behind the Checksum interface the signer takes. */
@@ -22,6 +23,11 @@ class Sha256 {
     return new Uint8Array(this.hash.digest());
   }
   reset(): void {}
+}
+
+/** What the server does: the credential parsed once from the request, then verified. */
+function verify(request: SignedRequest, lookupKey: CredentialLookup, now?: number): { accessKeyId: string } {
+  return verifySigV4(request, parseSigV4Credential(request.headers, rawQueryPairs(request.rawTarget)), lookupKey, now);
 }
 
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
@@ -81,7 +87,7 @@ async function sign(request: Generated, options: { presign?: boolean } = {}): Pr
 
 function refusal(request: SignedRequest): string {
   try {
-    verifySigV4(request, lookup);
+    verify(request, lookup);
   } catch (error) {
     assert.ok(error instanceof AuthFailure, String(error));
     return error.kind;
@@ -152,29 +158,29 @@ describe('verifySigV4 against the SDK signer', () => {
     const request: Generated = { service: 'lambda', method: 'GET', segments: ['2015-03-31', 'functions'], query: [], headers: [], body: '' };
     const signed = await sign(request);
     assert.equal(refusal(signed), 'accepted');
-    assert.throws(() => verifySigV4(signed, () => ({ secretAccessKey: 'other' })), { kind: 'signature' });
-    assert.throws(() => verifySigV4(signed, () => undefined), { kind: 'unknown-key' });
-    assert.throws(() => verifySigV4({ ...signed, headers: new Map() }, lookup), { kind: 'missing' });
-    assert.throws(() => verifySigV4({ ...signed, headers: new Map([['authorization', ['AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE']]]) }, lookup), { kind: 'malformed' });
-    assert.throws(() => verifySigV4({ ...signed, headers: new Map([['authorization', ['AWS AKIDEXAMPLE:abc']]]) }, lookup), { kind: 'unsupported' });
-    assert.throws(() => verifySigV4(signed, lookup, Date.now() + 20 * 60 * 1000), { kind: 'skewed' });
+    assert.throws(() => verify(signed, () => ({ secretAccessKey: 'other' })), { kind: 'signature' });
+    assert.throws(() => verify(signed, () => undefined), { kind: 'unknown-key' });
+    assert.throws(() => verify({ ...signed, headers: new Map() }, lookup), { kind: 'missing' });
+    assert.throws(() => verify({ ...signed, headers: new Map([['authorization', ['AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE']]]) }, lookup), { kind: 'malformed' });
+    assert.throws(() => verify({ ...signed, headers: new Map([['authorization', ['AWS AKIDEXAMPLE:abc']]]) }, lookup), { kind: 'unsupported' });
+    assert.throws(() => verify(signed, lookup, Date.now() + 20 * 60 * 1000), { kind: 'skewed' });
     const presigned = await sign(request, { presign: true });
-    assert.throws(() => verifySigV4(presigned, lookup, Date.now() + 301 * 1000), { kind: 'expired-url' });
+    assert.throws(() => verify(presigned, lookup, Date.now() + 301 * 1000), { kind: 'expired-url' });
   });
 
   it('checks temporary keys\' session tokens and expiry', async () => {
     const registry = new CredentialRegistry();
-    const issued = registry.issue('arn:aws:iam::000000000000:role/r');
+    const issued = registry.issue({ accountId: '000000000000', roleArn: 'arn:aws:iam::000000000000:role/r', roleName: 'r', roleId: undefined, sessionName: 'fn' });
     const signer = new SignatureV4({ service: 'sts', region: 'us-east-1', credentials: issued, sha256: Sha256 as never });
     const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: 'h', path: '/', query: {}, headers: { host: 'h' }, body: 'Action=GetCallerIdentity' });
     const request: SignedRequest = { method: 'POST', rawTarget: '/', headers: new Map(Object.entries(signed.headers).map(([name, value]) => [name.toLowerCase(), [String(value)]])), body: Buffer.from('Action=GetCallerIdentity') };
-    assert.deepEqual(verifySigV4(request, (id) => registry.lookup(id)), { accessKeyId: issued.accessKeyId });
+    assert.deepEqual(verify(request, (id) => registry.lookup(id)), { accessKeyId: issued.accessKeyId });
     const withoutToken = new Map(request.headers);
     withoutToken.delete('x-amz-security-token');
-    assert.throws(() => verifySigV4({ ...request, headers: withoutToken }, (id) => registry.lookup(id)), { kind: 'bad-token' });
-    assert.throws(() => verifySigV4(request, () => ({ ...registry.lookup(issued.accessKeyId)!, expiresAt: Date.now() - 1 })), { kind: 'expired-token' });
+    assert.throws(() => verify({ ...request, headers: withoutToken }, (id) => registry.lookup(id)), { kind: 'bad-token' });
+    assert.throws(() => verify(request, () => ({ ...registry.lookup(issued.accessKeyId)!, expiresAt: Date.now() - 60_000 })), { kind: 'expired-token' });
     registry.revoke(issued.accessKeyId);
-    assert.throws(() => verifySigV4(request, (id) => registry.lookup(id)), { kind: 'unknown-key' });
+    assert.throws(() => verify(request, (id) => registry.lookup(id)), { kind: 'unknown-key' });
   });
 
   it('normalises and re-encodes non-S3 paths as the SDKs and botocore do', () => {

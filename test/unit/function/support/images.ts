@@ -126,3 +126,97 @@ function crc32(bytes: Buffer): number {
   for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
+
+/**
+ * A real JPEG whose frame header (SOF) claims `width` x `height`: a decompression bomb in a few hundred bytes.
+ *
+ * @param jpeg - Any baseline or progressive JPEG.
+ * @param width - Claimed width (at most 65535).
+ * @param height - Claimed height (at most 65535).
+ */
+export function jpegClaiming(jpeg: Buffer, width: number, height: number): Buffer {
+  const patched = Buffer.from(jpeg);
+  for (let i = 2; i < patched.length - 9; i++) {
+    // SOF0 (baseline), SOF1, SOF2 (progressive): FF Cn, length, precision, height, width.
+    if (patched[i] === 0xff && patched[i + 1]! >= 0xc0 && patched[i + 1]! <= 0xc2) {
+      patched.writeUInt16BE(height, i + 5);
+      patched.writeUInt16BE(width, i + 7);
+      return patched;
+    }
+  }
+  throw new Error('no SOF marker');
+}
+
+/**
+ * A real GIF whose logical screen and first image descriptor claim `width` x `height`.
+ *
+ * @param gif - A GIF.
+ * @param width - Claimed width (at most 65535).
+ * @param height - Claimed height (at most 65535).
+ */
+export function gifClaiming(gif: Buffer, width: number, height: number): Buffer {
+  const patched = Buffer.from(gif);
+  patched.writeUInt16LE(width, 6);
+  patched.writeUInt16LE(height, 8);
+  const descriptor = patched.indexOf(0x2c, 13);
+  patched.writeUInt16LE(width, descriptor + 5);
+  patched.writeUInt16LE(height, descriptor + 7);
+  return patched;
+}
+
+/**
+ * A real WebP with an extended header (VP8X, e.g. one with alpha) whose canvas claims `width` x `height`.
+ *
+ * @param webp - A WebP with a VP8X chunk.
+ * @param width - Claimed width (at most 16384).
+ * @param height - Claimed height (at most 16384).
+ */
+export function webpClaiming(webp: Buffer, width: number, height: number): Buffer {
+  const patched = Buffer.from(webp);
+  const vp8x = patched.indexOf('VP8X');
+  if (vp8x < 0) throw new Error('no VP8X chunk');
+  patched.writeUIntLE(width - 1, vp8x + 12, 3);
+  patched.writeUIntLE(height - 1, vp8x + 15, 3);
+  return patched;
+}
+
+/**
+ * A real AVIF whose image spatial extents (`ispe`) claim `width` x `height`.
+ *
+ * @param avif - An AVIF.
+ * @param width - Claimed width.
+ * @param height - Claimed height.
+ */
+export function avifClaiming(avif: Buffer, width: number, height: number): Buffer {
+  const patched = Buffer.from(avif);
+  const ispe = patched.indexOf('ispe');
+  if (ispe < 0) throw new Error('no ispe box');
+  // `ispe`, then a full box's version and flags (4 bytes), then width and height.
+  patched.writeUInt32BE(width, ispe + 8);
+  patched.writeUInt32BE(height, ispe + 12);
+  return patched;
+}
+
+/**
+ * The opening of a HEIC file as an iPhone writes it: an ISO-BMFF `ftyp` box with the `heic` brand, then a `meta`
+ * box. sharp cannot write HEIC (no HEVC encoder), and the function must refuse it from these bytes alone.
+ *
+ * @param majorBrand - `heic`, or `mif1` for a HEIF container whose compatible brands say `heic`.
+ */
+export function heicHeader(majorBrand: 'heic' | 'mif1' = 'heic'): Buffer {
+  const ftypBody = Buffer.concat([Buffer.from(majorBrand, 'latin1'), Buffer.alloc(4), Buffer.from('mif1heicmiaf', 'latin1')]);
+  const ftyp = Buffer.concat([u32(8 + ftypBody.length), Buffer.from('ftyp', 'latin1'), ftypBody]);
+  const meta = Buffer.concat([u32(8 + 4 + 33), Buffer.from('meta', 'latin1'), Buffer.alloc(4), u32(33), Buffer.from('hdlr', 'latin1'), Buffer.alloc(25)]);
+  return Buffer.concat([ftyp, meta]);
+}
+
+/** A minimal one-page PDF. */
+export function pdfDocument(): Buffer {
+  return Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+}
+
+function u32(value: number): Buffer {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value);
+  return bytes;
+}

@@ -1,0 +1,97 @@
+// Function code: takes a deployment package (inline base64 or an S3 object), checks it as Lambda does, keeps it in
+// the blob store by digest and unpacks it once per digest for the runtime. Knows nothing of functions: the store
+// records which digest a function uses, the executor asks here for the unpacked folder before running it.
+import { existsSync } from 'node:fs';
+import type { S3ForOthers } from '../../core/context.js';
+import type { BlobStore } from '../../state/blobs.js';
+import { CodePackageError, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES, codeDirectory, inspectCodePackage, unpackCodePackage } from '../../runtime/code-package.js';
+import { InvalidParameterValueException, RequestEntityTooLargeException } from './errors.js';
+
+/** AWS: a CreateFunction/UpdateFunctionCode request body may be at most this large (50 MB, base64 in JSON). */
+export const MAX_CODE_REQUEST_BYTES = 70_167_211;
+
+/** Where a package comes from, as CreateFunction's Code and UpdateFunctionCode name it (blobs as base64 text). */
+export interface CodeSource {
+  ZipFile?: string;
+  S3Bucket?: string;
+  S3Key?: string;
+  S3ObjectVersion?: string;
+}
+
+export interface StoredCode {
+  sha256Hex: string;
+  size: number;
+}
+
+export interface FunctionCodeOptions {
+  blobs: BlobStore;
+  stateDir: string;
+  /** The cloud's S3, for packages given as S3Bucket/S3Key (undefined while S3 is not running). */
+  s3: () => S3ForOthers | undefined;
+  log(message: string): void;
+}
+
+export class FunctionCode {
+  /** Code folders known to exist, so a warm invocation does not stat the disk. */
+  private readonly unpacked = new Set<string>();
+
+  constructor(private readonly options: FunctionCodeOptions) {}
+
+  /** Reads the package (inline base64 or from S3), validates and unpacks it, and stores it by digest. */
+  async accept(code: CodeSource): Promise<StoredCode> {
+    let zip: Buffer;
+    let maxZipped = MAX_ZIPPED_BYTES;
+    if (code.ZipFile !== undefined) {
+      if (code.S3Bucket !== undefined || code.S3Key !== undefined) {
+        throw new InvalidParameterValueException('Please provide either ZipFile or S3Bucket and S3Key for the function code, not both.');
+      }
+      zip = Buffer.from(code.ZipFile, 'base64');
+    } else if (code.S3Bucket !== undefined && code.S3Key !== undefined) {
+      zip = await this.readS3Object(code.S3Bucket, code.S3Key);
+      // From S3 only the unzipped limit applies.
+      maxZipped = MAX_UNZIPPED_BYTES;
+    } else {
+      throw new InvalidParameterValueException('Please provide a source for function code.');
+    }
+    if (zip.length > maxZipped) throw new RequestEntityTooLargeException(MAX_CODE_REQUEST_BYTES, 'CreateFunction');
+    const refuse = (error: unknown): never => {
+      if (!(error instanceof CodePackageError)) throw error;
+      if (error.kind === 'too-large-unzipped') throw new InvalidParameterValueException(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
+      if (error.kind === 'too-large-zipped') throw new RequestEntityTooLargeException(MAX_CODE_REQUEST_BYTES, 'CreateFunction');
+      this.options.log(`lambda: refused a code package: ${error.message}`);
+      throw new InvalidParameterValueException('Could not unzip uploaded file. Please check your file, then try to upload again.');
+    };
+    // Checked before anything is stored, so a refused package leaves no blob behind.
+    await inspectCodePackage(zip, { maxZippedBytes: maxZipped }).catch(refuse);
+    const sha256Hex = await this.options.blobs.put(zip);
+    await unpackCodePackage(this.options.stateDir, sha256Hex, zip, { maxZippedBytes: maxZipped }).catch(refuse);
+    return { sha256Hex, size: zip.length };
+  }
+
+  /**
+   * The folder the package of this digest is unpacked in; unpacks it again if the folder is missing (e.g. a state
+   * directory restored without its `code/` folder).
+   */
+  async directory(sha256Hex: string): Promise<string> {
+    const directory = codeDirectory(this.options.stateDir, sha256Hex);
+    if (!this.unpacked.has(directory) && !existsSync(directory)) {
+      const zip = await this.options.blobs.read(sha256Hex);
+      await unpackCodePackage(this.options.stateDir, sha256Hex, zip, { maxZippedBytes: MAX_UNZIPPED_BYTES });
+    }
+    this.unpacked.add(directory);
+    return directory;
+  }
+
+  private async readS3Object(bucket: string, key: string): Promise<Buffer> {
+    const s3 = this.options.s3();
+    if (!s3) {
+      throw new InvalidParameterValueException(`Error occurred while GetObject. S3 Error Code: ServiceUnavailable. S3 Error Message: the local cloud's S3 is not available to Lambda`);
+    }
+    // Read whole, so bounded first: no package larger than the unzipped limit can be valid (AWS says so too).
+    const size = s3.objectSize?.(bucket, key);
+    if (size !== undefined && size > MAX_UNZIPPED_BYTES) throw new InvalidParameterValueException(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
+    const bytes = await s3.getObjectBytes(bucket, key);
+    if (!bytes) throw new InvalidParameterValueException('Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.');
+    return bytes;
+  }
+}

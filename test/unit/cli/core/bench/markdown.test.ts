@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { GENERATED_BEGIN, GENERATED_END, renderBenchmarksSection, scenarioTargets, spliceGenerated } from '../../../../../cli/core/bench/markdown.js';
+import { scenarioResults } from './fixtures.js';
+
+describe('BENCHMARKS.md rendering', () => {
+  it('judges every target from the right run: latency one at a time, throughput at cores, init when cold', () => {
+    // Act
+    const checks = scenarioTargets(scenarioResults());
+    // Assess: e2e 1.15 paired (latency run); resize 0.98 paired; throughput 0.5 < 0.8; init 250; zip 8 MB; version +80 ms; setup 600 ms.
+    assert.deepEqual(
+      checks.map((c) => [c.id, c.value, c.met]),
+      [
+        ['e2e', 1.15, true],
+        ['resize', 0.98, true],
+        ['throughput', 0.5, false],
+        ['init', 250, true],
+        ['zip', 8 * 1024 * 1024, true],
+        ['version', 80, true],
+        ['setup', 600, true],
+      ],
+    );
+  });
+
+  it('puts each figure beside its baseline and its target', () => {
+    const text = renderBenchmarksSection(scenarioResults());
+    assert.match(text, /\| Warm end-to-end p50, one upload at a time \| 60\.0 ms \| sharp alone 50\.0 ms \| 1\.20× \| ≤ 1\.5 × sharp baseline \| shown; the paired ratio below is judged \|/);
+    assert.match(text, /\| … paired: median of each warm upload over the baseline sample timed right after it \| – \| same moment of the machine \| 1\.15× \| ≤ 1\.5 × sharp baseline \| ✅ met \|/);
+    assert.match(text, /\| … 2 at a time \(throughput run\) \| 80\.0 ms \| sharp alone 50\.0 ms \| 1\.60× \| shown, not judged \|/);
+    assert.match(text, /\| Resize phase p50 .*one at a time \| 50\.0 ms \| sharp alone 50\.0 ms \| 1\.00× \| .* \| shown; the paired ratio below is judged \|/);
+    assert.match(text, /\| … paired: median of each upload's resize phase .* \| 0\.98× \| ≤ 1\.15 × sharp baseline \| ✅ met \|/);
+    assert.match(text, /\| Throughput at concurrency 2 \| 20 \/s \| 2 cores \/ sharp = 40 \/s \| 0\.50× \|/);
+    // CPU per thumbnail 60 + 15 + 10 = 85 ms: two cores give at most 2000 / 85 = 23.53 a second, 0.59 of 40.
+    assert.match(text, /\| … ceiling at this CPU cost: .* \| 23\.53 \/s \| 2 cores \/ sharp = 40 \/s \| 0\.59× \| shown, not judged \|/);
+    assert.match(text, /\| Cold start: init duration p50 \| 250\.0 ms \| max 280\.0 ms over 2 cold starts \|/);
+    assert.match(text, /\| `thumbctl --version` \| 120\.0 ms \| `node -e 0` 40\.0 ms \| \+80\.0 ms \|/);
+    assert.match(text, /\| ImageMagick `convert -thumbnail` .* \| 250\.0 ms \| sharp alone 50\.0 ms \| 5\.00× \| comparison only \|/);
+    assert.match(text, /Targets met: 6 of 7/);
+    assert.match(text, /\| function: resize \| 55\.0 ms \| 55\.0 ms \|/);
+    assert.match(text, /Lost uploads \(no thumbnail within 60 s\): 0 of 62/);
+  });
+
+  it('names the image with its dimensions', () => {
+    assert.match(renderBenchmarksSection(scenarioResults()), /The bundled canyon\.jpg \(3000x2000 JPEG, 404 KB\) → 400x400/);
+  });
+
+  it('describes the machine and says when it was busy', () => {
+    const results = scenarioResults();
+    assert.match(renderBenchmarksSection(results), /2 cores \(Test CPU\).*a quiet machine/s);
+    results.machine.loadAfter = [5, 4, 3];
+    assert.match(renderBenchmarksSection(results), /a shared machine, busy with other work/);
+  });
+
+  it('says ImageMagick was not measured, and why, when it is absent', () => {
+    const results = { ...scenarioResults(), imagemagick: { available: false as const, reason: 'ImageMagick (convert) is not installed' } };
+    assert.match(renderBenchmarksSection(results), /\| ImageMagick `convert -thumbnail` \| not measured \| ImageMagick \(convert\) is not installed \|/);
+  });
+
+  it('replaces only the text between the markers', () => {
+    // Prepare
+    const existing = `# Benchmarks\n\nintro\n\n${GENERATED_BEGIN}\nold numbers\n${GENERATED_END}\n\n## What we changed and why\n\nprose\n`;
+    // Act
+    const updated = spliceGenerated(existing, 'new numbers');
+    // Assess
+    assert.equal(updated, `# Benchmarks\n\nintro\n\n${GENERATED_BEGIN}\nnew numbers\n${GENERATED_END}\n\n## What we changed and why\n\nprose\n`);
+  });
+
+  it('appends the section to a file without markers', () => {
+    assert.equal(spliceGenerated('# Benchmarks\n', 'numbers'), `# Benchmarks\n\n${GENERATED_BEGIN}\nnumbers\n${GENERATED_END}\n`);
+    assert.equal(spliceGenerated('', 'numbers'), `${GENERATED_BEGIN}\nnumbers\n${GENERATED_END}\n`);
+  });
+});

@@ -1,0 +1,119 @@
+// The Runtime API as any runtime interface client sees it: plain HTTP, AWS's paths, statuses and headers.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { RuntimeApiServer, type RuntimeInvocation } from '../../../../emulator/runtime/runtime-api.js';
+
+let server: RuntimeApiServer | undefined;
+afterEach(() => server?.close());
+
+async function start(hooks: Partial<ConstructorParameters<typeof RuntimeApiServer>[0]> = {}): Promise<{ api: RuntimeApiServer; base: string }> {
+  server = new RuntimeApiServer({ onNext: () => undefined, onInitError: () => undefined, ...hooks });
+  await server.listen();
+  return { api: server, base: `http://${server.address}/2018-06-01/runtime` };
+}
+
+const invocation = (requestId: string): RuntimeInvocation => ({
+  requestId,
+  payload: Buffer.from('{"a":1}'),
+  deadlineMs: 1_800_000_000_000,
+  functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:f',
+  traceHeader: 'Root=1-6b08ada9-6db215254443bd293bdee6d7;Parent=301a5db1c861200a;Sampled=1',
+});
+
+describe('Runtime API', () => {
+  it('long-polls /next and answers it with the event and its headers', async () => {
+    const { api, base } = await start();
+    const next = fetch(`${base}/invocation/next`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const reply = api.deliver(invocation('req-1'));
+    const response = await next;
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('lambda-runtime-aws-request-id'), 'req-1');
+    assert.equal(response.headers.get('lambda-runtime-deadline-ms'), '1800000000000');
+    assert.equal(response.headers.get('lambda-runtime-invoked-function-arn'), 'arn:aws:lambda:us-east-1:000000000000:function:f');
+    assert.equal(response.headers.get('lambda-runtime-trace-id'), 'Root=1-6b08ada9-6db215254443bd293bdee6d7;Parent=301a5db1c861200a;Sampled=1');
+    assert.deepEqual(await response.json(), { a: 1 });
+    const posted = await fetch(`${base}/invocation/req-1/response`, { method: 'POST', body: '"done"' });
+    assert.equal(posted.status, 202);
+    assert.deepEqual(await reply, { kind: 'response', body: Buffer.from('"done"') });
+  });
+
+  it('answers /next at once when an event is already waiting, and takes errors with their type header', async () => {
+    const { api, base } = await start();
+    const reply = api.deliver(invocation('req-2'));
+    const response = await fetch(`${base}/invocation/next`);
+    assert.equal(response.headers.get('lambda-runtime-aws-request-id'), 'req-2');
+    await response.arrayBuffer();
+    const posted = await fetch(`${base}/invocation/req-2/error`, {
+      method: 'POST',
+      headers: { 'Lambda-Runtime-Function-Error-Type': 'Runtime.Custom' },
+      body: JSON.stringify({ errorType: 'Other', errorMessage: 'boom', stackTrace: [] }),
+    });
+    assert.equal(posted.status, 202);
+    const result = await reply;
+    assert.equal(result.kind, 'error');
+    assert.equal(result.kind === 'error' ? result.errorType : '', 'Runtime.Custom');
+  });
+
+  it('refuses a response for an unknown request id with 400', async () => {
+    const { base } = await start();
+    const posted = await fetch(`${base}/invocation/nope/response`, { method: 'POST', body: '{}' });
+    assert.equal(posted.status, 400);
+    assert.deepEqual(await posted.json(), { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' });
+  });
+
+  it('takes /init/error and reports it', async () => {
+    const errors: string[] = [];
+    const { base } = await start({ onInitError: (errorType) => errors.push(errorType) });
+    const posted = await fetch(`${base}/init/error`, {
+      method: 'POST',
+      headers: { 'Lambda-Runtime-Function-Error-Type': 'Runtime.ImportModuleError' },
+      body: JSON.stringify({ errorType: 'Runtime.ImportModuleError', errorMessage: 'x' }),
+    });
+    assert.equal(posted.status, 202);
+    assert.deepEqual(errors, ['Runtime.ImportModuleError']);
+  });
+
+  it('answers 413 to a response above 6 MB and reports it', async () => {
+    const { api, base } = await start();
+    const reply = api.deliver(invocation('req-3'));
+    await (await fetch(`${base}/invocation/next`)).arrayBuffer();
+    const posted = await fetch(`${base}/invocation/req-3/response`, { method: 'POST', body: Buffer.alloc(6_291_557, 0x20) });
+    assert.equal(posted.status, 413);
+    assert.equal((await reply).kind, 'too-large');
+  });
+
+  it('answers a connection from outside the environment 403 and reads nothing from it', async () => {
+    const asked: number[] = [];
+    let nextCalls = 0;
+    const { api, base } = await start({ onNext: () => (nextCalls += 1), isOwnPeer: async (clientPort) => (asked.push(clientPort), false) });
+    const reply = api.deliver(invocation('req-4'));
+    const next = await fetch(`${base}/invocation/next`);
+    assert.equal(next.status, 403);
+    assert.deepEqual(await next.json(), { errorMessage: 'This Runtime API serves only its own execution environment.', errorType: 'Forbidden' });
+    const forged = await fetch(`${base}/invocation/req-4/response`, { method: 'POST', body: '"forged"' });
+    assert.equal(forged.status, 403);
+    assert.equal(asked.length, 2, 'each connection was checked');
+    assert.equal(nextCalls, 0, 'the refused /next never reached the Runtime API');
+    assert.equal(api.refusedConnections, 2);
+    const settled = await Promise.race([reply.then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('pending'), 100))]);
+    assert.equal(settled, 'pending', 'the invocation is still waiting for its own runtime');
+  });
+
+  it('refuses a second /next while one waits (InvalidStateTransition) and keeps the first in its place', async () => {
+    const { api, base } = await start();
+    const first = fetch(`${base}/invocation/next`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await fetch(`${base}/invocation/next`);
+    assert.equal(second.status, 403);
+    assert.equal(((await second.json()) as { errorType: string }).errorType, 'InvalidStateTransition');
+    const reply = api.deliver(invocation('req-5'));
+    const delivered = await first;
+    assert.equal(delivered.headers.get('lambda-runtime-aws-request-id'), 'req-5');
+    await delivered.arrayBuffer();
+    // While the runtime owes the answer, another /next is refused too.
+    assert.equal((await fetch(`${base}/invocation/next`)).status, 403);
+    assert.equal((await fetch(`${base}/invocation/req-5/response`, { method: 'POST', body: '"ok"' })).status, 202);
+    assert.deepEqual(await reply, { kind: 'response', body: Buffer.from('"ok"') });
+  });
+});
