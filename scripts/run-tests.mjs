@@ -8,7 +8,8 @@ import { join } from 'node:path';
 function findTests(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return findTests(path);
+    // Installed packages are not ours to test (test/ric holds one).
+    if (statSync(path).isDirectory()) return name === 'node_modules' ? [] : findTests(path);
     return name.endsWith('.test.ts') ? [path] : [];
   });
 }

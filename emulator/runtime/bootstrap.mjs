@@ -1,7 +1,9 @@
 // The runtime interface client each execution environment runs: it loads the handler named by _HANDLER
 // (ESM or CJS, async or callback style) and loops on the Lambda Runtime API (next → handler → response or
 // error), shaping console output like Lambda's Node.js runtime. Plain JavaScript so bare `node` runs it.
-// It mimics aws-lambda-nodejs-runtime-interface-client's observable behaviour, not its code.
+// It mimics aws-lambda-nodejs-runtime-interface-client's observable behaviour, not its code: 3.x's for nodejs18.x to
+// nodejs22.x (callbacks; a response only once the event loop is empty), 4.x's from nodejs24.x (no callbacks; the
+// handler's value, sync or async). test/integration/lambda/ric.test.ts compares the two, case by case.
 // Options (after the script's path): `--report-fd=N` writes `exit <code>` there as the process exits (its
 // init cannot tell an exit code above 128 from a signal); `--loopback-listeners` keeps the function's own
 // servers and UDP sockets on loopback.
@@ -19,17 +21,16 @@ const [API_HOST, API_PORT] = RUNTIME_API.split(':');
 const TASK_ROOT = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
 const HANDLER = process.env._HANDLER ?? '';
 const BOOTSTRAP_PATH = fileURLToPath(import.meta.url);
-/** The Node.js major the function's runtime names (`AWS_Lambda_nodejs24.x` → 24); 0 when unknown. */
-const RUNTIME_MAJOR = Number(/^AWS_Lambda_nodejs(\d+)\.x$/.exec(process.env.AWS_EXECUTION_ENV ?? '')?.[1] ?? 0);
-/** From nodejs24.x on, Lambda's runtime refuses callback-style handlers and drops the context's callback helpers. */
-const CALLBACKS_REMOVED = RUNTIME_MAJOR >= 24;
-const CALLBACK_HANDLER_DEPRECATED =
-  'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.';
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const OPTIONS = process.argv.slice(2);
 const REPORT_FD = Number(OPTIONS.find((option) => option.startsWith('--report-fd='))?.slice('--report-fd='.length) ?? NaN);
 /** How long to wait before asking for the next event again when the Runtime API refused the request. */
 const NEXT_RETRY_MS = 100;
+/** Which generation of AWS's Node.js runtime client this runtime behaves as: 4 from nodejs24.x, else 3. */
+const CLIENT_GENERATION = Number(/^AWS_Lambda_nodejs(\d+)\.x$/.exec(process.env.AWS_EXECUTION_ENV ?? '')?.[1] ?? 0) >= 24 ? 4 : 3;
+/** RIC 4's refusal of a callback handler, word for word. */
+const CALLBACK_HANDLER_REFUSED =
+  'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.';
 
 // --- how the process ended, for the local cloud ---------------------------------------------------------
 if (Number.isInteger(REPORT_FD) && REPORT_FD > 2) {
@@ -103,8 +104,8 @@ function confineListenersToLoopback() {
   };
 }
 
-/** The request id console lines are tagged with; `undefined` during init, as in Lambda. */
-let currentRequestId;
+/** The request id console lines are tagged with; during init `undefined` (RIC 3) or `-` (RIC 4), as in Lambda. */
+let currentRequestId = CLIENT_GENERATION >= 4 ? '-' : undefined;
 /** The invocation in progress, so an uncaught exception can be reported against it. */
 let inFlight;
 
@@ -151,14 +152,15 @@ function call(method, pathname, body, headers = {}) {
 class RuntimeError extends Error {
   constructor(errorType, message) {
     super(message);
+    this.name = errorType;
     this.errorType = errorType;
+    // Its stack opens with its type (`Runtime.HandlerNotFound: …`), as the trace Lambda's runtime reports does.
+    if (typeof this.stack === 'string') this.stack = this.stack.replace(/^[^\n]*/, `${errorType}: ${message.split('\n')[0]}`);
   }
 }
 
 /** The Runtime API's error document: what Lambda's Node.js runtime sends (`trace` is its name for the stack). */
 function toErrorDocument(error) {
-  // The runtime's own errors carry their type and no stack, as Lambda reports them.
-  if (error instanceof RuntimeError) return { errorType: error.errorType, errorMessage: error.message, trace: [] };
   if (error instanceof Error) {
     return {
       errorType: error.name || 'Error',
@@ -166,19 +168,34 @@ function toErrorDocument(error) {
       trace: typeof error.stack === 'string' ? error.stack.split('\n') : [],
     };
   }
-  if (typeof error === 'string') return { errorType: 'string', errorMessage: error, trace: [] };
+  // Anything else is reported by its type and its string form (an object's is `[object Object]`), as both RICs do.
   let text;
   try {
-    text = JSON.stringify(error);
-  } catch {
     text = String(error);
+  } catch {
+    text = Object.prototype.toString.call(error);
   }
-  return { errorType: typeof error, errorMessage: text ?? String(error), trace: [] };
+  return { errorType: typeof error, errorMessage: text, trace: [] };
 }
 
-/** Logs an error document as Lambda's runtime does: `<label> {"errorType":…,"errorMessage":…,"stack":[…]}`. */
-function logError(label, document) {
-  console.error(label, JSON.stringify({ errorType: document.errorType, errorMessage: document.errorMessage, stack: document.trace }));
+/**
+ * Logs an error as Lambda's runtime does: `<label> \t{"errorType":…,"errorMessage":…,<its own fields>,"stack":[…]}`
+ * for an Error, the value's JSON for anything else.
+ */
+function logError(label, error) {
+  const withFields = (_key, value) => {
+    if (!(value instanceof Error)) return value;
+    const fields = Object.assign({ errorType: value.name, errorMessage: value.message, code: value.code }, value);
+    if (typeof value.stack === 'string') fields.stack = value.stack.split('\n');
+    return fields;
+  };
+  let text;
+  try {
+    text = JSON.stringify(error, withFields);
+  } catch {
+    text = JSON.stringify(toErrorDocument(error));
+  }
+  console.error(label, `\t${text}`);
 }
 
 async function postError(pathname, document) {
@@ -232,49 +249,180 @@ async function loadHandler() {
   if (handler === undefined && namespace.default !== undefined) handler = resolveIn(namespace.default);
   if (handler === undefined) throw new RuntimeError('Runtime.HandlerNotFound', `${moduleName}.${handlerPath} is undefined or not exported`);
   if (typeof handler !== 'function') throw new RuntimeError('Runtime.HandlerNotFound', `${moduleName}.${handlerPath} is not a function`);
-  // Lambda's nodejs24.x runtime judges a handler by its declared parameters: three or more is the callback style.
-  if (CALLBACKS_REMOVED && handler.length >= 3) throw new RuntimeError('Runtime.CallbackHandlerDeprecated', CALLBACK_HANDLER_DEPRECATED);
+  if (CLIENT_GENERATION >= 4 && handler.length >= 3 && !isStreaming(handler)) {
+    throw new RuntimeError('Runtime.CallbackHandlerDeprecated', CALLBACK_HANDLER_REFUSED);
+  }
   return handler;
 }
 
+// --- response streaming ------------------------------------------------------------------------------------
+// `awslambda.streamifyResponse(handler)` marks a handler that writes its response to a stream, which goes to the
+// Runtime API as it is written (`Lambda-Runtime-Function-Response-Mode: streaming`, chunked); a failure part-way
+// is told in the trailers. The local cloud answers Invoke with the whole stream (InvokeWithResponseStream is not
+// emulated). Defined before the handler's module loads, as Lambda's runtime does, unless the function opts out
+// with AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA (as both RICs allow). highWaterMark is accepted and not used: the
+// stream is not buffered here.
+const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
+const NO_GLOBAL_AWSLAMBDA = ['1', 'true'].includes(process.env.AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA ?? '');
+if (!NO_GLOBAL_AWSLAMBDA) {
+  globalThis.awslambda = {
+    ...globalThis.awslambda,
+    streamifyResponse(handler) {
+      handler[STREAMING] = 'response';
+      return handler;
+    },
+    HttpResponseStream: {
+      /** Prefixes the stream with the HTTP response's metadata (status, headers) and 8 NUL bytes, as Lambda's does. */
+      from(stream, prelude) {
+        stream.setContentType(HTTP_INTEGRATION_CONTENT_TYPE);
+        const metadata = JSON.stringify(prelude);
+        stream._onBeforeFirstWrite = (write) => {
+          write(metadata);
+          write(new Uint8Array(8));
+        };
+        return stream;
+      },
+    },
+  };
+}
+
+/**
+ * The runtime's own complaint about a streaming handler: RIC 3 fails the stream with the bare message (so the
+ * error's type is `string` and it has no trace), RIC 4 with an Error.
+ */
+function streamingFailure(message) {
+  return CLIENT_GENERATION >= 4 ? new Error(message) : message;
+}
+
+function isStreaming(handler) {
+  return handler[STREAMING] === 'response';
+}
+
+/** Runs a streaming handler; its response (or the error it failed with) is sent on the stream itself. */
+async function runStreamingHandler(handler, event, context, requestId) {
+  const request = http.request({
+    host: API_HOST,
+    port: Number(API_PORT),
+    method: 'POST',
+    path: `/2018-06-01/runtime/invocation/${encodeURIComponent(requestId)}/response`,
+    agent,
+    headers: {
+      'Lambda-Runtime-Function-Response-Mode': 'streaming',
+      'Transfer-Encoding': 'chunked',
+      'Content-Type': 'application/octet-stream',
+      Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+    },
+  });
+  const answered = new Promise((resolve, reject) => {
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', resolve);
+    });
+    request.on('error', reject);
+  });
+  let started = false;
+  request.setContentType = (contentType) => {
+    if (started) throw new Error('Cannot set content-type, too late.');
+    request.setHeader('Content-Type', contentType);
+  };
+  const write = request.write.bind(request);
+  request.write = (chunk, encoding, callback) => {
+    if (!started && typeof request._onBeforeFirstWrite === 'function') request._onBeforeFirstWrite((data) => write(data));
+    started = true;
+    const data = typeof chunk === 'string' || chunk instanceof Uint8Array ? chunk : JSON.stringify(chunk);
+    return write(data, encoding, callback);
+  };
+  try {
+    const returned = handler(event, request, context);
+    if (!returned || typeof returned.then !== 'function') throw streamingFailure('Streaming does not support non-async handlers.');
+    if ((await returned) !== undefined) console.warn('Streaming handlers ignore return values.');
+    await answered;
+    if (!request.writableFinished) throw streamingFailure('Response stream is not finished.');
+  } catch (error) {
+    logError('Invoke Error', error);
+    if (request.writableEnded) return;
+    const document = toErrorDocument(error);
+    try {
+      request.addTrailers({
+        'Lambda-Runtime-Function-Error-Type': document.errorType,
+        'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(document)).toString('base64'),
+      });
+    } catch {
+      request.addTrailers({ 'Lambda-Runtime-Function-Error-Type': 'Runtime.StreamError' });
+    }
+    request.end();
+    await answered.catch(() => undefined);
+  }
+}
+
 // --- invoking --------------------------------------------------------------------------------------------
-function runHandler(handler, event, context) {
+/**
+ * What to do when the event loop is next empty ('beforeExit'), for the invocation in progress: RIC 3 answers a
+ * callback only then (unless the handler clears callbackWaitsForEmptyEventLoop), and a handler that neither
+ * returns a promise nor calls back with `null`.
+ */
+let onEmptyEventLoop;
+process.on('beforeExit', () => {
+  const action = onEmptyEventLoop;
+  onEmptyEventLoop = undefined;
+  action?.();
+});
+
+/** Runs the handler as RIC 4 does: its value, sync or async, is the response. */
+async function runHandlerV4(handler, event, context) {
+  return handler(event, context);
+}
+
+/**
+ * Runs the handler as RIC 3 does. A returned promise settles the invocation at once; `callback(error, result)`
+ * answers an error at once and a result once the event loop is empty (or at once when the handler set
+ * `context.callbackWaitsForEmptyEventLoop = false`); `context.done/succeed/fail` answer at once. A handler that does
+ * neither gets `null` once the event loop is empty. Only the first answer counts.
+ */
+function runHandlerV3(handler, event, context) {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const callback = (error, result) => {
+    const settle = (error, result) => {
       if (settled) return;
       settled = true;
+      onEmptyEventLoop = undefined;
       if (error !== undefined && error !== null) reject(error);
       else resolve(result);
     };
-    if (!CALLBACKS_REMOVED) {
-      context.done = callback;
-      context.succeed = (result) => callback(null, result);
-      context.fail = (error) => callback(error ?? 'handled');
-    }
+    let waitForEmptyEventLoop = true;
+    const callback = (error, result) => {
+      if (settled) return;
+      if ((error !== undefined && error !== null) || !waitForEmptyEventLoop) settle(error, result);
+      else onEmptyEventLoop = () => setImmediate(() => settle(null, result));
+    };
+    Object.defineProperty(context, 'callbackWaitsForEmptyEventLoop', {
+      get: () => waitForEmptyEventLoop,
+      set: (value) => {
+        waitForEmptyEventLoop = value;
+      },
+      enumerable: true,
+    });
+    context.done = (error, result) => settle(error, result);
+    context.succeed = (result) => settle(null, result);
+    context.fail = (error) => settle(error ?? 'handled', null);
+    onEmptyEventLoop = () => settle(null, null);
     let returned;
     try {
       returned = handler(event, context, callback);
     } catch (error) {
-      callback(error ?? new Error('handler threw'));
+      callback(error);
       return;
     }
-    if (returned && typeof returned.then === 'function') {
-      returned.then(
-        (result) => callback(null, result),
-        (error) => callback(error ?? new Error('handler rejected')),
-      );
-    } else if (handler.length < 3) {
-      // A synchronous handler that does not take a callback: its return value is the response.
-      callback(null, returned);
-    }
+    if (returned && typeof returned.then === 'function') returned.then(context.succeed, context.fail);
   });
 }
+
+const runHandler = CLIENT_GENERATION >= 4 ? runHandlerV4 : runHandlerV3;
 
 function makeContext(headers) {
   const deadline = Number(headers['lambda-runtime-deadline-ms'] ?? Date.now() + 3000);
   const context = {
-    ...(CALLBACKS_REMOVED ? {} : { callbackWaitsForEmptyEventLoop: true }),
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
     functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
     invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
@@ -288,7 +436,7 @@ function makeContext(headers) {
     try {
       context.clientContext = JSON.parse(String(headers['lambda-runtime-client-context']));
     } catch {
-      /* Lambda ignores an unreadable client context too. */
+      /* The Runtime API only sends JSON here. */
     }
   }
   return context;
@@ -317,6 +465,12 @@ async function loop(handler) {
     else delete process.env._X_AMZN_TRACE_ID;
     currentRequestId = requestId;
     inFlight = requestId;
+    if (isStreaming(handler)) {
+      const event = next.body.length === 0 ? {} : JSON.parse(next.body.toString('utf8'));
+      await runStreamingHandler(handler, event, makeContext(next.headers), requestId);
+      inFlight = undefined;
+      continue;
+    }
     let outcome;
     try {
       const event = next.body.length === 0 ? {} : JSON.parse(next.body.toString('utf8'));
@@ -329,9 +483,8 @@ async function loop(handler) {
       }
       outcome = { ok: true, body };
     } catch (error) {
-      const document = toErrorDocument(error);
-      logError('Invoke Error', document);
-      outcome = { ok: false, document };
+      logError('Invoke Error', error);
+      outcome = { ok: false, document: toErrorDocument(error) };
     }
     inFlight = undefined;
     if (outcome.ok) await call('POST', `/invocation/${encodeURIComponent(requestId)}/response`, outcome.body, { 'content-type': 'application/json' });
@@ -341,8 +494,9 @@ async function loop(handler) {
 
 // Errors that escape the handler: reported against the invocation in flight, then the runtime exits (the
 // environment is replaced), as Lambda's runtime does.
-async function failFatally(document, exitCode) {
-  logError(document.errorType === 'Runtime.UnhandledPromiseRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception', document);
+async function failFatally(label, error, exitCode) {
+  logError(label, error);
+  const document = toErrorDocument(error);
   const requestId = inFlight;
   inFlight = undefined;
   try {
@@ -351,11 +505,14 @@ async function failFatally(document, exitCode) {
     process.exit(exitCode);
   }
 }
-process.on('uncaughtException', (error) => void failFatally(toErrorDocument(error), 129));
-process.on('unhandledRejection', (reason) => {
-  const inner = toErrorDocument(reason);
-  void failFatally({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: `${inner.errorType}: ${inner.errorMessage}`, trace: inner.trace }, 128);
-});
+// RIC 4 leaves them to Node.js, which prints them and exits with 1: the invocation fails with Runtime.ExitError.
+if (CLIENT_GENERATION < 4) {
+  process.on('uncaughtException', (error) => void failFatally('Uncaught Exception', error, 129));
+  process.on('unhandledRejection', (reason) => {
+    const inner = toErrorDocument(reason);
+    void failFatally('Unhandled Promise Rejection', new RuntimeError('Runtime.UnhandledPromiseRejection', `${inner.errorType}: ${inner.errorMessage}`), 128);
+  });
+}
 
 // The environment's init kills us when the local cloud goes away (even by kill -9). Should the init itself be
 // killed (by the function), we are reparented: exit then too, since nothing is left to enforce a timeout.
@@ -369,11 +526,9 @@ async function main() {
   try {
     handler = await loadHandler();
   } catch (error) {
-    const document = toErrorDocument(error);
-    // nodejs24.x's runtime labels every failed init `Init Error`; the older ones, `Uncaught Exception`.
-    logError(CALLBACKS_REMOVED ? 'Init Error' : 'Uncaught Exception', document);
+    logError(CLIENT_GENERATION >= 4 ? 'Init Error' : 'Uncaught Exception', error);
     try {
-      await postError('/init/error', document);
+      await postError('/init/error', toErrorDocument(error));
     } finally {
       process.exit(1);
     }

@@ -1,6 +1,7 @@
-// One execution environment: our bootstrap running on Node.js against its own Runtime API server, inside the
-// containment the machine allows (containment.ts), with its output captured line by line, the memory of all its
-// processes watched (above MemorySize it is killed, as Lambda does; an idle one is recycled) and its init timed.
+// One execution environment: our bootstrap running on Node.js (or, for an OS-only runtime, the function's own
+// `bootstrap`) against its own Runtime API server, inside the containment the machine allows (containment.ts),
+// with its output captured line by line, the memory of all its processes watched (above MemorySize it is killed,
+// as Lambda does; an idle one is recycled) and its init timed.
 // It runs one invocation at a time; pooling and logging policy live elsewhere.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -9,13 +10,16 @@ import { ContainedProcess, type Containment } from './containment.js';
 import type { EnvironmentLedger } from './environment-ledger.js';
 import { environmentVariables, type EnvironmentCredentials } from './function-env.js';
 import { newLogStreamName } from './log-format.js';
+import { findCustomBootstrap, isOsOnlyRuntime } from './os-only-runtime.js';
 import type { NodeCommand, RunnableFunction } from './types.js';
 
 export type InitOutcome =
   | { ok: true }
   | { ok: false; kind: 'init-error'; errorType: string; body: Buffer; errorMessage?: string }
   | { ok: false; kind: 'exit'; code: number | null; signal: NodeJS.Signals | null; outOfMemory: boolean }
-  | { ok: false; kind: 'timeout' };
+  | { ok: false; kind: 'timeout' }
+  /** An OS-only runtime's `bootstrap` is missing or cannot be executed: nothing was started. */
+  | { ok: false; kind: 'invalid-entrypoint'; reason: string };
 
 export type RunOutcome =
   | RuntimeReply
@@ -102,6 +106,11 @@ export class ExecutionEnvironment {
     const containment = await this.options.containment;
     this.containment = containment;
     if (this.isStopped()) return;
+    const custom = isOsOnlyRuntime(this.fn.runtime) ? findCustomBootstrap(this.fn.codeDirectory) : undefined;
+    if (custom && !custom.ok) {
+      this.finishInit({ ok: false, kind: 'invalid-entrypoint', reason: custom.reason });
+      return;
+    }
     await this.api.listen();
     // Killed while the port was being opened: handleExit already ran, so close what it could not.
     if (this.isStopped()) return this.api.close();
@@ -120,7 +129,8 @@ export class ExecutionEnvironment {
     const runtimeOptions = [...(containment.initShell ? ['--report-fd=3'] : []), '--loopback-listeners'];
     const processes = new ContainedProcess({
       containment,
-      command: [node.binary, ...node.args, `--max-old-space-size=${this.fn.memorySizeMb}`, this.options.bootstrapPath, ...runtimeOptions],
+      // The function's own runtime takes no options of ours: it gets neither the exit report nor the loopback patch.
+      command: custom?.command ?? [node.binary, ...node.args, `--max-old-space-size=${this.fn.memorySizeMb}`, this.options.bootstrapPath, ...runtimeOptions],
       cwd: this.fn.codeDirectory,
       env,
     });
@@ -228,6 +238,16 @@ export class ExecutionEnvironment {
         resolve(at);
       });
     });
+  }
+
+  /**
+   * Whether the environment can take an event: true once its runtime waits on `/next` (or after `graceMs`
+   * without a word, when `run` and its timeout take over), false when it died first (a runtime may exit right
+   * after posting an invocation's error, as Lambda's does after an uncaught exception).
+   */
+  async readyForEvent(graceMs: number): Promise<boolean> {
+    if (!this.api.waitingForEvent && !this.isStopped()) await this.waitForNextCall(graceMs);
+    return !this.isStopped();
   }
 
   /** Peak resident memory of the function's processes so far, in MB (Lambda's "Max Memory Used"). */

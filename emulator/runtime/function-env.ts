@@ -2,6 +2,7 @@
 // own, and what points the function's SDK at the local cloud. Nothing from the parent process leaks in
 // beyond PATH and HOME. Credentials are the environment's own, issued by the local cloud for the function's role.
 import { dirname } from 'node:path';
+import { isOsOnlyRuntime } from './os-only-runtime.js';
 import type { RunnableFunction } from './types.js';
 
 export interface EnvironmentCredentials {
@@ -60,7 +61,6 @@ export function environmentVariables(input: EnvironmentVariableInput): Record<st
     _HANDLER: fn.handler,
     AWS_REGION: fn.region,
     AWS_DEFAULT_REGION: fn.region,
-    AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
@@ -74,6 +74,8 @@ export function environmentVariables(input: EnvironmentVariableInput): Record<st
     AWS_SESSION_TOKEN: credentials.sessionToken,
     AWS_ENDPOINT_URL: input.endpoint,
   };
+  // AWS sets AWS_EXECUTION_ENV for its managed runtimes only, never for the OS-only (`provided.*`) ones.
+  if (!isOsOnlyRuntime(fn.runtime)) reserved.AWS_EXECUTION_ENV = `AWS_Lambda_${fn.runtime}`;
   if (input.xrayDaemonAddress) reserved.AWS_XRAY_DAEMON_ADDRESS = input.xrayDaemonAddress;
   const merged = { ...defaults, ...fn.variables, ...reserved };
   // Module resolution must see only the package, as in Lambda's /var/task.

@@ -17,7 +17,8 @@ export function newLogStreamName(nowMs: number = Date.now(), version = '$LATEST'
 }
 
 export function initStartLine(runtime: string, region: string): string {
-  const family = runtime.replace(/\.x$/, '').replace(/^nodejs(\d+)$/, 'nodejs:$1');
+  // `nodejs22.x` → `nodejs:22`, `provided.al2023` → `provided:al2023`, as AWS names runtime versions.
+  const family = runtime.replace(/\.x$/, '').replace(/^nodejs(\d+)$/, 'nodejs:$1').replace(/^provided\.(al\d+)$/, 'provided:$1');
   const digest = createHash('sha256').update(`thumbctl-local:${runtime}`).digest('hex');
   return `INIT_START Runtime Version: ${family}.v1\tRuntime Version ARN: arn:aws:lambda:${region}::runtime:${digest}`;
 }

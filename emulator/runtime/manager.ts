@@ -13,6 +13,7 @@ import { EnvironmentLedger } from './environment-ledger.js';
 import { MAX_RESPONSE_BYTES } from './runtime-api.js';
 import { describeExit, endLine, initReportLine, initStartLine, reportLine, runtimeWarningLine, startLine, timeoutLine } from './log-format.js';
 import { NodeRuntimes, nodeCommandFor, type NodeRuntimeOptions } from './node-runtimes.js';
+import { isOsOnlyRuntime } from './os-only-runtime.js';
 import { EnvironmentPool } from './pool.js';
 import { TelemetryBatcher } from './telemetry.js';
 import { buildInvocationSegments, planTrace, type InvocationTimeline, type TracePlan } from './tracing.js';
@@ -38,6 +39,11 @@ export interface RuntimeDependencies {
   nodeRuntimes?: Omit<NodeRuntimeOptions, 'log' | 'signal'>;
 }
 
+/** How long a warm environment's runtime may take to ask for its next event before the invocation is handed over anyway. */
+const WARM_READY_GRACE_MS = 1000;
+/** Warm environments tried (each found dead before it could take the event) before a cold start is all that is left. */
+const MAX_WARM_ATTEMPTS = 3;
+
 /** Where bootstrap.mjs is: next to this module (source tree), or in the source tree above a `dist/` build. */
 export function locateBootstrap(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -50,8 +56,9 @@ export function locateBootstrap(): string {
   return resolve(found);
 }
 
+/** Node.js runtimes run on our bootstrap; OS-only runtimes (`provided.*`) on the function's own `bootstrap`. */
 export function isRunnableRuntime(runtime: string): boolean {
-  return /^nodejs\d+\.x$/.test(runtime);
+  return /^nodejs\d+\.x$/.test(runtime) || isOsOnlyRuntime(runtime);
 }
 
 export class LambdaRuntime {
@@ -108,9 +115,16 @@ export class LambdaRuntime {
     // Init Duration and the init timeout never include it. This is the one place the download happens: where
     // someone already waits for the function (and `thumbctl setup` can fetch it ahead, with a progress line).
     // Not in the background at CreateFunction: a command's own embedded cloud closes right after setup and
-    // would abandon the download half-way, or hold the command open for it.
-    await this.nodes.resolve(fn.runtime);
-    const lease = await this.pool.acquire(fn);
+    // would abandon the download half-way, or hold the command open for it. An OS-only runtime brings its own.
+    if (!isOsOnlyRuntime(fn.runtime)) await this.nodes.resolve(fn.runtime);
+    let lease = await this.pool.acquire(fn);
+    // A warm environment whose runtime has not asked for the next event yet may be exiting instead: Lambda
+    // would run the invocation on a new environment then, and so do we (a bounded number of times).
+    for (let attempt = 1; !lease.cold && attempt <= MAX_WARM_ATTEMPTS; attempt += 1) {
+      if (await lease.environment.readyForEvent(WARM_READY_GRACE_MS)) break;
+      this.pool.release(lease.environment);
+      lease = await this.pool.acquire(fn);
+    }
     const environment = lease.environment;
     const lines: string[] = [];
     const write = (message: string, timestamp = Date.now()): void => {
@@ -323,6 +337,10 @@ export class LambdaRuntime {
       errorType = init.errorType;
       errorMessage = init.errorMessage;
       payload = init.body;
+    } else if (init.kind === 'invalid-entrypoint') {
+      errorType = 'Runtime.InvalidEntrypoint';
+      errorMessage = `RequestId: ${request.requestId} Error: ${init.reason}`;
+      payload = errorDocument(errorType, errorMessage);
     } else if (init.kind === 'timeout') {
       status = 'timeout';
       errorType = 'Sandbox.Timedout';

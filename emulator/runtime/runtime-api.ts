@@ -9,6 +9,9 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 /** AWS: a synchronous response may be at most 6 MB (the Runtime API's own limit is 6291556 bytes). */
 export const MAX_RESPONSE_BYTES = 6_291_556;
 
+/** The most header bytes a request may carry (Go's http.DefaultMaxHeaderBytes, what AWS's Runtime API allows). */
+export const MAX_HEADER_BYTES = 1_048_576;
+
 export interface RuntimeInvocation {
   requestId: string;
   payload: Buffer;
@@ -16,6 +19,7 @@ export interface RuntimeInvocation {
   deadlineMs: number;
   functionArn: string;
   traceHeader?: string;
+  /** The caller's client context, JSON text (Invoke sends it base64-encoded; the runtime gets the JSON). */
   clientContext?: string;
 }
 
@@ -62,7 +66,9 @@ export class RuntimeApiServer {
   port = 0;
 
   constructor(private readonly hooks: RuntimeApiHooks) {
-    this.server = createHttpServer((req, res) => this.handle(req, res));
+    // Headers up to 1 MiB, as AWS's Runtime API (Go's net/http default) reads them: a runtime client puts a whole
+    // X-Ray error cause (message and stack) in one header of its `/error` post, and Node's 16 KiB would refuse it.
+    this.server = createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => this.handle(req, res));
     // The runtime is our only client: its long-poll may sit for minutes and its socket is reused.
     this.server.requestTimeout = 0;
     this.server.headersTimeout = 0;
@@ -87,6 +93,11 @@ export class RuntimeApiServer {
   /** `127.0.0.1:<port>`, the value of AWS_LAMBDA_RUNTIME_API. */
   get address(): string {
     return `127.0.0.1:${this.port}`;
+  }
+
+  /** Whether the runtime is waiting on `/next` now (it has asked for the next event). */
+  get waitingForEvent(): boolean {
+    return this.parked !== undefined && !this.parked.destroyed;
   }
 
   /** Hands an invocation to the runtime (now, if it is waiting on `/next`) and resolves with its reply. */
@@ -156,7 +167,8 @@ export class RuntimeApiServer {
       'lambda-runtime-invoked-function-arn': invocation.functionArn,
     };
     if (invocation.traceHeader) headers['lambda-runtime-trace-id'] = invocation.traceHeader;
-    if (invocation.clientContext) headers['lambda-runtime-client-context'] = invocation.clientContext;
+    const clientContext = invocation.clientContext === undefined ? undefined : asciiJson(invocation.clientContext);
+    if (clientContext) headers['lambda-runtime-client-context'] = clientContext;
     res.writeHead(200, headers);
     res.end(invocation.payload);
   }
@@ -203,7 +215,10 @@ export class RuntimeApiServer {
             errorType: 'RequestEntityTooLarge',
           });
         }
-        if (kind === 'response') {
+        const streamedError = kind === 'response' ? readStreamedError(req) : undefined;
+        if (streamedError) {
+          pending.resolve({ kind: 'error', ...streamedError });
+        } else if (kind === 'response') {
           pending.resolve({ kind: 'response', body });
         } else {
           const document = readErrorDocument(body);
@@ -229,10 +244,39 @@ export class RuntimeApiServer {
   }
 }
 
+/**
+ * A JSON document as one header value: compact (no line breaks, which a header cannot hold), every non-ASCII
+ * character written as a `\\u` escape (only string contents can hold one, so the document is unchanged), so that
+ * every HTTP client reads it alike (Node.js takes header bytes as latin1, curl passes them raw). Undefined when the
+ * text is not JSON.
+ */
+export function asciiJson(text: string): string | undefined {
+  let compact: string;
+  try {
+    compact = JSON.stringify(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+  return compact.replace(/[^\x20-\x7e]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/**
+ * The error a streamed response (`Lambda-Runtime-Function-Response-Mode: streaming`, chunked) ended with: a
+ * runtime that fails part-way through a stream can no longer post to `/error`, so it sends the error's type and
+ * its document (base64) as trailers. Undefined when the response has no such trailer (it succeeded).
+ */
+function readStreamedError(req: IncomingMessage): { body: Buffer; errorType: string; errorMessage?: string } | undefined {
+  const errorType = req.trailers['lambda-runtime-function-error-type'];
+  if (!errorType) return undefined;
+  const encoded = req.trailers['lambda-runtime-function-error-body'];
+  const body = encoded ? Buffer.from(encoded, 'base64') : Buffer.from(JSON.stringify({ errorType, errorMessage: '' }));
+  return { body, errorType, errorMessage: readErrorDocument(body).errorMessage };
 }
 
 /** The string `errorType` and `errorMessage` of a runtime's error document; either is absent when the body lacks it. */

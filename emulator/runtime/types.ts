@@ -4,7 +4,7 @@
 export interface RunnableFunction {
   name: string;
   arn: string;
-  /** e.g. `nodejs22.x`; only `nodejs*` runtimes run locally. */
+  /** e.g. `nodejs22.x`; `nodejs*` and OS-only `provided.*` runtimes run locally. */
   runtime: string;
   handler: string;
   memorySizeMb: number;
@@ -35,7 +35,7 @@ export interface InvocationRequest {
   payload: Buffer;
   /** The caller's X-Amzn-Trace-Id, if any. */
   traceHeader?: string;
-  /** Base64 client context from X-Amz-Client-Context. */
+  /** The client context, JSON text decoded from X-Amz-Client-Context's base64 (synchronous invocations only). */
   clientContext?: string;
   /** Async only: when the event was queued (Dwell Time) and which attempt this is (1-based). */
   queuedAt?: number;

@@ -60,10 +60,10 @@ export class PreconditionFailedException extends awsErrorCode('PreconditionFaile
   }
 }
 
-/** AWS: 502 InvalidRuntimeException. Only Node.js runtimes run in the local cloud. */
+/** AWS: 502 InvalidRuntimeException. Only Node.js and OS-only runtimes run in the local cloud. */
 export class InvalidRuntimeException extends awsErrorCode('InvalidRuntimeException', 502) {
   constructor(runtime: string) {
-    super(`The runtime ${runtime} cannot run in the local cloud: only Node.js runtimes (nodejs18.x and later) are executed locally.`);
+    super(`The runtime ${runtime} cannot run in the local cloud: only Node.js runtimes (nodejs18.x and later) and OS-only runtimes (provided.al2, provided.al2023) are executed locally.`);
   }
 }
 

@@ -28,7 +28,7 @@ import {
   type UpdateFunctionCodeInput,
   type UpdateFunctionConfigurationInput,
 } from './store.js';
-import { parseFunctionIdentifier } from './validation.js';
+import { decodeClientContext, parseFunctionIdentifier } from './validation.js';
 
 /** AWS: 6 MB for a synchronous payload, 256 KB for an asynchronous one. */
 export const MAX_SYNC_PAYLOAD_BYTES = 6_291_456;
@@ -339,6 +339,7 @@ async function invoke({ store, executor }: LambdaDependencies, call: LambdaCall)
   }
   const logType = header(request, 'x-amz-log-type') ?? 'None';
   if (logType !== 'None' && logType !== 'Tail') throw ValidationException.violated('logType', logType, Constraint.oneOf(['None', 'Tail']));
+  const clientContext = decodeClientContext(header(request, 'x-amz-client-context'));
   const name = qualifiedName(store, call);
   const fn = store.require(name);
   const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES;
@@ -363,7 +364,7 @@ async function invoke({ store, executor }: LambdaDependencies, call: LambdaCall)
     requestId,
     payload: request.body,
     traceHeader,
-    clientContext: header(request, 'x-amz-client-context'),
+    clientContext,
   });
   const headers: Record<string, string> = {
     'content-type': 'application/json',

@@ -3,7 +3,7 @@
 // ones InvalidParameterValueException. Pure functions; role trust and code checks live elsewhere.
 import type { Runtime } from '@aws-sdk/client-lambda';
 import { Constraint, constraintMessage, VALUE_NOT_SHOWN, type ConstraintViolation } from '../../core/constraints.js';
-import { InvalidParameterValueException, ValidationException } from './errors.js';
+import { InvalidParameterValueException, InvalidRequestContentException, ValidationException } from './errors.js';
 
 /** FunctionName as Lambda's model writes it (AWS quotes this text in its message); the name is group 11, the qualifier 13. */
 export const FUNCTION_NAME_PATTERN =
@@ -144,4 +144,27 @@ export function validateFunctionSettings(input: FunctionSettingsInput): void {
       `Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${measured}`,
     );
   }
+}
+
+/**
+ * Reads Invoke's ClientContext (the `X-Amz-Client-Context` header): base64 of a JSON document. Returns the JSON
+ * text, which is what the Runtime API hands the function (`lambda-runtime-client-context`; every runtime client
+ * parses it as JSON), or undefined when none was sent.
+ * @param value - the header as sent
+ * @see https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+ */
+export function decodeClientContext(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  // Padding may be left off (common decoders allow it; whether AWS does is not recorded): accepting is the safer side.
+  const text = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/.test(value) ? Buffer.from(value, 'base64').toString('utf8') : undefined;
+  try {
+    if (text !== undefined) {
+      JSON.parse(text);
+      return text;
+    }
+  } catch {
+    // Not JSON: refused below.
+  }
+  // AWS answers 400 with this text to a client context that is not base64, or whose content is not JSON; so do we.
+  throw new InvalidRequestContentException('Client context must be a valid Base64-encoded JSON object.');
 }

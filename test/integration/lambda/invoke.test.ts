@@ -138,6 +138,35 @@ describe('Invoke (RequestResponse)', () => {
     await eventually(() => (lambdaInternals(cloud.cloud.context)!.runtime.environments(fn.FunctionName).length === 0 ? true : undefined), 2000, 'the dead environment to go');
   });
 
+  it('reports an uncaught exception against the invocation, and the runtime it ends fails no later invocation', async () => {
+    // The runtime posts the error, then exits (as Lambda's does): the next invocation must get a new environment
+    // rather than the exiting one, whatever the timing.
+    const fn = await createFixtureFunction(cloud, 'runtime-contract', { Handler: 'index.uncaught' });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = await cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName }));
+      assert.equal(result.FunctionError, 'Unhandled');
+      const error = decodeJson(result.Payload) as { errorType: string; errorMessage: string };
+      assert.deepEqual([error.errorType, error.errorMessage], ['CustomError', 'thrown outside the handler'], `attempt ${attempt + 1}`);
+    }
+  });
+
+  it('streams a response (awslambda.streamifyResponse): Invoke gets it whole; a failure part-way is the error', async () => {
+    // What ric.test.ts compares with AWS's own runtime client, kept here for machines without it.
+    for (const Runtime of ['nodejs22.x', 'nodejs24.x'] as const) {
+      const text = async (Handler: string) => {
+        const fn = await createFixtureFunction(cloud, 'runtime-contract', { Handler, Runtime });
+        const result = await cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName }));
+        return { error: result.FunctionError, body: Buffer.from(result.Payload ?? new Uint8Array()).toString('utf8') };
+      };
+      assert.deepEqual(await text('streaming.chunks'), { error: undefined, body: 'first,second' }, Runtime);
+      const prelude = JSON.stringify({ statusCode: 201, headers: { 'x-note': 'streamed' } });
+      assert.deepEqual(await text('streaming.http'), { error: undefined, body: `${prelude}${'\0'.repeat(8)}body` }, Runtime);
+      const broken = await text('streaming.failsMidway');
+      const error = JSON.parse(broken.body) as { errorType?: string; errorMessage?: string; trace?: string[] };
+      assert.deepEqual([broken.error, error.errorType, error.errorMessage, error.trace?.[0]], ['Unhandled', 'Error', 'stream broke', 'Error: stream broke'], Runtime);
+    }
+  });
+
   it('fails every invocation of a function whose init fails, with the init error', async () => {
     const fn = await createFixtureFunction(cloud, 'init-failure');
     for (let attempt = 0; attempt < 2; attempt++) {

@@ -97,7 +97,8 @@ describe('a runtime that matches the declared one', () => {
       assert.equal(error.errorType, 'Runtime.CallbackHandlerDeprecated');
       assert.match(error.errorMessage, /^ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node\.js 24\./);
       const tail = Buffer.from(refused.LogResult ?? '', 'base64').toString('utf8');
-      assert.match(tail, /\tERROR\tInit Error \{"errorType":"Runtime\.CallbackHandlerDeprecated"/);
+      // RIC 4 writes `Init Error`, a tab, then the error's JSON (ric.test.ts compares it with AWS's client).
+      assert.match(tail, /\tERROR\tInit Error \t\{"errorType":"Runtime\.CallbackHandlerDeprecated"/);
       assert.match(tail, /INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: Runtime\.CallbackHandlerDeprecated/);
     } finally {
       await cloud.close();

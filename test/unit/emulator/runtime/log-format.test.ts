@@ -5,6 +5,7 @@ import {
   describeExit,
   endLine,
   initReportLine,
+  initStartLine,
   logTail,
   newLogStreamName,
   reportLine,
@@ -13,6 +14,12 @@ import {
 } from '../../../../emulator/runtime/log-format.js';
 
 describe('Lambda log lines', () => {
+  it('INIT_START names the runtime version as AWS does, OS-only runtimes included', () => {
+    assert.match(initStartLine('nodejs22.x', 'us-east-1'), /^INIT_START Runtime Version: nodejs:22\.v1\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}$/);
+    assert.match(initStartLine('provided.al2023', 'eu-west-1'), /^INIT_START Runtime Version: provided:al2023\.v1\tRuntime Version ARN: arn:aws:lambda:eu-west-1::runtime:[0-9a-f]{64}$/);
+    assert.match(initStartLine('provided.al2', 'us-east-1'), /^INIT_START Runtime Version: provided:al2\.v1\t/);
+  });
+
   it('START and END', () => {
     assert.equal(startLine('abc'), 'START RequestId: abc Version: $LATEST');
     assert.equal(endLine('abc'), 'END RequestId: abc');

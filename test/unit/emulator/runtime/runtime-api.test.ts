@@ -1,7 +1,8 @@
 // The Runtime API as any runtime interface client sees it: plain HTTP, AWS's paths, statuses and headers.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { afterEach, describe, it } from 'node:test';
-import { RuntimeApiServer, type RuntimeInvocation } from '../../../../emulator/runtime/runtime-api.js';
+import { asciiJson, MAX_HEADER_BYTES, RuntimeApiServer, type RuntimeInvocation } from '../../../../emulator/runtime/runtime-api.js';
 
 let server: RuntimeApiServer | undefined;
 afterEach(() => server?.close());
@@ -116,4 +117,98 @@ describe('Runtime API', () => {
     assert.equal((await fetch(`${base}/invocation/req-5/response`, { method: 'POST', body: '"ok"' })).status, 202);
     assert.deepEqual(await reply, { kind: 'response', body: Buffer.from('"ok"') });
   });
+
+  it('hands the client context over as JSON on one ASCII header line (any client parses it alike)', async () => {
+    const { api, base } = await start();
+    const clientContext = { custom: { note: 'café € 😀', line: 'a\nb' }, env: { locale: 'fr' } };
+    const reply = api.deliver({ ...invocation('req-6'), clientContext: JSON.stringify(clientContext, null, 2) });
+    const next = await fetch(`${base}/invocation/next`);
+    await next.arrayBuffer();
+    const header = next.headers.get('lambda-runtime-client-context') ?? '';
+    assert.match(header, /^[\x20-\x7e]+$/);
+    assert.deepEqual(JSON.parse(header), clientContext);
+    await fetch(`${base}/invocation/req-6/response`, { method: 'POST', body: '{}' });
+    await reply;
+  });
+
+  it('takes an /error post whose headers exceed 16 KB (a whole X-Ray error cause in one), up to 1 MiB', async () => {
+    const { api, base } = await start();
+    const reply = api.deliver(invocation('req-7'));
+    await (await fetch(`${base}/invocation/next`)).arrayBuffer();
+    const cause = JSON.stringify({ working_directory: '/var/task', exceptions: [{ type: 'Error', message: 'x'.repeat(40_000) }], paths: [] });
+    const posted = await fetch(`${base}/invocation/req-7/error`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'lambda-runtime-function-xray-error-cause': cause },
+      body: JSON.stringify({ errorType: 'Error', errorMessage: 'x'.repeat(40_000), trace: [] }),
+    });
+    assert.equal(posted.status, 202);
+    assert.equal((await reply).kind, 'error');
+    // Beyond the bound the request is refused before the Runtime API sees it.
+    const status = await rawStatus(api.port, 'POST', '/2018-06-01/runtime/init/error', { 'x-big': 'y'.repeat(MAX_HEADER_BYTES + 1) });
+    assert.equal(status, 431);
+  });
+
+  it('reads a streamed response whole, and one that failed part-way (error trailers) as the error it reports', async () => {
+    const { api } = await start();
+    const streamed = async (requestId: string, trailers?: Record<string, string>) => {
+      const reply = api.deliver(invocation(requestId));
+      await (await fetch(`http://${api.address}/2018-06-01/runtime/invocation/next`)).arrayBuffer();
+      const status = await new Promise<number>((resolve, reject) => {
+        const post = request(
+          {
+            host: '127.0.0.1',
+            port: api.port,
+            method: 'POST',
+            path: `/2018-06-01/runtime/invocation/${requestId}/response`,
+            headers: {
+              'Lambda-Runtime-Function-Response-Mode': 'streaming',
+              'Transfer-Encoding': 'chunked',
+              'Content-Type': 'text/plain',
+              Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+            },
+          },
+          (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.statusCode ?? 0));
+          },
+        );
+        post.on('error', reject);
+        post.write('first,');
+        post.write('second');
+        if (trailers) post.addTrailers(trailers);
+        post.end();
+      });
+      assert.equal(status, 202);
+      return reply;
+    };
+    assert.deepEqual(await streamed('req-8'), { kind: 'response', body: Buffer.from('first,second') });
+    const document = { errorType: 'Error', errorMessage: 'stream broke', trace: ['Error: stream broke'] };
+    const failed = await streamed('req-9', {
+      'Lambda-Runtime-Function-Error-Type': 'Error',
+      'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(document)).toString('base64'),
+    });
+    assert.deepEqual(failed, { kind: 'error', body: Buffer.from(JSON.stringify(document)), errorType: 'Error', errorMessage: 'stream broke' });
+  });
 });
+
+describe('asciiJson', () => {
+  it('writes JSON compactly with non-ASCII escaped, the same document; undefined for text that is not JSON', () => {
+    const document = { a: 'é€😀', b: ['\u0000', '\x7f'], c: { d: 1 } };
+    const text = asciiJson(JSON.stringify(document, null, 2))!;
+    assert.match(text, /^[\x20-\x7e]+$/);
+    assert.deepEqual(JSON.parse(text), document);
+    assert.equal(asciiJson('{"cut":'), undefined);
+  });
+});
+
+/** The status a raw request gets (for requests fetch would refuse to send). */
+function rawStatus(port: number, method: string, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sent = request({ host: '127.0.0.1', port, method, path, headers }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AwsError } from '../../../../../emulator/core/errors.js';
-import { parseFunctionIdentifier, validateFunctionSettings } from '../../../../../emulator/services/lambda/validation.js';
+import { decodeClientContext, parseFunctionIdentifier, validateFunctionSettings } from '../../../../../emulator/services/lambda/validation.js';
 
 function rejected(run: () => unknown, code: string, message: string | RegExp): void {
   assert.throws(run, (error: unknown) => {
@@ -59,5 +59,21 @@ describe('parseFunctionIdentifier', () => {
     rejected(() => parseFunctionIdentifier('has space'), 'ValidationException', /at 'functionName'/);
     // AWS answers a name over 64 characters with InvalidParameterValueException (recorded answer).
     rejected(() => parseFunctionIdentifier('x'.repeat(65)), 'InvalidParameterValueException', /length less than or equal to 64/);
+  });
+});
+
+describe('decodeClientContext', () => {
+  it('gives the JSON text a base64 ClientContext carries, nothing when none was sent', () => {
+    const document = { client: { installation_id: 'i-1' }, custom: { note: 'café €' } };
+    assert.equal(decodeClientContext(Buffer.from(JSON.stringify(document)).toString('base64')), JSON.stringify(document));
+    assert.equal(decodeClientContext('e30'), '{}', 'padding may be left off');
+    assert.equal(decodeClientContext(undefined), undefined);
+    assert.equal(decodeClientContext(''), undefined);
+  });
+
+  it('refuses what is not base64 of JSON with AWS\'s 400 InvalidRequestContentException', () => {
+    for (const bad of ['not base64!', 'e30=x', Buffer.from('plain text').toString('base64'), Buffer.from('{"cut":').toString('base64')]) {
+      rejected(() => decodeClientContext(bad), 'InvalidRequestContentException', 'Client context must be a valid Base64-encoded JSON object.');
+    }
   });
 });
