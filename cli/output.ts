@@ -11,6 +11,11 @@ export const ExitCode = {
   usage: 2,
   /** A wait ran out of time. */
   timeout: 3,
+  /**
+   * Not as desired, said without failing (like `terraform plan -detailed-exitcode`): `status` found something absent
+   * or drifted, `setup --dry-run` would change something, a `doctor` check failed.
+   */
+  drift: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -138,6 +143,11 @@ export class Output implements Reporter {
 
   info(text: string): void {
     if (!this.json) this.stderr.write(`${redactSecrets(text)}\n`);
+  }
+
+  /** Diagnostics asked for with --debug: always on stderr, also under --json (stdout stays the one document). */
+  debug(text: string): void {
+    this.stderr.write(`${redactSecrets(text)}\n`);
   }
 
   warn(text: string): void {

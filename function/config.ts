@@ -19,6 +19,13 @@ export const ENV_VARS = {
   endpointUrl: 'AWS_ENDPOINT_URL',
 } as const;
 
+/**
+ * The user metadata every thumbnail carries (`x-amz-meta-thumbctl-function`): the name of the function that wrote it,
+ * so `thumbctl teardown --delete-thumbnails` can remove exactly the objects this function wrote from a bucket it
+ * does not own, and nothing else.
+ */
+export const THUMBNAIL_METADATA = { writtenBy: 'thumbctl-function' } as const;
+
 /** Values used when a variable is unset or empty. */
 export const CONFIG_DEFAULTS = {
   fit: FIT_MODES.cover,
@@ -37,6 +44,8 @@ export interface ThumbnailConfig {
   readonly maxSide: number;
   /** Largest accepted source image, in pixels, checked before decoding (THUMBNAIL_MAX_PIXELS). */
   readonly maxPixels: number;
+  /** This function's name (AWS_LAMBDA_FUNCTION_NAME, which Lambda sets), written on every thumbnail; absent outside Lambda. */
+  readonly functionName?: string;
   /**
    * The thumbnails made for an upload whose key names no size (THUMBNAIL_VARIANTS, a JSON list; see variants.ts).
    * Absent when the variable is unset or empty: such uploads are then skipped, as they always were.
@@ -87,7 +96,8 @@ export function readConfig(env: Env): ThumbnailConfig {
   if (!variants.ok) problems.push(...variants.problems.map((problem) => `${ENV_VARS.variants}: ${problem}`));
 
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  const config: ThumbnailConfig = { thumbnailBucket, fit: fit ?? CONFIG_DEFAULTS.fit, maxSide, maxPixels };
+  const functionName = value(env, 'AWS_LAMBDA_FUNCTION_NAME');
+  const config: ThumbnailConfig = { thumbnailBucket, fit: fit ?? CONFIG_DEFAULTS.fit, maxSide, maxPixels, ...(functionName ? { functionName } : {}) };
   return variants.ok && variants.variants.length > 0 ? { ...config, variants: variants.variants } : config;
 }
 

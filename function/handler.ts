@@ -5,7 +5,7 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 
-import { ConfigError, loadConfig, readS3Settings, type ThumbnailConfig } from './config.js';
+import { ConfigError, loadConfig, readS3Settings, THUMBNAIL_METADATA, type ThumbnailConfig } from './config.js';
 import { isPermanentImageError, PermanentImageError } from './errors.js';
 import { ACCEPTED_EXTENSIONS_TEXT } from './formats.js';
 import { decodeEventKey, parseThumbnailKey, resolveThumbnailSize } from './key.js';
@@ -258,7 +258,9 @@ async function processRecord(record: ObjectRecord, key: string, invocation: Invo
     renderThumbnail(source.body, { width: size.width, height: size.height, fit: config.fit }, config, invocation.imaging),
   );
   const resized = performance.now();
-  await storage.putObject(config.thumbnailBucket, key, thumbnail.data, thumbnail.contentType);
+  // Marked with this function's name: teardown removes from a bucket it does not own only what this function wrote.
+  const marker = config.functionName ? { [THUMBNAIL_METADATA.writtenBy]: config.functionName } : undefined;
+  await storage.putObject(config.thumbnailBucket, key, thumbnail.data, thumbnail.contentType, marker);
   const stored = performance.now();
 
   logger.info(LOG_MESSAGES.created, {

@@ -25,8 +25,9 @@ export interface ThumbnailStorage {
    * @param key - Destination object key.
    * @param body - The bytes to store.
    * @param contentType - Sent as the object's Content-Type.
+   * @param metadata - User metadata (`x-amz-meta-*`) stored with the object.
    */
-  putObject(bucket: string, key: string, body: Buffer, contentType: string): Promise<void>;
+  putObject(bucket: string, key: string, body: Buffer, contentType: string, metadata?: Readonly<Record<string, string>>): Promise<void>;
 }
 
 /** The object is gone. Permanent: no retry will bring it back. */
@@ -78,8 +79,8 @@ export function s3Storage(client: S3Client): ThumbnailStorage {
         throw error;
       }
     },
-    async putObject(bucket, key, body, contentType) {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+    async putObject(bucket, key, body, contentType, metadata) {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ...(metadata ? { Metadata: { ...metadata } } : {}) }));
     },
   };
 }

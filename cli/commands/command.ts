@@ -47,8 +47,10 @@ export function registerCommand<Flags>(parent: Command, definition: CommandDefin
 }
 
 async function runCommand<Flags>(definition: CommandDefinition<Flags>, command: Command): Promise<void> {
-  const globals = command.optsWithGlobals<GlobalFlags>();
-  const output = await Output.create({ json: Boolean(globals.json) });
+  const parsed = command.optsWithGlobals<GlobalFlags>();
+  const output = await Output.create({ json: Boolean(parsed.json) });
+  // With --debug, the context reports where each setting came from (flag, environment, config file, profile, default).
+  const globals: GlobalFlags = parsed.debug ? { ...parsed, report: (text) => output.debug(text) } : parsed;
   try {
     process.exitCode = await definition.run({ args: command.args, options: command.opts<Flags & Record<string, unknown>>(), globals, output });
   } catch (error) {

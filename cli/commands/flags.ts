@@ -6,9 +6,7 @@ import { DEFAULT_CONFIG_FILE, DEFAULT_STATE_DIR, DEFAULTS } from '../core/defaul
 import { ARCHITECTURES, TARGETS, type GlobalOptions, type SettingFlags } from '../core/settings.js';
 
 /** The global flags as commander parses them (THUMBCTL_TARGET already merged into `target`). */
-export interface GlobalFlags extends GlobalOptions {
-  debug?: boolean;
-}
+export type GlobalFlags = GlobalOptions;
 
 /** The resources a command works on. */
 export interface ResourceFlags {
@@ -33,13 +31,14 @@ export interface FunctionSettingFlags extends ResourceFlags {
 export function globalOptions(): Option[] {
   return [
     new Option('--target <target>', 'where to provision: local cloud or AWS').choices(TARGETS).env('THUMBCTL_TARGET'),
-    new Option('--endpoint-url <url>', 'send every AWS call to this endpoint (a `thumbctl local serve`, LocalStack, ...)'),
-    new Option('--region <region>', `AWS region (default: AWS_REGION, else ${DEFAULTS.region})`),
-    new Option('--profile <profile>', 'AWS profile from the standard credential chain'),
+    new Option('--endpoint-url <url>', "send every AWS call to this endpoint (a `thumbctl local serve`, LocalStack, ...); default: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, else the target's own"),
+    new Option('--region <region>', `AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else ${DEFAULTS.region})`),
+    new Option('--profile <profile>', 'AWS profile from the standard credential chain (default: AWS_PROFILE)'),
+    new Option('--stack <name>', `name of this deployment: the default resource names derive from it, so several can share an account (default: THUMBCTL_STACK, else ${DEFAULTS.stack})`),
     new Option('--state-dir <dir>', `the local cloud's data directory (default: ${DEFAULT_STATE_DIR})`),
     new Option('--config <file>', `settings file (default: ${DEFAULT_CONFIG_FILE} if present)`),
     new Option('--json', 'print one JSON document on stdout for scripts'),
-    new Option('--debug', 'print stack traces for unexpected errors'),
+    new Option('--debug', 'say where each setting came from, and print stack traces for unexpected errors'),
   ];
 }
 

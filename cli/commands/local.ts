@@ -15,6 +15,7 @@ export interface ServeFlags {
   port?: string;
   requireAuth?: boolean;
   allowOrigin?: string[];
+  cpuShare?: string;
 }
 
 /** `local serve`; main.ts registers it under the `local` group. */
@@ -26,11 +27,13 @@ export const localServeCommand = defineCommand<ServeFlags>({
     new Option('--port <port>', `port to listen on (default ${SERVE_DEFAULTS.port})`),
     new Option('--require-auth', `verify SigV4 signatures: only ${LOCAL_AUTH_ENV.accessKeyId}/${LOCAL_AUTH_ENV.secretAccessKey} (set both), or the key in ${LOCAL_AUTH_ENV.credentialsFile}, get in`),
     new Option('--allow-origin <origin...>', 'let web pages from this origin (e.g. http://localhost:5173) call the local cloud, with CORS; repeatable, * for any'),
+    new Option('--cpu-share <share>', "lambda: run each function environment at memory/1769 of a CPU, as Lambda does (needs a writable cgroup cpu controller); host (default): the host's full CPU"),
   ],
   examples: [
     'thumbctl local serve',
     'thumbctl local serve --port 0 --json          # any free port; the ready line says which',
     `${LOCAL_AUTH_ENV.accessKeyId}=me ${LOCAL_AUTH_ENV.secretAccessKey}=... thumbctl local serve --require-auth`,
+    'thumbctl local serve --cpu-share lambda      # local durations predict billed ones',
   ],
   run,
 });
@@ -43,6 +46,7 @@ async function run({ options, globals, output }: CommandInput<ServeFlags>): Prom
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be 0-65535, not "${String(options.port)}"`, ExitCode.usage);
   const requireAuth = authSettings(Boolean(options.requireAuth));
   const allowOrigins = await allowedOrigins(options.allowOrigin);
+  const cpuShare = await cpuShareSetting(options.cpuShare);
   if (allowOrigins.includes('*')) {
     output.warn('--allow-origin *: every web page you open can call the local cloud through your browser (a page can sign with any key unless --require-auth)');
   }
@@ -64,9 +68,10 @@ async function run({ options, globals, output }: CommandInput<ServeFlags>): Prom
   if (!('close' in started)) {
     throw new UserError(`a local cloud is already running for ${connection.stateDir} at ${started.endpoint} (pid ${started.pid})`);
   }
-  if (output.json) output.jsonLine({ endpoint: started.endpoint, stateDir: connection.stateDir, pid: process.pid });
+  if (output.json) output.jsonLine({ endpoint: started.endpoint, stateDir: connection.stateDir, pid: process.pid, ...(cpuShare ? { cpuShare: 'lambda' } : {}) });
   else {
     output.print(`local cloud ready at ${started.endpoint} (state in ${connection.stateDir})`);
+    if (cpuShare) output.info(`CPU share as on Lambda: each environment at memory/1769 of a CPU (${cpuShare})`);
     output.info(
       requireAuth
         ? `signatures verified: only access key ${requireAuth.accessKeyId} (and keys this cloud issues to functions and through STS) get in; Ctrl-C to stop`
@@ -96,6 +101,21 @@ function authSettings(flag: boolean): { accessKeyId: string; secretAccessKey: st
     );
   }
   return undefined;
+}
+
+/**
+ * `--cpu-share`: `host` (the default) changes nothing; `lambda` is probed now, and the server told through
+ * THUMBCTL_LOCAL_CPU_SHARE. A machine without a writable cgroup cpu controller refuses in one line (exit 1):
+ * durations measured at the host's full CPU would not predict Lambda's, so none are offered as if they did.
+ */
+export async function cpuShareSetting(value: string | undefined): Promise<string | undefined> {
+  if (value === undefined || value === 'host') return undefined;
+  if (value !== 'lambda') throw new UserError(`--cpu-share must be lambda or host, not "${String(value)}"`, ExitCode.usage);
+  const { CPU_SHARE_VARIABLE, probeCpuShare, refusalLine } = await import('../../emulator/runtime/cpu-share.js');
+  const probe = probeCpuShare();
+  if (!probe.ok) throw new UserError(refusalLine(probe.reason), ExitCode.failure);
+  process.env[CPU_SHARE_VARIABLE] = 'lambda';
+  return probe.limiter.summary;
 }
 
 /** `--allow-origin` values (repeatable), each an exact origin or `*`; anything else is a usage error. */

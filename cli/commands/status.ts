@@ -1,4 +1,5 @@
-// `thumbctl status`: each resource present, absent or drifted, as a table (or --json). Read-only.
+// `thumbctl status`: each resource present, absent or drifted, and who owns it, as a table (or --json). Read-only.
+// Exits 0 when everything is present and as desired, 4 when anything is absent or drifted.
 import { ExitCode } from '../output.js';
 import { resolveContext } from '../core/context.js';
 import { defineCommand, type CommandInput } from './command.js';
@@ -8,7 +9,7 @@ export type StatusFlags = FunctionSettingFlags;
 
 export const statusCommand = defineCommand<StatusFlags>({
   name: 'status',
-  description: 'show each resource: present, absent or drifted',
+  description: 'show each resource: present, absent or drifted (exit 4 unless everything is present and as desired)',
   options: settingOptions(),
   examples: ['thumbctl status', 'thumbctl status --memory 1024        # drifted unless the function has 1024 MB', 'thumbctl status --target aws --profile prod --json'],
   run,
@@ -25,7 +26,7 @@ async function run({ options, globals, output }: CommandInput<StatusFlags>): Pro
     result.durationMs = Date.now() - started;
     if (output.json) output.result(result);
     else output.print(renderStatus(result));
-    return ExitCode.ok;
+    return result.inSync ? ExitCode.ok : ExitCode.drift;
   } finally {
     await session.close();
   }

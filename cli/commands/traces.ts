@@ -36,7 +36,7 @@ async function run({ options, globals, output }: CommandInput<TracesFlags>): Pro
   const { collectTracesReport, reportDocument } = await import('../core/traces/report.js');
   const { renderHtmlReport, writeFileAtomic } = await import('../core/traces/render-html.js');
   const { renderServiceMap, renderSummary, renderTraceTable, renderVariantResizes, renderWaterfall } = await import('../core/traces/render-text.js');
-  const { functionName } = context.settings;
+  const { functionName, memory, architecture } = context.settings;
   const session = await context.open();
   try {
     const report = await collectTracesReport(
@@ -44,11 +44,19 @@ async function run({ options, globals, output }: CommandInput<TracesFlags>): Pro
       {
         functionName,
         target: session.connection.target,
+        xrayOnAws: session.onAws('xray'),
         options: tracesOptions,
         serviceMap: output.json || tracesOptions.serviceMap || tracesOptions.html !== undefined,
       },
       output,
     );
+    if (report.traces.length > 0) {
+      const { measureCost } = await import('../core/cost/measure.js');
+      const window = { start: new Date(report.window.start), end: new Date(report.window.end) };
+      const { cost, notes } = await measureCost(session.clients, { functionName, rows: report.traces, window, fallback: { memory, architecture } });
+      report.cost = cost;
+      report.notes.push(...notes);
+    }
 
     if (tracesOptions.html !== undefined) {
       const written = await writeFileAtomic(tracesOptions.html, renderHtmlReport(report));
@@ -66,6 +74,11 @@ async function run({ options, globals, output }: CommandInput<TracesFlags>): Pro
         if (perVariant) output.print(`\n${perVariant}`);
         output.print('');
         output.print(renderSummary(report.summary));
+        if (report.cost) {
+          const { renderCost } = await import('../core/cost/estimate.js');
+          output.print('');
+          output.print(renderCost(report.cost));
+        }
       }
       for (const timeline of report.timelines) {
         output.print('');

@@ -1,19 +1,36 @@
-// The one AWS client factory. Every client shares one configuration: the target's endpoint (the local
-// cloud, --endpoint-url, or AWS itself), region, credentials (the standard chain, or --profile) and the
-// SDK's standard retry strategy, which handles throttling and 5xx with bounded backoff.
+// The one AWS client factory. Every client shares one configuration: region, credentials (the standard chain, or
+// --profile) and the SDK's standard retry strategy, which handles throttling and 5xx with bounded backoff. Each
+// client gets its service's endpoint exactly as the context resolved it (the local cloud, --endpoint-url,
+// AWS_ENDPOINT_URL[_<SERVICE>], or none for AWS's own), and the SDK's own lookup of endpoint variables and
+// profile `endpoint_url`s is switched off: no call goes anywhere thumbctl does not know about.
 import { S3Client } from '@aws-sdk/client-s3';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { XRayClient } from '@aws-sdk/client-xray';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { EndpointService } from './settings.js';
 
 export interface ClientSettings {
   region: string;
+  /** The endpoint of every service without one of its own in `endpoints`. */
   endpoint?: string;
+  /** Per-service endpoints (AWS_ENDPOINT_URL_<SERVICE>); a service in neither goes to AWS. */
+  endpoints?: Partial<Record<EndpointService, string>>;
   profile?: string;
   /** Static credentials (the local cloud); otherwise the standard credential chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** True for AWS's own endpoints (`*.amazonaws.com`, `*.amazonaws.com.cn`, `*.api.aws`): those named explicitly too. */
+export function isAwsEndpoint(endpoint: string | undefined): boolean {
+  if (endpoint === undefined) return true;
+  try {
+    const host = new URL(endpoint).hostname.toLowerCase();
+    return /(^|\.)amazonaws\.com(\.cn)?$/.test(host) || /(^|\.)api\.aws$/.test(host);
+  } catch {
+    return false;
+  }
 }
 
 export class AwsClients {
@@ -25,31 +42,38 @@ export class AwsClients {
       region: settings.region,
       maxAttempts: 5,
       retryMode: 'standard',
-      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+      // thumbctl resolved every endpoint itself (context.ts): the SDK must not pick one from the environment or a profile.
+      ignoreConfiguredEndpointUrls: true,
       ...(settings.profile ? { profile: settings.profile } : {}),
       ...(settings.credentials ? { credentials: settings.credentials } : {}),
     };
   }
 
-  private client<T extends { destroy(): void }>(name: string, make: (config: Record<string, unknown>) => T): T {
-    let client = this.cache.get(name) as T | undefined;
+  /** The endpoint a service's calls go to, or undefined for AWS's own. */
+  endpointOf(service: EndpointService): string | undefined {
+    return this.settings.endpoints?.[service] ?? this.settings.endpoint;
+  }
+
+  private client<T extends { destroy(): void }>(service: EndpointService, make: (config: Record<string, unknown>, endpoint: string | undefined) => T): T {
+    let client = this.cache.get(service) as T | undefined;
     if (!client) {
-      client = make(this.config);
-      this.cache.set(name, client);
+      const endpoint = this.endpointOf(service);
+      client = make({ ...this.config, ...(endpoint ? { endpoint } : {}) }, endpoint);
+      this.cache.set(service, client);
     }
     return client;
   }
 
   get s3(): S3Client {
     // Endpoints other than AWS's (the local cloud, LocalStack) are path-style.
-    return this.client('s3', (c) => new S3Client({ ...c, forcePathStyle: Boolean(this.settings.endpoint) }));
+    return this.client('s3', (c, endpoint) => new S3Client({ ...c, forcePathStyle: !isAwsEndpoint(endpoint) }));
   }
   get lambda(): LambdaClient {
     return this.client('lambda', (c) => new LambdaClient(c));
   }
   get iam(): IAMClient {
     // IAM is global: its one endpoint lives in us-east-1.
-    return this.client('iam', (c) => new IAMClient({ ...c, region: this.settings.endpoint ? this.settings.region : 'us-east-1' }));
+    return this.client('iam', (c, endpoint) => new IAMClient({ ...c, region: endpoint ? this.settings.region : 'us-east-1' }));
   }
   get sts(): STSClient {
     return this.client('sts', (c) => new STSClient(c));

@@ -14,8 +14,9 @@ export const DEFAULT_STATE_DIR = '.thumbctl';
 /** The thumbnailer's settings when neither a flag nor the config file sets them: the course demo's. */
 export const DEFAULTS = {
   region: 'us-east-1',
-  functionName: 'thumbctl-thumbnailer',
-  roleName: 'thumbctl-thumbnailer-role',
+  /** The deployment's name; the function, role and buckets are named after it (settings.ts, stackNames), so stack
+   * `thumbctl` gives thumbctl-thumbnailer, thumbctl-thumbnailer-role and thumbctl-{source,thumbnails}-<account>-<region>. */
+  stack: 'thumbctl',
   memory: 512,
   timeout: 10,
   runtime: 'nodejs22.x',

@@ -17,7 +17,12 @@ export interface ServerRecord {
   /** `serve`: a long-lived `thumbctl local serve`; `embedded`: a command's own, gone when it ends. */
   mode: 'serve' | 'embedded';
   startedAt: string;
+  /** 'lambda' when each environment runs at memory/1,769 of a CPU (`local serve --cpu-share lambda`). */
+  cpuShare?: 'lambda';
 }
+
+/** The emulator's CPU_SHARE_VARIABLE (emulator/runtime/cpu-share.ts), named here so reading it loads no emulator. */
+export const CPU_SHARE_VARIABLE = 'THUMBCTL_LOCAL_CPU_SHARE';
 
 export interface LocalCloudHandle {
   endpoint: string;
@@ -108,7 +113,13 @@ export async function startServer(options: StartOptions): Promise<LocalCloudHand
   const { StateDirectoryLock } = await import('../../emulator/state/lock.js');
   const lock = StateDirectoryLock.tryAcquire(options.stateDir);
   if (!lock) return lockHolder(options.stateDir);
-  const record: ServerRecord = { pid: process.pid, endpoint: '', mode: options.mode, startedAt: new Date().toISOString() };
+  const record: ServerRecord = {
+    pid: process.pid,
+    endpoint: '',
+    mode: options.mode,
+    startedAt: new Date().toISOString(),
+    ...(process.env[CPU_SHARE_VARIABLE] === 'lambda' ? { cpuShare: 'lambda' as const } : {}),
+  };
   const logFile = join(options.stateDir, 'cloud.log');
   try {
     // The pid first, so a starter that loses the race can name us while we start.
@@ -147,7 +158,12 @@ export async function startServer(options: StartOptions): Promise<LocalCloudHand
     lock.release();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw new UserError(`port ${options.port} on ${options.host} is already in use`, ExitCode.failure);
+      // A setting that cannot work on this machine now: nothing was started, so a usage error.
+      const host = options.host ?? SERVE_DEFAULTS.host;
+      throw new UserError(
+        `port ${options.port} on ${host} is already taken by another program (another local cloud, LocalStack?): stop it, or choose another port with --port (--port 0 picks a free one)`,
+        ExitCode.usage,
+      );
     }
     if (code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL' || code === 'EAI_AGAIN') {
       throw new UserError(`cannot listen on ${options.host}: not an address of this machine`, ExitCode.usage);

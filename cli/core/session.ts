@@ -4,19 +4,23 @@
 import { join } from 'node:path';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ExitCode, UserError } from '../output.js';
-import { AwsClients } from './clients.js';
+import { AwsClients, isAwsEndpoint } from './clients.js';
 import { localCredentials } from './local-auth.js';
 import { acquireLocalCloud, readServerRecord, type LocalCloudHandle } from './local-cloud.js';
-import { paceFor } from './provision/aws.js';
+import { AWS_PACE, LOCAL_PACE } from './provision/aws.js';
 import type { CoreOptions } from './provision/target.js';
-import { LOCAL_ACCOUNT_ID, withBucketDefaults, type ConnectionSettings, type ResolvedSettings, type ThumbnailerSettings } from './settings.js';
+import { ENDPOINT_SERVICES, LOCAL_ACCOUNT_ID, withBucketDefaults, type ConnectionSettings, type EndpointService, type ResolvedSettings, type ThumbnailerSettings } from './settings.js';
 
 export interface Session {
   connection: ConnectionSettings;
   /** The validated settings, bucket names as given (resources() fills in the defaults). */
   settings: ThumbnailerSettings;
-  /** The endpoint every call goes to, or undefined for AWS's own endpoints. */
+  /** The endpoint every call goes to when all services share one, or undefined (AWS's own, or one per service). */
   endpoint?: string;
+  /** Each service's endpoint as the clients use it: undefined for AWS's own. */
+  endpoints: Readonly<Record<EndpointService, string | undefined>>;
+  /** True when this service's calls go to AWS itself (so AWS's delays apply: IAM propagation, X-Ray indexing). */
+  onAws(service: EndpointService): boolean;
   /** True when this command runs the local cloud itself: it is gone when the command ends. */
   embedded: boolean;
   clients: AwsClients;
@@ -32,14 +36,17 @@ export interface Session {
 
 export async function openSession(connection: ConnectionSettings, settings: ThumbnailerSettings): Promise<Session> {
   let cloud: LocalCloudHandle | undefined;
-  let endpoint = connection.endpointUrl;
-  if (connection.target === 'local' && !endpoint) {
+  // The local target's own endpoint is the local cloud, started only when some service has no endpoint given.
+  if (connection.target === 'local' && ENDPOINT_SERVICES.some((service) => !connection.endpoints[service])) {
     cloud = await acquireLocalCloud(connection.stateDir, connection.region);
-    endpoint = cloud.endpoint;
   }
+  const endpoints = Object.fromEntries(ENDPOINT_SERVICES.map((service) => [service, connection.endpoints[service] ?? cloud?.endpoint])) as Record<EndpointService, string | undefined>;
+  const distinct = new Set(Object.values(endpoints));
+  const endpoint = distinct.size === 1 ? [...distinct][0] : undefined;
+  const onAws = (service: EndpointService): boolean => endpoints[service] === undefined || isAwsEndpoint(endpoints[service]);
   const clients = new AwsClients({
     region: connection.region,
-    endpoint,
+    endpoints: Object.fromEntries(Object.entries(endpoints).filter(([, url]) => url !== undefined)),
     profile: connection.target === 'aws' ? connection.profile : undefined,
     credentials: connection.target === 'local' ? localCredentials() : undefined,
   });
@@ -48,6 +55,8 @@ export async function openSession(connection: ConnectionSettings, settings: Thum
     connection,
     settings,
     endpoint,
+    endpoints,
+    onAws,
     embedded: cloud?.embedded ?? false,
     clients,
     account() {
@@ -72,13 +81,15 @@ export async function openSession(connection: ConnectionSettings, settings: Thum
         region: connection.region,
         target: connection.target,
         endpoint,
+        xrayOnAws: onAws('xray'),
         cacheDir: join(connection.stateDir, 'cache'),
-        pace: paceFor(endpoint),
+        // AWS's patience wherever a call the provisioning waits on goes to AWS; a local endpoint settles at once.
+        pace: (['s3', 'lambda', 'iam', 'logs'] as const).some(onAws) ? AWS_PACE : LOCAL_PACE,
       };
     },
     localCloudPid() {
       if (session.embedded) return process.pid;
-      if (!endpoint) return null;
+      if (!endpoint || isAwsEndpoint(endpoint)) return null;
       const record = readServerRecord(connection.stateDir);
       return record && record.endpoint === endpoint ? record.pid : null;
     },

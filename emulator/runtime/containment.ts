@@ -2,7 +2,8 @@
 // and mount namespace (`namespace`: a private /proc, and the kernel kills all of it when its init dies) or its
 // own process group (`process-group`, where namespaces are refused), under a small `sh` init that kills it when
 // the cloud's end of a private socket closes. It never changes the network namespace (functions reach the cloud
-// on loopback) and uses no cgroups (RELIABILITY.md, "Function containment", says why and what that leaves open).
+// on loopback) and uses no cgroups of its own (RELIABILITY.md, "Function containment", says why and what that leaves open);
+// cpu-share.ts adds one per environment, for CPU time only, when `--cpu-share lambda` asks.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
@@ -168,6 +169,11 @@ export interface ContainedProcessOptions {
   command: readonly string[];
   cwd: string;
   env: Record<string, string>;
+  /**
+   * A cgroup's `cgroup.procs` (cpu-share.ts): the spawned shell writes its own pid there and only then execs the
+   * rest, so every process of the environment starts inside the cgroup (none runs a moment outside its limit).
+   */
+  cpuProcsFile?: string;
 }
 
 /** How a contained runtime ended, as if it had been spawned directly. */
@@ -210,7 +216,7 @@ export class ContainedProcess {
 
   constructor(options: ContainedProcessOptions) {
     this.containment = options.containment;
-    const { file, args } = this.commandLine(options.command);
+    const { file, args } = this.commandLine(options.command, options.cpuProcsFile);
     const env = { ...options.env };
     if (this.containment.level === 'process-group') env[ENVIRONMENT_MARKER] = this.label;
     this.child = spawn(file, args, {
@@ -329,11 +335,13 @@ export class ContainedProcess {
     return { label: this.label, pid: this.pid, ...(this.startTime ? { startTime: this.startTime } : {}), level: this.containment.level };
   }
 
-  private commandLine(command: readonly string[]): { file: string; args: string[] } {
+  private commandLine(command: readonly string[], cpuProcsFile?: string): { file: string; args: string[] } {
     const { initShell, namespacePrefix } = this.containment;
     if (!initShell) return { file: command[0]!, args: command.slice(1) };
     const init = [initShell, '-c', initScript(this.containment.level), this.label, ...command];
-    const full = this.containment.level === 'namespace' ? [...namespacePrefix, ...init] : init;
+    const contained = this.containment.level === 'namespace' ? [...namespacePrefix, ...init] : init;
+    // exec keeps the pid: the process that joined the cgroup is the one recorded, signalled and killed.
+    const full = cpuProcsFile ? [initShell, '-c', 'echo "$$" > "$0" && exec "$@"', cpuProcsFile, ...contained] : contained;
     return { file: full[0]!, args: full.slice(1) };
   }
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { RuntimeApiServer, type RuntimeInvocation, type RuntimeReply } from './runtime-api.js';
 import { ContainedProcess, type Containment } from './containment.js';
+import type { CpuShareLimiter, EnvironmentCpuGroup } from './cpu-share.js';
 import type { EnvironmentLedger } from './environment-ledger.js';
 import { environmentVariables, type EnvironmentCredentials } from './function-env.js';
 import { newLogStreamName } from './log-format.js';
@@ -39,6 +40,8 @@ export interface EnvironmentOptions {
   credentials?: EnvironmentCredentials;
   /** How environments are fenced in on this machine (probed once per server). */
   containment: Containment | Promise<Containment>;
+  /** `--cpu-share lambda`: each environment in a cgroup of its own, limited to memory/1,769 of a CPU. */
+  cpuShare?: CpuShareLimiter;
   /** Where the environment is recorded while it runs, for the cleanup after a crash of the server. */
   ledger?: EnvironmentLedger;
   /** The cloud's diagnostic log. */
@@ -72,6 +75,7 @@ export class ExecutionEnvironment {
 
   private readonly api: RuntimeApiServer;
   private processes: ContainedProcess | undefined;
+  private cpuGroup: EnvironmentCpuGroup | undefined;
   private containment: Containment | undefined;
   private readonly initStartedPerf = performance.now();
   private settleInit!: (outcome: InitOutcome) => void;
@@ -127,8 +131,10 @@ export class ExecutionEnvironment {
     });
     this.initStartedAt = Date.now();
     const runtimeOptions = [...(containment.initShell ? ['--report-fd=3'] : []), '--loopback-listeners'];
+    this.cpuGroup = this.options.cpuShare?.create(`environment-${this.id}`, this.fn.memorySizeMb);
     const processes = new ContainedProcess({
       containment,
+      ...(this.cpuGroup ? { cpuProcsFile: this.cpuGroup.procsFile } : {}),
       // The function's own runtime takes no options of ours: it gets neither the exit report nor the loopback patch.
       command: custom?.command ?? [node.binary, ...node.args, `--max-old-space-size=${this.fn.memorySizeMb}`, this.options.bootstrapPath, ...runtimeOptions],
       cwd: this.fn.codeDirectory,
@@ -307,6 +313,12 @@ export class ExecutionEnvironment {
     this.exited = true;
     this.state = 'dead';
     this.stopWatchingMemory();
+    const cpuGroup = this.cpuGroup;
+    if (cpuGroup) {
+      // The rest of a namespace dies with its init a moment later; the kernel keeps the cgroup until then.
+      cpuGroup.release();
+      setTimeout(() => cpuGroup.release(), 1000).unref();
+    }
     if (this.initTimer) clearTimeout(this.initTimer);
     const outOfMemory = this.killedForMemory || this.heapExhausted;
     if (!this.initSettled) {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { LogsForOthers, XRayForOthers } from '../core/context.js';
 import { ExecutionEnvironment, type InitOutcome, type RunOutcome } from './environment.js';
+import { LAMBDA_MB_PER_VCPU, probeCpuShare, readCpuShareChoice, refusalLine, type CpuShareLimiter } from './cpu-share.js';
 import { CONTAINMENT_VARIABLE, containmentFor, readContainmentChoice, type Containment } from './containment.js';
 import { EnvironmentLedger } from './environment-ledger.js';
 import { MAX_RESPONSE_BYTES } from './runtime-api.js';
@@ -68,6 +69,8 @@ export class LambdaRuntime {
   private readonly ledger: EnvironmentLedger | undefined;
   /** Chosen once, at start (THUMBCTL_LOCAL_CONTAINMENT, else the best the machine allows). */
   private containmentProbe: Promise<Containment> | undefined;
+  /** THUMBCTL_LOCAL_CPU_SHARE=lambda: each environment's CPU limited as Lambda's is (cpu-share.ts). */
+  private cpuShare: CpuShareLimiter | undefined;
   private readonly nodes: NodeRuntimes;
 
   constructor(private readonly deps: RuntimeDependencies) {
@@ -90,6 +93,13 @@ export class LambdaRuntime {
     const requested = process.env[CONTAINMENT_VARIABLE];
     if (requested && requested !== readContainmentChoice()) this.deps.log(`lambda: ${CONTAINMENT_VARIABLE}=${requested} is neither namespace nor process-group: ignored`);
     this.deps.log(`lambda: function containment: ${containment.summary}`);
+    if (readCpuShareChoice() === 'lambda') {
+      const probe = probeCpuShare();
+      // The commands that set it probed first and refused; a server that cannot honour it must not run unlimited.
+      if (!probe.ok) throw new Error(refusalLine(probe.reason));
+      this.cpuShare = probe.limiter;
+      this.deps.log(`lambda: CPU share as on Lambda (memory/${LAMBDA_MB_PER_VCPU} of a CPU per environment): ${probe.limiter.summary}`);
+    }
     const leftovers = this.ledger?.reapLeftovers();
     if (leftovers && leftovers.records > 0) {
       const environments = `${leftovers.records} environment${leftovers.records === 1 ? '' : 's'}`;
@@ -222,6 +232,7 @@ export class LambdaRuntime {
     // Invocations cut short by the stop finish on later turns; give them one, then close the batcher.
     await new Promise((resolveLater) => setImmediate(resolveLater));
     this.telemetry.close();
+    this.cpuShare?.close();
   }
 
   private createEnvironment(fn: RunnableFunction): ExecutionEnvironment {
@@ -238,6 +249,7 @@ export class LambdaRuntime {
       xrayDaemonAddress: this.deps.xrayDaemonAddress(),
       initTimeoutMs: this.deps.tuning().initTimeoutMs,
       containment: this.containment(),
+      ...(this.cpuShare ? { cpuShare: this.cpuShare } : {}),
       ...(this.ledger ? { ledger: this.ledger } : {}),
       log: (message) => this.deps.log(message),
       onLine: (env, message, timestamp) => this.handleLine(env, message, timestamp),

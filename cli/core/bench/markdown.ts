@@ -4,6 +4,7 @@
 import type { ImageMagickResult } from './imagemagick.js';
 import { BENCH_DEFAULTS } from './options.js';
 import { formatMegabytes, formatMs, formatRatio } from './render-text.js';
+import { formatUsd } from '../cost/estimate.js';
 import type { BenchResult } from './run.js';
 import type { LatencyBlock } from './stats.js';
 import { ratio } from './stats.js';
@@ -44,6 +45,10 @@ export interface ScenarioResults {
   throughput: BenchResult;
   cli: CliTimings;
   imagemagick: ImageMagickResult;
+  /** How the judged image was made (e.g. a baseline JPEG generated from the bundled sample); else it is the bundled one. */
+  imageNote?: string;
+  /** Latency runs (one upload at a time) on other formats: shown beside the judged image, not judged. */
+  formats?: { label: string; run: BenchResult }[];
 }
 
 /**
@@ -129,7 +134,7 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
   out.push('');
   const input = throughput.baseline.input;
   out.push(
-    `The bundled ${throughput.image.split('/').pop()} (${input.width}x${input.height} ${input.format.toUpperCase()}, ${formatMegabytes(throughput.imageBytes)}) → ${throughput.size} cover-cropped thumbnails on the local cloud, ` +
+    `${results.imageNote ?? 'The bundled'} ${throughput.image.split('/').pop()} (${input.width}x${input.height} ${input.format.toUpperCase()}, ${formatMegabytes(throughput.imageBytes)}) → ${throughput.size} cover-cropped thumbnails on the local cloud, ` +
       `with \`thumbctl local serve\` running in the background so warm environments persist between commands. ` +
       `Three runs of \`thumbctl bench\`: a cold run on the fresh cloud (${cold.count} uploads, ${cold.concurrency} at a time: every invocation a cold start); ` +
       `a latency run, ${latency.count} uploads one at a time; a throughput run, ${throughput.count} uploads ${c} at a time (concurrency = cores). ` +
@@ -250,6 +255,47 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
     `Peak RSS of the \`thumbctl local serve\` process (VmHWM, since it started, setup included): ${formatMegabytes(throughput.memory.cloudPeakBytes)}. ` +
       `Peak RSS of one function environment (a Node.js process each): ${formatMegabytes(throughput.memory.functionPeakBytes)}, ${throughput.memory.functionEnvironments} environment(s) seen in the throughput run.`,
   );
+  if (latency.cost) {
+    const cost = latency.cost;
+    const p = cost.per1000;
+    out.push('');
+    out.push('### Cost per 1,000 thumbnails (estimated AWS list price of what the latency run measured)');
+    out.push('');
+    out.push(
+      table(
+        ['Part', 'USD per 1,000'],
+        [
+          [`Lambda duration (${cost.billedMsMean === null ? '–' : `${cost.billedMsMean.toFixed(1)} ms`} billed on average × ${cost.memoryMb} MB, ${cost.architecture})`, formatUsd(p.lambdaDuration)],
+          ['Lambda requests', formatUsd(p.lambdaRequests)],
+          ['S3 GET (the original) and PUT (the thumbnail)', `${formatUsd(p.s3Get)} + ${formatUsd(p.s3Put)}`],
+          ['X-Ray traces recorded', formatUsd(p.xrayTraces)],
+          [`CloudWatch Logs ingested (${cost.logBytesPerInvocation === null ? 'not read' : `${Math.round(cost.logBytesPerInvocation)} B per invocation`})`, formatUsd(p.logsIngestion)],
+          ['**Total**', `**${formatUsd(p.total)}**`],
+        ],
+      ),
+    );
+    out.push('');
+    out.push(`Prices: ${cost.prices.region} on-demand list prices read ${cost.prices.takenOn} (cli/core/cost/prices.ts: ${cost.prices.sources.join(', ')}); no free tier. Local durations at the host's CPU, not Lambda's share: \`bench --memory\` with \`--cpu-share lambda\` predicts billed ones.`);
+  }
+  if (results.formats?.length) {
+    out.push('');
+    out.push('### Other formats (one upload at a time; shown, not judged)');
+    out.push('');
+    out.push(
+      table(
+        ['Image', 'warm e2e p50', 'sharp alone', 'ratio (paired)', 'resize p50', 'function p50', 'cost / 1,000'],
+        results.formats.map(({ label, run }) => [
+          `${label} (${formatMegabytes(run.imageBytes)})`,
+          formatMs(run.latency.warm.p50Ms),
+          formatMs(run.baseline.sharpP50Ms),
+          run.ratios.e2ePaired === null ? '–' : `${run.ratios.e2ePaired.toFixed(2)}×`,
+          formatMs(run.function.resizeP50Ms),
+          formatMs(run.function.durationP50Ms),
+          run.cost ? formatUsd(run.cost.per1000.total) : '–',
+        ]),
+      ),
+    );
+  }
   return out.join('\n');
 }
 

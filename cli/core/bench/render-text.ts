@@ -4,6 +4,7 @@ import type { BenchResult } from './run.js';
 import type { VariantsBenchResult } from './variants.js';
 import type { LatencyBlock } from './stats.js';
 import type { TargetCheck } from './targets.js';
+import { renderCost } from '../cost/estimate.js';
 
 export function formatMs(ms: number | null | undefined): string {
   return ms === null || ms === undefined ? '-' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
@@ -87,6 +88,7 @@ export function renderBenchText(result: BenchResult): string {
   lines.push(
     `  cpu         per thumbnail: function ${formatMs(per.functions)}, local cloud ${per.cloud === null ? (result.memory.cloudIsThisProcess ? '(embedded, with the client)' : '-') : formatMs(per.cloud)}, client ${formatMs(per.client)}`,
   );
+  lines.push(`  ${renderCost(result.cost).split('\n').join('\n  ')}`);
   lines.push(`  lost        ${result.lost}${result.failures.length ? `: ${result.failures.slice(0, 3).map((f) => `${f.key} (${f.error})`).join(', ')}` : ''}`);
   lines.push('');
   lines.push('  targets');

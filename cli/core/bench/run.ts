@@ -23,6 +23,8 @@ import { ResourceSampler, type CpuReport, type MemoryReport } from './resources.
 import { benchKey, type BenchOptions } from './options.js';
 import { idealThroughputPerSec, median, pairedRatio, ratio, splitLatencies, throughputPerSec, type LatencyBlock } from './stats.js';
 import { evaluateTargets, type TargetCheck } from './targets.js';
+import { measureCost } from '../cost/measure.js';
+import type { CostEstimate } from '../cost/estimate.js';
 
 /** How long to wait for the uploads' traces to be listed: the local cloud has them at once, X-Ray on AWS takes
  * tens of seconds to index them. */
@@ -37,6 +39,8 @@ export interface BenchRequest extends Omit<CoreOptions, 'pace'> {
   cores?: number;
   /** Also time ImageMagick's convert on the same image (when installed). */
   imagemagick?: boolean;
+  /** How the local cloud limits each environment's CPU, when known (reported, not set, here). */
+  cpuShare?: 'lambda' | 'host';
 }
 
 /** One upload, as measured by the client and matched with its trace. */
@@ -126,6 +130,12 @@ export interface BenchResult {
   failures: { key: string; error: string }[];
   setupMs: number;
   architecture: string;
+  /** Estimated AWS cost per 1,000 thumbnails of this run's traced invocations (us-east-1 list prices, dated). */
+  cost: CostEstimate;
+  /** Memory (MB) the function ran with in this run. */
+  memoryMb: number;
+  /** How each environment's CPU was limited: 'lambda' = memory/1,769 of a vCPU (local serve --cpu-share lambda), else 'host'. */
+  cpuShare: 'lambda' | 'host' | 'unknown';
   uploads?: BenchUpload[];
 }
 
@@ -239,6 +249,7 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
     {
       functionName: settings.functionName,
       target: request.target,
+      xrayOnAws: request.xrayOnAws,
       options: {
         sinceMs: Date.now() - startedAt.getTime() + 2000,
         limit: options.count * 2 + 20,
@@ -247,7 +258,7 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
         wait: arrived.length || undefined,
       },
       serviceMap: false,
-      waitTimeoutMs: TRACES_WAIT_MS[request.target],
+      waitTimeoutMs: TRACES_WAIT_MS[(request.xrayOnAws ?? request.target === 'aws') ? 'aws' : 'local'],
       waitIntervalMs: 200,
     },
     reporter,
@@ -262,6 +273,14 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
     upload.coldStart = upload.trace ? upload.trace.coldStart : null;
   }
   const rows = uploads.flatMap((u) => (u.trace ? [u.trace] : []));
+
+  const { cost, notes: costNotes } = await measureCost(clients, {
+    functionName: settings.functionName,
+    rows,
+    window: { start: startedAt, end: new Date() },
+    fallback: { memory: settings.memory, architecture: settings.architecture },
+  });
+  for (const note of costNotes) reporter.info(note);
 
   const imagemagick = request.imagemagick ? await timeImageMagick(prepared.file, prepared.size, reporter) : null;
 
@@ -328,6 +347,9 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
     failures: uploads.flatMap((u) => (u.error ? [{ key: u.key, error: u.error }] : [])),
     setupMs,
     architecture: settings.architecture,
+    cost,
+    memoryMb: cost.memoryMb,
+    cpuShare: request.cpuShare ?? 'unknown',
   };
   return result;
 }

@@ -7,6 +7,7 @@ import { waitUntilBucketExists, type S3Client } from '@aws-sdk/client-s3';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ExitCode, firstLine, UserError, type Reporter } from '../../output.js';
 import { describeError, isError, sleep, withRetry, type RetryEvent } from '../../../shared/retry.js';
+import { isAwsEndpoint } from '../clients.js';
 
 /** The clients the core uses (an AwsClients satisfies this). */
 export interface ProvisionClients {
@@ -29,15 +30,9 @@ export interface Pace {
 export const AWS_PACE: Pace = { retryInitialMs: 1000, retryMaxMs: 10_000, waitMinDelay: 1, waitMaxDelay: 10, waitMaxTime: 300 };
 export const LOCAL_PACE: Pace = { retryInitialMs: 200, retryMaxMs: 2000, waitMinDelay: 0.05, waitMaxDelay: 1, waitMaxTime: 120 };
 
-/** Local endpoints (the local cloud, LocalStack on loopback) get the short delays. */
+/** AWS's own endpoints (none given, or an `*.amazonaws.com` one) get AWS's patience; any other endpoint (the local cloud, LocalStack) the short delays. */
 export function paceFor(endpoint: string | undefined): Pace {
-  if (!endpoint) return AWS_PACE;
-  try {
-    const host = new URL(endpoint).hostname;
-    return host === 'localhost' || host === '[::1]' || host === '::1' || host.startsWith('127.') ? LOCAL_PACE : AWS_PACE;
-  } catch {
-    return AWS_PACE;
-  }
+  return isAwsEndpoint(endpoint) ? AWS_PACE : LOCAL_PACE;
 }
 
 /** A retry the core made, as the result documents list them. */

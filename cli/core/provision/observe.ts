@@ -63,12 +63,20 @@ export async function observeNotifications(clients: Pick<ProvisionClients, 's3'>
 export interface ObservedRole {
   arn: string;
   trustPolicy: ReturnType<typeof decodePolicyDocument>;
+  /** Its tags (GetRole returns them). */
+  tags: Record<string, string>;
+  description?: string;
 }
 
 export async function observeRole(clients: Pick<ProvisionClients, 'iam'>, roleName: string): Promise<ObservedRole | null> {
   try {
     const answer = await clients.iam.send(new GetRoleCommand({ RoleName: roleName }));
-    return { arn: answer.Role?.Arn ?? '', trustPolicy: decodePolicyDocument(answer.Role?.AssumeRolePolicyDocument) };
+    return {
+      arn: answer.Role?.Arn ?? '',
+      trustPolicy: decodePolicyDocument(answer.Role?.AssumeRolePolicyDocument),
+      tags: Object.fromEntries((answer.Role?.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+      ...(answer.Role?.Description === undefined ? {} : { description: answer.Role.Description }),
+    };
   } catch (error) {
     if (isError(error, 'NoSuchEntity', 'NoSuchEntityException')) return null;
     throw error;

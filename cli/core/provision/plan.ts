@@ -107,8 +107,13 @@ export function encryptionSatisfied(actual: string | null): boolean {
   return actual === 'AES256' || (actual !== null && actual.startsWith('aws:kms'));
 }
 
-export function planBucket(name: string, actual: BucketState | null): ResourcePlan<BucketState, BucketState> {
+/**
+ * @param options.adopted - a bucket thumbctl adopted: its public access and encryption settings are its owner's,
+ * so they are desired as they are (setup never changes them; only our trigger and tags go on it)
+ */
+export function planBucket(name: string, actual: BucketState | null, options: { adopted?: boolean } = {}): ResourcePlan<BucketState, BucketState> {
   const differences: Difference[] = [];
+  if (actual && options.adopted) return plan('bucket', name, actual, actual, []);
   if (actual) {
     differences.push(...differ('publicAccessBlock', DESIRED_BUCKET.publicAccessBlock, actual.publicAccessBlock));
     if (!encryptionSatisfied(actual.encryption)) differences.push({ field: 'encryption', desired: DESIRED_BUCKET.encryption, actual: actual.encryption });
@@ -396,6 +401,25 @@ export function mergeNotifications(existing: NotificationConfiguration | null, d
   if (lambdas.length) merged.LambdaFunctionConfigurations = lambdas;
   if (existing?.EventBridgeConfiguration) merged.EventBridgeConfiguration = existing.EventBridgeConfiguration;
   return merged;
+}
+
+// ---- ownership tags -----------------------------------------------------------------------------------------
+
+/** Only the tags that record ownership (`thumbctl:*`): the owner's own tags are none of our business. */
+export function ownershipTagsOf(tags: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags).filter(([key]) => key.startsWith('thumbctl:')).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/**
+ * The plan of an existing resource with its ownership tags compared too: `desired.tags` against `actual.tags`
+ * (thumbctl's keys only), a `tags` difference when they differ. Absent resources are created with the tags.
+ */
+export function withOwnershipTags<P extends ResourcePlan>(resourcePlan: P, desiredTags: Readonly<Record<string, string>>, actualTags: Readonly<Record<string, string>>): P {
+  const desired = { ...(resourcePlan.desired as object), tags: ownershipTagsOf(desiredTags) };
+  if (resourcePlan.actual === null) return { ...resourcePlan, desired };
+  const actual = { ...(resourcePlan.actual as object), tags: ownershipTagsOf(actualTags) };
+  const differences = [...resourcePlan.differences, ...differ('tags', desired.tags, actual.tags)];
+  return { ...resourcePlan, desired, actual, differences, change: differences.length > 0 ? 'update' : 'none' };
 }
 
 // ---- presenting plans -----------------------------------------------------------------------------------

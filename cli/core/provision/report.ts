@@ -4,6 +4,8 @@ import type { Difference } from './plan.js';
 import type { SetupResult } from './setup.js';
 import type { StatusResult } from './status.js';
 import type { TeardownResult } from './teardown.js';
+import type { DoctorResult } from './doctor.js';
+import type { OwnershipEntry } from './survey.js';
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */
 export function table(header: string[], rows: string[][]): string {
@@ -49,14 +51,30 @@ export function describeDifferences(differences: readonly Difference[] | undefin
     .join('; ');
 }
 
+/** The log group is not among the plan's resources (it has no settings of its own): its line comes from the ownership list. */
+function logGroupEntry(ownership: readonly OwnershipEntry[] | undefined): OwnershipEntry | undefined {
+  return ownership?.find((entry) => entry.type === 'log-group');
+}
+
+/** How many changes a dry run found: planned resources, and the log group when it would be created or tagged. */
+export function plannedChanges(result: Pick<SetupResult, 'resources' | 'ownership'>): number {
+  return result.resources.filter((resource) => resource.action === 'planned').length + (logGroupEntry(result.ownership)?.action === 'planned' ? 1 : 0);
+}
+
 export function renderPlan(result: SetupResult): string {
   const rows = result.resources.map((resource) => {
     const detail = resource.action === 'planned' ? (resource.change === 'create' ? 'would be created' : `would change: ${describeDifferences(resource.changes)}`) : '';
     return [resource.type, resource.name, resource.action, detail];
   });
-  const planned = result.resources.filter((resource) => resource.action === 'planned').length;
-  const heading = planned === 0 ? 'Dry run: everything is in place; setup would change nothing.' : `Dry run: setup would create or change ${planned} of ${result.resources.length} resources (nothing was touched).`;
-  return `${heading}\n\n${table(['TYPE', 'NAME', 'ACTION', 'DETAIL'], rows)}`;
+  const logGroup = logGroupEntry(result.ownership);
+  if (logGroup) {
+    const detail = logGroup.change === 'create' ? 'would be created' : logGroup.change === 'claim' ? 'would be tagged as thumbctl\'s' : (logGroup.reason ?? '');
+    rows.push(['log-group', logGroup.name, logGroup.action ?? 'unchanged', detail]);
+  }
+  const planned = plannedChanges(result);
+  const heading = planned === 0 ? 'Dry run: everything is in place; setup would change nothing.' : `Dry run: setup would create or change ${planned} of ${rows.length} resources (nothing was touched).`;
+  const claims = result.ownership.filter((entry) => entry.change === 'claim' && entry.reason).map((entry) => `  ${entry.type} ${entry.name}: made by thumbctl before it tagged its resources (${entry.reason}): setup records it`);
+  return [`${heading}\n\n${table(['TYPE', 'NAME', 'ACTION', 'DETAIL'], rows)}`, ...(claims.length ? ['', ...claims] : [])].join('\n');
 }
 
 export function renderSetupSummary(result: SetupResult): string {
@@ -84,10 +102,35 @@ export function renderStatus(result: StatusResult): string {
     ? `Function ${result.functionName}: ${fn.memory} MB, ${fn.timeout} s, tracing ${fn.tracing}, ${fn.runtime}, ${fn.architecture}, ${fn.state || 'unknown state'}`
     : `Function ${result.functionName}: absent`;
   const summary = `${result.summary.present} present, ${result.summary.drifted} drifted, ${result.summary.absent} absent`;
-  return `${heading}\n\n${table(['TYPE', 'NAME', 'STATE', 'DETAIL'], rows)}\n\n${summary}`;
+  return `${heading}\n\n${table(['TYPE', 'NAME', 'STATE', 'DETAIL'], rows)}\n\n${summary}\n\n${renderOwnership(result.ownership)}`;
+}
+
+const OWNER_WORDS: Record<OwnershipEntry['owner'], string> = {
+  created: 'created by this stack',
+  adopted: 'adopted by this stack (teardown keeps it)',
+  'other-stack': 'another stack\'s',
+  untagged: 'no thumbctl tag',
+  absent: 'absent',
+};
+
+/** Who owns each of the five resources, as read from their tags. */
+export function renderOwnership(ownership: readonly OwnershipEntry[]): string {
+  const rows = ownership.map((entry) => [entry.type, entry.name, entry.owner === 'other-stack' ? `stack ${entry.stack}` : OWNER_WORDS[entry.owner], entry.reason ?? '']);
+  return table(['OWNED', 'NAME', 'OWNER', 'NOTE'], rows);
 }
 
 export function renderTeardown(result: TeardownResult): string {
   const deleted = result.resources.filter((resource) => resource.action === 'deleted').length;
-  return `Teardown done in ${(result.durationMs / 1000).toFixed(1)} s: ${deleted} deleted, ${result.resources.length - deleted} already absent.`;
+  const absent = result.resources.filter((resource) => resource.action === 'absent').length;
+  const lines = [`Teardown done in ${(result.durationMs / 1000).toFixed(1)} s: ${deleted} deleted, ${absent} already absent, ${result.kept.length} kept.`];
+  for (const kept of result.kept) lines.push(`  kept ${kept.type} ${kept.name}: ${kept.reason}`);
+  return lines.join('\n');
+}
+
+/** One line per check (status, name, what was found, the fix), then the tally. */
+export function renderDoctor(result: DoctorResult): string {
+  const lines = result.checks.map((check) => `${check.status.padEnd(4)}  ${check.name.padEnd(12)}  ${check.detail}${check.fix ? `  (fix: ${check.fix})` : ''}`);
+  const { ok, warn, fail } = result.summary;
+  const heading = `thumbctl doctor: ${result.functionName} on ${result.target} (${result.region}${result.account ? `, account ${result.account}` : ''})`;
+  return [heading, '', ...lines, '', `${ok} ok, ${warn} warn, ${fail} fail`].join('\n');
 }

@@ -1,19 +1,24 @@
 // setup: brings every resource to its desired state, in dependency order, touching only what differs —
-// a second run with nothing changed makes no mutating call. Each step observes, plans (plan.ts) and applies,
-// reporting through the Reporter; AWS's eventual-consistency quirks are retried a bounded number of times
-// and recorded. It knows nothing of the terminal and returns the result document `setup --json` prints.
+// a second run with nothing changed makes no mutating call. First it reads who owns each resource (ownership.ts)
+// and refuses, before touching anything, to take over what it did not make; what it creates carries the ownership
+// tags from birth. Each step observes, plans (plan.ts) and applies, reporting through the Reporter; AWS's
+// eventual-consistency quirks are retried a bounded number of times and recorded. It knows nothing of the terminal
+// and returns the result document `setup --json` prints.
 import {
   CreateBucketCommand,
   PutBucketEncryptionCommand,
+  PutBucketTaggingCommand,
   PutBucketNotificationConfigurationCommand,
   PutPublicAccessBlockCommand,
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
-import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand, TagRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateLogGroupCommand, TagResourceCommand as TagLogGroupResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   AddPermissionCommand,
   CreateFunctionCommand,
   RemovePermissionCommand,
+  TagResourceCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   type Architecture as LambdaArchitecture,
@@ -42,6 +47,21 @@ import { buildPackage, NPM_ARCH, type DeploymentPackage } from './package.js';
 import { observeAttachedPolicies, observeBucket, observeFunction, observeInlinePolicy, observeNotifications, observePermission, observeRole, functionState } from './observe.js';
 import { ACCESS_POLICY_NAME, bucketArn } from './policies.js';
 import {
+  createdTags,
+  decideSetup,
+  describeKind,
+  FUNCTION_DESCRIPTION,
+  logGroupArn,
+  OWNERSHIP_TAGS,
+  ownerOf,
+  readBucketTags,
+  readFunctionTags,
+  readLogGroupTags,
+  ROLE_DESCRIPTION,
+  surveyOwnership,
+  type OwnershipDecision,
+} from './ownership.js';
+import {
   DESIRED_BUCKET,
   PERMISSION_STATEMENT_ID,
   desiredFunction,
@@ -49,6 +69,7 @@ import {
   desiredTrigger,
   functionArn as functionArnOf,
   functionChanges,
+  logGroupName,
   mergeNotifications,
   planAccessPolicy,
   planBucket,
@@ -63,7 +84,7 @@ import {
   type ResourcePlan,
   type ResourceType,
 } from './plan.js';
-import { packageName, survey } from './survey.js';
+import { packageName, survey, type OwnershipEntry } from './survey.js';
 import { provideLocalNodeRuntime } from '../local-cloud.js';
 
 export type SetupAction = 'created' | 'updated' | 'unchanged' | 'planned';
@@ -89,10 +110,14 @@ export interface SetupResult extends ProvisionedNames {
   retries: RetryRecord[];
   packageBytes: number;
   codeSha256: string;
+  /** Who owns each of the buckets, the role, the function and its log group, and what setup did (or would do) about it. */
+  ownership: OwnershipEntry[];
   durationMs: number;
 }
 
 export interface SetupOptions extends ProvisionScope {
+  /** Existing buckets without thumbctl's tags to use anyway, recorded as adopted: teardown keeps them and their objects. */
+  adoptBuckets?: readonly string[];
   /** The endpoint in use (undefined for AWS); picks the pace when `pace` is not given. */
   endpoint?: string;
   dryRun?: boolean;
@@ -135,29 +160,44 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
     retries: context.retries,
     packageBytes: 0,
     codeSha256: '',
+    ownership: [],
     durationMs: 0,
   };
 
+  // Who owns what, before anything is touched: a refusal here leaves everything as it was.
+  // A refusal is the command's one line (no failed step before it): decided before the step is reported.
+  const owned = decideSetup((await surveyOwnership(options.clients, settings, identity)).resources, settings.stack, options.adoptBuckets ?? []);
+  const notes = owned.filter((decision) => decision.action !== 'keep' && decision.action !== 'create').map((decision) => `${describeKind(decision)} ${decision.name} ${decision.action === 'leave' ? 'left untagged' : `to ${decision.action}`}`);
+  reporter.step('Ownership').done(`Ownership (stack ${settings.stack})${notes.length ? `: ${notes.join(', ')}` : ''}`);
+  const decisionFor = (kind: OwnershipDecision['kind'], name: string): OwnershipDecision => owned.find((decision) => decision.kind === kind && decision.name === name)!;
+  for (const decision of owned) {
+    if (decision.action === 'leave') reporter.warn(`${describeKind(decision)} ${decision.name} was not created by thumbctl (no thumbctl tags): setup leaves it as it is and teardown will keep it`);
+  }
+
   if (options.dryRun) {
     const deployment = await packageStep(context, options, result);
-    const found = await survey(options.clients, settings, identity, { codeSha256: deployment.codeSha256, bytes: deployment.bytes });
+    const found = await survey(options.clients, settings, identity, { codeSha256: deployment.codeSha256, bytes: deployment.bytes }, owned);
     result.functionArn = found.functionArn;
     result.roleArn = found.roleArn;
+    result.ownership = found.ownership;
     result.resources = found.plans.map(plannedResource);
     result.tracing = { mode: found.configuration?.TracingConfig?.Mode ?? 'PassThrough', attempts: 0 };
     result.durationMs = Date.now() - started;
     return result;
   }
 
-  result.resources.push(...(await bucketsStep(context, settings, options.region)));
-  const role = await roleStep(context, settings, options.region);
+  const ownership = new Map<OwnershipDecision, OwnershipEntry['action']>();
+  result.resources.push(...(await bucketsStep(context, settings, options.region, [decisionFor('bucket', settings.sourceBucket), decisionFor('bucket', settings.thumbnailBucket)], ownership)));
+  const role = await roleStep(context, settings, options.region, decisionFor('role', settings.roleName), ownership);
   result.roleArn = role.roleArn;
   result.resources.push(...role.resources);
   const deployment = await packageStep(context, options, result);
   if (options.localNodeRuntime) await nodeRuntimeStep(context, settings.runtime);
-  const fn = await functionStep(context, settings, identity, role.roleArn, deployment);
+  const fn = await functionStep(context, settings, identity, role.roleArn, deployment, decisionFor('function', settings.functionName), ownership);
   result.resources.push(fn.resource);
   result.functionArn = fn.configuration.FunctionArn ?? result.functionArn;
+  await logGroupStep(context, settings, identity, decisionFor('log-group', logGroupName(settings.functionName)), ownership);
+  result.ownership = owned.map((decision) => setupOwnershipEntry(decision, ownership.get(decision) ?? 'unchanged'));
   const tracing = await tracingStep(context, settings.functionName, fn.configuration, options.tracingAttempts ?? 5, fn.resource.action === 'created');
   result.tracing = { mode: tracing.mode, attempts: tracing.attempts };
   result.resources.push(tracing.resource);
@@ -165,6 +205,38 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   result.resources.push(await triggerStep(context, settings, result.functionArn));
   result.durationMs = Date.now() - started;
   return result;
+}
+
+/** The ownership line of one resource after setup. */
+function setupOwnershipEntry(decision: OwnershipDecision, action: OwnershipEntry['action']): OwnershipEntry {
+  const owner = decision.action === 'leave' ? 'untagged' : decision.desiredTags[OWNERSHIP_TAGS.adopted] === 'true' ? 'adopted' : 'created';
+  const reason = action === 'claimed' ? decision.legacyEvidence : action === 'kept' ? `${describeKind(decision)} was not created by thumbctl: left as it is, and kept by teardown` : undefined;
+  return { type: decision.kind, name: decision.name, owner, action, ...(reason ? { reason } : {}) };
+}
+
+/** How setup ended up with each resource: `created` it, `claimed` it (tags only), `adopted` it, left it `unchanged`, or `kept` it untagged. */
+function ownershipAction(decision: OwnershipDecision): OwnershipEntry['action'] {
+  return ({ create: 'created', claim: 'claimed', adopt: 'adopted', keep: 'unchanged', leave: 'kept' } as const)[decision.action];
+}
+
+/** The tags as each API takes them. */
+const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+
+/** Puts our tags on an existing bucket, keeping its owner's (PutBucketTagging replaces the whole set). */
+async function tagBucket(context: StepContext, bucket: string, tags: Record<string, string>): Promise<void> {
+  const current = (await readBucketTags(context.clients, bucket)) ?? {};
+  await context.clients.s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: tagList({ ...current, ...tags }) } }));
+}
+
+/** A tags difference for the result, when setup claimed or adopted an existing resource. */
+function tagChanges(decision: OwnershipDecision): Difference[] {
+  return [{ field: 'tags', desired: decision.desiredTags, actual: Object.fromEntries(Object.entries(decision.tags).filter(([key]) => key.startsWith('thumbctl:'))) }];
+}
+
+/** An existing resource's outcome, with the tags setup put on it (a claim or an adoption) counted as an update. */
+function withTagging(resource: SetupResource, decision: OwnershipDecision): SetupResource {
+  if (decision.action !== 'claim' && decision.action !== 'adopt') return resource;
+  return { ...resource, action: 'updated', changes: [...(resource.changes ?? []), ...tagChanges(decision)] };
 }
 
 function plannedResource(resourcePlan: ResourcePlan): SetupResource {
@@ -207,17 +279,30 @@ const changed = (resources: SetupResource[]): boolean => resources.some((resourc
 
 // ---- 1. buckets -----------------------------------------------------------------------------------------
 
-async function bucketsStep(context: StepContext, settings: ResolvedSettings, region: string): Promise<SetupResource[]> {
+async function bucketsStep(
+  context: StepContext,
+  settings: ResolvedSettings,
+  region: string,
+  decisions: OwnershipDecision[],
+  ownership: Map<OwnershipDecision, OwnershipEntry['action']>,
+): Promise<SetupResource[]> {
   return reportedStep(context.reporter, 'Buckets', async (step) => {
     step.update(`Buckets: ${settings.sourceBucket}, ${settings.thumbnailBucket}`);
     // Independent of each other: both at once.
-    const resources = await Promise.all([settings.sourceBucket, settings.thumbnailBucket].map((bucket) => ensureBucket(context, bucket, region)));
+    const resources = await Promise.all(decisions.map((decision) => ensureBucket(context, decision, region, settings.stack, ownership)));
     return { value: resources, summary: `Buckets: ${describeActions(resources)}`, changed: changed(resources) };
   });
 }
 
-async function ensureBucket(context: StepContext, bucket: string, region: string): Promise<SetupResource> {
+async function ensureBucket(
+  context: StepContext,
+  decision: OwnershipDecision,
+  region: string,
+  stack: string,
+  ownership: Map<OwnershipDecision, OwnershipEntry['action']>,
+): Promise<SetupResource> {
   const { s3 } = context.clients;
+  const bucket = decision.name;
   let actual = await observeBucket(context.clients, bucket);
   let created = false;
   if (!actual) {
@@ -225,8 +310,12 @@ async function ensureBucket(context: StepContext, bucket: string, region: string
       await s3.send(
         new CreateBucketCommand({
           Bucket: bucket,
-          // us-east-1 is the one region that takes no LocationConstraint (and rejects its own name).
-          ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+          CreateBucketConfiguration: {
+            // us-east-1 is the one region that takes no LocationConstraint (and rejects its own name).
+            ...(region === 'us-east-1' ? {} : { LocationConstraint: region as BucketLocationConstraint }),
+            // Tagged from birth: no moment exists where the bucket is ours but says otherwise.
+            Tags: tagList(createdTags(stack)),
+          },
         }),
       );
       created = true;
@@ -235,11 +324,24 @@ async function ensureBucket(context: StepContext, bucket: string, region: string
       if (!isError(error, 'BucketAlreadyOwnedByYou')) throw error;
     }
     await waitBucket(context, bucket);
+    const tags = (await readBucketTags(context.clients, bucket)) ?? {};
+    if (created && ownerOf(tags, stack).owner !== 'created') {
+      // An endpoint that ignores CreateBucket's tags (an older S3 clone): the bucket is ours, so say so now.
+      await tagBucket(context, bucket, createdTags(stack));
+    } else if (!created && ownerOf(tags, stack).owner !== 'created') {
+      // Someone made it between our look and our create: not ours.
+      throw new UserError(`bucket "${bucket}" appeared while setup ran and thumbctl did not create it: run setup again to see who owns it`);
+    }
     // New buckets on AWS already block public access and encrypt with SSE-S3; look before writing.
     actual = await observeBucket(context.clients, bucket);
     if (!actual) throw new UserError(`bucket ${bucket} was created but cannot be found`);
+  } else if (decision.action === 'claim' || decision.action === 'adopt') {
+    await tagBucket(context, bucket, decision.desiredTags);
   }
-  const bucketPlan = planBucket(bucket, actual);
+  ownership.set(decision, created ? 'created' : ownershipAction(decision));
+  // An adopted bucket's public access and encryption are its owner's business: setup leaves them as they are.
+  const adopted = decision.action === 'adopt' || decision.owner === 'adopted';
+  const bucketPlan = planBucket(bucket, actual, { adopted });
   for (const difference of bucketPlan.differences) {
     if (difference.field === 'publicAccessBlock') {
       await s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { ...DESIRED_BUCKET.publicAccessBlock } }));
@@ -253,12 +355,18 @@ async function ensureBucket(context: StepContext, bucket: string, region: string
     }
   }
   if (created) return { type: 'bucket', name: bucket, action: 'created' };
-  return outcome(bucketPlan);
+  return withTagging(outcome(bucketPlan), decision);
 }
 
 // ---- 2. the role and its policies -----------------------------------------------------------------------
 
-async function roleStep(context: StepContext, settings: ResolvedSettings, region: string): Promise<{ roleArn: string; resources: SetupResource[] }> {
+async function roleStep(
+  context: StepContext,
+  settings: ResolvedSettings,
+  region: string,
+  decision: OwnershipDecision,
+  ownership: Map<OwnershipDecision, OwnershipEntry['action']>,
+): Promise<{ roleArn: string; resources: SetupResource[] }> {
   return reportedStep(context.reporter, `Role ${settings.roleName}`, async (step) => {
     const { iam } = context.clients;
     const resources: SetupResource[] = [];
@@ -271,21 +379,30 @@ async function roleStep(context: StepContext, settings: ResolvedSettings, region
           new CreateRoleCommand({
             RoleName: settings.roleName,
             AssumeRolePolicyDocument: JSON.stringify(rolePlan.desired.trustPolicy),
-            Description: 'Runs the thumbctl thumbnailer (managed by thumbctl)',
+            Description: ROLE_DESCRIPTION,
+            Tags: tagList(createdTags(settings.stack)),
           }),
         );
-        role = { arn: answer.Role?.Arn ?? '', trustPolicy: rolePlan.desired.trustPolicy };
+        role = { arn: answer.Role?.Arn ?? '', trustPolicy: rolePlan.desired.trustPolicy, tags: createdTags(settings.stack) };
         roleCreated = true;
       } catch (error) {
         if (!isError(error, 'EntityAlreadyExists', 'EntityAlreadyExistsException')) throw error;
       }
       await waitRole(context, settings.roleName);
       role = (await observeRole(context.clients, settings.roleName)) ?? role;
-    } else if (rolePlan.change === 'update') {
+      if (!roleCreated && (!role || ownerOf(role.tags, settings.stack).owner !== 'created')) {
+        throw new UserError(`role "${settings.roleName}" appeared while setup ran and thumbctl did not create it: run setup again to see who owns it`);
+      }
+    }
+    if (decision.action === 'claim') {
+      await context.clients.iam.send(new TagRoleCommand({ RoleName: settings.roleName, Tags: tagList(decision.desiredTags) }));
+    }
+    ownership.set(decision, roleCreated ? 'created' : ownershipAction(decision));
+    if (rolePlan.change === 'update') {
       await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: settings.roleName, PolicyDocument: JSON.stringify(rolePlan.desired.trustPolicy) }));
     }
     if (!role?.arn) throw new UserError(`role ${settings.roleName} has no ARN`);
-    resources.push(roleCreated ? { type: 'role', name: settings.roleName, action: 'created' } : outcome(rolePlan));
+    resources.push(roleCreated ? { type: 'role', name: settings.roleName, action: 'created' } : withTagging(outcome(rolePlan), decision));
 
     step.update(`Role ${settings.roleName}: policies`);
     const [inline, attached] = roleCreated
@@ -352,6 +469,8 @@ async function functionStep(
   identity: Identity,
   roleArn: string,
   deployment: DeploymentPackage,
+  decision: OwnershipDecision,
+  ownership: Map<OwnershipDecision, OwnershipEntry['action']>,
 ): Promise<{ resource: SetupResource; configuration: FunctionConfiguration }> {
   return reportedStep(context.reporter, `Function ${settings.functionName}`, async (step) => {
     const { lambda } = context.clients;
@@ -378,7 +497,8 @@ async function functionStep(
                 Timeout: desired.timeout,
                 Architectures: [desired.architecture as LambdaArchitecture],
                 Environment: { Variables: desired.environment },
-                Description: 'thumbctl thumbnailer: S3 upload in, thumbnail out',
+                Description: FUNCTION_DESCRIPTION,
+                Tags: createdTags(settings.stack),
                 Publish: false,
               }),
             ),
@@ -388,14 +508,21 @@ async function functionStep(
         await waitFunctionActive(context, name);
         configuration = await observeFunction(context.clients, name);
         if (!configuration) throw new UserError(`function ${name} was created but cannot be found`);
+        ownership.set(decision, 'created');
         return { value: { resource: { type: 'function', name, action: 'created' }, configuration }, summary: `Function ${name} created (${desired.memory} MB, ${desired.timeout} s, ${desired.runtime}, ${desired.architecture})`, changed: true };
       } catch (error) {
-        // Created by a run we cannot see (a concurrent or killed one): carry on as an update.
+        // Created by a run we cannot see (a concurrent one): carry on as an update if it carries our tags.
         if (!isConflict(error) || !/exist/i.test((error as Error).message)) throw error;
         configuration = await observeFunction(context.clients, name);
         if (!configuration) throw error;
+        if (ownerOf(await readFunctionTags(context.clients, configuration.FunctionArn ?? ''), settings.stack).owner !== 'created') {
+          throw new UserError(`function "${name}" appeared while setup ran and thumbctl did not create it: run setup again to see who owns it`);
+        }
       }
+    } else if (decision.action === 'claim') {
+      await lambda.send(new TagResourceCommand({ Resource: configuration.FunctionArn, Tags: decision.desiredTags }));
     }
+    if (!ownership.has(decision)) ownership.set(decision, ownershipAction(decision));
 
     // A previous run may have left the function mid-change (killed half-way): let that settle first.
     if (configuration.State === 'Pending') await waitFunctionActive(context, name);
@@ -436,8 +563,38 @@ async function functionStep(
     }
     if (needs.code || needs.configuration) configuration = (await observeFunction(context.clients, name)) ?? configuration;
     const fields = functionPlan.differences.map((difference) => difference.field).join(', ');
-    const summary = functionPlan.change === 'none' ? `Function ${name} unchanged` : `Function ${name} updated (${fields})`;
-    return { value: { resource: outcome(functionPlan), configuration }, summary, changed: functionPlan.change !== 'none' };
+    const resource = withTagging(outcome(functionPlan), decision);
+    const summary = resource.action === 'unchanged' ? `Function ${name} unchanged` : `Function ${name} updated (${(resource.changes ?? []).map((difference) => difference.field).join(', ')})`;
+    return { value: { resource, configuration }, summary, changed: resource.action !== 'unchanged' };
+  });
+}
+
+// ---- 4b. the function's log group -----------------------------------------------------------------------
+
+/**
+ * Lambda makes `/aws/lambda/<function>` itself on the first invocation, untagged; setup makes it first, tagged, so
+ * teardown knows it is ours. One that was there before and is not provably ours is left alone (and kept).
+ */
+async function logGroupStep(context: StepContext, settings: ResolvedSettings, identity: Identity, decision: OwnershipDecision, ownership: Map<OwnershipDecision, OwnershipEntry['action']>): Promise<void> {
+  const name = decision.name;
+  await reportedStep(context.reporter, `Log group ${name}`, async () => {
+    const { logs } = context.clients;
+    const action = ownershipAction(decision);
+    if (decision.action === 'create') {
+      try {
+        await logs.send(new CreateLogGroupCommand({ logGroupName: name, tags: createdTags(settings.stack) }));
+      } catch (error) {
+        if (!isError(error, 'ResourceAlreadyExistsException')) throw error;
+        // Made meanwhile, by Lambda for our function (ours, then) or by another run of ours.
+        const tags = (await readLogGroupTags(context.clients, name, identity)) ?? {};
+        if (ownerOf(tags, settings.stack).owner !== 'created') await logs.send(new TagLogGroupResourceCommand({ resourceArn: logGroupArn(name, identity), tags: createdTags(settings.stack) }));
+      }
+    } else if (decision.action === 'claim') {
+      await logs.send(new TagLogGroupResourceCommand({ resourceArn: logGroupArn(name, identity), tags: decision.desiredTags }));
+    }
+    ownership.set(decision, action);
+    const changedIt = action === 'created' || action === 'claimed';
+    return { value: undefined, summary: `Log group ${name}: ${action}`, changed: changedIt };
   });
 }
 

@@ -1,11 +1,12 @@
 // status: each resource present, absent or drifted, with desired against actual and the drifted fields
-// named (memory, timeout, tracing mode, policies, the trigger). Read-only; the package is built (or taken
-// from the cache) only to know which CodeSha256 the function should run. Returns the `status --json` document.
+// named (memory, timeout, tracing mode, policies, the trigger, the ownership tags), and who owns each resource.
+// Read-only; the package is built (or taken from the cache) only to know which CodeSha256 the function should
+// run. Returns the `status --json` document; inSync says whether everything is present and as desired.
 import { silentReporter } from '../../output.js';
 import { provisionedNames, type ProvisionedNames, type ProvisionScope } from './target.js';
 import { buildPackage, type DeploymentPackage } from './package.js';
 import { stateOf, type Difference, type ResourceState, type ResourceType } from './plan.js';
-import { survey } from './survey.js';
+import { survey, type OwnershipEntry } from './survey.js';
 import { describeLocalNodeRuntime } from '../local-cloud.js';
 
 export interface StatusResource {
@@ -24,6 +25,10 @@ export interface StatusResult extends ProvisionedNames {
   function: { memory: number; timeout: number; tracing: string; runtime: string; architecture: string; state: string; lastUpdateStatus: string } | null;
   resources: StatusResource[];
   summary: Record<ResourceState, number>;
+  /** Who owns the buckets, the role, the function and its log group (read from their tags). */
+  ownership: OwnershipEntry[];
+  /** True when every resource is present and as desired, and owned as it should be (status exits 0; else 4). */
+  inSync: boolean;
   durationMs: number;
 }
 
@@ -76,6 +81,8 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
         : null,
       resources,
       summary,
+      ownership: found.ownership,
+      inSync: summary.absent === 0 && summary.drifted === 0 && found.ownership.every((entry) => entry.state === 'present'),
       durationMs: Date.now() - started,
     };
   } catch (error) {

@@ -47,8 +47,10 @@ export function provisionedNames(scope: ProvisionScope, functionArn?: string): P
 /** What setup, status, teardown and bench take from an open session (each core reads the fields it needs). */
 export interface CoreOptions extends Omit<ProvisionScope, 'reporter'> {
   clients: AwsClients;
-  /** The endpoint in use (undefined for AWS). */
+  /** The endpoint in use (undefined for AWS, or when each service has its own). */
   endpoint?: string;
+  /** True when X-Ray is AWS's own, whose traces are indexed tens of seconds late (false against any other endpoint). */
+  xrayOnAws?: boolean;
   /** Built packages and fetched binaries: <state-dir>/cache. */
   cacheDir: string;
   pace: Pace;

@@ -8,6 +8,7 @@ import { getServiceGraph, getTraces, listTraceSummaries, pollUntilCount, type Ti
 import { TRACES_DEFAULTS, type TracesOptions } from './options.js';
 import { buildSegmentTree, type SegmentTree } from './segments.js';
 import { buildServiceMap, type ServiceMap } from './service-map.js';
+import type { CostEstimate } from '../cost/estimate.js';
 
 /** On AWS, traces younger than this may not be indexed yet. */
 export const AWS_INDEXING_DELAY_MS = 30_000;
@@ -36,11 +37,15 @@ export interface TracesReport {
   slowest?: Timeline;
   /** False when --wait gave up before the count appeared. */
   waitReached: boolean;
+  /** Estimated AWS cost per 1,000 thumbnails of these invocations (set by the caller that can read the function). */
+  cost?: CostEstimate;
 }
 
 export interface CollectRequest {
   functionName: string;
   target: 'local' | 'aws';
+  /** True when X-Ray is AWS's own (its indexing delay applies); default: target aws. An endpoint in force, even with --target aws, is not. */
+  xrayOnAws?: boolean;
   options: TracesOptions;
   /** Fetch the service graph (JSON, --service-map, --html). */
   serviceMap: boolean;
@@ -129,7 +134,7 @@ export async function collectTracesReport(xray: XRaySender, request: CollectRequ
     const newest = rows.reduce((max, r) => Math.max(max, Date.parse(r.startTime) + (r.e2eMs ?? r.durationMs ?? 0)), 0);
     const recent = rows.length === 0 || now() - newest < AWS_INDEXING_DELAY_MS;
     let mayBeIncomplete = !waitReached || missing.length > 0;
-    if (request.target === 'aws' && recent && !options.traceIds.length) {
+    if ((request.xrayOnAws ?? request.target === 'aws') && recent && !options.traceIds.length) {
       mayBeIncomplete = true;
       notes.push(`X-Ray on AWS indexes traces tens of seconds after they end: invocations from the last ${AWS_INDEXING_DELAY_MS / 1000} s may not be listed yet (--wait N polls until N are)`);
     }
@@ -218,5 +223,6 @@ export function reportDocument(report: TracesReport): Record<string, unknown> {
     notes: report.notes,
     ...(report.timelines.length ? { timelines: report.timelines } : {}),
     ...(report.missingTraceIds.length ? { missingTraceIds: report.missingTraceIds } : {}),
+    ...(report.cost ? { cost: report.cost } : {}),
   };
 }

@@ -28,6 +28,7 @@ import { functionConfiguration, mergeLogging, type StoredFunction } from './func
 import { trustsService } from '../iam/policy-document.js';
 import { buildStatement, policyAllowsInvoke, policyDocument, type AddPermissionInput } from './policy.js';
 import { checkQualifier, parseFunctionIdentifier, validateFunctionSettings } from './validation.js';
+import { mergeFunctionTags } from './tags.js';
 
 export type { StoredFunction } from './function.js';
 export { MAX_CODE_REQUEST_BYTES } from './code.js';
@@ -194,7 +195,7 @@ export class LambdaStore {
       lastModified: now,
       readyAt: now + this.settings.stateDelayMs,
       policy: [],
-      tags: { ...(input.Tags ?? {}) },
+      tags: mergeFunctionTags({}, input.Tags ?? {}),
     };
     const inserted = this.db.transaction(() => {
       if (this.statements.get.get(name)) return false;
@@ -310,7 +311,7 @@ export class LambdaStore {
 
   tagResource(resourceArn: string, tags: Record<string, string>): void {
     const fn = this.requireByArn(resourceArn);
-    Object.assign(fn.tags, tags);
+    fn.tags = mergeFunctionTags(fn.tags, tags);
     this.save(fn);
   }
 

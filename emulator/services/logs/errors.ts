@@ -46,3 +46,10 @@ export class ThrottlingException extends awsErrorCode('ThrottlingException', 400
     super('Rate exceeded');
   }
 }
+
+/** A log group would carry more than 50 tags. */
+export class TooManyTagsException extends awsErrorCode('TooManyTagsException', 400) {
+  static of(resourceName: string): TooManyTagsException {
+    return new TooManyTagsException('A resource can have no more than 50 tags.', { resourceName });
+  }
+}

@@ -4,6 +4,7 @@ import type { CloudContext } from '../../core/context.js';
 import type { ServiceModule } from '../../core/service.js';
 import { createLogsRouter } from './router.js';
 import { LogsStore } from './store.js';
+import { LogGroupTags } from './tags.js';
 
 /** How often events past their group's retention are deleted; AWS is lazy about it too. */
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
@@ -20,7 +21,7 @@ export function createLogsService(context: CloudContext): ServiceModule {
     }
   };
   return {
-    router: createLogsRouter(store, context),
+    router: createLogsRouter(store, context, new LogGroupTags(context.db, { accountId: context.settings.accountId, region: context.settings.region })),
     async start() {
       expire();
       sweep = setInterval(expire, RETENTION_SWEEP_MS);

@@ -15,6 +15,7 @@ import {
 } from '../../core/json-protocol.js';
 import { ThrottlingException, UnknownOperationException } from './errors.js';
 import type { LogsStore } from './store.js';
+import { validateLogTags, type LogGroupTags } from './tags.js';
 
 export const LOGS_TARGET_PREFIX = 'Logs_20140328';
 
@@ -30,7 +31,7 @@ interface LogsScope {
 interface Operation {
   /** The IAM action and resource the call needs (see core/authorize.ts). */
   permissions(input: JsonFields, scope: LogsScope): Requirement;
-  run(store: LogsStore, input: JsonFields): unknown;
+  run(store: LogsStore, input: JsonFields, tags: LogGroupTags): unknown;
 }
 
 /**
@@ -61,9 +62,15 @@ const onStream =
 
 const OPERATIONS: Record<string, Operation> = {
   CreateLogGroup: {
-    permissions: onGroup('logs:CreateLogGroup'),
-    run(store, input) {
+    // Tagging at creation needs logs:TagResource as well, as on AWS.
+    permissions: (input, scope) => [
+      ...logsPermission('logs:CreateLogGroup', scope, groupOf(input)),
+      ...(input.has('tags') ? logsPermission('logs:TagResource', scope, groupOf(input)) : []),
+    ],
+    run(store, input, tags) {
+      const given = input.has('tags') ? validateLogTags(input.stringMap('tags')) : undefined;
       store.createLogGroup(input.string('logGroupName'));
+      if (given) tags.tag(input.string('logGroupName'), given);
       return {};
     },
   },
@@ -169,17 +176,64 @@ const OPERATIONS: Record<string, Operation> = {
       });
     },
   },
+  // ---- tags (tags.ts): by ARN, and the older by-name operations -------------------------------------------
+  TagResource: {
+    permissions: (input, scope) => logsPermission('logs:TagResource', scope, groupOfArnLoosely(input.string('resourceArn'))),
+    run(_store, input, tags) {
+      tags.tag(tags.groupOfArn(input.string('resourceArn')), input.stringMap('tags'));
+      return {};
+    },
+  },
+  UntagResource: {
+    permissions: (input, scope) => logsPermission('logs:UntagResource', scope, groupOfArnLoosely(input.string('resourceArn'))),
+    run(_store, input, tags) {
+      tags.untag(tags.groupOfArn(input.string('resourceArn')), input.stringList('tagKeys'));
+      return {};
+    },
+  },
+  ListTagsForResource: {
+    permissions: (input, scope) => logsPermission('logs:ListTagsForResource', scope, groupOfArnLoosely(input.string('resourceArn'))),
+    run(_store, input, tags) {
+      return { tags: tags.list(tags.groupOfArn(input.string('resourceArn'))) };
+    },
+  },
+  TagLogGroup: {
+    permissions: onGroup('logs:TagLogGroup'),
+    run(_store, input, tags) {
+      tags.tag(input.string('logGroupName'), input.stringMap('tags'));
+      return {};
+    },
+  },
+  UntagLogGroup: {
+    permissions: onGroup('logs:UntagLogGroup'),
+    run(_store, input, tags) {
+      // The older operation names the keys to remove `tags`.
+      tags.untag(input.string('logGroupName'), input.stringList('tags'), 'tags');
+      return {};
+    },
+  },
+  ListTagsLogGroup: {
+    permissions: onGroup('logs:ListTagsLogGroup'),
+    run(_store, input, tags) {
+      return { tags: tags.list(input.string('logGroupName')) };
+    },
+  },
 };
 
 /** Every operation this router implements, for tests that check each declares its permission. */
 export const LOGS_OPERATIONS: Readonly<Record<string, Operation>> = OPERATIONS;
 
-export function createLogsRouter(store: LogsStore, context: CloudContext): ServiceRouter {
+export function createLogsRouter(store: LogsStore, context: CloudContext, tags: LogGroupTags): ServiceRouter {
   const authorizer = new Authorizer(context, 'logs');
-  return jsonServiceRouter('logs', PROTOCOL, context.log, (request) => dispatch(store, context, authorizer, request));
+  return jsonServiceRouter('logs', PROTOCOL, context.log, (request) => dispatch(store, tags, context, authorizer, request));
 }
 
-function dispatch(store: LogsStore, context: CloudContext, authorizer: Authorizer, request: ServiceRequest): unknown {
+/** The group in a log group ARN, for naming the resource a tagging call is authorised on (the store checks it). */
+function groupOfArnLoosely(arn: string | undefined): string | undefined {
+  return arn === undefined ? undefined : /:log-group:([^:]*)/.exec(arn)?.[1];
+}
+
+function dispatch(store: LogsStore, tags: LogGroupTags, context: CloudContext, authorizer: Authorizer, request: ServiceRequest): unknown {
   const operationName = targetOperation(request, LOGS_TARGET_PREFIX);
   // AWS answers a missing or foreign target, or a non-POST, with UnknownOperationException.
   if (request.method !== 'POST' || operationName === undefined) throw new UnknownOperationException();
@@ -189,5 +243,5 @@ function dispatch(store: LogsStore, context: CloudContext, authorizer: Authorize
   if (context.faults.shouldThrottle()) throw new ThrottlingException();
   const input = new JsonFields(parseJsonBody(request.body, malformed), malformed);
   authorizer.check(request.caller, () => operation.permissions(input, { region: context.settings.region, accountId: context.settings.accountId }), operationName);
-  return operation.run(store, input);
+  return operation.run(store, input, tags);
 }

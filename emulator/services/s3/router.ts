@@ -251,17 +251,40 @@ function decodePathPart(raw: string, whole: string): string {
   }
 }
 
+/** The `<Tag><Key/><Value/></Tag>` entries of a TagSet (PutBucketTagging) or Tags (CreateBucket) element. */
+function tagEntries(tagSet: XmlNode): Tag[] {
+  return children(tagSet, 'Tag').map((entry) => {
+    const key = text(entry, 'Key');
+    const value = text(entry, 'Value');
+    if (key === undefined || value === undefined) throw new MalformedXmlError();
+    return { Key: key, Value: value };
+  });
+}
+
+/** LocalStack's S3 host: `<bucket>.s3.localhost.localstack.cloud` names a bucket, as tools written for LocalStack send it. */
+const LOCALSTACK_S3_HOST = 's3.localhost.localstack.cloud';
+
+/**
+ * The bucket a virtual-host-style Host names, or '' for path style: `<bucket>.localhost`, `<bucket>.s3.localhost`
+ * and LocalStack's `<bucket>.s3.localhost.localstack.cloud`; `s3.localhost` and `s3.localhost.localstack.cloud`
+ * themselves (and every other host the boundary admits) are path-style.
+ */
+export function virtualHostBucket(hostname: string): string {
+  if (hostname.endsWith(`.${LOCALSTACK_S3_HOST}`)) return hostname.slice(0, -`.${LOCALSTACK_S3_HOST}`.length);
+  if (hostname.endsWith('.localhost') && hostname !== 's3.localhost') return hostname.slice(0, -'.localhost'.length).replace(/\.s3$/, '');
+  return '';
+}
+
 /**
  * Bucket and key from the request target as sent (not normalised, so `../` stays part of a key) and,
- * for virtual-host style, from a Host of `<bucket>.localhost[:port]`.
+ * for virtual-host style, from the Host (see virtualHostBucket).
  */
 export function parseTarget(rawTarget: string, host: string): S3Target {
   let path = rawTarget.split('?', 1)[0] ?? '/';
   if (/^https?:\/\//i.test(path)) path = path.replace(/^https?:\/\/[^/]*/i, '') || '/';
   if (!path.startsWith('/')) path = `/${path}`;
   const hostname = host.replace(/:\d+$/, '').toLowerCase();
-  // `<bucket>.localhost` and `<bucket>.s3.localhost` name a bucket; `s3.localhost` itself is path-style.
-  const virtualBucket = hostname.endsWith('.localhost') && hostname !== 's3.localhost' ? hostname.slice(0, -'.localhost'.length).replace(/\.s3$/, '') : '';
+  const virtualBucket = virtualHostBucket(hostname);
   if (virtualBucket !== '') {
     const key = path.length > 1 ? decodePathPart(path.slice(1), rawTarget) : undefined;
     return { bucket: virtualBucket, ...(key !== undefined ? { key } : {}), resource: `/${virtualBucket}${key !== undefined ? `/${key}` : ''}` };
@@ -434,13 +457,18 @@ export class S3Router implements ServiceRouter {
 
   private createBucket({ request, bucket }: S3Call): ServiceResponse {
     let locationConstraint: string | undefined;
+    let tags: Tag[] | undefined;
     const body = readPayload(request).payload;
     if (body.length > 0) {
       const root = child(parseBody(body), 'CreateBucketConfiguration');
       if (!root) throw new MalformedXmlError();
       locationConstraint = text(root, 'LocationConstraint') || undefined;
+      // Tags at creation (general purpose buckets take them since 2025): checked before the bucket exists.
+      const tagSet = child(root, 'Tags');
+      if (tagSet) tags = this.store.validBucketTags(tagEntries(tagSet));
     }
     this.store.createBucket(bucket, request.region, locationConstraint);
+    if (tags) this.store.putBucketTagging(bucket, tags);
     return { status: 200, headers: { location: `/${bucket}` } };
   }
 
@@ -928,13 +956,7 @@ export class S3Router implements ServiceRouter {
     const root = child(parseBody(readPayload(request).payload), 'Tagging');
     const tagSet = root && child(root, 'TagSet');
     if (!tagSet) throw new MalformedXmlError();
-    const tags: Tag[] = children(tagSet, 'Tag').map((entry) => {
-      const key = text(entry, 'Key');
-      const value = text(entry, 'Value');
-      if (key === undefined || value === undefined) throw new MalformedXmlError();
-      return { Key: key, Value: value };
-    });
-    this.store.putBucketTagging(bucket, tags);
+    this.store.putBucketTagging(bucket, tagEntries(tagSet));
     // S3 answers PutBucketTagging with 204.
     return { status: 204 };
   }

@@ -530,16 +530,23 @@ export class S3Store {
   }
 
   putBucketTagging(bucket: string, tags: Tag[]): void {
+    this.writeConfig(bucket, 'tagging', this.validBucketTags(tags));
+  }
+
+  /** A bucket tag set as S3 checks it (PutBucketTagging, and CreateBucket's Tags before the bucket is made). */
+  validBucketTags(tags: Tag[]): Tag[] {
     const seen = new Set<string>();
     for (const tag of tags) {
       const key = tag.Key ?? '';
       if (seen.has(key)) throw new InvalidTagError('Cannot provide multiple Tags with the same key', key);
       seen.add(key);
       if (key.length === 0 || key.length > 128) throw new InvalidTagError('The TagKey you have provided is invalid', key);
+      // The `aws:` prefix is AWS's own (aws:cloudformation:stack-name ...): S3 refuses it from a requester.
+      if (key.toLowerCase().startsWith('aws:')) throw new InvalidTagError('System tags cannot be added/updated by requester', key);
       if ((tag.Value ?? '').length > 256) throw new InvalidTagError('The TagValue you have provided is invalid', key);
     }
     if (tags.length > 50) throw new InvalidTagError('Object tags cannot be greater than 50');
-    this.writeConfig(bucket, 'tagging', tags);
+    return tags;
   }
 
   deleteBucketTagging(bucket: string): void {

@@ -53,6 +53,21 @@ describe('thumbctl bench', () => {
     assert.equal(bench.baseline.betweenUploads, 0);
     assert.equal(bench.ratios.e2ePaired, null);
     assert.equal(bench.targets[0].basis, 'p50');
+    // Cost per 1,000 thumbnails of these 4 invocations, from the dated price table and the function's own log bytes.
+    assert.equal(bench.cost.invocations, 4);
+    assert.equal(bench.cost.memoryMb, 512);
+    assert.equal(bench.memoryMb, 512);
+    assert.equal(bench.cpuShare, 'host');
+    assert.equal(bench.cost.prices.region, 'us-east-1');
+    assert.match(bench.cost.prices.takenOn, /^\d{4}-\d{2}-\d{2}$/);
+    positive(bench.cost.billedMsMean, 'cost.billedMsMean');
+    positive(bench.cost.logBytesPerInvocation, 'cost.logBytesPerInvocation');
+    const parts = bench.cost.per1000;
+    for (const name of ['lambdaDuration', 'lambdaRequests', 's3Get', 's3Put', 'xrayTraces', 'logsIngestion']) positive(parts[name], `cost.per1000.${name}`);
+    const sum = parts.lambdaDuration + parts.lambdaRequests + parts.s3Get + parts.s3Put + parts.xrayTraces + parts.logsIngestion;
+    assert.ok(Math.abs(parts.total - sum) < 1e-12, 'the total is the sum of its parts');
+    // Billed duration × 512 MB × the x86_64 price, per 1,000: the duration line follows from the mean billed ms.
+    assert.ok(Math.abs(parts.lambdaDuration - (bench.cost.billedMsMean / 1000) * 0.5 * 0.0000166667 * 1000) < 1e-12);
   });
 
   it('one at a time, times the baseline after each upload and pairs them', async () => {
@@ -75,6 +90,8 @@ describe('thumbctl bench', () => {
     assert.match(result.stdout, /2 × canyon\.jpg .* → 400x400, 1 at a time/);
     assert.match(result.stdout, /bare sharp p50 \d/);
     assert.match(result.stdout, /lost\s+0/);
+    assert.match(result.stdout, /cost per 1,000 thumbnails: \$\d/);
+    assert.match(result.stdout, /us-east-1 on-demand list prices read \d{4}-\d{2}-\d{2}/);
   });
 
   it('refuses a bad count before touching anything (exit 2)', async () => {

@@ -37,7 +37,7 @@ describe('the thumbctl program', () => {
   it('lists every command in --help', async () => {
     const result = await runThumbctl(['--help']);
     assert.equal(result.code, 0);
-    for (const name of ['setup', 'status', 'teardown', 'upload', 'invoke', 'logs', 'traces', 'bench', 'demo', 'local']) {
+    for (const name of ['setup', 'status', 'teardown', 'doctor', 'upload', 'invoke', 'logs', 'traces', 'bench', 'demo', 'local']) {
       assert.match(result.stdout, new RegExp(`^  ${name}\\b`, 'm'), `missing ${name}`);
     }
   });

@@ -25,6 +25,10 @@ describe('readConfig', () => {
     assert.deepEqual(config, { thumbnailBucket: 'thumbs', fit: 'inside', maxSide: 1024, maxPixels: 50_000_000 });
   });
 
+  it("reads the function's own name from AWS_LAMBDA_FUNCTION_NAME, which Lambda sets", () => {
+    assert.equal(readConfig({ THUMBNAIL_BUCKET: 'b', AWS_LAMBDA_FUNCTION_NAME: 'alice-thumbnailer' }).functionName, 'alice-thumbnailer');
+  });
+
   it('treats empty values as unset', () => {
     // Act
     const config = readConfig({ THUMBNAIL_BUCKET: 'b', THUMBNAIL_FIT: '', THUMBNAIL_MAX_SIZE: ' ' });

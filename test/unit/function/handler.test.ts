@@ -31,6 +31,19 @@ function setup(overrides: Partial<HandlerDependencies> = {}) {
 }
 
 describe('handler', () => {
+  it("marks each thumbnail with the function's name, so teardown can tell what it wrote", async () => {
+    // Prepare
+    const { storage, handler } = setup({ config: { ...CONFIG, functionName: 'alice-thumbnailer' } });
+    storage.seed(SOURCE, 'canyon-40x30.jpg', jpeg, 'image/jpeg');
+
+    // Act
+    await handler(s3Event(putRecord(SOURCE, 'canyon-40x30.jpg')));
+
+    // Assess
+    const put = storage.calls.find((call) => call.operation === 'putObject');
+    assert.deepEqual(put?.metadata, { 'thumbctl-function': 'alice-thumbnailer' });
+  });
+
   it('creates a thumbnail of the size named in the key, in the thumbnail bucket, under the same key', async () => {
     // Prepare
     const { storage, logger, handler } = setup();

@@ -142,7 +142,8 @@ describe('every operation declares what it needs', () => {
 
   it('CloudWatch Logs: each operation needs logs:<Operation> on its log group or stream', () => {
     const scope = { region: 'us-east-1', accountId: ACCOUNT };
-    const input = new JsonFields({ logGroupName: '/aws/lambda/f', logStreamName: 's' }, (detail) => new Error(detail) as never);
+    // The tagging operations name the group by ARN (resourceArn), the others by name.
+    const input = new JsonFields({ logGroupName: '/aws/lambda/f', logStreamName: 's', resourceArn: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/f` }, (detail) => new Error(detail) as never);
     const group = `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/f:log-stream:`;
     for (const [operation, entry] of Object.entries(LOGS_OPERATIONS)) {
       const [permission] = permissionsOf(entry.permissions(input, scope), operation);

@@ -7,6 +7,8 @@ export interface StorageCall {
   readonly operation: 'getObject' | 'putObject';
   readonly bucket: string;
   readonly key: string;
+  /** putObject's user metadata, when it sent any. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 /** Failure to inject into the next matching call, e.g. an S3 503 SlowDown. */
@@ -45,8 +47,8 @@ export class MemoryStorage implements ThumbnailStorage {
     return object;
   }
 
-  async putObject(bucket: string, key: string, body: Buffer, contentType: string): Promise<void> {
-    const call: StorageCall = { operation: 'putObject', bucket, key };
+  async putObject(bucket: string, key: string, body: Buffer, contentType: string, metadata?: Readonly<Record<string, string>>): Promise<void> {
+    const call: StorageCall = { operation: 'putObject', bucket, key, ...(metadata ? { metadata } : {}) };
     this.calls.push(call);
     const failure = this.failWith(call);
     if (failure) throw failure;

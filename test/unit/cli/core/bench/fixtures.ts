@@ -2,6 +2,7 @@
 import type { ScenarioResults } from '../../../../../cli/core/bench/markdown.js';
 import type { BenchResult } from '../../../../../cli/core/bench/run.js';
 import { evaluateTargets } from '../../../../../cli/core/bench/targets.js';
+import { estimateCost } from '../../../../../cli/core/cost/estimate.js';
 
 const block = (count: number, p50Ms: number, maxMs: number) => ({ count, p50Ms, p90Ms: maxMs, p99Ms: maxMs, maxMs });
 
@@ -35,6 +36,9 @@ export function benchResult(overrides: Partial<BenchResult> = {}): BenchResult {
     failures: [],
     setupMs: 300,
     architecture: 'x86_64',
+    cost: estimateCost({ rows: [], memoryMb: 512, architecture: 'x86_64', logBytesPerInvocation: null }),
+    memoryMb: 512,
+    cpuShare: 'host',
     ...overrides,
   };
 }

@@ -19,6 +19,15 @@ describe('request targets', () => {
     assert.deepEqual(parseTarget('/photos/k', 's3.localhost:4566'), { bucket: 'photos', key: 'k', resource: '/photos/k' });
   });
 
+  it("reads LocalStack's virtual hosts, <bucket>.s3.localhost.localstack.cloud, and its path-style hosts", () => {
+    assert.deepEqual(parseTarget('/dir/k.jpg', 'photos.s3.localhost.localstack.cloud:4566'), { bucket: 'photos', key: 'dir/k.jpg', resource: '/photos/dir/k.jpg' });
+    assert.deepEqual(parseTarget('/', 'My.Dotted.s3.LOCALHOST.localstack.cloud'), { bucket: 'my.dotted', resource: '/my.dotted' });
+    assert.deepEqual(parseTarget('/photos/k', 's3.localhost.localstack.cloud:4566'), { bucket: 'photos', key: 'k', resource: '/photos/k' });
+    assert.deepEqual(parseTarget('/photos/k', 'localhost.localstack.cloud:4566'), { bucket: 'photos', key: 'k', resource: '/photos/k' });
+    // Without the s3 label it is no S3 virtual host (LocalStack's other services live there): path-style.
+    assert.deepEqual(parseTarget('/photos/k', 'photos.localhost.localstack.cloud'), { bucket: 'photos', key: 'k', resource: '/photos/k' });
+  });
+
   it('refuses undecodable paths with InvalidURI', () => {
     assert.throws(() => parseTarget('/b/%E0%A4%A', 'localhost'), { code: 'InvalidURI' });
   });
