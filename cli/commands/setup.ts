@@ -80,7 +80,8 @@ async function run({ options, globals, output }: CommandInput<SetupFlags>): Prom
       if (result.batchOperationsRole) output.print(`  backfill role: ${result.batchOperationsRole.roleArn ?? result.batchOperationsRole.roleName} (${result.batchOperationsRole.action})`);
     }
     const { plannedChanges } = await import('../core/provision/report.js');
-    return result.dryRun && plannedChanges(result) > 0 ? ExitCode.drift : ExitCode.ok;
+    const rolePlanned = result.batchOperationsRole?.action === 'planned';
+    return result.dryRun && (plannedChanges(result) > 0 || rolePlanned) ? ExitCode.drift : ExitCode.ok;
   } finally {
     await session.close();
   }
