@@ -101,12 +101,14 @@ async function viaBatchOperations(
 ): Promise<ExitCode> {
   const { batchBackfill } = await import('../core/backfill/batch.js');
   const { batchText } = await import('../core/backfill/render.js');
-  const { BATCH_ROLE_DEFAULT_NAME, ensureBatchRole, findRoleArn } = await import('../core/provision/batch-role.js');
+  const { batchRoleName, ensureBatchRole, findRoleArn } = await import('../core/provision/batch-role.js');
   const region = session.connection.region;
+  const stack = session.settings.stack;
+  const roleName = batchRoleName(stack);
   let roleArn: string;
   if (request.role.kind === 'arn') roleArn = request.role.arn;
   else if (request.role.kind === 'create') {
-    const role = await ensureBatchRole(session.clients.iam, { roleName: BATCH_ROLE_DEFAULT_NAME, thumbnailBucket: target.thumbnailBucket, functionArn: target.functionArn, region }, output);
+    const role = await ensureBatchRole(session.clients.iam, { stack, roleName, thumbnailBucket: target.thumbnailBucket, functionArn: target.functionArn, region }, output);
     roleArn = role.roleArn;
     if (role.created && session.connection.target === 'aws') {
       // A new IAM role takes a few seconds to be usable by another service; a job started at once may fail to assume it.
@@ -114,10 +116,10 @@ async function viaBatchOperations(
       await new Promise((resolve) => setTimeout(resolve, 10_000));
     }
   } else {
-    const found = await findRoleArn(session.clients.iam, BATCH_ROLE_DEFAULT_NAME);
+    const found = await findRoleArn(session.clients.iam, roleName);
     if (!found) {
       throw new UserError(
-        `S3 Batch Operations runs the job as an IAM role: run \`thumbctl setup --batch-operations-role\` or pass --create-role to create ${BATCH_ROLE_DEFAULT_NAME} (it may read and write only under thumbctl-backfill/ in s3://${target.thumbnailBucket} and invoke ${target.functionName}), or --role-arn ARN`,
+        `S3 Batch Operations runs the job as an IAM role: run \`thumbctl setup --batch-operations-role\` or pass --create-role to create ${roleName} (it may read and write only under thumbctl-backfill/ in s3://${target.thumbnailBucket} and invoke ${target.functionName}), or --role-arn ARN`,
         ExitCode.usage,
       );
     }

@@ -44,14 +44,16 @@ interface BatchOperationsRoleOutcome {
 }
 
 async function batchOperationsRole(session: Session, result: SetupResult, output: Output): Promise<BatchOperationsRoleOutcome> {
-  const { BATCH_ROLE_DEFAULT_NAME, ensureBatchRole } = await import('../core/provision/batch-role.js');
-  if (result.dryRun) return { roleName: BATCH_ROLE_DEFAULT_NAME, action: 'planned' };
+  const { batchRoleName, ensureBatchRole } = await import('../core/provision/batch-role.js');
+  const stack = session.settings.stack;
+  const roleName = batchRoleName(stack);
+  if (result.dryRun) return { roleName, action: 'planned' };
   const role = await ensureBatchRole(
     session.clients.iam,
-    { roleName: BATCH_ROLE_DEFAULT_NAME, thumbnailBucket: result.thumbnailBucket, functionArn: result.functionArn, region: session.connection.region },
+    { stack, roleName, thumbnailBucket: result.thumbnailBucket, functionArn: result.functionArn, region: session.connection.region },
     output,
   );
-  return { roleName: BATCH_ROLE_DEFAULT_NAME, roleArn: role.roleArn, action: role.created ? 'created' : role.updated ? 'updated' : 'unchanged' };
+  return { roleName, roleArn: role.roleArn, action: role.created ? 'created' : role.updated ? 'updated' : 'unchanged' };
 }
 
 type Session = Awaited<ReturnType<ReturnType<typeof resolveContext>['open']>>;
@@ -64,6 +66,10 @@ async function run({ options, globals, output }: CommandInput<SetupFlags>): Prom
   const session = await context.open();
   try {
     const adoptBuckets = options.adoptBucket === undefined ? [] : [options.adoptBucket].flat().map(String);
+    if (options.batchOperationsRole) {
+      const { assertBatchRoleAvailable, batchRoleName } = await import('../core/provision/batch-role.js');
+      await assertBatchRoleAvailable(session.clients.iam, { stack: session.settings.stack, roleName: batchRoleName(session.settings.stack) });
+    }
     const result: SetupResult & { batchOperationsRole?: BatchOperationsRoleOutcome } = await setup({
       ...(await session.provisioning()),
       reporter: output,

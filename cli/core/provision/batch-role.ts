@@ -1,24 +1,32 @@
 // The IAM role S3 Batch Operations runs a backfill job as, made only when asked (`setup --batch-operations-role`,
 // or `backfill --via batch-operations --create-role`): trusted by batchoperations.s3.amazonaws.com, allowed to read
 // backfill manifests and write reports under their prefixes in the thumbnails bucket and to invoke the thumbnailer,
-// nothing else. Observe, then create or correct; a second run with nothing changed makes no mutating call. Teardown
-// removes it only when its policy serves the deployment being torn down.
+// nothing else. Observe, then create or correct; a second run with nothing changed makes no mutating call. Like
+// everything setup makes, it is named after the stack and tagged as created by it: a role of that name this stack did
+// not create is refused, never taken over, and teardown removes it only when it is this stack's and serves this
+// deployment.
 import {
   CreateRoleCommand,
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
+  ListRoleTagsCommand,
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import type { Reporter } from '../../output.js';
+import { ExitCode, UserError, type Reporter } from '../../output.js';
 import { errorCode } from '../../../shared/retry.js';
+import { createdTags, ownerOf } from './ownership.js';
 import { decodePolicyDocument, fillTemplate, partitionOf, samePolicy, type PolicyDocument } from './policies.js';
 
-/** The role's default name (`--batch-role-name` overrides it). */
-export const BATCH_ROLE_DEFAULT_NAME = 'thumbctl-batch-operations-role';
+/** The role's name in a stack: one per stack, so two stacks in one account never share (or rewrite) it. */
+export function batchRoleName(stack: string): string {
+  return `${stack}-batch-operations-role`;
+}
+/** The role's name in the default stack. */
+export const BATCH_ROLE_DEFAULT_NAME = batchRoleName('thumbctl');
 /** The name of the inline policy on it. */
 export const BATCH_POLICY_NAME = 'thumbctl-backfill';
 
@@ -56,7 +64,7 @@ export interface BatchRoleResult {
  * Makes the role, or brings its two policies back to what they should be.
  * @param names - the role's name, the thumbnails bucket, the function's ARN and the region
  */
-export async function ensureBatchRole(iam: IAMClient, names: { roleName: string; thumbnailBucket: string; functionArn: string; region: string }, reporter: Reporter): Promise<BatchRoleResult> {
+export async function ensureBatchRole(iam: IAMClient, names: { stack: string; roleName: string; thumbnailBucket: string; functionArn: string; region: string }, reporter: Reporter): Promise<BatchRoleResult> {
   const trust = buildBatchTrustPolicy();
   const access = buildBatchAccessPolicy(names);
   let role;
@@ -75,11 +83,14 @@ export async function ensureBatchRole(iam: IAMClient, names: { roleName: string;
           RoleName: names.roleName,
           AssumeRolePolicyDocument: JSON.stringify(trust),
           Description: 'thumbctl backfill: S3 Batch Operations reads the manifest, invokes the thumbnailer, writes the report',
+          Tags: Object.entries(createdTags(names.stack)).map(([Key, Value]) => ({ Key, Value })),
         }),
       )
     ).Role;
     step.succeed(`created role ${names.roleName} for S3 Batch Operations`);
     created = true;
+  } else if (!(await isOurs(iam, names))) {
+    throw notOurs(names);
   } else if (!samePolicy(decodePolicyDocument(role.AssumeRolePolicyDocument), trust)) {
     await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: names.roleName, PolicyDocument: JSON.stringify(trust) }));
     reporter.info(`role ${names.roleName}: trust policy set to S3 Batch Operations`);
@@ -101,6 +112,37 @@ export async function ensureBatchRole(iam: IAMClient, names: { roleName: string;
   return { roleArn: role!.Arn!, created, updated };
 }
 
+/**
+ * Refuses, before anything is touched, when the role's name is taken by a role this stack did not create.
+ * @throws UserError (exit 2)
+ */
+export async function assertBatchRoleAvailable(iam: IAMClient, names: { stack: string; roleName: string }): Promise<void> {
+  if ((await findRoleArn(iam, names.roleName)) !== undefined && !(await isOurs(iam, names))) throw notOurs(names);
+}
+
+async function isOurs(iam: IAMClient, names: { stack: string; roleName: string }): Promise<boolean> {
+  return ownerOf(await roleTags(iam, names.roleName), names.stack).owner === 'created';
+}
+
+function notOurs(names: { stack: string; roleName: string }): UserError {
+  return new UserError(
+    `role ${names.roleName} exists, and thumbctl stack "${names.stack}" did not create it (no tag thumbctl:managed for this stack): pass --role-arn ARN to use it as it is, or choose another --stack`,
+    ExitCode.usage,
+  );
+}
+
+/** A role's tags, as a record. */
+async function roleTags(iam: IAMClient, roleName: string): Promise<Record<string, string>> {
+  const tags: Record<string, string> = {};
+  let marker: string | undefined;
+  do {
+    const page = await iam.send(new ListRoleTagsCommand({ RoleName: roleName, Marker: marker }));
+    for (const tag of page.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  return tags;
+}
+
 /** The role's ARN when it exists, else undefined. */
 export async function findRoleArn(iam: IAMClient, roleName: string): Promise<string | undefined> {
   try {
@@ -116,9 +158,11 @@ export async function findRoleArn(iam: IAMClient, roleName: string): Promise<str
  * has one name per account, so another deployment's role is left alone). Nothing when there is no such role.
  * @returns what was deleted, in order (empty when nothing was)
  */
-export async function removeBatchRole(iam: IAMClient, names: { roleName: string; thumbnailBucket: string }): Promise<{ type: 'policy' | 'role'; name: string }[]> {
+export async function removeBatchRole(iam: IAMClient, names: { stack: string; roleName: string; thumbnailBucket: string }): Promise<{ type: 'policy' | 'role'; name: string }[]> {
   let document: PolicyDocument | undefined;
   try {
+    // Only what this stack created: a role of this name someone else made is theirs, whatever its policy says.
+    if (!(await isOurs(iam, names))) return [];
     document = decodePolicyDocument((await iam.send(new GetRolePolicyCommand({ RoleName: names.roleName, PolicyName: BATCH_POLICY_NAME }))).PolicyDocument);
   } catch (error) {
     if (errorCode(error) === 'NoSuchEntity') return [];

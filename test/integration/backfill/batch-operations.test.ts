@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { BATCH_POLICY_NAME, BATCH_ROLE_DEFAULT_NAME } from '../../../cli/core/provision/batch-role.js';
+import { BATCH_POLICY_NAME, BATCH_ROLE_DEFAULT_NAME, batchRoleName, buildBatchTrustPolicy } from '../../../cli/core/provision/batch-role.js';
 import { decodePolicyDocument } from '../../../cli/core/provision/policies.js';
 import { eventually, functionQueueDrained, invocationsByKey, PLACEHOLDER, seedSourceBucket, seedThumbnails, startBackfillCloud, thumbnailKeysOf, type OperateCloud } from './support.js';
 
@@ -156,5 +156,31 @@ describe('thumbctl backfill --via batch-operations', () => {
     const removed = teardown.json().resources.map((resource: { type: string; name: string; action: string }) => `${resource.type}:${resource.name}:${resource.action}`);
     assert.ok(removed.includes(`policy:${BATCH_POLICY_NAME}:deleted`) && removed.includes(`role:${BATCH_ROLE_DEFAULT_NAME}:deleted`), removed.join(' '));
     await assert.rejects(iam.send(new GetRoleCommand({ RoleName: BATCH_ROLE_DEFAULT_NAME })), (error: Error) => error.name === 'NoSuchEntityException' || error.name === 'NoSuchEntity');
+  });
+
+  it('refuses a role of its name that this stack did not create, and teardown leaves it (and its policy) alone', async () => {
+    // Prepare: someone's own role under the name, untagged, its policy even naming our thumbnails bucket
+    const iam = cloud.clients.iam;
+    assert.equal(batchRoleName('thumbctl'), BATCH_ROLE_DEFAULT_NAME, 'the default stack keeps the name the role always had');
+    await iam.send(new DeleteRolePolicyCommand({ RoleName: BATCH_ROLE_DEFAULT_NAME, PolicyName: BATCH_POLICY_NAME })).catch(() => undefined);
+    await iam.send(new DeleteRoleCommand({ RoleName: BATCH_ROLE_DEFAULT_NAME })).catch(() => undefined);
+    await iam.send(new CreateRoleCommand({ RoleName: BATCH_ROLE_DEFAULT_NAME, AssumeRolePolicyDocument: JSON.stringify(buildBatchTrustPolicy()) }));
+    const theirs = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${cloud.settings.thumbnailBucket}/*` }] });
+    await iam.send(new PutRolePolicyCommand({ RoleName: BATCH_ROLE_DEFAULT_NAME, PolicyName: BATCH_POLICY_NAME, PolicyDocument: theirs }));
+    const roleName = ['--role-name', cloud.settings.roleName];
+
+    // Act
+    const setup = await cloud.thumbctl(['setup', ...roleName, '--batch-operations-role'], { timeoutMs: 180_000 });
+    const teardown = await cloud.thumbctl(['teardown', ...roleName, '--yes', '--json'], { timeoutMs: 180_000 });
+
+    // Assess
+    assert.equal(setup.code, 2, setup.stderr);
+    assert.match(setup.stderr, new RegExp(`^thumbctl: role ${BATCH_ROLE_DEFAULT_NAME} exists, and thumbctl stack "thumbctl" did not create it .*--role-arn ARN`, 'm'));
+    assert.equal(teardown.code, 0, teardown.stderr);
+    const touched = teardown.json().resources.filter((resource: { name: string }) => resource.name === BATCH_ROLE_DEFAULT_NAME || resource.name === BATCH_POLICY_NAME);
+    assert.deepEqual(touched, []);
+    await iam.send(new GetRoleCommand({ RoleName: BATCH_ROLE_DEFAULT_NAME }));
+    const kept = await iam.send(new GetRolePolicyCommand({ RoleName: BATCH_ROLE_DEFAULT_NAME, PolicyName: BATCH_POLICY_NAME }));
+    assert.deepEqual(decodePolicyDocument(kept.PolicyDocument), JSON.parse(theirs));
   });
 });

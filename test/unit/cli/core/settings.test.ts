@@ -102,14 +102,15 @@ describe('the endpoint rule: --endpoint-url > AWS_ENDPOINT_URL_<SERVICE> > AWS_E
 
   it('sends every service to --endpoint-url, whatever the environment says', () => {
     const connection = resolve({ endpointUrl: 'http://flag:1' }, { endpointUrl: 'http://config:1' }, { AWS_ENDPOINT_URL: 'http://env:1', AWS_ENDPOINT_URL_S3: 'http://env-s3:1' });
-    assert.deepEqual(Object.values(connection.endpoints), Array(6).fill('http://flag:1'));
+    assert.deepEqual(Object.values(connection.endpoints), Array(7).fill('http://flag:1'));
     assert.equal(connection.endpointUrl, 'http://flag:1');
     assert.equal(connection.origins['endpoint s3'], 'flag --endpoint-url');
   });
 
-  it("gives a service its own variable over AWS_ENDPOINT_URL, named as AWS names it (CloudWatch Logs is CLOUDWATCH_LOGS)", () => {
-    const connection = resolve({}, {}, { AWS_ENDPOINT_URL: 'http://env:1', AWS_ENDPOINT_URL_S3: 'http://s3:1', AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: 'http://logs:1' });
+  it("gives a service its own variable over AWS_ENDPOINT_URL, named as AWS names it (CloudWatch Logs is CLOUDWATCH_LOGS, S3 Control S3_CONTROL)", () => {
+    const connection = resolve({}, {}, { AWS_ENDPOINT_URL: 'http://env:1', AWS_ENDPOINT_URL_S3: 'http://s3:1', AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: 'http://logs:1', AWS_ENDPOINT_URL_S3_CONTROL: 'http://s3control:1' });
     assert.equal(connection.endpoints.s3, 'http://s3:1');
+    assert.equal(connection.endpoints.s3control, 'http://s3control:1');
     assert.equal(connection.endpoints.logs, 'http://logs:1');
     assert.equal(connection.endpoints.lambda, 'http://env:1');
     assert.equal(connection.endpointUrl, undefined, 'no one endpoint for all');
