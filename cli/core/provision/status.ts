@@ -4,7 +4,7 @@
 // run. Returns the `status --json` document; inSync says whether everything is present and as desired.
 import { silentReporter } from '../../output.js';
 import { provisionedNames, type ProvisionedNames, type ProvisionScope } from './target.js';
-import { buildPackage, type DeploymentPackage } from './package.js';
+import { buildPackage, sharedPackageCacheDir, type DeploymentPackage } from './package.js';
 import { stateOf, type Difference, type ResourceState, type ResourceType } from './plan.js';
 import { survey, type OwnershipEntry } from './survey.js';
 import { describeLocalNodeRuntime } from '../local-cloud.js';
@@ -47,7 +47,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   try {
     const deployment =
       options.package ??
-      (await buildPackage({ architecture: options.settings.architecture, cacheDir: options.cacheDir, progress: (text) => step.update(`Package: ${text}`) }));
+      (await buildPackage({ architecture: options.settings.architecture, cacheDir: options.cacheDir, ...(options.cacheDir ? { sharedCacheDir: sharedPackageCacheDir() } : {}), progress: (text) => step.update(`Package: ${text}`) }));
     step.update('Reading resources');
     const found = await survey(options.clients, options.settings, { account: options.account, region: options.region }, deployment);
     step.done(`Read ${found.plans.length} resources`);
