@@ -6,9 +6,12 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, redactSecrets } from './output.js';
 import { registerCommand } from './commands/command.js';
 import { globalOptions } from './commands/flags.js';
+import { backfillCommand } from './commands/backfill.js';
 import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
+import { devCommand } from './commands/dev.js';
 import { doctorCommand } from './commands/doctor.js';
+import { ejectCommand } from './commands/eject.js';
 import { invokeCommand } from './commands/invoke.js';
 import { localServeCommand } from './commands/local.js';
 import { logsCommand } from './commands/logs.js';
@@ -35,8 +38,11 @@ registerCommand(program, uploadCommand);
 registerCommand(program, invokeCommand);
 registerCommand(program, logsCommand);
 registerCommand(program, tracesCommand);
+registerCommand(program, backfillCommand);
 registerCommand(program, benchCommand);
 registerCommand(program, demoCommand);
+registerCommand(program, ejectCommand);
+registerCommand(program, devCommand);
 registerCommand(program.command('local').description('the embedded local cloud'), localServeCommand);
 
 try {

@@ -16,6 +16,8 @@ export const ExitCode = {
    * or drifted, `setup --dry-run` would change something, a `doctor` check failed.
    */
   drift: 4,
+  /** Ctrl-C stopped it; what was done stays done (backfill picks up where it stopped when run again). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -45,6 +47,8 @@ export interface StepHandle {
   fail(text?: string): void;
   /** Ends the step with a neutral mark (e.g. unchanged). */
   done(text?: string): void;
+  /** Ends the step without a line of its own: the error that stopped it is said once, by the command. */
+  cancel(): void;
 }
 
 export interface OutputOptions {
@@ -145,6 +149,11 @@ export class Output implements Reporter {
     if (!this.json) this.stderr.write(`${redactSecrets(text)}\n`);
   }
 
+  /** A line for people that shows under --json too (on stderr): a long-running command saying it is ready. */
+  notice(text: string): void {
+    this.stderr.write(`${redactSecrets(text)}\n`);
+  }
+
   /** Diagnostics asked for with --debug: always on stderr, also under --json (stdout stays the one document). */
   debug(text: string): void {
     this.stderr.write(`${redactSecrets(text)}\n`);
@@ -169,7 +178,7 @@ export class Output implements Reporter {
   }
 }
 
-const silentStep: StepHandle = { update() {}, succeed() {}, fail() {}, done() {} };
+const silentStep: StepHandle = { update() {}, succeed() {}, fail() {}, done() {}, cancel() {} };
 
 /** Without a TTY: one line per finished step, no animation. */
 class PlainStep implements StepHandle {
@@ -189,6 +198,7 @@ class PlainStep implements StepHandle {
   done(text?: string): void {
     this.stream.write(`• ${text ?? this.text}\n`);
   }
+  cancel(): void {}
 }
 
 /** On a TTY: an ora spinner (ora is loaded by Output.create only when a TTY will show it). */
@@ -209,6 +219,9 @@ class SpinnerStep implements StepHandle {
   }
   done(text?: string): void {
     this.spinner.stopAndPersist({ symbol: '•', text: text ?? this.text });
+  }
+  cancel(): void {
+    this.spinner.stop();
   }
 }
 

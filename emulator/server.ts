@@ -33,7 +33,8 @@ export const MAX_BODY_BYTES = 256 * 1024 * 1024;
  * Largest body read whole into memory, by service: what its largest request needs with room to spare. Lambda's
  * code uploads (70,167,211 bytes at AWS; its router answers those in AWS's words), S3's XML bodies
  * (CompleteMultipartUpload of 10,000 parts, DeleteObjects of 1,000 keys: a few MB), JSON and Query bodies (Logs'
- * 1 MB batches, escaped). A body past it gets the same "too large" error as one past MAX_BODY_BYTES.
+ * 1 MB batches, escaped), S3 Control's CreateJob (its largest members, 50 tags and 10 user arguments, come to
+ * well under 1 MB). A body past it gets the same "too large" error as one past MAX_BODY_BYTES.
  */
 export const MAX_BUFFERED_BODY_BYTES: Readonly<Record<ServiceName, number>> = {
   lambda: 72 * 1024 * 1024,
@@ -42,6 +43,7 @@ export const MAX_BUFFERED_BODY_BYTES: Readonly<Record<ServiceName, number>> = {
   sts: 16 * 1024 * 1024,
   logs: 16 * 1024 * 1024,
   xray: 16 * 1024 * 1024,
+  s3control: 1024 * 1024,
 };
 /** Node's own header limit applies to heads (16 KiB by default); we set it explicitly. Larger heads get 431. */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -296,7 +298,7 @@ function admitRequest(req: IncomingMessage, method: string, rawTarget: string, t
   if (decision.origin !== undefined) admission.corsOrigin = decision.origin;
   try {
     if (malformed) throw malformed;
-    if (serviceName === 's3') checkDeclaredPayloadHash(rawHeaders, credential);
+    if (serviceName === 's3' || serviceName === 's3control') checkDeclaredPayloadHash(rawHeaders, credential);
   } catch (error) {
     if (!(error instanceof AuthFailure)) throw error;
     return { ...admission, refusal: { error: (service) => authError(service, error) } };
@@ -476,7 +478,7 @@ function diskFullError(service: ServiceName, message: string): AwsError {
 function tooLargeError(service: ServiceName, maxBodyBytes: number, req: IncomingMessage): AwsError {
   const declared = Number(req.headers['content-length']);
   const proposed = Number.isFinite(declared) && declared > maxBodyBytes ? String(declared) : `more than ${maxBodyBytes}`;
-  if (service === 's3') {
+  if (service === 's3' || service === 's3control') {
     return new AwsError('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', 400, { ProposedSize: proposed, MaxSizeAllowed: String(maxBodyBytes) });
   }
   const code = service === 'lambda' ? 'RequestEntityTooLargeException' : service === 'iam' || service === 'sts' ? 'RequestEntityTooLarge' : 'RequestEntityTooLargeException';

@@ -15,6 +15,7 @@ import { decodeImage, outputFormatFor, renderThumbnail, type ImageFactory } from
 import { createTracing, NO_TRACING, type Tracing } from './tracing.js';
 import { LOG_MESSAGES, SUBSEGMENTS } from './log-messages.js';
 import { variantKeysFor, type VariantTarget } from './variants.js';
+import { withBatchOperations, type ThumbnailerEntryPoint } from './batch-event.js';
 
 /** Service name on every log line and trace. */
 export const SERVICE_NAME = 'thumbnailer';
@@ -411,10 +412,10 @@ restrictLoaders();
 const moduleLogger = defaultLogger();
 const moduleTracing = createTracing(SERVICE_NAME, (message, fields) => moduleLogger.warn(message, fields));
 
-/** The Lambda entry point (`handler` export): S3 event in, thumbnails out. */
-export const handler: ThumbnailHandler = createHandler({
+/** The Lambda entry point (`handler` export): S3 event (or S3 Batch Operations event, batch-event.ts) in, thumbnails out. */
+export const handler: ThumbnailerEntryPoint = withBatchOperations(createHandler({
   storage: s3Storage(moduleTracing.captureAWSv3Client(createS3Client(readS3Settings(process.env)))),
   config: loadConfig(process.env),
   logger: moduleLogger,
   tracing: moduleTracing,
-});
+}));

@@ -8,9 +8,10 @@ import { resolveContext } from '../core/context.js';
 import { BENCH_DEFAULTS } from '../core/defaults.js';
 import type { BenchFlags as BenchOwnFlags } from '../core/bench/options.js';
 import { defineCommand, type CommandInput } from './command.js';
-import { resourceFlags, resourceOptions, type ResourceFlags } from './flags.js';
+import { functionDirOption, resourceFlags, resourceOptions, type ResourceFlags } from './flags.js';
 
 export interface BenchFlags extends ResourceFlags, BenchOwnFlags {
+  functionDir?: string;
   cpuShare?: string;
   memory?: string;
 }
@@ -20,6 +21,7 @@ export const benchCommand = defineCommand<BenchFlags>({
   description: 'measure end-to-end latency against a bare sharp baseline',
   options: [
     ...resourceOptions(),
+    functionDirOption(),
     new Option('--image <file>', 'image to upload (default: the bundled sample)'),
     new Option('--size <WxH>', `thumbnail size (default ${BENCH_DEFAULTS.size})`),
     new Option('--count <n>', `uploads (default ${BENCH_DEFAULTS.count})`),
@@ -47,7 +49,7 @@ async function run({ options, globals, output }: CommandInput<BenchFlags>): Prom
   const { parseMemoryList } = await import('../core/bench/sweep.js');
   const sizes = parseMemoryList(options.memory);
   // One size is the function's memory for this run (setup applies it); several are a sweep.
-  const context = resolveContext(globals, { ...resourceFlags(options), ...(sizes || options.memory === undefined ? {} : { memory: options.memory }) });
+  const context = resolveContext(globals, { ...resourceFlags(options), functionDir: options.functionDir, ...(sizes || options.memory === undefined ? {} : { memory: options.memory }) });
   const { resolveBenchOptions } = await import('../core/bench/options.js');
   const { renderBenchText, renderVariantsBenchText } = await import('../core/bench/render-text.js');
   const { runBench } = await import('../core/bench/run.js');

@@ -25,6 +25,7 @@ export interface FunctionSettingFlags extends ResourceFlags {
   suffixes?: string;
   fit?: string;
   maxSize?: string;
+  functionDir?: string;
 }
 
 /** Every command takes these, before or after its name. */
@@ -60,10 +61,21 @@ export function settingOptions(): Option[] {
     new Option('--timeout <seconds>', `function timeout in seconds (default ${DEFAULTS.timeout})`),
     new Option('--runtime <runtime>', `Lambda runtime (default ${DEFAULTS.runtime})`),
     new Option('--architecture <arch>', `${ARCHITECTURES.join(' or ')} (default ${DEFAULTS.architecture})`),
-    new Option('--suffixes <list>', `comma-separated suffixes that trigger (default ${DEFAULTS.suffixes.join(',')})`),
+    suffixesOption(),
     new Option('--fit <mode>', 'cover (exact size, centre-cropped) or inside (whole picture)'),
     new Option('--max-size <pixels>', `largest thumbnail side allowed (default ${DEFAULTS.maxSize})`),
+    functionDirOption(),
   ];
+}
+
+/** Which object keys trigger the function. */
+export function suffixesOption(): Option {
+  return new Option('--suffixes <list>', `comma-separated suffixes that trigger (default ${DEFAULTS.suffixes.join(',')})`);
+}
+
+/** Which function to package: a directory made by `thumbctl eject` (setup, status, bench and dev take it). */
+export function functionDirOption(): Option {
+  return new Option('--function-dir <dir>', 'deploy the function in this directory (default: functionDir in the config file, else the bundled function)');
 }
 
 /** Only the resource names reach the settings: a command's own flags (upload's --timeout is its wait) stay out. */
@@ -82,5 +94,6 @@ export function settingFlags(flags: FunctionSettingFlags): SettingFlags {
     suffixes: flags.suffixes,
     fit: flags.fit,
     maxSize: flags.maxSize,
+    functionDir: flags.functionDir,
   };
 }

@@ -70,3 +70,30 @@ export const BENCH_DEFAULTS = {
 
 /** `local serve`: where it listens. Loopback, so nothing beyond this machine reaches it unless asked. */
 export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 4566 } as const;
+
+/** `backfill`. */
+export const BACKFILL_DEFAULTS = {
+  /** Invoke calls in flight at once. */
+  concurrency: 8,
+  /** Invocations started per second at most; throttling halves it for a while. */
+  ratePerSecond: 100,
+  /** Upper bounds, so a typo cannot flood the function. */
+  maxConcurrency: 256,
+  maxRatePerSecond: 10_000,
+  /** How often `--status` asks S3 Batch Operations about the job: AWS, and a local endpoint. */
+  statusPollMs: 5_000,
+  localStatusPollMs: 250,
+} as const;
+
+/** `eject`: where the function's sources go unless a directory is given. */
+export const EJECT_DEFAULTS = { directory: 'thumbnailer' } as const;
+
+/** `dev`. */
+export const DEV_DEFAULTS = {
+  /** The thumbnail size when an image (or the bundled sample) is uploaded to replay. */
+  size: '400x400',
+  /** How long the upload of that image waits for its first thumbnail. */
+  uploadWaitMs: 60_000,
+  /** Saves closer together than this make one build (an editor's save is often several writes). */
+  debounceMs: 40,
+} as const;

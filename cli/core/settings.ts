@@ -2,7 +2,7 @@
 // rules), validated before anything is touched, each with where it came from. The one place that knows bucket and
 // resource names (all derived from the stack unless given). No AWS calls, no terminal; it reads only files.
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { FIT_MODES as FUNCTION_FIT_MODES, type FitMode } from '../../function/config.js';
 import { parseVariants, type Variant, type VariantRules } from '../../function/variants.js';
 import { ExitCode, UserError } from '../output.js';
@@ -66,15 +66,18 @@ export interface SettingFlags {
   suffixes?: string | string[];
   fit?: string;
   maxSize?: string | number;
+  /** A function directory (made by `thumbctl eject`) to deploy instead of the bundled function. */
+  functionDir?: string;
 }
 
 /** The services thumbctl calls, each with its own endpoint. */
-export const ENDPOINT_SERVICES = ['s3', 'lambda', 'iam', 'sts', 'xray', 'logs'] as const;
+export const ENDPOINT_SERVICES = ['s3', 's3control', 'lambda', 'iam', 'sts', 'xray', 'logs'] as const;
 export type EndpointService = (typeof ENDPOINT_SERVICES)[number];
 
 /** AWS's service identifiers in the per-service endpoint variables, `AWS_ENDPOINT_URL_<ID>` (as the SDKs and the aws CLI read them). */
 export const ENDPOINT_ENV_IDS: Readonly<Record<EndpointService, string>> = {
   s3: 'S3',
+  s3control: 'S3_CONTROL',
   lambda: 'LAMBDA',
   iam: 'IAM',
   sts: 'STS',
@@ -113,6 +116,8 @@ export interface ThumbnailerSettings {
   maxSize: number;
   /** The thumbnails made for an upload whose key names no size (config file only: a flag cannot hold a list). */
   variants: readonly Variant[];
+  /** Absolute path of the function directory to package; undefined for the function bundled with thumbctl. */
+  functionDir?: string;
 }
 
 export type ResolvedSettings = ThumbnailerSettings & { sourceBucket: string; thumbnailBucket: string };
@@ -120,6 +125,11 @@ export type ResolvedSettings = ThumbnailerSettings & { sourceBucket: string; thu
 export type ConfigFile = Partial<Record<keyof SettingFlags | 'variants' | 'target' | 'endpointUrl' | 'region' | 'profile' | 'stateDir', unknown>>;
 
 const usage = (message: string): UserError => new UserError(message, ExitCode.usage);
+
+/** The config file's absolute path: --config, else thumbctl.config.json in `cwd` (which may not exist). */
+export function configFilePath(path: string | undefined, cwd = process.cwd()): string {
+  return resolve(cwd, path ?? DEFAULT_CONFIG_FILE);
+}
 
 /** Which file each parsed config came from, for the origins --debug reports. */
 const configSources = new WeakMap<object, string>();
@@ -131,7 +141,7 @@ function configOrigin(config: ConfigFile): string {
 
 export function readConfigFile(path: string | undefined, cwd = process.cwd()): ConfigFile {
   const explicit = path !== undefined;
-  const file = resolve(cwd, path ?? DEFAULT_CONFIG_FILE);
+  const file = configFilePath(path, cwd);
   if (!existsSync(file)) {
     if (explicit) throw usage(`config file not found: ${file}`);
     return {};
@@ -349,8 +359,11 @@ export function resolveSettingsWithOrigins(flags: SettingFlags, config: ConfigFi
   if (sourceBucket && sourceBucket === thumbnailBucket) {
     throw usage(`the thumbnails bucket must differ from the source bucket ("${sourceBucket}"): the function would trigger itself forever`);
   }
+  // Resolved here, checked where it is packaged (a missing directory must not stop `teardown` or `logs`).
+  const configuredDir = config.functionDir === undefined || config.functionDir === null || config.functionDir === '' ? undefined : resolve(dirname(configSources.get(config) ?? configFilePath(undefined)), String(config.functionDir));
+  const functionDir = flags.functionDir !== undefined && flags.functionDir !== '' ? resolve(String(flags.functionDir)) : configuredDir;
   return {
-    settings: { stack, sourceBucket, thumbnailBucket, functionName, roleName, memory, timeout, runtime, architecture: architecture as Architecture, suffixes, fit: fit as FitMode, maxSize, variants },
+    settings: { stack, sourceBucket, thumbnailBucket, functionName, roleName, memory, timeout, runtime, architecture: architecture as Architecture, suffixes, fit: fit as FitMode, maxSize, variants, ...(functionDir === undefined ? {} : { functionDir }) },
     origins,
   };
 }

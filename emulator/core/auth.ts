@@ -346,7 +346,8 @@ const BAD_PAYLOAD_HASH_MESSAGE =
  * (Logs) answers 400 where the REST services answer 403.
  */
 export function authError(service: ServiceName, failure: AuthFailure): AwsError {
-  if (service === 's3') return s3AuthError(failure);
+  // S3 Control signs and authenticates as S3 does, and answers in S3's words.
+  if (service === 's3' || service === 's3control') return s3AuthError(failure);
   const query = service === 'iam' || service === 'sts';
   const clientStatus = service === 'logs' ? 400 : 403;
   switch (failure.kind) {

@@ -90,7 +90,7 @@ export function identifyCaller(context: CloudContext, caller: CallerCredentials 
   return { kind: 'administrator', accessKeyId, sessionCredentials: issued?.kind === 'session-token' };
 }
 
-type Decision = 'allow' | 'explicit-deny' | 'implicit-deny';
+export type Decision = 'allow' | 'explicit-deny' | 'implicit-deny';
 
 /**
  * Evaluates one permission for a role session: the role's policies as they are now. A session whose role has
@@ -118,13 +118,14 @@ export function accessDeniedMessage(principalArn: string, permission: Permission
 }
 
 /**
- * Each protocol's AccessDenied: S3 and the Query services (IAM, STS) `AccessDenied` 403; the JSON services
+ * Each protocol's AccessDenied: S3, S3 Control and the Query services (IAM, STS) `AccessDenied` 403; the JSON services
  * `AccessDeniedException`, which Lambda and X-Ray answer with 403 and CloudWatch Logs (JSON 1.1) with 400.
  * AWS answers these codes and statuses; so do we.
  */
 export function accessDeniedError(service: ServiceName, message: string): AwsError {
   switch (service) {
     case 's3':
+    case 's3control':
     case 'iam':
     case 'sts':
       return new AwsError('AccessDenied', message, 403);

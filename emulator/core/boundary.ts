@@ -158,12 +158,13 @@ export function judgeRequest(request: BoundaryRequest, boundary: BrowserBoundary
  */
 export function boundaryError(service: ServiceName, reason: BoundaryRefusal, message: string): AwsError {
   const query = service === 'iam' || service === 'sts';
-  if (reason === 'unsigned' && service !== 's3') {
+  const s3Family = service === 's3' || service === 's3control';
+  if (reason === 'unsigned' && !s3Family) {
     // AWS answers an unsigned Query or JSON request with MissingAuthenticationToken (Logs, a JSON 1.1 service,
     // with 400 where the others answer 403); so do we, saying why.
     return new AwsError(query ? 'MissingAuthenticationToken' : 'MissingAuthenticationTokenException', message, service === 'logs' ? 400 : 403);
   }
-  return new AwsError(service === 's3' || query ? 'AccessDenied' : 'AccessDeniedException', message, 403);
+  return new AwsError(s3Family || query ? 'AccessDenied' : 'AccessDeniedException', message, 403);
 }
 
 // ------------------------------------------------------------------------------------------ hosts

@@ -65,6 +65,13 @@ export interface S3ForOthers {
   getObjectBytes(bucket: string, key: string): Promise<Buffer | undefined>;
   /** An object's size in bytes, or undefined when absent: read it before getObjectBytes to bound what is read. */
   objectSize?(bucket: string, key: string): number | undefined;
+  /** An object's size and ETag (hex, unquoted), or undefined when absent: read it before the bytes to bound them. */
+  objectSummary?(bucket: string, key: string): { size: number; etag: string } | undefined;
+  /**
+   * Writes an object as a service does for a caller (S3 Batch Operations' completion report), notifications
+   * included. Throws S3's errors (NoSuchBucket, ...).
+   */
+  putObject?(bucket: string, key: string, body: Buffer, contentType: string, principalId: string): Promise<{ etag: string }>;
   /** True while an S3 object or upload part uses this blob digest: another service must not delete the blob. */
   usesBlob?(digest: string): boolean;
 }
@@ -83,6 +90,11 @@ export interface IamForOthers {
 export interface LambdaForOthers {
   /** True when the function exists and its resource policy lets s3.amazonaws.com invoke it for this bucket. */
   allowsS3Invoke(functionArn: string, bucketName: string, bucketOwnerAccount: string): boolean;
+  /**
+   * Invokes synchronously (RequestResponse), as a service does on a caller's behalf (S3 Batch Operations). Throws
+   * the errors Invoke answers (ResourceNotFoundException, ResourceConflictException for a Pending function, ...).
+   */
+  invoke?(functionArn: string, payload: string): Promise<{ payload: string; functionError?: string; errorType?: string }>;
   /** Queues an asynchronous invoke (durable). Must not throw for a missing function: it logs instead. */
   enqueueEvent(functionArn: string, payload: string, source: 's3' | 'invoke', traceHeader?: string): void;
   /** True while some function's code is this blob digest (e.g. a zip also stored in S3): S3 must not delete the blob. */

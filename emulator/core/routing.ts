@@ -6,7 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { SigV4Credential } from './credential.js';
 import type { CallerCredentials } from './http.js';
 
-export const SERVICE_NAMES = ['s3', 'iam', 'sts', 'lambda', 'logs', 'xray'] as const;
+export const SERVICE_NAMES = ['s3', 'iam', 'sts', 'lambda', 'logs', 'xray', 's3control'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 const SCOPE_ALIASES: Record<string, ServiceName> = {
@@ -38,6 +38,8 @@ export function pickService(
   formBody: string | undefined,
   query?: URLSearchParams,
 ): ServiceName {
+  // S3 Control signs as `s3` but is an API of its own: its paths start with its version and carry the account.
+  if (isS3ControlRequest(path, headers, caller)) return 's3control';
   // Own properties only: a scope naming `constructor` or `__proto__` is no service, not Object's prototype.
   const fromScope = caller && Object.hasOwn(SCOPE_ALIASES, caller.service) ? SCOPE_ALIASES[caller.service] : undefined;
   if (fromScope) return fromScope;
@@ -55,4 +57,12 @@ export function pickService(
     if (version === '2010-05-08') return 'iam';
   }
   return 's3';
+}
+
+/**
+ * An S3 Control request: `/v20180820/...` with an `x-amz-account-id` header (every S3 Control operation sends one;
+ * S3 never does), unsigned or signed for `s3`. A bucket named `v20180820` is still S3 without that header.
+ */
+export function isS3ControlRequest(path: string, headers: IncomingHttpHeaders, caller: CallerCredentials | undefined): boolean {
+  return path.startsWith('/v20180820/') && headers['x-amz-account-id'] !== undefined && (caller === undefined || caller.service === 's3');
 }

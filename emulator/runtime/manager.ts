@@ -1,8 +1,9 @@
 // Runs invocations: leases an environment from the pool, hands it the event through the Runtime API, and
 // turns what happens (response, error, timeout, crash, out of memory, failed init) into Lambda's result,
 // log lines (START/END/REPORT) and X-Ray segments. Knows nothing of the Lambda API or its storage.
-import { existsSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync, renameSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -15,7 +16,7 @@ import { MAX_RESPONSE_BYTES } from './runtime-api.js';
 import { describeExit, endLine, initReportLine, initStartLine, reportLine, runtimeWarningLine, startLine, timeoutLine } from './log-format.js';
 import { NodeRuntimes, nodeCommandFor, type NodeRuntimeOptions } from './node-runtimes.js';
 import { isOsOnlyRuntime } from './os-only-runtime.js';
-import { EnvironmentPool } from './pool.js';
+import { EnvironmentPool, StaleFunctionError } from './pool.js';
 import { TelemetryBatcher } from './telemetry.js';
 import { buildInvocationSegments, planTrace, type InvocationTimeline, type TracePlan } from './tracing.js';
 import type { LambdaTuning } from './tuning.js';
@@ -36,10 +37,19 @@ export interface RuntimeDependencies {
   credentials?: { issue(fn: RunnableFunction): EnvironmentCredentials; revoke(accessKeyId: string): void };
   /** The state directory: running environments are recorded under it, so a later server can kill their leftovers. */
   stateDir?: string;
+  /** Whether `fn` is still the function's current generation (asked, synchronously, as each lease is granted). */
+  isCurrent?(fn: RunnableFunction): boolean;
+  /** The function as it is now, after `fn` turned out stale; throws the service's error when it is gone. */
+  reload?(fn: RunnableFunction): Promise<RunnableFunction>;
   /** Where Node.js builds come from (default: the shared cache and npm's registry, as the environment says). */
   nodeRuntimes?: Omit<NodeRuntimeOptions, 'log' | 'signal'>;
 }
 
+/**
+ * How many times one invocation re-reads a function that keeps changing under it before it gives up: each re-read
+ * means another update returned while it waited, so this bounds a loop nobody should reach.
+ */
+export const MAX_FUNCTION_RELOADS = 10;
 /** How long a warm environment's runtime may take to ask for its next event before the invocation is handed over anyway. */
 const WARM_READY_GRACE_MS = 1000;
 /** Warm environments tried (each found dead before it could take the event) before a cold start is all that is left. */
@@ -81,6 +91,7 @@ export class LambdaRuntime {
     this.pool = new EnvironmentPool(
       (fn) => this.createEnvironment(fn),
       () => deps.tuning(),
+      (fn) => deps.isCurrent?.(fn) ?? true,
     );
   }
 
@@ -115,9 +126,25 @@ export class LambdaRuntime {
 
   /**
    * Runs one invocation to completion. Never throws for anything the function does: failures come back as
-   * a result with `functionError`.
+   * a result with `functionError`. It runs the function as it is when the invocation starts: if the code or
+   * configuration changed after `fn` was read (an update returned while the invocation waited for a concurrency
+   * slot, or while its environment was initialising the old code), it reads the function again and runs that,
+   * so nothing runs old code once an update has returned, as on Lambda.
    */
   async invoke(fn: RunnableFunction, request: InvocationRequest): Promise<InvocationResult> {
+    for (let reloads = 0; ; reloads++) {
+      try {
+        return await this.invokeGeneration(fn, request);
+      } catch (error) {
+        if (!(error instanceof StaleFunctionError) || !this.deps.reload) throw error;
+        if (reloads >= MAX_FUNCTION_RELOADS) throw new Error(`function ${fn.name} changed ${reloads} times while one invocation waited for it`);
+        fn = await this.deps.reload(fn);
+      }
+    }
+  }
+
+  /** One invocation of this generation of the function; StaleFunctionError when it is no longer current. */
+  private async invokeGeneration(fn: RunnableFunction, request: InvocationRequest): Promise<InvocationResult> {
     const receivedAt = Date.now();
     const plan = planTrace(fn.tracingMode, request.traceHeader, lineageOf(fn));
     // The Node.js of the function's runtime, before anything else: a first use may download it (once per server
@@ -145,6 +172,11 @@ export class LambdaRuntime {
     try {
       if (lease.cold) {
         const init = await environment.ready;
+        // Retired while it initialised: the function changed, and this environment holds the old code.
+        if (environment.retired) {
+          environment.kill();
+          throw new StaleFunctionError(fn.name);
+        }
         if (!init.ok) return await this.failedInit(fn, request, environment, init, plan, lines, write);
       }
       write(`${startLine(request.requestId)}\n`);
@@ -215,6 +247,35 @@ export class LambdaRuntime {
     this.pool.retire(functionName);
   }
 
+  /** Code folders no function uses any more, removed when the last environment running in them is gone. */
+  private readonly releasedFolders = new Map<string, () => boolean>();
+
+  /**
+   * Removes a code folder no function uses any more: now, or once the environments still running in it (retired,
+   * finishing an invocation) are gone. `stillUnused` is asked again just before, as the same code may be deployed
+   * anew meanwhile. The folder is renamed aside first, so an unpack of the same code never finds half of it.
+   */
+  releaseCode(directory: string, stillUnused: () => boolean): void {
+    this.releasedFolders.set(directory, stillUnused);
+    this.removeReleased(directory);
+  }
+
+  private removeReleased(directory: string): void {
+    const stillUnused = this.releasedFolders.get(directory);
+    if (!stillUnused) return;
+    if (this.pool.list().some((environment) => environment.fn.codeDirectory === directory && environment.state !== 'dead')) return;
+    this.releasedFolders.delete(directory);
+    if (!stillUnused() || !existsSync(directory)) return;
+    const aside = join(dirname(directory), `.released-${randomBytes(6).toString('hex')}`);
+    try {
+      renameSync(directory, aside);
+    } catch (error) {
+      this.deps.log(`lambda: could not remove the unused code folder ${directory}: ${(error as Error).message}`);
+      return;
+    }
+    rm(aside, { recursive: true, force: true }).catch((error: Error) => this.deps.log(`lambda: could not remove ${aside}: ${error.message}`));
+  }
+
   /** The live environments (of one function), for diagnostics and tests. */
   environments(functionName?: string): ExecutionEnvironment[] {
     return this.pool.list(functionName);
@@ -256,6 +317,7 @@ export class LambdaRuntime {
       onDead: (env) => {
         if (credentials) this.deps.credentials?.revoke(credentials.accessKeyId);
         this.pool.forget(env);
+        this.removeReleased(env.fn.codeDirectory);
       },
     });
     this.telemetry.appendLog(fn.logGroup, environment.logStream, `${initStartLine(fn.runtime, fn.region)}\n`);

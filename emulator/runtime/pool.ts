@@ -1,7 +1,8 @@
 // Execution environments across all functions: reuse a warm one of the same function generation, start a
 // new one otherwise, and never run more than `maxConcurrency` invocations at once (the rest wait, FIFO).
 // Idle environments are reaped after `idleTimeoutMs`; retired ones (code or config changed) stop when free;
-// one found over its memory when it would be reused is recycled instead.
+// one found over its memory when it would be reused is recycled instead. A waiter whose function changed while
+// it waited gets no environment of the old generation: it is refused (StaleFunctionError) and asks again.
 import type { ExecutionEnvironment } from './environment.js';
 import type { RunnableFunction } from './types.js';
 
@@ -15,6 +16,14 @@ interface Waiter {
   fn: RunnableFunction;
   resolve(lease: Lease): void;
   reject(error: Error): void;
+}
+
+/** The function changed (code or configuration) after the caller read it: read it again and ask again. */
+export class StaleFunctionError extends Error {
+  constructor(readonly functionName: string) {
+    super(`function ${functionName} changed while the invocation waited for an environment`);
+    this.name = 'StaleFunctionError';
+  }
 }
 
 export interface PoolLimits {
@@ -32,10 +41,12 @@ export class EnvironmentPool {
   /**
    * @param create - makes (and starts) an environment for the function; it must call `forget` when it dies
    * @param limits - read at each decision, so changes apply at once
+   * @param isCurrent - whether this is still the function's current generation, asked when a lease is granted
    */
   constructor(
     private readonly create: (fn: RunnableFunction) => ExecutionEnvironment,
     private readonly limits: () => PoolLimits,
+    private readonly isCurrent: (fn: RunnableFunction) => boolean = () => true,
   ) {
     this.reaper = setInterval(() => this.reap(), Math.min(1000, Math.max(50, limits().idleTimeoutMs / 2)));
     this.reaper.unref();
@@ -103,6 +114,11 @@ export class EnvironmentPool {
     const { maxConcurrency } = this.limits();
     while (this.waiters.length > 0 && this.busy < maxConcurrency) {
       const waiter = this.waiters.shift()!;
+      // Read before an update that has since returned: leasing it an environment would run the old code.
+      if (!this.isCurrent(waiter.fn)) {
+        waiter.reject(new StaleFunctionError(waiter.fn.name));
+        continue;
+      }
       this.busy += 1;
       const warm = this.findIdle(waiter.fn);
       if (warm) {

@@ -12,6 +12,7 @@ import { createStsService } from './sts/index.js';
 import { createLambdaService } from './lambda/index.js';
 import { createLogsService } from './logs/index.js';
 import { createXRayService } from './xray/index.js';
+import { createS3ControlService } from './s3control/index.js';
 
 /** Re-exported for s3/index.ts until S3 imports it from core/service.ts as the other services do. */
 export type { ServiceModule };
@@ -30,6 +31,7 @@ export function createServices(context: CloudContext): CloudServices {
     xray: createXRayService(context),
     lambda: createLambdaService(context),
     s3: createS3Service(context),
+    s3control: createS3ControlService(context),
   };
   const routers = Object.fromEntries(Object.entries(modules).map(([name, module]) => [name, module.router])) as Record<ServiceName, ServiceRouter>;
   return {
@@ -38,8 +40,9 @@ export function createServices(context: CloudContext): CloudServices {
       for (const module of Object.values(modules)) await module.start?.();
     },
     async stop() {
-      // Lambda first: it stops environments that may still be writing to logs and traces.
-      for (const name of ['lambda', 's3', 'xray', 'logs', 'sts', 'iam'] as const) await modules[name].stop?.();
+      // S3 Control first: its jobs invoke functions. Then Lambda: it stops environments that may still be writing
+      // to logs and traces.
+      for (const name of ['s3control', 'lambda', 's3', 'xray', 'logs', 'sts', 'iam'] as const) await modules[name].stop?.();
     },
   };
 }

@@ -166,7 +166,7 @@ export function openSocket(endpoint: string): Promise<Socket> {
 }
 
 /** The wire protocols of the local cloud's services, as their errors look. */
-export type Protocol = 's3' | 'query' | 'json-1.1' | 'rest-json';
+export type Protocol = 's3' | 's3-control' | 'query' | 'json-1.1' | 'rest-json';
 
 const STACK_PATTERNS = [/\n\s+at .+\(.*:\d+:\d+\)/, /node:internal/, /\.ts:\d+:\d+/, /\.js:\d+:\d+/];
 
@@ -191,6 +191,12 @@ export function protocolErrorCode(response: RawResponse, protocol: Protocol, whe
       const code = /^<\?xml[^>]*\?>\s*<Error><Code>([^<]+)<\/Code><Message>/.exec(response.body)?.[1];
       assert.ok(code, `not an S3 XML error ${where}`);
       assert.match(String(response.headers['x-amz-request-id'] ?? ''), /\S/, `no x-amz-request-id ${where}`);
+      return code;
+    }
+    case 's3-control': {
+      if (response.body === '') return `HTTP${response.status}`;
+      const code = /^<\?xml[^>]*\?>\s*<ErrorResponse><Error><Code>([^<]+)<\/Code><Message>/.exec(response.body)?.[1];
+      assert.ok(code, `not an S3 Control ErrorResponse ${where}`);
       return code;
     }
     case 'query': {

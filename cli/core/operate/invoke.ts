@@ -7,6 +7,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ExitCode, UserError } from '../../output.js';
 import { packagePath } from '../paths.js';
 import { headObject } from './wait.js';
+import { withTraceHeader } from './traced-put.js';
 
 export const S3_PUT_EVENT_TEMPLATE = ['templates', 's3-put-event.json'] as const;
 
@@ -143,14 +144,14 @@ export interface InvokeResult {
 /**
  * Invokes synchronously (RequestResponse) with LogType Tail.
  *
+ * @param traceId - start this X-Ray trace (sampled) with the invocation, as a traced upload starts one
  * @throws UserError when the function does not exist.
  */
-export async function invokeFunction(lambda: LambdaClient, functionName: string, event: unknown): Promise<InvokeResult> {
+export async function invokeFunction(lambda: LambdaClient, functionName: string, event: unknown, traceId?: string): Promise<InvokeResult> {
   let response;
   try {
-    response = await lambda.send(
-      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', LogType: 'Tail', Payload: Buffer.from(JSON.stringify(event)) }),
-    );
+    const command = new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', LogType: 'Tail', Payload: Buffer.from(JSON.stringify(event)) });
+    response = await lambda.send(traceId ? withTraceHeader(command, traceId) : command);
   } catch (error) {
     if ((error as Error).name === 'ResourceNotFoundException') throw new UserError(`function ${functionName} does not exist: run \`thumbctl setup\` first`);
     throw error;

@@ -15,15 +15,19 @@ export function newTraceId(nowMs = Date.now()): string {
  */
 export async function putTracedObject(s3: S3Client, input: PutObjectCommandInput): Promise<string> {
   const traceId = newTraceId();
-  const command = new PutObjectCommand(input);
+  await s3.send(withTraceHeader(new PutObjectCommand(input), traceId));
+  return traceId;
+}
+
+/** Any SDK command, sent with `X-Amzn-Trace-Id: Root=<traceId>;Sampled=1` (an Invoke starts its trace this way). */
+export function withTraceHeader<C extends { middlewareStack: { add(middleware: any, options: { step: 'build'; name: string }): void } }>(command: C, traceId: string): C {
   command.middlewareStack.add(
-    (next) => async (args) => {
+    (next: (args: { request: unknown }) => Promise<unknown>) => async (args: { request: unknown }) => {
       const request = args.request as { headers?: Record<string, string> };
       if (request.headers) request.headers['X-Amzn-Trace-Id'] = `Root=${traceId};Sampled=1`;
       return next(args);
     },
     { step: 'build', name: 'thumbctlTraceHeader' },
   );
-  await s3.send(command);
-  return traceId;
+  return command;
 }

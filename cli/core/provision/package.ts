@@ -1,17 +1,17 @@
-// The deployment package: function/handler.ts bundled by esbuild into index.mjs, plus sharp and its libvips
-// binaries for linux and the chosen architecture, zipped deterministically (sorted entries, fixed dates and
-// modes, no symlinks) so the same inputs always give the same CodeSha256. Built zips are cached by a cheap
-// hash of their inputs, in the state directory and in thumbctl's cache shared by every state directory on the
-// machine (a fresh state directory then copies the zip instead of bundling and zipping it again, seconds).
-// It does not upload anything and never prints.
+// The deployment package: a function directory's handler.ts (the bundled function/, or one made by `thumbctl
+// eject`) bundled by thumbctl's esbuild into index.mjs, plus sharp and its libvips binaries for linux and the
+// chosen architecture, zipped deterministically (sorted entries, fixed dates and modes, no symlinks) so the same
+// inputs always give the same CodeSha256. Built zips are cached by a cheap hash of their inputs, in the state
+// directory and in thumbctl's cache shared by every state directory on the machine (a fresh state directory then
+// copies the zip instead of bundling and zipping it again, seconds). It does not upload anything and never prints.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { builtinModules } from 'node:module';
 import { promisify } from 'node:util';
-import type { Plugin } from 'esbuild';
+import type { BuildFailure, BuildOptions, BuildResult, Message, Plugin } from 'esbuild';
 import { ExitCode, formatBytes, UserError } from '../../output.js';
 import { writeFileAtomic } from '../fs.js';
 import type { Architecture } from '../settings.js';
@@ -63,6 +63,15 @@ const BUILTINS_THROUGH_REQUIRE: Plugin = {
     }));
   },
 };
+/** The function's entry point in its directory. */
+export const FUNCTION_ENTRY = 'handler.ts';
+/**
+ * The npm packages the function imports: sharp ships as files beside the bundle, the others are bundled.
+ * An ejected function's package.json pins them to the versions installed with thumbctl.
+ */
+export const FUNCTION_PACKAGES = ['sharp', '@aws-sdk/client-s3', '@aws-lambda-powertools/logger', '@aws-lambda-powertools/tracer'] as const;
+/** Bounds on a function directory's inputs hash (it reads every file but node_modules and dot-files). */
+export const FUNCTION_DIR_LIMITS = { files: 2000, bytes: 64 * 1024 * 1024 } as const;
 
 /** sharp's native parts: the npm arch name for a Lambda architecture. */
 export const NPM_ARCH: Record<Architecture, string> = { x86_64: 'x64', arm64: 'arm64' };
@@ -78,7 +87,7 @@ export interface PackageOptions {
   sharedCacheDir?: string;
   /** The thumbctl package root (default: found from this module). */
   root?: string;
-  /** The function sources (default: <root>/function). */
+  /** The function's directory, with handler.ts (default: the bundled function, <root>/function). */
   sourceDir?: string;
   /** Says what is happening (bundling, fetching binaries, zipping). */
   progress?(text: string): void;
@@ -106,10 +115,32 @@ export interface ZipEntry {
   mode: number;
 }
 
+/**
+ * Where a function's sources are and how they resolve. The bundled function (thumbctl's function/) is packaged
+ * exactly as it always was. A function directory resolves each import from its own node_modules when installed
+ * there, else from thumbctl's installation, so it builds before (and without) an `npm install` of its own.
+ */
+export interface FunctionSource {
+  /** The directory holding handler.ts. */
+  dir: string;
+  /** thumbctl's installation: its esbuild bundles every function. */
+  root: string;
+  /** True for thumbctl's own function/. */
+  bundled: boolean;
+}
+
+export function functionSource(options: { root?: string; sourceDir?: string } = {}): FunctionSource {
+  const root = options.root ?? packageRoot();
+  const bundledDir = options.root ? join(options.root, 'function') : functionDir();
+  const dir = resolve(options.sourceDir ?? bundledDir);
+  return { dir, root, bundled: dir === resolve(bundledDir) };
+}
+
 /** Builds (or takes from the cache) the deployment package for one architecture. */
 export async function buildPackage(options: PackageOptions): Promise<DeploymentPackage> {
-  const root = options.root ?? packageRoot();
-  const sourceDir = options.sourceDir ?? (options.root ? join(options.root, 'function') : functionDir());
+  const source = functionSource(options);
+  const { root, dir: sourceDir } = source;
+  checkFunctionDirectory(source);
   const inputsHash = packageInputsHash(root, sourceDir, options.architecture);
   const cachePath = options.cacheDir ? join(options.cacheDir, zipName(options.architecture, inputsHash)) : undefined;
 
@@ -127,11 +158,9 @@ export async function buildPackage(options: PackageOptions): Promise<DeploymentP
     return describe(shared.zip, { fromCache: true, inputsHash, architecture: options.architecture, path: cachePath ?? sharedPath, entries: shared.entries });
   }
 
-  options.progress?.('bundling function/handler.ts');
+  options.progress?.(`bundling ${source.bundled ? 'function/handler.ts' : relative(process.cwd(), join(sourceDir, FUNCTION_ENTRY)) || FUNCTION_ENTRY}`);
   const bundle = await bundleHandler(root, sourceDir);
-  const dependencies = await runtimeDependencies(root, options.architecture, options.cacheDir, options.progress);
-  const entries: ZipEntry[] = bundle.map((file) => ({ name: file.name, data: file.data, mode: 0o644 }));
-  for (const dependency of dependencies) entries.push(...packageFiles(dependency.dir, `node_modules/${dependency.name}`));
+  const entries = [...bundleEntries(bundle), ...(await dependencyEntries(source, options.architecture, options.cacheDir, options.progress))];
   options.progress?.(`zipping ${entries.length} files`);
   const zip = await zipDeterministic(entries);
   if (zip.length > MAX_ZIP_BYTES) {
@@ -147,6 +176,26 @@ export async function buildPackage(options: PackageOptions): Promise<DeploymentP
     }
   }
   return describe(zip, { fromCache: false, inputsHash, architecture: options.architecture, path: cachePath, entries: entries.length });
+}
+
+/** The bundle's files as zip entries. */
+export function bundleEntries(bundle: readonly BundleFile[]): ZipEntry[] {
+  return bundle.map((file) => ({ name: file.name, data: file.data, mode: 0o644 }));
+}
+
+/** sharp and what it needs at run time, as zip entries under node_modules/ (the same for every build of a directory). */
+export async function dependencyEntries(source: FunctionSource, architecture: Architecture, cacheDir: string | undefined, progress?: (text: string) => void): Promise<ZipEntry[]> {
+  const dependencies = await runtimeDependencies(source.root, architecture, cacheDir, progress, source.bundled ? [source.root] : [source.dir, source.root]);
+  return dependencies.flatMap((dependency) => packageFiles(dependency.dir, `node_modules/${dependency.name}`));
+}
+
+/** A function directory that is not there, or has no handler.ts, is a usage error said before any work. */
+export function checkFunctionDirectory(source: FunctionSource): void {
+  if (source.bundled) return;
+  const stats = statSync(source.dir, { throwIfNoEntry: false });
+  if (!stats) throw new UserError(`the function directory ${source.dir} does not exist (make one with \`thumbctl eject\`, or fix functionDir in the config file)`, ExitCode.usage);
+  if (!stats.isDirectory()) throw new UserError(`the function directory ${source.dir} is not a directory`, ExitCode.usage);
+  if (!existsSync(join(source.dir, FUNCTION_ENTRY))) throw new UserError(`the function directory ${source.dir} has no ${FUNCTION_ENTRY} (the function's entry point)`, ExitCode.usage);
 }
 
 function describe(zip: Buffer, rest: Pick<DeploymentPackage, 'fromCache' | 'inputsHash' | 'architecture' | 'path' | 'entries'>): DeploymentPackage {
@@ -215,26 +264,68 @@ function readEntryCount(cachePath: string): number {
 /**
  * A cheap fingerprint of everything that goes into the zip: the function sources (content), the versions of
  * the packages it bundles and ships, the installed tree's lock file (size and mtime), esbuild's version, the
- * architecture and the package format. Reading a few small files: milliseconds.
+ * architecture and the package format. Reading a few small files: milliseconds. The bundled function's sources
+ * are its top-level .ts files; a function directory's are all its files but node_modules and dot-files (it may
+ * import JSON or a subfolder), and its own node_modules and lock file count too.
  */
 export function packageInputsHash(root: string, sourceDir: string, architecture: Architecture): string {
+  const source = functionSource({ root, sourceDir });
   const hash = createHash('sha256');
   hash.update(`format ${PACKAGE_FORMAT}\narch ${architecture}\n`);
-  for (const name of readdirSync(sourceDir).filter((file) => file.endsWith('.ts')).sort()) {
-    hash.update(`file ${name}\n`).update(readFileSync(join(sourceDir, name))).update('\n');
+  if (source.bundled) {
+    for (const name of readdirSync(sourceDir).filter((file) => file.endsWith('.ts')).sort()) {
+      hash.update(`file ${name}\n`).update(readFileSync(join(sourceDir, name))).update('\n');
+    }
+  } else {
+    hashDirectory(hash, source.dir);
   }
-  for (const name of ['esbuild', 'sharp', '@aws-sdk/client-s3', '@aws-lambda-powertools/logger', '@aws-lambda-powertools/tracer']) {
-    const dir = findPackageDir(name, root);
-    hash.update(`dep ${name} ${dir ? readManifest(dir).version ?? '?' : 'missing'}\n`);
+  for (const name of ['esbuild', ...FUNCTION_PACKAGES]) {
+    if (source.bundled) {
+      const dir = findPackageDir(name, root);
+      hash.update(`dep ${name} ${dir ? readManifest(dir).version ?? '?' : 'missing'}\n`);
+    } else {
+      // Where it resolves matters as much as its version: installing it in the directory changes the package.
+      const dir = name === 'esbuild' ? findPackageDir(name, root) : resolvePackageDir(name, [source.dir, root]);
+      hash.update(`dep ${name} ${dir ? `${readManifest(dir).version ?? '?'} ${dir}` : 'missing'}\n`);
+    }
   }
-  for (const lock of ['node_modules/.package-lock.json', 'package-lock.json']) {
-    const path = join(root, lock);
-    if (existsSync(path)) {
-      const stats = statSync(path);
-      hash.update(`lock ${lock} ${stats.size} ${stats.mtimeMs}\n`);
+  const lockRoots = source.bundled ? [root] : [source.dir, root];
+  for (const lockRoot of lockRoots) {
+    for (const lock of ['node_modules/.package-lock.json', 'package-lock.json']) {
+      const path = join(lockRoot, lock);
+      if (existsSync(path)) {
+        const stats = statSync(path);
+        hash.update(`lock ${source.bundled ? lock : path} ${stats.size} ${stats.mtimeMs}\n`);
+      }
     }
   }
   return hash.digest('hex');
+}
+
+/** Every file under `dir` but node_modules and dot-files, names and contents, in a fixed order; bounded. */
+function hashDirectory(hash: ReturnType<typeof createHash>, dir: string): void {
+  let files = 0;
+  let bytes = 0;
+  const walk = (current: string): void => {
+    for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) {
+        files += 1;
+        const data = readFileSync(path);
+        bytes += data.length;
+        if (files > FUNCTION_DIR_LIMITS.files || bytes > FUNCTION_DIR_LIMITS.bytes) {
+          throw new UserError(
+            `the function directory ${dir} holds more than ${FUNCTION_DIR_LIMITS.files} files or ${formatBytes(FUNCTION_DIR_LIMITS.bytes)} outside node_modules: is it the right directory?`,
+            ExitCode.usage,
+          );
+        }
+        hash.update(`file ${relative(dir, path).split(sep).join('/')}\n`).update(data).update('\n');
+      }
+    }
+  };
+  walk(dir);
 }
 
 /** One file of the bundled handler, named by its path inside the package. */
@@ -252,42 +343,94 @@ export interface BundleFile {
  */
 export async function bundleHandler(root: string, sourceDir: string): Promise<BundleFile[]> {
   const esbuild = await import('esbuild');
-  const entry = join(sourceDir, 'handler.ts');
-  if (!existsSync(entry)) throw new UserError(`the function source is missing: ${entry}`);
-  const outdir = join(root, '.bundle');
+  const source = functionSource({ root, sourceDir });
+  const entry = join(source.dir, FUNCTION_ENTRY);
+  if (!existsSync(entry)) throw new UserError(`the function source is missing: ${entry}`, ExitCode.usage);
+  const options = bundleOptions(source);
   try {
-    const result = await esbuild.build({
-      entryPoints: { [BUNDLE_FILE.replace(/\.mjs$/, '')]: entry },
-      absWorkingDir: root,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'esm',
-      splitting: true,
-      chunkNames: `${CHUNK_DIR}/[name]-[hash]`,
-      outExtension: { '.js': '.mjs' },
-      minify: true,
-      legalComments: 'none',
-      sourcemap: false,
-      external: ['sharp'],
-      // The SDK's ES module builds, not its CommonJS `main`: one file per package there, which cannot be
-      // tree-shaken. A fifth smaller bundle and a cold start ~30 ms shorter (BENCHMARKS.md).
-      mainFields: ['module', 'main'],
-      banner: { js: BANNER },
-      plugins: [BUILTINS_THROUGH_REQUIRE],
-      write: false,
-      logLevel: 'silent',
-      outdir,
-    });
-    const files = result.outputFiles.map((file) => ({ name: relative(outdir, file.path).split(sep).join('/'), data: Buffer.from(file.contents) }));
-    if (!files.some((file) => file.name === BUNDLE_FILE)) throw new Error(`esbuild produced no ${BUNDLE_FILE}`);
-    return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return bundleFiles(await esbuild.build(options), options);
   } catch (error) {
-    const messages = (error as { errors?: { text: string; location?: { file: string; line: number } }[] }).errors;
-    const first = messages?.[0];
-    const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
-    throw new UserError(`bundling the function failed: ${first ? first.text + where : (error as Error).message}`);
+    throw bundleError(error, options);
   }
+}
+
+/**
+ * esbuild's options for a function: the same for a one-off build and for `dev`'s incremental context. A function
+ * directory is its own working directory, and whatever its node_modules do not hold is looked up in thumbctl's
+ * (and the folders above it, where a package manager may have hoisted it).
+ */
+export function bundleOptions(source: FunctionSource): BuildOptions & { write: false; outdir: string; absWorkingDir: string } {
+  const entry = join(source.dir, FUNCTION_ENTRY);
+  return {
+    entryPoints: { [BUNDLE_FILE.replace(/\.mjs$/, '')]: entry },
+    absWorkingDir: source.bundled ? source.root : source.dir,
+    ...(source.bundled ? {} : { nodePaths: nodeModulesAbove(source.root) }),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    splitting: true,
+    chunkNames: `${CHUNK_DIR}/[name]-[hash]`,
+    outExtension: { '.js': '.mjs' },
+    minify: true,
+    legalComments: 'none',
+    sourcemap: false,
+    external: ['sharp'],
+    // The SDK's ES module builds, not its CommonJS `main`: one file per package there, which cannot be
+    // tree-shaken. A fifth smaller bundle and a cold start ~30 ms shorter (BENCHMARKS.md).
+    mainFields: ['module', 'main'],
+    banner: { js: BANNER },
+    plugins: [BUILTINS_THROUGH_REQUIRE],
+    write: false,
+    logLevel: 'silent',
+    outdir: join(source.root, '.bundle'),
+  };
+}
+
+/** Every node_modules folder from `dir` up to the file system's root, nearest first (Node's own search order). */
+function nodeModulesAbove(dir: string): string[] {
+  const folders: string[] = [];
+  for (let current = dir; ; current = dirname(current)) {
+    folders.push(join(current, 'node_modules'));
+    if (dirname(current) === current) return folders;
+  }
+}
+
+/** The files of a build, named by their path in the package, sorted. */
+export function bundleFiles(result: Pick<BuildResult, 'outputFiles'>, options: { outdir: string }): BundleFile[] {
+  const files = (result.outputFiles ?? []).map((file) => ({ name: relative(options.outdir, file.path).split(sep).join('/'), data: Buffer.from(file.contents) }));
+  if (!files.some((file) => file.name === BUNDLE_FILE)) throw new Error(`esbuild produced no ${BUNDLE_FILE}`);
+  return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** A build that failed: the bundler's first error, where it is and the source line it points at. */
+export class BundleError extends UserError {
+  constructor(
+    message: string,
+    /** `file:line:column` (column counted from 1, as editors do), relative to the working directory; undefined when esbuild gave none. */
+    readonly location: string | undefined,
+    /** The bundler's own text. */
+    readonly text: string,
+    /** The source line the error points at, when there is one. */
+    readonly lineText: string | undefined,
+  ) {
+    super(message, ExitCode.usage);
+    this.name = 'BundleError';
+  }
+}
+
+/** esbuild's failure as one line, `file:line:col message`; anything else as it came. */
+export function bundleError(error: unknown, options: { absWorkingDir: string }, cwd = process.cwd()): BundleError {
+  const first: Message | undefined = (error as Partial<BuildFailure>).errors?.[0];
+  if (!first) return new BundleError(`bundling the function failed: ${(error as Error).message}`, undefined, (error as Error).message, undefined);
+  const where = first.location;
+  if (!where) return new BundleError(`bundling the function failed: ${first.text}`, undefined, first.text, undefined);
+  // Relative to where the command runs when below it (an editor or terminal opens it), else absolute.
+  const absolute = resolve(options.absWorkingDir, where.file);
+  const below = relative(cwd, absolute);
+  const file = below && !below.startsWith('..') && !isAbsolute(below) ? below : absolute;
+  const location = `${file}:${where.line}:${where.column + 1}`;
+  return new BundleError(`${location}: ${first.text}`, location, first.text, where.lineText || undefined);
 }
 
 // ---- sharp and its dependencies -------------------------------------------------------------------------
@@ -312,6 +455,15 @@ export function findPackageDir(name: string, from: string): string | undefined {
   }
 }
 
+/** The first of `roots` from which Node would resolve `name`. */
+export function resolvePackageDir(name: string, roots: readonly string[]): string | undefined {
+  for (const root of roots) {
+    const dir = findPackageDir(name, root);
+    if (dir) return dir;
+  }
+  return undefined;
+}
+
 /** The optional dependencies worth shipping: sharp's binaries for linux (glibc) on this architecture. */
 export function isWantedBinary(name: string, architecture: Architecture): boolean {
   const arch = NPM_ARCH[architecture];
@@ -329,12 +481,19 @@ export interface RuntimeDependency {
  * regular dependencies recursively, optional ones only when they are the linux binaries for this
  * architecture. Binaries not installed locally (arm64 on an x64 machine) are fetched with `npm pack`.
  */
-export async function runtimeDependencies(root: string, architecture: Architecture, cacheDir: string | undefined, progress?: (text: string) => void): Promise<RuntimeDependency[]> {
+export async function runtimeDependencies(
+  root: string,
+  architecture: Architecture,
+  cacheDir: string | undefined,
+  progress?: (text: string) => void,
+  /** Where sharp itself is looked for, in order (a function directory's node_modules first, then thumbctl's). */
+  searchFrom: readonly string[] = [root],
+): Promise<RuntimeDependency[]> {
   const found = new Map<string, RuntimeDependency>();
-  const queue: { name: string; range: string; from: string; optional: boolean }[] = [{ name: 'sharp', range: '*', from: root, optional: false }];
+  const queue: { name: string; range: string; from: readonly string[]; optional: boolean }[] = [{ name: 'sharp', range: '*', from: searchFrom, optional: false }];
   while (queue.length > 0) {
     const { name, range, from, optional } = queue.shift()!;
-    let dir = findPackageDir(name, from);
+    let dir = resolvePackageDir(name, from);
     if (dir && optional && range !== '*' && readManifest(dir).version !== range) dir = undefined;
     if (!dir && optional) dir = await fetchBinaryPackage(name, range, cacheDir, progress);
     if (!dir) throw new UserError(`cannot package the function: ${name} is not installed (run npm install in ${root})`);
@@ -346,9 +505,9 @@ export async function runtimeDependencies(root: string, architecture: Architectu
       continue;
     }
     found.set(name, { name, version, dir });
-    for (const [dependency, dependencyRange] of Object.entries(manifest.dependencies ?? {})) queue.push({ name: dependency, range: dependencyRange, from: dir, optional: false });
+    for (const [dependency, dependencyRange] of Object.entries(manifest.dependencies ?? {})) queue.push({ name: dependency, range: dependencyRange, from: [dir], optional: false });
     for (const [dependency, dependencyRange] of Object.entries(manifest.optionalDependencies ?? {})) {
-      if (isWantedBinary(dependency, architecture)) queue.push({ name: dependency, range: dependencyRange, from: dir, optional: true });
+      if (isWantedBinary(dependency, architecture)) queue.push({ name: dependency, range: dependencyRange, from: [dir], optional: true });
     }
   }
   for (const arch of [NPM_ARCH[architecture]]) {
@@ -421,14 +580,16 @@ function isNative(name: string): boolean {
 /**
  * A zip whose bytes depend only on the entries: sorted by name, every entry dated ZIP_DATE with its given
  * mode, files only (no directory or symlink entries).
+ * @param options.store - no compression: for `dev` on the local cloud, where deflating sharp's 20 MB on every
+ *   save costs about a second and the bytes only cross loopback
  */
-export async function zipDeterministic(entries: readonly ZipEntry[]): Promise<Buffer> {
+export async function zipDeterministic(entries: readonly ZipEntry[], options: { store?: boolean } = {}): Promise<Buffer> {
   const { ZipArchive } = await import('archiver');
   const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (let index = 1; index < sorted.length; index++) {
     if (sorted[index]!.name === sorted[index - 1]!.name) throw new Error(`duplicate zip entry ${sorted[index]!.name}`);
   }
-  const archive = new ZipArchive({ zlib: { level: 6 } });
+  const archive = new ZipArchive(options.store ? { store: true } : { zlib: { level: 6 } });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     archive.on('data', (chunk: Buffer) => chunks.push(chunk));

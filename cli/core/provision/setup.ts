@@ -186,12 +186,14 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
     return result;
   }
 
+  // Built before anything is touched: a function directory that does not build stops setup with nothing created.
+  const deployment = await packageStep(context, options, result);
   const ownership = new Map<OwnershipDecision, OwnershipEntry['action']>();
   result.resources.push(...(await bucketsStep(context, settings, options.region, [decisionFor('bucket', settings.sourceBucket), decisionFor('bucket', settings.thumbnailBucket)], ownership)));
   const role = await roleStep(context, settings, options.region, decisionFor('role', settings.roleName), ownership);
   result.roleArn = role.roleArn;
   result.resources.push(...role.resources);
-  const deployment = await packageStep(context, options, result);
+  result.resources.push({ type: 'package', name: packageName(settings), action: deployment.fromCache ? 'unchanged' : 'created' });
   if (options.localNodeRuntime) await nodeRuntimeStep(context, settings.runtime);
   const fn = await functionStep(context, settings, identity, role.roleArn, deployment, decisionFor('function', settings.functionName), ownership);
   result.resources.push(fn.resource);
@@ -266,7 +268,9 @@ async function reportedStep<T>(reporter: Reporter, text: string, body: (step: St
     else step.done(summary);
     return value;
   } catch (error) {
-    step.fail(`${text}: failed`);
+    // A usage error (a function that does not build) is one line, the command's; others get the step's ✖ too.
+    if (error instanceof UserError && error.exitCode === ExitCode.usage) step.cancel();
+    else step.fail(`${text}: failed`);
     throw error;
   }
 }
@@ -424,7 +428,7 @@ async function roleStep(
   });
 }
 
-// ---- 3. the package -------------------------------------------------------------------------------------
+// ---- 3. the package (built before step 1: nothing is touched for a function that does not build) --------
 
 async function packageStep(context: StepContext, options: SetupOptions, result: SetupResult): Promise<DeploymentPackage> {
   return reportedStep(context.reporter, 'Package', async (step) => {
@@ -435,13 +439,11 @@ async function packageStep(context: StepContext, options: SetupOptions, result: 
         architecture: options.settings.architecture,
         cacheDir: options.cacheDir,
         ...(options.cacheDir ? { sharedCacheDir: sharedPackageCacheDir() } : {}),
+        sourceDir: options.settings.functionDir,
         progress: (text) => step.update(`Package: ${text}`),
       }));
     result.packageBytes = deployment.bytes;
     result.codeSha256 = deployment.codeSha256;
-    if (!options.dryRun) {
-      result.resources.push({ type: 'package', name: packageName(options.settings), action: deployment.fromCache ? 'unchanged' : 'created' });
-    }
     const how = deployment.fromCache ? 'cached' : `built in ${((Date.now() - started) / 1000).toFixed(1)} s`;
     return { value: deployment, summary: `Package ${packageName(options.settings)}: ${formatBytes(deployment.bytes)}, ${options.settings.architecture} (${how})`, changed: !deployment.fromCache };
   });

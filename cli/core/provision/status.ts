@@ -2,7 +2,7 @@
 // named (memory, timeout, tracing mode, policies, the trigger, the ownership tags), and who owns each resource.
 // Read-only; the package is built (or taken from the cache) only to know which CodeSha256 the function should
 // run. Returns the `status --json` document; inSync says whether everything is present and as desired.
-import { silentReporter } from '../../output.js';
+import { ExitCode, silentReporter, UserError } from '../../output.js';
 import { provisionedNames, type ProvisionedNames, type ProvisionScope } from './target.js';
 import { buildPackage, sharedPackageCacheDir, type DeploymentPackage } from './package.js';
 import { stateOf, type Difference, type ResourceState, type ResourceType } from './plan.js';
@@ -47,7 +47,13 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   try {
     const deployment =
       options.package ??
-      (await buildPackage({ architecture: options.settings.architecture, cacheDir: options.cacheDir, ...(options.cacheDir ? { sharedCacheDir: sharedPackageCacheDir() } : {}), progress: (text) => step.update(`Package: ${text}`) }));
+      (await buildPackage({
+        architecture: options.settings.architecture,
+        cacheDir: options.cacheDir,
+        ...(options.cacheDir ? { sharedCacheDir: sharedPackageCacheDir() } : {}),
+        sourceDir: options.settings.functionDir,
+        progress: (text) => step.update(`Package: ${text}`),
+      }));
     step.update('Reading resources');
     const found = await survey(options.clients, options.settings, { account: options.account, region: options.region }, deployment);
     step.done(`Read ${found.plans.length} resources`);
@@ -86,7 +92,8 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
       durationMs: Date.now() - started,
     };
   } catch (error) {
-    step.fail('Reading resources: failed');
+    if (error instanceof UserError && error.exitCode === ExitCode.usage) step.cancel();
+    else step.fail('Reading resources: failed');
     throw error;
   }
 }

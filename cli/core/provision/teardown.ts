@@ -27,6 +27,7 @@ import { isError, lambdaChange, paceFor, retrying, type Pace, type ProvisionClie
 import { bucketExists, observeNotifications } from './observe.js';
 import { decideTeardown, OWNERSHIP_TAGS, readBucketTags, surveyOwnership, type OwnedKind, type OwnedResource, type TeardownDecision } from './ownership.js';
 import { ACCESS_POLICY_NAME, MANAGED_POLICIES, managedPolicyArn } from './policies.js';
+import { BATCH_ROLE_DEFAULT_NAME, removeBatchRole } from './batch-role.js';
 import { PERMISSION_STATEMENT_ID, functionArn, isOurConfiguration, logGroupName, mergeNotifications, type Identity, type ResourceType } from './plan.js';
 import { ownershipEntry, type OwnershipEntry } from './survey.js';
 
@@ -197,6 +198,14 @@ export async function teardown(options: TeardownOptions): Promise<TeardownResult
       },
     );
   });
+
+  // The S3 Batch Operations role, when setup or backfill was asked to make one for this deployment.
+  // Listed only when there is one: most deployments never ask for it.
+  const batchDeleted = await removeBatchRole(iam, { roleName: BATCH_ROLE_DEFAULT_NAME, thumbnailBucket: settings.thumbnailBucket });
+  for (const { type, name } of batchDeleted) {
+    resources.push({ type, name, action: 'deleted' });
+    reporter.step(name).succeed(`${type === 'role' ? 'Role' : 'Inline policy'} ${name} (S3 Batch Operations): deleted`);
+  }
 
   for (const bucket of [settings.thumbnailBucket, settings.sourceBucket]) {
     let objectsDeleted = 0;

@@ -1,7 +1,7 @@
 // Function code: takes a deployment package (inline base64 or an S3 object), checks it as Lambda does, keeps it in
 // the blob store by digest and unpacks it once per digest for the runtime. Knows nothing of functions: the store
 // records which digest a function uses, the executor asks here for the unpacked folder before running it.
-import { existsSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import type { S3ForOthers } from '../../core/context.js';
 import type { BlobStore } from '../../state/blobs.js';
 import { CodePackageError, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES, codeDirectory, inspectCodePackage, unpackCodePackage } from '../../runtime/code-package.js';
@@ -80,6 +80,33 @@ export class FunctionCode {
     }
     this.unpacked.add(directory);
     return directory;
+  }
+
+  /**
+   * Forgets a package no function uses any more (the store has checked): its blob goes now, unless an S3 object
+   * holds the same bytes (blobs are shared by content). Its folder is the runtime's to remove, once nothing runs
+   * in it. Synchronous, so the caller's reference check and the unlink happen in one tick, as S3 releases its blobs.
+   */
+  release(sha256Hex: string): void {
+    this.unpacked.delete(codeDirectory(this.options.stateDir, sha256Hex));
+    let sharedWithS3: boolean;
+    try {
+      sharedWithS3 = this.options.s3()?.usesBlob?.(sha256Hex) ?? false;
+    } catch (error) {
+      this.options.log(`lambda: asking S3 about blob ${sha256Hex} failed, keeping it: ${(error as Error).message}`);
+      sharedWithS3 = true;
+    }
+    if (sharedWithS3) return;
+    try {
+      unlinkSync(this.options.blobs.pathOf(sha256Hex));
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** The folder a package of this digest is (or would be) unpacked in. */
+  directoryOf(sha256Hex: string): string {
+    return codeDirectory(this.options.stateDir, sha256Hex);
   }
 
   private async readS3Object(bucket: string, key: string): Promise<Buffer> {

@@ -3,11 +3,14 @@
 // cross-service surface as `context.stores.lambda`, and runs the async worker between start() and stop().
 // No logic of its own beyond the wiring.
 import { randomUUID } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Authorizer, roleNameOf } from '../../core/authorize.js';
 import type { CloudContext, LambdaForOthers } from '../../core/context.js';
 import type { ServiceModule } from '../../core/service.js';
 import { LambdaRuntime } from '../../runtime/manager.js';
 import { readTuning } from '../../runtime/tuning.js';
+import type { RunnableFunction } from '../../runtime/types.js';
 import { FunctionCode } from './code.js';
 import { ResourceNotFoundException } from './errors.js';
 import { EventQueue } from './event-queue.js';
@@ -63,14 +66,24 @@ export function createLambdaService(context: CloudContext): ServiceModule {
       },
       revoke: (accessKeyId) => context.credentials?.revoke(accessKeyId),
     },
+    // An invocation that read the function before an update returned must not start on the old code.
+    isCurrent: (fn) => store.get(fn.name)?.generation === fn.generation,
+    reload: (fn): Promise<RunnableFunction> => executor.prepare(store.require(fn.name)),
   });
   store.onFunctionChanged = (name) => runtime.retire(name);
+  // A released package's folder goes once no environment runs in it, unless a function took the code up again.
+  store.onCodeReleased = (sha256Hex) => runtime.releaseCode(code.directoryOf(sha256Hex), () => !store.codeIsReferenced(sha256Hex));
   const executor = new LambdaExecutor({ store, code, runtime, queue, settings: context.settings, tuning: () => readTuning(context.settings), log: context.log });
   internals.set(context, { store, queue, runtime, executor });
 
   const forOthers: LambdaForOthers = {
     allowsS3Invoke: (functionArn, bucketName, bucketOwnerAccount) => store.allowsS3Invoke(functionArn, bucketName, bucketOwnerAccount),
     usesBlob: (digest) => store.codeIsReferenced(digest),
+    async invoke(functionArn, payload) {
+      const fn = store.require(store.resolve(functionArn));
+      const result = await executor.invoke(fn, { requestId: randomUUID(), payload: Buffer.from(payload) });
+      return { payload: result.payload.toString('utf8'), ...(result.functionError ? { functionError: result.functionError, errorType: result.errorType ?? 'Unhandled' } : {}) };
+    },
     enqueueEvent(functionArn, payload, source, traceHeader) {
       try {
         const { name } = parseFunctionIdentifier(functionArn);
@@ -88,6 +101,7 @@ export function createLambdaService(context: CloudContext): ServiceModule {
     async start() {
       // Containment chosen and a crashed server's leftovers killed before the worker runs anything.
       await runtime.start();
+      releaseUnusedCode(context, store);
       executor.start();
     },
     async stop() {
@@ -95,4 +109,19 @@ export function createLambdaService(context: CloudContext): ServiceModule {
       await runtime.stop();
     },
   };
+}
+
+/** At start: code an earlier server replaced without releasing it (or released half-way) goes now. */
+function releaseUnusedCode(context: CloudContext, store: LambdaStore): void {
+  const root = join(context.settings.stateDir, 'code');
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (/^[0-9a-f]{64}$/.test(name)) store.releaseCode(name);
+    else if (name.startsWith('.released-')) rmSync(join(root, name), { recursive: true, force: true });
+  }
 }

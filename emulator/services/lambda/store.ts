@@ -59,6 +59,8 @@ export interface LambdaStoreOptions {
 export class LambdaStore {
   /** Told when a function's code or configuration changed or it was deleted (its environments retire). */
   onFunctionChanged: (name: string) => void = () => undefined;
+  /** Told when no function uses this code any more (the runtime removes its folder once nothing runs in it). */
+  onCodeReleased: (sha256Hex: string) => void = () => undefined;
 
   private readonly statements;
   private readonly settings: LambdaStoreOptions['settings'];
@@ -212,11 +214,15 @@ export class LambdaStore {
     this.checkUpdatable(before, input.RevisionId);
     if (input.ImageUri !== undefined) throw new InvalidParameterValueException('The local cloud runs only Zip packages; ImageUri is not supported.');
     const code = await this.options.code.accept({ ZipFile: input.ZipFile, S3Bucket: input.S3Bucket, S3Key: input.S3Key, S3ObjectVersion: input.S3ObjectVersion });
-    return this.applyUpdate(name, input.RevisionId, (fn) => {
+    let replaced: string | undefined;
+    const configuration = this.applyUpdate(name, input.RevisionId, (fn) => {
+      replaced = fn.codeSha256Hex;
       fn.codeSha256Hex = code.sha256Hex;
       fn.codeSize = code.size;
       if (input.Architectures) fn.architectures = input.Architectures;
     });
+    if (replaced !== undefined && replaced !== code.sha256Hex) this.releaseCode(replaced);
+    return configuration;
   }
 
   updateFunctionConfiguration(identifier: string, input: UpdateFunctionConfigurationInput): FunctionConfiguration {
@@ -254,9 +260,22 @@ export class LambdaStore {
 
   deleteFunction(identifier: string, qualifier?: string): void {
     const name = this.resolve(identifier, qualifier);
-    this.require(name);
+    const fn = this.require(name);
     this.statements.remove.run(name);
     this.onFunctionChanged(name);
+    this.releaseCode(fn.codeSha256Hex);
+  }
+
+  /**
+   * Frees code no function uses any more, as Lambda discards a replaced or deleted $LATEST: its blob now
+   * (FunctionCode.release), its unpacked folder once no environment runs in it (onCodeReleased). Without this every
+   * update, and `thumbctl dev` makes one per save, would keep its zip and folder for ever. The reference check and
+   * the release happen in one tick, so no function can take up the code in between.
+   */
+  releaseCode(sha256Hex: string): void {
+    if (this.codeIsReferenced(sha256Hex)) return;
+    this.options.code.release(sha256Hex);
+    this.onCodeReleased(sha256Hex);
   }
 
   // --- resource policy and tags ---------------------------------------------------------------------------

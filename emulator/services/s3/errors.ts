@@ -14,8 +14,26 @@ export class NoSuchBucketError extends S3Error {
 }
 
 export class NoSuchKeyError extends S3Error {
-  constructor(key: string) {
-    super('NoSuchKey', 'The specified key does not exist.', 404, { Key: key });
+  /** @param headers - with a delete marker as the key's latest version: `x-amz-delete-marker` and its version id */
+  constructor(key: string, headers: Record<string, string> = {}) {
+    super('NoSuchKey', 'The specified key does not exist.', 404, { Key: key }, headers);
+  }
+}
+
+export class NoSuchVersionError extends S3Error {
+  constructor(key: string, versionId: string) {
+    super('NoSuchVersion', 'The specified version does not exist.', 404, { Key: key, VersionId: versionId });
+  }
+}
+
+/** A GET or HEAD of a delete marker by its version id: AWS answers 405, naming the marker in headers; so do we. */
+export class DeleteMarkerMethodNotAllowedError extends S3Error {
+  constructor(versionId: string) {
+    super('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405, { Method: 'GET', ResourceType: 'DeleteMarker' }, {
+      'x-amz-delete-marker': 'true',
+      'x-amz-version-id': versionId,
+      allow: 'DELETE',
+    });
   }
 }
 
@@ -164,12 +182,13 @@ export class NoSuchUploadError extends S3Error {
 }
 
 export class InvalidPartError extends S3Error {
-  constructor(uploadId: string, partNumber: number, etag: string) {
+  /** @param uploadId - undefined for a GET/HEAD of a part the object does not have */
+  constructor(uploadId: string | undefined, partNumber: number, etag: string) {
     super(
       'InvalidPart',
       "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
       400,
-      { UploadId: uploadId, PartNumber: String(partNumber), ETag: etag },
+      { ...(uploadId === undefined ? {} : { UploadId: uploadId }), PartNumber: String(partNumber), ETag: etag },
     );
   }
 }
@@ -267,7 +286,7 @@ export class S3NotImplementedError extends S3Error {
  * @param resource - the request path, reported as `<Resource>`
  */
 export function s3ErrorResponse(error: AwsError, options: { method: string; resource: string; requestId: string; hostId: string }): ServiceResponse {
-  const headers: Record<string, string> = { 'x-amz-id-2': options.hostId };
+  const headers: Record<string, string> = { ...error.headers, 'x-amz-id-2': options.hostId };
   if (options.method === 'HEAD') return { status: error.status, headers };
   const extra = Object.entries(error.extra)
     .map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`)

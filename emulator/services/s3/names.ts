@@ -1,5 +1,5 @@
 // S3's naming rules: which bucket names CreateBucket accepts, how long a key may be, and the
-// form-style URL encoding S3 uses for keys in event notifications and `encoding-type=url` listings.
+// URL encodings S3 uses for keys: form-style in event notifications, percent-style in `encoding-type=url` listings.
 // Pure functions. Keys are never used to build a path, so nothing here "sanitises" them.
 import { InvalidBucketNameError, KeyTooLongError } from './errors.js';
 
@@ -18,6 +18,8 @@ export function bucketNameProblem(name: string): string | undefined {
   if (!/^[a-z0-9.-]+$/.test(name)) return 'may contain only lowercase letters, digits, dots and hyphens';
   if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return 'must begin and end with a letter or digit';
   if (name.includes('..')) return 'must not contain two adjacent periods';
+  // A dot next to a hyphen makes an invalid DNS label, so AWS refuses `.-` and `-.`; so do we.
+  if (name.includes('.-') || name.includes('-.')) return 'must not have a period next to a hyphen';
   if (/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)) return 'must not be formatted as an IP address';
   if (RESERVED_PREFIXES.some((prefix) => name.startsWith(prefix))) return 'uses a reserved prefix';
   if (RESERVED_SUFFIXES.some((suffix) => name.endsWith(suffix))) return 'uses a reserved suffix';
@@ -35,7 +37,7 @@ export function assertValidKey(key: string): void {
 }
 
 /**
- * Encodes a key the way S3 writes it into event notifications and url-encoded listings: form
+ * Encodes a key the way S3 writes it into event notifications: form
  * encoding (space becomes `+`, `+` becomes `%2B`) with `/` left as is. Letters, digits and `-_.*`
  * stay unescaped, like Java's URLEncoder; every other byte of the UTF-8 form is `%XX`.
  */
@@ -51,6 +53,28 @@ export function formEncodeKey(key: string): string {
       out += String.fromCharCode(byte);
     } else if (byte === 0x20) {
       out += '+';
+    } else {
+      out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    }
+  }
+  return out;
+}
+
+/**
+ * Encodes a value the way S3 writes it into `encoding-type=url` listings: percent-encoding of the UTF-8
+ * bytes (a space is `%20`, as `decodeURIComponent` in the SDKs expects, never `+`), with letters, digits,
+ * `-_.~` and `/` left as they are.
+ */
+export function urlEncodeListValue(value: string): string {
+  let out = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    if (
+      (byte >= 0x30 && byte <= 0x39) || // 0-9
+      (byte >= 0x41 && byte <= 0x5a) || // A-Z
+      (byte >= 0x61 && byte <= 0x7a) || // a-z
+      byte === 0x2d || byte === 0x5f || byte === 0x2e || byte === 0x7e || byte === 0x2f // - _ . ~ /
+    ) {
+      out += String.fromCharCode(byte);
     } else {
       out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
     }

@@ -154,12 +154,14 @@ export class PayloadVerifier {
       throw new InvalidRequestError('x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.');
     }
     if (!checksum) return { size: this.size, md5 };
-    // A malformed value is InvalidRequest in S3 (InvalidDigest is for Content-MD5 only); so here.
     const digest = this.options.objectChecksum ? checksum.value.replace(/-\d+$/, '') : checksum.value;
-    if (!isWellFormedChecksum(checksum.algorithm, digest)) {
-      throw new InvalidRequestError(`Value for ${checksumHeaderName(checksum.algorithm)} header is invalid.`);
+    if (this.options.objectChecksum) {
+      // On CompleteMultipartUpload the value is the object's, checked later; a malformed one is InvalidRequest.
+      if (!isWellFormedChecksum(checksum.algorithm, digest)) throw new InvalidRequestError(`Value for ${checksumHeaderName(checksum.algorithm)} header is invalid.`);
+      return { size: this.size, md5, objectChecksum: checksum };
     }
-    if (this.options.objectChecksum) return { size: this.size, md5, objectChecksum: checksum };
+    // On a body, AWS answers BadDigest for any value that is not the body's digest, malformed or not; so do we.
+    if (!isWellFormedChecksum(checksum.algorithm, digest)) throw new BadDigestError(checksum.algorithm);
     const computed = this.running.get(checksum.algorithm)?.digest() ?? lateChecksum;
     if (computed !== checksum.value) throw new BadDigestError(checksum.algorithm);
     return { size: this.size, md5, checksum };

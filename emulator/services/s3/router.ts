@@ -44,7 +44,7 @@ import {
   SlowDownError,
   s3ErrorResponse,
 } from './errors.js';
-import { formEncodeKey } from './names.js';
+import { urlEncodeListValue } from './names.js';
 import { normaliseFilterRuleName, type DestinationKind, type NotificationConfiguration, type NotificationDestination } from './notifications.js';
 import {
   compareUtf8,
@@ -181,6 +181,7 @@ export function subresourcesOf(query: URLSearchParams): string[] {
 const BUCKET_OPERATIONS: Record<string, string> = {
   'GET location': 'GetBucketLocation',
   'GET versioning': 'GetBucketVersioning',
+  'PUT versioning': 'PutBucketVersioning',
   'GET versions': 'ListObjectVersions',
   'GET uploads': 'ListMultipartUploads',
   'POST delete': 'DeleteObjects',
@@ -221,6 +222,7 @@ export function resolveOperation(method: string, target: S3Target, query: URLSea
     return BUCKET_OPERATIONS[`${method} ${first}`] ?? `NotImplemented:${operationNameFor(method, 'Bucket', first)}`;
   }
   if (first === 'uploads') return method === 'POST' ? 'CreateMultipartUpload' : `NotImplemented:${operationNameFor(method, 'Object', first)}`;
+  if (first === 'attributes' && method === 'GET' && subresources.length === 1) return 'GetObjectAttributes';
   if (first !== undefined) return `NotImplemented:${operationNameFor(method, 'Object', first)}`;
   const upload = query.has('uploadId');
   const copy = headers['x-amz-copy-source'] !== undefined;
@@ -331,12 +333,14 @@ export class S3Router implements ServiceRouter {
       DeleteBucket: (call) => this.deleteBucket(call),
       GetBucketLocation: (call) => this.getBucketLocation(call),
       GetBucketVersioning: (call) => this.getBucketVersioning(call),
+      PutBucketVersioning: (call) => this.putBucketVersioning(call),
       ListObjects: (call) => this.listObjects(call, 1),
       ListObjectsV2: (call) => this.listObjects(call, 2),
       ListObjectVersions: (call) => this.listObjectVersions(call),
       PutObject: (call) => this.putObject(call),
       GetObject: (call) => this.getObject(call, false),
       HeadObject: (call) => this.getObject(call, true),
+      GetObjectAttributes: (call) => this.getObjectAttributes(call),
       CopyObject: (call) => this.copyObject(call),
       DeleteObject: (call) => this.deleteObject(call),
       DeleteObjects: (call) => this.deleteObjects(call),
@@ -485,9 +489,18 @@ export class S3Router implements ServiceRouter {
   }
 
   private getBucketVersioning({ bucket }: S3Call): ServiceResponse {
-    this.store.getBucket(bucket);
-    // Versioning is never enabled here, and S3 answers a never-versioned bucket with an empty configuration.
-    return xml(200, document('VersioningConfiguration', ''));
+    // S3 answers a never-versioned bucket with an empty configuration.
+    return xml(200, document('VersioningConfiguration', tag('Status', this.store.versioningStatus(bucket))));
+  }
+
+  private putBucketVersioning({ request, bucket }: S3Call): ServiceResponse {
+    const root = child(parseBody(readPayload(request).payload), 'VersioningConfiguration');
+    if (!root) throw new MalformedXmlError();
+    const status = text(root, 'Status');
+    // AWS refuses any Status but Enabled and Suspended as malformed; so do we. (MFA delete is not emulated.)
+    if (status !== 'Enabled' && status !== 'Suspended') throw new MalformedXmlError();
+    this.store.putBucketVersioning(bucket, status);
+    return { status: 200 };
   }
 
   // ---------------------------------------------------------------- listings
@@ -501,7 +514,8 @@ export class S3Router implements ServiceRouter {
     const token = query.get('continuation-token');
     const startAfter = query.get(version === 2 ? 'start-after' : 'marker') ?? '';
     let start: ListPosition | undefined;
-    if (version === 2 && token !== null) {
+    // AWS takes an empty continuation-token as none (and echoes it); so do we.
+    if (version === 2 && token !== null && token !== '') {
       start = decodeToken(token);
       if (!start) throw new InvalidArgumentError('The continuation token provided is incorrect', 'continuation-token', token);
     } else if (startAfter !== '') {
@@ -511,7 +525,8 @@ export class S3Router implements ServiceRouter {
     const owner = version === 1 || query.get('fetch-owner') === 'true' ? `<Owner>${tag('ID', this.store.owner.id)}</Owner>` : '';
     const contents = result.objects.map((object) => `<Contents>${summaryXml(object, encode)}${owner}<StorageClass>STANDARD</StorageClass></Contents>`).join('');
     const prefixes = commonPrefixesXml(result, encode);
-    let head = `${tag('Name', bucket)}${tag('Prefix', encode(prefix))}`;
+    // AWS encodes Prefix in a v2 listing but returns a v1 listing's Prefix as sent (botocore decodes accordingly).
+    let head = `${tag('Name', bucket)}${tag('Prefix', version === 2 ? encode(prefix) : prefix)}`;
     if (version === 2) {
       head +=
         `${tag('KeyCount', result.objects.length + result.commonPrefixes.length)}${tag('MaxKeys', maxKeys)}${tag('Delimiter', delimiter && encode(delimiter))}` +
@@ -528,7 +543,6 @@ export class S3Router implements ServiceRouter {
     return xml(200, document('ListBucketResult', head + contents + prefixes));
   }
 
-  /** Versioning is never on here, so every current object is its only version, with id `null`. */
   private listObjectVersions({ request, bucket }: S3Call): ServiceResponse {
     const query = request.query;
     const prefix = query.get('prefix') ?? '';
@@ -536,22 +550,33 @@ export class S3Router implements ServiceRouter {
     const maxKeys = parseMaxKeys(query.get('max-keys'), 1000, 'max-keys');
     const encode = encodingFor(query.get('encoding-type'));
     const keyMarker = query.get('key-marker') ?? '';
-    const start = keyMarker ? positionAfter(keyMarker, prefix, delimiter) : undefined;
-    const result = this.store.listObjects(bucket, { prefix, delimiter, maxKeys, ...(start ? { start } : {}) });
+    const versionIdMarker = query.get('version-id-marker') ?? '';
+    // AWS refuses a version-id-marker without a key-marker; so do we.
+    if (versionIdMarker !== '' && keyMarker === '') throw new InvalidArgumentError('A version-id marker cannot be specified without a key marker.', 'version-id-marker', versionIdMarker);
+    const result = this.store.listObjectVersions(bucket, { prefix, delimiter, maxKeys, keyMarker, versionIdMarker });
     const owner = `<Owner>${tag('ID', this.store.owner.id)}</Owner>`;
-    const versions = result.objects
-      .map(
-        (object) =>
-          `<Version>${tag('Key', encode(object.key))}<VersionId>null</VersionId><IsLatest>true</IsLatest>${tag('LastModified', iso(object.lastModified))}` +
-          `${tag('ETag', `"${object.etag}"`)}${tag('Size', object.size)}<StorageClass>STANDARD</StorageClass>${owner}</Version>`,
+    const entries = result.versions
+      .map((version) =>
+        version.deleteMarker
+          ? `<DeleteMarker>${tag('Key', encode(version.key))}${tag('VersionId', version.versionId)}${tag('IsLatest', version.isLatest)}` +
+            `${tag('LastModified', iso(version.lastModified))}${owner}</DeleteMarker>`
+          : `<Version>${tag('Key', encode(version.key))}${tag('VersionId', version.versionId)}${tag('IsLatest', version.isLatest)}` +
+            `${tag('LastModified', iso(version.lastModified))}${tag('ETag', `"${version.etag}"`)}${tag('Size', version.size)}<StorageClass>STANDARD</StorageClass>${owner}</Version>`,
       )
       .join('');
-    const next = result.isTruncated ? result.lastReturned : undefined;
+    const next = result.next;
     const head =
-      `${tag('Name', bucket)}${tag('Prefix', encode(prefix))}${tag('KeyMarker', encode(keyMarker))}${tag('VersionIdMarker', query.get('version-id-marker') ?? '')}` +
-      `${tag('NextKeyMarker', next && encode(next))}${next ? '<NextVersionIdMarker>null</NextVersionIdMarker>' : ''}` +
+      `${tag('Name', bucket)}${tag('Prefix', encode(prefix))}${tag('KeyMarker', encode(keyMarker))}${tag('VersionIdMarker', versionIdMarker)}` +
+      `${tag('NextKeyMarker', next && encode(next.keyMarker))}${tag('NextVersionIdMarker', next?.versionIdMarker)}` +
       `${tag('MaxKeys', maxKeys)}${tag('Delimiter', delimiter && encode(delimiter))}${tag('IsTruncated', result.isTruncated)}${tag('EncodingType', query.get('encoding-type') ?? undefined)}`;
-    return xml(200, document('ListVersionsResult', head + versions + commonPrefixesXml(result, encode)));
+    const prefixes = result.commonPrefixes.map((commonPrefix) => `<CommonPrefixes>${tag('Prefix', encode(commonPrefix))}</CommonPrefixes>`).join('');
+    return xml(200, document('ListVersionsResult', head + entries + prefixes));
+  }
+
+  /** `x-amz-version-id` for a record in a bucket that has had versioning (`null` for the null version); none otherwise. */
+  private versionHeaders(record: { bucket: string; versionId?: string }): Record<string, string> {
+    if (record.versionId !== undefined) return { 'x-amz-version-id': record.versionId };
+    return this.store.versioningStatus(record.bucket) === undefined ? {} : { 'x-amz-version-id': 'null' };
   }
 
   // ---------------------------------------------------------------- objects
@@ -570,7 +595,7 @@ export class S3Router implements ServiceRouter {
       const verified = await receivePayload(request, draft);
       const checksum = verified.checksum ? { checksum: { ...verified.checksum, type: 'FULL_OBJECT' as const } } : {};
       const record = await this.store.putObject(bucket, key, { draft, size: verified.size, md5: verified.md5 }, { ...attributes, ...checksum }, info, preconditions);
-      return { status: 200, headers: { etag: `"${record.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...checksumHeaders(record.checksum) } };
+      return { status: 200, headers: { etag: `"${record.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...checksumHeaders(record.checksum), ...this.versionHeaders(record) } };
     } finally {
       draft.discard();
     }
@@ -579,15 +604,15 @@ export class S3Router implements ServiceRouter {
   private getObject({ request, bucket, key }: S3Call, headOnly: boolean): ServiceResponse {
     // Everything from the lookup to opening the blob runs in one tick, so a concurrent delete cannot
     // remove the file between them.
-    const versionId = request.query.get('versionId');
-    if (versionId !== null && versionId !== 'null') throw new InvalidArgumentError('Invalid version id specified', 'versionId', versionId);
-    const partNumber = request.query.get('partNumber');
-    const record = this.store.getObject(bucket, key);
-    if (partNumber !== null && !(partNumber === '1' && record.partsCount === undefined)) {
-      throw new S3NotImplementedError(`${headOnly ? 'HeadObject' : 'GetObject'} with partNumber`);
-    }
+    const versionId = request.query.get('versionId') ?? undefined;
+    const partNumberValue = request.query.get('partNumber');
+    const partNumber = partNumberValue === null ? undefined : parsePartNumber(partNumberValue);
+    const rangeHeader = header(request, 'range');
+    if (partNumber !== undefined && rangeHeader !== undefined) throw new InvalidRequestError('Cannot specify both Range header and partNumber query parameter');
+    const record = this.store.getObject(bucket, key, versionId);
+    const partRange = partNumber === undefined ? undefined : this.store.objectPartRange(record, partNumber);
     const notModified = evaluateReadPreconditions(request, record, '');
-    const headers = objectHeaders(record);
+    const headers = { ...objectHeaders(record), ...this.versionHeaders(record) };
     if (notModified) {
       return { status: 304, headers: { etag: headers.etag!, 'last-modified': headers['last-modified']! } };
     }
@@ -595,8 +620,9 @@ export class S3Router implements ServiceRouter {
       const value = request.query.get(parameter);
       if (value !== null) headers[name] = value;
     }
-    const rangeHeader = header(request, 'range');
-    const range = rangeHeader === undefined ? undefined : parseRange(rangeHeader, record.size);
+    // A part is served as the range of the object it covers, with the object's ETag and its parts count.
+    if (partNumber !== undefined) headers['x-amz-mp-parts-count'] = String(record.partsCount ?? 1);
+    const range = partRange ?? (rangeHeader === undefined ? undefined : parseRange(rangeHeader, record.size));
     if (!range && header(request, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeaders(record.checksum));
     if (range) {
       headers['content-range'] = `bytes ${range.start}-${range.end}/${record.size}`;
@@ -609,24 +635,67 @@ export class S3Router implements ServiceRouter {
     return { status, headers, body: this.store.openObjectBody(record, range) };
   }
 
+  /** GetObjectAttributes: the attributes named in x-amz-object-attributes, the parts paged as ListParts pages. */
+  private getObjectAttributes({ request, bucket, key }: S3Call): ServiceResponse {
+    const versionId = request.query.get('versionId') ?? undefined;
+    const wanted = new Set((header(request, 'x-amz-object-attributes') ?? '').split(',').map((name) => name.trim()).filter((name) => name !== ''));
+    const known = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'];
+    // AWS refuses a request naming no attribute, or one it does not know, with InvalidArgument; so do we.
+    if (wanted.size === 0) throw new InvalidArgumentError('Missing required header for this request: x-amz-object-attributes', 'x-amz-object-attributes', '');
+    const unknown = [...wanted].find((name) => !known.includes(name));
+    if (unknown !== undefined) throw new InvalidArgumentError(`Invalid attribute name specified.`, 'x-amz-object-attributes', unknown);
+    const maxParts = parseMaxKeys(header(request, 'x-amz-max-parts') ?? null, 1000, 'max-parts');
+    const markerValue = header(request, 'x-amz-part-number-marker') ?? '0';
+    const marker = Number(markerValue);
+    if (!/^\d+$/.test(markerValue)) throw new InvalidArgumentError('Provided part-number-marker not an integer or within integer range', 'part-number-marker', markerValue);
+    const record = this.store.getObject(bucket, key, versionId);
+    const notModified = evaluateReadPreconditions(request, record, '');
+    if (notModified) return { status: 304, headers: { etag: `"${record.etag}"`, 'last-modified': new Date(record.lastModified).toUTCString() } };
+    let inner = '';
+    if (wanted.has('ETag')) inner += tag('ETag', record.etag);
+    if (wanted.has('Checksum') && record.checksum) {
+      inner += `<Checksum>${tag(`Checksum${record.checksum.algorithm}`, record.checksum.value)}${tag('ChecksumType', record.checksum.type)}</Checksum>`;
+    }
+    const parts = wanted.has('ObjectParts') ? this.store.objectParts(record) : undefined;
+    if (parts) {
+      const after = parts.filter((part) => part.partNumber > marker);
+      const page = after.slice(0, maxParts);
+      const truncated = after.length > page.length;
+      const partsXml = page
+        .map((part) => `<Part>${tag('PartNumber', part.partNumber)}${tag('Size', part.size)}${part.checksum ? tag(`Checksum${part.checksum.algorithm}`, part.checksum.value) : ''}</Part>`)
+        .join('');
+      inner +=
+        `<ObjectParts>${tag('PartsCount', parts.length)}${tag('PartNumberMarker', marker)}${tag('NextPartNumberMarker', page.length > 0 ? page[page.length - 1]!.partNumber : marker)}` +
+        `${tag('MaxParts', maxParts)}${tag('IsTruncated', truncated)}${partsXml}</ObjectParts>`;
+    }
+    if (wanted.has('StorageClass')) inner += tag('StorageClass', 'STANDARD');
+    if (wanted.has('ObjectSize')) inner += tag('ObjectSize', record.size);
+    return xml(200, document('GetObjectAttributesResponse', inner), { 'last-modified': new Date(record.lastModified).toUTCString(), ...this.versionHeaders(record) });
+  }
+
   private async copyObject({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
     const source = parseCopySource(header(request, 'x-amz-copy-source') ?? '');
     const directive = (header(request, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
     if (directive !== 'COPY' && directive !== 'REPLACE') throw new InvalidArgumentError('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
-    const sourceRecord = this.store.getObject(source.bucket, source.key);
+    const sourceRecord = this.store.getObject(source.bucket, source.key, source.versionId);
     evaluateCopySourcePreconditions(request, sourceRecord);
     const copied = await this.store.copyObject(source, { bucket, key }, { directive, attributes: objectAttributes(request, undefined) }, info);
     const checksum = copied.checksum ? tag(`Checksum${copied.checksum.algorithm}`, copied.checksum.value) : '';
+    const sourceVersion = this.versionHeaders(sourceRecord)['x-amz-version-id'];
     return xml(200, document('CopyObjectResult', `${tag('ETag', `"${copied.etag}"`)}${tag('LastModified', iso(copied.lastModified))}${checksum}`), {
       'x-amz-server-side-encryption': 'AES256',
+      ...this.versionHeaders(copied),
+      ...(sourceVersion !== undefined ? { 'x-amz-copy-source-version-id': sourceVersion } : {}),
     });
   }
 
   private deleteObject({ request, bucket, key, info }: S3Call): ServiceResponse {
-    const versionId = request.query.get('versionId');
-    if (versionId !== null && versionId !== 'null') throw new InvalidArgumentError('Invalid version id specified', 'versionId', versionId);
-    this.store.deleteObject(bucket, key, info);
-    return { status: 204 };
+    const versionId = request.query.get('versionId') ?? undefined;
+    const outcome = this.store.deleteObject(bucket, key, info, versionId);
+    const headers: Record<string, string> = {};
+    if (outcome.versionId !== undefined) headers['x-amz-version-id'] = outcome.versionId;
+    if (outcome.deleteMarker) headers['x-amz-delete-marker'] = 'true';
+    return { status: 204, headers };
   }
 
   private deleteObjects({ request, bucket, info }: S3Call): ServiceResponse {
@@ -640,25 +709,27 @@ export class S3Router implements ServiceRouter {
     if (objects.length === 0 || objects.length > 1000 || objects.some((entry) => entry.key === undefined)) throw new MalformedXmlError();
     // S3 authorises each key on its own (s3:DeleteObject, s3:DeleteObjectVersion for a version) and reports a
     // refused key as an AccessDenied entry while deleting the others; so do we.
-    const refused = new Set(
-      objects
-        .filter((entry) => {
-          const entryPermission = S3_OPERATION_PERMISSIONS.DeleteObjects!;
-          const action = entry.versionId !== undefined ? entryPermission.versionAction! : entryPermission.action;
-          return this.authorizer.decide(request.caller, objectPermission(action, bucket, entry.key!, entry.versionId)) !== 'allow';
-        })
-        .map((entry) => entry.key!),
+    const refused = objects.map((entry) => {
+      const entryPermission = S3_OPERATION_PERMISSIONS.DeleteObjects!;
+      const action = entry.versionId !== undefined ? entryPermission.versionAction! : entryPermission.action;
+      return this.authorizer.decide(request.caller, objectPermission(action, bucket, entry.key!, entry.versionId)) !== 'allow';
+    });
+    const allowed = objects.filter((_, index) => !refused[index]);
+    const outcomes = this.store.deleteObjects(
+      bucket,
+      allowed.map((entry) => ({ key: entry.key!, ...(entry.versionId !== undefined ? { versionId: entry.versionId } : {}) })),
+      info,
     );
-    const deletable = objects.filter((entry) => !refused.has(entry.key!) && (entry.versionId === undefined || entry.versionId === 'null'));
-    this.store.deleteObjects(bucket, deletable.map((entry) => entry.key!), info);
-    const entries = objects.map((entry) => {
-      if (refused.has(entry.key!)) {
+    let next = 0;
+    const entries = objects.map((entry, index) => {
+      if (refused[index]) {
         return `<Error>${tag('Key', entry.key)}${tag('VersionId', entry.versionId)}<Code>AccessDenied</Code><Message>Access Denied</Message></Error>`;
       }
-      if (entry.versionId !== undefined && entry.versionId !== 'null') {
-        return `<Error>${tag('Key', entry.key)}${tag('VersionId', entry.versionId)}<Code>NoSuchVersion</Code><Message>The specified version does not exist.</Message></Error>`;
-      }
-      return quiet ? '' : `<Deleted>${tag('Key', entry.key)}${tag('VersionId', entry.versionId)}</Deleted>`;
+      const outcome = outcomes[next++]!;
+      if (quiet) return '';
+      // A version deleted by id is named as asked; a delete that made a marker names the marker's version.
+      const marker = outcome.deleteMarker ? `<DeleteMarker>true</DeleteMarker>${tag('DeleteMarkerVersionId', outcome.versionId)}` : '';
+      return `<Deleted>${tag('Key', outcome.key)}${tag('VersionId', entry.versionId)}${marker}</Deleted>`;
     });
     return xml(200, document('DeleteResult', entries.join('')));
   }
@@ -704,7 +775,7 @@ export class S3Router implements ServiceRouter {
 
   private async uploadPartCopy({ request, bucket, key }: S3Call): Promise<ServiceResponse> {
     const source = parseCopySource(header(request, 'x-amz-copy-source') ?? '');
-    const sourceRecord = this.store.getObject(source.bucket, source.key);
+    const sourceRecord = this.store.getObject(source.bucket, source.key, source.versionId);
     evaluateCopySourcePreconditions(request, sourceRecord);
     const rangeHeader = header(request, 'x-amz-copy-source-range');
     let range: { start: number; end: number } | undefined;
@@ -739,16 +810,26 @@ export class S3Router implements ServiceRouter {
       }
       return { partNumber, etag, checksums };
     });
-    const record = await this.store.completeMultipartUpload(bucket, key, uploadId, parts, info, {
-      ...(checksumType ? { type: checksumType } : {}),
-      ...(objectChecksum ? { expected: objectChecksum } : {}),
-    });
+    const preconditions: Preconditions = {};
+    const ifNoneMatch = header(request, 'if-none-match');
+    const ifMatch = header(request, 'if-match');
+    if (ifNoneMatch !== undefined) preconditions.ifNoneMatch = ifNoneMatch;
+    if (ifMatch !== undefined) preconditions.ifMatch = ifMatch;
+    const record = await this.store.completeMultipartUpload(
+      bucket,
+      key,
+      uploadId,
+      parts,
+      info,
+      { ...(checksumType ? { type: checksumType } : {}), ...(objectChecksum ? { expected: objectChecksum } : {}) },
+      preconditions,
+    );
     const checksum = record.checksum ? `${tag(`Checksum${record.checksum.algorithm}`, record.checksum.value)}${tag('ChecksumType', record.checksum.type)}` : '';
     const location = `${this.context.settings.endpoint}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
     return xml(
       200,
       document('CompleteMultipartUploadResult', `${tag('Location', location)}${tag('Bucket', bucket)}${tag('Key', key)}${tag('ETag', `"${record.etag}"`)}${checksum}`),
-      { 'x-amz-server-side-encryption': 'AES256' },
+      { 'x-amz-server-side-encryption': 'AES256', ...this.versionHeaders(record) },
     );
   }
 
@@ -980,7 +1061,6 @@ function parseCopySource(raw: string): { bucket: string; key: string; versionId?
   const slash = path.indexOf('/');
   if (slash <= 0 || slash === path.length - 1) throw new InvalidArgumentError('Invalid copy source object key', 'x-amz-copy-source', raw);
   const versionId = new URLSearchParams(queryPart ?? '').get('versionId');
-  if (versionId !== null && versionId !== 'null') throw new InvalidArgumentError('Invalid version id specified', 'x-amz-copy-source', raw);
   return { bucket: path.slice(0, slash), key: path.slice(slash + 1), ...(versionId !== null ? { versionId } : {}) };
 }
 
@@ -1029,7 +1109,7 @@ function decodeToken(token: string | null): ListPosition | undefined {
 function encodingFor(encodingType: string | null): (value: string) => string {
   if (encodingType === null) return (value) => value;
   if (encodingType !== 'url') throw new InvalidArgumentError('Invalid Encoding Method specified in Request', 'encoding-type', encodingType);
-  return formEncodeKey;
+  return urlEncodeListValue;
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   InvalidLocationConstraintError,
   InvalidPartError,
   InvalidPartOrderError,
+  InvalidRangeError,
   InvalidRequestError,
   InvalidTagError,
   InternalError,
@@ -31,7 +32,10 @@ import {
   NoSuchPublicAccessBlockConfigurationError,
   NoSuchTagSetError,
   NoSuchUploadError,
+  NoSuchVersionError,
+  DeleteMarkerMethodNotAllowedError,
   PreconditionFailedError,
+  S3NotImplementedError,
   UnvalidatedDestinationsError,
 } from './errors.js';
 import { assertValidBucketName, assertValidKey } from './names.js';
@@ -98,6 +102,35 @@ CREATE TABLE IF NOT EXISTS s3_parts (
   PRIMARY KEY (upload_id, part_number)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS s3_parts_digest ON s3_parts(digest);
+CREATE TABLE IF NOT EXISTS s3_versions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  bucket TEXT NOT NULL REFERENCES s3_buckets(name),
+  key TEXT NOT NULL,
+  version_id TEXT NOT NULL,
+  delete_marker INTEGER NOT NULL,
+  digest TEXT,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  system_metadata TEXT NOT NULL,
+  user_metadata TEXT NOT NULL,
+  last_modified INTEGER NOT NULL,
+  checksum_algorithm TEXT,
+  checksum_value TEXT,
+  checksum_type TEXT,
+  parts_count INTEGER,
+  UNIQUE (bucket, key, version_id)
+);
+CREATE INDEX IF NOT EXISTS s3_versions_key ON s3_versions(bucket, key, id);
+CREATE INDEX IF NOT EXISTS s3_versions_digest ON s3_versions(digest);
+CREATE TABLE IF NOT EXISTS s3_multipart_objects (
+  bucket TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  upload_id TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  parts TEXT NOT NULL,
+  PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
 `;
 
 /** S3 refuses multipart parts below 5 MiB, except the last; so do we. */
@@ -132,6 +165,13 @@ export interface ObjectAttributes {
   checksum?: StoredChecksum;
 }
 
+/** One part of a completed multipart object, as GetObjectAttributes and GET ?partNumber read it. */
+export interface ObjectPart {
+  partNumber: number;
+  size: number;
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+}
+
 export interface BucketRecord {
   name: string;
   region: string;
@@ -151,7 +191,40 @@ export interface ObjectRecord {
   lastModified: number;
   checksum?: StoredChecksum;
   partsCount?: number;
+  /** The version id in a bucket that has had versioning; undefined is the `null` version. */
+  versionId?: string;
 }
+
+/** A ListObjectVersions entry: a version of an object, or a delete marker. */
+export interface VersionSummary extends ObjectSummary {
+  versionId: string;
+  isLatest: boolean;
+  deleteMarker: boolean;
+}
+
+export interface VersionListParams {
+  prefix: string;
+  delimiter?: string;
+  maxKeys: number;
+  keyMarker: string;
+  versionIdMarker: string;
+}
+
+export interface VersionListResult {
+  versions: VersionSummary[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  next?: { keyMarker: string; versionIdMarker?: string };
+}
+
+/** What a delete did: which version went, and whether it was (or made) a delete marker. */
+export interface DeleteOutcome {
+  key: string;
+  versionId?: string;
+  deleteMarker: boolean;
+}
+
+export type VersioningStatus = 'Enabled' | 'Suspended';
 
 /** A listing entry: what ListObjects needs, without the metadata. */
 export interface ObjectSummary {
@@ -247,7 +320,7 @@ export interface BucketOwner {
   principalId: string;
 }
 
-type BucketConfigKind = 'publicAccessBlock' | 'encryption' | 'tagging' | 'notification';
+type BucketConfigKind = 'publicAccessBlock' | 'encryption' | 'tagging' | 'notification' | 'versioning';
 
 interface ObjectRow {
   bucket: string;
@@ -263,6 +336,20 @@ interface ObjectRow {
   checksum_value: string | null;
   checksum_type: string | null;
   parts_count: number | null;
+  version_id: string | null;
+}
+
+interface VersionRow extends Omit<ObjectRow, 'digest' | 'version_id'> {
+  id: number;
+  version_id: string;
+  delete_marker: number;
+  digest: string | null;
+}
+
+interface VersionListRow extends SummaryRow {
+  version_id: string | null;
+  delete_marker: number;
+  rank: number;
 }
 
 interface SummaryRow {
@@ -316,6 +403,9 @@ export class S3Store {
   constructor(private readonly context: CloudContext) {
     this.db = context.db;
     migrate(this.db, DDL);
+    // State directories from before versioning: the current object's version id is a column added in place.
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(s3_objects)').all();
+    if (!columns.some((column) => column.name === 'version_id')) this.db.exec('ALTER TABLE s3_objects ADD COLUMN version_id TEXT');
     const ownerHash = createHash('sha256').update(`s3-owner:${context.settings.accountId}`).digest('hex');
     this.owner = { id: ownerHash, principalId: `A${ownerHash.slice(0, 13).toUpperCase()}` };
     this.sql = prepareStatements(this.db);
@@ -370,7 +460,7 @@ export class S3Store {
     this.getBucket(name);
     const released: string[] = [];
     this.db.transaction(() => {
-      if (this.sql.anyObject.get(name)) throw new BucketNotEmptyError(name);
+      if (this.sql.anyObject.get(name) || this.sql.anyVersion.get(name)) throw new BucketNotEmptyError(name);
       for (const upload of this.sql.uploadsOfBucket.all(name)) {
         for (const part of this.sql.partDigests.all(upload.upload_id)) released.push(part.digest);
       }
@@ -590,16 +680,31 @@ export class S3Store {
     }
   }
 
-  /** Writes the row in its own transaction, then releases the blob of the object it replaced. */
+  /** Writes the row in its own transaction, then releases the blobs of what it replaced. */
   private writeObjectRow(record: ObjectRecord): void {
     const replaced = this.db.transaction(() => this.upsertObjectRow(record))();
-    if (replaced !== undefined && replaced !== record.digest) this.releaseBlob(replaced);
+    this.releaseBlobs(replaced.filter((digest) => digest !== record.digest));
   }
 
-  /** Inside a transaction: writes the row; returns the digest of the object it replaced, for release after commit. */
-  private upsertObjectRow(record: ObjectRecord): string | undefined {
+  /**
+   * Inside a transaction: makes the record the key's current object, under the bucket's versioning: never
+   * versioned, it replaces the object; Enabled, it gets a new version id and the object it follows becomes a
+   * noncurrent version; Suspended, it is the `null` version, replacing any earlier `null` version or marker.
+   * Sets `record.versionId`. @returns the digests of what it replaced, for release after commit
+   */
+  private upsertObjectRow(record: ObjectRecord): string[] {
     if (!this.sql.bucket.get(record.bucket)) throw new NoSuchBucketError(record.bucket);
-    const previous = this.sql.objectDigest.get(record.bucket, record.key);
+    const status = this.versioningStatus(record.bucket);
+    const replaced: string[] = [];
+    if (status === undefined) {
+      delete record.versionId;
+      const previous = this.sql.objectDigest.get(record.bucket, record.key);
+      if (previous) replaced.push(previous.digest);
+    } else {
+      replaced.push(...this.retireCurrent(record.bucket, record.key, status));
+      if (status === 'Enabled') record.versionId = newVersionId();
+      else delete record.versionId;
+    }
     this.sql.upsertObject.run({
       bucket: record.bucket,
       key: record.key,
@@ -614,18 +719,102 @@ export class S3Store {
       checksum_value: record.checksum?.value ?? null,
       checksum_type: record.checksum?.type ?? null,
       parts_count: record.partsCount ?? null,
+      version_id: record.versionId ?? null,
     });
-    return previous?.digest;
+    return replaced;
+  }
+
+  /**
+   * Inside a transaction, in a bucket that has had versioning: moves the current object (if any) among the
+   * noncurrent versions, and under Suspended removes the key's `null` version wherever it is (a new `null`
+   * version or marker is about to replace it). @returns the digests removed, for release after commit
+   */
+  private retireCurrent(bucket: string, key: string, status: VersioningStatus): string[] {
+    const removed: string[] = [];
+    const current = this.sql.object.get(bucket, key);
+    if (current) {
+      this.sql.deleteObject.run(bucket, key);
+      if (status === 'Suspended' && current.version_id === null) removed.push(current.digest);
+      else this.sql.insertVersion.run({ ...current, version_id: current.version_id ?? 'null', delete_marker: 0 });
+    }
+    if (status === 'Suspended') {
+      const nullVersion = this.sql.version.get(bucket, key, 'null');
+      if (nullVersion) {
+        this.sql.deleteVersion.run(nullVersion.id);
+        if (nullVersion.digest !== null) removed.push(nullVersion.digest);
+      }
+    }
+    return removed;
+  }
+
+  /** Inside a transaction: when a key has no current object, its newest noncurrent version, if not a marker, becomes current. */
+  private promoteNewestVersion(bucket: string, key: string): void {
+    if (this.sql.objectDigest.get(bucket, key)) return;
+    const newest = this.sql.newestVersion.get(bucket, key);
+    if (!newest || newest.delete_marker || newest.digest === null) return;
+    this.sql.deleteVersion.run(newest.id);
+    this.sql.upsertObject.run({ ...newest, digest: newest.digest, version_id: newest.version_id === 'null' ? null : newest.version_id });
+  }
+
+  /** The bucket's versioning state; undefined while it has never been versioned. */
+  versioningStatus(bucket: string): VersioningStatus | undefined {
+    return this.readConfig<VersioningStatus>(bucket, 'versioning');
+  }
+
+  /** PutBucketVersioning. A bucket once versioned can be suspended, never returned to unversioned (as in S3). */
+  putBucketVersioning(bucket: string, status: VersioningStatus): void {
+    this.writeConfig(bucket, 'versioning', status);
+  }
+
+
+  /**
+   * The parts a multipart object was completed from (number, size, checksum), or undefined for an object
+   * written whole.
+   */
+  objectParts(record: ObjectRecord): ObjectPart[] | undefined {
+    if (record.partsCount === undefined) return undefined;
+    const completed = this.sql.multipartObject.get(record.bucket, record.key);
+    if (!completed || completed.etag !== record.etag) {
+      // Completed by an earlier version of the local cloud, which did not record its parts.
+      throw new S3NotImplementedError('reading the parts of an object completed before parts were recorded');
+    }
+    return JSON.parse(completed.parts) as ObjectPart[];
+  }
+
+  /**
+   * The byte range of part `partNumber` of an object (GET/HEAD ?partNumber): the whole object is its own
+   * part 1 when it was not uploaded in parts.
+   * @throws InvalidPartError - no such part (AWS answers 400 InvalidPart; so do we)
+   */
+  objectPartRange(record: ObjectRecord, partNumber: number): { start: number; end: number } | undefined {
+    if (partNumber > (record.partsCount ?? 1)) throw new InvalidPartError(undefined, partNumber, record.etag);
+    const parts = this.objectParts(record);
+    if (!parts) return record.size === 0 ? undefined : { start: 0, end: record.size - 1 };
+    const index = parts.findIndex((part) => part.partNumber === partNumber);
+    if (index < 0) throw new InvalidPartError(undefined, partNumber, record.etag);
+    const start = parts.slice(0, index).reduce((total, part) => total + part.size, 0);
+    const size = parts[index]!.size;
+    return size === 0 ? undefined : { start, end: start + size - 1 };
   }
 
   /** @throws NoSuchBucketError, NoSuchKeyError */
-  getObject(bucket: string, key: string): ObjectRecord {
+  getObject(bucket: string, key: string, versionId?: string): ObjectRecord {
     const row = this.sql.object.get(bucket, key);
-    if (!row) {
+    if (versionId === undefined) {
+      if (row) return toObjectRecord(row);
       this.getBucket(bucket);
-      throw new NoSuchKeyError(key);
+      // AWS answers a key whose latest version is a delete marker with 404 NoSuchKey, saying so in headers.
+      const newest = this.sql.newestVersion.get(bucket, key);
+      throw new NoSuchKeyError(key, newest?.delete_marker ? { 'x-amz-delete-marker': 'true', 'x-amz-version-id': newest.version_id } : {});
     }
-    return toObjectRecord(row);
+    if (row && (row.version_id ?? 'null') === versionId) return toObjectRecord(row);
+    this.getBucket(bucket);
+    assertVersionId(versionId);
+    const version = this.sql.version.get(bucket, key, versionId);
+    if (!version) throw new NoSuchVersionError(key, versionId);
+    // A delete marker has no body: AWS answers 405 for a GET or HEAD of one by id.
+    if (version.delete_marker || version.digest === null) throw new DeleteMarkerMethodNotAllowedError(versionId);
+    return toObjectRecord({ ...version, digest: version.digest });
   }
 
   /**
@@ -678,15 +867,15 @@ export class S3Store {
    * @throws InvalidRequestError - copying an object onto itself without replacing anything
    */
   async copyObject(
-    source: { bucket: string; key: string },
+    source: { bucket: string; key: string; versionId?: string },
     target: { bucket: string; key: string },
     options: { directive: 'COPY' | 'REPLACE'; attributes: ObjectAttributes; preconditions?: Preconditions },
     request: RequestInfo,
   ): Promise<ObjectRecord> {
     assertValidKey(target.key);
-    const sourceRecord = this.getObject(source.bucket, source.key);
+    const sourceRecord = this.getObject(source.bucket, source.key, source.versionId);
     this.getBucket(target.bucket);
-    if (source.bucket === target.bucket && source.key === target.key && options.directive === 'COPY') {
+    if (source.bucket === target.bucket && source.key === target.key && source.versionId === undefined && options.directive === 'COPY') {
       // AWS refuses a self-copy that changes nothing; so do we.
       throw new InvalidRequestError(
         "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -722,29 +911,135 @@ export class S3Store {
     return copied;
   }
 
-  /** Deleting a key that does not exist succeeds, as in S3. @returns whether an object was removed */
-  deleteObject(bucket: string, key: string, request: RequestInfo): boolean {
-    return this.deleteObjects(bucket, [key], request)[0] ?? false;
+  /** Deleting a key that does not exist succeeds, as in S3. */
+  deleteObject(bucket: string, key: string, request: RequestInfo, versionId?: string): DeleteOutcome {
+    return this.deleteObjects(bucket, [{ key, ...(versionId !== undefined ? { versionId } : {}) }], request)[0]!;
   }
 
-  /** @returns for each key, whether an object was removed */
-  deleteObjects(bucket: string, keys: string[], request: RequestInfo): boolean[] {
+  /**
+   * Deletes keys or exact versions. Without a version id: in a never-versioned bucket the object goes; under
+   * Enabled a delete marker is added (the object becomes noncurrent); under Suspended a `null` marker replaces
+   * the `null` version. With one, that version (or marker) goes for good, and the newest remaining version, if an
+   * object, becomes current. @returns for each entry what happened
+   */
+  deleteObjects(bucket: string, entries: { key: string; versionId?: string }[], request: RequestInfo): DeleteOutcome[] {
     this.getBucket(bucket);
-    const removed: { key: string; digest: string }[] = [];
-    const results = this.db.transaction(() =>
-      keys.map((key) => {
-        const row = this.sql.objectDigest.get(bucket, key);
-        if (!row) return false;
-        this.sql.deleteObject.run(bucket, key);
-        removed.push({ key, digest: row.digest });
-        return true;
-      }),
-    )();
-    this.releaseBlobs(removed.map((entry) => entry.digest));
-    for (const entry of removed) {
-      this.emitEvent('ObjectRemoved:Delete', { bucket, key: entry.key }, request);
+    for (const entry of entries) if (entry.versionId !== undefined) assertVersionId(entry.versionId);
+    const released: string[] = [];
+    const events: { key: string; marker: boolean }[] = [];
+    const results = this.db.transaction(() => {
+      const status = this.versioningStatus(bucket);
+      return entries.map(({ key, versionId }): DeleteOutcome => {
+        if (versionId === undefined) {
+          if (status === undefined) {
+            const row = this.sql.objectDigest.get(bucket, key);
+            if (!row) return { key, deleteMarker: false };
+            this.sql.deleteObject.run(bucket, key);
+            released.push(row.digest);
+            events.push({ key, marker: false });
+            return { key, deleteMarker: false };
+          }
+          released.push(...this.retireCurrent(bucket, key, status));
+          const markerId = status === 'Enabled' ? newVersionId() : 'null';
+          this.sql.insertVersion.run({
+            bucket, key, version_id: markerId, delete_marker: 1, digest: null, size: 0, etag: '', content_type: '', system_metadata: '{}', user_metadata: '{}',
+            last_modified: Date.now(), checksum_algorithm: null, checksum_value: null, checksum_type: null, parts_count: null,
+          });
+          events.push({ key, marker: true });
+          return { key, versionId: markerId, deleteMarker: true };
+        }
+        const current = this.sql.object.get(bucket, key);
+        if (current && (current.version_id ?? 'null') === versionId) {
+          this.sql.deleteObject.run(bucket, key);
+          released.push(current.digest);
+          this.promoteNewestVersion(bucket, key);
+          events.push({ key, marker: false });
+          return { key, versionId, deleteMarker: false };
+        }
+        const version = this.sql.version.get(bucket, key, versionId);
+        // AWS answers a delete of a version that is not there with success; so do we.
+        if (!version) return { key, versionId, deleteMarker: false };
+        this.sql.deleteVersion.run(version.id);
+        if (version.digest !== null) released.push(version.digest);
+        this.promoteNewestVersion(bucket, key);
+        events.push({ key, marker: false });
+        return { key, versionId, deleteMarker: version.delete_marker === 1 };
+      });
+    })();
+    this.releaseBlobs(released);
+    for (const event of events) {
+      this.emitEvent(event.marker ? 'ObjectRemoved:DeleteMarkerCreated' : 'ObjectRemoved:Delete', { bucket, key: event.key }, request);
     }
     return results;
+  }
+
+  /**
+   * ListObjectVersions: every version and delete marker, by key, newest first within a key, resuming after
+   * (key-marker, version-id-marker); a key-marker alone resumes after all of that key's versions.
+   */
+  listObjectVersions(bucket: string, params: VersionListParams): VersionListResult {
+    this.getBucket(bucket);
+    const { prefix, delimiter, maxKeys } = params;
+    const result: VersionListResult = { versions: [], commonPrefixes: [], isTruncated: false };
+    if (maxKeys <= 0) return result;
+    const upper = successor(prefix) ?? MAX_KEY_BOUND;
+    // The seek position: rows after (afterKey, afterRank) in (key, rank descending) order, at or past `lower`.
+    // Rank orders a key's entries newest first: the current object above every noncurrent version.
+    let lower = prefix;
+    let afterKey = '';
+    let afterRank = -1;
+    let previousKey: string | undefined;
+    if (params.keyMarker !== '' && compareUtf8(params.keyMarker, prefix) >= 0) {
+      afterKey = params.keyMarker;
+      if (params.versionIdMarker !== '') {
+        afterRank = this.versionRank(bucket, params.keyMarker, params.versionIdMarker) ?? -1;
+        // Resuming inside a key: what follows there is not its latest version.
+        if (afterRank >= 0) previousKey = params.keyMarker;
+      }
+    }
+    const batch = Math.min(maxKeys + 1, 1001);
+    let count = 0;
+    outer: for (;;) {
+      const rows = this.sql.versionsPage.all({ bucket, lower, upper, afterKey, afterRank, limit: batch });
+      for (const row of rows) {
+        afterKey = row.key;
+        afterRank = row.rank;
+        if (count === maxKeys) {
+          result.isTruncated = true;
+          break outer;
+        }
+        if (delimiter) {
+          const at = row.key.indexOf(delimiter, prefix.length);
+          if (at >= 0) {
+            const commonPrefix = row.key.slice(0, at + delimiter.length);
+            result.commonPrefixes.push(commonPrefix);
+            result.next = { keyMarker: commonPrefix };
+            count++;
+            const next = successor(commonPrefix);
+            if (next === undefined) break outer;
+            lower = next;
+            afterKey = '';
+            afterRank = -1;
+            previousKey = undefined;
+            continue outer;
+          }
+        }
+        result.versions.push({ ...toSummary(row), versionId: row.version_id ?? 'null', isLatest: row.key !== previousKey, deleteMarker: row.delete_marker === 1 });
+        previousKey = row.key;
+        result.next = { keyMarker: row.key, versionIdMarker: row.version_id ?? 'null' };
+        count++;
+      }
+      if (rows.length < batch) break;
+    }
+    if (!result.isTruncated) delete result.next;
+    return result;
+  }
+
+  /** Where a version sits in its key's newest-first order (see versionsPage), or undefined when it is not there. */
+  private versionRank(bucket: string, key: string, versionId: string): number | undefined {
+    const current = this.sql.object.get(bucket, key);
+    if (current && (current.version_id ?? 'null') === versionId) return CURRENT_RANK;
+    return this.sql.version.get(bucket, key, versionId)?.id;
   }
 
   /**
@@ -847,14 +1142,15 @@ export class S3Store {
   /** UploadPartCopy: a part made of (a range of) an existing object. */
   async uploadPartCopy(
     target: { bucket: string; key: string; uploadId: string; partNumber: number },
-    source: { bucket: string; key: string },
+    source: { bucket: string; key: string; versionId?: string },
     range?: { start: number; end: number },
   ): Promise<PartRecord> {
     assertPartNumber(target.partNumber);
     this.getUpload(target.bucket, target.key, target.uploadId);
-    const sourceRecord = this.getObject(source.bucket, source.key);
+    const sourceRecord = this.getObject(source.bucket, source.key, source.versionId);
     if (range && (range.start > range.end || range.end >= sourceRecord.size)) {
-      throw new InvalidArgumentError('Range specified is not valid for source object of size: ' + sourceRecord.size, 'x-amz-copy-source-range');
+      // AWS answers a copy range outside the source with InvalidRange (416); so do we.
+      throw new InvalidRangeError(`bytes=${range.start}-${range.end}`, sourceRecord.size);
     }
     // Copied through a draft, a piece at a time: a part may be 256 MiB, the source as large as any object.
     const draft = this.context.blobs.draft();
@@ -909,18 +1205,37 @@ export class S3Store {
     listed: CompletedPart[],
     request: RequestInfo,
     requested: CompletionChecksum = {},
+    preconditions: Preconditions = {},
   ): Promise<ObjectRecord> {
+    this.getBucket(bucket);
+    if (!this.sql.upload.get(uploadId)) {
+      // A retried Complete (its first answer lost) finds the upload gone; AWS answers with the object it made
+      // while that object is still the key's current one. So do we.
+      const completed = this.sql.multipartObject.get(bucket, key);
+      const current = completed?.upload_id === uploadId ? this.sql.object.get(bucket, key) : undefined;
+      if (current && current.etag === completed!.etag) return toObjectRecord(current);
+    }
     const upload = this.getUpload(bucket, key, uploadId);
+    // Conditional writes (If-None-Match: *, If-Match) hold against the key's current object, checked before the
+    // parts are read and again when the object is committed.
+    this.checkWritePreconditions(bucket, key, preconditions);
     const plan = completionChecksumPlan(upload.checksumAlgorithm, requested);
     if (listed.length === 0) throw new MalformedXmlError();
     const stored = new Map(this.sql.parts.all(uploadId).map((row) => [row.part_number, row]));
     const chosen: PartRow[] = [];
     let previousNumber = 0;
-    for (const part of listed) {
-      if (part.partNumber <= previousNumber) throw new InvalidPartOrderError(uploadId);
+    // A part number may be listed more than once when a part was re-sent while its first send was in flight
+    // (the client kept both answers): the entry naming the send that landed last is the part, the others
+    // name sends it replaced. Numbers must still not go down.
+    for (const [index, part] of listed.entries()) {
+      if (part.partNumber < previousNumber) throw new InvalidPartOrderError(uploadId);
       previousNumber = part.partNumber;
       const row = stored.get(part.partNumber);
-      if (!row || unquote(part.etag) !== row.etag) throw new InvalidPartError(uploadId, part.partNumber, part.etag);
+      const matches = row !== undefined && unquote(part.etag) === row.etag;
+      const sameNumber = listed.filter((other, otherIndex) => otherIndex !== index && other.partNumber === part.partNumber);
+      if (!matches && row && sameNumber.some((other) => unquote(other.etag) === row.etag)) continue;
+      if (!row || !matches) throw new InvalidPartError(uploadId, part.partNumber, part.etag);
+      if (chosen[chosen.length - 1]?.part_number === row.part_number) continue;
       for (const [algorithm, value] of Object.entries(part.checksums ?? {})) {
         if (row.checksum_algorithm === algorithm && row.checksum_value !== value) throw new InvalidPartError(uploadId, part.partNumber, part.etag);
       }
@@ -975,10 +1290,12 @@ export class S3Store {
         const partDigests = this.db.transaction(() => {
           // Another Complete or an Abort may have finished while the parts were read.
           if (!this.sql.upload.get(uploadId)) throw new NoSuchUploadError(uploadId);
+          this.checkWritePreconditions(bucket, key, preconditions);
           const digests = this.sql.partDigests.all(uploadId).map((row) => row.digest);
           const replaced = this.upsertObjectRow(created);
+          this.sql.putMultipartObject.run(bucket, key, uploadId, etag, JSON.stringify(chosen.map(toObjectPart)));
           this.sql.deleteUpload.run(uploadId);
-          return replaced === undefined ? digests : [...digests, replaced];
+          return [...digests, ...replaced];
         })();
         this.releaseBlobs(partDigests.filter((digest) => digest !== created.digest));
         return created;
@@ -1016,7 +1333,7 @@ export class S3Store {
 
   /** True while an object or an upload part uses this blob digest. */
   usesBlob(digest: string): boolean {
-    return this.sql.objectRefs.get(digest) !== undefined || this.sql.partRefs.get(digest) !== undefined;
+    return this.sql.objectRefs.get(digest) !== undefined || this.sql.partRefs.get(digest) !== undefined || this.sql.versionRefs.get(digest) !== undefined;
   }
 
   private releaseBlobs(digests: Iterable<string>): void {
@@ -1135,13 +1452,39 @@ function prepareStatements(db: Db) {
     deleteConfig: db.prepare('DELETE FROM s3_bucket_configs WHERE bucket = ? AND kind = ?'),
     object: db.prepare<[string, string], ObjectRow>('SELECT * FROM s3_objects WHERE bucket = ? AND key = ?'),
     objectDigest: db.prepare<[string, string], { digest: string; etag: string }>('SELECT digest, etag FROM s3_objects WHERE bucket = ? AND key = ?'),
-    upsertObject: db.prepare(
+    upsertObject: db.prepare<[Omit<ObjectRow, 'version_id'> & { version_id: string | null }]>(
       `INSERT OR REPLACE INTO s3_objects (bucket, key, digest, size, etag, content_type, system_metadata, user_metadata, last_modified,
-         checksum_algorithm, checksum_value, checksum_type, parts_count)
+         checksum_algorithm, checksum_value, checksum_type, parts_count, version_id)
        VALUES (@bucket, @key, @digest, @size, @etag, @content_type, @system_metadata, @user_metadata, @last_modified,
-         @checksum_algorithm, @checksum_value, @checksum_type, @parts_count)`,
+         @checksum_algorithm, @checksum_value, @checksum_type, @parts_count, @version_id)`,
+    ),
+    anyVersion: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_versions WHERE bucket = ? LIMIT 1'),
+    version: db.prepare<[string, string, string], VersionRow>('SELECT * FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?'),
+    newestVersion: db.prepare<[string, string], VersionRow>('SELECT * FROM s3_versions WHERE bucket = ? AND key = ? ORDER BY id DESC LIMIT 1'),
+    insertVersion: db.prepare<[Omit<VersionRow, 'id'>]>(
+      `INSERT INTO s3_versions (bucket, key, version_id, delete_marker, digest, size, etag, content_type, system_metadata, user_metadata,
+         last_modified, checksum_algorithm, checksum_value, checksum_type, parts_count)
+       VALUES (@bucket, @key, @version_id, @delete_marker, @digest, @size, @etag, @content_type, @system_metadata, @user_metadata,
+         @last_modified, @checksum_algorithm, @checksum_value, @checksum_type, @parts_count)`,
+    ),
+    deleteVersion: db.prepare<[number]>('DELETE FROM s3_versions WHERE id = ?'),
+    versionRefs: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_versions WHERE digest = ? LIMIT 1'),
+    // Current objects first within a key (they are the newest), then noncurrent versions and markers, newest first.
+    versionsPage: db.prepare<[{ bucket: string; lower: string; upper: string; afterKey: string; afterRank: number; limit: number }], VersionListRow>(
+      `SELECT key, version_id, delete_marker, size, etag, last_modified, checksum_algorithm, checksum_type, rank FROM (
+         SELECT key, version_id, 0 AS delete_marker, size, etag, last_modified, checksum_algorithm, checksum_type, ${CURRENT_RANK} AS rank
+           FROM s3_objects WHERE bucket = @bucket AND key >= @lower AND key < @upper AND key >= @afterKey
+         UNION ALL
+         SELECT key, version_id, delete_marker, size, etag, last_modified, checksum_algorithm, checksum_type, id AS rank
+           FROM s3_versions WHERE bucket = @bucket AND key >= @lower AND key < @upper AND key >= @afterKey)
+       WHERE key > @afterKey OR rank < @afterRank
+       ORDER BY key, rank DESC LIMIT @limit`,
     ),
     deleteObject: db.prepare('DELETE FROM s3_objects WHERE bucket = ? AND key = ?'),
+    multipartObject: db.prepare<[string, string], { upload_id: string; etag: string; parts: string }>(
+      'SELECT upload_id, etag, parts FROM s3_multipart_objects WHERE bucket = ? AND key = ?',
+    ),
+    putMultipartObject: db.prepare('INSERT OR REPLACE INTO s3_multipart_objects (bucket, key, upload_id, etag, parts) VALUES (?, ?, ?, ?, ?)'),
     objectRefs: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_objects WHERE digest = ? LIMIT 1'),
     partRefs: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_parts WHERE digest = ? LIMIT 1'),
     insertUpload: db.prepare(
@@ -1166,6 +1509,21 @@ function prepareStatements(db: Db) {
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
+
+/** The rank of a key's current object in versionsPage's order: above every noncurrent version's id. */
+const CURRENT_RANK = Number.MAX_SAFE_INTEGER;
+/** An upper bound past every key (keys are at most 1,024 bytes of UTF-8). */
+const MAX_KEY_BOUND = '\u{10FFFF}'.repeat(1025);
+
+/** A new version id: 32 URL-safe characters, as AWS's are. */
+function newVersionId(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** AWS refuses a version id that none of its ids could be with 400 InvalidArgument; so do we. */
+function assertVersionId(versionId: string): void {
+  if (versionId !== 'null' && !/^[A-Za-z0-9._-]{1,1024}$/.test(versionId)) throw new InvalidArgumentError('Invalid version id specified', 'versionId', versionId);
+}
 
 function assertPartNumber(partNumber: number): void {
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
@@ -1236,6 +1594,14 @@ export function successor(prefix: string): string | undefined {
   return undefined;
 }
 
+function toObjectPart(row: PartRow): ObjectPart {
+  return {
+    partNumber: row.part_number,
+    size: row.size,
+    ...(row.checksum_algorithm && row.checksum_value ? { checksum: { algorithm: row.checksum_algorithm as ChecksumAlgorithm, value: row.checksum_value } } : {}),
+  };
+}
+
 function toObjectRecord(row: ObjectRow): ObjectRecord {
   return {
     bucket: row.bucket,
@@ -1251,6 +1617,7 @@ function toObjectRecord(row: ObjectRow): ObjectRecord {
       ? { checksum: { algorithm: row.checksum_algorithm as ChecksumAlgorithm, value: row.checksum_value, type: (row.checksum_type ?? 'FULL_OBJECT') as StoredChecksum['type'] } }
       : {}),
     ...(row.parts_count !== null ? { partsCount: row.parts_count } : {}),
+    ...(row.version_id !== null && row.version_id !== 'null' ? { versionId: row.version_id } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ export const PROTOCOL_OF: Record<ServiceName, Protocol> = {
   logs: 'json-1.1',
   lambda: 'rest-json',
   xray: 'rest-json',
+  s3control: 's3-control',
 };
 
 /** Text that tends to break parsers: numbers at the edges, entities, markup, control and astral characters. */

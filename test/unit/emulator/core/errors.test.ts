@@ -10,10 +10,11 @@ import * as query from '../../../../emulator/core/query-protocol.js';
 import * as iam from '../../../../emulator/services/iam/errors.js';
 import * as lambda from '../../../../emulator/services/lambda/errors.js';
 import * as logs from '../../../../emulator/services/logs/errors.js';
+import * as s3control from '../../../../emulator/services/s3control/errors.js';
 import * as sts from '../../../../emulator/services/sts/errors.js';
 import * as xray from '../../../../emulator/services/xray/errors.js';
 
-const MODULES = { constraints, core, json, query, iam, lambda, logs, sts, xray };
+const MODULES = { constraints, core, json, query, iam, lambda, logs, s3control, sts, xray };
 
 describe('error classes', () => {
   it('are named as their AWS error code, in every module on the service template', () => {
