@@ -6,12 +6,10 @@
 // handler's value, sync or async). test/integration/lambda/ric.test.ts compares the two, case by case.
 // Options (after the script's path): `--report-fd=N` writes `exit <code>` there as the process exits (its
 // init cannot tell an exit code above 128 from a signal); `--loopback-listeners` keeps the function's own
-// servers and UDP sockets on loopback.
-import dgram from 'node:dgram';
-import http from 'node:http';
-import net from 'node:net';
+// servers and UDP sockets on loopback; `--compile-cache=DIR` keeps V8's compiled code of the handler's modules
+// in DIR (Node.js 22.1+; ignored before), so the next cold start of the same code skips most of the parsing.
 import { existsSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import nodeModule, { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
@@ -21,8 +19,16 @@ const [API_HOST, API_PORT] = RUNTIME_API.split(':');
 const TASK_ROOT = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
 const HANDLER = process.env._HANDLER ?? '';
 const BOOTSTRAP_PATH = fileURLToPath(import.meta.url);
+// The networking built-ins through require, not `import`: an ES import makes Node build the module's ES facade,
+// which reads every export, and node:http's lazy ones (fetch, WebSocket) load undici: ~35 ms of every cold start
+// on Node.js 22. The same module objects either way (the listener patches below reach the function's code).
+const requireBuiltin = createRequire(import.meta.url);
+const dgram = requireBuiltin('node:dgram');
+const http = requireBuiltin('node:http');
+const net = requireBuiltin('node:net');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const OPTIONS = process.argv.slice(2);
+const COMPILE_CACHE_DIR = OPTIONS.find((option) => option.startsWith('--compile-cache='))?.slice('--compile-cache='.length);
 const REPORT_FD = Number(OPTIONS.find((option) => option.startsWith('--report-fd='))?.slice('--report-fd='.length) ?? NaN);
 /** How long to wait before asking for the next event again when the Runtime API refused the request. */
 const NEXT_RETRY_MS = 100;
@@ -521,10 +527,35 @@ setInterval(() => {
   if (process.ppid !== PARENT_PID) process.exit(1);
 }, 500).unref();
 
+/**
+ * V8's code cache for the handler's modules, kept between cold starts of the same code (the local cloud names a
+ * directory per code package). Only speed depends on it: when Node.js cannot have one, it runs without.
+ */
+function enableCompileCache() {
+  if (!COMPILE_CACHE_DIR || typeof nodeModule.enableCompileCache !== 'function') return;
+  try {
+    nodeModule.enableCompileCache(COMPILE_CACHE_DIR);
+  } catch {
+    // Same as having none.
+  }
+}
+
+/** Writes what init compiled now: an idle environment is killed, never exits, so the exit-time write would never come. */
+function flushCompileCache() {
+  if (!COMPILE_CACHE_DIR || typeof nodeModule.flushCompileCache !== 'function') return;
+  try {
+    nodeModule.flushCompileCache();
+  } catch {
+    // Same as having none.
+  }
+}
+
 async function main() {
   let handler;
   try {
+    enableCompileCache();
     handler = await loadHandler();
+    flushCompileCache();
   } catch (error) {
     logError(CLIENT_GENERATION >= 4 ? 'Init Error' : 'Uncaught Exception', error);
     try {

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import yauzl from 'yauzl';
@@ -133,6 +133,15 @@ function forEachEntry(zipFile: yauzl.ZipFile, visit: (entry: yauzl.Entry) => Pro
 export function codeDirectory(stateDir: string, sha256Hex: string): string {
   if (!/^[0-9a-f]{64}$/.test(sha256Hex)) throw new Error(`not a sha256 digest: ${sha256Hex.slice(0, 80)}`);
   return join(stateDir, 'code', sha256Hex);
+}
+
+/**
+ * Where V8's compiled code of a code folder's modules is kept between cold starts (bootstrap.mjs's
+ * `--compile-cache`): beside the code folders, one per folder, so only environments of the same code share it and
+ * it goes where that code goes. Never inside the folder: that is the function's LAMBDA_TASK_ROOT, as it uploaded it.
+ */
+export function compileCacheDirectory(codeFolder: string): string {
+  return join(dirname(codeFolder), '.compile-cache', basename(codeFolder));
 }
 
 /**

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { RuntimeApiServer, type RuntimeInvocation, type RuntimeReply } from './runtime-api.js';
+import { compileCacheDirectory } from './code-package.js';
 import { ContainedProcess, type Containment } from './containment.js';
 import type { CpuShareLimiter, EnvironmentCpuGroup } from './cpu-share.js';
 import type { EnvironmentLedger } from './environment-ledger.js';
@@ -130,7 +131,7 @@ export class ExecutionEnvironment {
       credentials: this.options.credentials,
     });
     this.initStartedAt = Date.now();
-    const runtimeOptions = [...(containment.initShell ? ['--report-fd=3'] : []), '--loopback-listeners'];
+    const runtimeOptions = [...(containment.initShell ? ['--report-fd=3'] : []), '--loopback-listeners', `--compile-cache=${compileCacheDirectory(this.fn.codeDirectory)}`];
     this.cpuGroup = this.options.cpuShare?.create(`environment-${this.id}`, this.fn.memorySizeMb);
     const processes = new ContainedProcess({
       containment,

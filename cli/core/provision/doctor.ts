@@ -10,7 +10,7 @@ import { describeError, isError } from '../../../shared/retry.js';
 import { silentReporter, type Reporter } from '../../output.js';
 import { samplePhotoPath } from '../paths.js';
 import { observeAttachedPolicies, observeFunction, observeInlinePolicy, observeNotifications, observeRole } from './observe.js';
-import { buildPackage } from './package.js';
+import { buildPackage, sharedPackageCacheDir } from './package.js';
 import { decodePolicyDocument, managedPolicyArn, MANAGED_POLICIES, partitionOf, type PolicyDocument, type PolicyStatement } from './policies.js';
 import { desiredTrigger, functionArn as functionArnOf, logGroupName, planTrigger, triggerFromNotifications } from './plan.js';
 import { provisionedNames, type ProvisionedNames } from './target.js';
@@ -255,7 +255,7 @@ export function runtimeCheck(runtime: string, now: Date): DoctorCheck {
 /** The deployed code is this thumbctl's package for the function's own architecture (sharp is native code). */
 async function architectureCheck(options: DoctorOptions, settings: ResolvedSettings, configuration: FunctionConfiguration): Promise<DoctorCheck> {
   const functionArchitecture = configuration.Architectures?.[0] ?? 'x86_64';
-  const deployment = await buildPackage({ architecture: settings.architecture, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
+  const deployment = await buildPackage({ architecture: settings.architecture, ...(options.cacheDir ? { cacheDir: options.cacheDir, sharedCacheDir: sharedPackageCacheDir() } : {}) });
   const ours = configuration.CodeSha256 === deployment.codeSha256;
   if (ours && functionArchitecture === deployment.architecture) return { name: 'architecture', status: 'ok', detail: `package and function both ${functionArchitecture}` };
   if (ours) {

@@ -1,25 +1,28 @@
 // The deployment package: a function directory's handler.ts (the bundled function/, or one made by `thumbctl
 // eject`) bundled by thumbctl's esbuild into index.mjs, plus sharp and its libvips binaries for linux and the
 // chosen architecture, zipped deterministically (sorted entries, fixed dates and modes, no symlinks) so the same
-// inputs always give the same CodeSha256. Built zips are cached by a cheap hash of their inputs. It does not
-// upload anything and never prints.
+// inputs always give the same CodeSha256. Built zips are cached by a cheap hash of their inputs, in the state
+// directory and in thumbctl's cache shared by every state directory on the machine (a fresh state directory then
+// copies the zip instead of bundling and zipping it again, seconds). It does not upload anything and never prints.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { builtinModules } from 'node:module';
 import { promisify } from 'node:util';
-import type { BuildFailure, BuildOptions, BuildResult, Message } from 'esbuild';
+import type { BuildFailure, BuildOptions, BuildResult, Message, Plugin } from 'esbuild';
 import { ExitCode, formatBytes, UserError } from '../../output.js';
 import { writeFileAtomic } from '../fs.js';
 import type { Architecture } from '../settings.js';
 import { FUNCTION_HANDLER } from './plan.js';
 import { functionDir, packageRoot } from '../paths.js';
+import { defaultCacheRoot } from '../../../emulator/runtime/node-cache.js';
 
 const execFileAsync = promisify(execFile);
 
 /** Bump when the package layout changes, so cached zips from older thumbctl versions are not reused. */
-export const PACKAGE_FORMAT = 6;
+export const PACKAGE_FORMAT = 7;
 /** Every entry's timestamp: the earliest a zip can hold, so nothing about the build machine leaks in. */
 export const ZIP_DATE = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
 /** What the handler string `index.handler` loads. */
@@ -28,10 +31,38 @@ export const BUNDLE_FILE = 'index.mjs';
 export const CHUNK_DIR = 'chunks';
 /** Direct-upload limit for ZipFile is 50 MB; we aim far lower. */
 export const MAX_ZIP_BYTES = 50 * 1024 * 1024;
+/** Zips kept per architecture in the shared cache: several thumbctl versions or checkouts may use it at once. */
+export const SHARED_ZIPS_KEPT = 4;
+
+/** Where built zips are shared between state directories: `<thumbctl's cache root>/packages`. */
+export function sharedPackageCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(defaultCacheRoot(env), 'packages');
+}
 
 // The bundle is ESM; bundled CommonJS code (the AWS SDK, Powertools) still calls require() for Node built-ins.
 const BANNER = "import { createRequire as __thumbctlCreateRequire } from 'node:module'; const require = __thumbctlCreateRequire(import.meta.url);";
 
+/**
+ * An esbuild plugin: the bundle's ES-module imports of Node.js built-ins (the SDK's `import { Agent } from "http"`)
+ * become `require()` calls. An ES import of a built-in makes Node build its ES module facade, which reads every
+ * export, lazy getters included: `node:http`'s load undici (its fetch and WebSocket), ~35 ms of a cold start on
+ * Node.js 22 against ~6 ms through require (BENCHMARKS.md). Same module object either way. `node:module` stays an
+ * import: the banner needs it to make `require`.
+ */
+const BUILTINS_THROUGH_REQUIRE: Plugin = {
+  name: 'builtins-through-require',
+  setup(build) {
+    const names = builtinModules.filter((name) => !name.startsWith('_') && name !== 'module');
+    const filter = new RegExp(`^(node:)?(${names.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`);
+    build.onResolve({ filter }, (args) =>
+      args.kind === 'import-statement' || args.kind === 'dynamic-import' ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin-through-require' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'builtin-through-require' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`,
+      loader: 'js',
+    }));
+  },
+};
 /** The function's entry point in its directory. */
 export const FUNCTION_ENTRY = 'handler.ts';
 /**
@@ -49,6 +80,11 @@ export interface PackageOptions {
   architecture: Architecture;
   /** Where built zips and fetched binaries are kept (usually <state-dir>/cache); no caching without it. */
   cacheDir?: string;
+  /**
+   * Where built zips are also kept for every state directory on the machine (usually sharedPackageCacheDir()); a
+   * zip found there is copied into cacheDir instead of being built. None without it.
+   */
+  sharedCacheDir?: string;
   /** The thumbctl package root (default: found from this module). */
   root?: string;
   /** The function's directory, with handler.ts (default: the bundled function, <root>/function). */
@@ -106,12 +142,20 @@ export async function buildPackage(options: PackageOptions): Promise<DeploymentP
   const { root, dir: sourceDir } = source;
   checkFunctionDirectory(source);
   const inputsHash = packageInputsHash(root, sourceDir, options.architecture);
-  const cachePath = options.cacheDir ? join(options.cacheDir, `package-${options.architecture}-${inputsHash.slice(0, 24)}.zip`) : undefined;
+  const cachePath = options.cacheDir ? join(options.cacheDir, zipName(options.architecture, inputsHash)) : undefined;
 
   if (cachePath && existsSync(cachePath)) {
     const zip = readFileSync(cachePath);
     const index = readEntryCount(cachePath);
     return describe(zip, { fromCache: true, inputsHash, architecture: options.architecture, path: cachePath, entries: index });
+  }
+  const sharedPath = options.sharedCacheDir ? join(options.sharedCacheDir, zipName(options.architecture, inputsHash)) : undefined;
+  const shared = sharedPath ? readCachedZip(sharedPath) : undefined;
+  if (shared && sharedPath) {
+    // Touched, so that pruning (oldest first) keeps the zips in use.
+    touch(sharedPath);
+    if (cachePath && options.cacheDir) await storeZip(options.cacheDir, cachePath, options.architecture, shared.zip, shared.entries);
+    return describe(shared.zip, { fromCache: true, inputsHash, architecture: options.architecture, path: cachePath ?? sharedPath, entries: shared.entries });
   }
 
   options.progress?.(`bundling ${source.bundled ? 'function/handler.ts' : relative(process.cwd(), join(sourceDir, FUNCTION_ENTRY)) || FUNCTION_ENTRY}`);
@@ -123,16 +167,13 @@ export async function buildPackage(options: PackageOptions): Promise<DeploymentP
     throw new UserError(`the deployment package is ${formatBytes(zip.length)}, over Lambda's ${formatBytes(MAX_ZIP_BYTES)} upload limit`);
   }
 
-  if (cachePath && options.cacheDir) {
-    mkdirSync(options.cacheDir, { recursive: true });
-    // Older zips for this architecture are stale: keep only the one just built (never another build's .tmp).
-    const current = basename(cachePath);
-    for (const name of readdirSync(options.cacheDir)) {
-      if (name.startsWith(`package-${options.architecture}-`) && /\.zip(\.json)?$/.test(name) && !name.startsWith(current)) rmSync(join(options.cacheDir, name), { force: true });
+  if (cachePath && options.cacheDir) await storeZip(options.cacheDir, cachePath, options.architecture, zip, entries.length);
+  if (sharedPath && options.sharedCacheDir) {
+    try {
+      await storeZip(options.sharedCacheDir, sharedPath, options.architecture, zip, entries.length, SHARED_ZIPS_KEPT);
+    } catch {
+      // The shared cache only saves time: one that cannot be written (read-only home, full disk) costs a rebuild later.
     }
-    // Written aside and renamed: a reader never sees half a zip.
-    await writeFileAtomic(`${cachePath}.json`, JSON.stringify({ entries: entries.length }));
-    await writeFileAtomic(cachePath, zip);
   }
   return describe(zip, { fromCache: false, inputsHash, architecture: options.architecture, path: cachePath, entries: entries.length });
 }
@@ -159,6 +200,57 @@ export function checkFunctionDirectory(source: FunctionSource): void {
 
 function describe(zip: Buffer, rest: Pick<DeploymentPackage, 'fromCache' | 'inputsHash' | 'architecture' | 'path' | 'entries'>): DeploymentPackage {
   return { zip, codeSha256: createHash('sha256').update(zip).digest('base64'), bytes: zip.length, handler: FUNCTION_HANDLER, ...rest };
+}
+
+function zipName(architecture: Architecture, inputsHash: string): string {
+  return `package-${architecture}-${inputsHash.slice(0, 24)}.zip`;
+}
+
+/**
+ * Writes a zip and its entry count into a cache directory, then prunes the architecture's other zips there down
+ * to `kept - 1` (the most recently used first; never another build's .tmp). The state directory keeps only the
+ * one just built; the shared cache keeps a few, for other versions or checkouts of thumbctl on the machine.
+ */
+async function storeZip(dir: string, path: string, architecture: Architecture, zip: Buffer, entries: number, kept = 1): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const current = basename(path);
+  const others = readdirSync(dir)
+    .filter((name) => name.startsWith(`package-${architecture}-`) && name.endsWith('.zip') && name !== current)
+    .map((name) => ({ name, used: mtimeOf(join(dir, name)) }))
+    .sort((a, b) => b.used - a.used);
+  for (const { name } of others.slice(Math.max(0, kept - 1))) {
+    rmSync(join(dir, name), { force: true });
+    rmSync(join(dir, `${name}.json`), { force: true });
+  }
+  // Written aside and renamed: a reader never sees half a zip. The count first: a zip present has its count.
+  await writeFileAtomic(`${path}.json`, JSON.stringify({ entries }));
+  await writeFileAtomic(path, zip);
+}
+
+/** A cached zip and its entry count, or undefined when it is not there (or was pruned by another process meanwhile). */
+function readCachedZip(path: string): { zip: Buffer; entries: number } | undefined {
+  try {
+    return { zip: readFileSync(path), entries: readEntryCount(path) };
+  } catch {
+    return undefined;
+  }
+}
+
+function mtimeOf(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function touch(path: string): void {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // Only the pruning order depends on it.
+  }
 }
 
 function readEntryCount(cachePath: string): number {
@@ -288,6 +380,7 @@ export function bundleOptions(source: FunctionSource): BuildOptions & { write: f
     // tree-shaken. A fifth smaller bundle and a cold start ~30 ms shorter (BENCHMARKS.md).
     mainFields: ['module', 'main'],
     banner: { js: BANNER },
+    plugins: [BUILTINS_THROUGH_REQUIRE],
     write: false,
     logLevel: 'silent',
     outdir: join(source.root, '.bundle'),

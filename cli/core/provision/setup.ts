@@ -43,7 +43,7 @@ import {
   type RetryRecord,
   type StepContext,
 } from './aws.js';
-import { buildPackage, NPM_ARCH, type DeploymentPackage } from './package.js';
+import { buildPackage, NPM_ARCH, sharedPackageCacheDir, type DeploymentPackage } from './package.js';
 import { observeAttachedPolicies, observeBucket, observeFunction, observeInlinePolicy, observeNotifications, observePermission, observeRole, functionState } from './observe.js';
 import { ACCESS_POLICY_NAME, bucketArn } from './policies.js';
 import {
@@ -438,6 +438,7 @@ async function packageStep(context: StepContext, options: SetupOptions, result: 
       (await buildPackage({
         architecture: options.settings.architecture,
         cacheDir: options.cacheDir,
+        ...(options.cacheDir ? { sharedCacheDir: sharedPackageCacheDir() } : {}),
         sourceDir: options.settings.functionDir,
         progress: (text) => step.update(`Package: ${text}`),
       }));

@@ -4,7 +4,7 @@
 // run. Returns the `status --json` document; inSync says whether everything is present and as desired.
 import { ExitCode, silentReporter, UserError } from '../../output.js';
 import { provisionedNames, type ProvisionedNames, type ProvisionScope } from './target.js';
-import { buildPackage, type DeploymentPackage } from './package.js';
+import { buildPackage, sharedPackageCacheDir, type DeploymentPackage } from './package.js';
 import { stateOf, type Difference, type ResourceState, type ResourceType } from './plan.js';
 import { survey, type OwnershipEntry } from './survey.js';
 import { describeLocalNodeRuntime } from '../local-cloud.js';
@@ -50,6 +50,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
       (await buildPackage({
         architecture: options.settings.architecture,
         cacheDir: options.cacheDir,
+        ...(options.cacheDir ? { sharedCacheDir: sharedPackageCacheDir() } : {}),
         sourceDir: options.settings.functionDir,
         progress: (text) => step.update(`Package: ${text}`),
       }));

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { CreateFunctionCommand, InvokeCommand, LambdaClient, waitUntilFunctionActiveV2, type Runtime } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, InvokeCommand, LambdaClient, UpdateFunctionConfigurationCommand, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2, type Runtime } from '@aws-sdk/client-lambda';
 import { defaultCacheRoot } from '../../../emulator/runtime/node-cache.js';
 import { clientConfigFor } from '../../helpers/local-cloud.js';
 import { closedPort } from '../../helpers/fake-npm-registry.js';
@@ -79,6 +79,31 @@ describe('a runtime that matches the declared one', () => {
       const worked = await cloud.lambda.send(new InvokeCommand({ FunctionName: on22.FunctionName, Payload: payload }));
       assert.equal(worked.FunctionError, undefined);
       assert.match(decodeJson(worked.Payload) as string, /^resolved on v22\./);
+    } finally {
+      await cloud.close();
+    }
+  });
+
+  it('keeps the compiled code of a nodejs22.x function between its cold starts, beside its code, not in LAMBDA_TASK_ROOT', async () => {
+    const cloud = await startLambdaCloud();
+    try {
+      const fn = await createFixtureFunction(cloud, 'echo', { Runtime: 'nodejs22.x', Timeout: 10 });
+      const first = await cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName, Payload: Buffer.from('{"n":1}') }));
+      assert.equal(first.FunctionError, undefined, Buffer.from(first.Payload ?? []).toString());
+      const codeRoot = join(cloud.stateDir, 'code');
+      const codeFolders = readdirSync(codeRoot).filter((name) => /^[0-9a-f]{64}$/.test(name));
+      assert.equal(codeFolders.length, 1);
+      const cacheDir = join(codeRoot, '.compile-cache', codeFolders[0]!);
+      // Written at the end of init (an idle environment is killed, never exits): there before the process is gone.
+      const cached = readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+      assert.ok(cached.length > 0, 'V8 code cache entries written');
+      assert.ok(!readdirSync(join(codeRoot, codeFolders[0]!)).some((name) => name.includes('cache')), 'the code folder is as uploaded');
+      // A new code version starts a new cold environment, which reads the cache; it answers as before.
+      await cloud.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn.FunctionName, Description: 'a new environment' }));
+      await waitUntilFunctionUpdatedV2(fastWaiter(cloud.lambda), { FunctionName: fn.FunctionName });
+      const second = await cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName, Payload: Buffer.from('{"n":2}') }));
+      assert.equal(second.FunctionError, undefined, Buffer.from(second.Payload ?? []).toString());
+      assert.deepEqual(decodeJson(second.Payload), { n: 2 });
     } finally {
       await cloud.close();
     }

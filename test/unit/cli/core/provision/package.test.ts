@@ -2,13 +2,13 @@
 // dates, no symlinks, sharp's linux binaries for the architecture, and a cache keyed by the inputs.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import yauzl from 'yauzl';
-import { buildPackage, findPackageDir, packageFiles, packageInputsHash, runtimeDependencies, zipDeterministic, ZIP_DATE, type DeploymentPackage } from '../../../../../cli/core/provision/package.js';
+import { buildPackage, findPackageDir, packageFiles, packageInputsHash, runtimeDependencies, SHARED_ZIPS_KEPT, zipDeterministic, ZIP_DATE, type DeploymentPackage } from '../../../../../cli/core/provision/package.js';
 import { packageRoot } from '../../../../../cli/core/paths.js';
 
 interface ZipListing {
@@ -123,13 +123,26 @@ describe('the deployment package', () => {
   let first: DeploymentPackage;
   let second: DeploymentPackage;
   let cacheDir: string;
+  let sharedCacheDir: string;
+  /** Zips of other builds already in the shared cache, oldest first. */
+  const olderShared = ['a', 'b', 'c', 'd', 'e'].map((letter) => `package-x86_64-${letter.repeat(24)}.zip`);
 
   before(async () => {
     cacheDir = mkdtempSync(join(tmpdir(), 'thumbctl-pkgcache-'));
-    first = await buildPackage({ architecture: 'x86_64', cacheDir });
+    sharedCacheDir = mkdtempSync(join(tmpdir(), 'thumbctl-pkgshared-'));
+    olderShared.forEach((name, index) => {
+      writeFileSync(join(sharedCacheDir, name), 'an older build');
+      writeFileSync(join(sharedCacheDir, `${name}.json`), '{"entries":1}');
+      const used = new Date(Date.UTC(2020, 0, 1 + index));
+      utimesSync(join(sharedCacheDir, name), used, used);
+    });
+    first = await buildPackage({ architecture: 'x86_64', cacheDir, sharedCacheDir });
     second = await buildPackage({ architecture: 'x86_64' });
   });
-  after(() => rmSync(cacheDir, { recursive: true, force: true }));
+  after(() => {
+    rmSync(cacheDir, { recursive: true, force: true });
+    rmSync(sharedCacheDir, { recursive: true, force: true });
+  });
 
   it('has the same CodeSha256 when built twice from the same source', () => {
     assert.equal(first.fromCache, false);
@@ -192,6 +205,32 @@ describe('the deployment package', () => {
     const cached = await buildPackage({ architecture: 'x86_64', cacheDir });
     assert.equal(cached.fromCache, true);
     assert.equal(cached.codeSha256, first.codeSha256);
+  });
+
+  it('takes the zip from the shared cache into a fresh state directory, without building', async () => {
+    const freshStateCache = mkdtempSync(join(tmpdir(), 'thumbctl-pkgcache-fresh-'));
+    try {
+      const copied = await buildPackage({ architecture: 'x86_64', cacheDir: freshStateCache, sharedCacheDir });
+      assert.equal(copied.fromCache, true);
+      assert.equal(copied.codeSha256, first.codeSha256);
+      assert.equal(copied.entries, first.entries);
+      assert.ok(copied.path?.startsWith(freshStateCache), `copied into the state directory: ${copied.path}`);
+      assert.ok(readFileSync(copied.path!).equals(first.zip));
+      const again = await buildPackage({ architecture: 'x86_64', cacheDir: freshStateCache });
+      assert.equal(again.fromCache, true, 'then found in the state directory itself');
+    } finally {
+      rmSync(freshStateCache, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the shared cache bounded: the most recently used zips of other builds, with their counts', () => {
+    const zips = readdirSync(sharedCacheDir).filter((name) => name.endsWith('.zip')).sort();
+    assert.equal(zips.length, SHARED_ZIPS_KEPT);
+    const kept = olderShared.slice(-(SHARED_ZIPS_KEPT - 1));
+    for (const name of kept) assert.ok(zips.includes(name) && existsSync(join(sharedCacheDir, `${name}.json`)), `${name} kept`);
+    for (const name of olderShared.slice(0, olderShared.length - kept.length)) {
+      assert.ok(!existsSync(join(sharedCacheDir, name)) && !existsSync(join(sharedCacheDir, `${name}.json`)), `${name} pruned`);
+    }
   });
 });
 
