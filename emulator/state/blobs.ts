@@ -6,7 +6,7 @@
 // temporary file; one cut short by kill -9 leaves it for the sweep on the next start (sweep.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { open, rename, unlink, readFile, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -169,7 +169,11 @@ export class BlobDraft {
     await this.writeAll(data);
   }
 
-  /** Finishes writing. @returns the blob's digest (SHA-256, hex) */
+  /**
+   * Finishes writing: bytes still held in memory go to a temporary file now, asynchronously, so that place() is a
+   * rename and no body is written synchronously on the event loop (unless the store holds that blob already).
+   * @returns the blob's digest (SHA-256, hex)
+   */
   async seal(): Promise<string> {
     if (this.sealed !== undefined) return this.sealed;
     if (this.file) {
@@ -177,7 +181,20 @@ export class BlobDraft {
       this.file = undefined;
       await file.close();
     }
-    this.sealed = this.hash.digest('hex');
+    const digest = this.hash.digest('hex');
+    if (!this.tmp && this.heldBytes > 0 && !this.store.has(digest)) {
+      const tmp = this.store.temporaryPath();
+      try {
+        await writeFile(tmp, this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held));
+      } catch (error) {
+        rmSync(tmp, { force: true });
+        throw error;
+      }
+      // Discarded while it was being written: nothing will place it.
+      if (this.discarded) rmSync(tmp, { force: true });
+      else this.tmp = tmp;
+    }
+    this.sealed = digest;
     return this.sealed;
   }
 
@@ -193,7 +210,7 @@ export class BlobDraft {
 
   /** Reads back everything written, in order, from memory or from the temporary file (a checksum decided late). Call after seal. */
   async readBack(visit: (piece: Buffer) => void): Promise<void> {
-    if (!this.tmp) {
+    if (this.held.length > 0 || !this.tmp) {
       for (const piece of this.held) visit(piece);
       return;
     }

@@ -51,6 +51,11 @@ export interface PayloadOptions {
    * checked for form only (a composite `-N` allowed) and returned as objectChecksum.
    */
   objectChecksum?: boolean;
+  /**
+   * The caller hashes the payload with SHA-256 itself (a blob draft names its blob so) and hands that digest to
+   * result(): the body is then hashed once for both, not twice.
+   */
+  payloadSha256FromCaller?: boolean;
 }
 
 export function isAwsChunked(request: ServiceRequest): boolean {
@@ -87,7 +92,7 @@ export class PayloadVerifier {
       this.decoder = new AwsChunkedDecoder();
     } else if (contentSha256 !== undefined && /^[0-9a-f]{64}$/i.test(contentSha256)) {
       this.contentSha256 = contentSha256.toLowerCase();
-      this.sha256 = createHash('sha256');
+      if (!options.payloadSha256FromCaller) this.sha256 = createHash('sha256');
     }
     // The checksums that can be sent: in a header, in a declared trailer, or named by the SDK's algorithm header.
     const candidates = new Set<ChecksumAlgorithm>();
@@ -135,12 +140,13 @@ export class PayloadVerifier {
   /**
    * The verdict, after end().
    * @param lateChecksum - the value end() asked for, computed over the payload
+   * @param payloadSha256 - the payload's SHA-256 (hex) when the caller computed it (payloadSha256FromCaller)
    */
-  result(lateChecksum?: string): VerifiedPayload {
+  result(lateChecksum?: string, payloadSha256?: string): VerifiedPayload {
     if (!this.ended) throw new Error('PayloadVerifier.result before end');
     const md5 = this.md5.digest();
-    if (this.sha256 && this.contentSha256 !== undefined) {
-      const computed = this.sha256.digest('hex');
+    if (this.contentSha256 !== undefined && (this.sha256 || payloadSha256 !== undefined)) {
+      const computed = payloadSha256 ?? this.sha256!.digest('hex');
       if (computed !== this.contentSha256) throw new ContentSha256MismatchError(this.contentSha256, computed);
     }
     const contentMd5 = header(this.request, 'content-md5');
@@ -213,18 +219,19 @@ function runningChecksumOf(algorithm: ChecksumAlgorithm, payload: Buffer): strin
  * @throws the S3 errors of PayloadVerifier; RequestBodyError (from the stream) when the client went away or sent too much
  */
 export async function receivePayload(request: ServiceRequest, draft: BlobDraft, options: PayloadOptions = {}): Promise<VerifiedPayload> {
-  const verifier = new PayloadVerifier(request, options);
+  // The draft's SHA-256 (its blob's name) is the payload's: one hash serves x-amz-content-sha256 too.
+  const verifier = new PayloadVerifier(request, { ...options, payloadSha256FromCaller: true });
   const source: AsyncIterable<Buffer> = request.bodyStream ?? Readable.from(request.body.length > 0 ? [request.body] : []);
   for await (const raw of source) {
     for (const piece of verifier.push(raw)) await draft.write(piece);
   }
   const late = verifier.end();
-  await draft.seal();
+  const payloadSha256 = await draft.seal();
   let lateChecksum: string | undefined;
   if (late) {
     const running = runningChecksum(late);
     await draft.readBack((piece) => running.update(piece));
     lateChecksum = running.digest();
   }
-  return verifier.result(lateChecksum);
+  return verifier.result(lateChecksum, payloadSha256);
 }

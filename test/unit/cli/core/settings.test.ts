@@ -122,7 +122,7 @@ describe('the endpoint rule: --endpoint-url > AWS_ENDPOINT_URL_<SERVICE> > AWS_E
     assert.equal(resolve({}, { endpointUrl: 'http://config:1' }, { AWS_ENDPOINT_URL: 'http://env:1' }).endpointUrl, 'http://env:1');
     assert.equal(resolve({}, { endpointUrl: 'http://config:1' }, {}).endpointUrl, 'http://config:1');
     const none = resolve({ target: 'aws' }, {}, {});
-    assert.deepEqual(Object.values(none.endpoints), Array(6).fill(undefined));
+    assert.deepEqual(Object.values(none.endpoints), Array(7).fill(undefined));
     assert.equal(none.origins['endpoint xray'], 'default for --target aws');
   });
 
