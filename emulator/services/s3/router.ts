@@ -1,76 +1,49 @@
-// S3's REST-XML wire protocol: finds the operation from the method, the path (path-style or
-// `<bucket>.localhost` virtual hosts) and the query's subresources; decodes bodies (aws-chunked framing,
-// checksums, XML) and serialises answers and errors. Rules and state live in the store. Signatures are
+// S3's REST-XML wire protocol: the route table (operation -> handler) and the loop around it. The operation comes
+// from operations.ts, request decoding from request.ts (bodies, preconditions, ranges, tokens) and payload.ts
+// (framing, checksums), XML answers from responses.ts. Rules and state live in the store. Signatures are
 // read for the caller's identity but not verified; presigned URLs are only checked for expiry.
 import { randomBytes } from 'node:crypto';
 import type { PublicAccessBlockConfiguration, ServerSideEncryptionRule, Tag } from '@aws-sdk/client-s3';
-import { parseAmzDate } from '../../core/auth.js';
 import type { CloudContext } from '../../core/context.js';
 import { AwsError } from '../../core/errors.js';
 import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
-import {
-  CHECKSUM_ALGORITHMS,
-  allowsChecksumType,
-  checksumHeaderName,
-  computeChecksum,
-  defaultChecksumType,
-  isWellFormedChecksum,
-  isWellFormedContentMd5,
-  md5,
-  parseChecksumAlgorithm,
-  parseChecksumType,
-  sha256Hex,
-  type ChecksumAlgorithm,
-  type ChecksumType,
-} from './checksums.js';
+import { CHECKSUM_ALGORITHMS, allowsChecksumType, checksumHeaderName, defaultChecksumType, parseChecksumAlgorithm } from './checksums.js';
 import { readPayload, receivePayload } from './payload.js';
 import {
-  AccessDeniedError,
-  BadDigestError,
   ChecksumTypeNotAllowedError,
-  ContentSha256MismatchError,
-  IncompleteBodyError,
   InvalidArgumentError,
-  InvalidDigestError,
-  InvalidRangeError,
   InvalidRequestError,
-  InvalidUriError,
-  MalformedTrailerError,
   MalformedXmlError,
-  MetadataTooLargeError,
-  MissingContentLengthError,
-  PreconditionFailedError,
   S3NotImplementedError,
   SlowDownError,
   s3ErrorResponse,
 } from './errors.js';
-import { urlEncodeListValue } from './names.js';
-import { normaliseFilterRuleName, type DestinationKind, type NotificationConfiguration, type NotificationDestination } from './notifications.js';
-import {
-  compareUtf8,
-  etagListMatches,
-  successor,
-  type CompletedPart,
-  type ListPosition,
-  type ListResult,
-  type ObjectAttributes,
-  type ObjectRecord,
-  type ObjectSummary,
-  type Preconditions,
-  type RequestInfo,
-  type S3Store,
-  type StoredChecksum,
-} from './store.js';
-import { child, children, document, escapeXml, isNode, parseXml, tag, text, type XmlNode } from './xml.js';
+import { compareUtf8, type CompletedPart, type ListPosition, type Preconditions, type RequestInfo, type S3Store } from './store.js';
+import { child, children, document, escapeXml, tag, text } from './xml.js';
 import { Authorizer } from '../../core/authorize.js';
-import { objectPermission, s3Requirement, S3_OPERATION_PERMISSIONS, type S3CallNames } from './actions.js';
-
-/** Where a request points: a bucket, maybe a key; `resource` is what errors report. */
-export interface S3Target {
-  bucket?: string;
-  key?: string;
-  resource: string;
-}
+import { parseTarget, resolveOperation } from './operations.js';
+import {
+  callOf,
+  checkPresignedExpiry,
+  decodeToken,
+  encodeToken,
+  encodingFor,
+  evaluateCopySourcePreconditions,
+  evaluateReadPreconditions,
+  firstForwardedFor,
+  objectAttributes,
+  parseBody,
+  parseCopySource,
+  parseMaxKeys,
+  parsePartNumber,
+  parseRange,
+  positionAfter,
+  readChecksumType,
+  tagEntries,
+} from './request.js';
+import { checksumHeaders, commonPrefixesXml, iso, objectHeaders, summaryXml, xml } from './responses.js';
+import { notificationConfigurationXml, parseNotificationConfiguration } from './notification-xml.js';
+import { objectPermission, s3Requirement, S3_OPERATION_PERMISSIONS } from './actions.js';
 
 /** One request being answered: what handlers need beyond the store. */
 interface S3Call {
@@ -82,229 +55,8 @@ interface S3Call {
 
 type Handler = (call: S3Call) => Promise<ServiceResponse> | ServiceResponse;
 
-/** Query names that parameterise an operation rather than select one. */
-const PARAMETERS = new Set([
-  'x-id',
-  'list-type',
-  'prefix',
-  'delimiter',
-  'max-keys',
-  'marker',
-  'continuation-token',
-  'start-after',
-  'encoding-type',
-  'fetch-owner',
-  'key-marker',
-  'version-id-marker',
-  'upload-id-marker',
-  'max-uploads',
-  'max-parts',
-  'part-number-marker',
-  'uploadId',
-  'partNumber',
-  'versionId',
-  'max-buckets',
-  'bucket-region',
-  'response-content-type',
-  'response-content-language',
-  'response-expires',
-  'response-cache-control',
-  'response-content-disposition',
-  'response-content-encoding',
-  'AWSAccessKeyId',
-  'Signature',
-  'Expires',
-]);
-
-/** Query names that select an S3 subresource (and so an operation), whatever their value. */
-const SUBRESOURCES = new Set([
-  'acl', 'accelerate', 'analytics', 'attributes', 'cors', 'delete', 'encryption', 'intelligent-tiering', 'inventory',
-  'legal-hold', 'lifecycle', 'location', 'logging', 'metadataConfiguration', 'metadataTable', 'metrics', 'notification',
-  'object-lock', 'ownershipControls', 'policy', 'policyStatus', 'publicAccessBlock', 'renameObject', 'replication',
-  'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging', 'torrent', 'uploads', 'versioning',
-  'versions', 'website',
-]);
-
-/** How AWS names the operation behind a subresource we do not implement. */
-const OPERATION_NAMES: Record<string, string> = {
-  acl: 'Acl',
-  accelerate: 'AccelerateConfiguration',
-  analytics: 'AnalyticsConfiguration',
-  attributes: 'Attributes',
-  cors: 'Cors',
-  'intelligent-tiering': 'IntelligentTieringConfiguration',
-  inventory: 'InventoryConfiguration',
-  'legal-hold': 'LegalHold',
-  lifecycle: 'LifecycleConfiguration',
-  logging: 'Logging',
-  metrics: 'MetricsConfiguration',
-  ownershipControls: 'OwnershipControls',
-  policy: 'Policy',
-  policyStatus: 'PolicyStatus',
-  replication: 'Replication',
-  requestPayment: 'RequestPayment',
-  retention: 'Retention',
-  tagging: 'Tagging',
-  torrent: 'Torrent',
-  versioning: 'Versioning',
-  website: 'Website',
-};
-
-const EXACT_OPERATION_NAMES: Record<string, string> = {
-  'POST restore': 'RestoreObject',
-  'POST select': 'SelectObjectContent',
-  'GET session': 'CreateSession',
-  'PUT object-lock': 'PutObjectLockConfiguration',
-  'GET object-lock': 'GetObjectLockConfiguration',
-  'PUT renameObject': 'RenameObject',
-};
-
-const VERBS: Record<string, string> = { GET: 'Get', PUT: 'Put', DELETE: 'Delete', POST: 'Post', HEAD: 'Head' };
-
-/** The operation AWS would call this, for NotImplemented. */
-export function operationNameFor(method: string, scope: 'Bucket' | 'Object', subresource: string): string {
-  const exact = EXACT_OPERATION_NAMES[`${method} ${subresource}`];
-  if (exact) return exact;
-  const name = OPERATION_NAMES[subresource] ?? subresource.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
-  return `${VERBS[method] ?? method}${scope}${name}`;
-}
-
-/** The subresources named by a query, in order; unknown valueless names count as subresources too. */
-export function subresourcesOf(query: URLSearchParams): string[] {
-  const found: string[] = [];
-  for (const [name, value] of query) {
-    if (SUBRESOURCES.has(name) || (!PARAMETERS.has(name) && !/^x-amz-/i.test(name) && value === '')) found.push(name);
-  }
-  return found;
-}
-
-const BUCKET_OPERATIONS: Record<string, string> = {
-  'GET location': 'GetBucketLocation',
-  'GET versioning': 'GetBucketVersioning',
-  'PUT versioning': 'PutBucketVersioning',
-  'GET versions': 'ListObjectVersions',
-  'GET uploads': 'ListMultipartUploads',
-  'POST delete': 'DeleteObjects',
-  'PUT publicAccessBlock': 'PutPublicAccessBlock',
-  'GET publicAccessBlock': 'GetPublicAccessBlock',
-  'DELETE publicAccessBlock': 'DeletePublicAccessBlock',
-  'PUT encryption': 'PutBucketEncryption',
-  'GET encryption': 'GetBucketEncryption',
-  'DELETE encryption': 'DeleteBucketEncryption',
-  'PUT notification': 'PutBucketNotificationConfiguration',
-  'GET notification': 'GetBucketNotificationConfiguration',
-  'PUT tagging': 'PutBucketTagging',
-  'GET tagging': 'GetBucketTagging',
-  'DELETE tagging': 'DeleteBucketTagging',
-};
-
-/**
- * Names the operation a request asks for, found (as S3 does) by method, target and subresources.
- * Returns `NotImplemented:<Operation>` for anything the local cloud lacks.
- */
-export function resolveOperation(method: string, target: S3Target, query: URLSearchParams, headers: ServiceRequest['headers']): string {
-  const subresources = subresourcesOf(query);
-  const first = subresources[0];
-  if (target.bucket === undefined) {
-    if (method === 'GET' && first === undefined) return 'ListBuckets';
-    return `NotImplemented:${first ? operationNameFor(method, 'Bucket', first) : `${VERBS[method] ?? method}Service`}`;
-  }
-  if (target.key === undefined) {
-    if (first === undefined) {
-      const plain: Record<string, string> = {
-        GET: query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects',
-        PUT: 'CreateBucket',
-        HEAD: 'HeadBucket',
-        DELETE: 'DeleteBucket',
-      };
-      return plain[method] ?? (method === 'POST' ? 'NotImplemented:PostObject' : `NotImplemented:${method}Bucket`);
-    }
-    return BUCKET_OPERATIONS[`${method} ${first}`] ?? `NotImplemented:${operationNameFor(method, 'Bucket', first)}`;
-  }
-  if (first === 'uploads') return method === 'POST' ? 'CreateMultipartUpload' : `NotImplemented:${operationNameFor(method, 'Object', first)}`;
-  if (first === 'attributes' && method === 'GET' && subresources.length === 1) return 'GetObjectAttributes';
-  if (first !== undefined) return `NotImplemented:${operationNameFor(method, 'Object', first)}`;
-  const upload = query.has('uploadId');
-  const copy = headers['x-amz-copy-source'] !== undefined;
-  switch (method) {
-    case 'PUT':
-      if (upload && query.has('partNumber')) return copy ? 'UploadPartCopy' : 'UploadPart';
-      return copy ? 'CopyObject' : 'PutObject';
-    case 'GET':
-      return upload ? 'ListParts' : 'GetObject';
-    case 'HEAD':
-      return 'HeadObject';
-    case 'DELETE':
-      return upload ? 'AbortMultipartUpload' : 'DeleteObject';
-    case 'POST':
-      return upload ? 'CompleteMultipartUpload' : 'NotImplemented:PostObject';
-    default:
-      return `NotImplemented:${method}Object`;
-  }
-}
-
-function decodePathPart(raw: string, whole: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new InvalidUriError(whole);
-  }
-}
-
-/** The `<Tag><Key/><Value/></Tag>` entries of a TagSet (PutBucketTagging) or Tags (CreateBucket) element. */
-function tagEntries(tagSet: XmlNode): Tag[] {
-  return children(tagSet, 'Tag').map((entry) => {
-    const key = text(entry, 'Key');
-    const value = text(entry, 'Value');
-    if (key === undefined || value === undefined) throw new MalformedXmlError();
-    return { Key: key, Value: value };
-  });
-}
-
-/** LocalStack's S3 host: `<bucket>.s3.localhost.localstack.cloud` names a bucket, as tools written for LocalStack send it. */
-const LOCALSTACK_S3_HOST = 's3.localhost.localstack.cloud';
-
-/**
- * The bucket a virtual-host-style Host names, or '' for path style: `<bucket>.localhost`, `<bucket>.s3.localhost`
- * and LocalStack's `<bucket>.s3.localhost.localstack.cloud`; `s3.localhost` and `s3.localhost.localstack.cloud`
- * themselves (and every other host the boundary admits) are path-style.
- */
-export function virtualHostBucket(hostname: string): string {
-  if (hostname.endsWith(`.${LOCALSTACK_S3_HOST}`)) return hostname.slice(0, -`.${LOCALSTACK_S3_HOST}`.length);
-  if (hostname.endsWith('.localhost') && hostname !== 's3.localhost') return hostname.slice(0, -'.localhost'.length).replace(/\.s3$/, '');
-  return '';
-}
-
-/**
- * Bucket and key from the request target as sent (not normalised, so `../` stays part of a key) and,
- * for virtual-host style, from the Host (see virtualHostBucket).
- */
-export function parseTarget(rawTarget: string, host: string): S3Target {
-  let path = rawTarget.split('?', 1)[0] ?? '/';
-  if (/^https?:\/\//i.test(path)) path = path.replace(/^https?:\/\/[^/]*/i, '') || '/';
-  if (!path.startsWith('/')) path = `/${path}`;
-  const hostname = host.replace(/:\d+$/, '').toLowerCase();
-  const virtualBucket = virtualHostBucket(hostname);
-  if (virtualBucket !== '') {
-    const key = path.length > 1 ? decodePathPart(path.slice(1), rawTarget) : undefined;
-    return { bucket: virtualBucket, ...(key !== undefined ? { key } : {}), resource: `/${virtualBucket}${key !== undefined ? `/${key}` : ''}` };
-  }
-  if (path === '/') return { resource: '/' };
-  const slash = path.indexOf('/', 1);
-  const bucket = decodePathPart(slash === -1 ? path.slice(1) : path.slice(1, slash), rawTarget);
-  const rawKey = slash === -1 ? '' : path.slice(slash + 1);
-  if (rawKey === '') return { bucket, resource: `/${bucket}` };
-  const key = decodePathPart(rawKey, rawTarget);
-  return { bucket, key, resource: `/${bucket}/${key}` };
-}
-
 /** The operations that store a body: refused while the disk is full. */
 const BODY_WRITES = new Set(['PutObject', 'UploadPart', 'UploadPartCopy', 'CopyObject', 'CompleteMultipartUpload']);
-
-/** Standard headers S3 stores with an object and returns on GET/HEAD. */
-const STORED_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', 'x-amz-website-redirect-location', 'x-amz-storage-class'];
-/** S3 caps user metadata (names and values of `x-amz-meta-*`) at 2 KB. */
-const MAX_USER_METADATA_BYTES = 2 * 1024;
 
 const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-type': 'content-type',
@@ -980,291 +732,4 @@ export class S3Router implements ServiceRouter {
   private getNotificationConfiguration({ bucket }: S3Call): ServiceResponse {
     return xml(200, document('NotificationConfiguration', notificationConfigurationXml(this.store.getNotificationConfiguration(bucket))));
   }
-}
-
-// ---------------------------------------------------------------- request bodies
-
-/** `x-amz-checksum-type` (CreateMultipartUpload, CompleteMultipartUpload), or undefined when absent. */
-function readChecksumType(request: ServiceRequest): ChecksumType | undefined {
-  const value = header(request, 'x-amz-checksum-type');
-  if (value === undefined) return undefined;
-  const type = parseChecksumType(value);
-  if (!type) throw new InvalidRequestError('Value for x-amz-checksum-type header is invalid.');
-  return type;
-}
-
-function parseBody(payload: Buffer): XmlNode {
-  const parsed = parseXml(payload);
-  if (!parsed) throw new MalformedXmlError();
-  return parsed;
-}
-
-/** Content-Type, the stored standard headers and `x-amz-meta-*`, minus aws-chunked (which is framing, not content). */
-function objectAttributes(request: ServiceRequest, checksum: { algorithm: ChecksumAlgorithm; value: string } | undefined): ObjectAttributes {
-  const systemMetadata: Record<string, string> = {};
-  for (const name of STORED_HEADERS) {
-    let value = header(request, name);
-    if (value === undefined) continue;
-    if (name === 'content-encoding') {
-      value = value
-        .split(',')
-        .map((encoding) => encoding.trim())
-        .filter((encoding) => encoding !== '' && encoding.toLowerCase() !== 'aws-chunked')
-        .join(', ');
-      if (value === '') continue;
-    }
-    if (name === 'x-amz-storage-class' && value === 'STANDARD') continue;
-    systemMetadata[name] = value;
-  }
-  const userMetadata: Record<string, string> = {};
-  let metadataBytes = 0;
-  for (const [name, raw] of Object.entries(request.headers)) {
-    if (!name.startsWith('x-amz-meta-') || raw === undefined) continue;
-    const value = Array.isArray(raw) ? raw.join(',') : raw;
-    const shortName = name.slice('x-amz-meta-'.length);
-    userMetadata[shortName] = value;
-    metadataBytes += Buffer.byteLength(shortName, 'latin1') + Buffer.byteLength(value, 'latin1');
-  }
-  if (metadataBytes > MAX_USER_METADATA_BYTES) throw new MetadataTooLargeError(metadataBytes, MAX_USER_METADATA_BYTES);
-  const contentType = header(request, 'content-type');
-  return {
-    ...(contentType !== undefined ? { contentType } : {}),
-    systemMetadata,
-    userMetadata,
-    ...(checksum ? { checksum: { ...checksum, type: 'FULL_OBJECT' as const } } : {}),
-  };
-}
-
-/** What an S3 call names, for its authorisation: the bucket and key, a version, a listing's prefix, a copy's source. */
-function callOf(operation: string, target: S3Target, request: ServiceRequest): S3CallNames {
-  const versionId = request.query.get('versionId') ?? undefined;
-  const prefix = operation === 'ListObjects' || operation === 'ListObjectsV2' ? (request.query.get('prefix') ?? '') : undefined;
-  const copySource = operation === 'CopyObject' || operation === 'UploadPartCopy' ? parseCopySource(header(request, 'x-amz-copy-source') ?? '') : undefined;
-  return {
-    bucket: target.bucket ?? '',
-    key: target.key ?? '',
-    ...(versionId !== undefined ? { versionId } : {}),
-    ...(prefix !== undefined ? { prefix } : {}),
-    ...(copySource ? { copySource } : {}),
-  };
-}
-
-function parseCopySource(raw: string): { bucket: string; key: string; versionId?: string } {
-  const [pathPart = '', queryPart] = raw.split('?', 2);
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(pathPart);
-  } catch {
-    throw new InvalidArgumentError('Invalid copy source encoding', 'x-amz-copy-source', raw);
-  }
-  const path = decoded.startsWith('/') ? decoded.slice(1) : decoded;
-  const slash = path.indexOf('/');
-  if (slash <= 0 || slash === path.length - 1) throw new InvalidArgumentError('Invalid copy source object key', 'x-amz-copy-source', raw);
-  const versionId = new URLSearchParams(queryPart ?? '').get('versionId');
-  return { bucket: path.slice(0, slash), key: path.slice(slash + 1), ...(versionId !== null ? { versionId } : {}) };
-}
-
-function parsePartNumber(value: string | null): number {
-  const number = Number(value);
-  if (value === null || !/^\d+$/.test(value) || number < 1 || number > 10_000) {
-    throw new InvalidArgumentError('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(value));
-  }
-  return number;
-}
-
-function parseMaxKeys(value: string | null, cap: number, name: string): number {
-  if (value === null || value === '') return cap;
-  if (!/^\d+$/.test(value) || Number(value) > 2_147_483_647) throw new InvalidArgumentError(`Provided ${name} not an integer or within integer range`, name, value);
-  // S3 never returns more than its cap, whatever was asked.
-  return Math.min(Number(value), cap);
-}
-
-/**
- * The listing position just after a marker (start-after, marker, key-marker). When the marker is a
- * common prefix itself (what ListObjects v1 returns as NextMarker), continue past everything under
- * it, or the same common prefix would come back forever.
- */
-function positionAfter(marker: string, prefix: string, delimiter: string | undefined): ListPosition {
-  if (delimiter && marker.startsWith(prefix) && marker.endsWith(delimiter) && marker.indexOf(delimiter, prefix.length) === marker.length - delimiter.length) {
-    const next = successor(marker);
-    if (next !== undefined) return { value: next, inclusive: true };
-  }
-  return { value: marker, inclusive: false };
-}
-
-/** Continuation tokens are opaque to clients; ours carry the resume position. */
-function encodeToken(position: ListPosition): string {
-  return Buffer.from(`${position.inclusive ? 'i' : 'x'}${position.value}`, 'utf8').toString('base64');
-}
-
-function decodeToken(token: string | null): ListPosition | undefined {
-  if (token === null || token === '') return undefined;
-  const decoded = Buffer.from(token, 'base64').toString('utf8');
-  if (Buffer.from(decoded, 'utf8').toString('base64') !== token) return undefined;
-  const kind = decoded[0];
-  if (kind !== 'i' && kind !== 'x') return undefined;
-  return { value: decoded.slice(1), inclusive: kind === 'i' };
-}
-
-function encodingFor(encodingType: string | null): (value: string) => string {
-  if (encodingType === null) return (value) => value;
-  if (encodingType !== 'url') throw new InvalidArgumentError('Invalid Encoding Method specified in Request', 'encoding-type', encodingType);
-  return urlEncodeListValue;
-}
-
-/**
- * A Range header against an object of `size` bytes. Unparseable or multi-range values are ignored (the
- * whole object is sent), as S3 does; a range starting past the end is InvalidRange (416).
- */
-export function parseRange(value: string, size: number): { start: number; end: number } | undefined {
-  const match = /^bytes=(\d*)-(\d*)$/.exec(value.trim());
-  if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  if (match[1] === '') {
-    const suffix = Number(match[2]);
-    if (suffix === 0 || size === 0) throw new InvalidRangeError(value, size);
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(match[1]);
-  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
-  if (match[2] !== '' && Number(match[2]) < start) return undefined;
-  if (start >= size) throw new InvalidRangeError(value, size);
-  return { start, end };
-}
-
-/**
- * If-Match / If-Unmodified-Since (412) and If-None-Match / If-Modified-Since (304), in RFC 7232's order.
- * @returns true when the answer is 304 Not Modified
- */
-function evaluateReadPreconditions(request: ServiceRequest, record: ObjectRecord, prefix: string): boolean {
-  const ifMatch = header(request, `${prefix}if-match`);
-  const ifNoneMatch = header(request, `${prefix}if-none-match`);
-  const ifModifiedSince = header(request, `${prefix}if-modified-since`);
-  const ifUnmodifiedSince = header(request, `${prefix}if-unmodified-since`);
-  const modifiedSeconds = Math.floor(record.lastModified / 1000);
-  if (ifMatch !== undefined) {
-    if (!etagListMatches(ifMatch, record.etag)) throw new PreconditionFailedError(`${prefix}If-Match`);
-  } else if (ifUnmodifiedSince !== undefined) {
-    const since = Date.parse(ifUnmodifiedSince);
-    if (!Number.isNaN(since) && modifiedSeconds > Math.floor(since / 1000)) throw new PreconditionFailedError(`${prefix}If-Unmodified-Since`);
-  }
-  if (ifNoneMatch !== undefined) {
-    if (etagListMatches(ifNoneMatch, record.etag)) return true;
-  } else if (ifModifiedSince !== undefined) {
-    const since = Date.parse(ifModifiedSince);
-    if (!Number.isNaN(since) && modifiedSeconds <= Math.floor(since / 1000)) return true;
-  }
-  return false;
-}
-
-/** CopyObject's x-amz-copy-source-if-* conditions: S3 answers 412 for any that fails, including the "not modified" ones. */
-function evaluateCopySourcePreconditions(request: ServiceRequest, source: ObjectRecord): void {
-  if (evaluateReadPreconditions(request, source, 'x-amz-copy-source-')) {
-    throw new PreconditionFailedError('x-amz-copy-source-If-None-Match');
-  }
-}
-
-/** Rejects presigned URLs past X-Amz-Date + X-Amz-Expires with S3's 403. Signatures themselves are not checked. */
-/** A presigned URL past its expiry is refused even when signatures are not verified, as a link that stopped working. */
-function checkPresignedExpiry(request: ServiceRequest): void {
-  const presigned = request.credential?.presigned;
-  if (presigned === undefined) return;
-  // The server parsed the credential strictly (credential.ts): the date is well-formed and the expiry bounded.
-  const signedAt = parseAmzDate(presigned.amzDate)!;
-  if (signedAt + presigned.expiresSeconds * 1000 < Date.now()) throw new AccessDeniedError('Request has expired');
-}
-
-function firstForwardedFor(request: ServiceRequest): string | undefined {
-  return header(request, 'x-forwarded-for')?.split(',')[0]?.trim() || undefined;
-}
-
-// ---------------------------------------------------------------- responses
-
-function xml(status: number, body: string, headers: Record<string, string> = {}): ServiceResponse {
-  return { status, headers: { 'content-type': 'application/xml', ...headers }, body };
-}
-
-/** ISO 8601 with milliseconds, as S3 writes dates in XML. */
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-function checksumHeaders(checksum: StoredChecksum | undefined): Record<string, string> {
-  if (!checksum) return {};
-  return { [checksumHeaderName(checksum.algorithm)]: checksum.value, 'x-amz-checksum-type': checksum.type };
-}
-
-/** The headers GetObject and HeadObject share. */
-function objectHeaders(record: ObjectRecord): Record<string, string> {
-  const headers: Record<string, string> = {
-    'content-type': record.contentType,
-    etag: `"${record.etag}"`,
-    // RFC 1123, second precision, as S3 sends it.
-    'last-modified': new Date(record.lastModified).toUTCString(),
-    'accept-ranges': 'bytes',
-    'x-amz-server-side-encryption': 'AES256',
-    ...record.systemMetadata,
-  };
-  for (const [name, value] of Object.entries(record.userMetadata)) headers[`x-amz-meta-${name}`] = value;
-  return headers;
-}
-
-function summaryXml(object: ObjectSummary, encode: (value: string) => string): string {
-  return (
-    `${tag('Key', encode(object.key))}${tag('LastModified', iso(object.lastModified))}${tag('ETag', `"${object.etag}"`)}` +
-    `${tag('ChecksumAlgorithm', object.checksumAlgorithm)}${tag('ChecksumType', object.checksumType)}${tag('Size', object.size)}`
-  );
-}
-
-function commonPrefixesXml(result: ListResult, encode: (value: string) => string): string {
-  return result.commonPrefixes.map((prefix) => `<CommonPrefixes>${tag('Prefix', encode(prefix))}</CommonPrefixes>`).join('');
-}
-
-// ---------------------------------------------------------------- notification configurations
-
-const DESTINATION_ELEMENTS: { kind: DestinationKind; elements: string[]; arnElements: string[]; wireElement: string; wireArn: string }[] = [
-  // The SDK's LambdaFunctionConfigurations travel as CloudFunctionConfiguration/CloudFunction; accept both spellings.
-  { kind: 'lambda', elements: ['CloudFunctionConfiguration', 'LambdaFunctionConfiguration'], arnElements: ['CloudFunction', 'LambdaFunctionArn'], wireElement: 'CloudFunctionConfiguration', wireArn: 'CloudFunction' },
-  { kind: 'queue', elements: ['QueueConfiguration'], arnElements: ['Queue', 'QueueArn'], wireElement: 'QueueConfiguration', wireArn: 'Queue' },
-  { kind: 'topic', elements: ['TopicConfiguration'], arnElements: ['Topic', 'TopicArn'], wireElement: 'TopicConfiguration', wireArn: 'Topic' },
-];
-
-/** Reads `<NotificationConfiguration>` into the store's shape. Structure errors are MalformedXML, as in S3. */
-export function parseNotificationConfiguration(root: XmlNode): NotificationConfiguration {
-  const destinations: NotificationDestination[] = [];
-  for (const spec of DESTINATION_ELEMENTS) {
-    for (const elementName of spec.elements) {
-      for (const entry of children(root, elementName)) {
-        if (!isNode(entry)) throw new MalformedXmlError();
-        const arn = spec.arnElements.map((name) => text(entry, name)).find((value) => value !== undefined);
-        const events = children(entry, 'Event').filter((value): value is string => typeof value === 'string');
-        if (!arn || events.length === 0) throw new MalformedXmlError();
-        const s3Key = child(child(entry, 'Filter'), 'S3Key');
-        const filterRules = children(s3Key, 'FilterRule').map((rule) => {
-          const name = text(rule, 'Name');
-          const value = text(rule, 'Value');
-          if (name === undefined || value === undefined) throw new MalformedXmlError();
-          return { name: normaliseFilterRuleName(name), value };
-        });
-        destinations.push({ kind: spec.kind, id: text(entry, 'Id') ?? '', arn, events, filterRules });
-      }
-    }
-  }
-  return { destinations, eventBridge: root.EventBridgeConfiguration !== undefined };
-}
-
-export function notificationConfigurationXml(configuration: NotificationConfiguration): string {
-  const parts: string[] = [];
-  for (const spec of DESTINATION_ELEMENTS) {
-    for (const destination of configuration.destinations.filter((entry) => entry.kind === spec.kind)) {
-      const filter =
-        destination.filterRules.length > 0
-          ? `<Filter><S3Key>${destination.filterRules.map((rule) => `<FilterRule>${tag('Name', rule.name)}${tag('Value', rule.value)}</FilterRule>`).join('')}</S3Key></Filter>`
-          : '';
-      parts.push(
-        `<${spec.wireElement}>${tag('Id', destination.id)}${tag(spec.wireArn, destination.arn)}${destination.events.map((event) => tag('Event', event)).join('')}${filter}</${spec.wireElement}>`,
-      );
-    }
-  }
-  if (configuration.eventBridge) parts.push('<EventBridgeConfiguration></EventBridgeConfiguration>');
-  return parts.join('');
 }
