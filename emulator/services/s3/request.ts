@@ -15,7 +15,8 @@ import {
   PreconditionFailedError,
 } from './errors.js';
 import { urlEncodeListValue } from './names.js';
-import { etagListMatches, successor, type ListPosition, type ObjectAttributes, type ObjectRecord } from './store.js';
+import { etagListMatches, successor } from './objects.js';
+import { type ListPosition, type ObjectAttributes, type ObjectRecord } from './store.js';
 import { children, parseXml, text, type XmlNode } from './xml.js';
 import { type S3Target } from './operations.js';
 import { type S3CallNames } from './actions.js';

@@ -18,7 +18,8 @@ import {
   SlowDownError,
   s3ErrorResponse,
 } from './errors.js';
-import { compareUtf8, type CompletedPart, type ListPosition, type Preconditions, type RequestInfo, type S3Store } from './store.js';
+import { compareUtf8 } from './objects.js';
+import { type CompletedPart, type ListPosition, type Preconditions, type RequestInfo, type S3Store } from './store.js';
 import { child, children, document, escapeXml, tag, text } from './xml.js';
 import { Authorizer } from '../../core/authorize.js';
 import { parseTarget, resolveOperation } from './operations.js';
@@ -105,13 +106,13 @@ export class S3Router implements ServiceRouter {
       ListMultipartUploads: (call) => this.listMultipartUploads(call),
       PutPublicAccessBlock: (call) => this.putPublicAccessBlock(call),
       GetPublicAccessBlock: (call) => this.getPublicAccessBlock(call),
-      DeletePublicAccessBlock: (call) => this.noContent(() => this.store.deletePublicAccessBlock(call.bucket)),
+      DeletePublicAccessBlock: (call) => this.noContent(() => this.store.buckets.deletePublicAccessBlock(call.bucket)),
       PutBucketEncryption: (call) => this.putBucketEncryption(call),
       GetBucketEncryption: (call) => this.getBucketEncryption(call),
-      DeleteBucketEncryption: (call) => this.noContent(() => this.store.deleteBucketEncryption(call.bucket)),
+      DeleteBucketEncryption: (call) => this.noContent(() => this.store.buckets.deleteBucketEncryption(call.bucket)),
       PutBucketTagging: (call) => this.putBucketTagging(call),
       GetBucketTagging: (call) => this.getBucketTagging(call),
-      DeleteBucketTagging: (call) => this.noContent(() => this.store.deleteBucketTagging(call.bucket)),
+      DeleteBucketTagging: (call) => this.noContent(() => this.store.buckets.deleteBucketTagging(call.bucket)),
       PutBucketNotificationConfiguration: (call) => this.putNotificationConfiguration(call),
       GetBucketNotificationConfiguration: (call) => this.getNotificationConfiguration(call),
     };
@@ -190,7 +191,7 @@ export class S3Router implements ServiceRouter {
     const region = request.query.get('bucket-region') ?? undefined;
     const maxBuckets = parseMaxKeys(request.query.get('max-buckets'), 10_000, 'max-buckets');
     const after = decodeToken(request.query.get('continuation-token'))?.value;
-    const all = this.store.listBuckets({ ...(prefix !== undefined ? { prefix } : {}), ...(region !== undefined ? { region } : {}) });
+    const all = this.store.buckets.listBuckets({ ...(prefix !== undefined ? { prefix } : {}), ...(region !== undefined ? { region } : {}) });
     const remaining = after === undefined ? all : all.filter((bucket) => compareUtf8(bucket.name, after) > 0);
     const page = remaining.slice(0, maxBuckets);
     const truncated = remaining.length > page.length;
@@ -217,32 +218,32 @@ export class S3Router implements ServiceRouter {
       locationConstraint = text(root, 'LocationConstraint') || undefined;
       // Tags at creation (general purpose buckets take them since 2025): checked before the bucket exists.
       const tagSet = child(root, 'Tags');
-      if (tagSet) tags = this.store.validBucketTags(tagEntries(tagSet));
+      if (tagSet) tags = this.store.buckets.validBucketTags(tagEntries(tagSet));
     }
-    this.store.createBucket(bucket, request.region, locationConstraint);
-    if (tags) this.store.putBucketTagging(bucket, tags);
+    this.store.buckets.createBucket(bucket, request.region, locationConstraint);
+    if (tags) this.store.buckets.putBucketTagging(bucket, tags);
     return { status: 200, headers: { location: `/${bucket}` } };
   }
 
   private headBucket({ bucket }: S3Call): ServiceResponse {
-    const record = this.store.getBucket(bucket);
+    const record = this.store.buckets.getBucket(bucket);
     return { status: 200, headers: { 'x-amz-bucket-region': record.region, 'x-amz-access-point-alias': 'false' } };
   }
 
   private deleteBucket({ bucket }: S3Call): ServiceResponse {
-    this.store.deleteBucket(bucket);
+    this.store.buckets.deleteBucket(bucket);
     return { status: 204 };
   }
 
   private getBucketLocation({ bucket }: S3Call): ServiceResponse {
-    const { region } = this.store.getBucket(bucket);
+    const { region } = this.store.buckets.getBucket(bucket);
     // S3 reports us-east-1 as an empty constraint, a legacy of the "US Standard" region.
     return xml(200, document('LocationConstraint', region === 'us-east-1' ? '' : escapeXml(region)));
   }
 
   private getBucketVersioning({ bucket }: S3Call): ServiceResponse {
     // S3 answers a never-versioned bucket with an empty configuration.
-    return xml(200, document('VersioningConfiguration', tag('Status', this.store.versioningStatus(bucket))));
+    return xml(200, document('VersioningConfiguration', tag('Status', this.store.buckets.versioningStatus(bucket))));
   }
 
   private putBucketVersioning({ request, bucket }: S3Call): ServiceResponse {
@@ -251,7 +252,7 @@ export class S3Router implements ServiceRouter {
     const status = text(root, 'Status');
     // AWS refuses any Status but Enabled and Suspended as malformed; so do we. (MFA delete is not emulated.)
     if (status !== 'Enabled' && status !== 'Suspended') throw new MalformedXmlError();
-    this.store.putBucketVersioning(bucket, status);
+    this.store.buckets.putBucketVersioning(bucket, status);
     return { status: 200 };
   }
 
@@ -273,7 +274,7 @@ export class S3Router implements ServiceRouter {
     } else if (startAfter !== '') {
       start = positionAfter(startAfter, prefix, delimiter);
     }
-    const result = this.store.listObjects(bucket, { prefix, delimiter, maxKeys, ...(start ? { start } : {}) });
+    const result = this.store.objects.listObjects(bucket, { prefix, delimiter, maxKeys, ...(start ? { start } : {}) });
     const owner = version === 1 || query.get('fetch-owner') === 'true' ? `<Owner>${tag('ID', this.store.owner.id)}</Owner>` : '';
     const contents = result.objects.map((object) => `<Contents>${summaryXml(object, encode)}${owner}<StorageClass>STANDARD</StorageClass></Contents>`).join('');
     const prefixes = commonPrefixesXml(result, encode);
@@ -305,7 +306,7 @@ export class S3Router implements ServiceRouter {
     const versionIdMarker = query.get('version-id-marker') ?? '';
     // AWS refuses a version-id-marker without a key-marker; so do we.
     if (versionIdMarker !== '' && keyMarker === '') throw new InvalidArgumentError('A version-id marker cannot be specified without a key marker.', 'version-id-marker', versionIdMarker);
-    const result = this.store.listObjectVersions(bucket, { prefix, delimiter, maxKeys, keyMarker, versionIdMarker });
+    const result = this.store.objects.listObjectVersions(bucket, { prefix, delimiter, maxKeys, keyMarker, versionIdMarker });
     const owner = `<Owner>${tag('ID', this.store.owner.id)}</Owner>`;
     const entries = result.versions
       .map((version) =>
@@ -328,7 +329,7 @@ export class S3Router implements ServiceRouter {
   /** `x-amz-version-id` for a record in a bucket that has had versioning (`null` for the null version); none otherwise. */
   private versionHeaders(record: { bucket: string; versionId?: string }): Record<string, string> {
     if (record.versionId !== undefined) return { 'x-amz-version-id': record.versionId };
-    return this.store.versioningStatus(record.bucket) === undefined ? {} : { 'x-amz-version-id': 'null' };
+    return this.store.buckets.versioningStatus(record.bucket) === undefined ? {} : { 'x-amz-version-id': 'null' };
   }
 
   // ---------------------------------------------------------------- objects
@@ -341,12 +342,12 @@ export class S3Router implements ServiceRouter {
     const ifMatch = header(request, 'if-match');
     if (ifNoneMatch !== undefined) preconditions.ifNoneMatch = ifNoneMatch;
     if (ifMatch !== undefined) preconditions.ifMatch = ifMatch;
-    this.store.checkObjectWrite(bucket, key, preconditions);
-    const draft = this.store.draftBody();
+    this.store.objects.checkObjectWrite(bucket, key, preconditions);
+    const draft = this.store.objects.draftBody();
     try {
       const verified = await receivePayload(request, draft);
       const checksum = verified.checksum ? { checksum: { ...verified.checksum, type: 'FULL_OBJECT' as const } } : {};
-      const record = await this.store.putObject(bucket, key, { draft, size: verified.size, md5: verified.md5 }, { ...attributes, ...checksum }, info, preconditions);
+      const record = await this.store.objects.putObject(bucket, key, { draft, size: verified.size, md5: verified.md5 }, { ...attributes, ...checksum }, info, preconditions);
       return { status: 200, headers: { etag: `"${record.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...checksumHeaders(record.checksum), ...this.versionHeaders(record) } };
     } finally {
       draft.discard();
@@ -361,8 +362,8 @@ export class S3Router implements ServiceRouter {
     const partNumber = partNumberValue === null ? undefined : parsePartNumber(partNumberValue);
     const rangeHeader = header(request, 'range');
     if (partNumber !== undefined && rangeHeader !== undefined) throw new InvalidRequestError('Cannot specify both Range header and partNumber query parameter');
-    const record = this.store.getObject(bucket, key, versionId);
-    const partRange = partNumber === undefined ? undefined : this.store.objectPartRange(record, partNumber);
+    const record = this.store.objects.getObject(bucket, key, versionId);
+    const partRange = partNumber === undefined ? undefined : this.store.objects.objectPartRange(record, partNumber);
     const notModified = evaluateReadPreconditions(request, record, '');
     const headers = { ...objectHeaders(record), ...this.versionHeaders(record) };
     if (notModified) {
@@ -384,7 +385,7 @@ export class S3Router implements ServiceRouter {
     }
     const status = range ? 206 : 200;
     if (headOnly) return { status, headers };
-    return { status, headers, body: this.store.openObjectBody(record, range) };
+    return { status, headers, body: this.store.objects.openObjectBody(record, range) };
   }
 
   /** GetObjectAttributes: the attributes named in x-amz-object-attributes, the parts paged as ListParts pages. */
@@ -400,7 +401,7 @@ export class S3Router implements ServiceRouter {
     const markerValue = header(request, 'x-amz-part-number-marker') ?? '0';
     const marker = Number(markerValue);
     if (!/^\d+$/.test(markerValue)) throw new InvalidArgumentError('Provided part-number-marker not an integer or within integer range', 'part-number-marker', markerValue);
-    const record = this.store.getObject(bucket, key, versionId);
+    const record = this.store.objects.getObject(bucket, key, versionId);
     const notModified = evaluateReadPreconditions(request, record, '');
     if (notModified) return { status: 304, headers: { etag: `"${record.etag}"`, 'last-modified': new Date(record.lastModified).toUTCString() } };
     let inner = '';
@@ -408,7 +409,7 @@ export class S3Router implements ServiceRouter {
     if (wanted.has('Checksum') && record.checksum) {
       inner += `<Checksum>${tag(`Checksum${record.checksum.algorithm}`, record.checksum.value)}${tag('ChecksumType', record.checksum.type)}</Checksum>`;
     }
-    const parts = wanted.has('ObjectParts') ? this.store.objectParts(record) : undefined;
+    const parts = wanted.has('ObjectParts') ? this.store.objects.objectParts(record) : undefined;
     if (parts) {
       const after = parts.filter((part) => part.partNumber > marker);
       const page = after.slice(0, maxParts);
@@ -429,9 +430,9 @@ export class S3Router implements ServiceRouter {
     const source = parseCopySource(header(request, 'x-amz-copy-source') ?? '');
     const directive = (header(request, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
     if (directive !== 'COPY' && directive !== 'REPLACE') throw new InvalidArgumentError('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
-    const sourceRecord = this.store.getObject(source.bucket, source.key, source.versionId);
+    const sourceRecord = this.store.objects.getObject(source.bucket, source.key, source.versionId);
     evaluateCopySourcePreconditions(request, sourceRecord);
-    const copied = await this.store.copyObject(source, { bucket, key }, { directive, attributes: objectAttributes(request, undefined) }, info);
+    const copied = await this.store.objects.copyObject(source, { bucket, key }, { directive, attributes: objectAttributes(request, undefined) }, info);
     const checksum = copied.checksum ? tag(`Checksum${copied.checksum.algorithm}`, copied.checksum.value) : '';
     const sourceVersion = this.versionHeaders(sourceRecord)['x-amz-version-id'];
     return xml(200, document('CopyObjectResult', `${tag('ETag', `"${copied.etag}"`)}${tag('LastModified', iso(copied.lastModified))}${checksum}`), {
@@ -443,7 +444,7 @@ export class S3Router implements ServiceRouter {
 
   private deleteObject({ request, bucket, key, info }: S3Call): ServiceResponse {
     const versionId = request.query.get('versionId') ?? undefined;
-    const outcome = this.store.deleteObject(bucket, key, info, versionId);
+    const outcome = this.store.objects.deleteObject(bucket, key, info, versionId);
     const headers: Record<string, string> = {};
     if (outcome.versionId !== undefined) headers['x-amz-version-id'] = outcome.versionId;
     if (outcome.deleteMarker) headers['x-amz-delete-marker'] = 'true';
@@ -467,7 +468,7 @@ export class S3Router implements ServiceRouter {
       return this.authorizer.decide(request.caller, objectPermission(action, bucket, entry.key!, entry.versionId)) !== 'allow';
     });
     const allowed = objects.filter((_, index) => !refused[index]);
-    const outcomes = this.store.deleteObjects(
+    const outcomes = this.store.objects.deleteObjects(
       bucket,
       allowed.map((entry) => ({ key: entry.key!, ...(entry.versionId !== undefined ? { versionId: entry.versionId } : {}) })),
       info,
@@ -499,7 +500,7 @@ export class S3Router implements ServiceRouter {
     const checksumType = checksumAlgorithm ? (requestedType ?? defaultChecksumType(checksumAlgorithm)) : undefined;
     if (checksumAlgorithm && checksumType && !allowsChecksumType(checksumAlgorithm, checksumType)) throw new ChecksumTypeNotAllowedError(checksumType, checksumAlgorithm);
     // The type is not stored: CompleteMultipartUpload repeats it (the SDKs and CLIs send it there too).
-    const upload = this.store.createMultipartUpload(bucket, key, { ...objectAttributes(request, undefined), ...(checksumAlgorithm ? { checksumAlgorithm } : {}) });
+    const upload = this.store.multipart.createMultipartUpload(bucket, key, { ...objectAttributes(request, undefined), ...(checksumAlgorithm ? { checksumAlgorithm } : {}) });
     const headers: Record<string, string> = { 'x-amz-server-side-encryption': 'AES256' };
     if (checksumAlgorithm && checksumType) {
       headers['x-amz-checksum-algorithm'] = checksumAlgorithm;
@@ -511,11 +512,11 @@ export class S3Router implements ServiceRouter {
   private async uploadPart({ request, bucket, key }: S3Call): Promise<ServiceResponse> {
     const uploadId = request.query.get('uploadId') ?? '';
     const partNumber = parsePartNumber(request.query.get('partNumber'));
-    this.store.getUpload(bucket, key, uploadId);
-    const draft = this.store.draftBody();
+    this.store.multipart.getUpload(bucket, key, uploadId);
+    const draft = this.store.objects.draftBody();
     try {
       const { size, md5, checksum } = await receivePayload(request, draft);
-      const part = await this.store.uploadPart(bucket, key, uploadId, partNumber, { draft, size, md5 }, checksum);
+      const part = await this.store.multipart.uploadPart(bucket, key, uploadId, partNumber, { draft, size, md5 }, checksum);
       return {
         status: 200,
         headers: { etag: `"${part.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...(checksum ? { [checksumHeaderName(checksum.algorithm)]: checksum.value } : {}) },
@@ -527,7 +528,7 @@ export class S3Router implements ServiceRouter {
 
   private async uploadPartCopy({ request, bucket, key }: S3Call): Promise<ServiceResponse> {
     const source = parseCopySource(header(request, 'x-amz-copy-source') ?? '');
-    const sourceRecord = this.store.getObject(source.bucket, source.key, source.versionId);
+    const sourceRecord = this.store.objects.getObject(source.bucket, source.key, source.versionId);
     evaluateCopySourcePreconditions(request, sourceRecord);
     const rangeHeader = header(request, 'x-amz-copy-source-range');
     let range: { start: number; end: number } | undefined;
@@ -536,7 +537,7 @@ export class S3Router implements ServiceRouter {
       if (!match) throw new InvalidArgumentError('The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', 'x-amz-copy-source-range', rangeHeader);
       range = { start: Number(match[1]), end: Number(match[2]) };
     }
-    const part = await this.store.uploadPartCopy(
+    const part = await this.store.multipart.uploadPartCopy(
       { bucket, key, uploadId: request.query.get('uploadId') ?? '', partNumber: parsePartNumber(request.query.get('partNumber')) },
       source,
       range,
@@ -567,7 +568,7 @@ export class S3Router implements ServiceRouter {
     const ifMatch = header(request, 'if-match');
     if (ifNoneMatch !== undefined) preconditions.ifNoneMatch = ifNoneMatch;
     if (ifMatch !== undefined) preconditions.ifMatch = ifMatch;
-    const record = await this.store.completeMultipartUpload(
+    const record = await this.store.multipart.completeMultipartUpload(
       bucket,
       key,
       uploadId,
@@ -586,7 +587,7 @@ export class S3Router implements ServiceRouter {
   }
 
   private abortMultipartUpload({ request, bucket, key }: S3Call): ServiceResponse {
-    this.store.abortMultipartUpload(bucket, key, request.query.get('uploadId') ?? '');
+    this.store.multipart.abortMultipartUpload(bucket, key, request.query.get('uploadId') ?? '');
     return { status: 204 };
   }
 
@@ -595,7 +596,7 @@ export class S3Router implements ServiceRouter {
     const maxParts = parseMaxKeys(request.query.get('max-parts'), 1000, 'max-parts');
     const marker = Number(request.query.get('part-number-marker') ?? '0');
     if (!Number.isInteger(marker) || marker < 0) throw new InvalidArgumentError('Provided part-number-marker not an integer or within integer range', 'part-number-marker', String(marker));
-    const { upload, parts, isTruncated } = this.store.listParts(bucket, key, uploadId, { maxParts, partNumberMarker: marker });
+    const { upload, parts, isTruncated } = this.store.multipart.listParts(bucket, key, uploadId, { maxParts, partNumberMarker: marker });
     const identity = `<Initiator>${tag('ID', this.store.owner.id)}</Initiator><Owner>${tag('ID', this.store.owner.id)}</Owner>`;
     const partsXml = parts
       .map(
@@ -620,7 +621,7 @@ export class S3Router implements ServiceRouter {
     const prefix = request.query.get('prefix') ?? '';
     const keyMarker = request.query.get('key-marker') ?? '';
     const maxUploads = parseMaxKeys(request.query.get('max-uploads'), 1000, 'max-uploads');
-    const { uploads, isTruncated } = this.store.listMultipartUploads(bucket, { prefix, keyMarker, maxUploads });
+    const { uploads, isTruncated } = this.store.multipart.listMultipartUploads(bucket, { prefix, keyMarker, maxUploads });
     const identity = `<Initiator>${tag('ID', this.store.owner.id)}</Initiator><Owner>${tag('ID', this.store.owner.id)}</Owner>`;
     const items = uploads
       .map(
@@ -658,12 +659,12 @@ export class S3Router implements ServiceRouter {
       if (value !== 'true' && value !== 'false') throw new MalformedXmlError();
       configuration[name] = value === 'true';
     }
-    this.store.putPublicAccessBlock(bucket, configuration);
+    this.store.buckets.putPublicAccessBlock(bucket, configuration);
     return { status: 200 };
   }
 
   private getPublicAccessBlock({ bucket }: S3Call): ServiceResponse {
-    const configuration = this.store.getPublicAccessBlock(bucket);
+    const configuration = this.store.buckets.getPublicAccessBlock(bucket);
     const inner = (['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const)
       .map((name) => tag(name, configuration[name] ?? false))
       .join('');
@@ -686,12 +687,12 @@ export class S3Router implements ServiceRouter {
         ...(bucketKey !== undefined ? { BucketKeyEnabled: bucketKey === 'true' } : {}),
       };
     });
-    this.store.putBucketEncryption(bucket, rules);
+    this.store.buckets.putBucketEncryption(bucket, rules);
     return { status: 200 };
   }
 
   private getBucketEncryption({ bucket }: S3Call): ServiceResponse {
-    const rules = this.store
+    const rules = this.store.buckets
       .getBucketEncryption(bucket)
       .map((rule) => {
         const defaults = rule.ApplyServerSideEncryptionByDefault;
@@ -708,13 +709,13 @@ export class S3Router implements ServiceRouter {
     const root = child(parseBody(readPayload(request).payload), 'Tagging');
     const tagSet = root && child(root, 'TagSet');
     if (!tagSet) throw new MalformedXmlError();
-    this.store.putBucketTagging(bucket, tagEntries(tagSet));
+    this.store.buckets.putBucketTagging(bucket, tagEntries(tagSet));
     // S3 answers PutBucketTagging with 204.
     return { status: 204 };
   }
 
   private getBucketTagging({ bucket }: S3Call): ServiceResponse {
-    const tags = this.store
+    const tags = this.store.buckets
       .getBucketTagging(bucket)
       .map((entry) => `<Tag>${tag('Key', entry.Key)}${tag('Value', entry.Value)}</Tag>`)
       .join('');
@@ -725,11 +726,11 @@ export class S3Router implements ServiceRouter {
     const root = child(parseBody(readPayload(request).payload), 'NotificationConfiguration');
     if (!root) throw new MalformedXmlError();
     const skipDestinationValidation = String(request.headers['x-amz-skip-destination-validation'] ?? '').toLowerCase() === 'true';
-    this.store.putNotificationConfiguration(bucket, parseNotificationConfiguration(root), { skipDestinationValidation });
+    this.store.buckets.putNotificationConfiguration(bucket, parseNotificationConfiguration(root), { skipDestinationValidation });
     return { status: 200 };
   }
 
   private getNotificationConfiguration({ bucket }: S3Call): ServiceResponse {
-    return xml(200, document('NotificationConfiguration', notificationConfigurationXml(this.store.getNotificationConfiguration(bucket))));
+    return xml(200, document('NotificationConfiguration', notificationConfigurationXml(this.store.buckets.getNotificationConfiguration(bucket))));
   }
 }
