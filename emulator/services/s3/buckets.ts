@@ -2,16 +2,15 @@
 // creating, finding, listing and deleting buckets under S3's naming and region rules. Objects are objects.ts's.
 import type { PublicAccessBlockConfiguration, ServerSideEncryptionRule, Tag } from '@aws-sdk/client-s3';
 import {
-  BucketAlreadyOwnedByYouError,
-  BucketNotEmptyError,
-  IllegalLocationConstraintError,
-  InvalidArgumentError,
-  InvalidLocationConstraintError,
-  InvalidTagError,
-  NoSuchBucketError,
-  NoSuchPublicAccessBlockConfigurationError,
-  NoSuchTagSetError,
-  UnvalidatedDestinationsError,
+  BucketAlreadyOwnedByYou,
+  BucketNotEmpty,
+  IllegalLocationConstraintException,
+  InvalidArgument,
+  InvalidLocationConstraint,
+  InvalidTag,
+  NoSuchBucket,
+  NoSuchPublicAccessBlockConfiguration,
+  NoSuchTagSet,
 } from './errors.js';
 import { assertValidBucketName } from './names.js';
 import {
@@ -53,16 +52,16 @@ export class Buckets extends StorePart {
   createBucket(name: string, requestRegion: string, locationConstraint?: string): string {
     assertValidBucketName(name);
     // S3 checks the constraint against the endpoint's region: us-east-1 must be implicit, others explicit.
-    if (locationConstraint === 'us-east-1') throw new InvalidLocationConstraintError(locationConstraint);
-    if (locationConstraint !== undefined && locationConstraint !== requestRegion) throw new IllegalLocationConstraintError(locationConstraint);
-    if (locationConstraint === undefined && requestRegion !== 'us-east-1') throw new IllegalLocationConstraintError(undefined);
+    if (locationConstraint === 'us-east-1') throw new InvalidLocationConstraint(locationConstraint);
+    if (locationConstraint !== undefined && locationConstraint !== requestRegion) throw new IllegalLocationConstraintException(locationConstraint);
+    if (locationConstraint === undefined && requestRegion !== 'us-east-1') throw new IllegalLocationConstraintException(undefined);
     const region = locationConstraint ?? 'us-east-1';
     const existing = this.sql.bucket.get(name);
     if (existing) {
       // AWS answers 409 BucketAlreadyOwnedByYou everywhere except us-east-1, where it answers 200 for
       // legacy compatibility; so do we.
       if (existing.region === 'us-east-1' && region === 'us-east-1') return existing.region;
-      throw new BucketAlreadyOwnedByYouError(name);
+      throw new BucketAlreadyOwnedByYou(name);
     }
     this.db.transaction(() => {
       this.sql.insertBucket.run(name, region, Date.now());
@@ -71,10 +70,10 @@ export class Buckets extends StorePart {
     return region;
   }
 
-  /** @throws NoSuchBucketError */
+  /** @throws NoSuchBucket */
   getBucket(name: string): BucketRecord {
     const row = this.sql.bucket.get(name);
-    if (!row) throw new NoSuchBucketError(name);
+    if (!row) throw new NoSuchBucket(name);
     return { name: row.name, region: row.region, createdAt: row.created_at };
   }
 
@@ -85,12 +84,12 @@ export class Buckets extends StorePart {
       .map((row) => ({ name: row.name, region: row.region, createdAt: row.created_at }));
   }
 
-  /** @throws BucketNotEmptyError - while any object remains (in-progress multipart uploads are discarded) */
+  /** @throws BucketNotEmpty - while any object remains (in-progress multipart uploads are discarded) */
   deleteBucket(name: string): void {
     this.getBucket(name);
     const released: string[] = [];
     this.db.transaction(() => {
-      if (this.sql.anyObject.get(name) || this.sql.anyVersion.get(name)) throw new BucketNotEmptyError(name);
+      if (this.sql.anyObject.get(name) || this.sql.anyVersion.get(name)) throw new BucketNotEmpty(name);
       for (const upload of this.sql.uploadsOfBucket.all(name)) {
         for (const part of this.sql.partDigests.all(upload.upload_id)) released.push(part.digest);
       }
@@ -117,10 +116,10 @@ export class Buckets extends StorePart {
     this.sql.deleteConfig.run(bucket, kind);
   }
 
-  /** @throws NoSuchPublicAccessBlockConfigurationError - after DeletePublicAccessBlock */
+  /** @throws NoSuchPublicAccessBlockConfiguration - after DeletePublicAccessBlock */
   getPublicAccessBlock(bucket: string): PublicAccessBlockConfiguration {
     const value = this.readConfig<PublicAccessBlockConfiguration>(bucket, 'publicAccessBlock');
-    if (!value) throw new NoSuchPublicAccessBlockConfigurationError(bucket);
+    if (!value) throw new NoSuchPublicAccessBlockConfiguration(bucket);
     return value;
   }
 
@@ -138,11 +137,11 @@ export class Buckets extends StorePart {
   }
 
   putBucketEncryption(bucket: string, rules: ServerSideEncryptionRule[]): void {
-    if (rules.length === 0) throw new InvalidArgumentError('A rule is required', 'ServerSideEncryptionConfiguration');
+    if (rules.length === 0) throw new InvalidArgument('A rule is required', 'ServerSideEncryptionConfiguration');
     for (const rule of rules) {
       const algorithm = rule.ApplyServerSideEncryptionByDefault?.SSEAlgorithm;
       if (algorithm !== undefined && !['AES256', 'aws:kms', 'aws:kms:dsse'].includes(algorithm)) {
-        throw new InvalidArgumentError('The encryption method specified is not supported', 'SSEAlgorithm', String(algorithm));
+        throw new InvalidArgument('The encryption method specified is not supported', 'SSEAlgorithm', String(algorithm));
       }
     }
     this.writeConfig(bucket, 'encryption', rules);
@@ -152,10 +151,10 @@ export class Buckets extends StorePart {
     this.removeConfig(bucket, 'encryption');
   }
 
-  /** @throws NoSuchTagSetError - when the bucket has no tags */
+  /** @throws NoSuchTagSet - when the bucket has no tags */
   getBucketTagging(bucket: string): Tag[] {
     const tags = this.readConfig<Tag[]>(bucket, 'tagging');
-    if (!tags) throw new NoSuchTagSetError(bucket);
+    if (!tags) throw new NoSuchTagSet(bucket);
     return tags;
   }
 
@@ -168,14 +167,14 @@ export class Buckets extends StorePart {
     const seen = new Set<string>();
     for (const tag of tags) {
       const key = tag.Key ?? '';
-      if (seen.has(key)) throw new InvalidTagError('Cannot provide multiple Tags with the same key', key);
+      if (seen.has(key)) throw new InvalidTag('Cannot provide multiple Tags with the same key', key);
       seen.add(key);
-      if (key.length === 0 || key.length > 128) throw new InvalidTagError('The TagKey you have provided is invalid', key);
+      if (key.length === 0 || key.length > 128) throw new InvalidTag('The TagKey you have provided is invalid', key);
       // The `aws:` prefix is AWS's own (aws:cloudformation:stack-name ...): S3 refuses it from a requester.
-      if (key.toLowerCase().startsWith('aws:')) throw new InvalidTagError('System tags cannot be added/updated by requester', key);
-      if ((tag.Value ?? '').length > 256) throw new InvalidTagError('The TagValue you have provided is invalid', key);
+      if (key.toLowerCase().startsWith('aws:')) throw new InvalidTag('System tags cannot be added/updated by requester', key);
+      if ((tag.Value ?? '').length > 256) throw new InvalidTag('The TagValue you have provided is invalid', key);
     }
-    if (tags.length > 50) throw new InvalidTagError('Object tags cannot be greater than 50');
+    if (tags.length > 50) throw new InvalidTag('Object tags cannot be greater than 50');
     return tags;
   }
 
@@ -190,7 +189,7 @@ export class Buckets extends StorePart {
   /**
    * Validates and stores a configuration. Like S3, it asks each Lambda destination whether it admits
    * this bucket before accepting anything; missing Ids are generated.
-   * @throws UnvalidatedDestinationsError - a Lambda destination that is absent or does not allow S3
+   * @throws InvalidArgument - a Lambda destination that is absent or does not allow S3
    */
   putNotificationConfiguration(bucket: string, configuration: NotificationConfiguration, options: { skipDestinationValidation?: boolean } = {}): NotificationConfiguration {
     this.getBucket(bucket);
@@ -212,7 +211,7 @@ export class Buckets extends StorePart {
         }
       })
       .map((destination) => ({ arn: destination.arn, reason: `Not authorized to invoke function [${destination.arn}]` }));
-    if (failures.length > 0) throw new UnvalidatedDestinationsError(failures);
+    if (failures.length > 0) throw InvalidArgument.unvalidatedDestinations(failures);
     if (stored.destinations.length === 0 && !stored.eventBridge) this.removeConfig(bucket, 'notification');
     else this.writeConfig(bucket, 'notification', stored);
     return stored;

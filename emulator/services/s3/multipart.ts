@@ -13,17 +13,16 @@ import {
   type ChecksumType,
 } from './checksums.js';
 import {
-  BadDigestError,
-  ChecksumAlgorithmMismatchError,
-  ChecksumTypeNotAllowedError,
-  EntityTooSmallError,
-  InvalidArgumentError,
-  InvalidPartError,
-  InvalidPartOrderError,
-  InvalidRangeError,
+  BadDigest,
+  EntityTooSmall,
+  InvalidArgument,
+  InvalidPart,
+  InvalidPartOrder,
+  InvalidRange,
   InternalError,
-  MalformedXmlError,
-  NoSuchUploadError,
+  MalformedXML,
+  NoSuchUpload,
+  InvalidRequest,
 } from './errors.js';
 import { assertValidKey } from './names.js';
 import type {
@@ -79,11 +78,11 @@ export class MultipartUploads extends StorePart {
     return { uploadId, bucket, key, initiated, ...(attributes.checksumAlgorithm ? { checksumAlgorithm: attributes.checksumAlgorithm } : {}) };
   }
 
-  /** @throws NoSuchUploadError - unknown id, or one that belongs to another bucket or key */
+  /** @throws NoSuchUpload - unknown id, or one that belongs to another bucket or key */
   getUpload(bucket: string, key: string, uploadId: string): UploadRecord {
     this.buckets.getBucket(bucket);
     const row = this.sql.upload.get(uploadId);
-    if (!row || row.bucket !== bucket || row.key !== key) throw new NoSuchUploadError(uploadId);
+    if (!row || row.bucket !== bucket || row.key !== key) throw new NoSuchUpload(uploadId);
     return toUploadRecord(row);
   }
 
@@ -113,7 +112,7 @@ export class MultipartUploads extends StorePart {
     const sourceRecord = this.objects.getObject(source.bucket, source.key, source.versionId);
     if (range && (range.start > range.end || range.end >= sourceRecord.size)) {
       // AWS answers a copy range outside the source with InvalidRange (416); so do we.
-      throw new InvalidRangeError(`bytes=${range.start}-${range.end}`, sourceRecord.size);
+      throw new InvalidRange(`bytes=${range.start}-${range.end}`, sourceRecord.size);
     }
     // Copied through a draft, a piece at a time: a part may be 256 MiB, the source as large as any object.
     const draft = this.context.blobs.draft();
@@ -129,7 +128,7 @@ export class MultipartUploads extends StorePart {
 
   /**
    * Streams a blob (or an inclusive byte range of it) into a draft, showing each piece to `visit`.
-   * @throws NoSuchKeyError - the blob is gone (its object was deleted meanwhile)
+   * @throws NoSuchKey - the blob is gone (its object was deleted meanwhile)
    */
   private async copyBlobInto(digest: string, draft: BlobDraft, range: { start: number; end: number } | undefined, visit: (piece: Buffer) => void): Promise<void> {
     try {
@@ -145,7 +144,7 @@ export class MultipartUploads extends StorePart {
 
   private writePart(uploadId: string, part: PartRecord): PartRecord {
     const replaced = this.db.transaction(() => {
-      if (!this.sql.upload.get(uploadId)) throw new NoSuchUploadError(uploadId);
+      if (!this.sql.upload.get(uploadId)) throw new NoSuchUpload(uploadId);
       const previous = this.sql.part.get(uploadId, part.partNumber);
       this.sql.upsertPart.run(uploadId, part.partNumber, part.digest, part.size, part.etag, part.lastModified, part.checksum?.algorithm ?? null, part.checksum?.value ?? null);
       return previous?.digest;
@@ -159,7 +158,7 @@ export class MultipartUploads extends StorePart {
    * and all but the last be at least 5 MiB, as S3 requires. The object's checksum is COMPOSITE (the
    * checksum of the part checksums, `-N`) or FULL_OBJECT (the whole body's, for the CRCs): see
    * completionChecksumPlan. The upload's type is not stored, so it comes from the Complete request.
-   * @throws BadDigestError - the checksum the request sent does not match the object
+   * @throws BadDigest - the checksum the request sent does not match the object
    */
   async completeMultipartUpload(
     bucket: string,
@@ -183,7 +182,7 @@ export class MultipartUploads extends StorePart {
     // parts are read and again when the object is committed.
     this.objects.checkWritePreconditions(bucket, key, preconditions);
     const plan = completionChecksumPlan(upload.checksumAlgorithm, requested);
-    if (listed.length === 0) throw new MalformedXmlError();
+    if (listed.length === 0) throw new MalformedXML();
     const stored = new Map(this.sql.parts.all(uploadId).map((row) => [row.part_number, row]));
     const chosen: PartRow[] = [];
     let previousNumber = 0;
@@ -191,21 +190,21 @@ export class MultipartUploads extends StorePart {
     // (the client kept both answers): the entry naming the send that landed last is the part, the others
     // name sends it replaced. Numbers must still not go down.
     for (const [index, part] of listed.entries()) {
-      if (part.partNumber < previousNumber) throw new InvalidPartOrderError(uploadId);
+      if (part.partNumber < previousNumber) throw new InvalidPartOrder(uploadId);
       previousNumber = part.partNumber;
       const row = stored.get(part.partNumber);
       const matches = row !== undefined && unquote(part.etag) === row.etag;
       const sameNumber = listed.filter((other, otherIndex) => otherIndex !== index && other.partNumber === part.partNumber);
       if (!matches && row && sameNumber.some((other) => unquote(other.etag) === row.etag)) continue;
-      if (!row || !matches) throw new InvalidPartError(uploadId, part.partNumber, part.etag);
+      if (!row || !matches) throw new InvalidPart(uploadId, part.partNumber, part.etag);
       if (chosen[chosen.length - 1]?.part_number === row.part_number) continue;
       for (const [algorithm, value] of Object.entries(part.checksums ?? {})) {
-        if (row.checksum_algorithm === algorithm && row.checksum_value !== value) throw new InvalidPartError(uploadId, part.partNumber, part.etag);
+        if (row.checksum_algorithm === algorithm && row.checksum_value !== value) throw new InvalidPart(uploadId, part.partNumber, part.etag);
       }
       chosen.push(row);
     }
     chosen.forEach((row, index) => {
-      if (index < chosen.length - 1 && row.size < MIN_PART_BYTES) throw new EntityTooSmallError(row.size, MIN_PART_BYTES);
+      if (index < chosen.length - 1 && row.size < MIN_PART_BYTES) throw new EntityTooSmall(row.size, MIN_PART_BYTES);
     });
     let record: ObjectRecord;
     // Assembled on disk, part after part: the object may be as large as its parts together.
@@ -217,23 +216,23 @@ export class MultipartUploads extends StorePart {
           await this.copyBlobInto(row.digest, draft, undefined, (piece) => running?.update(piece));
         } catch (error) {
           // An Abort (or another Complete) released the parts while they were read.
-          if (!this.sql.upload.get(uploadId)) throw new NoSuchUploadError(uploadId);
+          if (!this.sql.upload.get(uploadId)) throw new NoSuchUpload(uploadId);
           throw error;
         }
       }
       let checksum: StoredChecksum | undefined;
       if (plan?.type === 'FULL_OBJECT') {
         checksum = { algorithm: plan.algorithm, value: running!.digest(), type: 'FULL_OBJECT' };
-        if (plan.expected !== undefined && plan.expected !== checksum.value) throw new BadDigestError(plan.algorithm);
+        if (plan.expected !== undefined && plan.expected !== checksum.value) throw new BadDigest(plan.algorithm);
       } else if (plan) {
         const { algorithm } = plan;
         checksum = chosen.every((row) => row.checksum_algorithm === algorithm && row.checksum_value)
           ? { algorithm, value: compositeChecksum(algorithm, chosen.map((row) => row.checksum_value!)), type: 'COMPOSITE' }
           : undefined;
-        if (plan.expected !== undefined && !matchesComposite(plan.expected, checksum?.value)) throw new BadDigestError(algorithm);
+        if (plan.expected !== undefined && !matchesComposite(plan.expected, checksum?.value)) throw new BadDigest(algorithm);
       }
       const uploadRow = this.sql.upload.get(uploadId);
-      if (!uploadRow) throw new NoSuchUploadError(uploadId);
+      if (!uploadRow) throw new NoSuchUpload(uploadId);
       const etag = multipartEtag(chosen.map((row) => row.etag));
       const staged: StagedBody = { draft, size: draft.size, md5: Buffer.alloc(0) };
       record = await this.bodies.commitBody(staged, (digest) => {
@@ -252,7 +251,7 @@ export class MultipartUploads extends StorePart {
         };
         const partDigests = this.db.transaction(() => {
           // Another Complete or an Abort may have finished while the parts were read.
-          if (!this.sql.upload.get(uploadId)) throw new NoSuchUploadError(uploadId);
+          if (!this.sql.upload.get(uploadId)) throw new NoSuchUpload(uploadId);
           this.objects.checkWritePreconditions(bucket, key, preconditions);
           const digests = this.sql.partDigests.all(uploadId).map((row) => row.digest);
           const replaced = this.objects.upsertObjectRow(created);
@@ -296,7 +295,7 @@ export class MultipartUploads extends StorePart {
 
 function assertPartNumber(partNumber: number): void {
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
-    throw new InvalidArgumentError('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(partNumber));
+    throw new InvalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(partNumber));
   }
 }
 
@@ -306,21 +305,21 @@ function assertPartNumber(partNumber: number): void {
  * sent value is taken as FULL_OBJECT (a CRC) unless it ends in `-N` or its algorithm only allows
  * COMPOSITE; with neither, the algorithm's default (COMPOSITE, FULL_OBJECT for CRC64NVME).
  * @returns undefined when neither the upload nor the request names an algorithm
- * @throws ChecksumAlgorithmMismatchError - the request's value is of another algorithm than the upload's
- * @throws ChecksumTypeNotAllowedError - FULL_OBJECT with SHA-1/SHA-256, COMPOSITE with CRC64NVME
+ * @throws InvalidRequest - the request's value is of another algorithm than the upload's
+ * @throws InvalidRequest - FULL_OBJECT with SHA-1/SHA-256, COMPOSITE with CRC64NVME
  */
 function completionChecksumPlan(
   uploadAlgorithm: ChecksumAlgorithm | undefined,
   requested: CompletionChecksum,
 ): { algorithm: ChecksumAlgorithm; type: ChecksumType; expected?: string } | undefined {
   const sent = requested.expected;
-  if (sent && uploadAlgorithm && sent.algorithm !== uploadAlgorithm) throw new ChecksumAlgorithmMismatchError(uploadAlgorithm, sent.algorithm);
+  if (sent && uploadAlgorithm && sent.algorithm !== uploadAlgorithm) throw InvalidRequest.checksumAlgorithmMismatch(uploadAlgorithm, sent.algorithm);
   const algorithm = sent?.algorithm ?? uploadAlgorithm;
   if (!algorithm) return undefined;
   let type = requested.type;
   if (type === undefined && sent) type = /-\d+$/.test(sent.value) || !allowsChecksumType(algorithm, 'FULL_OBJECT') ? 'COMPOSITE' : 'FULL_OBJECT';
   type ??= defaultChecksumType(algorithm);
-  if (!allowsChecksumType(algorithm, type)) throw new ChecksumTypeNotAllowedError(type, algorithm);
+  if (!allowsChecksumType(algorithm, type)) throw InvalidRequest.checksumTypeNotAllowed(type, algorithm);
   return { algorithm, type, ...(sent ? { expected: sent.value } : {}) };
 }
 

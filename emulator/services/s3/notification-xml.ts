@@ -1,6 +1,6 @@
 // A bucket's notification configuration on the wire: `<NotificationConfiguration>` read into the store's shape and
 // written back, with the SDK's CloudFunction spellings. The rules (destinations, filters) are notifications.ts's.
-import { MalformedXmlError } from './errors.js';
+import { MalformedXML } from './errors.js';
 import { normaliseFilterRuleName, type DestinationKind, type NotificationConfiguration, type NotificationDestination } from './notifications.js';
 import { child, children, isNode, tag, text, type XmlNode } from './xml.js';
 
@@ -17,15 +17,15 @@ export function parseNotificationConfiguration(root: XmlNode): NotificationConfi
   for (const spec of DESTINATION_ELEMENTS) {
     for (const elementName of spec.elements) {
       for (const entry of children(root, elementName)) {
-        if (!isNode(entry)) throw new MalformedXmlError();
+        if (!isNode(entry)) throw new MalformedXML();
         const arn = spec.arnElements.map((name) => text(entry, name)).find((value) => value !== undefined);
         const events = children(entry, 'Event').filter((value): value is string => typeof value === 'string');
-        if (!arn || events.length === 0) throw new MalformedXmlError();
+        if (!arn || events.length === 0) throw new MalformedXML();
         const s3Key = child(child(entry, 'Filter'), 'S3Key');
         const filterRules = children(s3Key, 'FilterRule').map((rule) => {
           const name = text(rule, 'Name');
           const value = text(rule, 'Value');
-          if (name === undefined || value === undefined) throw new MalformedXmlError();
+          if (name === undefined || value === undefined) throw new MalformedXML();
           return { name: normaliseFilterRuleName(name), value };
         });
         destinations.push({ kind: spec.kind, id: text(entry, 'Id') ?? '', arn, events, filterRules });

@@ -7,17 +7,17 @@ import type Database from 'better-sqlite3';
 import type { BlobDraft } from '../../state/blobs.js';
 import { md5 } from './checksums.js';
 import {
-  InvalidArgumentError,
-  InvalidPartError,
-  InvalidRequestError,
+  InvalidArgument,
+  InvalidPart,
+  InvalidRequest,
   InternalError,
-  NoSuchBucketError,
-  NoSuchKeyError,
-  NoSuchVersionError,
-  DeleteMarkerMethodNotAllowedError,
-  PreconditionFailedError,
-  S3NotImplementedError,
+  NoSuchBucket,
+  NoSuchKey,
+  NoSuchVersion,
+  PreconditionFailed,
+  MethodNotAllowed,
 } from './errors.js';
+import { NotImplemented } from '../../core/errors.js';
 import { assertValidKey } from './names.js';
 import type {
   DeleteOutcome,
@@ -57,7 +57,7 @@ export class Objects extends StorePart {
   /**
    * Stores an object. Acknowledge it only after this resolves: the blob is written and the row committed,
    * and any matching event is already in Lambda's queue.
-   * @throws NoSuchBucketError, KeyTooLongError, PreconditionFailedError
+   * @throws NoSuchBucket, KeyTooLongError, PreconditionFailed
    */
   async putObject(
     bucket: string,
@@ -94,7 +94,7 @@ export class Objects extends StorePart {
 
   /**
    * What a PutObject can be refused for before its body is read: the key, the bucket, the preconditions.
-   * @throws NoSuchBucketError, KeyTooLongError, PreconditionFailedError
+   * @throws NoSuchBucket, KeyTooLongError, PreconditionFailed
    */
   checkObjectWrite(bucket: string, key: string, preconditions: Preconditions = {}): void {
     assertValidKey(key);
@@ -111,10 +111,10 @@ export class Objects extends StorePart {
   checkWritePreconditions(bucket: string, key: string, preconditions: Preconditions): void {
     if (preconditions.ifNoneMatch === undefined && preconditions.ifMatch === undefined) return;
     const current = this.sql.objectDigest.get(bucket, key);
-    if (preconditions.ifNoneMatch !== undefined && current) throw new PreconditionFailedError('If-None-Match');
+    if (preconditions.ifNoneMatch !== undefined && current) throw new PreconditionFailed('If-None-Match');
     if (preconditions.ifMatch !== undefined) {
-      if (!current) throw new NoSuchKeyError(key);
-      if (!etagListMatches(preconditions.ifMatch, current.etag)) throw new PreconditionFailedError('If-Match');
+      if (!current) throw new NoSuchKey(key);
+      if (!etagListMatches(preconditions.ifMatch, current.etag)) throw new PreconditionFailed('If-Match');
     }
   }
 
@@ -131,7 +131,7 @@ export class Objects extends StorePart {
    * Sets `record.versionId`. @returns the digests of what it replaced, for release after commit
    */
   upsertObjectRow(record: ObjectRecord): string[] {
-    if (!this.sql.bucket.get(record.bucket)) throw new NoSuchBucketError(record.bucket);
+    if (!this.sql.bucket.get(record.bucket)) throw new NoSuchBucket(record.bucket);
     const status = this.buckets.versioningStatus(record.bucket);
     const replaced: string[] = [];
     if (status === undefined) {
@@ -204,7 +204,7 @@ export class Objects extends StorePart {
     const completed = this.sql.multipartObject.get(record.bucket, record.key);
     if (!completed || completed.etag !== record.etag) {
       // Completed by an earlier version of the local cloud, which did not record its parts.
-      throw new S3NotImplementedError('reading the parts of an object completed before parts were recorded');
+      throw new NotImplemented('reading the parts of an object completed before parts were recorded');
     }
     return JSON.parse(completed.parts) as ObjectPart[];
   }
@@ -212,20 +212,20 @@ export class Objects extends StorePart {
   /**
    * The byte range of part `partNumber` of an object (GET/HEAD ?partNumber): the whole object is its own
    * part 1 when it was not uploaded in parts.
-   * @throws InvalidPartError - no such part (AWS answers 400 InvalidPart; so do we)
+   * @throws InvalidPart - no such part (AWS answers 400 InvalidPart; so do we)
    */
   objectPartRange(record: ObjectRecord, partNumber: number): { start: number; end: number } | undefined {
-    if (partNumber > (record.partsCount ?? 1)) throw new InvalidPartError(undefined, partNumber, record.etag);
+    if (partNumber > (record.partsCount ?? 1)) throw new InvalidPart(undefined, partNumber, record.etag);
     const parts = this.objectParts(record);
     if (!parts) return record.size === 0 ? undefined : { start: 0, end: record.size - 1 };
     const index = parts.findIndex((part) => part.partNumber === partNumber);
-    if (index < 0) throw new InvalidPartError(undefined, partNumber, record.etag);
+    if (index < 0) throw new InvalidPart(undefined, partNumber, record.etag);
     const start = parts.slice(0, index).reduce((total, part) => total + part.size, 0);
     const size = parts[index]!.size;
     return size === 0 ? undefined : { start, end: start + size - 1 };
   }
 
-  /** @throws NoSuchBucketError, NoSuchKeyError */
+  /** @throws NoSuchBucket, NoSuchKey */
   getObject(bucket: string, key: string, versionId?: string): ObjectRecord {
     const row = this.sql.object.get(bucket, key);
     if (versionId === undefined) {
@@ -233,15 +233,15 @@ export class Objects extends StorePart {
       this.buckets.getBucket(bucket);
       // AWS answers a key whose latest version is a delete marker with 404 NoSuchKey, saying so in headers.
       const newest = this.sql.newestVersion.get(bucket, key);
-      throw new NoSuchKeyError(key, newest?.delete_marker ? { 'x-amz-delete-marker': 'true', 'x-amz-version-id': newest.version_id } : {});
+      throw new NoSuchKey(key, newest?.delete_marker ? { 'x-amz-delete-marker': 'true', 'x-amz-version-id': newest.version_id } : {});
     }
     if (row && (row.version_id ?? 'null') === versionId) return toObjectRecord(row);
     this.buckets.getBucket(bucket);
     assertVersionId(versionId);
     const version = this.sql.version.get(bucket, key, versionId);
-    if (!version) throw new NoSuchVersionError(key, versionId);
+    if (!version) throw new NoSuchVersion(key, versionId);
     // A delete marker has no body: AWS answers 405 for a GET or HEAD of one by id.
-    if (version.delete_marker || version.digest === null) throw new DeleteMarkerMethodNotAllowedError(versionId);
+    if (version.delete_marker || version.digest === null) throw MethodNotAllowed.deleteMarker(versionId);
     return toObjectRecord({ ...version, digest: version.digest });
   }
 
@@ -292,7 +292,7 @@ export class Objects extends StorePart {
    * CopyObject: the new object shares the source's blob. Metadata is the source's (`COPY`) or the
    * given attributes (`REPLACE`). A copy is a new single-part object: a multipart source's `-N`
    * ETag and composite checksum become the whole body's MD5 and no checksum, as in S3.
-   * @throws InvalidRequestError - copying an object onto itself without replacing anything
+   * @throws InvalidRequest - copying an object onto itself without replacing anything
    */
   async copyObject(
     source: { bucket: string; key: string; versionId?: string },
@@ -305,7 +305,7 @@ export class Objects extends StorePart {
     this.buckets.getBucket(target.bucket);
     if (source.bucket === target.bucket && source.key === target.key && source.versionId === undefined && options.directive === 'COPY') {
       // AWS refuses a self-copy that changes nothing; so do we.
-      throw new InvalidRequestError(
+      throw new InvalidRequest(
         "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
       );
     }
@@ -333,7 +333,7 @@ export class Objects extends StorePart {
       lastModified: Date.now(),
     };
     // The shared blob may have been released while the multipart source was read; the row commit re-checks.
-    if (!this.context.blobs.has(copied.digest)) throw new NoSuchKeyError(source.key);
+    if (!this.context.blobs.has(copied.digest)) throw new NoSuchKey(source.key);
     this.writeObjectRow(copied);
     this.events.emitEvent('ObjectCreated:Copy', copied, request);
     return copied;
@@ -535,7 +535,7 @@ function newVersionId(): string {
 
 /** AWS refuses a version id that none of its ids could be with 400 InvalidArgument; so do we. */
 function assertVersionId(versionId: string): void {
-  if (versionId !== 'null' && !/^[A-Za-z0-9._-]{1,1024}$/.test(versionId)) throw new InvalidArgumentError('Invalid version id specified', 'versionId', versionId);
+  if (versionId !== 'null' && !/^[A-Za-z0-9._-]{1,1024}$/.test(versionId)) throw new InvalidArgument('Invalid version id specified', 'versionId', versionId);
 }
 
 export function unquote(etag: string): string {

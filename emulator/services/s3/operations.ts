@@ -2,7 +2,7 @@
 // virtual hosts), and the operation from the method, the target and the query's subresources, as AWS names it
 // (unimplemented ones as `NotImplemented:<Operation>`). It reads no body and knows no handler.
 import { type ServiceRequest } from '../../core/http.js';
-import { InvalidUriError } from './errors.js';
+import { InvalidURI } from './errors.js';
 
 /** Where a request points: a bucket, maybe a key; `resource` is what errors report. */
 export interface S3Target {
@@ -176,7 +176,7 @@ function decodePathPart(raw: string, whole: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new InvalidUriError(whole);
+    throw new InvalidURI(whole);
   }
 }
 

@@ -6,13 +6,13 @@ import { parseAmzDate } from '../../core/auth.js';
 import { header, type ServiceRequest } from '../../core/http.js';
 import { parseChecksumType, type ChecksumAlgorithm, type ChecksumType } from './checksums.js';
 import {
-  AccessDeniedError,
-  InvalidArgumentError,
-  InvalidRangeError,
-  InvalidRequestError,
-  MalformedXmlError,
-  MetadataTooLargeError,
-  PreconditionFailedError,
+  AccessDenied,
+  InvalidArgument,
+  InvalidRange,
+  InvalidRequest,
+  MalformedXML,
+  MetadataTooLarge,
+  PreconditionFailed,
 } from './errors.js';
 import { urlEncodeListValue } from './names.js';
 import { etagListMatches, successor } from './objects.js';
@@ -31,7 +31,7 @@ export function tagEntries(tagSet: XmlNode): Tag[] {
   return children(tagSet, 'Tag').map((entry) => {
     const key = text(entry, 'Key');
     const value = text(entry, 'Value');
-    if (key === undefined || value === undefined) throw new MalformedXmlError();
+    if (key === undefined || value === undefined) throw new MalformedXML();
     return { Key: key, Value: value };
   });
 }
@@ -41,13 +41,13 @@ export function readChecksumType(request: ServiceRequest): ChecksumType | undefi
   const value = header(request, 'x-amz-checksum-type');
   if (value === undefined) return undefined;
   const type = parseChecksumType(value);
-  if (!type) throw new InvalidRequestError('Value for x-amz-checksum-type header is invalid.');
+  if (!type) throw new InvalidRequest('Value for x-amz-checksum-type header is invalid.');
   return type;
 }
 
 export function parseBody(payload: Buffer): XmlNode {
   const parsed = parseXml(payload);
-  if (!parsed) throw new MalformedXmlError();
+  if (!parsed) throw new MalformedXML();
   return parsed;
 }
 
@@ -77,7 +77,7 @@ export function objectAttributes(request: ServiceRequest, checksum: { algorithm:
     userMetadata[shortName] = value;
     metadataBytes += Buffer.byteLength(shortName, 'latin1') + Buffer.byteLength(value, 'latin1');
   }
-  if (metadataBytes > MAX_USER_METADATA_BYTES) throw new MetadataTooLargeError(metadataBytes, MAX_USER_METADATA_BYTES);
+  if (metadataBytes > MAX_USER_METADATA_BYTES) throw new MetadataTooLarge(metadataBytes, MAX_USER_METADATA_BYTES);
   const contentType = header(request, 'content-type');
   return {
     ...(contentType !== undefined ? { contentType } : {}),
@@ -107,11 +107,11 @@ export function parseCopySource(raw: string): { bucket: string; key: string; ver
   try {
     decoded = decodeURIComponent(pathPart);
   } catch {
-    throw new InvalidArgumentError('Invalid copy source encoding', 'x-amz-copy-source', raw);
+    throw new InvalidArgument('Invalid copy source encoding', 'x-amz-copy-source', raw);
   }
   const path = decoded.startsWith('/') ? decoded.slice(1) : decoded;
   const slash = path.indexOf('/');
-  if (slash <= 0 || slash === path.length - 1) throw new InvalidArgumentError('Invalid copy source object key', 'x-amz-copy-source', raw);
+  if (slash <= 0 || slash === path.length - 1) throw new InvalidArgument('Invalid copy source object key', 'x-amz-copy-source', raw);
   const versionId = new URLSearchParams(queryPart ?? '').get('versionId');
   return { bucket: path.slice(0, slash), key: path.slice(slash + 1), ...(versionId !== null ? { versionId } : {}) };
 }
@@ -119,14 +119,14 @@ export function parseCopySource(raw: string): { bucket: string; key: string; ver
 export function parsePartNumber(value: string | null): number {
   const number = Number(value);
   if (value === null || !/^\d+$/.test(value) || number < 1 || number > 10_000) {
-    throw new InvalidArgumentError('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(value));
+    throw new InvalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(value));
   }
   return number;
 }
 
 export function parseMaxKeys(value: string | null, cap: number, name: string): number {
   if (value === null || value === '') return cap;
-  if (!/^\d+$/.test(value) || Number(value) > 2_147_483_647) throw new InvalidArgumentError(`Provided ${name} not an integer or within integer range`, name, value);
+  if (!/^\d+$/.test(value) || Number(value) > 2_147_483_647) throw new InvalidArgument(`Provided ${name} not an integer or within integer range`, name, value);
   // S3 never returns more than its cap, whatever was asked.
   return Math.min(Number(value), cap);
 }
@@ -160,7 +160,7 @@ export function decodeToken(token: string | null): ListPosition | undefined {
 
 export function encodingFor(encodingType: string | null): (value: string) => string {
   if (encodingType === null) return (value) => value;
-  if (encodingType !== 'url') throw new InvalidArgumentError('Invalid Encoding Method specified in Request', 'encoding-type', encodingType);
+  if (encodingType !== 'url') throw new InvalidArgument('Invalid Encoding Method specified in Request', 'encoding-type', encodingType);
   return urlEncodeListValue;
 }
 
@@ -173,13 +173,13 @@ export function parseRange(value: string, size: number): { start: number; end: n
   if (!match || (match[1] === '' && match[2] === '')) return undefined;
   if (match[1] === '') {
     const suffix = Number(match[2]);
-    if (suffix === 0 || size === 0) throw new InvalidRangeError(value, size);
+    if (suffix === 0 || size === 0) throw new InvalidRange(value, size);
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(match[1]);
   const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
   if (match[2] !== '' && Number(match[2]) < start) return undefined;
-  if (start >= size) throw new InvalidRangeError(value, size);
+  if (start >= size) throw new InvalidRange(value, size);
   return { start, end };
 }
 
@@ -194,10 +194,10 @@ export function evaluateReadPreconditions(request: ServiceRequest, record: Objec
   const ifUnmodifiedSince = header(request, `${prefix}if-unmodified-since`);
   const modifiedSeconds = Math.floor(record.lastModified / 1000);
   if (ifMatch !== undefined) {
-    if (!etagListMatches(ifMatch, record.etag)) throw new PreconditionFailedError(`${prefix}If-Match`);
+    if (!etagListMatches(ifMatch, record.etag)) throw new PreconditionFailed(`${prefix}If-Match`);
   } else if (ifUnmodifiedSince !== undefined) {
     const since = Date.parse(ifUnmodifiedSince);
-    if (!Number.isNaN(since) && modifiedSeconds > Math.floor(since / 1000)) throw new PreconditionFailedError(`${prefix}If-Unmodified-Since`);
+    if (!Number.isNaN(since) && modifiedSeconds > Math.floor(since / 1000)) throw new PreconditionFailed(`${prefix}If-Unmodified-Since`);
   }
   if (ifNoneMatch !== undefined) {
     if (etagListMatches(ifNoneMatch, record.etag)) return true;
@@ -211,7 +211,7 @@ export function evaluateReadPreconditions(request: ServiceRequest, record: Objec
 /** CopyObject's x-amz-copy-source-if-* conditions: S3 answers 412 for any that fails, including the "not modified" ones. */
 export function evaluateCopySourcePreconditions(request: ServiceRequest, source: ObjectRecord): void {
   if (evaluateReadPreconditions(request, source, 'x-amz-copy-source-')) {
-    throw new PreconditionFailedError('x-amz-copy-source-If-None-Match');
+    throw new PreconditionFailed('x-amz-copy-source-If-None-Match');
   }
 }
 
@@ -222,7 +222,7 @@ export function checkPresignedExpiry(request: ServiceRequest): void {
   if (presigned === undefined) return;
   // The server parsed the credential strictly (credential.ts): the date is well-formed and the expiry bounded.
   const signedAt = parseAmzDate(presigned.amzDate)!;
-  if (signedAt + presigned.expiresSeconds * 1000 < Date.now()) throw new AccessDeniedError('Request has expired');
+  if (signedAt + presigned.expiresSeconds * 1000 < Date.now()) throw new AccessDenied('Request has expired');
 }
 
 export function firstForwardedFor(request: ServiceRequest): string | undefined {

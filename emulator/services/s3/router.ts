@@ -5,17 +5,15 @@
 import { randomBytes } from 'node:crypto';
 import type { PublicAccessBlockConfiguration, ServerSideEncryptionRule, Tag } from '@aws-sdk/client-s3';
 import type { CloudContext } from '../../core/context.js';
-import { AwsError } from '../../core/errors.js';
+import { AwsError, NotImplemented } from '../../core/errors.js';
 import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
 import { CHECKSUM_ALGORITHMS, allowsChecksumType, checksumHeaderName, defaultChecksumType, parseChecksumAlgorithm } from './checksums.js';
 import { readPayload, receivePayload } from './payload.js';
 import {
-  ChecksumTypeNotAllowedError,
-  InvalidArgumentError,
-  InvalidRequestError,
-  MalformedXmlError,
-  S3NotImplementedError,
-  SlowDownError,
+  InvalidArgument,
+  InvalidRequest,
+  MalformedXML,
+  SlowDown,
   s3ErrorResponse,
 } from './errors.js';
 import { compareUtf8 } from './objects.js';
@@ -129,11 +127,11 @@ export class S3Router implements ServiceRouter {
     try {
       const target = parseTarget(request.rawTarget ?? `${request.rawPath}${request.query.size ? `?${request.query}` : ''}`, request.host);
       resource = target.resource;
-      if (this.context.faults.shouldThrottle()) throw new SlowDownError();
+      if (this.context.faults.shouldThrottle()) throw new SlowDown();
       checkPresignedExpiry(request);
       const operation = resolveOperation(request.method, target, request.query, request.headers);
       const handler = Object.hasOwn(this.handlers, operation) ? this.handlers[operation] : undefined;
-      if (!handler) throw new S3NotImplementedError(operation.replace(/^NotImplemented:/, ''));
+      if (!handler) throw new NotImplemented(operation.replace(/^NotImplemented:/, ''));
       // Keys that stand for a role (a function's, an assumed role's): the call must be allowed by the role's policies.
       this.authorizer.check(request.caller, () => s3Requirement(operation, callOf(operation, target, request)), operation);
       // On a full disk, writes of bodies are refused at once (they would eat the room deletes need); deletes
@@ -214,7 +212,7 @@ export class S3Router implements ServiceRouter {
     const body = readPayload(request).payload;
     if (body.length > 0) {
       const root = child(parseBody(body), 'CreateBucketConfiguration');
-      if (!root) throw new MalformedXmlError();
+      if (!root) throw new MalformedXML();
       locationConstraint = text(root, 'LocationConstraint') || undefined;
       // Tags at creation (general purpose buckets take them since 2025): checked before the bucket exists.
       const tagSet = child(root, 'Tags');
@@ -248,10 +246,10 @@ export class S3Router implements ServiceRouter {
 
   private putBucketVersioning({ request, bucket }: S3Call): ServiceResponse {
     const root = child(parseBody(readPayload(request).payload), 'VersioningConfiguration');
-    if (!root) throw new MalformedXmlError();
+    if (!root) throw new MalformedXML();
     const status = text(root, 'Status');
     // AWS refuses any Status but Enabled and Suspended as malformed; so do we. (MFA delete is not emulated.)
-    if (status !== 'Enabled' && status !== 'Suspended') throw new MalformedXmlError();
+    if (status !== 'Enabled' && status !== 'Suspended') throw new MalformedXML();
     this.store.buckets.putBucketVersioning(bucket, status);
     return { status: 200 };
   }
@@ -270,7 +268,7 @@ export class S3Router implements ServiceRouter {
     // AWS takes an empty continuation-token as none (and echoes it); so do we.
     if (version === 2 && token !== null && token !== '') {
       start = decodeToken(token);
-      if (!start) throw new InvalidArgumentError('The continuation token provided is incorrect', 'continuation-token', token);
+      if (!start) throw new InvalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
     } else if (startAfter !== '') {
       start = positionAfter(startAfter, prefix, delimiter);
     }
@@ -305,7 +303,7 @@ export class S3Router implements ServiceRouter {
     const keyMarker = query.get('key-marker') ?? '';
     const versionIdMarker = query.get('version-id-marker') ?? '';
     // AWS refuses a version-id-marker without a key-marker; so do we.
-    if (versionIdMarker !== '' && keyMarker === '') throw new InvalidArgumentError('A version-id marker cannot be specified without a key marker.', 'version-id-marker', versionIdMarker);
+    if (versionIdMarker !== '' && keyMarker === '') throw new InvalidArgument('A version-id marker cannot be specified without a key marker.', 'version-id-marker', versionIdMarker);
     const result = this.store.objects.listObjectVersions(bucket, { prefix, delimiter, maxKeys, keyMarker, versionIdMarker });
     const owner = `<Owner>${tag('ID', this.store.owner.id)}</Owner>`;
     const entries = result.versions
@@ -361,7 +359,7 @@ export class S3Router implements ServiceRouter {
     const partNumberValue = request.query.get('partNumber');
     const partNumber = partNumberValue === null ? undefined : parsePartNumber(partNumberValue);
     const rangeHeader = header(request, 'range');
-    if (partNumber !== undefined && rangeHeader !== undefined) throw new InvalidRequestError('Cannot specify both Range header and partNumber query parameter');
+    if (partNumber !== undefined && rangeHeader !== undefined) throw new InvalidRequest('Cannot specify both Range header and partNumber query parameter');
     const record = this.store.objects.getObject(bucket, key, versionId);
     const partRange = partNumber === undefined ? undefined : this.store.objects.objectPartRange(record, partNumber);
     const notModified = evaluateReadPreconditions(request, record, '');
@@ -394,13 +392,13 @@ export class S3Router implements ServiceRouter {
     const wanted = new Set((header(request, 'x-amz-object-attributes') ?? '').split(',').map((name) => name.trim()).filter((name) => name !== ''));
     const known = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'];
     // AWS refuses a request naming no attribute, or one it does not know, with InvalidArgument; so do we.
-    if (wanted.size === 0) throw new InvalidArgumentError('Missing required header for this request: x-amz-object-attributes', 'x-amz-object-attributes', '');
+    if (wanted.size === 0) throw new InvalidArgument('Missing required header for this request: x-amz-object-attributes', 'x-amz-object-attributes', '');
     const unknown = [...wanted].find((name) => !known.includes(name));
-    if (unknown !== undefined) throw new InvalidArgumentError(`Invalid attribute name specified.`, 'x-amz-object-attributes', unknown);
+    if (unknown !== undefined) throw new InvalidArgument(`Invalid attribute name specified.`, 'x-amz-object-attributes', unknown);
     const maxParts = parseMaxKeys(header(request, 'x-amz-max-parts') ?? null, 1000, 'max-parts');
     const markerValue = header(request, 'x-amz-part-number-marker') ?? '0';
     const marker = Number(markerValue);
-    if (!/^\d+$/.test(markerValue)) throw new InvalidArgumentError('Provided part-number-marker not an integer or within integer range', 'part-number-marker', markerValue);
+    if (!/^\d+$/.test(markerValue)) throw new InvalidArgument('Provided part-number-marker not an integer or within integer range', 'part-number-marker', markerValue);
     const record = this.store.objects.getObject(bucket, key, versionId);
     const notModified = evaluateReadPreconditions(request, record, '');
     if (notModified) return { status: 304, headers: { etag: `"${record.etag}"`, 'last-modified': new Date(record.lastModified).toUTCString() } };
@@ -429,7 +427,7 @@ export class S3Router implements ServiceRouter {
   private async copyObject({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
     const source = parseCopySource(header(request, 'x-amz-copy-source') ?? '');
     const directive = (header(request, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
-    if (directive !== 'COPY' && directive !== 'REPLACE') throw new InvalidArgumentError('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
+    if (directive !== 'COPY' && directive !== 'REPLACE') throw new InvalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
     const sourceRecord = this.store.objects.getObject(source.bucket, source.key, source.versionId);
     evaluateCopySourcePreconditions(request, sourceRecord);
     const copied = await this.store.objects.copyObject(source, { bucket, key }, { directive, attributes: objectAttributes(request, undefined) }, info);
@@ -454,12 +452,12 @@ export class S3Router implements ServiceRouter {
   private deleteObjects({ request, bucket, info }: S3Call): ServiceResponse {
     const { payload, checksum } = readPayload(request);
     // S3 insists on an integrity check for multi-object deletes.
-    if (!checksum && header(request, 'content-md5') === undefined) throw new InvalidRequestError('Missing required header for this request: Content-MD5');
+    if (!checksum && header(request, 'content-md5') === undefined) throw new InvalidRequest('Missing required header for this request: Content-MD5');
     const root = child(parseBody(payload), 'Delete');
-    if (!root) throw new MalformedXmlError();
+    if (!root) throw new MalformedXML();
     const quiet = text(root, 'Quiet') === 'true';
     const objects = children(root, 'Object').map((entry) => ({ key: text(entry, 'Key'), versionId: text(entry, 'VersionId') }));
-    if (objects.length === 0 || objects.length > 1000 || objects.some((entry) => entry.key === undefined)) throw new MalformedXmlError();
+    if (objects.length === 0 || objects.length > 1000 || objects.some((entry) => entry.key === undefined)) throw new MalformedXML();
     // S3 authorises each key on its own (s3:DeleteObject, s3:DeleteObjectVersion for a version) and reports a
     // refused key as an AccessDenied entry while deleting the others; so do we.
     const refused = objects.map((entry) => {
@@ -493,12 +491,12 @@ export class S3Router implements ServiceRouter {
     const algorithmHeader = header(request, 'x-amz-checksum-algorithm');
     const checksumAlgorithm = algorithmHeader === undefined ? undefined : parseChecksumAlgorithm(algorithmHeader);
     if (algorithmHeader !== undefined && !checksumAlgorithm) {
-      throw new InvalidRequestError('Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+      throw new InvalidRequest('Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
     }
     const requestedType = readChecksumType(request);
-    if (requestedType && !checksumAlgorithm) throw new InvalidRequestError('The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    if (requestedType && !checksumAlgorithm) throw new InvalidRequest('The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
     const checksumType = checksumAlgorithm ? (requestedType ?? defaultChecksumType(checksumAlgorithm)) : undefined;
-    if (checksumAlgorithm && checksumType && !allowsChecksumType(checksumAlgorithm, checksumType)) throw new ChecksumTypeNotAllowedError(checksumType, checksumAlgorithm);
+    if (checksumAlgorithm && checksumType && !allowsChecksumType(checksumAlgorithm, checksumType)) throw InvalidRequest.checksumTypeNotAllowed(checksumType, checksumAlgorithm);
     // The type is not stored: CompleteMultipartUpload repeats it (the SDKs and CLIs send it there too).
     const upload = this.store.multipart.createMultipartUpload(bucket, key, { ...objectAttributes(request, undefined), ...(checksumAlgorithm ? { checksumAlgorithm } : {}) });
     const headers: Record<string, string> = { 'x-amz-server-side-encryption': 'AES256' };
@@ -534,7 +532,7 @@ export class S3Router implements ServiceRouter {
     let range: { start: number; end: number } | undefined;
     if (rangeHeader !== undefined) {
       const match = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader.trim());
-      if (!match) throw new InvalidArgumentError('The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', 'x-amz-copy-source-range', rangeHeader);
+      if (!match) throw new InvalidArgument('The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', 'x-amz-copy-source-range', rangeHeader);
       range = { start: Number(match[1]), end: Number(match[2]) };
     }
     const part = await this.store.multipart.uploadPartCopy(
@@ -551,11 +549,11 @@ export class S3Router implements ServiceRouter {
     const { payload, objectChecksum } = readPayload(request, { objectChecksum: true });
     const checksumType = readChecksumType(request);
     const root = child(parseBody(payload), 'CompleteMultipartUpload');
-    if (!root) throw new MalformedXmlError();
+    if (!root) throw new MalformedXML();
     const parts: CompletedPart[] = children(root, 'Part').map((entry) => {
       const partNumber = Number(text(entry, 'PartNumber'));
       const etag = text(entry, 'ETag');
-      if (!Number.isInteger(partNumber) || etag === undefined) throw new MalformedXmlError();
+      if (!Number.isInteger(partNumber) || etag === undefined) throw new MalformedXML();
       const checksums: CompletedPart['checksums'] = {};
       for (const algorithm of CHECKSUM_ALGORITHMS) {
         const value = text(entry, `Checksum${algorithm}`);
@@ -595,7 +593,7 @@ export class S3Router implements ServiceRouter {
     const uploadId = request.query.get('uploadId') ?? '';
     const maxParts = parseMaxKeys(request.query.get('max-parts'), 1000, 'max-parts');
     const marker = Number(request.query.get('part-number-marker') ?? '0');
-    if (!Number.isInteger(marker) || marker < 0) throw new InvalidArgumentError('Provided part-number-marker not an integer or within integer range', 'part-number-marker', String(marker));
+    if (!Number.isInteger(marker) || marker < 0) throw new InvalidArgument('Provided part-number-marker not an integer or within integer range', 'part-number-marker', String(marker));
     const { upload, parts, isTruncated } = this.store.multipart.listParts(bucket, key, uploadId, { maxParts, partNumberMarker: marker });
     const identity = `<Initiator>${tag('ID', this.store.owner.id)}</Initiator><Owner>${tag('ID', this.store.owner.id)}</Owner>`;
     const partsXml = parts
@@ -651,12 +649,12 @@ export class S3Router implements ServiceRouter {
 
   private putPublicAccessBlock({ request, bucket }: S3Call): ServiceResponse {
     const root = child(parseBody(readPayload(request).payload), 'PublicAccessBlockConfiguration');
-    if (!root) throw new MalformedXmlError();
+    if (!root) throw new MalformedXML();
     const configuration: PublicAccessBlockConfiguration = {};
     for (const name of ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const) {
       const value = text(root, name);
       if (value === undefined) continue;
-      if (value !== 'true' && value !== 'false') throw new MalformedXmlError();
+      if (value !== 'true' && value !== 'false') throw new MalformedXML();
       configuration[name] = value === 'true';
     }
     this.store.buckets.putPublicAccessBlock(bucket, configuration);
@@ -673,13 +671,13 @@ export class S3Router implements ServiceRouter {
 
   private putBucketEncryption({ request, bucket }: S3Call): ServiceResponse {
     const root = child(parseBody(readPayload(request).payload), 'ServerSideEncryptionConfiguration');
-    if (!root) throw new MalformedXmlError();
+    if (!root) throw new MalformedXML();
     const rules: ServerSideEncryptionRule[] = children(root, 'Rule').map((rule) => {
       const defaults = child(rule, 'ApplyServerSideEncryptionByDefault');
       const algorithm = defaults ? text(defaults, 'SSEAlgorithm') : undefined;
       const kmsKey = defaults ? text(defaults, 'KMSMasterKeyID') : undefined;
       const bucketKey = text(rule, 'BucketKeyEnabled');
-      if (defaults && algorithm === undefined) throw new MalformedXmlError();
+      if (defaults && algorithm === undefined) throw new MalformedXML();
       return {
         ...(algorithm !== undefined
           ? { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: algorithm as 'AES256', ...(kmsKey !== undefined ? { KMSMasterKeyID: kmsKey } : {}) } }
@@ -708,7 +706,7 @@ export class S3Router implements ServiceRouter {
   private putBucketTagging({ request, bucket }: S3Call): ServiceResponse {
     const root = child(parseBody(readPayload(request).payload), 'Tagging');
     const tagSet = root && child(root, 'TagSet');
-    if (!tagSet) throw new MalformedXmlError();
+    if (!tagSet) throw new MalformedXML();
     this.store.buckets.putBucketTagging(bucket, tagEntries(tagSet));
     // S3 answers PutBucketTagging with 204.
     return { status: 204 };
@@ -724,7 +722,7 @@ export class S3Router implements ServiceRouter {
 
   private putNotificationConfiguration({ request, bucket }: S3Call): ServiceResponse {
     const root = child(parseBody(readPayload(request).payload), 'NotificationConfiguration');
-    if (!root) throw new MalformedXmlError();
+    if (!root) throw new MalformedXML();
     const skipDestinationValidation = String(request.headers['x-amz-skip-destination-validation'] ?? '').toLowerCase() === 'true';
     this.store.buckets.putNotificationConfiguration(bucket, parseNotificationConfiguration(root), { skipDestinationValidation });
     return { status: 200 };

@@ -1,14 +1,13 @@
 // S3's state and rules, put together: buckets.ts (buckets and their configurations), objects.ts (objects and
 // versions), multipart.ts (uploads and parts), bodies.ts (blobs), events.ts (notifications to Lambda) over the
 // tables of tables.ts. It never sees HTTP: the router decodes the wire and calls the parts with plain values.
-import type { CloudContext } from '../../core/context.js';
 import { ObjectBodies } from './bodies.js';
 import { Buckets } from './buckets.js';
 import { S3Events } from './events.js';
 import { MultipartUploads } from './multipart.js';
 import { Objects } from './objects.js';
 import type { BucketOwner, ListParams, ListResult, ObjectAttributes, ObjectRecord, Preconditions, RequestInfo, StagedBody } from './records.js';
-import { S3Tables } from './tables.js';
+import { S3Tables, type S3StoreDependencies } from './tables.js';
 
 export type * from './records.js';
 
@@ -20,7 +19,7 @@ export class S3Store {
   readonly owner: BucketOwner;
   private readonly bodies: ObjectBodies;
 
-  constructor(context: CloudContext) {
+  constructor(context: S3StoreDependencies) {
     const tables = new S3Tables(context);
     this.owner = tables.owner;
     this.bodies = new ObjectBodies(tables);

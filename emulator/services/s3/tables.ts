@@ -154,6 +154,12 @@ export interface PartRow {
   checksum_value: string | null;
 }
 
+/**
+ * What the store needs of the cloud, and no more: the database, the blob files, the account and region, the
+ * other services it asks (Lambda for notification targets and shared blobs, X-Ray for traced uploads), a log.
+ */
+export type S3StoreDependencies = Pick<CloudContext, 'db' | 'blobs' | 'settings' | 'stores' | 'log'>;
+
 /** What every part of the store shares: one database with S3's tables, their statements, the cloud around it. */
 export class S3Tables {
   readonly db: Db;
@@ -162,7 +168,7 @@ export class S3Tables {
   readonly listSql: (text: string) => Database.Statement;
   readonly owner: BucketOwner;
 
-  constructor(readonly context: CloudContext) {
+  constructor(readonly context: S3StoreDependencies) {
     this.db = context.db;
     migrate(this.db, DDL);
     // State directories from before versioning: the current object's version id is a column added in place.
@@ -179,7 +185,7 @@ export class S3Tables {
 export abstract class StorePart {
   protected readonly db: Db;
   protected readonly sql: Statements;
-  protected readonly context: CloudContext;
+  protected readonly context: S3StoreDependencies;
 
   constructor(protected readonly tables: S3Tables) {
     this.db = tables.db;
