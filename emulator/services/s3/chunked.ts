@@ -2,7 +2,7 @@
 //   hex-size[;chunk-signature=sig]\r\n data \r\n ... 0[;chunk-signature=sig]\r\n trailer-lines \r\n
 // A pure decoder (and the matching encoder, for tests and tools). It checks framing only: signatures are
 // collected, not verified, and the caller compares lengths and checksums. Bad framing throws S3 errors only.
-import { IncompleteBodyError, InvalidRequestError } from './errors.js';
+import { IncompleteBody, InvalidRequest } from './errors.js';
 
 export interface AwsChunkedBody {
   /** The decoded bytes: what the object holds, with no framing. */
@@ -19,14 +19,14 @@ const MAX_CHUNK_HEADER = 1024;
 /** Trailers are a few checksum lines; anything much larger is not a trailer. */
 const MAX_TRAILER_BYTES = 16 * 1024;
 
-function framingError(detail: string): InvalidRequestError {
-  return new InvalidRequestError(`Invalid aws-chunked framing: ${detail}`);
+function framingError(detail: string): InvalidRequest {
+  return new InvalidRequest(`Invalid aws-chunked framing: ${detail}`);
 }
 
 /**
  * Decodes an `aws-chunked` body.
- * @throws IncompleteBodyError - the body ends before the framing says it should
- * @throws InvalidRequestError - the framing is malformed
+ * @throws IncompleteBody - the body ends before the framing says it should
+ * @throws InvalidRequest - the framing is malformed
  */
 export function decodeAwsChunked(body: Buffer): AwsChunkedBody {
   const decoder = new AwsChunkedDecoder();
@@ -51,7 +51,7 @@ export class AwsChunkedDecoder {
   /**
    * Feeds the next piece of the body.
    * @returns the payload bytes it completes (views, not copies)
-   * @throws InvalidRequestError - the framing is malformed
+   * @throws InvalidRequest - the framing is malformed
    */
   push(piece: Buffer): Buffer[] {
     const payload: Buffer[] = [];
@@ -106,15 +106,15 @@ export class AwsChunkedDecoder {
   /**
    * Ends the body.
    * @returns the trailers and chunk signatures
-   * @throws IncompleteBodyError - the body stopped before its zero-size chunk (or inside a chunk)
-   * @throws InvalidRequestError - a malformed header or trailer section
+   * @throws IncompleteBody - the body stopped before its zero-size chunk (or inside a chunk)
+   * @throws InvalidRequest - a malformed header or trailer section
    */
   end(): { trailers: Record<string, string>; chunkSignatures: string[] } {
     if (this.state === 'header') {
       if (this.pending.length > MAX_CHUNK_HEADER) throw framingError('chunk header too long');
-      throw new IncompleteBodyError();
+      throw new IncompleteBody();
     }
-    if (this.state !== 'trailers') throw new IncompleteBodyError();
+    if (this.state !== 'trailers') throw new IncompleteBody();
     return { trailers: decodeTrailers(this.pending, 0), chunkSignatures: this.chunkSignatures };
   }
 
@@ -143,7 +143,7 @@ function decodeTrailers(body: Buffer, start: number): Record<string, string> {
   // Some clients stop right after the last chunk header; an absent final CRLF hides no bytes, so accept it.
   while (position < body.length) {
     const lineEnd = body.indexOf(CRLF, position);
-    if (lineEnd === -1) throw new IncompleteBodyError();
+    if (lineEnd === -1) throw new IncompleteBody();
     if (lineEnd === position) {
       if (lineEnd + 2 !== body.length) throw framingError('bytes after the end of the trailer section');
       break;

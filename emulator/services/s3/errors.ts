@@ -1,282 +1,252 @@
 // S3's errors, one class per AWS error code with AWS's exact code, message and status, and their wire
 // form: `<Error><Code/><Message/>...<Resource/><RequestId/></Error>` (HEAD answers carry no body).
-// Messages are AWS's own text, including its punctuation; where we differ on purpose, a comment says so.
-import { AwsError } from '../../core/errors.js';
+// Messages are AWS's own text, including its punctuation; where we differ on purpose, a comment says so. Each class
+// is named as its code (`awsErrorCode`, core/errors.ts); a code with several messages has a static factory per message.
+import { awsErrorCode, type AwsError } from '../../core/errors.js';
 import type { ServiceResponse } from '../../core/http.js';
 import { escapeXml } from './xml.js';
 
-export class S3Error extends AwsError {}
-
-export class NoSuchBucketError extends S3Error {
+export class NoSuchBucket extends awsErrorCode('NoSuchBucket', 404) {
   constructor(bucket: string) {
-    super('NoSuchBucket', 'The specified bucket does not exist', 404, { BucketName: bucket });
+    super('The specified bucket does not exist', { BucketName: bucket });
   }
 }
 
-export class NoSuchKeyError extends S3Error {
+export class NoSuchKey extends awsErrorCode('NoSuchKey', 404) {
   /** @param headers - with a delete marker as the key's latest version: `x-amz-delete-marker` and its version id */
   constructor(key: string, headers: Record<string, string> = {}) {
-    super('NoSuchKey', 'The specified key does not exist.', 404, { Key: key }, headers);
+    super('The specified key does not exist.', { Key: key }, headers);
   }
 }
 
-export class NoSuchVersionError extends S3Error {
+export class NoSuchVersion extends awsErrorCode('NoSuchVersion', 404) {
   constructor(key: string, versionId: string) {
-    super('NoSuchVersion', 'The specified version does not exist.', 404, { Key: key, VersionId: versionId });
+    super('The specified version does not exist.', { Key: key, VersionId: versionId });
   }
 }
 
-/** A GET or HEAD of a delete marker by its version id: AWS answers 405, naming the marker in headers; so do we. */
-export class DeleteMarkerMethodNotAllowedError extends S3Error {
-  constructor(versionId: string) {
-    super('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405, { Method: 'GET', ResourceType: 'DeleteMarker' }, {
-      'x-amz-delete-marker': 'true',
-      'x-amz-version-id': versionId,
-      allow: 'DELETE',
-    });
-  }
-}
-
-export class BucketAlreadyOwnedByYouError extends S3Error {
+export class BucketAlreadyOwnedByYou extends awsErrorCode('BucketAlreadyOwnedByYou', 409) {
   constructor(bucket: string) {
-    super('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', 409, {
+    super('Your previous request to create the named bucket succeeded and you already own it.', {
       BucketName: bucket,
     });
   }
 }
 
-export class BucketNotEmptyError extends S3Error {
+export class BucketNotEmpty extends awsErrorCode('BucketNotEmpty', 409) {
   constructor(bucket: string) {
-    super('BucketNotEmpty', 'The bucket you tried to delete is not empty', 409, { BucketName: bucket });
+    super('The bucket you tried to delete is not empty', { BucketName: bucket });
   }
 }
 
-export class InvalidBucketNameError extends S3Error {
+export class InvalidBucketName extends awsErrorCode('InvalidBucketName', 400) {
   constructor(bucket: string) {
-    super('InvalidBucketName', 'The specified bucket is not valid.', 400, { BucketName: bucket });
+    super('The specified bucket is not valid.', { BucketName: bucket });
   }
 }
 
-export class InvalidLocationConstraintError extends S3Error {
+export class InvalidLocationConstraint extends awsErrorCode('InvalidLocationConstraint', 400) {
   constructor(constraint: string) {
-    super('InvalidLocationConstraint', 'The specified location-constraint is not valid', 400, { LocationConstraint: constraint });
+    super('The specified location-constraint is not valid', { LocationConstraint: constraint });
   }
 }
 
-export class IllegalLocationConstraintError extends S3Error {
+export class IllegalLocationConstraintException extends awsErrorCode('IllegalLocationConstraintException', 400) {
   constructor(constraint: string | undefined) {
     super(
-      'IllegalLocationConstraintException',
       `The ${constraint ?? 'unspecified'} location constraint is incompatible for the region specific endpoint this request was sent to.`,
-      400,
     );
   }
 }
 
-export class InvalidArgumentError extends S3Error {
+export class InvalidArgument extends awsErrorCode('InvalidArgument', 400) {
   constructor(message: string, argumentName?: string, argumentValue?: string) {
     const extra: Record<string, string> = {};
     if (argumentName !== undefined) extra.ArgumentName = argumentName;
     if (argumentValue !== undefined) extra.ArgumentValue = argumentValue;
-    super('InvalidArgument', message, 400, extra);
+    super(message, extra);
   }
-}
 
-/** A notification destination S3 could not validate; AWS numbers the failing ones ArgumentName1, ArgumentValue1, ... */
-export class UnvalidatedDestinationsError extends S3Error {
-  constructor(failures: { arn: string; reason: string }[]) {
-    const extra: Record<string, string> = {};
+  /** Notification destinations S3 could not validate; AWS numbers the failing ones ArgumentName1, ArgumentValue1, ... */
+  static unvalidatedDestinations(failures: { arn: string; reason: string }[]): InvalidArgument {
+    const error = new InvalidArgument('Unable to validate the following destination configurations');
     failures.forEach((failure, index) => {
-      extra[`ArgumentName${index + 1}`] = failure.arn;
-      extra[`ArgumentValue${index + 1}`] = failure.reason;
+      error.extra[`ArgumentName${index + 1}`] = failure.arn;
+      error.extra[`ArgumentValue${index + 1}`] = failure.reason;
     });
-    super('InvalidArgument', 'Unable to validate the following destination configurations', 400, extra);
+    return error;
   }
 }
 
-export class InvalidRequestError extends S3Error {
+export class InvalidRequest extends awsErrorCode('InvalidRequest', 400) {
   constructor(message: string) {
-    super('InvalidRequest', message, 400);
+    super(message);
+  }
+
+  /** A multipart checksum type the algorithm does not allow (FULL_OBJECT with SHA, COMPOSITE with CRC64NVME). */
+  static checksumTypeNotAllowed(type: string, algorithm: string): InvalidRequest {
+    return new InvalidRequest(`The ${type} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
+  }
+
+  /** A checksum of another algorithm than the one the multipart upload was created with. */
+  static checksumAlgorithmMismatch(expected: string, actual: string): InvalidRequest {
+    return new InvalidRequest(`Checksum Type mismatch occurred, expected checksum Type: ${expected.toLowerCase()}, actual checksum Type: ${actual.toLowerCase()}`);
   }
 }
 
-/** A multipart checksum type the algorithm does not allow (FULL_OBJECT with SHA, COMPOSITE with CRC64NVME). */
-export class ChecksumTypeNotAllowedError extends InvalidRequestError {
-  constructor(type: string, algorithm: string) {
-    super(`The ${type} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
-  }
-}
-
-/** A checksum of another algorithm than the one the multipart upload was created with. */
-export class ChecksumAlgorithmMismatchError extends InvalidRequestError {
-  constructor(expected: string, actual: string) {
-    super(`Checksum Type mismatch occurred, expected checksum Type: ${expected.toLowerCase()}, actual checksum Type: ${actual.toLowerCase()}`);
-  }
-}
-
-export class BadDigestError extends S3Error {
+export class BadDigest extends awsErrorCode('BadDigest', 400) {
   /** @param algorithm - undefined for Content-MD5, else the `x-amz-checksum-*` algorithm that did not match */
   constructor(algorithm?: string) {
     super(
-      'BadDigest',
       algorithm === undefined
         ? 'The Content-MD5 you specified did not match what we received.'
         : `The ${algorithm} you specified did not match the calculated checksum.`,
-      400,
     );
   }
 }
 
-export class InvalidDigestError extends S3Error {
+export class InvalidDigest extends awsErrorCode('InvalidDigest', 400) {
   constructor(algorithm?: string) {
     super(
-      'InvalidDigest',
       algorithm === undefined ? 'The Content-MD5 you specified is not valid.' : `The ${algorithm} you specified is not valid.`,
-      400,
     );
   }
 }
 
-export class ContentSha256MismatchError extends S3Error {
+export class XAmzContentSHA256Mismatch extends awsErrorCode('XAmzContentSHA256Mismatch', 400) {
   constructor(clientSha256: string, computedSha256: string) {
-    super('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", 400, {
+    super("The provided 'x-amz-content-sha256' header does not match what was computed.", {
       ClientComputedContentSHA256: clientSha256,
       S3ComputedContentSHA256: computedSha256,
     });
   }
 }
 
-export class IncompleteBodyError extends S3Error {
+export class IncompleteBody extends awsErrorCode('IncompleteBody', 400) {
   constructor() {
-    super('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header', 400);
+    super('You did not provide the number of bytes specified by the Content-Length HTTP header');
   }
 }
 
-export class MissingContentLengthError extends S3Error {
+export class MissingContentLength extends awsErrorCode('MissingContentLength', 411) {
   constructor() {
-    super('MissingContentLength', 'You must provide the Content-Length HTTP header.', 411);
+    super('You must provide the Content-Length HTTP header.');
   }
 }
 
-export class InvalidRangeError extends S3Error {
+export class InvalidRange extends awsErrorCode('InvalidRange', 416) {
   constructor(range: string, size: number) {
-    super('InvalidRange', 'The requested range is not satisfiable', 416, { RangeRequested: range, ActualObjectSize: String(size) });
+    super('The requested range is not satisfiable', { RangeRequested: range, ActualObjectSize: String(size) });
   }
 }
 
-export class PreconditionFailedError extends S3Error {
+export class PreconditionFailed extends awsErrorCode('PreconditionFailed', 412) {
   constructor(condition: string) {
-    super('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: condition });
+    super('At least one of the pre-conditions you specified did not hold', { Condition: condition });
   }
 }
 
-export class NoSuchUploadError extends S3Error {
+export class NoSuchUpload extends awsErrorCode('NoSuchUpload', 404) {
   constructor(uploadId: string) {
     super(
-      'NoSuchUpload',
       'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
-      404,
       { UploadId: uploadId },
     );
   }
 }
 
-export class InvalidPartError extends S3Error {
+export class InvalidPart extends awsErrorCode('InvalidPart', 400) {
   /** @param uploadId - undefined for a GET/HEAD of a part the object does not have */
   constructor(uploadId: string | undefined, partNumber: number, etag: string) {
     super(
-      'InvalidPart',
       "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-      400,
       { ...(uploadId === undefined ? {} : { UploadId: uploadId }), PartNumber: String(partNumber), ETag: etag },
     );
   }
 }
 
-export class InvalidPartOrderError extends S3Error {
+export class InvalidPartOrder extends awsErrorCode('InvalidPartOrder', 400) {
   constructor(uploadId: string) {
-    super('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.', 400, {
+    super('The list of parts was not in ascending order. Parts must be ordered by part number.', {
       UploadId: uploadId,
     });
   }
 }
 
-export class EntityTooSmallError extends S3Error {
+export class EntityTooSmall extends awsErrorCode('EntityTooSmall', 400) {
   constructor(size: number, minimum: number) {
-    super('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', 400, {
+    super('Your proposed upload is smaller than the minimum allowed object size.', {
       ProposedSize: String(size),
       MinSizeAllowed: String(minimum),
     });
   }
 }
 
-export class EntityTooLargeError extends S3Error {
+export class EntityTooLarge extends awsErrorCode('EntityTooLarge', 400) {
   constructor(size: number, maximum: number) {
-    super('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', 400, {
+    super('Your proposed upload exceeds the maximum allowed size', {
       ProposedSize: String(size),
       MaxSizeAllowed: String(maximum),
     });
   }
 }
 
-export class KeyTooLongError extends S3Error {
+export class KeyTooLongError extends awsErrorCode('KeyTooLongError', 400) {
   constructor(size: number, maximum: number) {
-    super('KeyTooLongError', 'Your key is too long', 400, { Size: String(size), MaxSizeAllowed: String(maximum) });
+    super('Your key is too long', { Size: String(size), MaxSizeAllowed: String(maximum) });
   }
 }
 
-export class MalformedXmlError extends S3Error {
+export class MalformedXML extends awsErrorCode('MalformedXML', 400) {
   constructor() {
-    super('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
+    super('The XML you provided was not well-formed or did not validate against our published schema');
   }
 }
 
-export class InvalidUriError extends S3Error {
+export class InvalidURI extends awsErrorCode('InvalidURI', 400) {
   constructor(uri: string) {
-    super('InvalidURI', "Couldn't parse the specified URI.", 400, { URI: uri });
+    super("Couldn't parse the specified URI.", { URI: uri });
   }
 }
 
-export class AccessDeniedError extends S3Error {
+export class AccessDenied extends awsErrorCode('AccessDenied', 403) {
   constructor(message = 'Access Denied') {
-    super('AccessDenied', message, 403);
+    super(message);
   }
 }
 
-export class MethodNotAllowedError extends S3Error {
-  constructor(method: string, resourceType: 'SERVICE' | 'BUCKET' | 'OBJECT') {
-    super('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405, { Method: method, ResourceType: resourceType });
+export class MethodNotAllowed extends awsErrorCode('MethodNotAllowed', 405) {
+  constructor(method: string, resourceType: 'SERVICE' | 'BUCKET' | 'OBJECT' | 'DeleteMarker', headers: Record<string, string> = {}) {
+    super('The specified method is not allowed against this resource.', { Method: method, ResourceType: resourceType }, headers);
+  }
+
+  /** A GET or HEAD of a delete marker by its version id: AWS answers 405, naming the marker in headers; so do we. */
+  static deleteMarker(versionId: string): MethodNotAllowed {
+    return new MethodNotAllowed('GET', 'DeleteMarker', { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionId, allow: 'DELETE' });
   }
 }
 
-export class NoSuchPublicAccessBlockConfigurationError extends S3Error {
+export class NoSuchPublicAccessBlockConfiguration extends awsErrorCode('NoSuchPublicAccessBlockConfiguration', 404) {
   constructor(bucket: string) {
-    super('NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found', 404, { BucketName: bucket });
+    super('The public access block configuration was not found', { BucketName: bucket });
   }
 }
 
-export class NoSuchTagSetError extends S3Error {
+export class NoSuchTagSet extends awsErrorCode('NoSuchTagSet', 404) {
   constructor(bucket: string) {
-    super('NoSuchTagSet', 'The TagSet does not exist', 404, { BucketName: bucket });
+    super('The TagSet does not exist', { BucketName: bucket });
   }
 }
 
-export class InvalidTagError extends S3Error {
+export class InvalidTag extends awsErrorCode('InvalidTag', 400) {
   constructor(message: string, tagKey?: string) {
-    super('InvalidTag', message, 400, tagKey === undefined ? {} : { TagKey: tagKey });
+    super(message, tagKey === undefined ? {} : { TagKey: tagKey });
   }
 }
 
-export class SlowDownError extends S3Error {
+export class SlowDown extends awsErrorCode('SlowDown', 503) {
   constructor() {
-    super('SlowDown', 'Please reduce your request rate.', 503);
-  }
-}
-
-/** S3's own NotImplemented code, naming the operation the local cloud lacks. */
-export class S3NotImplementedError extends S3Error {
-  constructor(operation: string) {
-    super('NotImplemented', `The local cloud does not implement ${operation}`, 501);
+    super('Please reduce your request rate.');
   }
 }
 
@@ -300,22 +270,22 @@ export function s3ErrorResponse(error: AwsError, options: { method: string; reso
 }
 
 /** S3's catch-all 500, e.g. for a state directory that lost a blob behind our back. */
-export class InternalError extends S3Error {
+export class InternalError extends awsErrorCode('InternalError', 500) {
   constructor(detail: string) {
-    super('InternalError', 'We encountered an internal error. Please try again.', 500);
+    super('We encountered an internal error. Please try again.');
     this.stack = `${this.stack ?? ''}\n${detail}`;
   }
 }
 
-export class MalformedTrailerError extends S3Error {
+export class MalformedTrailerError extends awsErrorCode('MalformedTrailerError', 400) {
   constructor() {
-    super('MalformedTrailerError', 'The request contained trailing data that was not well-formed or did not conform to our published schema.', 400);
+    super('The request contained trailing data that was not well-formed or did not conform to our published schema.');
   }
 }
 
-export class MetadataTooLargeError extends S3Error {
+export class MetadataTooLarge extends awsErrorCode('MetadataTooLarge', 400) {
   constructor(size: number, maximum: number) {
-    super('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size', 400, {
+    super('Your metadata headers exceed the maximum allowed metadata size', {
       Size: String(size),
       MaxSizeAllowed: String(maximum),
     });

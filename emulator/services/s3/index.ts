@@ -4,7 +4,7 @@
 import type { CloudContext } from '../../core/context.js';
 import { AwsError } from '../../core/errors.js';
 import { newRequestId } from '../../core/ids.js';
-import type { ServiceModule } from '../index.js';
+import type { ServiceModule } from '../../core/service.js';
 import { S3Router } from './router.js';
 import { S3Store } from './store.js';
 

@@ -1,7 +1,7 @@
 // S3's naming rules: which bucket names CreateBucket accepts, how long a key may be, and the
 // URL encodings S3 uses for keys: form-style in event notifications, percent-style in `encoding-type=url` listings.
 // Pure functions. Keys are never used to build a path, so nothing here "sanitises" them.
-import { InvalidBucketNameError, KeyTooLongError } from './errors.js';
+import { InvalidBucketName, KeyTooLongError } from './errors.js';
 
 export const MAX_KEY_BYTES = 1024;
 
@@ -27,7 +27,7 @@ export function bucketNameProblem(name: string): string | undefined {
 }
 
 export function assertValidBucketName(name: string): void {
-  if (bucketNameProblem(name) !== undefined) throw new InvalidBucketNameError(name);
+  if (bucketNameProblem(name) !== undefined) throw new InvalidBucketName(name);
 }
 
 /** Keys are any UTF-8 up to 1024 bytes; S3 answers KeyTooLongError beyond, and so do we. */

@@ -2,7 +2,7 @@
 // an event matches (event patterns and case-sensitive prefix/suffix filters), and the event record
 // exactly as S3 shapes it. Pure: delivery (and asking Lambda's permission) is the store's job.
 import { randomUUID } from 'node:crypto';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgument } from './errors.js';
 import { formEncodeKey } from './names.js';
 
 export type DestinationKind = 'lambda' | 'queue' | 'topic';
@@ -69,27 +69,27 @@ export function generateConfigurationId(): string {
 
 /**
  * Reads a filter rule name as S3 does: `prefix`/`Prefix` (any case) and `suffix`.
- * @throws InvalidArgumentError - for any other name
+ * @throws InvalidArgument - for any other name
  */
 export function normaliseFilterRuleName(name: string): 'Prefix' | 'Suffix' {
   const lower = name.toLowerCase();
   if (lower === 'prefix') return 'Prefix';
   if (lower === 'suffix') return 'Suffix';
-  throw new InvalidArgumentError('filter rule name must be either prefix or suffix', 'FilterRule.Name', name);
+  throw new InvalidArgument('filter rule name must be either prefix or suffix', 'FilterRule.Name', name);
 }
 
 /**
  * S3's checks on a configuration, apart from reaching the destinations.
- * @throws InvalidArgumentError - unsupported event, repeated filter rule, or overlapping configurations
+ * @throws InvalidArgument - unsupported event, repeated filter rule, or overlapping configurations
  */
 export function validateNotificationConfiguration(configuration: NotificationConfiguration): void {
   for (const destination of configuration.destinations) {
     for (const event of destination.events) {
-      if (!SUPPORTED_EVENTS.has(event)) throw new InvalidArgumentError('The event is not supported for notifications', 'Event', event);
+      if (!SUPPORTED_EVENTS.has(event)) throw new InvalidArgument('The event is not supported for notifications', 'Event', event);
     }
     for (const name of ['Prefix', 'Suffix'] as const) {
       if (destination.filterRules.filter((rule) => rule.name === name).length > 1) {
-        throw new InvalidArgumentError(`Cannot specify more than one ${name.toLowerCase()} rule in a filter.`, 'FilterRule.Name', name.toLowerCase());
+        throw new InvalidArgument(`Cannot specify more than one ${name.toLowerCase()} rule in a filter.`, 'FilterRule.Name', name.toLowerCase());
       }
     }
   }
@@ -97,7 +97,7 @@ export function validateNotificationConfiguration(configuration: NotificationCon
   for (let i = 0; i < all.length; i++) {
     for (let j = i + 1; j < all.length; j++) {
       if (destinationsOverlap(all[i]!, all[j]!)) {
-        throw new InvalidArgumentError(
+        throw new InvalidArgument(
           'Configurations overlap. Configurations on the same bucket cannot share a common event type.',
           'Event',
           all[j]!.events.join(','),

@@ -19,14 +19,14 @@ import {
 } from './checksums.js';
 import { AwsChunkedDecoder } from './chunked.js';
 import {
-  BadDigestError,
-  ContentSha256MismatchError,
-  IncompleteBodyError,
-  InvalidArgumentError,
-  InvalidDigestError,
-  InvalidRequestError,
+  BadDigest,
+  XAmzContentSHA256Mismatch,
+  IncompleteBody,
+  InvalidArgument,
+  InvalidDigest,
+  InvalidRequest,
   MalformedTrailerError,
-  MissingContentLengthError,
+  MissingContentLength,
 } from './errors.js';
 
 export interface SentChecksum {
@@ -86,8 +86,8 @@ export class PayloadVerifier {
     const contentSha256 = header(request, 'x-amz-content-sha256');
     if (isAwsChunked(request)) {
       const declared = header(request, 'x-amz-decoded-content-length');
-      if (declared === undefined) throw new MissingContentLengthError();
-      if (!/^\d+$/.test(declared.trim())) throw new InvalidArgumentError('x-amz-decoded-content-length is not a number', 'x-amz-decoded-content-length', declared);
+      if (declared === undefined) throw new MissingContentLength();
+      if (!/^\d+$/.test(declared.trim())) throw new InvalidArgument('x-amz-decoded-content-length is not a number', 'x-amz-decoded-content-length', declared);
       this.declaredLength = Number(declared);
       this.decoder = new AwsChunkedDecoder();
     } else if (contentSha256 !== undefined && /^[0-9a-f]{64}$/i.test(contentSha256)) {
@@ -130,7 +130,7 @@ export class PayloadVerifier {
     this.ended = true;
     if (this.decoder) {
       this.trailers = this.decoder.end().trailers;
-      if (this.size !== this.declaredLength) throw new IncompleteBodyError();
+      if (this.size !== this.declaredLength) throw new IncompleteBody();
       for (const name of this.declaredTrailers()) if (this.trailers[name] === undefined) throw new MalformedTrailerError();
     }
     const sent = this.sentChecksum();
@@ -147,33 +147,33 @@ export class PayloadVerifier {
     const md5 = this.md5.digest();
     if (this.contentSha256 !== undefined && (this.sha256 || payloadSha256 !== undefined)) {
       const computed = payloadSha256 ?? this.sha256!.digest('hex');
-      if (computed !== this.contentSha256) throw new ContentSha256MismatchError(this.contentSha256, computed);
+      if (computed !== this.contentSha256) throw new XAmzContentSHA256Mismatch(this.contentSha256, computed);
     }
     const contentMd5 = header(this.request, 'content-md5');
     if (contentMd5 !== undefined) {
-      if (!isWellFormedContentMd5(contentMd5.trim())) throw new InvalidDigestError();
-      if (md5.toString('base64') !== contentMd5.trim()) throw new BadDigestError();
+      if (!isWellFormedContentMd5(contentMd5.trim())) throw new InvalidDigest();
+      if (md5.toString('base64') !== contentMd5.trim()) throw new BadDigest();
     }
     const checksum = this.sentChecksum();
     const sdkAlgorithm = header(this.request, 'x-amz-sdk-checksum-algorithm');
     if (!checksum && sdkAlgorithm !== undefined && parseChecksumAlgorithm(sdkAlgorithm)) {
-      throw new InvalidRequestError('x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.');
+      throw new InvalidRequest('x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.');
     }
     if (!checksum) return { size: this.size, md5 };
     const digest = this.options.objectChecksum ? checksum.value.replace(/-\d+$/, '') : checksum.value;
     if (this.options.objectChecksum) {
       // On CompleteMultipartUpload the value is the object's, checked later; a malformed one is InvalidRequest.
-      if (!isWellFormedChecksum(checksum.algorithm, digest)) throw new InvalidRequestError(`Value for ${checksumHeaderName(checksum.algorithm)} header is invalid.`);
+      if (!isWellFormedChecksum(checksum.algorithm, digest)) throw new InvalidRequest(`Value for ${checksumHeaderName(checksum.algorithm)} header is invalid.`);
       return { size: this.size, md5, objectChecksum: checksum };
     }
     // On a body, AWS answers BadDigest for any value that is not the body's digest, malformed or not; so do we.
-    if (!isWellFormedChecksum(checksum.algorithm, digest)) throw new BadDigestError(checksum.algorithm);
+    if (!isWellFormedChecksum(checksum.algorithm, digest)) throw new BadDigest(checksum.algorithm);
     const computed = this.running.get(checksum.algorithm)?.digest() ?? lateChecksum;
-    if (computed !== checksum.value) throw new BadDigestError(checksum.algorithm);
+    if (computed !== checksum.value) throw new BadDigest(checksum.algorithm);
     return { size: this.size, md5, checksum };
   }
 
-  /** The one `x-amz-checksum-*` sent, from a header or a trailer. @throws InvalidRequestError - more than one */
+  /** The one `x-amz-checksum-*` sent, from a header or a trailer. @throws InvalidRequest - more than one */
   private sentChecksum(): SentChecksum | undefined {
     const sent: SentChecksum[] = [];
     for (const algorithm of CHECKSUM_ALGORITHMS) {
@@ -181,7 +181,7 @@ export class PayloadVerifier {
       const value = header(this.request, name) ?? this.trailers[name];
       if (value !== undefined) sent.push({ algorithm, value: value.trim() });
     }
-    if (sent.length > 1) throw new InvalidRequestError('Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+    if (sent.length > 1) throw new InvalidRequest('Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
     return sent[0];
   }
 

@@ -1,76 +1,48 @@
-// S3's REST-XML wire protocol: finds the operation from the method, the path (path-style or
-// `<bucket>.localhost` virtual hosts) and the query's subresources; decodes bodies (aws-chunked framing,
-// checksums, XML) and serialises answers and errors. Rules and state live in the store. Signatures are
+// S3's REST-XML wire protocol: the route table (operation -> handler) and the loop around it. The operation comes
+// from operations.ts, request decoding from request.ts (bodies, preconditions, ranges, tokens) and payload.ts
+// (framing, checksums), XML answers from responses.ts. Rules and state live in the store. Signatures are
 // read for the caller's identity but not verified; presigned URLs are only checked for expiry.
 import { randomBytes } from 'node:crypto';
 import type { PublicAccessBlockConfiguration, ServerSideEncryptionRule, Tag } from '@aws-sdk/client-s3';
-import { parseAmzDate } from '../../core/auth.js';
 import type { CloudContext } from '../../core/context.js';
-import { AwsError } from '../../core/errors.js';
+import { AwsError, NotImplemented } from '../../core/errors.js';
 import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter } from '../../core/http.js';
-import {
-  CHECKSUM_ALGORITHMS,
-  allowsChecksumType,
-  checksumHeaderName,
-  computeChecksum,
-  defaultChecksumType,
-  isWellFormedChecksum,
-  isWellFormedContentMd5,
-  md5,
-  parseChecksumAlgorithm,
-  parseChecksumType,
-  sha256Hex,
-  type ChecksumAlgorithm,
-  type ChecksumType,
-} from './checksums.js';
+import { CHECKSUM_ALGORITHMS, allowsChecksumType, checksumHeaderName, defaultChecksumType, parseChecksumAlgorithm } from './checksums.js';
 import { readPayload, receivePayload } from './payload.js';
 import {
-  AccessDeniedError,
-  BadDigestError,
-  ChecksumTypeNotAllowedError,
-  ContentSha256MismatchError,
-  IncompleteBodyError,
-  InvalidArgumentError,
-  InvalidDigestError,
-  InvalidRangeError,
-  InvalidRequestError,
-  InvalidUriError,
-  MalformedTrailerError,
-  MalformedXmlError,
-  MetadataTooLargeError,
-  MissingContentLengthError,
-  PreconditionFailedError,
-  S3NotImplementedError,
-  SlowDownError,
+  InvalidArgument,
+  InvalidRequest,
+  MalformedXML,
+  SlowDown,
   s3ErrorResponse,
 } from './errors.js';
-import { urlEncodeListValue } from './names.js';
-import { normaliseFilterRuleName, type DestinationKind, type NotificationConfiguration, type NotificationDestination } from './notifications.js';
-import {
-  compareUtf8,
-  etagListMatches,
-  successor,
-  type CompletedPart,
-  type ListPosition,
-  type ListResult,
-  type ObjectAttributes,
-  type ObjectRecord,
-  type ObjectSummary,
-  type Preconditions,
-  type RequestInfo,
-  type S3Store,
-  type StoredChecksum,
-} from './store.js';
-import { child, children, document, escapeXml, isNode, parseXml, tag, text, type XmlNode } from './xml.js';
+import { compareUtf8 } from './objects.js';
+import { type CompletedPart, type ListPosition, type Preconditions, type RequestInfo, type S3Store } from './store.js';
+import { child, children, document, escapeXml, tag, text } from './xml.js';
 import { Authorizer } from '../../core/authorize.js';
-import { objectPermission, s3Requirement, S3_OPERATION_PERMISSIONS, type S3CallNames } from './actions.js';
-
-/** Where a request points: a bucket, maybe a key; `resource` is what errors report. */
-export interface S3Target {
-  bucket?: string;
-  key?: string;
-  resource: string;
-}
+import { parseTarget, resolveOperation } from './operations.js';
+import {
+  callOf,
+  checkPresignedExpiry,
+  decodeToken,
+  encodeToken,
+  encodingFor,
+  evaluateCopySourcePreconditions,
+  evaluateReadPreconditions,
+  firstForwardedFor,
+  objectAttributes,
+  parseBody,
+  parseCopySource,
+  parseMaxKeys,
+  parsePartNumber,
+  parseRange,
+  positionAfter,
+  readChecksumType,
+  tagEntries,
+} from './request.js';
+import { checksumHeaders, commonPrefixesXml, iso, objectHeaders, summaryXml, xml } from './responses.js';
+import { notificationConfigurationXml, parseNotificationConfiguration } from './notification-xml.js';
+import { objectPermission, s3Requirement, S3_OPERATION_PERMISSIONS } from './actions.js';
 
 /** One request being answered: what handlers need beyond the store. */
 interface S3Call {
@@ -82,229 +54,8 @@ interface S3Call {
 
 type Handler = (call: S3Call) => Promise<ServiceResponse> | ServiceResponse;
 
-/** Query names that parameterise an operation rather than select one. */
-const PARAMETERS = new Set([
-  'x-id',
-  'list-type',
-  'prefix',
-  'delimiter',
-  'max-keys',
-  'marker',
-  'continuation-token',
-  'start-after',
-  'encoding-type',
-  'fetch-owner',
-  'key-marker',
-  'version-id-marker',
-  'upload-id-marker',
-  'max-uploads',
-  'max-parts',
-  'part-number-marker',
-  'uploadId',
-  'partNumber',
-  'versionId',
-  'max-buckets',
-  'bucket-region',
-  'response-content-type',
-  'response-content-language',
-  'response-expires',
-  'response-cache-control',
-  'response-content-disposition',
-  'response-content-encoding',
-  'AWSAccessKeyId',
-  'Signature',
-  'Expires',
-]);
-
-/** Query names that select an S3 subresource (and so an operation), whatever their value. */
-const SUBRESOURCES = new Set([
-  'acl', 'accelerate', 'analytics', 'attributes', 'cors', 'delete', 'encryption', 'intelligent-tiering', 'inventory',
-  'legal-hold', 'lifecycle', 'location', 'logging', 'metadataConfiguration', 'metadataTable', 'metrics', 'notification',
-  'object-lock', 'ownershipControls', 'policy', 'policyStatus', 'publicAccessBlock', 'renameObject', 'replication',
-  'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging', 'torrent', 'uploads', 'versioning',
-  'versions', 'website',
-]);
-
-/** How AWS names the operation behind a subresource we do not implement. */
-const OPERATION_NAMES: Record<string, string> = {
-  acl: 'Acl',
-  accelerate: 'AccelerateConfiguration',
-  analytics: 'AnalyticsConfiguration',
-  attributes: 'Attributes',
-  cors: 'Cors',
-  'intelligent-tiering': 'IntelligentTieringConfiguration',
-  inventory: 'InventoryConfiguration',
-  'legal-hold': 'LegalHold',
-  lifecycle: 'LifecycleConfiguration',
-  logging: 'Logging',
-  metrics: 'MetricsConfiguration',
-  ownershipControls: 'OwnershipControls',
-  policy: 'Policy',
-  policyStatus: 'PolicyStatus',
-  replication: 'Replication',
-  requestPayment: 'RequestPayment',
-  retention: 'Retention',
-  tagging: 'Tagging',
-  torrent: 'Torrent',
-  versioning: 'Versioning',
-  website: 'Website',
-};
-
-const EXACT_OPERATION_NAMES: Record<string, string> = {
-  'POST restore': 'RestoreObject',
-  'POST select': 'SelectObjectContent',
-  'GET session': 'CreateSession',
-  'PUT object-lock': 'PutObjectLockConfiguration',
-  'GET object-lock': 'GetObjectLockConfiguration',
-  'PUT renameObject': 'RenameObject',
-};
-
-const VERBS: Record<string, string> = { GET: 'Get', PUT: 'Put', DELETE: 'Delete', POST: 'Post', HEAD: 'Head' };
-
-/** The operation AWS would call this, for NotImplemented. */
-export function operationNameFor(method: string, scope: 'Bucket' | 'Object', subresource: string): string {
-  const exact = EXACT_OPERATION_NAMES[`${method} ${subresource}`];
-  if (exact) return exact;
-  const name = OPERATION_NAMES[subresource] ?? subresource.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
-  return `${VERBS[method] ?? method}${scope}${name}`;
-}
-
-/** The subresources named by a query, in order; unknown valueless names count as subresources too. */
-export function subresourcesOf(query: URLSearchParams): string[] {
-  const found: string[] = [];
-  for (const [name, value] of query) {
-    if (SUBRESOURCES.has(name) || (!PARAMETERS.has(name) && !/^x-amz-/i.test(name) && value === '')) found.push(name);
-  }
-  return found;
-}
-
-const BUCKET_OPERATIONS: Record<string, string> = {
-  'GET location': 'GetBucketLocation',
-  'GET versioning': 'GetBucketVersioning',
-  'PUT versioning': 'PutBucketVersioning',
-  'GET versions': 'ListObjectVersions',
-  'GET uploads': 'ListMultipartUploads',
-  'POST delete': 'DeleteObjects',
-  'PUT publicAccessBlock': 'PutPublicAccessBlock',
-  'GET publicAccessBlock': 'GetPublicAccessBlock',
-  'DELETE publicAccessBlock': 'DeletePublicAccessBlock',
-  'PUT encryption': 'PutBucketEncryption',
-  'GET encryption': 'GetBucketEncryption',
-  'DELETE encryption': 'DeleteBucketEncryption',
-  'PUT notification': 'PutBucketNotificationConfiguration',
-  'GET notification': 'GetBucketNotificationConfiguration',
-  'PUT tagging': 'PutBucketTagging',
-  'GET tagging': 'GetBucketTagging',
-  'DELETE tagging': 'DeleteBucketTagging',
-};
-
-/**
- * Names the operation a request asks for, found (as S3 does) by method, target and subresources.
- * Returns `NotImplemented:<Operation>` for anything the local cloud lacks.
- */
-export function resolveOperation(method: string, target: S3Target, query: URLSearchParams, headers: ServiceRequest['headers']): string {
-  const subresources = subresourcesOf(query);
-  const first = subresources[0];
-  if (target.bucket === undefined) {
-    if (method === 'GET' && first === undefined) return 'ListBuckets';
-    return `NotImplemented:${first ? operationNameFor(method, 'Bucket', first) : `${VERBS[method] ?? method}Service`}`;
-  }
-  if (target.key === undefined) {
-    if (first === undefined) {
-      const plain: Record<string, string> = {
-        GET: query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects',
-        PUT: 'CreateBucket',
-        HEAD: 'HeadBucket',
-        DELETE: 'DeleteBucket',
-      };
-      return plain[method] ?? (method === 'POST' ? 'NotImplemented:PostObject' : `NotImplemented:${method}Bucket`);
-    }
-    return BUCKET_OPERATIONS[`${method} ${first}`] ?? `NotImplemented:${operationNameFor(method, 'Bucket', first)}`;
-  }
-  if (first === 'uploads') return method === 'POST' ? 'CreateMultipartUpload' : `NotImplemented:${operationNameFor(method, 'Object', first)}`;
-  if (first === 'attributes' && method === 'GET' && subresources.length === 1) return 'GetObjectAttributes';
-  if (first !== undefined) return `NotImplemented:${operationNameFor(method, 'Object', first)}`;
-  const upload = query.has('uploadId');
-  const copy = headers['x-amz-copy-source'] !== undefined;
-  switch (method) {
-    case 'PUT':
-      if (upload && query.has('partNumber')) return copy ? 'UploadPartCopy' : 'UploadPart';
-      return copy ? 'CopyObject' : 'PutObject';
-    case 'GET':
-      return upload ? 'ListParts' : 'GetObject';
-    case 'HEAD':
-      return 'HeadObject';
-    case 'DELETE':
-      return upload ? 'AbortMultipartUpload' : 'DeleteObject';
-    case 'POST':
-      return upload ? 'CompleteMultipartUpload' : 'NotImplemented:PostObject';
-    default:
-      return `NotImplemented:${method}Object`;
-  }
-}
-
-function decodePathPart(raw: string, whole: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new InvalidUriError(whole);
-  }
-}
-
-/** The `<Tag><Key/><Value/></Tag>` entries of a TagSet (PutBucketTagging) or Tags (CreateBucket) element. */
-function tagEntries(tagSet: XmlNode): Tag[] {
-  return children(tagSet, 'Tag').map((entry) => {
-    const key = text(entry, 'Key');
-    const value = text(entry, 'Value');
-    if (key === undefined || value === undefined) throw new MalformedXmlError();
-    return { Key: key, Value: value };
-  });
-}
-
-/** LocalStack's S3 host: `<bucket>.s3.localhost.localstack.cloud` names a bucket, as tools written for LocalStack send it. */
-const LOCALSTACK_S3_HOST = 's3.localhost.localstack.cloud';
-
-/**
- * The bucket a virtual-host-style Host names, or '' for path style: `<bucket>.localhost`, `<bucket>.s3.localhost`
- * and LocalStack's `<bucket>.s3.localhost.localstack.cloud`; `s3.localhost` and `s3.localhost.localstack.cloud`
- * themselves (and every other host the boundary admits) are path-style.
- */
-export function virtualHostBucket(hostname: string): string {
-  if (hostname.endsWith(`.${LOCALSTACK_S3_HOST}`)) return hostname.slice(0, -`.${LOCALSTACK_S3_HOST}`.length);
-  if (hostname.endsWith('.localhost') && hostname !== 's3.localhost') return hostname.slice(0, -'.localhost'.length).replace(/\.s3$/, '');
-  return '';
-}
-
-/**
- * Bucket and key from the request target as sent (not normalised, so `../` stays part of a key) and,
- * for virtual-host style, from the Host (see virtualHostBucket).
- */
-export function parseTarget(rawTarget: string, host: string): S3Target {
-  let path = rawTarget.split('?', 1)[0] ?? '/';
-  if (/^https?:\/\//i.test(path)) path = path.replace(/^https?:\/\/[^/]*/i, '') || '/';
-  if (!path.startsWith('/')) path = `/${path}`;
-  const hostname = host.replace(/:\d+$/, '').toLowerCase();
-  const virtualBucket = virtualHostBucket(hostname);
-  if (virtualBucket !== '') {
-    const key = path.length > 1 ? decodePathPart(path.slice(1), rawTarget) : undefined;
-    return { bucket: virtualBucket, ...(key !== undefined ? { key } : {}), resource: `/${virtualBucket}${key !== undefined ? `/${key}` : ''}` };
-  }
-  if (path === '/') return { resource: '/' };
-  const slash = path.indexOf('/', 1);
-  const bucket = decodePathPart(slash === -1 ? path.slice(1) : path.slice(1, slash), rawTarget);
-  const rawKey = slash === -1 ? '' : path.slice(slash + 1);
-  if (rawKey === '') return { bucket, resource: `/${bucket}` };
-  const key = decodePathPart(rawKey, rawTarget);
-  return { bucket, key, resource: `/${bucket}/${key}` };
-}
-
 /** The operations that store a body: refused while the disk is full. */
 const BODY_WRITES = new Set(['PutObject', 'UploadPart', 'UploadPartCopy', 'CopyObject', 'CompleteMultipartUpload']);
-
-/** Standard headers S3 stores with an object and returns on GET/HEAD. */
-const STORED_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', 'x-amz-website-redirect-location', 'x-amz-storage-class'];
-/** S3 caps user metadata (names and values of `x-amz-meta-*`) at 2 KB. */
-const MAX_USER_METADATA_BYTES = 2 * 1024;
 
 const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-type': 'content-type',
@@ -353,13 +104,13 @@ export class S3Router implements ServiceRouter {
       ListMultipartUploads: (call) => this.listMultipartUploads(call),
       PutPublicAccessBlock: (call) => this.putPublicAccessBlock(call),
       GetPublicAccessBlock: (call) => this.getPublicAccessBlock(call),
-      DeletePublicAccessBlock: (call) => this.noContent(() => this.store.deletePublicAccessBlock(call.bucket)),
+      DeletePublicAccessBlock: (call) => this.noContent(() => this.store.buckets.deletePublicAccessBlock(call.bucket)),
       PutBucketEncryption: (call) => this.putBucketEncryption(call),
       GetBucketEncryption: (call) => this.getBucketEncryption(call),
-      DeleteBucketEncryption: (call) => this.noContent(() => this.store.deleteBucketEncryption(call.bucket)),
+      DeleteBucketEncryption: (call) => this.noContent(() => this.store.buckets.deleteBucketEncryption(call.bucket)),
       PutBucketTagging: (call) => this.putBucketTagging(call),
       GetBucketTagging: (call) => this.getBucketTagging(call),
-      DeleteBucketTagging: (call) => this.noContent(() => this.store.deleteBucketTagging(call.bucket)),
+      DeleteBucketTagging: (call) => this.noContent(() => this.store.buckets.deleteBucketTagging(call.bucket)),
       PutBucketNotificationConfiguration: (call) => this.putNotificationConfiguration(call),
       GetBucketNotificationConfiguration: (call) => this.getNotificationConfiguration(call),
     };
@@ -376,11 +127,11 @@ export class S3Router implements ServiceRouter {
     try {
       const target = parseTarget(request.rawTarget ?? `${request.rawPath}${request.query.size ? `?${request.query}` : ''}`, request.host);
       resource = target.resource;
-      if (this.context.faults.shouldThrottle()) throw new SlowDownError();
+      if (this.context.faults.shouldThrottle()) throw new SlowDown();
       checkPresignedExpiry(request);
       const operation = resolveOperation(request.method, target, request.query, request.headers);
       const handler = Object.hasOwn(this.handlers, operation) ? this.handlers[operation] : undefined;
-      if (!handler) throw new S3NotImplementedError(operation.replace(/^NotImplemented:/, ''));
+      if (!handler) throw new NotImplemented(operation.replace(/^NotImplemented:/, ''));
       // Keys that stand for a role (a function's, an assumed role's): the call must be allowed by the role's policies.
       this.authorizer.check(request.caller, () => s3Requirement(operation, callOf(operation, target, request)), operation);
       // On a full disk, writes of bodies are refused at once (they would eat the room deletes need); deletes
@@ -438,7 +189,7 @@ export class S3Router implements ServiceRouter {
     const region = request.query.get('bucket-region') ?? undefined;
     const maxBuckets = parseMaxKeys(request.query.get('max-buckets'), 10_000, 'max-buckets');
     const after = decodeToken(request.query.get('continuation-token'))?.value;
-    const all = this.store.listBuckets({ ...(prefix !== undefined ? { prefix } : {}), ...(region !== undefined ? { region } : {}) });
+    const all = this.store.buckets.listBuckets({ ...(prefix !== undefined ? { prefix } : {}), ...(region !== undefined ? { region } : {}) });
     const remaining = after === undefined ? all : all.filter((bucket) => compareUtf8(bucket.name, after) > 0);
     const page = remaining.slice(0, maxBuckets);
     const truncated = remaining.length > page.length;
@@ -461,45 +212,45 @@ export class S3Router implements ServiceRouter {
     const body = readPayload(request).payload;
     if (body.length > 0) {
       const root = child(parseBody(body), 'CreateBucketConfiguration');
-      if (!root) throw new MalformedXmlError();
+      if (!root) throw new MalformedXML();
       locationConstraint = text(root, 'LocationConstraint') || undefined;
       // Tags at creation (general purpose buckets take them since 2025): checked before the bucket exists.
       const tagSet = child(root, 'Tags');
-      if (tagSet) tags = this.store.validBucketTags(tagEntries(tagSet));
+      if (tagSet) tags = this.store.buckets.validBucketTags(tagEntries(tagSet));
     }
-    this.store.createBucket(bucket, request.region, locationConstraint);
-    if (tags) this.store.putBucketTagging(bucket, tags);
+    this.store.buckets.createBucket(bucket, request.region, locationConstraint);
+    if (tags) this.store.buckets.putBucketTagging(bucket, tags);
     return { status: 200, headers: { location: `/${bucket}` } };
   }
 
   private headBucket({ bucket }: S3Call): ServiceResponse {
-    const record = this.store.getBucket(bucket);
+    const record = this.store.buckets.getBucket(bucket);
     return { status: 200, headers: { 'x-amz-bucket-region': record.region, 'x-amz-access-point-alias': 'false' } };
   }
 
   private deleteBucket({ bucket }: S3Call): ServiceResponse {
-    this.store.deleteBucket(bucket);
+    this.store.buckets.deleteBucket(bucket);
     return { status: 204 };
   }
 
   private getBucketLocation({ bucket }: S3Call): ServiceResponse {
-    const { region } = this.store.getBucket(bucket);
+    const { region } = this.store.buckets.getBucket(bucket);
     // S3 reports us-east-1 as an empty constraint, a legacy of the "US Standard" region.
     return xml(200, document('LocationConstraint', region === 'us-east-1' ? '' : escapeXml(region)));
   }
 
   private getBucketVersioning({ bucket }: S3Call): ServiceResponse {
     // S3 answers a never-versioned bucket with an empty configuration.
-    return xml(200, document('VersioningConfiguration', tag('Status', this.store.versioningStatus(bucket))));
+    return xml(200, document('VersioningConfiguration', tag('Status', this.store.buckets.versioningStatus(bucket))));
   }
 
   private putBucketVersioning({ request, bucket }: S3Call): ServiceResponse {
     const root = child(parseBody(readPayload(request).payload), 'VersioningConfiguration');
-    if (!root) throw new MalformedXmlError();
+    if (!root) throw new MalformedXML();
     const status = text(root, 'Status');
     // AWS refuses any Status but Enabled and Suspended as malformed; so do we. (MFA delete is not emulated.)
-    if (status !== 'Enabled' && status !== 'Suspended') throw new MalformedXmlError();
-    this.store.putBucketVersioning(bucket, status);
+    if (status !== 'Enabled' && status !== 'Suspended') throw new MalformedXML();
+    this.store.buckets.putBucketVersioning(bucket, status);
     return { status: 200 };
   }
 
@@ -517,11 +268,11 @@ export class S3Router implements ServiceRouter {
     // AWS takes an empty continuation-token as none (and echoes it); so do we.
     if (version === 2 && token !== null && token !== '') {
       start = decodeToken(token);
-      if (!start) throw new InvalidArgumentError('The continuation token provided is incorrect', 'continuation-token', token);
+      if (!start) throw new InvalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
     } else if (startAfter !== '') {
       start = positionAfter(startAfter, prefix, delimiter);
     }
-    const result = this.store.listObjects(bucket, { prefix, delimiter, maxKeys, ...(start ? { start } : {}) });
+    const result = this.store.objects.listObjects(bucket, { prefix, delimiter, maxKeys, ...(start ? { start } : {}) });
     const owner = version === 1 || query.get('fetch-owner') === 'true' ? `<Owner>${tag('ID', this.store.owner.id)}</Owner>` : '';
     const contents = result.objects.map((object) => `<Contents>${summaryXml(object, encode)}${owner}<StorageClass>STANDARD</StorageClass></Contents>`).join('');
     const prefixes = commonPrefixesXml(result, encode);
@@ -552,8 +303,8 @@ export class S3Router implements ServiceRouter {
     const keyMarker = query.get('key-marker') ?? '';
     const versionIdMarker = query.get('version-id-marker') ?? '';
     // AWS refuses a version-id-marker without a key-marker; so do we.
-    if (versionIdMarker !== '' && keyMarker === '') throw new InvalidArgumentError('A version-id marker cannot be specified without a key marker.', 'version-id-marker', versionIdMarker);
-    const result = this.store.listObjectVersions(bucket, { prefix, delimiter, maxKeys, keyMarker, versionIdMarker });
+    if (versionIdMarker !== '' && keyMarker === '') throw new InvalidArgument('A version-id marker cannot be specified without a key marker.', 'version-id-marker', versionIdMarker);
+    const result = this.store.objects.listObjectVersions(bucket, { prefix, delimiter, maxKeys, keyMarker, versionIdMarker });
     const owner = `<Owner>${tag('ID', this.store.owner.id)}</Owner>`;
     const entries = result.versions
       .map((version) =>
@@ -576,7 +327,7 @@ export class S3Router implements ServiceRouter {
   /** `x-amz-version-id` for a record in a bucket that has had versioning (`null` for the null version); none otherwise. */
   private versionHeaders(record: { bucket: string; versionId?: string }): Record<string, string> {
     if (record.versionId !== undefined) return { 'x-amz-version-id': record.versionId };
-    return this.store.versioningStatus(record.bucket) === undefined ? {} : { 'x-amz-version-id': 'null' };
+    return this.store.buckets.versioningStatus(record.bucket) === undefined ? {} : { 'x-amz-version-id': 'null' };
   }
 
   // ---------------------------------------------------------------- objects
@@ -589,12 +340,12 @@ export class S3Router implements ServiceRouter {
     const ifMatch = header(request, 'if-match');
     if (ifNoneMatch !== undefined) preconditions.ifNoneMatch = ifNoneMatch;
     if (ifMatch !== undefined) preconditions.ifMatch = ifMatch;
-    this.store.checkObjectWrite(bucket, key, preconditions);
-    const draft = this.store.draftBody();
+    this.store.objects.checkObjectWrite(bucket, key, preconditions);
+    const draft = this.store.objects.draftBody();
     try {
       const verified = await receivePayload(request, draft);
       const checksum = verified.checksum ? { checksum: { ...verified.checksum, type: 'FULL_OBJECT' as const } } : {};
-      const record = await this.store.putObject(bucket, key, { draft, size: verified.size, md5: verified.md5 }, { ...attributes, ...checksum }, info, preconditions);
+      const record = await this.store.objects.putObject(bucket, key, { draft, size: verified.size, md5: verified.md5 }, { ...attributes, ...checksum }, info, preconditions);
       return { status: 200, headers: { etag: `"${record.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...checksumHeaders(record.checksum), ...this.versionHeaders(record) } };
     } finally {
       draft.discard();
@@ -608,9 +359,9 @@ export class S3Router implements ServiceRouter {
     const partNumberValue = request.query.get('partNumber');
     const partNumber = partNumberValue === null ? undefined : parsePartNumber(partNumberValue);
     const rangeHeader = header(request, 'range');
-    if (partNumber !== undefined && rangeHeader !== undefined) throw new InvalidRequestError('Cannot specify both Range header and partNumber query parameter');
-    const record = this.store.getObject(bucket, key, versionId);
-    const partRange = partNumber === undefined ? undefined : this.store.objectPartRange(record, partNumber);
+    if (partNumber !== undefined && rangeHeader !== undefined) throw new InvalidRequest('Cannot specify both Range header and partNumber query parameter');
+    const record = this.store.objects.getObject(bucket, key, versionId);
+    const partRange = partNumber === undefined ? undefined : this.store.objects.objectPartRange(record, partNumber);
     const notModified = evaluateReadPreconditions(request, record, '');
     const headers = { ...objectHeaders(record), ...this.versionHeaders(record) };
     if (notModified) {
@@ -632,7 +383,7 @@ export class S3Router implements ServiceRouter {
     }
     const status = range ? 206 : 200;
     if (headOnly) return { status, headers };
-    return { status, headers, body: this.store.openObjectBody(record, range) };
+    return { status, headers, body: this.store.objects.openObjectBody(record, range) };
   }
 
   /** GetObjectAttributes: the attributes named in x-amz-object-attributes, the parts paged as ListParts pages. */
@@ -641,14 +392,14 @@ export class S3Router implements ServiceRouter {
     const wanted = new Set((header(request, 'x-amz-object-attributes') ?? '').split(',').map((name) => name.trim()).filter((name) => name !== ''));
     const known = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'];
     // AWS refuses a request naming no attribute, or one it does not know, with InvalidArgument; so do we.
-    if (wanted.size === 0) throw new InvalidArgumentError('Missing required header for this request: x-amz-object-attributes', 'x-amz-object-attributes', '');
+    if (wanted.size === 0) throw new InvalidArgument('Missing required header for this request: x-amz-object-attributes', 'x-amz-object-attributes', '');
     const unknown = [...wanted].find((name) => !known.includes(name));
-    if (unknown !== undefined) throw new InvalidArgumentError(`Invalid attribute name specified.`, 'x-amz-object-attributes', unknown);
+    if (unknown !== undefined) throw new InvalidArgument(`Invalid attribute name specified.`, 'x-amz-object-attributes', unknown);
     const maxParts = parseMaxKeys(header(request, 'x-amz-max-parts') ?? null, 1000, 'max-parts');
     const markerValue = header(request, 'x-amz-part-number-marker') ?? '0';
     const marker = Number(markerValue);
-    if (!/^\d+$/.test(markerValue)) throw new InvalidArgumentError('Provided part-number-marker not an integer or within integer range', 'part-number-marker', markerValue);
-    const record = this.store.getObject(bucket, key, versionId);
+    if (!/^\d+$/.test(markerValue)) throw new InvalidArgument('Provided part-number-marker not an integer or within integer range', 'part-number-marker', markerValue);
+    const record = this.store.objects.getObject(bucket, key, versionId);
     const notModified = evaluateReadPreconditions(request, record, '');
     if (notModified) return { status: 304, headers: { etag: `"${record.etag}"`, 'last-modified': new Date(record.lastModified).toUTCString() } };
     let inner = '';
@@ -656,7 +407,7 @@ export class S3Router implements ServiceRouter {
     if (wanted.has('Checksum') && record.checksum) {
       inner += `<Checksum>${tag(`Checksum${record.checksum.algorithm}`, record.checksum.value)}${tag('ChecksumType', record.checksum.type)}</Checksum>`;
     }
-    const parts = wanted.has('ObjectParts') ? this.store.objectParts(record) : undefined;
+    const parts = wanted.has('ObjectParts') ? this.store.objects.objectParts(record) : undefined;
     if (parts) {
       const after = parts.filter((part) => part.partNumber > marker);
       const page = after.slice(0, maxParts);
@@ -676,10 +427,10 @@ export class S3Router implements ServiceRouter {
   private async copyObject({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
     const source = parseCopySource(header(request, 'x-amz-copy-source') ?? '');
     const directive = (header(request, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
-    if (directive !== 'COPY' && directive !== 'REPLACE') throw new InvalidArgumentError('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
-    const sourceRecord = this.store.getObject(source.bucket, source.key, source.versionId);
+    if (directive !== 'COPY' && directive !== 'REPLACE') throw new InvalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
+    const sourceRecord = this.store.objects.getObject(source.bucket, source.key, source.versionId);
     evaluateCopySourcePreconditions(request, sourceRecord);
-    const copied = await this.store.copyObject(source, { bucket, key }, { directive, attributes: objectAttributes(request, undefined) }, info);
+    const copied = await this.store.objects.copyObject(source, { bucket, key }, { directive, attributes: objectAttributes(request, undefined) }, info);
     const checksum = copied.checksum ? tag(`Checksum${copied.checksum.algorithm}`, copied.checksum.value) : '';
     const sourceVersion = this.versionHeaders(sourceRecord)['x-amz-version-id'];
     return xml(200, document('CopyObjectResult', `${tag('ETag', `"${copied.etag}"`)}${tag('LastModified', iso(copied.lastModified))}${checksum}`), {
@@ -691,7 +442,7 @@ export class S3Router implements ServiceRouter {
 
   private deleteObject({ request, bucket, key, info }: S3Call): ServiceResponse {
     const versionId = request.query.get('versionId') ?? undefined;
-    const outcome = this.store.deleteObject(bucket, key, info, versionId);
+    const outcome = this.store.objects.deleteObject(bucket, key, info, versionId);
     const headers: Record<string, string> = {};
     if (outcome.versionId !== undefined) headers['x-amz-version-id'] = outcome.versionId;
     if (outcome.deleteMarker) headers['x-amz-delete-marker'] = 'true';
@@ -701,12 +452,12 @@ export class S3Router implements ServiceRouter {
   private deleteObjects({ request, bucket, info }: S3Call): ServiceResponse {
     const { payload, checksum } = readPayload(request);
     // S3 insists on an integrity check for multi-object deletes.
-    if (!checksum && header(request, 'content-md5') === undefined) throw new InvalidRequestError('Missing required header for this request: Content-MD5');
+    if (!checksum && header(request, 'content-md5') === undefined) throw new InvalidRequest('Missing required header for this request: Content-MD5');
     const root = child(parseBody(payload), 'Delete');
-    if (!root) throw new MalformedXmlError();
+    if (!root) throw new MalformedXML();
     const quiet = text(root, 'Quiet') === 'true';
     const objects = children(root, 'Object').map((entry) => ({ key: text(entry, 'Key'), versionId: text(entry, 'VersionId') }));
-    if (objects.length === 0 || objects.length > 1000 || objects.some((entry) => entry.key === undefined)) throw new MalformedXmlError();
+    if (objects.length === 0 || objects.length > 1000 || objects.some((entry) => entry.key === undefined)) throw new MalformedXML();
     // S3 authorises each key on its own (s3:DeleteObject, s3:DeleteObjectVersion for a version) and reports a
     // refused key as an AccessDenied entry while deleting the others; so do we.
     const refused = objects.map((entry) => {
@@ -715,7 +466,7 @@ export class S3Router implements ServiceRouter {
       return this.authorizer.decide(request.caller, objectPermission(action, bucket, entry.key!, entry.versionId)) !== 'allow';
     });
     const allowed = objects.filter((_, index) => !refused[index]);
-    const outcomes = this.store.deleteObjects(
+    const outcomes = this.store.objects.deleteObjects(
       bucket,
       allowed.map((entry) => ({ key: entry.key!, ...(entry.versionId !== undefined ? { versionId: entry.versionId } : {}) })),
       info,
@@ -740,14 +491,14 @@ export class S3Router implements ServiceRouter {
     const algorithmHeader = header(request, 'x-amz-checksum-algorithm');
     const checksumAlgorithm = algorithmHeader === undefined ? undefined : parseChecksumAlgorithm(algorithmHeader);
     if (algorithmHeader !== undefined && !checksumAlgorithm) {
-      throw new InvalidRequestError('Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+      throw new InvalidRequest('Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
     }
     const requestedType = readChecksumType(request);
-    if (requestedType && !checksumAlgorithm) throw new InvalidRequestError('The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    if (requestedType && !checksumAlgorithm) throw new InvalidRequest('The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
     const checksumType = checksumAlgorithm ? (requestedType ?? defaultChecksumType(checksumAlgorithm)) : undefined;
-    if (checksumAlgorithm && checksumType && !allowsChecksumType(checksumAlgorithm, checksumType)) throw new ChecksumTypeNotAllowedError(checksumType, checksumAlgorithm);
+    if (checksumAlgorithm && checksumType && !allowsChecksumType(checksumAlgorithm, checksumType)) throw InvalidRequest.checksumTypeNotAllowed(checksumType, checksumAlgorithm);
     // The type is not stored: CompleteMultipartUpload repeats it (the SDKs and CLIs send it there too).
-    const upload = this.store.createMultipartUpload(bucket, key, { ...objectAttributes(request, undefined), ...(checksumAlgorithm ? { checksumAlgorithm } : {}) });
+    const upload = this.store.multipart.createMultipartUpload(bucket, key, { ...objectAttributes(request, undefined), ...(checksumAlgorithm ? { checksumAlgorithm } : {}) });
     const headers: Record<string, string> = { 'x-amz-server-side-encryption': 'AES256' };
     if (checksumAlgorithm && checksumType) {
       headers['x-amz-checksum-algorithm'] = checksumAlgorithm;
@@ -759,11 +510,11 @@ export class S3Router implements ServiceRouter {
   private async uploadPart({ request, bucket, key }: S3Call): Promise<ServiceResponse> {
     const uploadId = request.query.get('uploadId') ?? '';
     const partNumber = parsePartNumber(request.query.get('partNumber'));
-    this.store.getUpload(bucket, key, uploadId);
-    const draft = this.store.draftBody();
+    this.store.multipart.getUpload(bucket, key, uploadId);
+    const draft = this.store.objects.draftBody();
     try {
       const { size, md5, checksum } = await receivePayload(request, draft);
-      const part = await this.store.uploadPart(bucket, key, uploadId, partNumber, { draft, size, md5 }, checksum);
+      const part = await this.store.multipart.uploadPart(bucket, key, uploadId, partNumber, { draft, size, md5 }, checksum);
       return {
         status: 200,
         headers: { etag: `"${part.etag}"`, 'x-amz-server-side-encryption': 'AES256', ...(checksum ? { [checksumHeaderName(checksum.algorithm)]: checksum.value } : {}) },
@@ -775,16 +526,16 @@ export class S3Router implements ServiceRouter {
 
   private async uploadPartCopy({ request, bucket, key }: S3Call): Promise<ServiceResponse> {
     const source = parseCopySource(header(request, 'x-amz-copy-source') ?? '');
-    const sourceRecord = this.store.getObject(source.bucket, source.key, source.versionId);
+    const sourceRecord = this.store.objects.getObject(source.bucket, source.key, source.versionId);
     evaluateCopySourcePreconditions(request, sourceRecord);
     const rangeHeader = header(request, 'x-amz-copy-source-range');
     let range: { start: number; end: number } | undefined;
     if (rangeHeader !== undefined) {
       const match = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader.trim());
-      if (!match) throw new InvalidArgumentError('The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', 'x-amz-copy-source-range', rangeHeader);
+      if (!match) throw new InvalidArgument('The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', 'x-amz-copy-source-range', rangeHeader);
       range = { start: Number(match[1]), end: Number(match[2]) };
     }
-    const part = await this.store.uploadPartCopy(
+    const part = await this.store.multipart.uploadPartCopy(
       { bucket, key, uploadId: request.query.get('uploadId') ?? '', partNumber: parsePartNumber(request.query.get('partNumber')) },
       source,
       range,
@@ -798,11 +549,11 @@ export class S3Router implements ServiceRouter {
     const { payload, objectChecksum } = readPayload(request, { objectChecksum: true });
     const checksumType = readChecksumType(request);
     const root = child(parseBody(payload), 'CompleteMultipartUpload');
-    if (!root) throw new MalformedXmlError();
+    if (!root) throw new MalformedXML();
     const parts: CompletedPart[] = children(root, 'Part').map((entry) => {
       const partNumber = Number(text(entry, 'PartNumber'));
       const etag = text(entry, 'ETag');
-      if (!Number.isInteger(partNumber) || etag === undefined) throw new MalformedXmlError();
+      if (!Number.isInteger(partNumber) || etag === undefined) throw new MalformedXML();
       const checksums: CompletedPart['checksums'] = {};
       for (const algorithm of CHECKSUM_ALGORITHMS) {
         const value = text(entry, `Checksum${algorithm}`);
@@ -815,7 +566,7 @@ export class S3Router implements ServiceRouter {
     const ifMatch = header(request, 'if-match');
     if (ifNoneMatch !== undefined) preconditions.ifNoneMatch = ifNoneMatch;
     if (ifMatch !== undefined) preconditions.ifMatch = ifMatch;
-    const record = await this.store.completeMultipartUpload(
+    const record = await this.store.multipart.completeMultipartUpload(
       bucket,
       key,
       uploadId,
@@ -834,7 +585,7 @@ export class S3Router implements ServiceRouter {
   }
 
   private abortMultipartUpload({ request, bucket, key }: S3Call): ServiceResponse {
-    this.store.abortMultipartUpload(bucket, key, request.query.get('uploadId') ?? '');
+    this.store.multipart.abortMultipartUpload(bucket, key, request.query.get('uploadId') ?? '');
     return { status: 204 };
   }
 
@@ -842,8 +593,8 @@ export class S3Router implements ServiceRouter {
     const uploadId = request.query.get('uploadId') ?? '';
     const maxParts = parseMaxKeys(request.query.get('max-parts'), 1000, 'max-parts');
     const marker = Number(request.query.get('part-number-marker') ?? '0');
-    if (!Number.isInteger(marker) || marker < 0) throw new InvalidArgumentError('Provided part-number-marker not an integer or within integer range', 'part-number-marker', String(marker));
-    const { upload, parts, isTruncated } = this.store.listParts(bucket, key, uploadId, { maxParts, partNumberMarker: marker });
+    if (!Number.isInteger(marker) || marker < 0) throw new InvalidArgument('Provided part-number-marker not an integer or within integer range', 'part-number-marker', String(marker));
+    const { upload, parts, isTruncated } = this.store.multipart.listParts(bucket, key, uploadId, { maxParts, partNumberMarker: marker });
     const identity = `<Initiator>${tag('ID', this.store.owner.id)}</Initiator><Owner>${tag('ID', this.store.owner.id)}</Owner>`;
     const partsXml = parts
       .map(
@@ -868,7 +619,7 @@ export class S3Router implements ServiceRouter {
     const prefix = request.query.get('prefix') ?? '';
     const keyMarker = request.query.get('key-marker') ?? '';
     const maxUploads = parseMaxKeys(request.query.get('max-uploads'), 1000, 'max-uploads');
-    const { uploads, isTruncated } = this.store.listMultipartUploads(bucket, { prefix, keyMarker, maxUploads });
+    const { uploads, isTruncated } = this.store.multipart.listMultipartUploads(bucket, { prefix, keyMarker, maxUploads });
     const identity = `<Initiator>${tag('ID', this.store.owner.id)}</Initiator><Owner>${tag('ID', this.store.owner.id)}</Owner>`;
     const items = uploads
       .map(
@@ -898,20 +649,20 @@ export class S3Router implements ServiceRouter {
 
   private putPublicAccessBlock({ request, bucket }: S3Call): ServiceResponse {
     const root = child(parseBody(readPayload(request).payload), 'PublicAccessBlockConfiguration');
-    if (!root) throw new MalformedXmlError();
+    if (!root) throw new MalformedXML();
     const configuration: PublicAccessBlockConfiguration = {};
     for (const name of ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const) {
       const value = text(root, name);
       if (value === undefined) continue;
-      if (value !== 'true' && value !== 'false') throw new MalformedXmlError();
+      if (value !== 'true' && value !== 'false') throw new MalformedXML();
       configuration[name] = value === 'true';
     }
-    this.store.putPublicAccessBlock(bucket, configuration);
+    this.store.buckets.putPublicAccessBlock(bucket, configuration);
     return { status: 200 };
   }
 
   private getPublicAccessBlock({ bucket }: S3Call): ServiceResponse {
-    const configuration = this.store.getPublicAccessBlock(bucket);
+    const configuration = this.store.buckets.getPublicAccessBlock(bucket);
     const inner = (['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const)
       .map((name) => tag(name, configuration[name] ?? false))
       .join('');
@@ -920,13 +671,13 @@ export class S3Router implements ServiceRouter {
 
   private putBucketEncryption({ request, bucket }: S3Call): ServiceResponse {
     const root = child(parseBody(readPayload(request).payload), 'ServerSideEncryptionConfiguration');
-    if (!root) throw new MalformedXmlError();
+    if (!root) throw new MalformedXML();
     const rules: ServerSideEncryptionRule[] = children(root, 'Rule').map((rule) => {
       const defaults = child(rule, 'ApplyServerSideEncryptionByDefault');
       const algorithm = defaults ? text(defaults, 'SSEAlgorithm') : undefined;
       const kmsKey = defaults ? text(defaults, 'KMSMasterKeyID') : undefined;
       const bucketKey = text(rule, 'BucketKeyEnabled');
-      if (defaults && algorithm === undefined) throw new MalformedXmlError();
+      if (defaults && algorithm === undefined) throw new MalformedXML();
       return {
         ...(algorithm !== undefined
           ? { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: algorithm as 'AES256', ...(kmsKey !== undefined ? { KMSMasterKeyID: kmsKey } : {}) } }
@@ -934,12 +685,12 @@ export class S3Router implements ServiceRouter {
         ...(bucketKey !== undefined ? { BucketKeyEnabled: bucketKey === 'true' } : {}),
       };
     });
-    this.store.putBucketEncryption(bucket, rules);
+    this.store.buckets.putBucketEncryption(bucket, rules);
     return { status: 200 };
   }
 
   private getBucketEncryption({ bucket }: S3Call): ServiceResponse {
-    const rules = this.store
+    const rules = this.store.buckets
       .getBucketEncryption(bucket)
       .map((rule) => {
         const defaults = rule.ApplyServerSideEncryptionByDefault;
@@ -955,14 +706,14 @@ export class S3Router implements ServiceRouter {
   private putBucketTagging({ request, bucket }: S3Call): ServiceResponse {
     const root = child(parseBody(readPayload(request).payload), 'Tagging');
     const tagSet = root && child(root, 'TagSet');
-    if (!tagSet) throw new MalformedXmlError();
-    this.store.putBucketTagging(bucket, tagEntries(tagSet));
+    if (!tagSet) throw new MalformedXML();
+    this.store.buckets.putBucketTagging(bucket, tagEntries(tagSet));
     // S3 answers PutBucketTagging with 204.
     return { status: 204 };
   }
 
   private getBucketTagging({ bucket }: S3Call): ServiceResponse {
-    const tags = this.store
+    const tags = this.store.buckets
       .getBucketTagging(bucket)
       .map((entry) => `<Tag>${tag('Key', entry.Key)}${tag('Value', entry.Value)}</Tag>`)
       .join('');
@@ -971,300 +722,13 @@ export class S3Router implements ServiceRouter {
 
   private putNotificationConfiguration({ request, bucket }: S3Call): ServiceResponse {
     const root = child(parseBody(readPayload(request).payload), 'NotificationConfiguration');
-    if (!root) throw new MalformedXmlError();
+    if (!root) throw new MalformedXML();
     const skipDestinationValidation = String(request.headers['x-amz-skip-destination-validation'] ?? '').toLowerCase() === 'true';
-    this.store.putNotificationConfiguration(bucket, parseNotificationConfiguration(root), { skipDestinationValidation });
+    this.store.buckets.putNotificationConfiguration(bucket, parseNotificationConfiguration(root), { skipDestinationValidation });
     return { status: 200 };
   }
 
   private getNotificationConfiguration({ bucket }: S3Call): ServiceResponse {
-    return xml(200, document('NotificationConfiguration', notificationConfigurationXml(this.store.getNotificationConfiguration(bucket))));
+    return xml(200, document('NotificationConfiguration', notificationConfigurationXml(this.store.buckets.getNotificationConfiguration(bucket))));
   }
-}
-
-// ---------------------------------------------------------------- request bodies
-
-/** `x-amz-checksum-type` (CreateMultipartUpload, CompleteMultipartUpload), or undefined when absent. */
-function readChecksumType(request: ServiceRequest): ChecksumType | undefined {
-  const value = header(request, 'x-amz-checksum-type');
-  if (value === undefined) return undefined;
-  const type = parseChecksumType(value);
-  if (!type) throw new InvalidRequestError('Value for x-amz-checksum-type header is invalid.');
-  return type;
-}
-
-function parseBody(payload: Buffer): XmlNode {
-  const parsed = parseXml(payload);
-  if (!parsed) throw new MalformedXmlError();
-  return parsed;
-}
-
-/** Content-Type, the stored standard headers and `x-amz-meta-*`, minus aws-chunked (which is framing, not content). */
-function objectAttributes(request: ServiceRequest, checksum: { algorithm: ChecksumAlgorithm; value: string } | undefined): ObjectAttributes {
-  const systemMetadata: Record<string, string> = {};
-  for (const name of STORED_HEADERS) {
-    let value = header(request, name);
-    if (value === undefined) continue;
-    if (name === 'content-encoding') {
-      value = value
-        .split(',')
-        .map((encoding) => encoding.trim())
-        .filter((encoding) => encoding !== '' && encoding.toLowerCase() !== 'aws-chunked')
-        .join(', ');
-      if (value === '') continue;
-    }
-    if (name === 'x-amz-storage-class' && value === 'STANDARD') continue;
-    systemMetadata[name] = value;
-  }
-  const userMetadata: Record<string, string> = {};
-  let metadataBytes = 0;
-  for (const [name, raw] of Object.entries(request.headers)) {
-    if (!name.startsWith('x-amz-meta-') || raw === undefined) continue;
-    const value = Array.isArray(raw) ? raw.join(',') : raw;
-    const shortName = name.slice('x-amz-meta-'.length);
-    userMetadata[shortName] = value;
-    metadataBytes += Buffer.byteLength(shortName, 'latin1') + Buffer.byteLength(value, 'latin1');
-  }
-  if (metadataBytes > MAX_USER_METADATA_BYTES) throw new MetadataTooLargeError(metadataBytes, MAX_USER_METADATA_BYTES);
-  const contentType = header(request, 'content-type');
-  return {
-    ...(contentType !== undefined ? { contentType } : {}),
-    systemMetadata,
-    userMetadata,
-    ...(checksum ? { checksum: { ...checksum, type: 'FULL_OBJECT' as const } } : {}),
-  };
-}
-
-/** What an S3 call names, for its authorisation: the bucket and key, a version, a listing's prefix, a copy's source. */
-function callOf(operation: string, target: S3Target, request: ServiceRequest): S3CallNames {
-  const versionId = request.query.get('versionId') ?? undefined;
-  const prefix = operation === 'ListObjects' || operation === 'ListObjectsV2' ? (request.query.get('prefix') ?? '') : undefined;
-  const copySource = operation === 'CopyObject' || operation === 'UploadPartCopy' ? parseCopySource(header(request, 'x-amz-copy-source') ?? '') : undefined;
-  return {
-    bucket: target.bucket ?? '',
-    key: target.key ?? '',
-    ...(versionId !== undefined ? { versionId } : {}),
-    ...(prefix !== undefined ? { prefix } : {}),
-    ...(copySource ? { copySource } : {}),
-  };
-}
-
-function parseCopySource(raw: string): { bucket: string; key: string; versionId?: string } {
-  const [pathPart = '', queryPart] = raw.split('?', 2);
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(pathPart);
-  } catch {
-    throw new InvalidArgumentError('Invalid copy source encoding', 'x-amz-copy-source', raw);
-  }
-  const path = decoded.startsWith('/') ? decoded.slice(1) : decoded;
-  const slash = path.indexOf('/');
-  if (slash <= 0 || slash === path.length - 1) throw new InvalidArgumentError('Invalid copy source object key', 'x-amz-copy-source', raw);
-  const versionId = new URLSearchParams(queryPart ?? '').get('versionId');
-  return { bucket: path.slice(0, slash), key: path.slice(slash + 1), ...(versionId !== null ? { versionId } : {}) };
-}
-
-function parsePartNumber(value: string | null): number {
-  const number = Number(value);
-  if (value === null || !/^\d+$/.test(value) || number < 1 || number > 10_000) {
-    throw new InvalidArgumentError('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(value));
-  }
-  return number;
-}
-
-function parseMaxKeys(value: string | null, cap: number, name: string): number {
-  if (value === null || value === '') return cap;
-  if (!/^\d+$/.test(value) || Number(value) > 2_147_483_647) throw new InvalidArgumentError(`Provided ${name} not an integer or within integer range`, name, value);
-  // S3 never returns more than its cap, whatever was asked.
-  return Math.min(Number(value), cap);
-}
-
-/**
- * The listing position just after a marker (start-after, marker, key-marker). When the marker is a
- * common prefix itself (what ListObjects v1 returns as NextMarker), continue past everything under
- * it, or the same common prefix would come back forever.
- */
-function positionAfter(marker: string, prefix: string, delimiter: string | undefined): ListPosition {
-  if (delimiter && marker.startsWith(prefix) && marker.endsWith(delimiter) && marker.indexOf(delimiter, prefix.length) === marker.length - delimiter.length) {
-    const next = successor(marker);
-    if (next !== undefined) return { value: next, inclusive: true };
-  }
-  return { value: marker, inclusive: false };
-}
-
-/** Continuation tokens are opaque to clients; ours carry the resume position. */
-function encodeToken(position: ListPosition): string {
-  return Buffer.from(`${position.inclusive ? 'i' : 'x'}${position.value}`, 'utf8').toString('base64');
-}
-
-function decodeToken(token: string | null): ListPosition | undefined {
-  if (token === null || token === '') return undefined;
-  const decoded = Buffer.from(token, 'base64').toString('utf8');
-  if (Buffer.from(decoded, 'utf8').toString('base64') !== token) return undefined;
-  const kind = decoded[0];
-  if (kind !== 'i' && kind !== 'x') return undefined;
-  return { value: decoded.slice(1), inclusive: kind === 'i' };
-}
-
-function encodingFor(encodingType: string | null): (value: string) => string {
-  if (encodingType === null) return (value) => value;
-  if (encodingType !== 'url') throw new InvalidArgumentError('Invalid Encoding Method specified in Request', 'encoding-type', encodingType);
-  return urlEncodeListValue;
-}
-
-/**
- * A Range header against an object of `size` bytes. Unparseable or multi-range values are ignored (the
- * whole object is sent), as S3 does; a range starting past the end is InvalidRange (416).
- */
-export function parseRange(value: string, size: number): { start: number; end: number } | undefined {
-  const match = /^bytes=(\d*)-(\d*)$/.exec(value.trim());
-  if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  if (match[1] === '') {
-    const suffix = Number(match[2]);
-    if (suffix === 0 || size === 0) throw new InvalidRangeError(value, size);
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(match[1]);
-  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
-  if (match[2] !== '' && Number(match[2]) < start) return undefined;
-  if (start >= size) throw new InvalidRangeError(value, size);
-  return { start, end };
-}
-
-/**
- * If-Match / If-Unmodified-Since (412) and If-None-Match / If-Modified-Since (304), in RFC 7232's order.
- * @returns true when the answer is 304 Not Modified
- */
-function evaluateReadPreconditions(request: ServiceRequest, record: ObjectRecord, prefix: string): boolean {
-  const ifMatch = header(request, `${prefix}if-match`);
-  const ifNoneMatch = header(request, `${prefix}if-none-match`);
-  const ifModifiedSince = header(request, `${prefix}if-modified-since`);
-  const ifUnmodifiedSince = header(request, `${prefix}if-unmodified-since`);
-  const modifiedSeconds = Math.floor(record.lastModified / 1000);
-  if (ifMatch !== undefined) {
-    if (!etagListMatches(ifMatch, record.etag)) throw new PreconditionFailedError(`${prefix}If-Match`);
-  } else if (ifUnmodifiedSince !== undefined) {
-    const since = Date.parse(ifUnmodifiedSince);
-    if (!Number.isNaN(since) && modifiedSeconds > Math.floor(since / 1000)) throw new PreconditionFailedError(`${prefix}If-Unmodified-Since`);
-  }
-  if (ifNoneMatch !== undefined) {
-    if (etagListMatches(ifNoneMatch, record.etag)) return true;
-  } else if (ifModifiedSince !== undefined) {
-    const since = Date.parse(ifModifiedSince);
-    if (!Number.isNaN(since) && modifiedSeconds <= Math.floor(since / 1000)) return true;
-  }
-  return false;
-}
-
-/** CopyObject's x-amz-copy-source-if-* conditions: S3 answers 412 for any that fails, including the "not modified" ones. */
-function evaluateCopySourcePreconditions(request: ServiceRequest, source: ObjectRecord): void {
-  if (evaluateReadPreconditions(request, source, 'x-amz-copy-source-')) {
-    throw new PreconditionFailedError('x-amz-copy-source-If-None-Match');
-  }
-}
-
-/** Rejects presigned URLs past X-Amz-Date + X-Amz-Expires with S3's 403. Signatures themselves are not checked. */
-/** A presigned URL past its expiry is refused even when signatures are not verified, as a link that stopped working. */
-function checkPresignedExpiry(request: ServiceRequest): void {
-  const presigned = request.credential?.presigned;
-  if (presigned === undefined) return;
-  // The server parsed the credential strictly (credential.ts): the date is well-formed and the expiry bounded.
-  const signedAt = parseAmzDate(presigned.amzDate)!;
-  if (signedAt + presigned.expiresSeconds * 1000 < Date.now()) throw new AccessDeniedError('Request has expired');
-}
-
-function firstForwardedFor(request: ServiceRequest): string | undefined {
-  return header(request, 'x-forwarded-for')?.split(',')[0]?.trim() || undefined;
-}
-
-// ---------------------------------------------------------------- responses
-
-function xml(status: number, body: string, headers: Record<string, string> = {}): ServiceResponse {
-  return { status, headers: { 'content-type': 'application/xml', ...headers }, body };
-}
-
-/** ISO 8601 with milliseconds, as S3 writes dates in XML. */
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-function checksumHeaders(checksum: StoredChecksum | undefined): Record<string, string> {
-  if (!checksum) return {};
-  return { [checksumHeaderName(checksum.algorithm)]: checksum.value, 'x-amz-checksum-type': checksum.type };
-}
-
-/** The headers GetObject and HeadObject share. */
-function objectHeaders(record: ObjectRecord): Record<string, string> {
-  const headers: Record<string, string> = {
-    'content-type': record.contentType,
-    etag: `"${record.etag}"`,
-    // RFC 1123, second precision, as S3 sends it.
-    'last-modified': new Date(record.lastModified).toUTCString(),
-    'accept-ranges': 'bytes',
-    'x-amz-server-side-encryption': 'AES256',
-    ...record.systemMetadata,
-  };
-  for (const [name, value] of Object.entries(record.userMetadata)) headers[`x-amz-meta-${name}`] = value;
-  return headers;
-}
-
-function summaryXml(object: ObjectSummary, encode: (value: string) => string): string {
-  return (
-    `${tag('Key', encode(object.key))}${tag('LastModified', iso(object.lastModified))}${tag('ETag', `"${object.etag}"`)}` +
-    `${tag('ChecksumAlgorithm', object.checksumAlgorithm)}${tag('ChecksumType', object.checksumType)}${tag('Size', object.size)}`
-  );
-}
-
-function commonPrefixesXml(result: ListResult, encode: (value: string) => string): string {
-  return result.commonPrefixes.map((prefix) => `<CommonPrefixes>${tag('Prefix', encode(prefix))}</CommonPrefixes>`).join('');
-}
-
-// ---------------------------------------------------------------- notification configurations
-
-const DESTINATION_ELEMENTS: { kind: DestinationKind; elements: string[]; arnElements: string[]; wireElement: string; wireArn: string }[] = [
-  // The SDK's LambdaFunctionConfigurations travel as CloudFunctionConfiguration/CloudFunction; accept both spellings.
-  { kind: 'lambda', elements: ['CloudFunctionConfiguration', 'LambdaFunctionConfiguration'], arnElements: ['CloudFunction', 'LambdaFunctionArn'], wireElement: 'CloudFunctionConfiguration', wireArn: 'CloudFunction' },
-  { kind: 'queue', elements: ['QueueConfiguration'], arnElements: ['Queue', 'QueueArn'], wireElement: 'QueueConfiguration', wireArn: 'Queue' },
-  { kind: 'topic', elements: ['TopicConfiguration'], arnElements: ['Topic', 'TopicArn'], wireElement: 'TopicConfiguration', wireArn: 'Topic' },
-];
-
-/** Reads `<NotificationConfiguration>` into the store's shape. Structure errors are MalformedXML, as in S3. */
-export function parseNotificationConfiguration(root: XmlNode): NotificationConfiguration {
-  const destinations: NotificationDestination[] = [];
-  for (const spec of DESTINATION_ELEMENTS) {
-    for (const elementName of spec.elements) {
-      for (const entry of children(root, elementName)) {
-        if (!isNode(entry)) throw new MalformedXmlError();
-        const arn = spec.arnElements.map((name) => text(entry, name)).find((value) => value !== undefined);
-        const events = children(entry, 'Event').filter((value): value is string => typeof value === 'string');
-        if (!arn || events.length === 0) throw new MalformedXmlError();
-        const s3Key = child(child(entry, 'Filter'), 'S3Key');
-        const filterRules = children(s3Key, 'FilterRule').map((rule) => {
-          const name = text(rule, 'Name');
-          const value = text(rule, 'Value');
-          if (name === undefined || value === undefined) throw new MalformedXmlError();
-          return { name: normaliseFilterRuleName(name), value };
-        });
-        destinations.push({ kind: spec.kind, id: text(entry, 'Id') ?? '', arn, events, filterRules });
-      }
-    }
-  }
-  return { destinations, eventBridge: root.EventBridgeConfiguration !== undefined };
-}
-
-export function notificationConfigurationXml(configuration: NotificationConfiguration): string {
-  const parts: string[] = [];
-  for (const spec of DESTINATION_ELEMENTS) {
-    for (const destination of configuration.destinations.filter((entry) => entry.kind === spec.kind)) {
-      const filter =
-        destination.filterRules.length > 0
-          ? `<Filter><S3Key>${destination.filterRules.map((rule) => `<FilterRule>${tag('Name', rule.name)}${tag('Value', rule.value)}</FilterRule>`).join('')}</S3Key></Filter>`
-          : '';
-      parts.push(
-        `<${spec.wireElement}>${tag('Id', destination.id)}${tag(spec.wireArn, destination.arn)}${destination.events.map((event) => tag('Event', event)).join('')}${filter}</${spec.wireElement}>`,
-      );
-    }
-  }
-  if (configuration.eventBridge) parts.push('<EventBridgeConfiguration></EventBridgeConfiguration>');
-  return parts.join('');
 }

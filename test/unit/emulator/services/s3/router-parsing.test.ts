@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { operationNameFor, parseRange, parseTarget, resolveOperation, subresourcesOf } from '../../../../../emulator/services/s3/router.js';
+import { operationNameFor, parseTarget, resolveOperation, subresourcesOf } from '../../../../../emulator/services/s3/operations.js';
+import { parseRange } from '../../../../../emulator/services/s3/request.js';
 
 describe('request targets', () => {
   it('reads path-style bucket and key without normalising dot segments', () => {

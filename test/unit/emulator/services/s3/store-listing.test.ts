@@ -8,7 +8,8 @@ import type { CloudContext } from '../../../../../emulator/core/context.js';
 import { FaultInjector } from '../../../../../emulator/core/faults.js';
 import { BlobStore } from '../../../../../emulator/state/blobs.js';
 import { openDatabase } from '../../../../../emulator/state/database.js';
-import { compareUtf8, S3Store, successor, type ListPosition } from '../../../../../emulator/services/s3/store.js';
+import { compareUtf8, successor } from '../../../../../emulator/services/s3/objects.js';
+import { S3Store, type ListPosition } from '../../../../../emulator/services/s3/store.js';
 
 const REQUEST = { requestId: 'req', hostId: 'host', principalId: 'AWS:test', sourceIp: '127.0.0.1' };
 const BODY = Buffer.from('same body for every key, so the blob is written once');
