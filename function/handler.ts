@@ -11,7 +11,7 @@ import { ACCEPTED_EXTENSIONS_TEXT } from './formats.js';
 import { decodeEventKey, parseThumbnailKey, resolveThumbnailSize } from './key.js';
 import { restrictLoaders, sharp } from './sharp.js';
 import { createS3Client, ObjectNotFoundError, s3Storage, type ThumbnailStorage } from './storage.js';
-import { decodeImage, outputFormatFor, renderThumbnail, type ImageFactory } from './thumbnail.js';
+import { decodeImage, outputFormatFor, renderThumbnail, type ImageFactory, type Thumbnail } from './thumbnail.js';
 import { createTracing, NO_TRACING, type Tracing } from './tracing.js';
 import { LOG_MESSAGES, SUBSEGMENTS } from './log-messages.js';
 import { variantKeysFor, type VariantTarget } from './variants.js';
@@ -268,12 +268,7 @@ async function processRecord(record: ObjectRecord, key: string, invocation: Invo
     key,
     size: `${size.width}x${size.height}`,
     fit: config.fit,
-    sourceFormat: thumbnail.source.format,
-    format: thumbnail.format,
-    width: thumbnail.width,
-    height: thumbnail.height,
-    bytesIn: source.body.length,
-    bytesOut: thumbnail.data.length,
+    ...madeFields(thumbnail, source.body.length),
     getMs: milliseconds(fetched - started),
     resizeMs: milliseconds(resized - fetched),
     putMs: milliseconds(stored - resized),
@@ -334,12 +329,7 @@ async function processVariants(bucket: string, key: string, targets: readonly Va
         thumbnailKey: target.key,
         size,
         fit: variant.fit,
-        sourceFormat: thumbnail.source.format,
-        format: thumbnail.format,
-        width: thumbnail.width,
-        height: thumbnail.height,
-        bytesIn: source.body.length,
-        bytesOut: thumbnail.data.length,
+        ...madeFields(thumbnail, source.body.length),
         getMs: milliseconds(fetched - started),
         decodeMs: milliseconds(decodedAt - fetched),
         resizeMs: milliseconds(rendered - renderStarted),
@@ -392,6 +382,18 @@ let sharedLogger: Logger | undefined;
 function defaultLogger(): Logger {
   sharedLogger ??= new Logger({ serviceName: SERVICE_NAME });
   return sharedLogger;
+}
+
+/** What a log line says about a thumbnail made: formats, its size, and the bytes in and out. */
+function madeFields(thumbnail: Thumbnail, bytesIn: number): Record<string, unknown> {
+  return {
+    sourceFormat: thumbnail.source.format,
+    format: thumbnail.format,
+    width: thumbnail.width,
+    height: thumbnail.height,
+    bytesIn,
+    bytesOut: thumbnail.data.length,
+  };
 }
 
 function milliseconds(value: number): number {

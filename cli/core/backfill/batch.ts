@@ -14,9 +14,9 @@ import { ExitCode, UserError } from '../../output.js';
 import { errorCode } from '../../../shared/retry.js';
 import { BACKFILL_PREFIXES } from '../provision/batch-role.js';
 import { bucketArn } from '../provision/policies.js';
-import { manifestKey, SKIP_REASONS } from './expected.js';
+import { manifestKey } from './expected.js';
 import type { BackfillSummary } from './run.js';
-import { emptySkips, scanPages } from './scan.js';
+import { countPage, emptySkips, scanOf, scanPages } from './scan.js';
 import type { BackfillTarget } from './target.js';
 
 /** The report goes to `<thumbnails bucket>/thumbctl-backfill/reports/job-<id>/` (S3 adds `job-<id>/`). */
@@ -79,21 +79,8 @@ export async function batchBackfill(options: BatchBackfillOptions): Promise<Batc
   try {
     const out = createWriteStream(file);
     try {
-      for await (const page of scanPages({
-        s3: options.s3,
-        sourceBucket: target.sourceBucket,
-        thumbnailBucket: target.thumbnailBucket,
-        rules: target.rules,
-        ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
-        ...(options.since !== undefined ? { since: options.since } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      })) {
-        summary.listed += page.listed;
-        summary.missing += page.missing.length;
-        for (const reason of Object.values(SKIP_REASONS)) {
-          summary.skippedBy[reason] += page.skipped[reason];
-          summary.skipped += page.skipped[reason];
-        }
+      for await (const page of scanPages(scanOf(target, options))) {
+        countPage(summary, page);
         // S3 Batch Operations wants each key URL-encoded, in `bucket,key` lines.
         const lines = page.missing.map((object) => `${target.sourceBucket},${manifestKey(object.key)}\n`).join('');
         if (lines !== '' && !out.write(lines)) await once(out, 'drain');

@@ -9,9 +9,9 @@ import type { Reporter } from '../../output.js';
 import { firstLine } from '../../output.js';
 import { describeError } from '../../../shared/retry.js';
 import { buildS3PutEvent, loadS3PutEventTemplate } from '../operate/invoke.js';
-import { SKIP_REASONS, type SkipReason } from './expected.js';
+import type { SkipReason } from './expected.js';
 import { InvokePacer } from './pacer.js';
-import { emptySkips, scanPages, type MissingObject } from './scan.js';
+import { countPage, emptySkips, scanOf, scanPages, type MissingObject } from './scan.js';
 import type { BackfillTarget } from './target.js';
 
 /** The `--json` summary: `listed`, `missing`, `invoked`, `skipped`, `failed`, `durationMs`, then the details. */
@@ -128,21 +128,8 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     });
 
   try {
-    pages: for await (const page of scanPages({
-      s3: options.s3,
-      sourceBucket: target.sourceBucket,
-      thumbnailBucket: target.thumbnailBucket,
-      rules: target.rules,
-      ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
-      ...(options.since !== undefined ? { since: options.since } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    })) {
-      summary.listed += page.listed;
-      summary.missing += page.missing.length;
-      for (const reason of Object.values(SKIP_REASONS)) {
-        summary.skippedBy[reason] += page.skipped[reason];
-        summary.skipped += page.skipped[reason];
-      }
+    pages: for await (const page of scanPages(scanOf(target, options))) {
+      countPage(summary, page);
       progress();
       for (const object of page.missing) {
         if (options.signal?.aborted || pacer.fatal !== undefined) break pages;

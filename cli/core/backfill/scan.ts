@@ -20,6 +20,32 @@ export interface ScanOptions {
   signal?: AbortSignal;
 }
 
+/** The scan a backfill run asks for: its target's buckets and rules, narrowed by the run's filters. */
+export function scanOf(
+  target: Pick<ScanOptions, 'sourceBucket' | 'thumbnailBucket' | 'rules'>,
+  options: Pick<ScanOptions, 's3' | 'prefix' | 'since' | 'signal'>,
+): ScanOptions {
+  return {
+    s3: options.s3,
+    sourceBucket: target.sourceBucket,
+    thumbnailBucket: target.thumbnailBucket,
+    rules: target.rules,
+    ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+    ...(options.since !== undefined ? { since: options.since } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+}
+
+/** Adds a scanned page's counts to a run's totals: listed, missing, and skipped by reason. */
+export function countPage(totals: { listed: number; missing: number; skipped: number; skippedBy: Record<SkipReason, number> }, page: ScannedPage): void {
+  totals.listed += page.listed;
+  totals.missing += page.missing.length;
+  for (const reason of Object.values(SKIP_REASONS)) {
+    totals.skippedBy[reason] += page.skipped[reason];
+    totals.skipped += page.skipped[reason];
+  }
+}
+
 /** An object some of whose thumbnails are not there. */
 export interface MissingObject {
   key: string;

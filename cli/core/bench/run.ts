@@ -8,6 +8,8 @@ import { extname } from 'node:path';
 import type { Reporter } from '../../output.js';
 import type { Target } from '../settings.js';
 import { setup } from '../provision/index.js';
+import type { SetupOptions } from '../provision/setup.js';
+import type { ResolvedSettings } from '../settings.js';
 import type { Pace } from '../provision/aws.js';
 import type { CoreOptions } from '../provision/target.js';
 import { samplePhotoPath } from '../paths.js';
@@ -41,6 +43,22 @@ export interface BenchRequest extends Omit<CoreOptions, 'pace'> {
   imagemagick?: boolean;
   /** How the local cloud limits each environment's CPU, when known (reported, not set, here). */
   cpuShare?: 'lambda' | 'host';
+}
+
+/** What setup takes when a bench deploys (or restores) the function: the bench's own connection, these settings. */
+export function benchSetupOptions(request: Omit<CoreOptions, 'pace'> & { pace?: Pace; cloudPid: number | null }, settings: ResolvedSettings, reporter: Reporter): SetupOptions {
+  return {
+    clients: request.clients,
+    settings,
+    account: request.account,
+    region: request.region,
+    target: request.target,
+    endpoint: request.endpoint,
+    reporter,
+    cacheDir: request.cacheDir,
+    pace: request.pace,
+    localNodeRuntime: request.cloudPid !== null,
+  };
 }
 
 /** One upload, as measured by the client and matched with its trace. */
@@ -153,18 +171,7 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
   const prepared = await prepareUpload({ file: image, size: options.sizeText, wait: true, timeoutMs: options.timeoutMs }, settings, reporter);
 
   const setupStarted = performance.now();
-  const setupResult = await setup({
-    clients,
-    settings,
-    account: request.account,
-    region: request.region,
-    target: request.target,
-    endpoint: request.endpoint,
-    reporter,
-    cacheDir: request.cacheDir,
-    pace: request.pace,
-    localNodeRuntime: request.cloudPid !== null,
-  });
+  const setupResult = await setup(benchSetupOptions(request, settings, reporter));
   const setupMs = round1(performance.now() - setupStarted);
 
   const runId = `${startedAt.getTime().toString(36)}${randomBytes(2).toString('hex')}`;

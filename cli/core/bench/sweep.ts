@@ -6,7 +6,7 @@ import type { Reporter } from '../../output.js';
 import { ExitCode, UserError } from '../../output.js';
 import { setup } from '../provision/index.js';
 import { priceTableSummary } from '../cost/prices.js';
-import { runBench, type BenchRequest, type BenchResult } from './run.js';
+import { benchSetupOptions, runBench, type BenchRequest, type BenchResult } from './run.js';
 
 /** Lambda's memory range, in MB. */
 export const MEMORY_RANGE = { min: 128, max: 10_240 } as const;
@@ -97,18 +97,7 @@ export async function runMemorySweep(request: BenchRequest, sizes: readonly numb
     }
   } finally {
     // Back to the configured memory, as Power Tuning leaves the function as it found it.
-    await setup({
-      clients: request.clients,
-      settings: request.settings,
-      account: request.account,
-      region: request.region,
-      target: request.target,
-      endpoint: request.endpoint,
-      reporter,
-      cacheDir: request.cacheDir,
-      pace: request.pace,
-      localNodeRuntime: request.cloudPid !== null,
-    }).catch((error: Error) => reporter.warn(`could not put ${request.settings.functionName} back to ${request.settings.memory} MB: ${error.message}`));
+    await setup(benchSetupOptions(request, request.settings, reporter)).catch((error: Error) => reporter.warn(`could not put ${request.settings.functionName} back to ${request.settings.memory} MB: ${error.message}`));
   }
   return summariseSweep(runs, cpuShare);
 }

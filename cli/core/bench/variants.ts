@@ -21,7 +21,7 @@ import { collectTracesReport } from '../traces/report.js';
 import type { TraceRow } from '../traces/analyse.js';
 import type { BenchOptions } from './options.js';
 import { median, pairedRatio, ratio } from './stats.js';
-import { TRACES_WAIT_MS } from './run.js';
+import { benchSetupOptions, TRACES_WAIT_MS } from './run.js';
 
 export interface VariantsBenchRequest extends Omit<CoreOptions, 'pace'> {
   pace?: Pace;
@@ -116,7 +116,7 @@ export function benchVariants(settings: Pick<ResolvedSettings, 'variants' | 'max
 }
 
 export async function runVariantsBench(request: VariantsBenchRequest, reporter: Reporter): Promise<VariantsBenchResult> {
-  const { clients, options } = request;
+  const { options } = request;
   const cores = request.cores ?? availableParallelism();
   const startedAt = new Date();
   const { variants, configured } = benchVariants(request.settings);
@@ -127,18 +127,7 @@ export async function runVariantsBench(request: VariantsBenchRequest, reporter: 
   const prepared = await prepareUpload({ file: image, size: options.sizeText, wait: true, timeoutMs: options.timeoutMs }, settings, reporter);
   const extension = extname(prepared.key);
 
-  const setupOptions: SetupOptions = {
-    clients,
-    settings,
-    account: request.account,
-    region: request.region,
-    target: request.target,
-    endpoint: request.endpoint,
-    reporter,
-    cacheDir: request.cacheDir,
-    pace: request.pace,
-    localNodeRuntime: request.cloudPid !== null,
-  };
+  const setupOptions: SetupOptions = benchSetupOptions(request, settings, reporter);
   const setupStarted = performance.now();
   if (!configured) reporter.info(`no variants configured: deploying the bench's five (${describe(variants)}) for this run`);
   try {
