@@ -1,7 +1,6 @@
 // The base of every AWS error the local cloud answers with, and the one way a service declares one: a class
 // per AWS error code, named exactly as the code (`class NoSuchEntity extends awsErrorCode('NoSuchEntity', 404)`),
-// serialised by the service's own protocol (XML for S3/Query, JSON for the JSON protocols). S3 keeps its
-// `<Code>Error` names until it adopts this template.
+// serialised by the service's own protocol (XML for S3/Query, JSON for the JSON protocols).
 
 export class AwsError extends Error {
   /**

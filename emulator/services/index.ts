@@ -14,9 +14,6 @@ import { createLogsService } from './logs/index.js';
 import { createXRayService } from './xray/index.js';
 import { createS3ControlService } from './s3control/index.js';
 
-/** Re-exported for s3/index.ts until S3 imports it from core/service.ts as the other services do. */
-export type { ServiceModule };
-
 export interface CloudServices {
   routers: Record<ServiceName, ServiceRouter>;
   start(): Promise<void>;
