@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
-import type { Reporter } from '../../output.js';
+import { silentReporter, type Reporter } from '../../output.js';
+import type { XRayClient } from '@aws-sdk/client-xray';
 import type { Target } from '../settings.js';
 import { setup } from '../provision/index.js';
 import type { SetupOptions } from '../provision/setup.js';
@@ -59,6 +60,34 @@ export function benchSetupOptions(request: Omit<CoreOptions, 'pace'> & { pace?: 
     pace: request.pace,
     localNodeRuntime: request.cloudPid !== null,
   };
+}
+
+/**
+ * Reads again, by id, the traces of these ids that the listing left out or had partial, until each is complete or
+ * `waitMs` runs out. A count of listed traces can be reached by another run's late trace in the same window, so
+ * the bench's own ids are what it waits for.
+ * @returns the rows by id, the listing's with the re-read ones over them
+ */
+export async function completeTraces(
+  xray: XRayClient,
+  base: { functionName: string; target: Target },
+  rows: readonly TraceRow[],
+  ids: readonly string[],
+  waitMs: number,
+): Promise<Map<string, TraceRow>> {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const deadline = Date.now() + waitMs;
+  const incomplete = (): string[] => ids.filter((id) => !byId.get(id) || byId.get(id)!.partial);
+  for (let wanted = incomplete(); wanted.length > 0 && Date.now() < deadline; wanted = incomplete()) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const again = await collectTracesReport(
+      xray,
+      { ...base, options: { sinceMs: 0, limit: wanted.length, traceIds: wanted, serviceMap: false }, serviceMap: false },
+      silentReporter,
+    );
+    for (const row of again.traces) if (!row.partial || !byId.has(row.id)) byId.set(row.id, row);
+  }
+  return byId;
 }
 
 /** One upload, as measured by the client and matched with its trace. */
@@ -272,7 +301,8 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
   );
   // Matched by the trace id the upload started, else (an endpoint that does not pass traces on) by key; rows are
   // newest first, so the first row for a key is that upload's latest.
-  const rowById = new Map(report.traces.map((row) => [row.id, row]));
+  const ourIds = uploads.flatMap((upload) => (upload.traceId && upload.error === null ? [upload.traceId] : []));
+  const rowById = await completeTraces(clients.xray, { functionName: settings.functionName, target: request.target }, report.traces, ourIds, TRACES_WAIT_MS[(request.xrayOnAws ?? request.target === 'aws') ? 'aws' : 'local']);
   const rowByKey = new Map<string, TraceRow>();
   for (const row of report.traces) if (row.key && !rowByKey.has(row.key)) rowByKey.set(row.key, row);
   for (const upload of uploads) {

@@ -21,7 +21,7 @@ import { collectTracesReport } from '../traces/report.js';
 import type { TraceRow } from '../traces/analyse.js';
 import type { BenchOptions } from './options.js';
 import { median, pairedRatio, ratio } from './stats.js';
-import { benchSetupOptions, TRACES_WAIT_MS } from './run.js';
+import { benchSetupOptions, completeTraces, TRACES_WAIT_MS } from './run.js';
 
 export interface VariantsBenchRequest extends Omit<CoreOptions, 'pace'> {
   pace?: Pace;
@@ -218,7 +218,8 @@ async function matchTraces(request: VariantsBenchRequest, settings: ResolvedSett
     },
     reporter,
   );
-  const rowById = new Map(report.traces.map((row) => [row.id, row]));
+  const ids = traced.map((upload) => upload.traceId!);
+  const rowById = await completeTraces(request.clients.xray, { functionName: settings.functionName, target: request.target }, report.traces, ids, TRACES_WAIT_MS[request.target]);
   for (const upload of uploads) upload.trace = upload.traceId ? (rowById.get(upload.traceId) ?? null) : null;
 }
 

@@ -40,11 +40,13 @@ describe('backfill pacing and lookups', () => {
   });
 
   it('retries throttled invocations a bounded number of times, says each retry, halves the pace, and still invokes every object', async () => {
-    // Prepare: 40 objects, and from now on three calls in ten throttled (TooManyRequestsException from Lambda)
+    // Prepare: 40 objects, and from now on every third call throttled among the next 60 (TooManyRequestsException
+    // from Lambda). Counted, not random: a random three in ten sometimes throttled one object past its six attempts.
     const keys = Array.from({ length: 40 }, (_, i) => `throttled/t${i}-20x20.jpg`);
     await seedSourceBucket(cloud, keys);
     // The services hold the cloud's one fault injector (built into their routers), so it is changed in place.
-    const throttling = mock.method(cloud.test.cloud.context.faults, 'shouldThrottle', () => Math.random() < 0.3);
+    let calls = 0;
+    const throttling = mock.method(cloud.test.cloud.context.faults, 'shouldThrottle', () => ++calls <= 60 && calls % 3 === 0);
     try {
       // Act
       const result = await cloud.thumbctl(['backfill', '--prefix', 'throttled/', '--json']);
