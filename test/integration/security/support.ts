@@ -1,23 +1,9 @@
 // Signs raw HTTP requests with the SDK's own SigV4 signer (@smithy/signature-v4), so a security test can send
 // exactly what a client would, then change one thing about it (a field of the Authorization header, a header
 // value) and see what the local cloud makes of it.
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-
-/** node:crypto behind the Checksum interface the signer takes. */
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: string | Uint8Array) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(data: string | Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
-}
+import { Sha256 } from '../../helpers/sha256.js';
 
 export interface RawSigned {
   method: string;

@@ -2,28 +2,14 @@
 // header or presigned, for S3 (path signed as sent) or any other service (path normalised and encoded again),
 // verifies; changing any signed part of it, or the secret, does not. Also each failure's wire error per protocol.
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { AuthFailure, authError, CredentialRegistry, doubleEncodedPath, rawQueryPairs, uriEncode, verifySigV4, type CredentialLookup, type SignedRequest } from '../../../emulator/core/auth.js';
 import { parseSigV4Credential } from '../../../emulator/core/credential.js';
 import { fuzzRuns, fuzzSeed } from '../../helpers/hostile.js';
-
-/** node:crypto behind the Checksum interface the signer takes. */
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: string | Uint8Array) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(data: string | Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
-}
+import { Sha256 } from '../../helpers/sha256.js';
 
 /** What the server does: the credential parsed once from the request, then verified. */
 function verify(request: SignedRequest, lookupKey: CredentialLookup, now?: number): { accessKeyId: string } {
