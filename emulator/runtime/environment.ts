@@ -53,6 +53,16 @@ export interface EnvironmentOptions {
   onDead(environment: ExecutionEnvironment): void;
 }
 
+/**
+ * The V8 heap limits Lambda's Node.js runtimes start node with, sized from the function's memory as their
+ * /var/runtime/bootstrap does: a tenth of MemorySize for the young generation (each of its two semi-spaces half
+ * of that) and the rest for the old generation. A function that allocates past them fails here as it would there.
+ */
+export function lambdaHeapArguments(memorySizeMb: number): string[] {
+  const newSpaceMb = Math.floor(memorySizeMb / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpaceMb / 2)}`, `--max-old-space-size=${memorySizeMb - newSpaceMb}`];
+}
+
 /** How often the environment's memory is sampled while it is initialising or busy. */
 const MEMORY_POLL_MS = 20;
 /** ... and while it is idle (a function can keep allocating between invocations). */
@@ -137,7 +147,7 @@ export class ExecutionEnvironment {
       containment,
       ...(this.cpuGroup ? { cpuProcsFile: this.cpuGroup.procsFile } : {}),
       // The function's own runtime takes no options of ours: it gets neither the exit report nor the loopback patch.
-      command: custom?.command ?? [node.binary, ...node.args, `--max-old-space-size=${this.fn.memorySizeMb}`, this.options.bootstrapPath, ...runtimeOptions],
+      command: custom?.command ?? [node.binary, ...node.args, ...lambdaHeapArguments(this.fn.memorySizeMb), this.options.bootstrapPath, ...runtimeOptions],
       cwd: this.fn.codeDirectory,
       env,
     });

@@ -55,6 +55,11 @@ export function environmentVariables(input: EnvironmentVariableInput): Record<st
     // SDK's end-of-life warning for Node 20 at every cold start: noise about the local stand-in, not the function.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    // Not set by Lambda: at most two glibc malloc arenas. glibc gives each thread that allocates an arena of its
+    // own (up to eight per core) and keeps what was freed there, so the libuv, V8 and libvips threads left an
+    // idle environment ~5 MB larger (BENCHMARKS.md). Through the tunable, not MALLOC_ARENA_MAX: sharp reads that
+    // one and would then run more libvips threads than it does on Lambda. A function may set its own.
+    GLIBC_TUNABLES: 'glibc.malloc.arena_max=2',
   };
   if (parentEnv.HOME) defaults.HOME = parentEnv.HOME;
   const reserved: Record<string, string> = {

@@ -84,6 +84,28 @@ describe('Invoke (RequestResponse)', () => {
     assert.match(tail, /\n\{"level":"INFO","message":"raw json line"\}\n/);
   });
 
+  it("starts node with the heap limits Lambda's runtime derives from MemorySize, and at most two malloc arenas", async () => {
+    const fn = await createFixtureFunction(cloud, 'inspect', { MemorySize: 256 });
+    const seen = decodeJson((await cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName }))).Payload) as {
+      env: Record<string, string>;
+      execArgv: string[];
+      heapSizeLimitMb: number;
+    };
+    // A tenth of 256 MB for the young generation (two semi-spaces of 12 MB), the other 231 MB for the old one.
+    assert.ok(seen.execArgv.includes('--max-semi-space-size=12'), seen.execArgv.join(' '));
+    assert.ok(seen.execArgv.includes('--max-old-space-size=231'), seen.execArgv.join(' '));
+    // V8 took them: its limit is the old generation plus the young one, not the host's default of gigabytes.
+    assert.ok(seen.heapSizeLimitMb >= 231 && seen.heapSizeLimitMb < 320, `heap limit ${seen.heapSizeLimitMb} MB`);
+    assert.equal(seen.env.GLIBC_TUNABLES, 'glibc.malloc.arena_max=2');
+    assert.equal(seen.env.MALLOC_ARENA_MAX, undefined, 'sharp would run more threads than on Lambda');
+  });
+
+  it('lets a function set its own glibc tunables', async () => {
+    const fn = await createFixtureFunction(cloud, 'inspect', { Environment: { Variables: { GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' } } });
+    const seen = decodeJson((await cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName }))).Payload) as { env: Record<string, string> };
+    assert.equal(seen.env.GLIBC_TUNABLES, 'glibc.malloc.arena_max=4');
+  });
+
   it('reports a thrown error as an Unhandled function error', async () => {
     const fn = await createFixtureFunction(cloud, 'thrower');
     const result = await cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName, Payload: payloadOf({ key: 'x.jpg' }), LogType: 'Tail' }));
