@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import type { BuildFailure, BuildOptions, BuildResult, Message, Plugin } from 'esbuild';
 import { ExitCode, formatBytes, UserError } from '../../output.js';
@@ -22,7 +22,7 @@ import { defaultCacheRoot } from '../../../emulator/runtime/node-cache.js';
 const execFileAsync = promisify(execFile);
 
 /** Bump when the package layout changes, so cached zips from older thumbctl versions are not reused. */
-export const PACKAGE_FORMAT = 7;
+export const PACKAGE_FORMAT = 8;
 /** Every entry's timestamp: the earliest a zip can hold, so nothing about the build machine leaks in. */
 export const ZIP_DATE = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
 /** What the handler string `index.handler` loads. */
@@ -183,10 +183,63 @@ export function bundleEntries(bundle: readonly BundleFile[]): ZipEntry[] {
   return bundle.map((file) => ({ name: file.name, data: file.data, mode: 0o644 }));
 }
 
-/** sharp and what it needs at run time, as zip entries under node_modules/ (the same for every build of a directory). */
+/**
+ * sharp and what it needs at run time, as zip entries under node_modules/ (the same for every build of a directory).
+ * A pure JavaScript dependency's entry is replaced by one file (singleFileEntry).
+ */
 export async function dependencyEntries(source: FunctionSource, architecture: Architecture, cacheDir: string | undefined, progress?: (text: string) => void): Promise<ZipEntry[]> {
   const dependencies = await runtimeDependencies(source.root, architecture, cacheDir, progress, source.bundled ? [source.root] : [source.dir, source.root]);
-  return dependencies.flatMap((dependency) => packageFiles(dependency.dir, `node_modules/${dependency.name}`));
+  const entries: ZipEntry[] = [];
+  for (const dependency of dependencies) {
+    const prefix = `node_modules/${dependency.name}`;
+    const files = packageFiles(dependency.dir, prefix);
+    const single = await singleFileEntry(dependency, files);
+    entries.push(...(single ? files.map((file) => (file.name === single.name ? single : file)) : files));
+  }
+  return entries;
+}
+
+/**
+ * The entry file of a pure JavaScript dependency of sharp (semver, detect-libc) as one file: esbuild's CommonJS
+ * bundle of it, written where `require('<name>')` finds it. semver alone is ~50 modules, and every cold start
+ * resolved, read and wrapped each one before sharp could load: `require('sharp')` ~105 → ~75 ms p50 here
+ * (BENCHMARKS.md). Its other files stay, for code that requires a subpath. Undefined (shipped as it is) for a
+ * package with native files, with an `exports` map (its entry is not simply `main`), or of a single module; and
+ * for sharp itself, whose loader requires its binary by a computed path.
+ */
+export async function singleFileEntry(dependency: RuntimeDependency, files: readonly ZipEntry[]): Promise<ZipEntry | undefined> {
+  if (dependency.name === 'sharp' || files.some((file) => isNative(file.name))) return undefined;
+  if (readManifest(dependency.dir).exports !== undefined) return undefined;
+  const modules = files.filter((file) => /\.(c?js|json)$/.test(file.name) && !file.name.endsWith('/package.json'));
+  if (modules.length < 2) return undefined;
+  let entryPath: string;
+  try {
+    entryPath = createRequire(join(dependency.dir, 'package.json')).resolve(dependency.dir);
+  } catch {
+    return undefined;
+  }
+  const name = `node_modules/${dependency.name}/${relative(dependency.dir, entryPath).split(sep).join('/')}`;
+  const original = files.find((file) => file.name === name);
+  if (!original || !/\.c?js$/.test(name)) return undefined;
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    entryPoints: [entryPath],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    // Only the package's own modules go in: whatever it requires from elsewhere is still required at run time.
+    packages: 'external',
+    write: false,
+    logLevel: 'silent',
+  });
+  const data = result.outputFiles[0]?.contents;
+  if (!data) return undefined;
+  // The package's licence travels with it (its LICENSE file is shipped); the bundle keeps the notice at the top.
+  const notice = `/* ${dependency.name} ${dependency.version}, bundled into one file by thumbctl; see LICENSE beside it. */\n`;
+  return { name, data: Buffer.concat([Buffer.from(notice), Buffer.from(data)]), mode: original.mode };
 }
 
 /** A function directory that is not there, or has no handler.ts, is a usage error said before any work. */
@@ -440,6 +493,8 @@ interface Manifest {
   version?: string;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
+  main?: string;
+  exports?: unknown;
 }
 
 function readManifest(dir: string): Manifest {

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import yauzl from 'yauzl';
-import { buildPackage, findPackageDir, packageFiles, packageInputsHash, runtimeDependencies, SHARED_ZIPS_KEPT, zipDeterministic, ZIP_DATE, type DeploymentPackage } from '../../../../../cli/core/provision/package.js';
+import { buildPackage, findPackageDir, packageFiles, packageInputsHash, runtimeDependencies, SHARED_ZIPS_KEPT, singleFileEntry, zipDeterministic, ZIP_DATE, type DeploymentPackage } from '../../../../../cli/core/provision/package.js';
 import { packageRoot } from '../../../../../cli/core/paths.js';
 
 interface ZipListing {
@@ -119,6 +119,55 @@ describe('packageFiles', () => {
   });
 });
 
+describe('a pure JavaScript dependency shipped as one file', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'thumbctl-singlefile-'));
+    const write = (path: string, text: string): void => {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    };
+    write('many/package.json', '{"name":"many","version":"1.0.0","main":"lib/index.js"}');
+    write('many/lib/index.js', "const { double } = require('./math'); const other = require('other-package'); module.exports = { answer: double(21), other };");
+    write('many/lib/math.js', 'exports.double = (n) => n * 2;');
+    write('node_modules/other-package/index.js', "module.exports = 'from elsewhere';");
+    write('mapped/package.json', '{"name":"mapped","version":"1.0.0","exports":{".":"./a.js"}}');
+    write('mapped/a.js', "module.exports = require('./b.js');");
+    write('mapped/b.js', 'module.exports = 1;');
+    write('native/package.json', '{"name":"native","version":"1.0.0","main":"index.js"}');
+    write('native/index.js', "module.exports = require('./lib.js');");
+    write('native/lib.js', 'module.exports = 1;');
+    write('native/addon.node', 'binary');
+    write('single/package.json', '{"name":"single","version":"1.0.0"}');
+    write('single/index.js', 'module.exports = 1;');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const entryOf = (name: string) => {
+    const files = packageFiles(join(dir, name), `node_modules/${name}`);
+    return singleFileEntry({ name, version: '1.0.0', dir: join(dir, name) }, files);
+  };
+
+  it('replaces the entry by a bundle of its own modules that still requires other packages at run time', async () => {
+    const entry = await entryOf('many');
+    assert.equal(entry?.name, 'node_modules/many/lib/index.js');
+    const text = entry!.data.toString();
+    assert.doesNotMatch(text, /require\(["']\.\/math["']\)/, 'its own modules are inside');
+    assert.match(text, /require\(["']other-package["']\)/, 'other packages are not');
+    // The bundle works where the original was, with math.js gone.
+    rmSync(join(dir, 'many/lib/math.js'));
+    writeFileSync(join(dir, 'many/lib/index.js'), entry!.data);
+    const result = spawnSync(process.execPath, ['-e', `process.stdout.write(JSON.stringify(require(${JSON.stringify(join(dir, 'many'))})))`], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), { answer: 42, other: 'from elsewhere' });
+  });
+
+  it('ships as they are a package with native files, one with an exports map, and one of a single module', async () => {
+    assert.equal(await entryOf('native'), undefined);
+    assert.equal(await entryOf('mapped'), undefined);
+    assert.equal(await entryOf('single'), undefined);
+  });
+});
+
 describe('the deployment package', () => {
   let first: DeploymentPackage;
   let second: DeploymentPackage;
@@ -183,6 +232,8 @@ describe('the deployment package', () => {
     const dir = mkdtempSync(join(tmpdir(), 'thumbctl-unzipped-'));
     try {
       await extractZip(first.zip, dir);
+      // sharp's semver ships as one module (singleFileEntry); sharp loading below shows it still works.
+      assert.doesNotMatch(readFileSync(join(dir, 'node_modules/semver/index.js'), 'utf8'), /require\(["']\.\//);
       const probe = `
         const module = await import(${JSON.stringify(join(dir, 'index.mjs'))});
         const { createRequire } = await import('node:module');
