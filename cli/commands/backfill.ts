@@ -3,7 +3,7 @@
 // one S3 Batch Operations job); `--status JOB` follows such a job. Ctrl-C stops a run cleanly (exit 130); run again,
 // it skips what exists by then. The work is in cli/core/backfill; this file connects it to the terminal.
 import { Option } from 'commander';
-import { ExitCode, UserError, type Output } from '../output.js';
+import { ExitCode, type Output } from '../output.js';
 import { resolveContext } from '../core/context.js';
 import { BACKFILL_DEFAULTS } from '../core/defaults.js';
 import type { BackfillOwnFlags } from '../core/backfill/options.js';
@@ -52,7 +52,10 @@ async function run({ options, globals, output }: CommandInput<BackfillFlags>): P
     const { resolveBackfillTarget } = await import('../core/backfill/target.js');
     const resources = await session.resources();
     const target = await resolveBackfillTarget(session.clients.lambda, { functionName: resources.functionName, sourceBucket: resources.sourceBucket, suffixes: resources.suffixes });
-    if (request.mode === 'batch-operations' && !request.dryRun) return await viaBatchOperations(session, target, request, output, interrupt.signal);
+    if (request.mode === 'batch-operations') {
+      if (request.dryRun) return await previewBatchOperations(session, target, request, output, interrupt.signal);
+      return await viaBatchOperations(session, target, request, output, interrupt.signal);
+    }
 
     const { backfill } = await import('../core/backfill/run.js');
     const { progressLine, summaryText } = await import('../core/backfill/render.js');
@@ -99,12 +102,16 @@ async function viaBatchOperations(
   output: Output,
   signal: AbortSignal,
 ): Promise<ExitCode> {
-  const { batchBackfill } = await import('../core/backfill/batch.js');
+  const { batchBackfill, missingRoleError, unfinishedBackfillJobs, unfinishedJobError } = await import('../core/backfill/batch.js');
   const { batchText } = await import('../core/backfill/render.js');
   const { batchRoleName, ensureBatchRole, findRoleArn } = await import('../core/provision/batch-role.js');
   const region = session.connection.region;
   const stack = session.settings.stack;
   const roleName = batchRoleName(stack);
+  const accountId = await session.account();
+  // Before anything is touched: a job of this backfill still running would be doubled by a second one.
+  const [unfinished] = await unfinishedBackfillJobs(session.clients.s3control, accountId, target.sourceBucket, (reason) => output.warn(reason));
+  if (unfinished) throw unfinishedJobError(unfinished, target.sourceBucket, accountId);
   let roleArn: string;
   if (request.role.kind === 'arn') roleArn = request.role.arn;
   else if (request.role.kind === 'create') {
@@ -117,12 +124,7 @@ async function viaBatchOperations(
     }
   } else {
     const found = await findRoleArn(session.clients.iam, roleName);
-    if (!found) {
-      throw new UserError(
-        `S3 Batch Operations runs the job as an IAM role: run \`thumbctl setup --batch-operations-role\` or pass --create-role to create ${roleName} (it may read and write only under thumbctl-backfill/ in s3://${target.thumbnailBucket} and invoke ${target.functionName}), or --role-arn ARN`,
-        ExitCode.usage,
-      );
-    }
+    if (!found) throw missingRoleError(roleName, target);
     roleArn = found;
   }
   const step = output.step(`listing s3://${target.sourceBucket} for S3 Batch Operations`);
@@ -130,7 +132,7 @@ async function viaBatchOperations(
     s3: session.clients.s3,
     s3control: session.clients.s3control,
     target,
-    accountId: await session.account(),
+    accountId,
     region,
     roleArn,
     ...(request.prefix !== undefined ? { prefix: request.prefix } : {}),
@@ -145,6 +147,63 @@ async function viaBatchOperations(
   if (session.embedded && summary.jobId) {
     output.warn(`this command ran the local cloud itself and stops it now: the job runs while \`thumbctl backfill --status ${summary.jobId}\` follows it, or under \`thumbctl local serve\``);
   }
+  return summary.interrupted ? ExitCode.interrupted : ExitCode.ok;
+}
+
+/**
+ * `--via batch-operations --dry-run`: the same listing, and what the run would write and use (the manifest's place,
+ * rows and first lines; the role; the function), creating nothing: no manifest, no job, no role.
+ */
+async function previewBatchOperations(
+  session: Session,
+  target: import('../core/backfill/target.js').BackfillTarget,
+  request: Extract<import('../core/backfill/options.js').BackfillRequest, { kind: 'backfill' }>,
+  output: Output,
+  signal: AbortSignal,
+): Promise<ExitCode> {
+  const { manifestPreview, previewBatchRole, REPORT_PREFIX, unfinishedBackfillJobs, unfinishedJobError } = await import('../core/backfill/batch.js');
+  const { backfill } = await import('../core/backfill/run.js');
+  const { batchDryRunText } = await import('../core/backfill/render.js');
+  const { batchRoleName } = await import('../core/provision/batch-role.js');
+  const region = session.connection.region;
+  const stack = session.settings.stack;
+  const accountId = await session.account();
+  const role = await previewBatchRole(session.clients.iam, request.role, { stack, roleName: batchRoleName(stack), accountId, region, target });
+  // The run would stop here; the preview says so and goes on.
+  const unfinished = await unfinishedBackfillJobs(session.clients.s3control, accountId, target.sourceBucket, (reason) => output.warn(reason));
+  for (const job of unfinished) output.warn(unfinishedJobError(job, target.sourceBucket, accountId).message);
+  const manifest = manifestPreview(target);
+  const step = output.step(`listing s3://${target.sourceBucket} for S3 Batch Operations (dry run)`);
+  const update = throttled((text: string) => step.update(text));
+  const summary = await backfill({
+    s3: session.clients.s3,
+    lambda: session.clients.lambdaOneAttempt,
+    target,
+    region,
+    ...(request.prefix !== undefined ? { prefix: request.prefix } : {}),
+    ...(request.since !== undefined ? { since: request.since } : {}),
+    concurrency: request.concurrency,
+    ratePerSecond: request.ratePerSecond,
+    dryRun: true,
+    signal,
+    reporter: output,
+    onProgress: (progress) => update(`listed ${progress.listed} · missing ${progress.missing}`),
+    onWouldInvoke: (object) => manifest.add(object.key),
+  });
+  const written = manifest.result();
+  const preview = {
+    via: 'batch-operations' as const,
+    manifest: written.rows > 0 ? written : null,
+    role,
+    functionArn: target.functionArn,
+    jobId: null,
+    reportPrefix: `s3://${target.thumbnailBucket}/${REPORT_PREFIX}/`,
+    unfinishedJobs: unfinished,
+  };
+  if (summary.interrupted) step.fail('interrupted');
+  else step.succeed(written.rows > 0 ? `a job would be created for ${written.rows} objects` : 'nothing missing: no job would be created');
+  if (output.json) output.result({ ...summary, ...preview });
+  else output.print(batchDryRunText(summary, preview));
   return summary.interrupted ? ExitCode.interrupted : ExitCode.ok;
 }
 

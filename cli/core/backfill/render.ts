@@ -1,6 +1,6 @@
 // `backfill`'s text for people: the progress line (a bar, counts, rate, ETA), the closing summary, the job created by
 // --via batch-operations and what --status shows. Pure strings; output.ts decides where they go.
-import type { BatchBackfillSummary, JobStatusReport } from './batch.js';
+import type { BatchBackfillSummary, BatchDryRunPreview, JobStatusReport } from './batch.js';
 import type { BackfillProgress, BackfillSummary } from './run.js';
 
 const number = (value: number): string => value.toLocaleString('en-US');
@@ -88,6 +88,28 @@ export function batchText(summary: BatchBackfillSummary): string {
     `  report    ${summary.reportPrefix}job-${summary.jobId}/`,
     `follow it: thumbctl backfill --status ${summary.jobId}`,
   ].join('\n');
+}
+
+/** What --via batch-operations --dry-run would do: the manifest (where, how many rows, the first ones), the role, the function. */
+export function batchDryRunText(summary: BackfillSummary, preview: Omit<BatchDryRunPreview, 'manifest'> & { manifest: BatchDryRunPreview['manifest'] | null }): string {
+  const detail = skippedDetail(summary);
+  const lines =
+    preview.manifest === null
+      ? [`dry run: nothing to backfill: ${number(summary.listed)} objects listed, every thumbnail there (${detail || 'none to make'}); no job would be created`]
+      : [
+          `dry run: an S3 Batch Operations job over s3://${summary.sourceBucket} would invoke ${summary.functionName} for ${number(preview.manifest.rows)} of ${number(summary.listed)} objects`,
+          `  manifest: s3://${preview.manifest.bucket}/${preview.manifest.key} (${number(preview.manifest.rows)} rows)`,
+          ...preview.manifest.sample.map((row) => `    ${row}`),
+          ...(preview.manifest.rows > preview.manifest.sample.length ? [`    … ${number(preview.manifest.rows - preview.manifest.sample.length)} more`] : []),
+          `  role: ${preview.role.arn} (${preview.role.action === 'would create' ? 'would be created' : preview.role.exists === null ? 'as given' : 'exists'})`,
+          `  function: ${preview.functionArn}`,
+          `  report: ${preview.reportPrefix}job-<id>/`,
+          `  skipped: ${number(summary.skipped)}${detail ? ` (${detail})` : ''}`,
+        ];
+  for (const job of preview.unfinishedJobs) lines.push(`  job ${job.jobId} of this backfill is still ${job.status}: the run would stop until it ends`);
+  if (summary.interrupted) lines.push('interrupted while listing: the counts above are partial');
+  lines.push('nothing was created: no manifest, no job, no role');
+  return lines.join('\n');
 }
 
 /** One line of --status progress. */

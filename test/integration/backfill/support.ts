@@ -1,7 +1,7 @@
 // Shared by the backfill tests: a local cloud with the thumbnailer set up (two variants configured, so keys without
 // a size count too), a source bucket filled with small generated JPEGs while its trigger is off (objects that were
 // there before the trigger), and the function's own log read back to count its invocations key by key.
-import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { FilterLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand, waitUntilFunctionUpdatedV2 } from '@aws-sdk/client-lambda';
 import { GetBucketNotificationConfigurationCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
@@ -97,11 +97,17 @@ export async function functionQueueDrained(cloud: OperateCloud, timeoutMs = 120_
   clearTimeout(timer);
 }
 
+/** What reading the function's log needs: a cloud in this process, or a `local serve` the test started. */
+export interface LogReader {
+  clients: { logs: CloudWatchLogsClient };
+  settings: { functionName: string };
+}
+
 /**
  * How many times the function made thumbnails for each source key, from its own log: the distinct request ids of
  * its "thumbnail created" lines (a key without a size logs one line per variant in one invocation).
  */
-export async function invocationsByKey(cloud: OperateCloud, since = 0): Promise<Map<string, number>> {
+export async function invocationsByKey(cloud: LogReader, since = 0): Promise<Map<string, number>> {
   const requests = new Map<string, Set<string>>();
   let nextToken: string | undefined;
   do {
