@@ -1,9 +1,10 @@
 // The thumbctl program: the global flags and the list of commands, nothing else. Each command is defined in
 // cli/commands/<name>.ts (its options, help, examples and run); its definition is cheap to import and what it
 // runs is loaded only when it runs, so `--help` and `--version` stay instant. See commands/command.ts.
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, redactSecrets } from './output.js';
+import { packagePath } from './core/paths.js';
 import { registerCommand } from './commands/command.js';
 import { globalOptions } from './commands/flags.js';
 import { backfillCommand } from './commands/backfill.js';
@@ -21,7 +22,8 @@ import { teardownCommand } from './commands/teardown.js';
 import { tracesCommand } from './commands/traces.js';
 import { uploadCommand } from './commands/upload.js';
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+// Read from the package root, which paths.ts finds from wherever this code runs (dist/cli/, dist/bundle/, cli/).
+const { version } = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
 
 const program = new Command('thumbctl')
   .description('Provision and operate an S3-triggered Lambda thumbnailer, on AWS or on a local cloud.')
