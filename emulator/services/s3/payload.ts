@@ -10,6 +10,7 @@ import { header, type ServiceRequest } from '../../core/http.js';
 import {
   CHECKSUM_ALGORITHMS,
   checksumHeaderName,
+  isChecksumOfWrongLength,
   isWellFormedChecksum,
   isWellFormedContentMd5,
   parseChecksumAlgorithm,
@@ -161,13 +162,12 @@ export class PayloadVerifier {
     }
     if (!checksum) return { size: this.size, md5 };
     const digest = this.options.objectChecksum ? checksum.value.replace(/-\d+$/, '') : checksum.value;
-    if (this.options.objectChecksum) {
-      // On CompleteMultipartUpload the value is the object's, checked later; a malformed one is InvalidRequest.
-      if (!isWellFormedChecksum(checksum.algorithm, digest)) throw new InvalidRequest(`Value for ${checksumHeaderName(checksum.algorithm)} header is invalid.`);
-      return { size: this.size, md5, objectChecksum: checksum };
-    }
-    // On a body, AWS answers BadDigest for any value that is not the body's digest, malformed or not; so do we.
-    if (!isWellFormedChecksum(checksum.algorithm, digest)) throw new BadDigest(checksum.algorithm);
+    // AWS answers base64 of the wrong length as an invalid header, and anything else that is not the digest
+    // (no base64 at all, or another digest) as BadDigest; so do we, on a body and on CompleteMultipartUpload.
+    if (isChecksumOfWrongLength(checksum.algorithm, digest)) throw new InvalidRequest(`Value for ${checksumHeaderName(checksum.algorithm)} header is invalid.`);
+    if (!isWellFormedChecksum(checksum.algorithm, digest)) throw new BadDigest(this.options.objectChecksum ? checksum.algorithm.toLowerCase() : checksum.algorithm);
+    // On CompleteMultipartUpload the value is the object's, checked against it when the parts are assembled.
+    if (this.options.objectChecksum) return { size: this.size, md5, objectChecksum: checksum };
     const computed = this.running.get(checksum.algorithm)?.digest() ?? lateChecksum;
     if (computed !== checksum.value) throw new BadDigest(checksum.algorithm);
     return { size: this.size, md5, checksum };

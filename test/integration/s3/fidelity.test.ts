@@ -2,6 +2,7 @@
 // tokens, checksum and range errors, part reads, retried completions and bucket-name rules, all through
 // the real AWS SDK v3 client against a real local cloud. Every test uses its own bucket.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   CompleteMultipartUploadCommand,
@@ -84,6 +85,45 @@ describe('digests and ranges', () => {
     for (const sent of ['bad', Buffer.alloc(32, 1).toString('base64')]) {
       await expectS3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'obj', Body: 'A'.repeat(1024), ChecksumSHA256: sent })), 'BadDigest', 400);
     }
+  });
+
+  it('tells a base64 value of the wrong length (InvalidRequest) from a value that is no base64 (BadDigest), as AWS does', async () => {
+    const bucket = await newBucket('checksum-form');
+    // LocalStack's recordings of AWS: 8 hex characters (base64 of 6 bytes) answer "Value for ... header is invalid."
+    await expectS3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'obj', Body: 'body', ChecksumSHA256: 'abcdef12' })), 'InvalidRequest', 400);
+    await expectS3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'obj', Body: 'body', ChecksumCRC32: 'abcdef12' })), 'InvalidRequest', 400);
+    await expectS3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'obj', Body: 'body', ChecksumSHA256: 'bad' })), 'BadDigest', 400);
+  });
+
+  it('answers BadDigest when a Complete sends an object checksum that is not the object\'s, malformed or not, and completes with the right composite', async () => {
+    const bucket = await newBucket('complete-digest');
+    const body = Buffer.alloc(1024, 'A');
+    const partSha256 = createHash('sha256').update(body).digest('base64');
+    const upload = async (key: string) => {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ChecksumAlgorithm: 'SHA256' }));
+      const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: body, ChecksumSHA256: partSha256 }));
+      assert.equal(part.ChecksumSHA256, partSha256);
+      return { UploadId: UploadId!, ETag: part.ETag! };
+    };
+    const first = await upload('with-part-checksum');
+    const complete = (key: string, uploaded: { UploadId: string; ETag: string }, objectChecksum: string, partChecksum?: string) =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploaded.UploadId,
+          ChecksumSHA256: objectChecksum,
+          MultipartUpload: { Parts: [{ ETag: uploaded.ETag, PartNumber: 1, ...(partChecksum ? { ChecksumSHA256: partChecksum } : {}) }] },
+        }),
+      );
+    await expectS3Error(complete('with-part-checksum', first, 'bad', partSha256), 'BadDigest', 400);
+    const second = await upload('without-part-checksum');
+    await expectS3Error(complete('without-part-checksum', second, 'bad'), 'BadDigest', 400);
+
+    // The composite: the SHA-256 of the parts' digests, then -<part count>.
+    const composite = `${createHash('sha256').update(Buffer.from(partSha256, 'base64')).digest('base64')}-1`;
+    const done = await complete('with-part-checksum', first, composite, partSha256);
+    assert.equal(done.ChecksumSHA256, composite);
   });
 
   it('answers InvalidRange when an UploadPartCopy range goes past the source', async () => {
