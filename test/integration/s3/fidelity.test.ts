@@ -18,7 +18,9 @@ import {
   UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { expectS3Error, startS3Cloud, type S3TestCloud } from './support.js';
+import { encodeAwsChunked } from '../../../emulator/services/s3/chunked.js';
+import { scopeAuthorization } from '../../helpers/hostile.js';
+import { errorCode, expectS3Error, startS3Cloud, type S3TestCloud } from './support.js';
 
 let cloud: S3TestCloud;
 let s3: S3Client;
@@ -305,6 +307,52 @@ describe('errors answered while the client is still sending', () => {
     await expectS3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'taken', Body: body, IfNoneMatch: '*' })), 'PreconditionFailed', 412);
     // The connection the early answers went over is still usable, or closed cleanly: the next call just works.
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'after', Body: 'ok' }));
+  });
+});
+
+describe('aws-chunked framing', () => {
+  // x-amz-content-sha256 says how the body is framed: a STREAMING-* marker means aws-chunked chunks; a SHA-256 of
+  // the body means the body as sent, whatever Content-Encoding says. S3 strips aws-chunked from the stored encoding.
+  it('takes a body signed by its SHA-256 as sent though Content-Encoding names aws-chunked, and stores the other encodings', async () => {
+    const bucket = await newBucket('chunked-label');
+    for (const [encoding, stored] of [
+      ['gzip, aws-chunked', 'gzip'],
+      ['aws-chunked, gzip', 'gzip'],
+      ['aws-chunked', undefined],
+      ['aws-chunked, aws-chunked', undefined],
+    ] as const) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'obj', Body: 'plain body', ContentEncoding: encoding }));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'obj' }));
+      assert.equal(head.ContentEncoding, stored, encoding);
+      assert.equal(head.ContentLength, 'plain body'.length, encoding);
+    }
+    const body = 'sent raw';
+    const raw = await fetch(`${cloud.endpoint}/${bucket}/raw`, {
+      method: 'PUT',
+      body,
+      headers: { authorization: scopeAuthorization('s3'), 'content-encoding': 'aws-chunked', 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex') },
+    });
+    assert.equal(raw.status, 200, await raw.text());
+    const read = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'raw' }));
+    assert.equal(await read.Body!.transformToString(), body);
+  });
+
+  it('answers MissingContentLength (411) for a STREAMING body without a usable x-amz-decoded-content-length', async () => {
+    const bucket = await newBucket('chunked-length');
+    const payload = Buffer.from('hello world');
+    for (const declared of [undefined, 'abc', '-1']) {
+      const response = await fetch(`${cloud.endpoint}/${bucket}/obj`, {
+        method: 'PUT',
+        body: new Uint8Array(encodeAwsChunked(payload, { chunkSize: 4 })),
+        headers: {
+          authorization: scopeAuthorization('s3'),
+          'content-encoding': 'aws-chunked',
+          'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+          ...(declared !== undefined ? { 'x-amz-decoded-content-length': declared } : {}),
+        },
+      });
+      assert.deepEqual([response.status, errorCode(await response.text())], [411, 'MissingContentLength'], String(declared));
+    }
   });
 });
 
