@@ -18,6 +18,7 @@ import { urlEncodeListValue } from './names.js';
 import { etagListMatches, successor } from './objects.js';
 import { type ListPosition, type ObjectAttributes, type ObjectRecord } from './store.js';
 import { children, parseXml, text, type XmlNode } from './xml.js';
+import { readMetadataValue } from './metadata-text.js';
 import { type S3Target } from './operations.js';
 import { type S3CallNames } from './actions.js';
 
@@ -72,10 +73,12 @@ export function objectAttributes(request: ServiceRequest, checksum: { algorithm:
   let metadataBytes = 0;
   for (const [name, raw] of Object.entries(request.headers)) {
     if (!name.startsWith('x-amz-meta-') || raw === undefined) continue;
-    const value = Array.isArray(raw) ? raw.join(',') : raw;
+    // Stored as text (RFC 2047 words decoded, UTF-8 bytes read as UTF-8): responses.ts encodes it again on the way out.
+    const value = readMetadataValue(Array.isArray(raw) ? raw.join(',') : raw);
     const shortName = name.slice('x-amz-meta-'.length);
     userMetadata[shortName] = value;
-    metadataBytes += Buffer.byteLength(shortName, 'latin1') + Buffer.byteLength(value, 'latin1');
+    // AWS measures user metadata as the UTF-8 bytes of each name and value.
+    metadataBytes += Buffer.byteLength(shortName, 'utf8') + Buffer.byteLength(value, 'utf8');
   }
   if (metadataBytes > MAX_USER_METADATA_BYTES) throw new MetadataTooLarge(metadataBytes, MAX_USER_METADATA_BYTES);
   const contentType = header(request, 'content-type');

@@ -2,6 +2,7 @@
 // share, listing entries. Only serialisation: what goes in an answer is decided by the handlers in router.ts.
 import { type ServiceResponse } from '../../core/http.js';
 import { checksumHeaderName } from './checksums.js';
+import { writeMetadataValue } from './metadata-text.js';
 import { type ListResult, type ObjectRecord, type ObjectSummary, type StoredChecksum } from './store.js';
 import { tag } from './xml.js';
 
@@ -30,7 +31,7 @@ export function objectHeaders(record: ObjectRecord): Record<string, string> {
     'x-amz-server-side-encryption': 'AES256',
     ...record.systemMetadata,
   };
-  for (const [name, value] of Object.entries(record.userMetadata)) headers[`x-amz-meta-${name}`] = value;
+  for (const [name, value] of Object.entries(record.userMetadata)) headers[`x-amz-meta-${name}`] = writeMetadataValue(value);
   return headers;
 }
 

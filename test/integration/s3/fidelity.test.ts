@@ -356,6 +356,40 @@ describe('aws-chunked framing', () => {
   });
 });
 
+describe('user metadata beyond US-ASCII', () => {
+  // AWS documents (UsingMetadata) that it decodes RFC 2047 encoded words before storing and returns values that
+  // are not US-ASCII RFC 2047-encoded; LocalStack's recordings of AWS show the exact words. So do we.
+  it('stores encoded words decoded and returns non-ASCII values as the encoded words AWS returns', async () => {
+    const bucket = await newBucket('meta-rfc2047');
+    const utf8Word = (text: string) => `=?UTF-8?B?${Buffer.from(text).toString('base64')}?=`;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'obj',
+        Body: 'body',
+        Metadata: { 'non-ascii': utf8Word('ÄMÄZÕÑ S3'), binary: utf8Word('\x00\x01\x02\x03'), 'fake-encoded': '=?UTF-8?Q?actually-ascii?=', plain: 'ascii only' },
+      }),
+    );
+    const expected = { 'non-ascii': '=?UTF-8?Q?=C3=84M=C3=84Z=C3=95=C3=91_S3?=', binary: '=?UTF-8?B?AAECAw==?=', 'fake-encoded': 'actually-ascii', plain: 'ascii only' };
+
+    assert.deepEqual((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'obj' }))).Metadata, expected);
+    const read = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'obj' }));
+    await read.Body!.transformToString();
+    assert.deepEqual(read.Metadata, expected);
+  });
+
+  it('reads raw UTF-8 header bytes as UTF-8 and raw Latin-1 as Latin-1, never as mojibake', async () => {
+    const bucket = await newBucket('meta-raw');
+    // fetch sends each character of a header value as one byte: 'Ã©' is the UTF-8 of 'é' on the wire, '\xe9' its Latin-1.
+    for (const [key, wire] of [['utf8', 'Hello World\xc3\xa9'], ['latin1', 'Hello World\xe9']]) {
+      const response = await fetch(`${cloud.endpoint}/${bucket}/${key}`, { method: 'PUT', body: 'body', headers: { authorization: scopeAuthorization('s3'), 'x-amz-meta-meta1': wire! } });
+      assert.equal(response.status, 200, await response.text());
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      assert.equal(head.Metadata?.meta1, '=?UTF-8?Q?Hello_World=C3=A9?=', key);
+    }
+  });
+});
+
 describe('bucket names', () => {
   it('refuses a dot next to a hyphen with InvalidBucketName', async () => {
     for (const name of ['bad.-name', 'bad-.name']) {
