@@ -210,8 +210,28 @@ export class InvalidURI extends awsErrorCode('InvalidURI', 400) {
 }
 
 export class AccessDenied extends awsErrorCode('AccessDenied', 403) {
-  constructor(message = 'Access Denied') {
-    super(message);
+  constructor(message = 'Access Denied', fields: Record<string, string> = {}) {
+    super(message, fields);
+  }
+
+  /** An expired presigned URL: AWS names when it expired, its own time and the URL's X-Amz-Expires (LocalStack's recordings); so do we. */
+  static expired(expiresAt: number, now: number, expiresSeconds: number): AccessDenied {
+    const second = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return new AccessDenied('Request has expired', { 'X-Amz-Expires': String(expiresSeconds), Expires: second(expiresAt), ServerTime: second(now) });
+  }
+}
+
+export class BadRequest extends awsErrorCode('BadRequest', 400) {
+  /** A CORS preflight (OPTIONS) without Origin, in AWS's words (LocalStack's recordings). */
+  static originNeeded(): BadRequest {
+    return new BadRequest('Insufficient information. Origin request header needed.');
+  }
+}
+
+export class AccessForbidden extends awsErrorCode('AccessForbidden', 403) {
+  /** A CORS preflight AWS refuses: no CORS configuration (none is emulated) or no such bucket (LocalStack's recordings). */
+  constructor(reason: 'CORS is not enabled for this bucket.' | 'Bucket not found', method: string) {
+    super(`CORSResponse: ${reason}`, { Method: method, ResourceType: 'BUCKET' });
   }
 }
 

@@ -225,7 +225,9 @@ export function checkPresignedExpiry(request: ServiceRequest): void {
   if (presigned === undefined) return;
   // The server parsed the credential strictly (credential.ts): the date is well-formed and the expiry bounded.
   const signedAt = parseAmzDate(presigned.amzDate)!;
-  if (signedAt + presigned.expiresSeconds * 1000 < Date.now()) throw new AccessDenied('Request has expired');
+  const expiresAt = signedAt + presigned.expiresSeconds * 1000;
+  const now = Date.now();
+  if (expiresAt < now) throw AccessDenied.expired(expiresAt, now, presigned.expiresSeconds);
 }
 
 export function firstForwardedFor(request: ServiceRequest): string | undefined {

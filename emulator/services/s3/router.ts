@@ -10,6 +10,8 @@ import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter }
 import { CHECKSUM_ALGORITHMS, allowsChecksumType, checksumHeaderName, defaultChecksumType, parseChecksumAlgorithm } from './checksums.js';
 import { readPayload, receivePayload } from './payload.js';
 import {
+  AccessForbidden,
+  BadRequest,
   InvalidArgument,
   InvalidRequest,
   MalformedXML,
@@ -129,6 +131,7 @@ export class S3Router implements ServiceRouter {
       resource = target.resource;
       if (this.context.faults.shouldThrottle()) throw new SlowDown();
       checkPresignedExpiry(request);
+      if (request.method === 'OPTIONS') this.refusePreflight(request, target.bucket);
       const operation = resolveOperation(request.method, target, request.query, request.headers);
       const handler = Object.hasOwn(this.handlers, operation) ? this.handlers[operation] : undefined;
       if (!handler) throw new NotImplemented(operation.replace(/^NotImplemented:/, ''));
@@ -155,6 +158,18 @@ export class S3Router implements ServiceRouter {
       }
       throw error;
     }
+  }
+
+  /**
+   * A CORS preflight that reached S3 (the server answers those from allowed origins itself): AWS answers one
+   * without Origin with BadRequest, and one for a bucket without a CORS configuration with AccessForbidden;
+   * no bucket has one here (PutBucketCors is not emulated).
+   */
+  private refusePreflight(request: ServiceRequest, bucket: string | undefined): never {
+    if (header(request, 'origin') === undefined) throw BadRequest.originNeeded();
+    const method = header(request, 'access-control-request-method') ?? 'OPTIONS';
+    const exists = bucket !== undefined && this.store.buckets.hasBucket(bucket);
+    throw new AccessForbidden(exists ? 'CORS is not enabled for this bucket.' : 'Bucket not found', method);
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { encodeAwsChunked } from '../../../emulator/services/s3/chunked.js';
 import { scopeAuthorization } from '../../helpers/hostile.js';
 import { errorCode, expectS3Error, startS3Cloud, type S3TestCloud } from './support.js';
@@ -386,6 +387,81 @@ describe('user metadata beyond US-ASCII', () => {
       assert.equal(response.status, 200, await response.text());
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       assert.equal(head.Metadata?.meta1, '=?UTF-8?Q?Hello_World=C3=A9?=', key);
+    }
+  });
+});
+
+describe('presigned URL expiry', () => {
+  // AWS's words, from its answers quoted in aws/aws-cli#5464, minio/minio-js#1312 and catalyst/moodle-tool_objectfs#270
+  // (AuthorizationQueryParametersError is 400, ErrorCodeBilling), and LocalStack's recording of an expired URL.
+  it('refuses an X-Amz-Expires over a week, negative or not a number with AWS\'s AuthorizationQueryParametersError', async () => {
+    const bucket = await newBucket('presign-bounds');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v' }));
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'k' }), { expiresIn: 600 });
+    const withExpires = (value: string) => url.replace('X-Amz-Expires=600', `X-Amz-Expires=${value}`);
+
+    assert.equal((await fetch(withExpires('604800'))).status, 200, 'a week is allowed');
+    for (const [value, message] of [
+      ['604801', 'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds'],
+      ['609901', 'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds'],
+      ['-7', 'X-Amz-Expires must be non-negative'],
+      ['soon', 'X-Amz-Expires should be a number'],
+    ]) {
+      const response = await fetch(withExpires(value!));
+      const body = await response.text();
+      assert.deepEqual([response.status, errorCode(body)], [400, 'AuthorizationQueryParametersError'], value);
+      assert.equal(/<Message>([^<]*)<\/Message>/.exec(body)?.[1], message, value);
+    }
+  });
+
+  it('answers an expired URL with AccessDenied naming when it expired, the server time and X-Amz-Expires, as AWS does', async () => {
+    const bucket = await newBucket('presign-expired');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v' }));
+    const signedAt = new Date(Date.now() - 120_000);
+    const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: 'k' }), { expiresIn: 60, signingDate: signedAt });
+
+    const response = await fetch(url, { method: 'PUT', body: 'late' });
+    const body = await response.text();
+
+    assert.deepEqual([response.status, errorCode(body)], [403, 'AccessDenied']);
+    assert.match(body, /<Message>Request has expired<\/Message>/);
+    assert.match(body, /<X-Amz-Expires>60<\/X-Amz-Expires>/);
+    const expires = /<Expires>([^<]*)<\/Expires>/.exec(body)?.[1];
+    const serverTime = /<ServerTime>([^<]*)<\/ServerTime>/.exec(body)?.[1];
+    assert.equal(expires, new Date(Math.floor(signedAt.getTime() / 1000) * 1000 + 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    assert.match(serverTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }))).Body!.transformToString(), 'v', 'the expired PUT stored nothing');
+  });
+
+  it('answers a preflight without Origin with 400 BadRequest, as AWS does (LocalStack\'s recordings)', async () => {
+    const bucket = await newBucket('presign-options');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v' }));
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'k' }), { expiresIn: 600 });
+
+    const response = await fetch(url, { method: 'OPTIONS' });
+    const body = await response.text();
+
+    assert.deepEqual([response.status, errorCode(body)], [400, 'BadRequest']);
+    assert.match(body, /<Message>Insufficient information\. Origin request header needed\.<\/Message>/);
+  });
+
+  it('answers an OPTIONS from an allowed origin that is no preflight with AWS\'s AccessForbidden: no bucket has a CORS configuration', async () => {
+    const origin = 'http://app.localhost:3000';
+    const withOrigin = await startS3Cloud({ allowOrigins: [origin] });
+    try {
+      const bucket = await withOrigin.newBucket('options-origin');
+      const sign = (name: string) => getSignedUrl(withOrigin.s3, new GetObjectCommand({ Bucket: name, Key: 'k' }), { expiresIn: 600 });
+      for (const [name, message] of [
+        [bucket, 'CORSResponse: CORS is not enabled for this bucket.'],
+        [`${bucket}-missing`, 'CORSResponse: Bucket not found'],
+      ]) {
+        const response = await fetch(await sign(name!), { method: 'OPTIONS', headers: { origin } });
+        const body = await response.text();
+        assert.deepEqual([response.status, errorCode(body)], [403, 'AccessForbidden'], name);
+        assert.match(body, new RegExp(`<Message>${message!.replace(/\./g, '\\.')}</Message><Method>OPTIONS</Method><ResourceType>BUCKET</ResourceType>`), name);
+      }
+    } finally {
+      await withOrigin.close();
     }
   });
 });
