@@ -221,6 +221,12 @@ export class AccessDenied extends awsErrorCode('AccessDenied', 403) {
   }
 }
 
+export class InvalidBucketOwnerAWSAccountID extends awsErrorCode('InvalidBucketOwnerAWSAccountID', 400) {
+  constructor() {
+    super('The value of the expected bucket owner parameter must be an AWS Account ID...');
+  }
+}
+
 export class BadRequest extends awsErrorCode('BadRequest', 400) {
   /** A CORS preflight (OPTIONS) without Origin, in AWS's words (LocalStack's recordings). */
   static originNeeded(): BadRequest {

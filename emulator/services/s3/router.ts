@@ -10,8 +10,10 @@ import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter }
 import { CHECKSUM_ALGORITHMS, allowsChecksumType, checksumHeaderName, defaultChecksumType, parseChecksumAlgorithm } from './checksums.js';
 import { readPayload, receivePayload } from './payload.js';
 import {
+  AccessDenied,
   AccessForbidden,
   BadRequest,
+  InvalidBucketOwnerAWSAccountID,
   InvalidArgument,
   InvalidRequest,
   MalformedXML,
@@ -139,6 +141,7 @@ export class S3Router implements ServiceRouter {
       this.authorizer.check(request.caller, () => s3Requirement(operation, callOf(operation, target, request)), operation);
       // On a full disk, writes of bodies are refused at once (they would eat the room deletes need); deletes
       // and reads go on.
+      this.checkBucketOwnerCondition(request, operation, target.bucket);
       if (BODY_WRITES.has(operation)) this.context.disk?.assertWritable();
       const info: RequestInfo = {
         requestId: request.requestId,
@@ -158,6 +161,26 @@ export class S3Router implements ServiceRouter {
       }
       throw error;
     }
+  }
+
+  /**
+   * The bucket owner condition: `x-amz-expected-bucket-owner` (and `x-amz-source-expected-bucket-owner` for a copy's
+   * source) name the account the caller expects to own the bucket. Every bucket here is the one account's, so
+   * another account's id is refused as AWS refuses it, with a bare AccessDenied; a bucket that does not exist is
+   * left to the handler's NoSuchBucket.
+   */
+  private checkBucketOwnerCondition(request: ServiceRequest, operation: string, bucket: string | undefined): void {
+    const expected = header(request, 'x-amz-expected-bucket-owner');
+    if (expected !== undefined && bucket !== undefined && operation !== 'CreateBucket') this.checkOwner(expected, bucket);
+    const expectedSource = header(request, 'x-amz-source-expected-bucket-owner');
+    if (expectedSource !== undefined && (operation === 'CopyObject' || operation === 'UploadPartCopy')) {
+      this.checkOwner(expectedSource, parseCopySource(header(request, 'x-amz-copy-source') ?? '').bucket);
+    }
+  }
+
+  private checkOwner(expected: string, bucket: string): void {
+    if (!/^\d{12}$/.test(expected.trim())) throw new InvalidBucketOwnerAWSAccountID();
+    if (expected.trim() !== this.context.settings.accountId && this.store.buckets.hasBucket(bucket)) throw new AccessDenied();
   }
 
   /**

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectAttributesCommand,
@@ -462,6 +463,37 @@ describe('presigned URL expiry', () => {
       }
     } finally {
       await withOrigin.close();
+    }
+  });
+});
+
+describe('bucket owner condition (x-amz-expected-bucket-owner)', () => {
+  // AWS: another account's id answers 403 AccessDenied, "Access Denied" (awsdocs/amazon-s3-userguide#5); a value that
+  // is no 12-digit account id answers 400 InvalidBucketOwnerAWSAccountID (versity/versitygw#1428, grafana/loki#15382).
+  it('lets a call through with the account\'s own id and refuses another account\'s with AccessDenied, on bucket, object and copy-source calls', async () => {
+    const bucket = await newBucket('expected-owner');
+    const account = cloud.cloud.context.settings.accountId;
+    const other = account === '111111111111' ? '222222222222' : '111111111111';
+
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v', ExpectedBucketOwner: account }));
+    assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: bucket, ExpectedBucketOwner: account }))).KeyCount, 1);
+    await expectS3Error(s3.send(new ListObjectsV2Command({ Bucket: bucket, ExpectedBucketOwner: other })), 'AccessDenied', 403);
+    await expectS3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'bar', Body: 'coffee', ExpectedBucketOwner: other })), 'AccessDenied', 403);
+    // A HEAD answer has no body, so the SDK knows no code: the status is the answer.
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'k', ExpectedBucketOwner: other })).then(
+      () => undefined,
+      (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode,
+    );
+    assert.equal(head, 403);
+    await expectS3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy', CopySource: `${bucket}/k`, ExpectedSourceBucketOwner: other })), 'AccessDenied', 403);
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy', CopySource: `${bucket}/k`, ExpectedSourceBucketOwner: account, ExpectedBucketOwner: account }));
+    assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount, 2, 'the refused PutObject stored nothing');
+  });
+
+  it('refuses a value that is no account id with InvalidBucketOwnerAWSAccountID', async () => {
+    const bucket = await newBucket('expected-owner-form');
+    for (const value of ['owner', '12345678901', '1234567890123', `${cloud.cloud.context.settings.accountId}foo`]) {
+      await expectS3Error(s3.send(new ListObjectsV2Command({ Bucket: bucket, ExpectedBucketOwner: value })), 'InvalidBucketOwnerAWSAccountID', 400);
     }
   });
 });
