@@ -82,7 +82,6 @@ function qEncode(bytes: Buffer): string {
 }
 
 function asUtf8WhenUtf8(latin1: string): string {
-  // eslint-disable-next-line no-control-regex
   if (!/[^\x00-\x7f]/.test(latin1)) return latin1;
   try {
     return UTF8.decode(Buffer.from(latin1, 'latin1'));
