@@ -140,6 +140,23 @@ export class InvalidRange extends awsErrorCode('InvalidRange', 416) {
   }
 }
 
+/** S3's NotImplemented for a header value it does not take (core's NotImplemented names a missing operation). */
+export class NotImplemented extends awsErrorCode('NotImplemented', 501) {
+  private constructor(header: string, additionalMessage: string) {
+    super('A header you provided implies functionality that is not implemented', { Header: header, additionalMessage });
+  }
+
+  /** A write's If-None-Match other than `*` (LocalStack's recordings of AWS). */
+  static ifNoneMatchValue(): NotImplemented {
+    return new NotImplemented('If-None-Match', "We don't accept the provided value of If-None-Match header for this API");
+  }
+
+  /** A write with both If-Match and If-None-Match (LocalStack's recordings of AWS). */
+  static bothConditions(): NotImplemented {
+    return new NotImplemented('If-Match,If-None-Match', 'Multiple conditional request headers present in the request');
+  }
+}
+
 export class PreconditionFailed extends awsErrorCode('PreconditionFailed', 412) {
   constructor(condition: string) {
     super('At least one of the pre-conditions you specified did not hold', { Condition: condition });

@@ -12,11 +12,12 @@ import {
   InvalidRequest,
   MalformedXML,
   MetadataTooLarge,
+  NotImplemented as S3NotImplemented,
   PreconditionFailed,
 } from './errors.js';
 import { urlEncodeListValue } from './names.js';
 import { etagListMatches, successor } from './objects.js';
-import { type ListPosition, type ObjectAttributes, type ObjectRecord } from './store.js';
+import { type ListPosition, type ObjectAttributes, type ObjectRecord, type Preconditions } from './store.js';
 import { children, parseXml, text, type XmlNode } from './xml.js';
 import { readMetadataValue } from './metadata-text.js';
 import { type S3Target } from './operations.js';
@@ -88,6 +89,18 @@ export function objectAttributes(request: ServiceRequest, checksum: { algorithm:
     userMetadata,
     ...(checksum ? { checksum: { ...checksum, type: 'FULL_OBJECT' as const } } : {}),
   };
+}
+
+/**
+ * The conditions of a write (PutObject, CompleteMultipartUpload): If-None-Match takes only `*` and a write takes one
+ * condition; AWS answers either mistake with 501 NotImplemented naming the header. So do we.
+ */
+export function writePreconditions(request: ServiceRequest): Preconditions {
+  const ifNoneMatch = header(request, 'if-none-match');
+  const ifMatch = header(request, 'if-match');
+  if (ifNoneMatch !== undefined && ifMatch !== undefined) throw S3NotImplemented.bothConditions();
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw S3NotImplemented.ifNoneMatchValue();
+  return { ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}), ...(ifMatch !== undefined ? { ifMatch } : {}) };
 }
 
 /** What an S3 call names, for its authorisation: the bucket and key, a version, a listing's prefix, a copy's source. */

@@ -21,7 +21,7 @@ import {
   s3ErrorResponse,
 } from './errors.js';
 import { compareUtf8 } from './objects.js';
-import { type CompletedPart, type ListPosition, type Preconditions, type RequestInfo, type S3Store } from './store.js';
+import { type CompletedPart, type ListPosition, type ObjectRecord, type RequestInfo, type S3Store } from './store.js';
 import { child, children, text } from './xml.js';
 import { Authorizer } from '../../core/authorize.js';
 import { parseTarget, resolveOperation } from './operations.js';
@@ -43,6 +43,7 @@ import {
   positionAfter,
   readChecksumType,
   tagEntries,
+  writePreconditions,
 } from './request.js';
 import {
   checksumHeaders,
@@ -375,11 +376,7 @@ export class S3Router implements ServiceRouter {
   private async putObject({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
     // Everything that needs no body is checked before a byte of it is read.
     const attributes = objectAttributes(request, undefined);
-    const preconditions: Preconditions = {};
-    const ifNoneMatch = header(request, 'if-none-match');
-    const ifMatch = header(request, 'if-match');
-    if (ifNoneMatch !== undefined) preconditions.ifNoneMatch = ifNoneMatch;
-    if (ifMatch !== undefined) preconditions.ifMatch = ifMatch;
+    const preconditions = writePreconditions(request);
     this.store.objects.checkObjectWrite(bucket, key, preconditions);
     const draft = this.store.objects.draftBody();
     try {
@@ -414,7 +411,10 @@ export class S3Router implements ServiceRouter {
     // A part is served as the range of the object it covers, with the object's ETag and its parts count.
     if (partNumber !== undefined) headers['x-amz-mp-parts-count'] = String(record.partsCount ?? 1);
     const range = partRange ?? (rangeHeader === undefined ? undefined : parseRange(rangeHeader, record.size));
-    if (!range && header(request, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeaders(record.checksum));
+    if (header(request, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
+      if (partNumber !== undefined) Object.assign(headers, this.partChecksumHeaders(record, partNumber));
+      else if (!range) Object.assign(headers, checksumHeaders(record.checksum));
+    }
     if (range) {
       headers['content-range'] = `bytes ${range.start}-${range.end}/${record.size}`;
       headers['content-length'] = String(range.end - range.start + 1);
@@ -424,6 +424,18 @@ export class S3Router implements ServiceRouter {
     const status = range ? 206 : 200;
     if (headOnly) return { status, headers };
     return { status, headers, body: this.store.objects.openObjectBody(record, range) };
+  }
+
+  /**
+   * The checksum of one part, as AWS answers a GET/HEAD by partNumber with checksum mode (LocalStack's recordings): a
+   * COMPOSITE object's part has its own checksum; a FULL_OBJECT object's part has none unless it is the whole object.
+   */
+  private partChecksumHeaders(record: ObjectRecord, partNumber: number): Record<string, string> {
+    const checksum = record.checksum;
+    if (!checksum) return {};
+    if (checksum.type === 'FULL_OBJECT') return (record.partsCount ?? 1) === 1 ? checksumHeaders(checksum) : {};
+    const part = this.store.objects.objectParts(record)?.find((candidate) => candidate.partNumber === partNumber);
+    return part?.checksum ? { [checksumHeaderName(part.checksum.algorithm)]: part.checksum.value, 'x-amz-checksum-type': 'COMPOSITE' } : {};
   }
 
   /** GetObjectAttributes: the attributes named in x-amz-object-attributes, the parts paged as ListParts pages. */
@@ -583,11 +595,7 @@ export class S3Router implements ServiceRouter {
       }
       return { partNumber, etag, checksums };
     });
-    const preconditions: Preconditions = {};
-    const ifNoneMatch = header(request, 'if-none-match');
-    const ifMatch = header(request, 'if-match');
-    if (ifNoneMatch !== undefined) preconditions.ifNoneMatch = ifNoneMatch;
-    if (ifMatch !== undefined) preconditions.ifMatch = ifMatch;
+    const preconditions = writePreconditions(request);
     const record = await this.store.multipart.completeMultipartUpload(
       bucket,
       key,

@@ -244,11 +244,78 @@ describe('conditional CompleteMultipartUpload', () => {
     assert.equal(await body.Body!.transformToString(), 'part');
   });
 
+  // LocalStack's recordings of AWS: If-None-Match takes only `*` on a write, and a write takes one condition.
+  it('answers 501 NotImplemented, naming the header, for If-None-Match other than * and for both conditions at once', async () => {
+    const bucket = await newBucket('conditional-validation');
+    const { ETag } = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'obj', Body: 'first' }));
+    const upload = await uploadOnePart(bucket, 'obj');
+    const attempts: [() => Promise<unknown>, string, string][] = [
+      [() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'obj', Body: 'x', IfNoneMatch: ETag })), 'If-None-Match', "We don't accept the provided value of If-None-Match header for this API"],
+      [() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'new', Body: 'x', IfNoneMatch: 'badetag' })), 'If-None-Match', "We don't accept the provided value of If-None-Match header for this API"],
+      [() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'obj', Body: 'x', IfNoneMatch: '*', IfMatch: 'abcdef' })), 'If-Match,If-None-Match', 'Multiple conditional request headers present in the request'],
+      [
+        () => s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'obj', UploadId: upload.UploadId, MultipartUpload: { Parts: upload.Parts }, IfNoneMatch: 'badetag' })),
+        'If-None-Match',
+        "We don't accept the provided value of If-None-Match header for this API",
+      ],
+    ];
+    for (const [attempt, headerName, additional] of attempts) {
+      const error = await expectS3Error(attempt(), 'NotImplemented', 501);
+      assert.equal(error.message, 'A header you provided implies functionality that is not implemented');
+      assert.equal(error.Header, headerName);
+      assert.equal(error.additionalMessage, additional);
+    }
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'obj' }))).Body!.transformToString(), 'first', 'nothing was written');
+  });
+
   it('completes with If-None-Match: * when the key is free', async () => {
     const bucket = await newBucket('complete-free');
     const upload = await uploadOnePart(bucket, 'obj');
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'obj', UploadId: upload.UploadId, MultipartUpload: { Parts: upload.Parts }, IfNoneMatch: '*' }));
     assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'obj' }))).Body!.transformToString(), 'part');
+  });
+});
+
+describe('part checksums on GET and HEAD by partNumber', () => {
+  // LocalStack's recordings of AWS (test_complete_multipart_parts_checksum_composite/_full_object,
+  // test_get_object_part_checksum): with checksum mode, a part of a COMPOSITE object answers its own checksum and
+  // COMPOSITE; a part of a FULL_OBJECT object answers no checksum unless it is the whole object.
+  async function threeParts(bucket: string, key: string, algorithm: 'SHA256' | 'CRC32', type: 'COMPOSITE' | 'FULL_OBJECT', count = 3) {
+    const bodies = Array.from({ length: count }, (_, index) => Buffer.alloc(index < count - 1 ? 5 * 1024 * 1024 : 1024, 65 + index));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ChecksumAlgorithm: algorithm, ChecksumType: type }));
+    const parts = [];
+    for (const [index, body] of bodies.entries()) {
+      const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: body, ChecksumAlgorithm: algorithm }));
+      parts.push({ ETag: part.ETag, PartNumber: index + 1, [`Checksum${algorithm}`]: part[`Checksum${algorithm}`] });
+    }
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, ChecksumType: type, MultipartUpload: { Parts: parts } }));
+    return parts.map((part) => part[`Checksum${algorithm}`] as string);
+  }
+
+  it('answers a COMPOSITE object\'s part with the part\'s own checksum', async () => {
+    const bucket = await newBucket('part-checksum-composite');
+    const partChecksums = await threeParts(bucket, 'obj', 'SHA256', 'COMPOSITE');
+    for (const [index, expected] of partChecksums.entries()) {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'obj', PartNumber: index + 1, ChecksumMode: 'ENABLED' }));
+      assert.deepEqual([head.ChecksumSHA256, head.ChecksumType], [expected, 'COMPOSITE'], `part ${index + 1}`);
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'obj', PartNumber: index + 1, ChecksumMode: 'ENABLED' }));
+      await got.Body!.transformToByteArray();
+      assert.deepEqual([got.ChecksumSHA256, got.ChecksumType], [expected, 'COMPOSITE'], `part ${index + 1}`);
+    }
+    const plain = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'obj', PartNumber: 1 }));
+    assert.equal(plain.ChecksumSHA256, undefined, 'no checksum without checksum mode');
+  });
+
+  it('answers no checksum for a part of a FULL_OBJECT object, and the object\'s when the part is the whole object', async () => {
+    const bucket = await newBucket('part-checksum-full');
+    await threeParts(bucket, 'three', 'CRC32', 'FULL_OBJECT');
+    const part = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'three', PartNumber: 2, ChecksumMode: 'ENABLED' }));
+    assert.deepEqual([part.ChecksumCRC32, part.ChecksumType], [undefined, undefined]);
+
+    await threeParts(bucket, 'one', 'CRC32', 'FULL_OBJECT', 1);
+    const whole = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'one', ChecksumMode: 'ENABLED' }));
+    const only = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'one', PartNumber: 1, ChecksumMode: 'ENABLED' }));
+    assert.deepEqual([only.ChecksumCRC32, only.ChecksumType], [whole.ChecksumCRC32, 'FULL_OBJECT']);
   });
 });
 
