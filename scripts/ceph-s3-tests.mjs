@@ -2,7 +2,8 @@
 // Runs ceph's s3-tests (a clone outside this repository) on the local cloud's declared S3 scope: starts a
 // `local serve` on a fresh state directory, writes an s3tests.conf for it, runs the subset, prints pytest's summary.
 // Usage: node scripts/ceph-s3-tests.mjs [path to s3-tests clone, default /tmp/s3-tests] [extra pytest arguments...]
-// Needs `npm run build` first, and the clone's Python dependencies (boto3, pytest, munch, isodate, ...).
+// Needs `npm run build` first, and the clone's Python dependencies (boto3, pytest, munch, isodate, ...); S3TESTS_PYTHON
+// names another interpreter (one with a newer botocore).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -101,6 +102,26 @@ email = account2@example.com
 `,
 );
 
+const markerExpression = `not (${EXCLUDED_MARKERS.join(' or ')})`;
+const env = { ...process.env, S3TEST_CONF: conf };
+// The name parts are matched against each test function's name here, not with pytest's -k: newer pytest also
+// matches -k against the package's name (`s3tests` holds `sts`), which would deselect every test.
+const collected = spawnSync(python, ['-m', 'pytest', 's3tests/functional/test_s3.py', '-m', markerExpression, '--collect-only', '-q', '-p', 'no:cacheprovider'], {
+  cwd: clone,
+  env,
+  encoding: 'utf8',
+  maxBuffer: 16 * 1024 * 1024,
+});
+const selected = collected.stdout
+  .split('\n')
+  .map((line) => line.trim())
+  .filter((line) => line.startsWith('s3tests/functional/test_s3.py::'))
+  .filter((id) => !EXCLUDED_NAME_PARTS.some((part) => id.slice(id.indexOf('::') + 2).includes(part)));
+if (selected.length === 0) {
+  process.stderr.write(`no tests selected; pytest's collection said:\n${collected.stdout}${collected.stderr}`);
+  rmSync(scratch, { recursive: true, force: true });
+  process.exit(1);
+}
 const thumbctl = resolve(import.meta.dirname, '..', 'bin', 'thumbctl.js');
 const cloud = spawn(process.execPath, [thumbctl, 'local', 'serve', '--port', String(port), '--state-dir', join(scratch, 'state')], { stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise((ready, fail) => {
@@ -110,13 +131,7 @@ await new Promise((ready, fail) => {
   });
 });
 
-const markerExpression = `not (${EXCLUDED_MARKERS.join(' or ')})`;
-const nameExpression = `not (${EXCLUDED_NAME_PARTS.join(' or ')})`;
-const result = spawnSync(
-  python,
-  ['-m', 'pytest', 's3tests/functional/test_s3.py', '-m', markerExpression, '-k', nameExpression, '-q', '-rfE', '-p', 'no:cacheprovider', ...pytestArguments],
-  { cwd: clone, stdio: 'inherit', env: { ...process.env, S3TEST_CONF: conf } },
-);
+const result = spawnSync(python, ['-m', 'pytest', ...selected, '-q', '-rfE', '-p', 'no:cacheprovider', ...pytestArguments], { cwd: clone, stdio: 'inherit', env });
 cloud.kill('SIGTERM');
 await new Promise((stopped) => cloud.once('exit', stopped));
 rmSync(scratch, { recursive: true, force: true });

@@ -130,8 +130,16 @@ function parsePresignedQuery(query: readonly (readonly [string, string])[]): Sig
   const amzDate = values.get('X-Amz-Date')!;
   if (!isAmzDate(amzDate)) throw new AuthFailure('malformed-query', `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`, accessKeyId);
   const expires = values.get('X-Amz-Expires')!;
+  // AWS's words for each way an expiry is out of bounds (quoted from its answers in aws/aws-cli#5464,
+  // minio/minio-js#1312, catalyst/moodle-tool_objectfs#270); so ours. AWS documents 1 as the least expiry.
+  if (!/^-?\d+$/.test(expires)) throw new AuthFailure('malformed-query', 'X-Amz-Expires should be a number', accessKeyId);
+  if (expires.startsWith('-')) throw new AuthFailure('malformed-query', 'X-Amz-Expires must be non-negative', accessKeyId);
   if (!/^\d{1,7}$/.test(expires) || Number(expires) < 1 || Number(expires) > MAX_PRESIGN_SECONDS) {
-    throw new AuthFailure('malformed-query', `X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGN_SECONDS}`, accessKeyId);
+    throw new AuthFailure(
+      'malformed-query',
+      `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_PRESIGN_SECONDS} seconds`,
+      accessKeyId,
+    );
   }
   const securityToken = values.get('X-Amz-Security-Token');
   const contentSha256 = values.get('X-Amz-Content-Sha256');

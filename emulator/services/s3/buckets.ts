@@ -70,6 +70,10 @@ export class Buckets extends StorePart {
     return region;
   }
 
+  hasBucket(name: string): boolean {
+    return this.sql.bucket.get(name) !== undefined;
+  }
+
   /** @throws NoSuchBucket */
   getBucket(name: string): BucketRecord {
     const row = this.sql.bucket.get(name);

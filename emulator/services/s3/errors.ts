@@ -140,6 +140,23 @@ export class InvalidRange extends awsErrorCode('InvalidRange', 416) {
   }
 }
 
+/** S3's NotImplemented for a header value it does not take (core's NotImplemented names a missing operation). */
+export class NotImplemented extends awsErrorCode('NotImplemented', 501) {
+  private constructor(header: string, additionalMessage: string) {
+    super('A header you provided implies functionality that is not implemented', { Header: header, additionalMessage });
+  }
+
+  /** A write's If-None-Match other than `*` (LocalStack's recordings of AWS). */
+  static ifNoneMatchValue(): NotImplemented {
+    return new NotImplemented('If-None-Match', "We don't accept the provided value of If-None-Match header for this API");
+  }
+
+  /** A write with both If-Match and If-None-Match (LocalStack's recordings of AWS). */
+  static bothConditions(): NotImplemented {
+    return new NotImplemented('If-Match,If-None-Match', 'Multiple conditional request headers present in the request');
+  }
+}
+
 export class PreconditionFailed extends awsErrorCode('PreconditionFailed', 412) {
   constructor(condition: string) {
     super('At least one of the pre-conditions you specified did not hold', { Condition: condition });
@@ -210,8 +227,34 @@ export class InvalidURI extends awsErrorCode('InvalidURI', 400) {
 }
 
 export class AccessDenied extends awsErrorCode('AccessDenied', 403) {
-  constructor(message = 'Access Denied') {
-    super(message);
+  constructor(message = 'Access Denied', fields: Record<string, string> = {}) {
+    super(message, fields);
+  }
+
+  /** An expired presigned URL: AWS names when it expired, its own time and the URL's X-Amz-Expires (LocalStack's recordings); so do we. */
+  static expired(expiresAt: number, now: number, expiresSeconds: number): AccessDenied {
+    const second = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return new AccessDenied('Request has expired', { 'X-Amz-Expires': String(expiresSeconds), Expires: second(expiresAt), ServerTime: second(now) });
+  }
+}
+
+export class InvalidBucketOwnerAWSAccountID extends awsErrorCode('InvalidBucketOwnerAWSAccountID', 400) {
+  constructor() {
+    super('The value of the expected bucket owner parameter must be an AWS Account ID...');
+  }
+}
+
+export class BadRequest extends awsErrorCode('BadRequest', 400) {
+  /** A CORS preflight (OPTIONS) without Origin, in AWS's words (LocalStack's recordings). */
+  static originNeeded(): BadRequest {
+    return new BadRequest('Insufficient information. Origin request header needed.');
+  }
+}
+
+export class AccessForbidden extends awsErrorCode('AccessForbidden', 403) {
+  /** A CORS preflight AWS refuses: no CORS configuration (none is emulated) or no such bucket (LocalStack's recordings). */
+  constructor(reason: 'CORS is not enabled for this bucket.' | 'Bucket not found', method: string) {
+    super(`CORSResponse: ${reason}`, { Method: method, ResourceType: 'BUCKET' });
   }
 }
 

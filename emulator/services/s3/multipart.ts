@@ -223,13 +223,14 @@ export class MultipartUploads extends StorePart {
       let checksum: StoredChecksum | undefined;
       if (plan?.type === 'FULL_OBJECT') {
         checksum = { algorithm: plan.algorithm, value: running!.digest(), type: 'FULL_OBJECT' };
-        if (plan.expected !== undefined && plan.expected !== checksum.value) throw new BadDigest(plan.algorithm);
+        // AWS names the algorithm in lower case here ("The crc32c you specified...", LocalStack's recordings); so do we.
+        if (plan.expected !== undefined && plan.expected !== checksum.value) throw new BadDigest(plan.algorithm.toLowerCase());
       } else if (plan) {
         const { algorithm } = plan;
         checksum = chosen.every((row) => row.checksum_algorithm === algorithm && row.checksum_value)
           ? { algorithm, value: compositeChecksum(algorithm, chosen.map((row) => row.checksum_value!)), type: 'COMPOSITE' }
           : undefined;
-        if (plan.expected !== undefined && !matchesComposite(plan.expected, checksum?.value)) throw new BadDigest(algorithm);
+        if (plan.expected !== undefined && !matchesComposite(plan.expected, checksum?.value)) throw new BadDigest(algorithm.toLowerCase());
       }
       const uploadRow = this.sql.upload.get(uploadId);
       if (!uploadRow) throw new NoSuchUpload(uploadId);

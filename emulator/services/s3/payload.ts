@@ -10,6 +10,7 @@ import { header, type ServiceRequest } from '../../core/http.js';
 import {
   CHECKSUM_ALGORITHMS,
   checksumHeaderName,
+  isChecksumOfWrongLength,
   isWellFormedChecksum,
   isWellFormedContentMd5,
   parseChecksumAlgorithm,
@@ -22,7 +23,6 @@ import {
   BadDigest,
   XAmzContentSHA256Mismatch,
   IncompleteBody,
-  InvalidArgument,
   InvalidDigest,
   InvalidRequest,
   MalformedTrailerError,
@@ -58,10 +58,18 @@ export interface PayloadOptions {
   payloadSha256FromCaller?: boolean;
 }
 
+/**
+ * Whether the body is aws-chunked framing. x-amz-content-sha256 decides, as at AWS: a STREAMING-* marker frames
+ * the body in chunks; a SHA-256 of the body or UNSIGNED-PAYLOAD means the body as sent, even under a
+ * `Content-Encoding: aws-chunked` (ceph's s3-tests send that label on plain bodies and AWS stores them as sent;
+ * so do we). Only without x-amz-content-sha256 (a presigned URL) does the Content-Encoding decide.
+ */
 export function isAwsChunked(request: ServiceRequest): boolean {
-  const encodings = (header(request, 'content-encoding') ?? '').split(',').map((value) => value.trim().toLowerCase());
   // The server admitted x-amz-content-sha256 only as a SHA-256 or one of S3's markers (credential.ts).
-  return encodings.includes('aws-chunked') || (header(request, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-');
+  const contentSha256 = header(request, 'x-amz-content-sha256');
+  if (contentSha256 !== undefined) return contentSha256.startsWith('STREAMING-');
+  const encodings = (header(request, 'content-encoding') ?? '').split(',').map((value) => value.trim().toLowerCase());
+  return encodings.includes('aws-chunked');
 }
 
 /**
@@ -86,8 +94,8 @@ export class PayloadVerifier {
     const contentSha256 = header(request, 'x-amz-content-sha256');
     if (isAwsChunked(request)) {
       const declared = header(request, 'x-amz-decoded-content-length');
-      if (declared === undefined) throw new MissingContentLength();
-      if (!/^\d+$/.test(declared.trim())) throw new InvalidArgument('x-amz-decoded-content-length is not a number', 'x-amz-decoded-content-length', declared);
+      // AWS answers a missing or unreadable decoded length alike, as a missing length (411); so do we.
+      if (declared === undefined || !/^\d+$/.test(declared.trim())) throw new MissingContentLength();
       this.declaredLength = Number(declared);
       this.decoder = new AwsChunkedDecoder();
     } else if (contentSha256 !== undefined && /^[0-9a-f]{64}$/i.test(contentSha256)) {
@@ -161,13 +169,12 @@ export class PayloadVerifier {
     }
     if (!checksum) return { size: this.size, md5 };
     const digest = this.options.objectChecksum ? checksum.value.replace(/-\d+$/, '') : checksum.value;
-    if (this.options.objectChecksum) {
-      // On CompleteMultipartUpload the value is the object's, checked later; a malformed one is InvalidRequest.
-      if (!isWellFormedChecksum(checksum.algorithm, digest)) throw new InvalidRequest(`Value for ${checksumHeaderName(checksum.algorithm)} header is invalid.`);
-      return { size: this.size, md5, objectChecksum: checksum };
-    }
-    // On a body, AWS answers BadDigest for any value that is not the body's digest, malformed or not; so do we.
-    if (!isWellFormedChecksum(checksum.algorithm, digest)) throw new BadDigest(checksum.algorithm);
+    // AWS answers base64 of the wrong length as an invalid header, and anything else that is not the digest
+    // (no base64 at all, or another digest) as BadDigest; so do we, on a body and on CompleteMultipartUpload.
+    if (isChecksumOfWrongLength(checksum.algorithm, digest)) throw new InvalidRequest(`Value for ${checksumHeaderName(checksum.algorithm)} header is invalid.`);
+    if (!isWellFormedChecksum(checksum.algorithm, digest)) throw new BadDigest(this.options.objectChecksum ? checksum.algorithm.toLowerCase() : checksum.algorithm);
+    // On CompleteMultipartUpload the value is the object's, checked against it when the parts are assembled.
+    if (this.options.objectChecksum) return { size: this.size, md5, objectChecksum: checksum };
     const computed = this.running.get(checksum.algorithm)?.digest() ?? lateChecksum;
     if (computed !== checksum.value) throw new BadDigest(checksum.algorithm);
     return { size: this.size, md5, checksum };

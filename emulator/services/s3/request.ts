@@ -12,12 +12,14 @@ import {
   InvalidRequest,
   MalformedXML,
   MetadataTooLarge,
+  NotImplemented as S3NotImplemented,
   PreconditionFailed,
 } from './errors.js';
 import { urlEncodeListValue } from './names.js';
 import { etagListMatches, successor } from './objects.js';
-import { type ListPosition, type ObjectAttributes, type ObjectRecord } from './store.js';
+import { type ListPosition, type ObjectAttributes, type ObjectRecord, type Preconditions } from './store.js';
 import { children, parseXml, text, type XmlNode } from './xml.js';
+import { readMetadataValue } from './metadata-text.js';
 import { type S3Target } from './operations.js';
 import { type S3CallNames } from './actions.js';
 
@@ -72,10 +74,12 @@ export function objectAttributes(request: ServiceRequest, checksum: { algorithm:
   let metadataBytes = 0;
   for (const [name, raw] of Object.entries(request.headers)) {
     if (!name.startsWith('x-amz-meta-') || raw === undefined) continue;
-    const value = Array.isArray(raw) ? raw.join(',') : raw;
+    // Stored as text (RFC 2047 words decoded, UTF-8 bytes read as UTF-8): responses.ts encodes it again on the way out.
+    const value = readMetadataValue(Array.isArray(raw) ? raw.join(',') : raw);
     const shortName = name.slice('x-amz-meta-'.length);
     userMetadata[shortName] = value;
-    metadataBytes += Buffer.byteLength(shortName, 'latin1') + Buffer.byteLength(value, 'latin1');
+    // AWS measures user metadata as the UTF-8 bytes of each name and value.
+    metadataBytes += Buffer.byteLength(shortName, 'utf8') + Buffer.byteLength(value, 'utf8');
   }
   if (metadataBytes > MAX_USER_METADATA_BYTES) throw new MetadataTooLarge(metadataBytes, MAX_USER_METADATA_BYTES);
   const contentType = header(request, 'content-type');
@@ -85,6 +89,18 @@ export function objectAttributes(request: ServiceRequest, checksum: { algorithm:
     userMetadata,
     ...(checksum ? { checksum: { ...checksum, type: 'FULL_OBJECT' as const } } : {}),
   };
+}
+
+/**
+ * The conditions of a write (PutObject, CompleteMultipartUpload): If-None-Match takes only `*` and a write takes one
+ * condition; AWS answers either mistake with 501 NotImplemented naming the header. So do we.
+ */
+export function writePreconditions(request: ServiceRequest): Preconditions {
+  const ifNoneMatch = header(request, 'if-none-match');
+  const ifMatch = header(request, 'if-match');
+  if (ifNoneMatch !== undefined && ifMatch !== undefined) throw S3NotImplemented.bothConditions();
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw S3NotImplemented.ifNoneMatchValue();
+  return { ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}), ...(ifMatch !== undefined ? { ifMatch } : {}) };
 }
 
 /** What an S3 call names, for its authorisation: the bucket and key, a version, a listing's prefix, a copy's source. */
@@ -222,7 +238,9 @@ export function checkPresignedExpiry(request: ServiceRequest): void {
   if (presigned === undefined) return;
   // The server parsed the credential strictly (credential.ts): the date is well-formed and the expiry bounded.
   const signedAt = parseAmzDate(presigned.amzDate)!;
-  if (signedAt + presigned.expiresSeconds * 1000 < Date.now()) throw new AccessDenied('Request has expired');
+  const expiresAt = signedAt + presigned.expiresSeconds * 1000;
+  const now = Date.now();
+  if (expiresAt < now) throw AccessDenied.expired(expiresAt, now, presigned.expiresSeconds);
 }
 
 export function firstForwardedFor(request: ServiceRequest): string | undefined {

@@ -10,6 +10,10 @@ import { header, type ServiceRequest, type ServiceResponse, type ServiceRouter }
 import { CHECKSUM_ALGORITHMS, allowsChecksumType, checksumHeaderName, defaultChecksumType, parseChecksumAlgorithm } from './checksums.js';
 import { readPayload, receivePayload } from './payload.js';
 import {
+  AccessDenied,
+  AccessForbidden,
+  BadRequest,
+  InvalidBucketOwnerAWSAccountID,
   InvalidArgument,
   InvalidRequest,
   MalformedXML,
@@ -17,8 +21,8 @@ import {
   s3ErrorResponse,
 } from './errors.js';
 import { compareUtf8 } from './objects.js';
-import { type CompletedPart, type ListPosition, type Preconditions, type RequestInfo, type S3Store } from './store.js';
-import { child, children, document, escapeXml, tag, text } from './xml.js';
+import { type CompletedPart, type ListPosition, type ObjectRecord, type RequestInfo, type S3Store } from './store.js';
+import { child, children, text } from './xml.js';
 import { Authorizer } from '../../core/authorize.js';
 import { parseTarget, resolveOperation } from './operations.js';
 import {
@@ -39,9 +43,34 @@ import {
   positionAfter,
   readChecksumType,
   tagEntries,
+  writePreconditions,
 } from './request.js';
-import { checksumHeaders, commonPrefixesXml, iso, objectHeaders, summaryXml, xml } from './responses.js';
-import { notificationConfigurationXml, parseNotificationConfiguration } from './notification-xml.js';
+import {
+  checksumHeaders,
+  completeMultipartUploadDocument,
+  copyObjectResultDocument,
+  copyPartResultDocument,
+  deleteResultDocument,
+  encryptionDocument,
+  initiateMultipartUploadDocument,
+  listBucketsDocument,
+  listMultipartUploadsDocument,
+  listObjectsDocument,
+  listPartsDocument,
+  listVersionsDocument,
+  locationDocument,
+  notificationConfigurationDocument,
+  objectAttributesDocument,
+  objectHeaders,
+  publicAccessBlockDocument,
+  taggingDocument,
+  versioningDocument,
+  xml,
+  type DeleteResultEntry,
+  type ObjectListingHead,
+  type VersionListingHead,
+} from './responses.js';
+import { parseNotificationConfiguration } from './notification-xml.js';
 import { objectPermission, s3Requirement, S3_OPERATION_PERMISSIONS } from './actions.js';
 
 /** One request being answered: what handlers need beyond the store. */
@@ -129,6 +158,7 @@ export class S3Router implements ServiceRouter {
       resource = target.resource;
       if (this.context.faults.shouldThrottle()) throw new SlowDown();
       checkPresignedExpiry(request);
+      if (request.method === 'OPTIONS') this.refusePreflight(request, target.bucket);
       const operation = resolveOperation(request.method, target, request.query, request.headers);
       const handler = Object.hasOwn(this.handlers, operation) ? this.handlers[operation] : undefined;
       if (!handler) throw new NotImplemented(operation.replace(/^NotImplemented:/, ''));
@@ -136,6 +166,7 @@ export class S3Router implements ServiceRouter {
       this.authorizer.check(request.caller, () => s3Requirement(operation, callOf(operation, target, request)), operation);
       // On a full disk, writes of bodies are refused at once (they would eat the room deletes need); deletes
       // and reads go on.
+      this.checkBucketOwnerCondition(request, operation, target.bucket);
       if (BODY_WRITES.has(operation)) this.context.disk?.assertWritable();
       const info: RequestInfo = {
         requestId: request.requestId,
@@ -155,6 +186,38 @@ export class S3Router implements ServiceRouter {
       }
       throw error;
     }
+  }
+
+  /**
+   * The bucket owner condition: `x-amz-expected-bucket-owner` (and `x-amz-source-expected-bucket-owner` for a copy's
+   * source) name the account the caller expects to own the bucket. Every bucket here is the one account's, so
+   * another account's id is refused as AWS refuses it, with a bare AccessDenied; a bucket that does not exist is
+   * left to the handler's NoSuchBucket.
+   */
+  private checkBucketOwnerCondition(request: ServiceRequest, operation: string, bucket: string | undefined): void {
+    const expected = header(request, 'x-amz-expected-bucket-owner');
+    if (expected !== undefined && bucket !== undefined && operation !== 'CreateBucket') this.checkOwner(expected, bucket);
+    const expectedSource = header(request, 'x-amz-source-expected-bucket-owner');
+    if (expectedSource !== undefined && (operation === 'CopyObject' || operation === 'UploadPartCopy')) {
+      this.checkOwner(expectedSource, parseCopySource(header(request, 'x-amz-copy-source') ?? '').bucket);
+    }
+  }
+
+  private checkOwner(expected: string, bucket: string): void {
+    if (!/^\d{12}$/.test(expected.trim())) throw new InvalidBucketOwnerAWSAccountID();
+    if (expected.trim() !== this.context.settings.accountId && this.store.buckets.hasBucket(bucket)) throw new AccessDenied();
+  }
+
+  /**
+   * A CORS preflight that reached S3 (the server answers those from allowed origins itself): AWS answers one
+   * without Origin with BadRequest, and one for a bucket without a CORS configuration with AccessForbidden;
+   * no bucket has one here (PutBucketCors is not emulated).
+   */
+  private refusePreflight(request: ServiceRequest, bucket: string | undefined): never {
+    if (header(request, 'origin') === undefined) throw BadRequest.originNeeded();
+    const method = header(request, 'access-control-request-method') ?? 'OPTIONS';
+    const exists = bucket !== undefined && this.store.buckets.hasBucket(bucket);
+    throw new AccessForbidden(exists ? 'CORS is not enabled for this bucket.' : 'Bucket not found', method);
   }
 
   /**
@@ -193,17 +256,8 @@ export class S3Router implements ServiceRouter {
     const remaining = after === undefined ? all : all.filter((bucket) => compareUtf8(bucket.name, after) > 0);
     const page = remaining.slice(0, maxBuckets);
     const truncated = remaining.length > page.length;
-    const buckets = page
-      .map((bucket) => `<Bucket>${tag('Name', bucket.name)}${tag('CreationDate', iso(bucket.createdAt))}${tag('BucketRegion', bucket.region)}</Bucket>`)
-      .join('');
     const token = truncated ? encodeToken({ value: page[page.length - 1]!.name, inclusive: false }) : undefined;
-    return xml(
-      200,
-      document(
-        'ListAllMyBucketsResult',
-        `<Owner>${tag('ID', this.store.owner.id)}</Owner><Buckets>${buckets}</Buckets>${tag('ContinuationToken', token)}${tag('Prefix', prefix)}`,
-      ),
-    );
+    return xml(200, listBucketsDocument(this.store.owner.id, page, token, prefix));
   }
 
   private createBucket({ request, bucket }: S3Call): ServiceResponse {
@@ -234,14 +288,11 @@ export class S3Router implements ServiceRouter {
   }
 
   private getBucketLocation({ bucket }: S3Call): ServiceResponse {
-    const { region } = this.store.buckets.getBucket(bucket);
-    // S3 reports us-east-1 as an empty constraint, a legacy of the "US Standard" region.
-    return xml(200, document('LocationConstraint', region === 'us-east-1' ? '' : escapeXml(region)));
+    return xml(200, locationDocument(this.store.buckets.getBucket(bucket).region));
   }
 
   private getBucketVersioning({ bucket }: S3Call): ServiceResponse {
-    // S3 answers a never-versioned bucket with an empty configuration.
-    return xml(200, document('VersioningConfiguration', tag('Status', this.store.buckets.versioningStatus(bucket))));
+    return xml(200, versioningDocument(this.store.buckets.versioningStatus(bucket)));
   }
 
   private putBucketVersioning({ request, bucket }: S3Call): ServiceResponse {
@@ -273,25 +324,20 @@ export class S3Router implements ServiceRouter {
       start = positionAfter(startAfter, prefix, delimiter);
     }
     const result = this.store.objects.listObjects(bucket, { prefix, delimiter, maxKeys, ...(start ? { start } : {}) });
-    const owner = version === 1 || query.get('fetch-owner') === 'true' ? `<Owner>${tag('ID', this.store.owner.id)}</Owner>` : '';
-    const contents = result.objects.map((object) => `<Contents>${summaryXml(object, encode)}${owner}<StorageClass>STANDARD</StorageClass></Contents>`).join('');
-    const prefixes = commonPrefixesXml(result, encode);
-    // AWS encodes Prefix in a v2 listing but returns a v1 listing's Prefix as sent (botocore decodes accordingly).
-    let head = `${tag('Name', bucket)}${tag('Prefix', version === 2 ? encode(prefix) : prefix)}`;
-    if (version === 2) {
-      head +=
-        `${tag('KeyCount', result.objects.length + result.commonPrefixes.length)}${tag('MaxKeys', maxKeys)}${tag('Delimiter', delimiter && encode(delimiter))}` +
-        `${tag('IsTruncated', result.isTruncated)}${tag('ContinuationToken', token ?? undefined)}` +
-        `${tag('NextContinuationToken', result.next && encodeToken(result.next))}${tag('StartAfter', startAfter ? encode(startAfter) : undefined)}`;
-    } else {
-      // S3 sends NextMarker only with a delimiter; without one, clients resume after the last key.
-      const nextMarker = result.isTruncated && delimiter ? result.lastReturned : undefined;
-      head +=
-        `${tag('Marker', encode(startAfter))}${tag('NextMarker', nextMarker && encode(nextMarker))}${tag('MaxKeys', maxKeys)}` +
-        `${tag('Delimiter', delimiter && encode(delimiter))}${tag('IsTruncated', result.isTruncated)}`;
-    }
-    head += tag('EncodingType', query.get('encoding-type') ?? undefined);
-    return xml(200, document('ListBucketResult', head + contents + prefixes));
+    const head: ObjectListingHead = {
+      version,
+      bucket,
+      prefix,
+      delimiter,
+      maxKeys,
+      encodingType: query.get('encoding-type') ?? undefined,
+      encode,
+      continuationToken: version === 2 ? (token ?? undefined) : undefined,
+      nextContinuationToken: version === 2 && result.next ? encodeToken(result.next) : undefined,
+      startAfter,
+      ownerId: version === 1 || query.get('fetch-owner') === 'true' ? this.store.owner.id : undefined,
+    };
+    return xml(200, listObjectsDocument(head, result));
   }
 
   private listObjectVersions({ request, bucket }: S3Call): ServiceResponse {
@@ -305,23 +351,18 @@ export class S3Router implements ServiceRouter {
     // AWS refuses a version-id-marker without a key-marker; so do we.
     if (versionIdMarker !== '' && keyMarker === '') throw new InvalidArgument('A version-id marker cannot be specified without a key marker.', 'version-id-marker', versionIdMarker);
     const result = this.store.objects.listObjectVersions(bucket, { prefix, delimiter, maxKeys, keyMarker, versionIdMarker });
-    const owner = `<Owner>${tag('ID', this.store.owner.id)}</Owner>`;
-    const entries = result.versions
-      .map((version) =>
-        version.deleteMarker
-          ? `<DeleteMarker>${tag('Key', encode(version.key))}${tag('VersionId', version.versionId)}${tag('IsLatest', version.isLatest)}` +
-            `${tag('LastModified', iso(version.lastModified))}${owner}</DeleteMarker>`
-          : `<Version>${tag('Key', encode(version.key))}${tag('VersionId', version.versionId)}${tag('IsLatest', version.isLatest)}` +
-            `${tag('LastModified', iso(version.lastModified))}${tag('ETag', `"${version.etag}"`)}${tag('Size', version.size)}<StorageClass>STANDARD</StorageClass>${owner}</Version>`,
-      )
-      .join('');
-    const next = result.next;
-    const head =
-      `${tag('Name', bucket)}${tag('Prefix', encode(prefix))}${tag('KeyMarker', encode(keyMarker))}${tag('VersionIdMarker', versionIdMarker)}` +
-      `${tag('NextKeyMarker', next && encode(next.keyMarker))}${tag('NextVersionIdMarker', next?.versionIdMarker)}` +
-      `${tag('MaxKeys', maxKeys)}${tag('Delimiter', delimiter && encode(delimiter))}${tag('IsTruncated', result.isTruncated)}${tag('EncodingType', query.get('encoding-type') ?? undefined)}`;
-    const prefixes = result.commonPrefixes.map((commonPrefix) => `<CommonPrefixes>${tag('Prefix', encode(commonPrefix))}</CommonPrefixes>`).join('');
-    return xml(200, document('ListVersionsResult', head + entries + prefixes));
+    const head: VersionListingHead = {
+      bucket,
+      prefix,
+      delimiter,
+      maxKeys,
+      encodingType: query.get('encoding-type') ?? undefined,
+      encode,
+      keyMarker,
+      versionIdMarker,
+      ownerId: this.store.owner.id,
+    };
+    return xml(200, listVersionsDocument(head, result));
   }
 
   /** `x-amz-version-id` for a record in a bucket that has had versioning (`null` for the null version); none otherwise. */
@@ -335,11 +376,7 @@ export class S3Router implements ServiceRouter {
   private async putObject({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
     // Everything that needs no body is checked before a byte of it is read.
     const attributes = objectAttributes(request, undefined);
-    const preconditions: Preconditions = {};
-    const ifNoneMatch = header(request, 'if-none-match');
-    const ifMatch = header(request, 'if-match');
-    if (ifNoneMatch !== undefined) preconditions.ifNoneMatch = ifNoneMatch;
-    if (ifMatch !== undefined) preconditions.ifMatch = ifMatch;
+    const preconditions = writePreconditions(request);
     this.store.objects.checkObjectWrite(bucket, key, preconditions);
     const draft = this.store.objects.draftBody();
     try {
@@ -374,7 +411,10 @@ export class S3Router implements ServiceRouter {
     // A part is served as the range of the object it covers, with the object's ETag and its parts count.
     if (partNumber !== undefined) headers['x-amz-mp-parts-count'] = String(record.partsCount ?? 1);
     const range = partRange ?? (rangeHeader === undefined ? undefined : parseRange(rangeHeader, record.size));
-    if (!range && header(request, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeaders(record.checksum));
+    if (header(request, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
+      if (partNumber !== undefined) Object.assign(headers, this.partChecksumHeaders(record, partNumber));
+      else if (!range) Object.assign(headers, checksumHeaders(record.checksum));
+    }
     if (range) {
       headers['content-range'] = `bytes ${range.start}-${range.end}/${record.size}`;
       headers['content-length'] = String(range.end - range.start + 1);
@@ -384,6 +424,18 @@ export class S3Router implements ServiceRouter {
     const status = range ? 206 : 200;
     if (headOnly) return { status, headers };
     return { status, headers, body: this.store.objects.openObjectBody(record, range) };
+  }
+
+  /**
+   * The checksum of one part, as AWS answers a GET/HEAD by partNumber with checksum mode (LocalStack's recordings): a
+   * COMPOSITE object's part has its own checksum; a FULL_OBJECT object's part has none unless it is the whole object.
+   */
+  private partChecksumHeaders(record: ObjectRecord, partNumber: number): Record<string, string> {
+    const checksum = record.checksum;
+    if (!checksum) return {};
+    if (checksum.type === 'FULL_OBJECT') return (record.partsCount ?? 1) === 1 ? checksumHeaders(checksum) : {};
+    const part = this.store.objects.objectParts(record)?.find((candidate) => candidate.partNumber === partNumber);
+    return part?.checksum ? { [checksumHeaderName(part.checksum.algorithm)]: part.checksum.value, 'x-amz-checksum-type': 'COMPOSITE' } : {};
   }
 
   /** GetObjectAttributes: the attributes named in x-amz-object-attributes, the parts paged as ListParts pages. */
@@ -402,26 +454,14 @@ export class S3Router implements ServiceRouter {
     const record = this.store.objects.getObject(bucket, key, versionId);
     const notModified = evaluateReadPreconditions(request, record, '');
     if (notModified) return { status: 304, headers: { etag: `"${record.etag}"`, 'last-modified': new Date(record.lastModified).toUTCString() } };
-    let inner = '';
-    if (wanted.has('ETag')) inner += tag('ETag', record.etag);
-    if (wanted.has('Checksum') && record.checksum) {
-      inner += `<Checksum>${tag(`Checksum${record.checksum.algorithm}`, record.checksum.value)}${tag('ChecksumType', record.checksum.type)}</Checksum>`;
-    }
-    const parts = wanted.has('ObjectParts') ? this.store.objects.objectParts(record) : undefined;
-    if (parts) {
-      const after = parts.filter((part) => part.partNumber > marker);
+    const all = wanted.has('ObjectParts') ? this.store.objects.objectParts(record) : undefined;
+    let parts: Parameters<typeof objectAttributesDocument>[2];
+    if (all) {
+      const after = all.filter((part) => part.partNumber > marker);
       const page = after.slice(0, maxParts);
-      const truncated = after.length > page.length;
-      const partsXml = page
-        .map((part) => `<Part>${tag('PartNumber', part.partNumber)}${tag('Size', part.size)}${part.checksum ? tag(`Checksum${part.checksum.algorithm}`, part.checksum.value) : ''}</Part>`)
-        .join('');
-      inner +=
-        `<ObjectParts>${tag('PartsCount', parts.length)}${tag('PartNumberMarker', marker)}${tag('NextPartNumberMarker', page.length > 0 ? page[page.length - 1]!.partNumber : marker)}` +
-        `${tag('MaxParts', maxParts)}${tag('IsTruncated', truncated)}${partsXml}</ObjectParts>`;
+      parts = { all, page, marker, maxParts, truncated: after.length > page.length };
     }
-    if (wanted.has('StorageClass')) inner += tag('StorageClass', 'STANDARD');
-    if (wanted.has('ObjectSize')) inner += tag('ObjectSize', record.size);
-    return xml(200, document('GetObjectAttributesResponse', inner), { 'last-modified': new Date(record.lastModified).toUTCString(), ...this.versionHeaders(record) });
+    return xml(200, objectAttributesDocument(record, wanted, parts), { 'last-modified': new Date(record.lastModified).toUTCString(), ...this.versionHeaders(record) });
   }
 
   private async copyObject({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
@@ -431,9 +471,8 @@ export class S3Router implements ServiceRouter {
     const sourceRecord = this.store.objects.getObject(source.bucket, source.key, source.versionId);
     evaluateCopySourcePreconditions(request, sourceRecord);
     const copied = await this.store.objects.copyObject(source, { bucket, key }, { directive, attributes: objectAttributes(request, undefined) }, info);
-    const checksum = copied.checksum ? tag(`Checksum${copied.checksum.algorithm}`, copied.checksum.value) : '';
     const sourceVersion = this.versionHeaders(sourceRecord)['x-amz-version-id'];
-    return xml(200, document('CopyObjectResult', `${tag('ETag', `"${copied.etag}"`)}${tag('LastModified', iso(copied.lastModified))}${checksum}`), {
+    return xml(200, copyObjectResultDocument(copied), {
       'x-amz-server-side-encryption': 'AES256',
       ...this.versionHeaders(copied),
       ...(sourceVersion !== undefined ? { 'x-amz-copy-source-version-id': sourceVersion } : {}),
@@ -472,17 +511,12 @@ export class S3Router implements ServiceRouter {
       info,
     );
     let next = 0;
-    const entries = objects.map((entry, index) => {
-      if (refused[index]) {
-        return `<Error>${tag('Key', entry.key)}${tag('VersionId', entry.versionId)}<Code>AccessDenied</Code><Message>Access Denied</Message></Error>`;
-      }
+    const entries = objects.map((entry, index): DeleteResultEntry => {
+      if (refused[index]) return { refused: { key: entry.key, versionId: entry.versionId } };
       const outcome = outcomes[next++]!;
-      if (quiet) return '';
-      // A version deleted by id is named as asked; a delete that made a marker names the marker's version.
-      const marker = outcome.deleteMarker ? `<DeleteMarker>true</DeleteMarker>${tag('DeleteMarkerVersionId', outcome.versionId)}` : '';
-      return `<Deleted>${tag('Key', outcome.key)}${tag('VersionId', entry.versionId)}${marker}</Deleted>`;
+      return quiet ? { quiet: true } : { deleted: outcome, requestedVersionId: entry.versionId };
     });
-    return xml(200, document('DeleteResult', entries.join('')));
+    return xml(200, deleteResultDocument(entries));
   }
 
   // ---------------------------------------------------------------- multipart uploads
@@ -504,7 +538,7 @@ export class S3Router implements ServiceRouter {
       headers['x-amz-checksum-algorithm'] = checksumAlgorithm;
       headers['x-amz-checksum-type'] = checksumType;
     }
-    return xml(200, document('InitiateMultipartUploadResult', `${tag('Bucket', bucket)}${tag('Key', key)}${tag('UploadId', upload.uploadId)}`), headers);
+    return xml(200, initiateMultipartUploadDocument(bucket, key, upload.uploadId), headers);
   }
 
   private async uploadPart({ request, bucket, key }: S3Call): Promise<ServiceResponse> {
@@ -540,7 +574,7 @@ export class S3Router implements ServiceRouter {
       source,
       range,
     );
-    return xml(200, document('CopyPartResult', `${tag('ETag', `"${part.etag}"`)}${tag('LastModified', iso(part.lastModified))}`));
+    return xml(200, copyPartResultDocument(part));
   }
 
   private async completeMultipartUpload({ request, bucket, key, info }: S3Call): Promise<ServiceResponse> {
@@ -561,11 +595,7 @@ export class S3Router implements ServiceRouter {
       }
       return { partNumber, etag, checksums };
     });
-    const preconditions: Preconditions = {};
-    const ifNoneMatch = header(request, 'if-none-match');
-    const ifMatch = header(request, 'if-match');
-    if (ifNoneMatch !== undefined) preconditions.ifNoneMatch = ifNoneMatch;
-    if (ifMatch !== undefined) preconditions.ifMatch = ifMatch;
+    const preconditions = writePreconditions(request);
     const record = await this.store.multipart.completeMultipartUpload(
       bucket,
       key,
@@ -575,13 +605,8 @@ export class S3Router implements ServiceRouter {
       { ...(checksumType ? { type: checksumType } : {}), ...(objectChecksum ? { expected: objectChecksum } : {}) },
       preconditions,
     );
-    const checksum = record.checksum ? `${tag(`Checksum${record.checksum.algorithm}`, record.checksum.value)}${tag('ChecksumType', record.checksum.type)}` : '';
     const location = `${this.context.settings.endpoint}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
-    return xml(
-      200,
-      document('CompleteMultipartUploadResult', `${tag('Location', location)}${tag('Bucket', bucket)}${tag('Key', key)}${tag('ETag', `"${record.etag}"`)}${checksum}`),
-      { 'x-amz-server-side-encryption': 'AES256', ...this.versionHeaders(record) },
-    );
+    return xml(200, completeMultipartUploadDocument(location, bucket, key, record), { 'x-amz-server-side-encryption': 'AES256', ...this.versionHeaders(record) });
   }
 
   private abortMultipartUpload({ request, bucket, key }: S3Call): ServiceResponse {
@@ -594,50 +619,17 @@ export class S3Router implements ServiceRouter {
     const maxParts = parseMaxKeys(request.query.get('max-parts'), 1000, 'max-parts');
     const marker = Number(request.query.get('part-number-marker') ?? '0');
     if (!Number.isInteger(marker) || marker < 0) throw new InvalidArgument('Provided part-number-marker not an integer or within integer range', 'part-number-marker', String(marker));
-    const { upload, parts, isTruncated } = this.store.multipart.listParts(bucket, key, uploadId, { maxParts, partNumberMarker: marker });
-    const identity = `<Initiator>${tag('ID', this.store.owner.id)}</Initiator><Owner>${tag('ID', this.store.owner.id)}</Owner>`;
-    const partsXml = parts
-      .map(
-        (part) =>
-          `<Part>${tag('PartNumber', part.partNumber)}${tag('LastModified', iso(part.lastModified))}${tag('ETag', `"${part.etag}"`)}${tag('Size', part.size)}` +
-          `${part.checksum ? tag(`Checksum${part.checksum.algorithm}`, part.checksum.value) : ''}</Part>`,
-      )
-      .join('');
-    const next = parts.length > 0 ? parts[parts.length - 1]!.partNumber : marker;
-    return xml(
-      200,
-      document(
-        'ListPartsResult',
-        `${tag('Bucket', bucket)}${tag('Key', key)}${tag('UploadId', uploadId)}${identity}<StorageClass>STANDARD</StorageClass>` +
-          `${tag('PartNumberMarker', marker)}${tag('NextPartNumberMarker', next)}${tag('MaxParts', maxParts)}${tag('IsTruncated', isTruncated)}` +
-          `${tag('ChecksumAlgorithm', upload.checksumAlgorithm)}${partsXml}`,
-      ),
-    );
+    const listed = this.store.multipart.listParts(bucket, key, uploadId, { maxParts, partNumberMarker: marker });
+    return xml(200, listPartsDocument({ bucket, key, uploadId, ownerId: this.store.owner.id, partNumberMarker: marker, maxParts }, listed));
   }
 
   private listMultipartUploads({ request, bucket }: S3Call): ServiceResponse {
     const prefix = request.query.get('prefix') ?? '';
     const keyMarker = request.query.get('key-marker') ?? '';
     const maxUploads = parseMaxKeys(request.query.get('max-uploads'), 1000, 'max-uploads');
-    const { uploads, isTruncated } = this.store.multipart.listMultipartUploads(bucket, { prefix, keyMarker, maxUploads });
-    const identity = `<Initiator>${tag('ID', this.store.owner.id)}</Initiator><Owner>${tag('ID', this.store.owner.id)}</Owner>`;
-    const items = uploads
-      .map(
-        (upload) =>
-          `<Upload>${tag('Key', upload.key)}${tag('UploadId', upload.uploadId)}${identity}<StorageClass>STANDARD</StorageClass>` +
-          `${tag('Initiated', iso(upload.initiated))}${tag('ChecksumAlgorithm', upload.checksumAlgorithm)}</Upload>`,
-      )
-      .join('');
-    const last = uploads[uploads.length - 1];
-    return xml(
-      200,
-      document(
-        'ListMultipartUploadsResult',
-        `${tag('Bucket', bucket)}${tag('KeyMarker', keyMarker)}${tag('UploadIdMarker', request.query.get('upload-id-marker') ?? '')}` +
-          `${tag('NextKeyMarker', isTruncated ? last?.key : undefined)}${tag('NextUploadIdMarker', isTruncated ? last?.uploadId : undefined)}` +
-          `${tag('Prefix', prefix)}${tag('MaxUploads', maxUploads)}${tag('IsTruncated', isTruncated)}${items}`,
-      ),
-    );
+    const listed = this.store.multipart.listMultipartUploads(bucket, { prefix, keyMarker, maxUploads });
+    const uploadIdMarker = request.query.get('upload-id-marker') ?? '';
+    return xml(200, listMultipartUploadsDocument({ bucket, keyMarker, uploadIdMarker, prefix, maxUploads, ownerId: this.store.owner.id }, listed));
   }
 
   // ---------------------------------------------------------------- bucket configurations
@@ -662,11 +654,7 @@ export class S3Router implements ServiceRouter {
   }
 
   private getPublicAccessBlock({ bucket }: S3Call): ServiceResponse {
-    const configuration = this.store.buckets.getPublicAccessBlock(bucket);
-    const inner = (['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const)
-      .map((name) => tag(name, configuration[name] ?? false))
-      .join('');
-    return xml(200, document('PublicAccessBlockConfiguration', inner));
+    return xml(200, publicAccessBlockDocument(this.store.buckets.getPublicAccessBlock(bucket)));
   }
 
   private putBucketEncryption({ request, bucket }: S3Call): ServiceResponse {
@@ -690,17 +678,7 @@ export class S3Router implements ServiceRouter {
   }
 
   private getBucketEncryption({ bucket }: S3Call): ServiceResponse {
-    const rules = this.store.buckets
-      .getBucketEncryption(bucket)
-      .map((rule) => {
-        const defaults = rule.ApplyServerSideEncryptionByDefault;
-        const inner = defaults
-          ? `<ApplyServerSideEncryptionByDefault>${tag('SSEAlgorithm', defaults.SSEAlgorithm)}${tag('KMSMasterKeyID', defaults.KMSMasterKeyID)}</ApplyServerSideEncryptionByDefault>`
-          : '';
-        return `<Rule>${inner}${tag('BucketKeyEnabled', rule.BucketKeyEnabled ?? false)}</Rule>`;
-      })
-      .join('');
-    return xml(200, document('ServerSideEncryptionConfiguration', rules));
+    return xml(200, encryptionDocument(this.store.buckets.getBucketEncryption(bucket)));
   }
 
   private putBucketTagging({ request, bucket }: S3Call): ServiceResponse {
@@ -713,11 +691,7 @@ export class S3Router implements ServiceRouter {
   }
 
   private getBucketTagging({ bucket }: S3Call): ServiceResponse {
-    const tags = this.store.buckets
-      .getBucketTagging(bucket)
-      .map((entry) => `<Tag>${tag('Key', entry.Key)}${tag('Value', entry.Value)}</Tag>`)
-      .join('');
-    return xml(200, document('Tagging', `<TagSet>${tags}</TagSet>`));
+    return xml(200, taggingDocument(this.store.buckets.getBucketTagging(bucket)));
   }
 
   private putNotificationConfiguration({ request, bucket }: S3Call): ServiceResponse {
@@ -729,6 +703,6 @@ export class S3Router implements ServiceRouter {
   }
 
   private getNotificationConfiguration({ bucket }: S3Call): ServiceResponse {
-    return xml(200, document('NotificationConfiguration', notificationConfigurationXml(this.store.buckets.getNotificationConfiguration(bucket))));
+    return xml(200, notificationConfigurationDocument(this.store.buckets.getNotificationConfiguration(bucket)));
   }
 }

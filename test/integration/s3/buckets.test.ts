@@ -42,6 +42,26 @@ after(async () => {
 });
 
 describe('bucket lifecycle', () => {
+  it('pages ListBuckets by MaxBuckets and ContinuationToken, with no token on the last page (ceph\'s test_list_buckets_paginated, on one fresh account)', async () => {
+    const fresh = await startS3Cloud();
+    try {
+      const page = (token?: string) => fresh.s3.send(new ListBucketsCommand({ MaxBuckets: 1, ...(token ? { ContinuationToken: token } : {}) }));
+      let listed = await page();
+      assert.deepEqual([listed.Buckets?.length ?? 0, listed.ContinuationToken], [0, undefined]);
+      const first = await fresh.newBucket('page-a');
+      listed = await page();
+      assert.deepEqual([listed.Buckets?.map((bucket) => bucket.Name), listed.ContinuationToken], [[first], undefined]);
+      const second = await fresh.newBucket('page-b');
+      listed = await page();
+      assert.deepEqual(listed.Buckets?.map((bucket) => bucket.Name), [first]);
+      assert.ok(listed.ContinuationToken, 'a token while buckets remain');
+      listed = await page(listed.ContinuationToken);
+      assert.deepEqual([listed.Buckets?.map((bucket) => bucket.Name), listed.ContinuationToken], [[second], undefined]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('creates, heads, lists and deletes a bucket', async () => {
     const bucket = bucketName('lifecycle');
 
