@@ -29,8 +29,14 @@ const BATCHES_PER_STREAM = 10;
 const EVENTS_PER_BATCH = 100;
 /** ~10 KB messages: 4 x 10 x 100 of them, about 40 MB, which an unbudgeted `%F+x%` scan takes seconds over. */
 const MESSAGE_BYTES = 10_000;
-/** Generous: an unbudgeted scan delayed everything by seconds; a budgeted one by a slice (tens of ms). */
-const OTHER_SERVICE_MAX_MS = 1_000;
+/**
+ * How long another service may wait during a scan: an unbudgeted scan holds it for (nearly) the whole scan, a
+ * budgeted one for a slice (tens of ms). Generous, and relative to the scan's own length so that a loaded machine,
+ * which stretches both, does not fail it: 1 s, or a third of the scan when the scan is longer.
+ */
+function otherServiceMaxMs(scanMs: number): number {
+  return Math.max(1_000, scanMs / 3);
+}
 
 let stateDir: string;
 let serve: ServeProcess;
@@ -73,7 +79,8 @@ after(async () => {
 });
 
 /** Calls another service every 20 ms until `done` settles; returns each call's latency. */
-async function probeWhile<T>(done: Promise<T>): Promise<{ result: T; latencies: number[] }> {
+async function probeWhile<T>(done: Promise<T>): Promise<{ result: T; latencies: number[]; scanMs: number }> {
+  const scanStarted = Date.now();
   const latencies: number[] = [];
   let finished = false;
   const probing = (async () => {
@@ -85,8 +92,9 @@ async function probeWhile<T>(done: Promise<T>): Promise<{ result: T; latencies: 
     }
   })();
   const result = await done.finally(() => (finished = true));
+  const scanMs = Date.now() - scanStarted;
   await probing;
-  return { result, latencies };
+  return { result, latencies, scanMs };
 }
 
 /** Every page of a FilterLogEvents, following nextToken. */
@@ -104,15 +112,15 @@ async function allPages(filterPattern: string): Promise<FilterLogEventsCommandOu
 
 describe('budgeted scans', () => {
   it('a pattern that matches nothing: partial pages with a nextToken, and another service answers meanwhile', { timeout: 180_000 }, async (t) => {
-    const { result: pages, latencies } = await probeWhile(allPages('%F+x%'));
+    const { result: pages, latencies, scanMs } = await probeWhile(allPages('%F+x%'));
     const slowest = Math.max(...latencies);
     const sorted = [...latencies].sort((a, b) => a - b);
-    t.diagnostic(`${pages.length} pages; STS meanwhile: ${latencies.length} calls, median ${sorted[Math.floor(sorted.length / 2)]} ms, p95 ${sorted[Math.floor(sorted.length * 0.95)]} ms, slowest ${slowest} ms`);
+    t.diagnostic(`${pages.length} pages in ${scanMs} ms; STS meanwhile: ${latencies.length} calls, median ${sorted[Math.floor(sorted.length / 2)]} ms, p95 ${sorted[Math.floor(sorted.length * 0.95)]} ms, slowest ${slowest} ms`);
     assert.ok(pages.length > 1, 'the scan was cut into pages by its budget');
     assert.ok(pages.every((page) => (page.events ?? []).length === 0));
     assert.ok(pages.some((page) => (page.searchedLogStreams ?? []).length > 0), 'pages say which streams they searched');
     assert.ok(latencies.length >= 5, `the other service was called during the scan (${latencies.length} calls)`);
-    assert.ok(slowest < OTHER_SERVICE_MAX_MS, `the other service's slowest call took ${slowest} ms`);
+    assert.ok(slowest < otherServiceMaxMs(scanMs), `the other service's slowest call took ${slowest} ms of a ${scanMs} ms scan`);
   });
 
   it('finds every match across budgeted pages, in order', { timeout: 180_000 }, async () => {
@@ -194,12 +202,12 @@ describe('budgeted trace reads', () => {
         NextToken = page.NextToken;
       } while (NextToken);
     })();
-    const { latencies } = await probeWhile(read);
+    const { latencies, scanMs } = await probeWhile(read);
     const processed = pages.reduce((sum, page) => sum + (page.TracesProcessedCount ?? 0), 0);
-    t.diagnostic(`${pages.length} pages, ${processed} traces processed; STS meanwhile: ${latencies.length} calls, slowest ${Math.max(...latencies)} ms`);
+    t.diagnostic(`${pages.length} pages in ${scanMs} ms, ${processed} traces processed; STS meanwhile: ${latencies.length} calls, slowest ${Math.max(...latencies)} ms`);
     assert.ok(pages.length > 1, 'the read was cut into pages by its budget');
     assert.equal(processed, TRACES + 1);
-    assert.ok(Math.max(...latencies) < OTHER_SERVICE_MAX_MS, `the other service's slowest call took ${Math.max(...latencies)} ms`);
+    assert.ok(Math.max(...latencies) < otherServiceMaxMs(scanMs), `the other service's slowest call took ${Math.max(...latencies)} ms of a ${scanMs} ms scan`);
   });
 
   it('BatchGetTraces returns a trace past its size budget as LimitExceeded, with what it read', { timeout: 60_000 }, async () => {
