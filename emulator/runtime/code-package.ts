@@ -4,7 +4,7 @@
 // are those of the package it replaces (an update that changes one file writes one file). It never runs or
 // interprets the code.
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, linkSync, lstatSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, linkSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -240,7 +240,10 @@ export async function unpackCodePackageReporting(
           else callback(null, chunk);
         },
       });
-      await pipeline(source, counter, createWriteStream(destination, { mode: executable ? 0o755 : 0o644 }));
+      // A name the zip holds twice may already be here as a link to the previous package's file: writing through
+      // it would change that file under the old folder. Written as a new file instead ('wx' after the unlink).
+      rmSync(destination, { force: true });
+      await pipeline(source, counter, createWriteStream(destination, { mode: executable ? 0o755 : 0o644, flags: 'wx' }));
       if (!Number.isNaN(modified.getTime())) await utimes(destination, modified, modified);
       result.written += 1;
     });

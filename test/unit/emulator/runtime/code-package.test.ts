@@ -216,3 +216,26 @@ describe('unpackCodePackage against the package it replaces', () => {
     );
   });
 });
+
+describe('a package that names a shared file twice', () => {
+  it('never writes through the link into the previous package\'s file', async () => {
+    // Prepare: the new zip holds lib/big.bin twice, first as it was (shared), then with other bytes.
+    const DATE = new Date('2020-01-01T00:00:00Z');
+    const original = randomBytes(64 * 1024);
+    const oldZip = await zipEntries([{ name: 'index.mjs', data: 'export {};', date: DATE }, { name: 'lib/big.bin', data: original, date: DATE }]);
+    const old = await unpackCodePackageReporting(stateDir, sha256(oldZip), oldZip);
+    const twice = renameEntry(
+      await zipEntries([
+        { name: 'index.mjs', data: 'export {};', date: DATE },
+        { name: 'lib/big.bin', data: original, date: DATE },
+        { name: 'lib/big.bix', data: 'other bytes', date: DATE },
+      ]),
+      'lib/big.bix',
+      'lib/big.bin',
+    );
+    // Act
+    await unpackCodePackageReporting(stateDir, sha256(twice), twice, {}, { zip: oldZip, directory: old.directory }).catch(() => undefined);
+    // Assess: whatever became of the new package, the old folder's file is as it was.
+    assert.ok(readFileSync(join(old.directory, 'lib/big.bin')).equals(original));
+  });
+});
