@@ -82,7 +82,7 @@ try {
     'save → thumbnail (dev measures from the file event)': (row) => row.saveToThumbnailMs,
     'save → its line on stdout (trace fetched, as printed)': (row) => row.lineMs,
     'esbuild rebuild (incremental)': (row) => row.timings.bundleMs,
-    'zip (stored, sharp included)': (row) => row.timings.zipMs,
+    'zip (bundle deflated, sharp spliced in)': (row) => row.timings.zipMs,
     'UpdateFunctionCode': (row) => row.timings.updateMs,
     'waiter until Successful': (row) => row.timings.settleMs,
     'replay: Invoke → answer (cold)': (row) => row.e2eMs,

@@ -84,6 +84,7 @@ export function describeOrigins(connection: ConnectionSettings, settings?: Thumb
       value('suffixes', settings.suffixes.join(',')),
       value('fit'),
       value('maxSize'),
+      value('functionDir', settings.functionDir ?? '(the function bundled with thumbctl)'),
     );
   }
   const width = Math.max(...rows.map(([name]) => name.length));

@@ -361,7 +361,9 @@ export function resolveSettingsWithOrigins(flags: SettingFlags, config: ConfigFi
   }
   // Resolved here, checked where it is packaged (a missing directory must not stop `teardown` or `logs`).
   const configuredDir = config.functionDir === undefined || config.functionDir === null || config.functionDir === '' ? undefined : resolve(dirname(configSources.get(config) ?? configFilePath(undefined)), String(config.functionDir));
-  const functionDir = flags.functionDir !== undefined && flags.functionDir !== '' ? resolve(String(flags.functionDir)) : configuredDir;
+  const dirFromFlag = flags.functionDir !== undefined && flags.functionDir !== '';
+  const functionDir = dirFromFlag ? resolve(String(flags.functionDir)) : configuredDir;
+  origins.functionDir = dirFromFlag ? 'flag --function-dir' : configuredDir !== undefined ? fromConfig : 'bundled: no --function-dir, no functionDir in the config file';
   return {
     settings: { stack, sourceBucket, thumbnailBucket, functionName, roleName, memory, timeout, runtime, architecture: architecture as Architecture, suffixes, fit: fit as FitMode, maxSize, variants, ...(functionDir === undefined ? {} : { functionDir }) },
     origins,

@@ -1,8 +1,8 @@
 // `dev`'s builder: the function's esbuild context kept open between saves, so a rebuild re-reads and re-parses only
-// what changed, and a package made from the new bundle plus sharp's files read once at start, zipped without
-// compression (the zip crosses loopback to the local cloud; deflating sharp's 20 MB would cost about a second on
-// every save). The zip holds exactly the entries `setup` would package; only the compression differs, so its
-// CodeSha256 does too. No terminal, no AWS calls.
+// what changed, and a package made from the new bundle plus sharp's files, deflated once at start and spliced in as
+// they were zipped (zip-records.ts): each save deflates only the bundle, and the zip is byte for byte the one
+// `setup` makes of the same sources, so both deploy the same CodeSha256 and `status` sees no drift after `dev`.
+// No terminal, no AWS calls.
 import { createHash } from 'node:crypto';
 import { isAbsolute, resolve, sep } from 'node:path';
 import type { BuildContext } from 'esbuild';
@@ -15,10 +15,9 @@ import {
   checkFunctionDirectory,
   dependencyEntries,
   MAX_ZIP_BYTES,
-  zipDeterministic,
   type FunctionSource,
-  type ZipEntry,
 } from '../provision/package.js';
+import { spliceZip, zipRecordsOf, type ZipRecord } from './zip-records.js';
 import { formatBytes, UserError } from '../../output.js';
 
 /** One build of the function, ready to deploy. */
@@ -48,15 +47,18 @@ export class DevBuilder {
   private constructor(
     private readonly context: BuildContext,
     private readonly paths: { absWorkingDir: string; outdir: string },
-    private readonly dependencies: ZipEntry[],
+    private readonly dependencies: ZipRecord[],
   ) {}
 
-  /** Opens esbuild's context and reads sharp's files once. */
+  /** Opens esbuild's context, and reads and deflates sharp's files once. */
   static async open(source: FunctionSource, architecture: Architecture, cacheDir: string | undefined): Promise<DevBuilder> {
     checkFunctionDirectory(source);
     const esbuild = await import('esbuild');
     const options = { ...bundleOptions(source), metafile: true };
-    const [context, dependencies] = await Promise.all([esbuild.context(options), dependencyEntries(source, architecture, cacheDir)]);
+    const [context, dependencies] = await Promise.all([
+      esbuild.context(options),
+      dependencyEntries(source, architecture, cacheDir).then((entries) => zipRecordsOf(entries)),
+    ]);
     return new DevBuilder(context, { absWorkingDir: options.absWorkingDir, outdir: options.outdir }, dependencies);
   }
 
@@ -77,7 +79,7 @@ export class DevBuilder {
     if (this.cancelled) throw new BuildCancelled();
     const bundleMs = performance.now() - started;
     const zipStarted = performance.now();
-    const zip = await zipDeterministic([...bundleEntries(bundleFiles(result, this.paths)), ...this.dependencies], { store: true });
+    const zip = spliceZip([await zipRecordsOf(bundleEntries(bundleFiles(result, this.paths))), this.dependencies]);
     if (zip.length > MAX_ZIP_BYTES) throw new UserError(`the deployment package is ${formatBytes(zip.length)}, over Lambda's ${formatBytes(MAX_ZIP_BYTES)} upload limit`);
     const inputs = Object.keys(result.metafile?.inputs ?? {})
       .map((input) => (isAbsolute(input) ? input : resolve(this.paths.absWorkingDir, input)))

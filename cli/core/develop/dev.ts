@@ -14,7 +14,7 @@ import { setup, type SetupResult } from '../provision/setup.js';
 import type { CoreOptions } from '../provision/target.js';
 import type { TracePhases } from '../traces/analyse.js';
 import { BuildCancelled, DevBuilder, type DevPackage } from './builder.js';
-import { chooseReplay, replayUpload, type ReplayChoice, type ReplayRun, type ReplayTarget, type ReplayThumbnail } from './replay.js';
+import { chooseReplay, replayUpload, type ReplayChoice, type ReplayRun, type ReplayTarget, type ReplayThumbnail, type ReplayVariant } from './replay.js';
 import { SourceWatcher } from './watch.js';
 import { BundleError } from '../provision/package.js';
 
@@ -53,7 +53,10 @@ export interface DevBuild {
   timings: { bundleMs: number | null; zipMs: number | null; updateMs: number | null; settleMs: number | null };
   /** The code the function runs after this build (the last good deployment when this one failed). */
   codeSha256: string;
+  /** The thumbnail; for an upload without a size, the first variant's. */
   thumbnail: ReplayThumbnail | null;
+  /** For an upload without a size: every variant the replay made, each read back; null otherwise. */
+  variants: ReplayVariant[] | null;
   phases: TracePhases | null;
   coldStart: boolean | null;
   /** Against the previous build's run that made a thumbnail (the start-up run for the first build). */
@@ -314,6 +317,7 @@ class DevLoop {
       timings: outcome.timings ?? { bundleMs: null, zipMs: null, updateMs: null, settleMs: null },
       codeSha256: this.deployedSha,
       thumbnail: run?.thumbnail ?? null,
+      variants: run?.variants ?? null,
       phases: run?.phases ?? null,
       coldStart: run?.coldStart ?? null,
       delta: succeeded && previous ? deltaOf(run, previous.run) : null,

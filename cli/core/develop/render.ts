@@ -27,6 +27,12 @@ export function describeThumbnail(thumbnail: NonNullable<DevBuild['thumbnail']>)
   return `${size}${type ? ` ${type}` : ''} ${formatBytes(thumbnail.bytes)}`;
 }
 
+/** The thumbnail, or every variant by name (`thumb 200x200 jpeg 9.1 KB, card 400x300 webp 12.0 KB`). */
+export function describeMade(thumbnail: NonNullable<DevBuild['thumbnail']>, variants: DevBuild['variants']): string {
+  if (!variants || variants.length === 0) return describeThumbnail(thumbnail);
+  return variants.map((variant) => `${variant.name} ${describeThumbnail(variant)}`).join(', ');
+}
+
 export function describePhases(phases: TracePhases | null): string {
   if (!phases) return '';
   const parts = SHOWN_PHASES.filter(([key]) => phases[key] !== null).map(([key, label]) => `${label} ${Math.round(phases[key]!)}`);
@@ -45,7 +51,7 @@ export function renderBuildLine(build: DevBuild, paint: Paint = plain): string {
   }
   const parts = [`#${build.build} ${paint('32', '✔')}`];
   if (build.thumbnail && build.e2eMs !== null) {
-    parts.push(`${describeThumbnail(build.thumbnail)} · ${ms(build.e2eMs)}${describePhases(build.phases)}`);
+    parts.push(`${describeMade(build.thumbnail, build.variants)} · ${ms(build.e2eMs)}${describePhases(build.phases)}`);
     if (build.delta) parts.push(`· Δ ${signed(build.delta.e2eMs)}`);
   } else {
     parts.push('deployed (no replay)');
@@ -66,7 +72,7 @@ export function renderStart(start: DevStart, shownDir: string): string[] {
   const what = start.bundled ? `the bundled function (${shownDir}; \`thumbctl eject\` to change a copy of your own)` : shownDir;
   if (start.baseline) {
     const run = start.baseline;
-    const result = run.error ? `fails: ${run.error}` : `${run.thumbnail ? describeThumbnail(run.thumbnail) : ''} · ${ms(run.e2eMs)}${describePhases(run.phases)}`;
+    const result = run.error ? `fails: ${run.error}` : `${run.thumbnail ? describeMade(run.thumbnail, run.variants) : ''} · ${ms(run.e2eMs)}${describePhases(run.phases)}`;
     lines.push(`replaying s3://${start.replay!.sourceBucket}/${start.replay!.key} (${start.replay!.origin}) after each build; now: ${result}`);
   }
   lines.push(`watching ${what} (${start.watching.length} folder${start.watching.length === 1 ? '' : 's'}): save to rebuild, deploy${start.replay ? ' and replay' : ''}; Ctrl-C to stop`);

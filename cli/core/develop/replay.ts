@@ -1,12 +1,14 @@
 // What `dev` runs after each deployment: the last upload again, as the S3 event that upload caused (a synchronous
-// Invoke that starts its own X-Ray trace), then the thumbnail it wrote, read back from the thumbnails bucket, and
-// the invocation's phases from its trace. Choosing the upload is here too (the newest one in the source bucket,
-// else an image given with --image, else the bundled sample). No terminal.
+// Invoke that starts its own X-Ray trace), then the thumbnail it wrote (or, for an upload without a size, every
+// configured variant), read back from the thumbnails bucket, and the invocation's phases from its trace. Choosing the
+// upload is here too (the newest one in the source bucket, else an image given with --image, else the bundled
+// sample). No terminal.
 import { GetObjectCommand, ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { XRayClient } from '@aws-sdk/client-xray';
 import { parseThumbnailKey } from '../../../function/key.js';
+import { variantKeysFor, type Variant } from '../../../function/variants.js';
 import type { Reporter } from '../../output.js';
 import { samplePhotoPath } from '../paths.js';
 import { sleep } from '../../../shared/retry.js';
@@ -39,11 +41,20 @@ export interface ReplayThumbnail {
   contentType: string | null;
 }
 
+/** One variant's thumbnail, as read back from S3. */
+export interface ReplayVariant extends ReplayThumbnail {
+  /** The variant's name in the config. */
+  name: string;
+}
+
 /** One replay: the function's answer, the thumbnail and the phases of the invocation's trace. */
 export interface ReplayRun {
-  /** Invoke sent → answer received (the function has written the thumbnail by then). */
+  /** Invoke sent → answer received (the function has written the thumbnail, or every variant, by then). */
   e2eMs: number;
+  /** The thumbnail; for an upload without a size, the first variant's. */
   thumbnail: ReplayThumbnail | null;
+  /** For an upload without a size: every variant, each read back; null for an upload with a size. */
+  variants: ReplayVariant[] | null;
   /** null when the trace did not arrive in time. */
   phases: TracePhases | null;
   coldStart: boolean | null;
@@ -79,18 +90,19 @@ export const MAX_ERROR_LINES = 4;
 
 /**
  * The upload to replay: with --image, that file uploaded now (and its thumbnail awaited); otherwise the newest
- * object in the source bucket whose key names a size, else the bundled sample uploaded now.
+ * object in the source bucket the function makes thumbnails of (a key naming a size, or, with variants configured,
+ * an image key without one), else the bundled sample uploaded now.
  */
 export async function chooseReplay(
   clients: ReplayClients,
-  target: Omit<ReplayTarget, 'key' | 'origin' | 'event'> & { region: string; settings: { maxSize: number; suffixes: readonly string[] } },
+  target: Omit<ReplayTarget, 'key' | 'origin' | 'event'> & { region: string; settings: { maxSize: number; suffixes: readonly string[]; variants?: readonly Variant[] } },
   choice: ReplayChoice,
   reporter: Reporter,
 ): Promise<ReplayTarget> {
   let key: string | undefined;
   let origin: ReplayTarget['origin'];
   if (choice.image === undefined && choice.size === undefined) {
-    key = await newestUpload(clients.s3, target.sourceBucket);
+    key = await newestUpload(clients.s3, target.sourceBucket, target.settings.variants ?? []);
     origin = 'last upload';
   } else {
     origin = 'image';
@@ -109,15 +121,19 @@ export async function chooseReplay(
   return { sourceBucket: target.sourceBucket, thumbnailBucket: target.thumbnailBucket, functionName: target.functionName, key, origin, event };
 }
 
-/** The most recently written object whose key names a thumbnail size (`photo-400x300.jpg`), or undefined. */
-export async function newestUpload(s3: S3Client, bucket: string): Promise<string | undefined> {
+/**
+ * The most recently written object the function would make thumbnails of: a key naming a size (`photo-400x300.jpg`)
+ * or, when variants are configured, an image key without one (`photo.jpg`, made into every variant); or undefined.
+ */
+export async function newestUpload(s3: S3Client, bucket: string, variants: readonly Variant[] = []): Promise<string | undefined> {
+  const replayable = (key: string): boolean => parseThumbnailKey(key) !== null || (variants.length > 0 && variantKeysFor(key, variants) !== null);
   let newest: _Object | undefined;
   let token: string | undefined;
   let scanned = 0;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
     for (const object of page.Contents ?? []) {
-      if (!object.Key || !parseThumbnailKey(object.Key)) continue;
+      if (!object.Key || !replayable(object.Key)) continue;
       if (!newest || (object.LastModified?.getTime() ?? 0) > (newest.LastModified?.getTime() ?? 0)) newest = object;
     }
     scanned += page.KeyCount ?? page.Contents?.length ?? 0;
@@ -137,16 +153,31 @@ export async function replayUpload(clients: ReplayClients, target: ReplayTarget)
   const record = firstRecord(result.payload);
   let error: string | null = null;
   let thumbnail: ReplayThumbnail | null = null;
+  let variants: ReplayVariant[] | null = null;
+  // The trace is fetched while the thumbnails are read back.
+  const trace = tracePhases(clients.xray, traceId, target.functionName);
   if (failure) error = failure;
   else if (!record) error = 'the function answered without a result for the record';
   else if (record.status !== 'created') error = `${record.status}: ${record.reason ?? 'no reason given'}`;
-  else thumbnail = await readThumbnail(clients.s3, target.thumbnailBucket, record.thumbnailKey ?? target.key);
-  const trace = await tracePhases(clients.xray, traceId, target.functionName);
+  else if (record.variants) {
+    // An upload without a size: every variant must have been made, and each is read back.
+    const missing = record.variants.find((variant) => variant.status !== 'created');
+    if (record.variants.length === 0) error = 'the function made no variant of the upload';
+    else if (missing) error = `variant "${missing.name}" ${missing.status}: ${missing.reason ?? 'no reason given'}`;
+    else {
+      variants = await Promise.all(
+        record.variants.map(async (variant) => ({ name: variant.name, ...(await readThumbnail(clients.s3, target.thumbnailBucket, variant.key)) })),
+      );
+      thumbnail = variants[0] ? { key: variants[0].key, width: variants[0].width, height: variants[0].height, bytes: variants[0].bytes, contentType: variants[0].contentType } : null;
+    }
+  } else thumbnail = await readThumbnail(clients.s3, target.thumbnailBucket, record.thumbnailKey ?? target.key);
+  const phases = await trace;
   return {
     e2eMs,
     thumbnail,
-    phases: trace?.phases ?? null,
-    coldStart: trace?.coldStart ?? null,
+    variants,
+    phases: phases?.phases ?? null,
+    coldStart: phases?.coldStart ?? null,
     traceId,
     error,
     errorLines: error ? errorLines(result.payload, log) : [],
@@ -154,17 +185,36 @@ export async function replayUpload(clients: ReplayClients, target: ReplayTarget)
   };
 }
 
+interface VariantAnswer {
+  name: string;
+  key: string;
+  status: string;
+  reason?: string;
+}
+
 interface RecordAnswer {
   status: string;
   thumbnailKey?: string;
   reason?: string;
+  /** For an upload without a size: what happened to each variant. */
+  variants?: VariantAnswer[];
 }
+
+/** At most this many variants are read back (the config's list is short; the answer is the function's). */
+const MAX_REPLAYED_VARIANTS = 50;
 
 function firstRecord(payload: unknown): RecordAnswer | undefined {
   const results = (payload as { results?: unknown } | null)?.results;
-  const first = Array.isArray(results) ? (results[0] as Partial<RecordAnswer> | undefined) : undefined;
+  const first = Array.isArray(results) ? (results[0] as (Partial<Omit<RecordAnswer, 'variants'>> & { variants?: unknown }) | undefined) : undefined;
   if (!first || typeof first !== 'object' || typeof first.status !== 'string') return undefined;
-  return { status: first.status, thumbnailKey: typeof first.thumbnailKey === 'string' ? first.thumbnailKey : undefined, reason: typeof first.reason === 'string' ? first.reason : undefined };
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  const variants = Array.isArray(first.variants)
+    ? first.variants
+        .slice(0, MAX_REPLAYED_VARIANTS)
+        .filter((variant): variant is Record<string, unknown> => typeof variant === 'object' && variant !== null && typeof variant.key === 'string' && typeof variant.status === 'string')
+        .map((variant) => ({ name: text(variant.name) ?? String(variant.key), key: String(variant.key), status: String(variant.status), reason: text(variant.reason) }))
+    : undefined;
+  return { status: first.status, thumbnailKey: text(first.thumbnailKey), reason: text(first.reason), ...(variants ? { variants } : {}) };
 }
 
 /** The thumbnail's bytes and dimensions as stored (sharp reads its header). */

@@ -209,18 +209,24 @@ export class LambdaStore {
   }
 
   async updateFunctionCode(identifier: string, input: UpdateFunctionCodeInput): Promise<FunctionConfiguration> {
+    // The update is in progress from the moment it is received: checking and unpacking the package is part of the
+    // state delay, as on AWS, rather than added to it.
+    const received = Date.now();
     const name = this.resolve(identifier);
     const before = this.require(name);
     this.checkUpdatable(before, input.RevisionId);
     if (input.ImageUri !== undefined) throw new InvalidParameterValueException('The local cloud runs only Zip packages; ImageUri is not supported.');
-    const code = await this.options.code.accept({ ZipFile: input.ZipFile, S3Bucket: input.S3Bucket, S3Key: input.S3Key, S3ObjectVersion: input.S3ObjectVersion });
+    const code = await this.options.code.accept(
+      { ZipFile: input.ZipFile, S3Bucket: input.S3Bucket, S3Key: input.S3Key, S3ObjectVersion: input.S3ObjectVersion },
+      before.codeSha256Hex,
+    );
     let replaced: string | undefined;
     const configuration = this.applyUpdate(name, input.RevisionId, (fn) => {
       replaced = fn.codeSha256Hex;
       fn.codeSha256Hex = code.sha256Hex;
       fn.codeSize = code.size;
       if (input.Architectures) fn.architectures = input.Architectures;
-    });
+    }, received);
     if (replaced !== undefined && replaced !== code.sha256Hex) this.releaseCode(replaced);
     return configuration;
   }
@@ -398,7 +404,8 @@ export class LambdaStore {
     if (this.options.faults.take('update-conflict')) throw ResourceConflictException.updateInProgress(this.functionArn(fn.name));
   }
 
-  private applyUpdate(name: string, revisionId: string | undefined, change: (fn: StoredFunction) => void): FunctionConfiguration {
+  /** @param startedAt - when the update was received: LastUpdateStatus is InProgress until stateDelayMs after it */
+  private applyUpdate(name: string, revisionId: string | undefined, change: (fn: StoredFunction) => void, startedAt?: number): FunctionConfiguration {
     const now = Date.now();
     const fn = this.db.transaction(() => {
       const current = this.require(name);
@@ -409,7 +416,9 @@ export class LambdaStore {
       current.revisionId = randomUUID();
       current.generation = randomUUID();
       current.lastModified = now;
-      current.updateReadyAt = now + this.settings.stateDelayMs;
+      // AWS answers an update InProgress however quick it was; so do we (a millisecond at least) unless delays are off.
+      const delay = this.settings.stateDelayMs;
+      current.updateReadyAt = delay > 0 ? Math.max((startedAt ?? now) + delay, now + 1) : now;
       this.save(current);
       return current;
     })();

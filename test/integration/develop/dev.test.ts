@@ -150,19 +150,64 @@ describe('thumbctl dev', () => {
     }
   });
 
-  it('--no-replay builds and deploys only', async () => {
+  it('--no-replay builds and deploys only; a save that leaves the bundle as it was deploys nothing; status then sees no drift', async () => {
     const project = tempDir('dev-no-replay');
     assert.equal((await thumbctl(project, ['eject'])).code, 0);
-    const file = join(project, 'thumbnailer', 'key.ts');
+    const entry = join(project, 'thumbnailer', 'handler.ts');
+    const helper = join(project, 'thumbnailer', 'key.ts');
     const dev = startDev(project, ['--no-replay']);
     await dev.ready();
     assert.doesNotMatch(dev.stderr(), /replaying/);
-    const build = await dev.save(file, `${readFileSync(file, 'utf8')}\nexport const SAVED = 1;\n`);
+    // An export of the entry stays in the bundle: new code.
+    const build = await dev.save(entry, `${readFileSync(entry, 'utf8')}\nexport const SAVED = 1;\n`);
     assert.equal(build.error, null, JSON.stringify(build));
     assert.ok(typeof build.deployMs === 'number' && build.deployMs > 0);
     assert.deepEqual([build.e2eMs, build.thumbnail], [null, null]);
+    // An unused export of another module is dropped by the bundler: the same zip, byte for byte, so not redeployed.
+    const same = await dev.save(helper, `${readFileSync(helper, 'utf8')}\nexport const UNUSED = 1;\n`);
+    assert.equal(same.error, null, JSON.stringify(same));
+    assert.equal(same.deployMs, 0, JSON.stringify(same));
+    assert.equal(same.codeSha256, build.codeSha256);
     dev.child.kill('SIGINT');
     assert.equal((await dev.exited).code, 0, dev.stderr());
+
+    // dev zipped what setup zips: the sources as saved are what status expects the function to run.
+    const status = await thumbctl(project, ['status', '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const document = status.json() as { inSync: boolean; resources: { kind?: string; state: string; drift?: unknown }[] };
+    assert.deepEqual(document.resources.filter((resource) => resource.state !== 'present'), [], status.stdout);
+    assert.equal(document.inSync, true);
+  });
+
+  it('replays an upload without a size as every configured variant, each read back', async () => {
+    // Prepare: two variants in the config file eject wrote, and an upload that names no size.
+    const project = tempDir('dev-variants');
+    assert.equal((await thumbctl(project, ['eject'])).code, 0);
+    const configFile = join(project, 'thumbctl.config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configFile, JSON.stringify({ ...config, variants: [{ name: 'thumb', size: '120x120' }, { name: 'card', size: '160x90', format: 'webp' }] }));
+    const setupResult = await thumbctl(project, ['setup']);
+    assert.equal(setupResult.code, 0, setupResult.stderr);
+    const upload = await thumbctl(project, ['upload', samplePhotoPath()]);
+    assert.equal(upload.code, 0, upload.stderr);
+    const file = join(project, 'thumbnailer', 'handler.ts');
+    // Act
+    const dev = startDev(project);
+    await dev.ready();
+    assert.match(dev.stderr(), /replaying s3:\/\/\S+\/canyon\.jpg \(last upload\)/);
+    const build = (await dev.save(file, `${readFileSync(file, 'utf8')}\nexport const SAVED = 1;\n`)) as DevLine & { variants: { name: string; width: number; height: number; contentType: string }[] | null };
+    dev.child.kill('SIGINT');
+    assert.equal((await dev.exited).code, 0, dev.stderr());
+    // Assess
+    assert.equal(build.error, null, JSON.stringify(build));
+    assert.deepEqual(
+      build.variants?.map((variant) => [variant.name, variant.width, variant.height, variant.contentType]),
+      [
+        ['thumb', 120, 120, 'image/jpeg'],
+        ['card', 160, 90, 'image/webp'],
+      ],
+    );
+    assert.deepEqual([build.thumbnail?.width, build.thumbnail?.height], [120, 120]);
   });
 
   it('--image FILE --size WxH replays that image at that size, uploaded once at start', async () => {

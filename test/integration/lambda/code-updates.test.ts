@@ -3,14 +3,16 @@
 // still initialising the old code; and no invocation ever runs a mix of old and new (the module loaded at init and
 // the file read by the handler always come from the same package). The replaced code is then released.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DeleteFunctionCommand, InvokeCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
+import { DeleteFunctionCommand, GetFunctionCommand, InvokeCommand, UpdateFunctionCodeCommand, waitUntilFunctionUpdatedV2 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { lambdaInternals } from '../../../emulator/services/lambda/index.js';
 import { zipEntries } from '../../fixtures/functions/build-zip.js';
+import { assertBuilt, fixtureDeployer, startServe } from '../reliability/support.js';
 import { createFixtureFunction, decodeJson, eventually, startLambdaCloud, waitUpdated, type LambdaTestCloud } from './support.js';
 
 interface Answer {
@@ -223,6 +225,104 @@ describe('code left behind by an earlier server', () => {
         assert.equal((await invoke(second, name)).init, 'kept');
       } finally {
         await second.close();
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+/**
+ * A package whose one changing file is read both at init and by the handler, beside a large file that never changes
+ * (as sharp's library is beside the bundle): the local Lambda shares the large one between the two folders.
+ */
+const LARGE = Buffer.alloc(3 * 1024 * 1024, 'sharp-like library bytes ');
+const SAME_DATE = new Date('2020-01-01T00:00:00Z');
+function onePackage(version: string): Promise<Buffer> {
+  const code = `
+    import { readFileSync } from 'node:fs';
+    import { createHash } from 'node:crypto';
+    const read = (name) => readFileSync(new URL(name, import.meta.url));
+    const INIT_VERSION = read('./version.txt').toString();
+    export const handler = async () => ({ init: INIT_VERSION, file: read('./version.txt').toString(), large: createHash('sha256').update(read('./lib/large.bin')).digest('hex') });`;
+  return zipEntries([
+    { name: 'index.mjs', data: code, date: SAME_DATE },
+    { name: 'lib/large.bin', data: LARGE, date: SAME_DATE },
+    { name: 'version.txt', data: version, date: SAME_DATE },
+  ]);
+}
+
+describe('an update that changes one file', () => {
+  it('runs the new file and never the old, shares the unchanged ones, and keeps them whole when the old folder goes', async () => {
+    const cloud = await startLambdaCloud();
+    try {
+      // Prepare
+      const name = (await createFixtureFunction(cloud, 'echo', { Code: { ZipFile: await onePackage('v1') }, Timeout: 10 })).FunctionName;
+      const store = lambdaInternals(cloud.cloud.context)!.store;
+      const codeRoot = join(cloud.cloud.context.settings.stateDir, 'code');
+      const largeHash = createHash('sha256').update(LARGE).digest('hex');
+      assert.deepEqual(await invoke(cloud, name), { init: 'v1', file: 'v1', large: largeHash });
+      const oldFolder = join(codeRoot, store.get(name)!.codeSha256Hex);
+      const oldInode = statSync(join(oldFolder, 'lib/large.bin')).ino;
+      // Act
+      await cloud.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: await onePackage('v2') }));
+      // Assess: the very next invocation runs the new file, at init and in the handler.
+      assert.deepEqual(await invoke(cloud, name), { init: 'v2', file: 'v2', large: largeHash });
+      const newFolder = join(codeRoot, store.get(name)!.codeSha256Hex);
+      assert.equal(statSync(join(newFolder, 'lib/large.bin')).ino, oldInode, 'the unchanged file is shared, not written again');
+      await eventually(() => (existsSync(oldFolder) ? undefined : true), 5000, 'the v1 folder to be released');
+      await waitUpdated(cloud, name);
+      // A cold start after the release reads the shared file whole.
+      await cloud.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: await onePackage('v3') }));
+      assert.deepEqual(await invoke(cloud, name), { init: 'v3', file: 'v3', large: largeHash });
+    } finally {
+      await cloud.close();
+    }
+  });
+
+  it('survives kill -9 in the middle of it: the function runs the old code or the acknowledged new one, never a half-unpacked folder', { timeout: 300_000 }, async () => {
+    assertBuilt();
+    const stateDir = mkdtempSync(join(tmpdir(), 'thumbctl-update-kill-'));
+    const versions = new Map<string, string>();
+    try {
+      let acknowledged: string | undefined;
+      for (let round = 0; round < 4; round++) {
+        const serve = await startServe(stateDir);
+        const deployer = fixtureDeployer(serve.endpoint);
+        try {
+          if (round === 0) {
+            await deployer.create('killed-update', 'echo', 10);
+            const first = await onePackage('v0');
+            versions.set(createHash('sha256').update(first).digest('base64'), 'v0');
+            await deployer.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'killed-update', ZipFile: first }));
+            await waitUntilFunctionUpdatedV2({ client: deployer.lambda, maxWaitTime: 60, minDelay: 0.05, maxDelay: 0.2 }, { FunctionName: 'killed-update' });
+            acknowledged = 'v0';
+          } else {
+            // After the restart: the function's code is whole, and it is the last acknowledged update or a later one.
+            const fn = await deployer.lambda.send(new GetFunctionCommand({ FunctionName: 'killed-update' }));
+            const deployed = versions.get(fn.Configuration!.CodeSha256!);
+            assert.ok(deployed, `the code is one of the packages sent, not ${fn.Configuration!.CodeSha256}`);
+            assert.ok(deployed >= acknowledged!, `an acknowledged update (${acknowledged}) survives the kill, found ${deployed}`);
+            const answer = decodeJson((await deployer.lambda.send(new InvokeCommand({ FunctionName: 'killed-update' }))).Payload) as Answer & { large: string };
+            assert.deepEqual(answer, { init: deployed, file: deployed, large: createHash('sha256').update(LARGE).digest('hex') });
+            acknowledged = deployed;
+            assert.deepEqual(readdirSync(join(stateDir, 'code')).filter((entry) => entry.startsWith('.staging-')), [], 'half-unpacked folders swept');
+          }
+          // Act: an update in flight when the kill lands (earlier in each round).
+          const version = `v${round + 1}`;
+          const zip = await onePackage(version);
+          versions.set(createHash('sha256').update(zip).digest('base64'), version);
+          const update = deployer.lambda
+            .send(new UpdateFunctionCodeCommand({ FunctionName: 'killed-update', ZipFile: zip }))
+            .then(() => (acknowledged = version))
+            .catch(() => undefined);
+          await new Promise((resolve) => setTimeout(resolve, [60, 20, 5, 120][round]));
+          await serve.kill9();
+          await update;
+        } finally {
+          deployer.destroy();
+          await serve.kill9();
+        }
       }
     } finally {
       rmSync(stateDir, { recursive: true, force: true });

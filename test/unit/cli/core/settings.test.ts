@@ -1,8 +1,11 @@
 // Settings: flag > config file > default, validated before anything is touched, one clear message each.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { UserError } from '../../../../cli/output.js';
-import { expandSuffixes, resolveConnection, resolveSettings, withBucketDefaults } from '../../../../cli/core/settings.js';
+import { expandSuffixes, readConfigFile, resolveConnection, resolveSettings, resolveSettingsWithOrigins, withBucketDefaults } from '../../../../cli/core/settings.js';
 
 function refusal(run: () => unknown, pattern: RegExp): void {
   assert.throws(run, (error: unknown) => {
@@ -194,5 +197,30 @@ describe('the stack', () => {
     refusal(() => resolveSettings({ stack: 'a'.repeat(25) }, {}, {}), /1 to 24 characters/);
     refusal(() => resolveSettings({}, {}, { THUMBCTL_STACK: 'no_underscores' }), /^THUMBCTL_STACK "no_underscores"/);
     refusal(() => withBucketDefaults(resolveSettings({ stack: 'a'.repeat(24) }, {}, {}), '123456789012', 'us-gov-southeast-10'), /shorter --stack/);
+  });
+});
+
+describe('where functionDir came from (--debug)', () => {
+  it('names the flag, the config file, or the bundled function', () => {
+    // Prepare: a config file naming a directory beside it.
+    const dir = mkdtempSync(join(tmpdir(), 'thumbctl-origin-'));
+    try {
+      const file = join(dir, 'thumbctl.config.json');
+      writeFileSync(file, JSON.stringify({ functionDir: 'thumbnailer' }));
+      const config = readConfigFile(file);
+      // Act
+      const fromConfig = resolveSettingsWithOrigins({}, config);
+      const fromFlag = resolveSettingsWithOrigins({ functionDir: join(dir, 'other') }, config);
+      const bundled = resolveSettingsWithOrigins({}, {});
+      // Assess
+      assert.equal(fromConfig.settings.functionDir, join(dir, 'thumbnailer'));
+      assert.equal(fromConfig.origins.functionDir, `config file ${file}`);
+      assert.equal(fromFlag.settings.functionDir, join(dir, 'other'));
+      assert.equal(fromFlag.origins.functionDir, 'flag --function-dir');
+      assert.equal(bundled.settings.functionDir, undefined);
+      assert.match(bundled.origins.functionDir!, /^bundled/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,8 @@
 // Deployment package checks: archives built in-test with archiver (hostile names patched into the bytes,
 // since archiver sanitises them), then inspected and unpacked into a temporary state directory.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import {
   codeDirectory,
   inspectCodePackage,
   unpackCodePackage,
+  unpackCodePackageReporting,
   unsafeEntryName,
 } from '../../../../emulator/runtime/code-package.js';
 import { declareUncompressedSize, renameEntry, zipEntries, zipFixture } from '../../../fixtures/functions/build-zip.js';
@@ -122,5 +123,119 @@ describe('unpackCodePackage', () => {
 
   it('refuses to build a folder name from anything but a digest', () => {
     assert.throws(() => codeDirectory(stateDir, '../../etc'));
+  });
+});
+
+describe('unpackCodePackage against the package it replaces', () => {
+  const big = randomBytes(256 * 1024);
+  const entriesOf = (version: string) => [
+    { name: 'index.mjs', data: `export const version = ${JSON.stringify(version)};` },
+    { name: 'lib/big.bin', data: big },
+    { name: 'bin/tool', data: '#!/bin/sh\necho tool\n', mode: 0o755 },
+  ];
+  // One fixed date, as thumbctl's packages have: the same file zips to the same bytes every time.
+  const DATE = new Date('2020-01-01T00:00:00Z');
+  const versioned = async (version: string, extra: { name: string; data: string | Buffer; mode?: number }[] = []) =>
+    zipEntries([...entriesOf(version), ...extra].map((entry) => ({ ...entry, date: DATE })));
+  const unpacked = async (zip: Buffer, previous?: { zip: Buffer; directory: string }) => unpackCodePackageReporting(stateDir, sha256(zip), zip, {}, previous);
+
+  it('writes only the entries that changed and shares the others by hard link; the folder is exactly the new package', async () => {
+    // Prepare
+    const oldZip = await versioned('v1');
+    const old = await unpacked(oldZip);
+    const newZip = await versioned('v2');
+    // Act
+    const result = await unpacked(newZip, { zip: oldZip, directory: old.directory });
+    // Assess
+    assert.deepEqual({ written: result.written, shared: result.shared }, { written: 1, shared: 2 });
+    assert.equal(readFileSync(join(result.directory, 'index.mjs'), 'utf8'), 'export const version = "v2";');
+    assert.equal(readFileSync(join(old.directory, 'index.mjs'), 'utf8'), 'export const version = "v1";', 'the old folder is untouched');
+    assert.equal(statSync(join(result.directory, 'lib/big.bin')).ino, statSync(join(old.directory, 'lib/big.bin')).ino);
+    assert.ok(readFileSync(join(result.directory, 'lib/big.bin')).equals(big));
+    assert.equal(statSync(join(result.directory, 'bin/tool')).mode & 0o777, 0o755);
+    assert.equal(statSync(join(result.directory, 'index.mjs')).mtimeMs, DATE.getTime(), 'files carry their entry date');
+  });
+
+  it('keeps the shared files whole when the old folder is released', async () => {
+    const oldZip = await versioned('r1');
+    const old = await unpacked(oldZip);
+    const newZip = await versioned('r2');
+    const result = await unpacked(newZip, { zip: oldZip, directory: old.directory });
+    assert.equal(result.shared, 2);
+    rmSync(old.directory, { recursive: true, force: true });
+    assert.ok(readFileSync(join(result.directory, 'lib/big.bin')).equals(big));
+    assert.equal(readFileSync(join(result.directory, 'bin/tool'), 'utf8'), '#!/bin/sh\necho tool\n');
+  });
+
+  it('writes afresh a file the old package\'s function rewrote, and never links a symlink put in its place', async () => {
+    const oldZip = await versioned('t1');
+    const old = await unpacked(oldZip);
+    writeFileSync(join(old.directory, 'lib/big.bin'), Buffer.alloc(big.length, 1));
+    rmSync(join(old.directory, 'bin/tool'));
+    symlinkSync('/etc/passwd', join(old.directory, 'bin/tool'));
+    const newZip = await versioned('t2');
+    const result = await unpacked(newZip, { zip: oldZip, directory: old.directory });
+    assert.equal(result.shared, 0);
+    assert.ok(readFileSync(join(result.directory, 'lib/big.bin')).equals(big));
+    assert.equal(lstatSync(join(result.directory, 'bin/tool')).isSymbolicLink(), false);
+    assert.equal(readFileSync(join(result.directory, 'bin/tool'), 'utf8'), '#!/bin/sh\necho tool\n');
+  });
+
+  it('does not share an entry whose mode or bytes changed under the same name', async () => {
+    const oldZip = await versioned('m1');
+    const old = await unpacked(oldZip);
+    const newZip = await zipEntries([
+      { name: 'index.mjs', data: 'export const version = "m1";', date: DATE },
+      { name: 'lib/big.bin', data: big, mode: 0o755, date: DATE },
+      { name: 'bin/tool', data: '#!/bin/sh\necho other\n', mode: 0o755, date: DATE },
+    ]);
+    const result = await unpacked(newZip, { zip: oldZip, directory: old.directory });
+    assert.deepEqual({ written: result.written, shared: result.shared }, { written: 2, shared: 1 });
+    assert.equal(statSync(join(result.directory, 'lib/big.bin')).mode & 0o777, 0o755);
+    assert.equal(readFileSync(join(result.directory, 'bin/tool'), 'utf8'), '#!/bin/sh\necho other\n');
+  });
+
+  it('writes everything when the old folder has gone, and still refuses a hostile entry', async () => {
+    const oldZip = await versioned('g1');
+    const old = await unpacked(oldZip);
+    rmSync(old.directory, { recursive: true, force: true });
+    const result = await unpacked(await versioned('g2'), { zip: oldZip, directory: old.directory });
+    assert.deepEqual({ written: result.written, shared: result.shared }, { written: 3, shared: 0 });
+    const hostile = renameEntry(await versioned('g3', [{ name: 'xx/evil.js', data: 'y' }]), 'xx/evil.js', '../evil.js');
+    await assert.rejects(unpacked(hostile, { zip: oldZip, directory: result.directory }), CodePackageError);
+    assert.equal(existsSync(join(stateDir, 'evil.js')), false);
+  });
+
+  it('counts shared files against the unzipped limit', async () => {
+    const oldZip = await versioned('l1');
+    const old = await unpacked(oldZip);
+    const newZip = await versioned('l2');
+    await assert.rejects(
+      unpackCodePackageReporting(stateDir, sha256(newZip), newZip, { maxUnzippedBytes: big.length }, { zip: oldZip, directory: old.directory }),
+      (error: unknown) => error instanceof CodePackageError && error.kind === 'too-large-unzipped',
+    );
+  });
+});
+
+describe('a package that names a shared file twice', () => {
+  it('never writes through the link into the previous package\'s file', async () => {
+    // Prepare: the new zip holds lib/big.bin twice, first as it was (shared), then with other bytes.
+    const DATE = new Date('2020-01-01T00:00:00Z');
+    const original = randomBytes(64 * 1024);
+    const oldZip = await zipEntries([{ name: 'index.mjs', data: 'export {};', date: DATE }, { name: 'lib/big.bin', data: original, date: DATE }]);
+    const old = await unpackCodePackageReporting(stateDir, sha256(oldZip), oldZip);
+    const twice = renameEntry(
+      await zipEntries([
+        { name: 'index.mjs', data: 'export {};', date: DATE },
+        { name: 'lib/big.bin', data: original, date: DATE },
+        { name: 'lib/big.bix', data: 'other bytes', date: DATE },
+      ]),
+      'lib/big.bix',
+      'lib/big.bin',
+    );
+    // Act
+    await unpackCodePackageReporting(stateDir, sha256(twice), twice, {}, { zip: oldZip, directory: old.directory }).catch(() => undefined);
+    // Assess: whatever became of the new package, the old folder's file is as it was.
+    assert.ok(readFileSync(join(old.directory, 'lib/big.bin')).equals(original));
   });
 });

@@ -17,6 +17,7 @@ function build(overrides: Partial<DevBuild> = {}): DevBuild {
     timings: { bundleMs: 60, zipMs: 24, updateMs: 180, settleMs: 32 },
     codeSha256: 'abc=',
     thumbnail: { key: 'a-400x300.jpg', width: 400, height: 267, bytes: 14_540, contentType: 'image/jpeg' },
+    variants: null,
     phases: { initMs: 231, dwellMs: 0, invocationMs: 70, s3GetMs: 4, resizeMs: 47, s3PutMs: 5, overheadMs: 14 } as DevBuild['phases'],
     coldStart: true,
     delta: { e2eMs: -21, phases: {} },
@@ -33,6 +34,14 @@ describe('renderBuildLine', () => {
       renderBuildLine(build()),
       '#2 ✔ 400x267 jpeg 14.2 KB · 312 ms (init 231 · get 4 · resize 47 · put 5) · Δ −21 ms · rebuilt 84 ms, deployed 212 ms, save → thumbnail 702 ms',
     );
+  });
+
+  it('names every variant of an upload without a size', () => {
+    const variants = [
+      { name: 'thumb', key: 'a-200x200.jpg', width: 200, height: 200, bytes: 9_318, contentType: 'image/jpeg' },
+      { name: 'card', key: 'a-400x300.webp', width: 400, height: 300, bytes: 12_288, contentType: 'image/webp' },
+    ];
+    assert.match(renderBuildLine(build({ thumbnail: variants[0], variants })), /^#2 ✔ thumb 200x200 jpeg 9\.1 KB, card 400x300 webp 12(\.0)? KB · 312 ms/);
   });
 
   it('says when the code came out the same and was not redeployed', () => {
