@@ -329,7 +329,8 @@ async function runStreamingHandler(handler, event, context, requestId) {
   });
   let started = false;
   request.setContentType = (contentType) => {
-    if (started) throw new Error('Cannot set content-type, too late.');
+    // Both RICs refuse it with their own error class, whose name is the error's type.
+    if (started) throw new RuntimeError('Runtime.InvalidStreamingOperation', 'Cannot set content-type, too late.');
     request.setHeader('Content-Type', contentType);
   };
   const write = request.write.bind(request);
