@@ -1,10 +1,12 @@
-// InvokeWithResponseStream through the real LambdaClient (and the aws CLI where it has the command): the function's
+// InvokeWithResponseStream through the real LambdaClient, botocore (the aws CLI's own library) and the aws CLI where
+// it has the command: the function's
 // chunks arrive as it writes them, InvokeComplete ends the stream (errors, timeouts, the log tail), a buffered
 // handler's answer comes as one chunk, and the checks before anything runs are plain HTTP errors, as on AWS.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +56,8 @@ export const throws = async () => {
   throw new TypeError('not streamed, failed');
 };
 `;
+
+const execFileAsync = promisify(execFile);
 
 let cloud: LambdaTestCloud;
 let fn: string;
@@ -321,5 +325,49 @@ describe('aws lambda invoke-with-response-stream', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('botocore invoke_with_response_stream (the library under the aws CLI)', () => {
+  const BOTOCORE_SCRIPT = `
+import json, sys, botocore.session
+endpoint, key, secret, name, payload = sys.argv[1:6]
+client = botocore.session.get_session().create_client('lambda', region_name='us-east-1', endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret)
+answer = client.invoke_with_response_stream(FunctionName=name, Payload=payload.encode(), LogType='Tail')
+out = {'status': answer['StatusCode'], 'version': answer.get('ExecutedVersion'), 'chunks': [], 'complete': None}
+for event in answer['EventStream']:
+    if 'PayloadChunk' in event: out['chunks'].append(event['PayloadChunk']['Payload'].decode())
+    if 'InvokeComplete' in event: out['complete'] = event['InvokeComplete']
+print(json.dumps(out))
+`;
+  const probe = spawnSync('python3', ['-c', 'import botocore'], { encoding: 'utf8' });
+  const skip = probe.status === 0 ? false : `python3 with botocore is not installed here (${(probe.stderr || String(probe.error)).trim().split('\n').pop()})`;
+
+  interface BotocoreAnswer {
+    status: number;
+    version: string;
+    chunks: string[];
+    complete: Record<string, string> | null;
+  }
+  // Asynchronously: the cloud answering it runs in this process.
+  const viaBotocore = async (name: string, payload: string): Promise<BotocoreAnswer> => {
+    const { stdout } = await execFileAsync('python3', ['-c', BOTOCORE_SCRIPT, cloud.endpoint, TEST_CREDENTIALS.accessKeyId, TEST_CREDENTIALS.secretAccessKey, name, payload], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return JSON.parse(stdout) as BotocoreAnswer;
+  };
+
+  it('parses our event stream: chunks, then InvokeComplete with the error and the log tail', { skip }, async () => {
+    const buffered = await viaBotocore(await createStreamingFunction('buffered'), '{"via":"botocore"}');
+    assert.equal(buffered.status, 200);
+    assert.equal(buffered.version, '$LATEST');
+    assert.deepEqual(JSON.parse(buffered.chunks.join('')), { answered: 'whole', event: { via: 'botocore' } });
+    assert.match(Buffer.from(buffered.complete?.LogResult ?? '', 'base64').toString('utf8'), /^REPORT RequestId: /m);
+
+    const failed = await viaBotocore(await createStreamingFunction('failsMidway'), '{}');
+    assert.deepEqual(failed.chunks, ['partial']);
+    assert.equal(failed.complete?.ErrorCode, 'Error');
+    assert.equal(failed.complete?.ErrorDetails, 'stream broke');
   });
 });
