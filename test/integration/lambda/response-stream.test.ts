@@ -371,3 +371,59 @@ print(json.dumps(out))
     assert.equal(failed.complete?.ErrorDetails, 'stream broke');
   });
 });
+
+describe("InvokeWithResponseStream and the server's guard against readers that stall", () => {
+  const STALL_MS = 300;
+  let guarded: LambdaTestCloud;
+  before(async () => {
+    guarded = await startLambdaCloud({ timeouts: { sendStallMs: STALL_MS } });
+  });
+  after(async () => {
+    await guarded.close();
+  });
+
+  async function createOn(target: LambdaTestCloud, handler: string, source: string): Promise<string> {
+    const name = uniqueName('stall');
+    await target.lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: name,
+        Runtime: 'nodejs22.x',
+        Handler: `index.${handler}`,
+        Role: target.roleArn,
+        Code: { ZipFile: await zipEntries([{ name: 'index.mjs', data: source }]) },
+        Timeout: 30,
+      }),
+    );
+    await waitUntilFunctionActiveV2(fastWaiter(target.lambda), { FunctionName: name });
+    return name;
+  }
+
+  it('keeps a stream whose function is silent for longer than the guard: nothing waits for the reader', async () => {
+    // Time is what this proves: a pause of four times the guard between two chunks.
+    const pausing = `export const handler = awslambda.streamifyResponse(async (event, stream) => {
+      stream.write('before;');
+      await new Promise((resolve) => setTimeout(resolve, ${STALL_MS * 4}));
+      stream.write('after');
+      stream.end();
+    });`;
+    const name = await createOn(guarded, 'handler', pausing);
+    const read = await readStream(await guarded.lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: name })));
+
+    assert.deepEqual(read.chunks, ['before;', 'after']);
+    assert.deepEqual(read.complete, {});
+  });
+
+  it('closes a caller that stops reading while the function writes, and the invocation still ends and gives its environment back', async () => {
+    const name = await createOn(guarded, 'large', STREAMING_SOURCE);
+    // 64 MiB: far more than the socket buffers and the event stream's bound hold, so the function waits on the reader.
+    const output = await guarded.lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify({ blocks: 1024 })) }));
+    assert.equal(output.StatusCode, 200);
+    // The caller reads nothing. The function can only finish once the server gave up on the caller and dropped the rest.
+    const environments = () => lambdaInternals(guarded.cloud.context)!.runtime.environments(name);
+    await eventually(() => (environments().length === 1 && environments()[0]!.state === 'idle' ? true : undefined), 20_000, 'the invocation to end');
+
+    const read = await readStream(await guarded.lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify({ blocks: 2 })) })));
+    assert.equal(read.chunks.join('').length, 2 * 64 * 1024);
+    assert.equal(environments().length, 1, 'the same environment served the next invocation');
+  });
+});
