@@ -265,8 +265,8 @@ async function loadHandler() {
 // `awslambda.streamifyResponse(handler)` marks a handler that writes its response to a stream, which goes to the
 // Runtime API as it is written (`Lambda-Runtime-Function-Response-Mode: streaming`, chunked); a failure part-way
 // is told in the trailers. The local cloud hands the chunks to an InvokeWithResponseStream caller as they come, and
-// answers Invoke with the whole stream. Defined before the handler's module loads, as Lambda's runtime does, unless the function opts out
-// with AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA (as both RICs allow). highWaterMark is accepted and not used: the
+// answers Invoke with the whole stream. Defined before the handler's module loads, as Lambda's runtime does, unless
+// the function opts out with AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA (as both RICs allow). highWaterMark is accepted and not used: the
 // stream is not buffered here.
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
 const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
