@@ -98,26 +98,29 @@ export class ConnectionScheduler {
 }
 
 /**
- * Closes the connection when an answer stops moving: nothing of it has been taken by the client (no 'drain') for
- * `stallMs`. Without this, a client that never reads would hold its connection, its one answer and its waiting
- * requests for ever. Armed while the answer is being written; a handler that takes long to produce an answer
- * (a synchronous Invoke of a slow function) is not a stall.
+ * Closes the connection when an answer stops moving: bytes of it wait to be taken and the client has taken nothing
+ * (no 'drain') for about `stallMs`. Without this, a client that never reads would hold its connection, its one
+ * answer and its waiting requests for ever. A slow producer is not a stall: a handler that takes long to produce
+ * an answer (a synchronous Invoke of a slow function), or a streamed answer with nothing to send for a while
+ * (InvokeWithResponseStream of a function that thinks between chunks), has nothing waiting for the client.
  */
 export function closeIfReaderStalls(res: ServerResponse, stallMs: number): void {
   const socket = res.socket;
   if (!socket || !Number.isFinite(stallMs)) return;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => socket.destroy(), stallMs);
-    timer.unref();
+  let lastMovedAt = Date.now();
+  const moved = (): void => {
+    lastMovedAt = Date.now();
   };
+  const timer = setInterval(() => {
+    if (res.writableLength === 0) return moved();
+    if (Date.now() - lastMovedAt >= stallMs) socket.destroy();
+  }, Math.max(10, stallMs / 4));
+  timer.unref();
   const disarm = (): void => {
-    clearTimeout(timer);
-    socket.off('drain', arm);
+    clearInterval(timer);
+    socket.off('drain', moved);
   };
-  arm();
-  socket.on('drain', arm);
+  socket.on('drain', moved);
   res.once('finish', disarm);
   res.once('close', disarm);
 }

@@ -264,9 +264,9 @@ async function loadHandler() {
 // --- response streaming ------------------------------------------------------------------------------------
 // `awslambda.streamifyResponse(handler)` marks a handler that writes its response to a stream, which goes to the
 // Runtime API as it is written (`Lambda-Runtime-Function-Response-Mode: streaming`, chunked); a failure part-way
-// is told in the trailers. The local cloud answers Invoke with the whole stream (InvokeWithResponseStream is not
-// emulated). Defined before the handler's module loads, as Lambda's runtime does, unless the function opts out
-// with AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA (as both RICs allow). highWaterMark is accepted and not used: the
+// is told in the trailers. The local cloud hands the chunks to an InvokeWithResponseStream caller as they come, and
+// answers Invoke with the whole stream. Defined before the handler's module loads, as Lambda's runtime does, unless
+// the function opts out with AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA (as both RICs allow). highWaterMark is accepted and not used: the
 // stream is not buffered here.
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
 const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
@@ -329,7 +329,8 @@ async function runStreamingHandler(handler, event, context, requestId) {
   });
   let started = false;
   request.setContentType = (contentType) => {
-    if (started) throw new Error('Cannot set content-type, too late.');
+    // Both RICs refuse it with their own error class, whose name is the error's type.
+    if (started) throw new RuntimeError('Runtime.InvalidStreamingOperation', 'Cannot set content-type, too late.');
     request.setHeader('Content-Type', contentType);
   };
   const write = request.write.bind(request);

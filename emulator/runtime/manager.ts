@@ -12,7 +12,6 @@ import { ExecutionEnvironment, type InitOutcome, type RunOutcome } from './envir
 import { LAMBDA_MB_PER_VCPU, probeCpuShare, readCpuShareChoice, refusalLine, type CpuShareLimiter } from './cpu-share.js';
 import { CONTAINMENT_VARIABLE, containmentFor, readContainmentChoice, type Containment } from './containment.js';
 import { EnvironmentLedger } from './environment-ledger.js';
-import { MAX_RESPONSE_BYTES } from './runtime-api.js';
 import { describeExit, endLine, initReportLine, initStartLine, reportLine, runtimeWarningLine, startLine, timeoutLine } from './log-format.js';
 import { NodeRuntimes, nodeCommandFor, type NodeRuntimeOptions } from './node-runtimes.js';
 import { isOsOnlyRuntime } from './os-only-runtime.js';
@@ -191,6 +190,7 @@ export class LambdaRuntime {
           functionArn: fn.arn,
           traceHeader: plan.functionHeader,
           clientContext: request.clientContext,
+          responseStream: request.responseStream,
         },
         fn.timeoutSeconds * 1000,
       );
@@ -363,7 +363,7 @@ export class LambdaRuntime {
       case 'error':
         return { payload: outcome.body, errorType: outcome.errorType, errorMessage: outcome.errorMessage };
       case 'too-large': {
-        const errorMessage = `Response payload size (${outcome.bytes} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
+        const errorMessage = `Response payload size (${outcome.bytes} bytes) exceeded maximum allowed payload size (${outcome.limit} bytes).`;
         return { payload: errorDocument('Function.ResponseSizeTooLarge', errorMessage), errorType: 'Function.ResponseSizeTooLarge', errorMessage };
       }
       case 'timeout': {

@@ -9,6 +9,24 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 /** AWS: a synchronous response may be at most 6 MB (the Runtime API's own limit is 6291556 bytes). */
 export const MAX_RESPONSE_BYTES = 6_291_556;
 
+/**
+ * AWS: a streamed response (InvokeWithResponseStream) may be at most 200 MB; past it the invocation fails with
+ * Function.ResponseSizeTooLarge. (Lambda streams the first 6 MB uncapped and the rest at up to 2 MBps; we do not
+ * throttle: a local reader is never charged for bandwidth.)
+ */
+export const MAX_STREAMED_RESPONSE_BYTES = 209_715_200;
+
+/**
+ * Where a streamed response goes while the runtime writes it (InvokeWithResponseStream's caller). Bounded by
+ * back-pressure: when `write` answers false the runtime's upload is paused until the sink calls `onReady`'s callback.
+ */
+export interface ResponseStreamSink {
+  /** Takes one chunk; false when the reader is full (send no more until `onReady`). */
+  write(chunk: Buffer): boolean;
+  /** Calls `resume` once, when the sink can take more (at once when it no longer needs any). */
+  onReady(resume: () => void): void;
+}
+
 /** The most header bytes a request may carry (Go's http.DefaultMaxHeaderBytes, what AWS's Runtime API allows). */
 export const MAX_HEADER_BYTES = 1_048_576;
 
@@ -21,12 +39,18 @@ export interface RuntimeInvocation {
   traceHeader?: string;
   /** The caller's client context, JSON text (Invoke sends it base64-encoded; the runtime gets the JSON). */
   clientContext?: string;
+  /**
+   * The caller reads the response as it is written (InvokeWithResponseStream): a streaming runtime's chunks go
+   * here as they arrive instead of being gathered. A runtime that posts its response whole is gathered as ever.
+   */
+  responseStream?: ResponseStreamSink;
 }
 
 export type RuntimeReply =
-  | { kind: 'response'; body: Buffer }
+  /** `streamed`: the body went to the invocation's `responseStream` as it arrived; `body` is empty. */
+  | { kind: 'response'; body: Buffer; streamed?: boolean }
   | { kind: 'error'; body: Buffer; errorType: string; errorMessage?: string }
-  | { kind: 'too-large'; bytes: number };
+  | { kind: 'too-large'; bytes: number; limit: number };
 
 export interface RuntimeApiHooks {
   /** Every `/next` call taken (parked or answered); the first one ends init. */
@@ -154,6 +178,50 @@ export class RuntimeApiServer {
     setTimeout(() => socket.destroy(), 1000).unref();
   }
 
+  /**
+   * A streamed response for a caller that reads it as it comes: each chunk goes to the sink as it arrives (the
+   * upload paused while the sink is full), so nothing is gathered here. The invocation ends with the upload:
+   * a success, or the error its trailers tell. Past MAX_STREAMED_RESPONSE_BYTES it fails (too large) and the
+   * upload is cut. Chunks arriving after the invocation was abandoned (timed out) go nowhere.
+   */
+  private receiveStream(req: IncomingMessage, res: ServerResponse, pending: Pending, sink: ResponseStreamSink): void {
+    let bytes = 0;
+    let finished = false;
+    const current = (): boolean => !finished && this.pending === pending;
+    req.on('data', (chunk: Buffer) => {
+      if (!current()) return;
+      bytes += chunk.length;
+      if (bytes > MAX_STREAMED_RESPONSE_BYTES) {
+        finished = true;
+        this.pending = undefined;
+        pending.resolve({ kind: 'too-large', bytes, limit: MAX_STREAMED_RESPONSE_BYTES });
+        const text = JSON.stringify({ errorMessage: `Exceeded maximum allowed payload size (${MAX_STREAMED_RESPONSE_BYTES} bytes).`, errorType: 'RequestEntityTooLarge' });
+        res.writeHead(413, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' });
+        // The rest of the upload is not wanted: the answer goes out and the connection closes under it.
+        res.end(text, () => req.socket.destroy());
+        return;
+      }
+      if (!sink.write(chunk)) {
+        req.pause();
+        sink.onReady(() => req.resume());
+      }
+    });
+    req.on('end', () => {
+      if (!current()) {
+        if (!res.headersSent) reply(res, 400, { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' });
+        return;
+      }
+      finished = true;
+      this.pending = undefined;
+      const streamedError = readStreamedError(req);
+      pending.resolve(streamedError ? { kind: 'error', ...streamedError } : { kind: 'response', body: Buffer.alloc(0), streamed: true });
+      reply(res, 202, { status: 'OK' });
+    });
+    // An upload that breaks off (the runtime died or gave up) settles nothing here: the process's exit or the
+    // invocation's timeout does.
+    req.on('error', () => undefined);
+  }
+
   private sendInvocation(res: ServerResponse): void {
     const pending = this.pending;
     if (!pending) return;
@@ -202,6 +270,12 @@ export class RuntimeApiServer {
     if (req.method === 'POST' && match) {
       const requestId = decodeURIComponent(match[1] ?? '');
       const kind = match[2] as 'response' | 'error';
+      const pending = this.pending;
+      const sink = pending?.invocation.responseStream;
+      if (kind === 'response' && sink && pending.delivered && pending.invocation.requestId === requestId && isStreamingResponse(req)) {
+        this.receiveStream(req, res, pending, sink);
+        return;
+      }
       void readLimited(req, MAX_RESPONSE_BYTES).then(({ body, bytes }) => {
         const pending = this.pending;
         if (!pending || !pending.delivered || pending.invocation.requestId !== requestId) {
@@ -209,7 +283,7 @@ export class RuntimeApiServer {
         }
         this.pending = undefined;
         if (body === undefined) {
-          pending.resolve({ kind: 'too-large', bytes });
+          pending.resolve({ kind: 'too-large', bytes, limit: MAX_RESPONSE_BYTES });
           return reply(res, 413, {
             errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
             errorType: 'RequestEntityTooLarge',
@@ -242,6 +316,11 @@ export class RuntimeApiServer {
     req.resume();
     reply(res, 404, { errorMessage: `No such Runtime API route: ${req.method} ${path}`, errorType: 'NotFound' });
   }
+}
+
+/** A runtime's `/response` post that streams (`Lambda-Runtime-Function-Response-Mode: streaming`). */
+function isStreamingResponse(req: IncomingMessage): boolean {
+  return String(req.headers['lambda-runtime-function-response-mode'] ?? '').toLowerCase() === 'streaming';
 }
 
 /**

@@ -1,5 +1,6 @@
 // The runtime's view of a function and of one invocation: what it needs to start environments and run
 // events, already validated by the lambda service. No AWS API shapes here (those live in the service).
+import type { ResponseStreamSink } from './runtime-api.js';
 
 export interface RunnableFunction {
   name: string;
@@ -37,6 +38,8 @@ export interface InvocationRequest {
   traceHeader?: string;
   /** The client context, JSON text decoded from X-Amz-Client-Context's base64 (synchronous invocations only). */
   clientContext?: string;
+  /** InvokeWithResponseStream: a streaming function's response goes here as it is written (runtime-api.ts). */
+  responseStream?: ResponseStreamSink;
   /** Async only: when the event was queued (Dwell Time) and which attempt this is (1-based). */
   queuedAt?: number;
   attempt?: number;

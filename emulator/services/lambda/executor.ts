@@ -59,6 +59,11 @@ export class LambdaExecutor {
     return this.options.runtime.invoke(await this.prepare(fn), request);
   }
 
+  /** A synchronous invoke of a function already prepared (the caller wanted `prepare`'s errors first). */
+  invokePrepared(runnable: RunnableFunction, request: InvocationRequest): Promise<InvocationResult> {
+    return this.options.runtime.invoke(runnable, request);
+  }
+
   /**
    * Queues an asynchronous invoke (committed before this returns) and wakes the worker.
    * @throws ResourceNotFoundException when the function does not exist: nothing is queued for it

@@ -21,10 +21,12 @@ import {
   ValidationException,
 } from './errors.js';
 import type { LambdaExecutor } from './executor.js';
+import { InvokeResponseEventStream } from './response-stream.js';
 import {
   MAX_CODE_REQUEST_BYTES,
   type CreateFunctionInput,
   type LambdaStore,
+  type StoredFunction,
   type UpdateFunctionCodeInput,
   type UpdateFunctionConfigurationInput,
 } from './store.js';
@@ -148,6 +150,14 @@ const LAMBDA_API: readonly (LambdaRoute | LambdaOperation)[] = [
     run: (lambda, call) => invoke(lambda, call),
   },
   {
+    // AWS authorises it as Invoke: lambda:InvokeFunction (there is no action of its own).
+    operation: 'InvokeWithResponseStream',
+    method: 'POST',
+    path: '/2021-11-15/functions/:name/response-streaming-invocations',
+    permissions: onFunction('lambda:InvokeFunction'),
+    run: (lambda, call) => invokeWithResponseStream(lambda, call),
+  },
+  {
     operation: 'AddPermission',
     method: 'POST',
     path: '/2015-03-31/functions/:name/policy',
@@ -238,7 +248,6 @@ const LAMBDA_API: readonly (LambdaRoute | LambdaOperation)[] = [
   { operation: 'GetFunctionCodeSigningConfig', method: 'GET', path: '/*/functions/:name/code-signing-config/**' },
   { operation: 'DeleteFunctionCodeSigningConfig', method: 'DELETE', path: '/*/functions/:name/code-signing-config/**' },
   { operation: 'InvokeAsync', method: '*', path: '/*/functions/:name/invoke-async/**' },
-  { operation: 'InvokeWithResponseStream', method: '*', path: '/*/functions/:name/response-streaming-invocations/**' },
   { operation: 'PutFunctionRecursionConfig', method: 'PUT', path: '/*/functions/:name/recursion-config/**' },
   { operation: 'GetFunctionRecursionConfig', method: 'GET', path: '/*/functions/:name/recursion-config/**' },
   { operation: 'PutRuntimeManagementConfig', method: 'PUT', path: '/*/functions/:name/runtime-management-config/**' },
@@ -331,12 +340,21 @@ function listFunctions({ store }: LambdaDependencies, request: ServiceRequest): 
   return json(200, { Functions: page.functions, ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}) });
 }
 
-async function invoke({ store, executor }: LambdaDependencies, call: LambdaCall): Promise<ServiceResponse> {
+/** What Invoke and InvokeWithResponseStream both read from a call, checked as AWS checks it, in AWS's order. */
+interface InvocationInput {
+  invocationType: string;
+  logType: string;
+  clientContext: string | undefined;
+  /** The function's name, its qualifier applied. */
+  name: string;
+  fn: StoredFunction;
+  traceHeader: string | undefined;
+}
+
+function readInvocation({ store }: LambdaDependencies, call: LambdaCall, invocationTypes: readonly string[]): InvocationInput {
   const { request } = call;
   const invocationType = header(request, 'x-amz-invocation-type') ?? 'RequestResponse';
-  if (!['RequestResponse', 'Event', 'DryRun'].includes(invocationType)) {
-    throw ValidationException.violated('invocationType', invocationType, Constraint.oneOf(['Event', 'RequestResponse', 'DryRun']));
-  }
+  if (!invocationTypes.includes(invocationType)) throw ValidationException.violated('invocationType', invocationType, Constraint.oneOf([...invocationTypes]));
   const logType = header(request, 'x-amz-log-type') ?? 'None';
   if (logType !== 'None' && logType !== 'Tail') throw ValidationException.violated('logType', logType, Constraint.oneOf(['None', 'Tail']));
   const clientContext = decodeClientContext(header(request, 'x-amz-client-context'));
@@ -353,14 +371,20 @@ async function invoke({ store, executor }: LambdaDependencies, call: LambdaCall)
   }
   // AWS refuses invocations of a Pending function with 409; so do we.
   if (Date.now() < fn.readyAt) throw ResourceConflictException.state('Pending');
+  const traceHeader = header(request, 'x-amzn-trace-id') ?? header(request, 'x-amz-trace-id');
+  return { invocationType, logType, clientContext, name, fn, traceHeader };
+}
+
+async function invoke(lambda: LambdaDependencies, call: LambdaCall): Promise<ServiceResponse> {
+  const { request } = call;
+  const { invocationType, logType, clientContext, name, fn, traceHeader } = readInvocation(lambda, call, ['Event', 'RequestResponse', 'DryRun']);
   const requestId = request.requestId;
   if (invocationType === 'DryRun') return { status: 204, headers: { 'x-amzn-requestid': requestId } };
-  const traceHeader = header(request, 'x-amzn-trace-id') ?? header(request, 'x-amz-trace-id');
   if (invocationType === 'Event') {
-    executor.submit({ functionName: name, requestId, payload: request.body.length ? request.body.toString('utf8') : '{}', source: 'invoke', traceHeader });
+    lambda.executor.submit({ functionName: name, requestId, payload: request.body.length ? request.body.toString('utf8') : '{}', source: 'invoke', traceHeader });
     return { status: 202, headers: { 'x-amzn-requestid': requestId, 'content-length': 0 } };
   }
-  const result = await executor.invoke(fn, {
+  const result = await lambda.executor.invoke(fn, {
     requestId,
     payload: request.body,
     traceHeader,
@@ -375,6 +399,55 @@ async function invoke({ store, executor }: LambdaDependencies, call: LambdaCall)
   if (result.functionError) headers['x-amz-function-error'] = result.functionError;
   if (logType === 'Tail') headers['x-amz-log-result'] = logTail(result.log);
   return { status: 200, headers, body: result.payload };
+}
+
+/**
+ * InvokeWithResponseStream: checked as Invoke is (its errors are plain HTTP errors, before anything runs), then
+ * answered 200 at once with an event stream that carries the function's chunks as it writes them and ends with
+ * InvokeComplete. A function that fails, times out or writes too much has already answered 200: the failure is
+ * InvokeComplete's ErrorCode (the error's type) and ErrorDetails (its message). A function that is not a streaming
+ * one answers whole, in one chunk, as on AWS.
+ */
+async function invokeWithResponseStream(lambda: LambdaDependencies, call: LambdaCall): Promise<ServiceResponse> {
+  const { request } = call;
+  const { invocationType, logType, clientContext, fn, traceHeader } = readInvocation(lambda, call, ['RequestResponse', 'DryRun']);
+  const requestId = request.requestId;
+  if (invocationType === 'DryRun') return { status: 204, headers: { 'x-amzn-requestid': requestId, 'x-amz-executed-version': '$LATEST' } };
+  // What cannot run at all (a runtime the local cloud does not run) is refused before the stream opens.
+  const runnable = await lambda.executor.prepare(fn);
+  const events = new InvokeResponseEventStream();
+  lambda.executor
+    .invokePrepared(runnable, { requestId, payload: request.body, traceHeader, clientContext, responseStream: events.sink })
+    .then(
+      (result) => {
+        if (!events.wroteChunks && !result.functionError) events.writeWhole(result.payload);
+        events.complete({
+          ...(result.functionError ? { ErrorCode: result.errorType ?? result.functionError, ErrorDetails: errorMessageOf(result.payload) } : {}),
+          ...(logType === 'Tail' ? { LogResult: logTail(result.log) } : {}),
+        });
+      },
+      (error: unknown) => {
+        lambda.log(`lambda: internal error in a streamed invocation of ${fn.name}: ${(error as Error).stack ?? String(error)}`);
+        events.complete({ ErrorCode: error instanceof AwsError ? error.code : 'ServiceException', ErrorDetails: (error as Error).message });
+      },
+    );
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': requestId, 'x-amz-executed-version': '$LATEST' },
+    body: events,
+  };
+}
+
+/** The `errorMessage` of a function's error document, else the document's text. */
+function errorMessageOf(payload: Buffer): string {
+  const text = payload.toString('utf8');
+  try {
+    const message = (JSON.parse(text) as { errorMessage?: unknown } | null)?.errorMessage;
+    if (typeof message === 'string') return message;
+  } catch {
+    // Not JSON: the text is the detail.
+  }
+  return text;
 }
 
 function codeDownload({ store, blobs }: LambdaDependencies, file: string): ServiceResponse {

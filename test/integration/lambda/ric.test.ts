@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { nodeCommandFor, provideNodeRuntime } from '../../../emulator/runtime/node-runtimes.js';
 import { FIXTURES_DIR, zipEntries, type ZipInput } from '../../fixtures/functions/build-zip.js';
 import { createFixtureFunction, startLambdaCloud, type LambdaTestCloud } from './support.js';
@@ -189,6 +189,27 @@ async function invoke(
     // A streamed response need not be JSON.
   }
   return { result, log, functionError: result.FunctionError, payload, requestId: result.$metadata.requestId!, functionArn: fn.FunctionArn!, functionName: fn.FunctionName };
+}
+
+/** What InvokeWithResponseStream delivers: the chunks joined (their boundaries are the transport's), then InvokeComplete. */
+async function invokeStreaming(variant: Variant, handler: string): Promise<{ body: string; errorCode?: string; errorDetails?: string }> {
+  const fn = await functionFor(variant, handler);
+  const output = await cloud.lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: fn.FunctionName, Payload: Buffer.from('{}') }));
+  const chunks: Buffer[] = [];
+  let complete: { ErrorCode?: string; ErrorDetails?: string } | undefined;
+  for await (const event of output.EventStream ?? []) {
+    if (event.PayloadChunk?.Payload) chunks.push(Buffer.from(event.PayloadChunk.Payload));
+    if (event.InvokeComplete) complete = event.InvokeComplete;
+  }
+  assert.ok(complete, `${variant.label}: the stream ends with InvokeComplete`);
+  return { body: Buffer.concat(chunks).toString('utf8'), errorCode: complete.ErrorCode, errorDetails: complete.ErrorDetails };
+}
+
+/** compare() for InvokeWithResponseStream. */
+async function compareStreaming(variant: Variant, handler: string, expected: Awaited<ReturnType<typeof invokeStreaming>>): Promise<void> {
+  const [theirs, ours] = await Promise.all([invokeStreaming(variant, handler), invokeStreaming(variant.ours!, handler)]);
+  assert.deepEqual(theirs, expected, variant.label);
+  assert.deepEqual(ours, theirs, `${variant.ours!.label} streams as ${variant.label} does`);
 }
 
 /**
@@ -476,6 +497,21 @@ for (const variant of RIC_VARIANTS) {
       );
       // One that ended its stream before returning has already answered: the answer stands.
       await compare(variant, 'streaming.notAsyncEnded', answerView, { error: undefined, payload: 'ended in time' });
+    });
+
+    it('streams to InvokeWithResponseStream as it writes, and tells a failure part-way in InvokeComplete', async () => {
+      await compareStreaming(variant, 'streaming.chunks', { body: 'first,second', errorCode: undefined, errorDetails: undefined });
+      await compareStreaming(variant, 'streaming.failsMidway', { body: 'partial', errorCode: 'Error', errorDetails: 'stream broke' });
+      const prelude = JSON.stringify({ statusCode: 201, headers: { 'x-note': 'streamed' } });
+      await compareStreaming(variant, 'streaming.http', { body: `${prelude}${'\0'.repeat(8)}body`, errorCode: undefined, errorDetails: undefined });
+    });
+
+    it('refuses a content type set after the first write (Runtime.InvalidStreamingOperation)', async () => {
+      await compareStreaming(variant, 'streaming.lateContentType', {
+        body: 'written;',
+        errorCode: 'Runtime.InvalidStreamingOperation',
+        errorDetails: 'Cannot set content-type, too late.',
+      });
     });
   });
 }

@@ -191,6 +191,65 @@ describe('Runtime API', () => {
   });
 });
 
+describe('Runtime API, streaming to a caller that reads as it comes (InvokeWithResponseStream)', () => {
+  it('hands each chunk over as it arrives, pauses the upload while the reader is full, and gathers nothing', async () => {
+    const { api } = await start();
+    const received: string[] = [];
+    let full = false;
+    let resumeUpload: (() => void) | undefined;
+    const sink = {
+      write(chunk: Buffer): boolean {
+        received.push(chunk.toString('utf8'));
+        return !full;
+      },
+      onReady(resume: () => void): void {
+        resumeUpload = resume;
+      },
+    };
+    const reply = api.deliver({ ...invocation('req-s1'), responseStream: sink });
+    await (await fetch(`http://${api.address}/2018-06-01/runtime/invocation/next`)).arrayBuffer();
+    const post = request({
+      host: '127.0.0.1',
+      port: api.port,
+      method: 'POST',
+      path: '/2018-06-01/runtime/invocation/req-s1/response',
+      headers: { 'Lambda-Runtime-Function-Response-Mode': 'streaming', 'Transfer-Encoding': 'chunked' },
+    });
+    const status = new Promise<number>((resolve, reject) => {
+      post.on('response', (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      });
+      post.on('error', reject);
+    });
+    const arrived = async (count: number): Promise<void> => {
+      for (let turn = 0; received.length < count && turn < 1000; turn += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+
+    // The first chunk reaches the reader while the upload is still open.
+    post.write('first;');
+    await arrived(1);
+    assert.deepEqual(received, ['first;']);
+
+    // A full reader: the next chunk is taken, then the upload waits.
+    full = true;
+    post.write('second;');
+    await arrived(2);
+    assert.deepEqual(received, ['first;', 'second;']);
+    assert.ok(resumeUpload, 'the upload waits for the reader');
+    post.write('third');
+    post.end();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(received, ['first;', 'second;'], 'nothing more while the reader is full');
+
+    full = false;
+    resumeUpload!();
+    assert.equal(await status, 202);
+    assert.deepEqual(received, ['first;', 'second;', 'third']);
+    assert.deepEqual(await reply, { kind: 'response', body: Buffer.alloc(0), streamed: true });
+  });
+});
+
 describe('asciiJson', () => {
   it('writes JSON compactly with non-ASCII escaped, the same document; undefined for text that is not JSON', () => {
     const document = { a: 'é€😀', b: ['\u0000', '\x7f'], c: { d: 1 } };
