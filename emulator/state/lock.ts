@@ -17,6 +17,16 @@ export class StateDirectoryLockedError extends Error {
   }
 }
 
+/** How long a starter keeps trying while others race for the lock, and its pauses between attempts. */
+const CONTEND_MS = 1_000;
+const CONTEND_PAUSE_MIN_MS = 2;
+const CONTEND_PAUSE_SPREAD_MS = 20;
+
+/** Blocks this thread for `ms` (start-up only: the lock is taken before the server serves anything). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 export class StateDirectoryLock {
   private constructor(
     readonly stateDir: string,
@@ -24,11 +34,27 @@ export class StateDirectoryLock {
   ) {}
 
   /**
-   * Takes the lock, or returns undefined at once when someone holds it. SQLite tracks its locks per file within a
-   * process too, so a second cloud in this same process is refused like one in another process.
+   * Takes the lock, or returns undefined when someone holds it. SQLite tracks its locks per file within a process
+   * too, so a second cloud in this same process is refused like one in another process.
+   *
+   * One attempt is not enough when several starters race: each takes SQLite's SHARED lock on its way to EXCLUSIVE,
+   * and each one's SHARED lock makes every other's EXCLUSIVE fail, so all of them could lose with nobody holding
+   * the directory. So a lost attempt is retried after a short random pause for up to `contendMs`: contention
+   * ends within a few rounds with one winner, who keeps the lock; a real holder keeps refusing every attempt.
    */
-  static tryAcquire(stateDir: string): StateDirectoryLock | undefined {
+  static tryAcquire(stateDir: string, contendMs = CONTEND_MS): StateDirectoryLock | undefined {
     mkdirSync(stateDir, { recursive: true });
+    const deadline = Date.now() + contendMs;
+    for (;;) {
+      const lock = StateDirectoryLock.attempt(stateDir);
+      if (lock) return lock;
+      if (Date.now() >= deadline) return undefined;
+      sleepSync(CONTEND_PAUSE_MIN_MS + Math.random() * CONTEND_PAUSE_SPREAD_MS);
+    }
+  }
+
+  /** One attempt: the lock, or undefined at once when another connection holds (or is taking) it. */
+  private static attempt(stateDir: string): StateDirectoryLock | undefined {
     const connection = new Database(join(stateDir, LOCK_FILE_NAME), { timeout: 0 });
     try {
       // EXCLUSIVE locking mode keeps the lock of the first write transaction until the connection closes; no

@@ -11,6 +11,8 @@ import { after, describe, it } from 'node:test';
 import { runThumbctl, startLocalServe } from '../../helpers/thumbctl.js';
 
 const RACER = fileURLToPath(new URL('../../fixtures/robustness/lock-racer.mjs', import.meta.url));
+const LOCK_ONLY_RACER = fileURLToPath(new URL('../../fixtures/robustness/lock-only-racer.mjs', import.meta.url));
+const LOCK_ONLY_TRIALS = 15;
 const CONTENDERS = 12;
 const TRIALS = 3;
 
@@ -103,6 +105,53 @@ describe('the state directory lock', () => {
       const holderRacer = racers[results.indexOf(holder)]!;
       holderRacer.child.stdin!.end();
       await new Promise((resolve) => holderRacer.child.once('exit', resolve));
+    }
+  });
+
+  it(`gives the lock alone to exactly one of ${CONTENDERS} contenders on a directory a killed holder left, ${LOCK_ONLY_TRIALS} times`, { timeout: 240_000 }, async () => {
+    // Each contender takes SQLite's SHARED lock on its way to EXCLUSIVE, which fails every other's: one attempt
+    // each could leave all of them refused and nobody holding the directory (seen 1 trial in 15).
+    /** Spawns a contender; resolves with it once it says it is ready, and gives its next line. */
+    async function contender(stateDir: string, goFile: string): Promise<{ child: ChildProcess; result: Promise<string> }> {
+      const child = spawn(process.execPath, [LOCK_ONLY_RACER, stateDir, goFile], { stdio: ['pipe', 'pipe', 'inherit'] });
+      children.push(child);
+      let output = '';
+      const ready = new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => ((output += chunk.toString()), output.startsWith('ready\n') && resolve())));
+      const result = new Promise<string>((resolve) => {
+        const check = (): void => {
+          const line = output.split('\n')[1];
+          if (line) resolve(line);
+        };
+        child.stdout!.on('data', check);
+        child.once('close', () => resolve(output.split('\n')[1] || `exited: ${output}`));
+      });
+      await ready;
+      return { child, result };
+    }
+    for (let trial = 0; trial < LOCK_ONLY_TRIALS; trial++) {
+      // Prepare: a holder killed with -9.
+      const stateDir = mkdtempSync(join(tmpdir(), 'thumbctl-lock-only-'));
+      stateDirs.push(stateDir);
+      writeFileSync(`${stateDir}.go-first`, '');
+      const first = await contender(stateDir, `${stateDir}.go-first`);
+      assert.equal(await first.result, 'held');
+      await kill9(first.child);
+      rmSync(`${stateDir}.go-first`, { force: true });
+
+      // Act: all contenders released at once.
+      const contenders = await Promise.all(Array.from({ length: CONTENDERS }, () => contender(stateDir, `${stateDir}.go`)));
+      writeFileSync(`${stateDir}.go`, '');
+      const results = await Promise.all(contenders.map((entry) => entry.result));
+      rmSync(`${stateDir}.go`, { force: true });
+      for (const entry of contenders) entry.child.stdin!.end();
+      await Promise.all(contenders.map((entry) => new Promise((resolve) => (entry.child.exitCode === null ? entry.child.once('exit', resolve) : resolve(undefined)))));
+
+      // Assess
+      assert.deepEqual(
+        { held: results.filter((line) => line === 'held').length, lost: results.filter((line) => line === 'lost').length },
+        { held: 1, lost: CONTENDERS - 1 },
+        `trial ${trial + 1}: ${results.join(', ')}`,
+      );
     }
   });
 
