@@ -97,7 +97,7 @@ export function verifySigV4(request: SignedRequest, credential: SigV4Credential 
   } else {
     amzDate = presigned.amzDate;
     const signedAt = parseAmzDate(amzDate)!;
-    if (now > signedAt + presigned.expiresSeconds * 1000) throw new AuthFailure('expired-url', 'Request has expired', accessKeyId);
+    if (now >= signedAt + presigned.expiresSeconds * 1000) throw new AuthFailure('expired-url', 'Request has expired', accessKeyId);
     if (signedAt - now > MAX_CLOCK_SKEW_MS) throw new AuthFailure('skewed', 'Request is not valid yet', accessKeyId);
   }
   if (amzDate.slice(0, 8) !== scope.date) {

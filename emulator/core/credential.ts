@@ -131,10 +131,11 @@ function parsePresignedQuery(query: readonly (readonly [string, string])[]): Sig
   if (!isAmzDate(amzDate)) throw new AuthFailure('malformed-query', `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`, accessKeyId);
   const expires = values.get('X-Amz-Expires')!;
   // AWS's words for each way an expiry is out of bounds (quoted from its answers in aws/aws-cli#5464,
-  // minio/minio-js#1312, catalyst/moodle-tool_objectfs#270); so ours. AWS documents 1 as the least expiry.
+  // minio/minio-js#1312, catalyst/moodle-tool_objectfs#270); so ours. 0 passes all three (a number, not
+  // negative, under a week): such a URL is valid until the second it was signed, so it is answered as expired.
   if (!/^-?\d+$/.test(expires)) throw new AuthFailure('malformed-query', 'X-Amz-Expires should be a number', accessKeyId);
   if (expires.startsWith('-')) throw new AuthFailure('malformed-query', 'X-Amz-Expires must be non-negative', accessKeyId);
-  if (!/^\d{1,7}$/.test(expires) || Number(expires) < 1 || Number(expires) > MAX_PRESIGN_SECONDS) {
+  if (!/^\d{1,7}$/.test(expires) || Number(expires) > MAX_PRESIGN_SECONDS) {
     throw new AuthFailure(
       'malformed-query',
       `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_PRESIGN_SECONDS} seconds`,

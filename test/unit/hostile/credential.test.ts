@@ -111,12 +111,17 @@ describe('parseSigV4Credential: the presigned query', () => {
     });
   });
 
+  it('reads an expiry of 0 (expired when signed, answered by the signature check, not refused as malformed)', () => {
+    const parsed = parseSigV4Credential(new Map(), query({ 'X-Amz-Expires': '0' }));
+    assert.equal(parsed?.presigned?.expiresSeconds, 0);
+  });
+
   const cases: [string, [string, string][], string][] = [
     ['a parameter twice', query({}, [['X-Amz-Credential', 'NOBODY/20260101/us-east-1/s3/aws4_request']]), 'malformed-query'],
     ['a token twice', query({}, [['X-Amz-Security-Token', 'a'], ['X-Amz-Security-Token', 'b']]), 'malformed-query'],
     ['no X-Amz-Date', query({ 'X-Amz-Date': null }), 'malformed-query'],
     ['only a signature', [['X-Amz-Signature', SIGNATURE]], 'malformed-query'],
-    ['an expiry of 0', query({ 'X-Amz-Expires': '0' }), 'malformed-query'],
+    ['a negative expiry', query({ 'X-Amz-Expires': '-1' }), 'malformed-query'],
     ['an expiry over a week', query({ 'X-Amz-Expires': '604801' }), 'malformed-query'],
     ['a date out of format', query({ 'X-Amz-Date': '20260101' }), 'malformed-query'],
     ['another algorithm', query({ 'X-Amz-Algorithm': 'AWS4-ECDSA-P256-SHA256' }), 'unsupported'],
