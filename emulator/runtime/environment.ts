@@ -336,13 +336,19 @@ export class ExecutionEnvironment {
       if (this.initError) this.finishInit({ ok: false, kind: 'init-error', ...this.initError });
       else this.finishInit({ ok: false, kind: 'exit', code, signal, outOfMemory });
     }
-    this.api.abandon();
-    this.running?.({ kind: 'exit', code, signal, outOfMemory });
-    for (const waiter of this.nextCallWaiters) waiter(Date.now());
-    this.nextCallWaiters = [];
-    this.api.close();
-    if (this.processes) this.options.ledger?.remove(this.processes.label);
-    this.options.onDead(this);
+    const tell = (): void => {
+      this.api.abandon();
+      this.running?.({ kind: 'exit', code, signal, outOfMemory });
+      for (const waiter of this.nextCallWaiters) waiter(Date.now());
+      this.nextCallWaiters = [];
+      this.api.close();
+      if (this.processes) this.options.ledger?.remove(this.processes.label);
+      this.options.onDead(this);
+    };
+    // An answer the runtime posted just before it exited still counts: it is read to its end before the exit is
+    // told to the invocation (which ignores the exit when the answer settled it first).
+    if (this.api.connectionsOpen) void this.api.connectionsDrained().then(tell);
+    else tell();
   }
 
   private capture(stream: NodeJS.ReadableStream): void {

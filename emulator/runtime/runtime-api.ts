@@ -77,12 +77,17 @@ const FOREIGN_PEER_ANSWER = (() => {
   return `HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 })();
 
+/** How long an environment's exit waits for an answer its runtime was still posting (see connectionsDrained). */
+const DRAIN_MS = 1_000;
+
 export class RuntimeApiServer {
   /** Accepts connections and checks their peer; only then hands them to the HTTP server. */
   private readonly listener: NetServer;
   private readonly server: HttpServer;
   /** Admitted connections (the HTTP server does not listen itself, so it does not track them). */
   private readonly sockets = new Set<Socket>();
+  /** Connections accepted but still being checked (isOwnPeer). */
+  private admitting = 0;
   private parked: ServerResponse | undefined;
   private pending: Pending | undefined;
   /** Connections refused because their peer is not the environment's, for diagnostics and tests. */
@@ -142,6 +147,24 @@ export class RuntimeApiServer {
     this.pending = undefined;
   }
 
+  /** True while a connection of the environment's processes is open, or one is being admitted. */
+  get connectionsOpen(): boolean {
+    return this.sockets.size > 0 || this.admitting > 0;
+  }
+
+  /**
+   * Resolves once every connection of the environment's processes has closed and none is being admitted, or
+   * after `maxMs`. Called when the process has exited: a runtime may post its answer and exit at once, and the
+   * exit can be seen before the last bytes of that post are read; what it sent must stand, as on Lambda. Its
+   * connections close as soon as what it wrote has been read.
+   */
+  async connectionsDrained(maxMs = DRAIN_MS): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    while (this.connectionsOpen && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    // What each post's end settled runs in callbacks queued behind its socket's 'close'.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
   close(): void {
     this.parked?.destroy();
     this.parked = undefined;
@@ -159,10 +182,13 @@ export class RuntimeApiServer {
     const clientPort = socket.remotePort;
     let own = this.hooks.isOwnPeer === undefined;
     if (!own && clientPort !== undefined) {
+      this.admitting += 1;
       try {
         own = await this.hooks.isOwnPeer!(clientPort, this.port);
       } catch {
         own = false;
+      } finally {
+        this.admitting -= 1;
       }
     }
     if (socket.destroyed) return;
