@@ -94,11 +94,13 @@ async function run({ options, globals, output }: CommandInput<BackfillFlags>): P
 }
 
 type Session = Awaited<ReturnType<ReturnType<typeof resolveContext>['open']>>;
+type Target = import('../core/backfill/target.js').BackfillTarget;
+type BackfillRun = Extract<import('../core/backfill/options.js').BackfillRequest, { kind: 'backfill' }>;
 
 async function viaBatchOperations(
   session: Session,
-  target: import('../core/backfill/target.js').BackfillTarget,
-  request: Extract<import('../core/backfill/options.js').BackfillRequest, { kind: 'backfill' }>,
+  target: Target,
+  request: BackfillRun,
   output: Output,
   signal: AbortSignal,
 ): Promise<ExitCode> {
@@ -156,8 +158,8 @@ async function viaBatchOperations(
  */
 async function previewBatchOperations(
   session: Session,
-  target: import('../core/backfill/target.js').BackfillTarget,
-  request: Extract<import('../core/backfill/options.js').BackfillRequest, { kind: 'backfill' }>,
+  target: Target,
+  request: BackfillRun,
   output: Output,
   signal: AbortSignal,
 ): Promise<ExitCode> {
