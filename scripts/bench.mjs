@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: the fixed benchmark scenario (its targets in cli/core/bench/targets.ts), written into BENCHMARKS.md. In a fresh temporary
 // state directory, with `thumbctl local serve` running in the background (so warm environments persist across
-// commands): a cold run, a no-op `setup` timed, `thumbctl --version` against `node -e 0`, a latency run (one upload
+// commands): `local serve` ready and a first `setup` timed on fresh state directories of their own, a cold run, a
+// no-op `setup` timed, `thumbctl --version` against `node -e 0`, a latency run (one upload
 // at a time) and a throughput run (40 uploads at concurrency = cores), then ImageMagick on the same image, all on a
 // baseline (non-progressive) 3000x2000 JPEG that sharp makes here from the bundled sample (no binary is committed);
 // then a shorter latency run each on the bundled progressive JPEG, a PNG with alpha and a WebP, shown, not judged.
@@ -9,7 +10,8 @@
 // `bench --json`.
 //
 // Options (environment): BENCH_COUNT (throughput run, default 40), BENCH_LATENCY_COUNT (default 20),
-// BENCH_FORMAT_COUNT (each other format, default 10), BENCH_OUT (default BENCHMARKS.md), BENCH_KEEP_STATE=1.
+// BENCH_FORMAT_COUNT (each other format, default 10), BENCH_READY_RUNS (serve ready timings, default 5), BENCH_OUT
+// (default BENCHMARKS.md), BENCH_KEEP_STATE=1.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -36,11 +38,12 @@ const stateDir = mkdtempSync(join(tmpdir(), 'thumbctl-bench-'));
 const env = { ...process.env, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: 'local', THUMBCTL_STATE_DIR: stateDir };
 const log = (text) => process.stderr.write(`bench: ${text}\n`);
 
-/** Runs a command to completion; resolves with its output and wall time. */
+/** Runs a command to completion (in the scenario's state directory unless told another); resolves with its output and wall time. */
 function run(command, args, options = {}) {
+  const directory = options.stateDir ?? stateDir;
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { cwd: stateDir, env, stdio: ['ignore', 'pipe', options.inheritStderr ? 'inherit' : 'pipe'] });
+    const child = spawn(command, args, { cwd: directory, env: { ...env, THUMBCTL_STATE_DIR: directory }, stdio: ['ignore', 'pipe', options.inheritStderr ? 'inherit' : 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -70,6 +73,41 @@ async function startServe() {
   }
   child.kill('SIGTERM');
   throw new Error('local serve did not start within 30 s');
+}
+
+/** Spawn → `local serve`'s ready line (its --json document) on a fresh state directory, then stopped; in ms. */
+async function timeServeReady() {
+  const directory = mkdtempSync(join(tmpdir(), 'thumbctl-bench-ready-'));
+  try {
+    const started = performance.now();
+    const child = spawn(process.execPath, [bin, 'local', 'serve', '--port', '0', '--json'], { cwd: directory, env: { ...env, THUMBCTL_STATE_DIR: directory }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const readyMs = await new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => reject(new Error('local serve was not ready within 30 s')), 30_000);
+      child.stdout.on('data', (chunk) => {
+        if (!chunk.includes('{')) return;
+        clearTimeout(timer);
+        resolvePromise(performance.now() - started);
+      });
+      child.once('exit', (code) => reject(new Error(`local serve exited ${code} before it was ready`)));
+    });
+    await stopServe({ child });
+    return readyMs;
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+/** A first `thumbctl setup` on a fresh state directory (its own embedded cloud, as a newcomer's first command). */
+async function timeFirstSetup() {
+  const directory = mkdtempSync(join(tmpdir(), 'thumbctl-bench-setup-'));
+  try {
+    const result = await run(process.execPath, [bin, 'setup', '--json'], { stateDir: directory });
+    if (result.code !== 0) throw new Error(`first setup exited ${result.code}: ${result.stderr}`);
+    const packageAction = JSON.parse(result.stdout).resources?.find((resource) => resource.type === 'package')?.action;
+    return { ms: result.ms, packageCached: packageAction === 'unchanged' };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
 }
 
 function stopServe(serve) {
@@ -105,6 +143,12 @@ async function makeImages() {
 
 const loadBefore = loadavg();
 log(`state in ${stateDir}; ${cores} cores; load ${loadBefore.map((v) => v.toFixed(2)).join(' ')}`);
+const serveReadyRuns = Number(process.env.BENCH_READY_RUNS ?? 5);
+log(`local serve ready on a fresh state dir, ${serveReadyRuns} times; then a first setup on a fresh state dir, 3 times`);
+const readyRuns = [];
+for (let i = 0; i < serveReadyRuns; i++) readyRuns.push(await timeServeReady());
+const firstSetups = [];
+for (let i = 0; i < 3; i++) firstSetups.push(await timeFirstSetup());
 const serve = await startServe();
 log(`local cloud at ${serve.endpoint} (pid ${serve.pid})`);
 let results;
@@ -167,7 +211,17 @@ try {
     throughput,
     imageNote: 'A baseline (non-progressive) JPEG that sharp made from the bundled canyon.jpg at the same size,',
     formats,
-    cli: { versionMs: median(versionRuns), nodeMs: median(nodeRuns), runs: versionRuns.length, setupNoopMs: median(setupRuns), setupRuns: setupRuns.length },
+    cli: {
+      versionMs: median(versionRuns),
+      nodeMs: median(nodeRuns),
+      runs: versionRuns.length,
+      setupNoopMs: median(setupRuns),
+      setupRuns: setupRuns.length,
+      serveReadyMs: median(readyRuns),
+      serveReadyRuns: readyRuns.length,
+      firstSetupMs: median(firstSetups.map((run) => run.ms)),
+      firstSetupPackageCached: firstSetups.every((run) => run.packageCached),
+    },
     imagemagick,
   };
 } finally {

@@ -32,6 +32,12 @@ export interface CliTimings {
   /** Median wall time of `thumbctl setup` with nothing to change (the local cloud already running). */
   setupNoopMs: number;
   setupRuns: number;
+  /** Spawn → the ready line of `thumbctl local serve` on a fresh state directory: median, and how many starts. */
+  serveReadyMs?: number;
+  serveReadyRuns?: number;
+  /** The first `thumbctl setup` on the fresh state directory, and whether its package came from the shared zip cache. */
+  firstSetupMs?: number;
+  firstSetupPackageCached?: boolean;
 }
 
 export interface ScenarioResults {
@@ -52,8 +58,9 @@ export interface ScenarioResults {
 }
 
 /**
- * Every target in targets.ts, from the scenario's runs: the latency ratios from the one-at-a-time run (a latency,
- * not a queue behind our own uploads), throughput from the concurrency = cores run, init from the cold run.
+ * Every target in targets.ts, from the scenario's runs: the latency ratios, the handler's own work and the cloud's
+ * CPU from the one-at-a-time run (a latency, not a queue behind our own uploads), throughput from the concurrency =
+ * cores run, init from the cold run, idle memory from every environment alive after the two warm runs.
  */
 export function scenarioTargets(results: ScenarioResults): TargetCheck[] {
   const { latency, throughput, cold, cli } = results;
@@ -65,7 +72,12 @@ export function scenarioTargets(results: ScenarioResults): TargetCheck[] {
     throughputRatio: throughput.ratios.throughput,
     concurrency: throughput.concurrency,
     cores: throughput.cores,
+    handlerMs: latency.breakdown.handlerOwnMs,
+    cloudCpuMs: latency.cpu.perThumbnailMs.cloud,
     initMs: cold.function.initMs,
+    idleRuntimeBytes: [...(latency.memory.idleRuntimeBytes ?? []), ...(throughput.memory.idleRuntimeBytes ?? [])],
+    serveReadyMs: cli.serveReadyMs ?? null,
+    firstSetupMs: cli.firstSetupMs ?? null,
     packageBytes: throughput.packageBytes,
     architecture: throughput.architecture,
     versionOverheadMs: Math.round((cli.versionMs - cli.nodeMs) * 10) / 10,
@@ -118,6 +130,7 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
   const cpu = throughput.cpu.perThumbnailMs;
   const cpuPerThumbnail = cpu.functions !== null && cpu.cloud !== null && cpu.client !== null ? cpu.functions + cpu.cloud + cpu.client : null;
   const ceiling = cpuPerThumbnail ? Math.round(((throughput.cores * 1000) / cpuPerThumbnail) * 100) / 100 : null;
+  const idleSizes = [...(latency.memory.idleRuntimeBytes ?? []), ...(throughput.memory.idleRuntimeBytes ?? [])];
   const out: string[] = [];
 
   out.push(`_Measured ${results.generatedAt} by \`npm run bench\`._`);
@@ -149,12 +162,28 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
   out.push('');
   out.push(
     table(
-      ['Figure', 'Measured', 'Baseline beside it', 'Ratio', 'Target (issue 8)', 'Met?'],
+      ['Figure', 'Measured', 'Baseline beside it', 'Ratio', 'Target', 'Met?'],
       [
         ...ratioRows('Warm end-to-end p50, one upload at a time', 'each warm upload', formatMs(warmE2e(latency)), sharp(latency), latency.ratios.e2e, latency.ratios.e2ePaired, byId.get('e2e')),
         [`… ${c} at a time (throughput run)`, formatMs(warmE2e(throughput)), sharp(throughput), formatRatio(throughput.ratios.e2e), 'shown, not judged', ''],
         ...ratioRows('Resize phase p50 (function trace), one at a time', "each upload's resize phase", formatMs(latency.function.resizeP50Ms), sharp(latency), latency.ratios.resize, latency.ratios.resizePaired, byId.get('resize')),
         [`… ${c} at a time (throughput run)`, formatMs(throughput.function.resizeP50Ms), sharp(throughput), formatRatio(throughput.ratios.resize), 'shown, not judged', ''],
+        [
+          "Function's own work p50: invocation minus its GetObject, resize and PutObject (traces, whole ms)",
+          formatMs(latency.breakdown.handlerOwnMs),
+          `invocation ${formatMs(latency.breakdown.invocationMs)}`,
+          '',
+          byId.get('handler')?.goal,
+          mark(byId.get('handler')),
+        ],
+        [
+          `Local cloud CPU per upload and thumbnail (${formatMegabytes(latency.imageBytes)} in), one at a time`,
+          formatMs(latency.cpu.perThumbnailMs.cloud),
+          `function environments ${formatMs(latency.cpu.perThumbnailMs.functions)}`,
+          '',
+          byId.get('cloudCpu')?.goal,
+          mark(byId.get('cloudCpu')),
+        ],
         [
           `Throughput at concurrency ${c}`,
           `${cell(throughput.throughputPerSec)} /s`,
@@ -172,6 +201,30 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
           '',
         ],
         ['Cold start: init duration p50', formatMs(cold.function.initMs), `max ${formatMs(cold.function.initMaxMs)} over ${cold.coldStarts} cold starts`, '', byId.get('init')?.goal, mark(byId.get('init'))],
+        [
+          "Idle function environment: its runtime's RSS after the warm runs (largest)",
+          formatMegabytes(byId.get('idleMemory')?.value ?? null),
+          `${idleSizes.length} environment(s): ${idleSizes.map((bytes) => formatMegabytes(bytes)).join(', ') || '–'}`,
+          '',
+          byId.get('idleMemory')?.goal,
+          mark(byId.get('idleMemory')),
+        ],
+        [
+          '`thumbctl local serve` ready (spawn → ready line, fresh state dir)',
+          cli.serveReadyMs === undefined ? 'not measured' : formatMs(cli.serveReadyMs),
+          cli.serveReadyRuns ? `median of ${cli.serveReadyRuns}` : '',
+          '',
+          byId.get('serveReady')?.goal,
+          mark(byId.get('serveReady')),
+        ],
+        [
+          'First `thumbctl setup` on a fresh state dir (its own embedded cloud)',
+          cli.firstSetupMs === undefined ? 'not measured' : formatMs(cli.firstSetupMs),
+          cli.firstSetupPackageCached === undefined ? '' : cli.firstSetupPackageCached ? 'package from the shared zip cache' : 'package built',
+          '',
+          byId.get('firstSetup')?.goal,
+          mark(byId.get('firstSetup')),
+        ],
         ['Deployment zip (x86_64)', formatMegabytes(throughput.packageBytes), 'Lambda limit 50 MB', '', byId.get('zip')?.goal, mark(byId.get('zip'))],
         [
           '`thumbctl --version`',
@@ -253,7 +306,7 @@ export function renderBenchmarksSection(results: ScenarioResults): string {
   out.push('');
   out.push(
     `Peak RSS of the \`thumbctl local serve\` process (VmHWM, since it started, setup included): ${formatMegabytes(throughput.memory.cloudPeakBytes)}. ` +
-      `Peak RSS of one function environment (a Node.js process each): ${formatMegabytes(throughput.memory.functionPeakBytes)}, ${throughput.memory.functionEnvironments} environment(s) seen in the throughput run.`,
+      `Peak RSS of one function environment's runtime (a Node.js process each, under its init): ${formatMegabytes(throughput.memory.functionPeakBytes)}, ${throughput.memory.functionEnvironments} environment(s) seen in the throughput run.`,
   );
   if (latency.cost) {
     const cost = latency.cost;

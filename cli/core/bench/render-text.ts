@@ -30,6 +30,7 @@ export function formatTargetValue(check: TargetCheck): string {
     case 'throughput':
       return formatRatio(check.value);
     case 'zip':
+    case 'idleMemory':
       return formatMegabytes(check.value);
     default:
       return formatMs(check.value);
@@ -78,9 +79,10 @@ export function renderBenchText(result: BenchResult): string {
   }
   const b = result.breakdown;
   lines.push(
-    `  time (p50)  PutObject ${formatMs(b.uploadMs)}; S3 → invocation start ${formatMs(b.beforeFunctionMs)} (dwell ${formatMs(b.dwellMs)}) → get ${formatMs(b.s3GetMs)} → resize ${formatMs(b.resizeMs)} → put ${formatMs(b.s3PutMs)} → seen ${formatMs(b.seenAfterFunctionMs)} after the function ended`,
+    `  time (p50)  PutObject ${formatMs(b.uploadMs)}; S3 → invocation start ${formatMs(b.beforeFunctionMs)} (dwell ${formatMs(b.dwellMs)}) → get ${formatMs(b.s3GetMs)} → resize ${formatMs(b.resizeMs)} → put ${formatMs(b.s3PutMs)} → seen ${formatMs(b.seenAfterFunctionMs)} after the function ended; the handler's own work ${formatMs(b.handlerOwnMs)}`,
   );
-  const functionMemory = result.memory.functionPeakBytes === null ? '' : `, function environment ${formatMegabytes(result.memory.functionPeakBytes)} (${result.memory.functionEnvironments} seen)`;
+  const idle = result.memory.idleRuntimeBytes.length ? `, idle after the run ${result.memory.idleRuntimeBytes.map((bytes) => formatMegabytes(bytes)).join(', ')}` : '';
+  const functionMemory = result.memory.functionPeakBytes === null ? '' : `, function environment ${formatMegabytes(result.memory.functionPeakBytes)} (${result.memory.functionEnvironments} seen${idle})`;
   lines.push(
     `  memory      local cloud peak ${formatMegabytes(result.peakMemoryBytes)}${result.memory.cloudIsThisProcess ? ' (embedded: this process)' : ''}${functionMemory}; package ${formatMegabytes(result.packageBytes)}`,
   );

@@ -1,6 +1,6 @@
 // What a benchmark costs the machine: peak memory and CPU time of the local cloud's process (this one when the
-// cloud is embedded, else the `local serve` process) and of its function environments (child processes running
-// the Lambda bootstrap), and of this process. Read from /proc (VmHWM, the kernel's own high-water mark; utime and
+// cloud is embedded, else the `local serve` process) and of its function environments (each a process tree under
+// the cloud running the Lambda bootstrap), and of this process. Read from /proc (VmHWM, the kernel's own high-water mark; utime and
 // stime) every so often. Off Linux, only this process's own maxRSS and CPU time.
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -67,13 +67,18 @@ interface ProcessSample {
   peakBytes: number;
 }
 
-/** Samples the cloud and its function environments between start() and stop(). */
+/**
+ * Samples the cloud and its function environments between start() and stop(). An environment is a child of the
+ * cloud whose command line runs the bootstrap (unshare, or the environment's init shell) and everything under it:
+ * the Node.js runtime is a grandchild or deeper, so CPU and memory are read over the whole tree.
+ */
 export class ResourceSampler {
   private timer: NodeJS.Timeout | undefined;
   private cloud: ProcessSample | undefined;
+  /** Every process seen in an environment's tree, by pid. */
   private readonly functions = new Map<number, ProcessSample>();
-  /** Processes already found not to be function environments: not read again. */
-  private readonly others = new Set<number>();
+  /** Environment leaders (the cloud's children running the bootstrap) seen during the run. */
+  private readonly leaders = new Set<number>();
   private readonly procAvailable = process.platform === 'linux';
   private clientCpu = process.cpuUsage();
 
@@ -98,48 +103,71 @@ export class ResourceSampler {
     let cloudPeakBytes: number | null = this.cloud?.peakBytes || null;
     // Off Linux (no /proc), this process's own high-water mark is all there is.
     if (cloudPeakBytes === null && cloudIsThisProcess) cloudPeakBytes = process.resourceUsage().maxRSS * 1024;
-    const environments = [...this.functions.values()];
+    const processes = [...this.functions.values()];
     const ticksToMs = (ticks: number): number => (ticks * 1000) / TICKS_PER_SECOND;
     return {
       memory: {
         cloudPeakBytes,
         cloudPid: this.cloudPid,
         cloudIsThisProcess,
-        functionPeakBytes: environments.length ? Math.max(...environments.map((e) => e.peakBytes)) : null,
-        functionEnvironments: environments.length,
+        functionPeakBytes: processes.length ? Math.max(...processes.map((e) => e.peakBytes)) : null,
+        functionEnvironments: this.leaders.size,
       },
       cpu: {
         clientMs: Math.round((client.user + client.system) / 1000),
         cloudMs: this.cloud && !cloudIsThisProcess ? ticksToMs(this.cloud.lastTicks - this.cloud.firstTicks) : null,
-        functionsMs: this.procAvailable && this.cloudPid !== null ? ticksToMs(environments.reduce((sum, e) => sum + e.lastTicks - e.firstTicks, 0)) : null,
+        functionsMs: this.procAvailable && this.cloudPid !== null ? ticksToMs(processes.reduce((sum, e) => sum + e.lastTicks - e.firstTicks, 0)) : null,
       },
     };
+  }
+
+  /**
+   * Resident memory now of each live environment's largest process (its runtime; not unshare or the init shell),
+   * in bytes: read when the environments are idle, it is what an idle environment holds. Empty without /proc.
+   */
+  runtimeResidentBytes(): number[] {
+    if (this.cloudPid === null || !this.procAvailable) return [];
+    const { leaders, children } = this.environmentTrees();
+    return leaders.flatMap((leader) => {
+      const sizes = descendants(leader, children).map((pid) => statusFieldBytes(read(`/proc/${pid}/status`) ?? '', 'VmRSS') ?? 0);
+      const largest = Math.max(0, ...sizes);
+      return largest > 0 ? [largest] : [];
+    });
+  }
+
+  /** The cloud's children that run the bootstrap, and every process's children (one pass over /proc). */
+  private environmentTrees(): { leaders: number[]; children: Map<number, number[]> } {
+    const children = new Map<number, number[]>();
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return { leaders: [], children };
+    }
+    for (const entry of entries) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = read(`/proc/${entry}/stat`);
+      const ppid = stat ? parentPid(stat) : undefined;
+      if (ppid === undefined) continue;
+      const siblings = children.get(ppid);
+      if (siblings) siblings.push(Number(entry));
+      else children.set(ppid, [Number(entry)]);
+    }
+    // A child between fork and exec still shows the parent's command line: it is looked at again next time.
+    const leaders = (children.get(this.cloudPid ?? -1) ?? []).filter((pid) => (read(`/proc/${pid}/cmdline`) ?? '').includes('bootstrap.mjs'));
+    return { leaders, children };
   }
 
   private sample(first: boolean): void {
     if (this.cloudPid === null || !this.procAvailable) return;
     this.cloud = this.record(this.cloudPid, this.cloud, first);
-    let entries: string[];
-    try {
-      entries = readdirSync('/proc');
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (!/^\d+$/.test(entry)) continue;
-      const pid = Number(entry);
-      if (this.others.has(pid)) continue;
-      if (!this.functions.has(pid)) {
-        const stat = read(`/proc/${entry}/stat`);
-        if (!stat || parentPid(stat) !== this.cloudPid) {
-          this.others.add(pid);
-          continue;
-        }
-        // A child between fork and exec still shows the parent's command line: look again next time.
-        if (!(read(`/proc/${entry}/cmdline`) ?? '').includes('bootstrap.mjs')) continue;
+    const { leaders, children } = this.environmentTrees();
+    for (const leader of leaders) {
+      this.leaders.add(leader);
+      for (const pid of descendants(leader, children)) {
+        const sample = this.record(pid, this.functions.get(pid), first);
+        if (sample) this.functions.set(pid, sample);
       }
-      const sample = this.record(pid, this.functions.get(pid), first);
-      if (sample) this.functions.set(pid, sample);
     }
   }
 
@@ -156,4 +184,19 @@ export class ResourceSampler {
       peakBytes: Math.max(previous?.peakBytes ?? 0, peak ?? 0),
     };
   }
+}
+
+/** A process and everything under it, from a children map (bounded by the map: each pid is visited once). */
+function descendants(root: number, children: Map<number, number[]>): number[] {
+  const found: number[] = [];
+  const seen = new Set<number>();
+  const pending = [root];
+  while (pending.length) {
+    const pid = pending.pop() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    found.push(pid);
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return found;
 }

@@ -123,6 +123,8 @@ export interface Breakdown {
   s3PutMs: number | null;
   /** The function's invocation as a whole (get, resize, put and the handler around them). */
   invocationMs: number | null;
+  /** Each invocation minus its GetObject, resize and PutObject subsegments: the handler's own work, p50. */
+  handlerOwnMs: number | null;
   /** From the function's end to the client's HeadObject seeing the thumbnail (the wait loop's lag). */
   seenAfterFunctionMs: number | null;
   /** The trace's own end to end: from the upload reaching S3 to the end of the function. */
@@ -159,7 +161,8 @@ export interface BenchResult {
   packageBytes: number;
   /** Peak RSS of the process running the local cloud (null when not measurable). */
   peakMemoryBytes: number | null;
-  memory: MemoryReport;
+  /** `idleRuntimeBytes`: resident memory of each environment's runtime after the run, all of them idle then. */
+  memory: MemoryReport & { idleRuntimeBytes: number[] };
   /** CPU time during the uploads, in all and per thumbnail (client; cloud, when it is a separate process; functions). */
   cpu: CpuReport & { perThumbnailMs: { client: number | null; cloud: number | null; functions: number | null } };
   breakdown: Breakdown;
@@ -310,6 +313,8 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
     upload.coldStart = upload.trace ? upload.trace.coldStart : null;
   }
   const rows = uploads.flatMap((u) => (u.trace ? [u.trace] : []));
+  // Every invocation has ended and recorded its trace by now: what each environment holds is what it holds idle.
+  const idleRuntimeBytes = sampler.runtimeResidentBytes();
 
   const { cost, notes: costNotes } = await measureCost(clients, {
     functionName: settings.functionName,
@@ -338,6 +343,8 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
     e2ePaired: pairedRatio(e2eUploads.map((u) => ({ value: u.latencyMs, baseline: u.baselineAfterMs }))),
     resizePaired: pairedRatio(uploads.map((u) => ({ value: u.trace?.phases.resizeMs, baseline: u.baselineAfterMs }))),
   };
+  const perThumbnailMs = perThumbnail(cpu, arrived.length);
+  const parts = breakdown(uploads);
   const result: BenchResult = {
     count: options.count,
     concurrency: options.concurrency,
@@ -358,9 +365,9 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
     ratios,
     packageBytes: setupResult.packageBytes,
     peakMemoryBytes: memory.cloudPeakBytes,
-    memory,
-    cpu: { ...cpu, perThumbnailMs: perThumbnail(cpu, arrived.length) },
-    breakdown: breakdown(uploads),
+    memory: { ...memory, idleRuntimeBytes },
+    cpu: { ...cpu, perThumbnailMs },
+    breakdown: parts,
     imagemagick,
     targets: evaluateTargets({
       e2eRatio: ratios.e2e,
@@ -370,7 +377,10 @@ export async function runBench(request: BenchRequest, reporter: Reporter): Promi
       throughputRatio: ratios.throughput,
       concurrency: options.concurrency,
       cores,
+      handlerMs: parts.handlerOwnMs,
+      cloudCpuMs: perThumbnailMs.cloud,
       initMs,
+      idleRuntimeBytes,
       packageBytes: setupResult.packageBytes,
       architecture: settings.architecture,
     }),
@@ -425,6 +435,11 @@ export function breakdown(uploads: readonly BenchUpload[]): Breakdown {
     resizeMs: part((u) => u.trace.phases.resizeMs),
     s3PutMs: part((u) => u.trace.phases.s3PutMs),
     invocationMs: part((u) => u.trace.phases.invocationMs),
+    handlerOwnMs: part((u) => {
+      const { invocationMs, s3GetMs, resizeMs, s3PutMs } = phases(u);
+      if (invocationMs === null || s3GetMs === null || resizeMs === null || s3PutMs === null) return null;
+      return Math.round((invocationMs - s3GetMs - resizeMs - s3PutMs) * 10) / 10;
+    }),
     seenAfterFunctionMs: part((u) => (u.observedAtMs === null || u.trace.e2eMs === null ? null : u.observedAtMs - (traceStart(u) + u.trace.e2eMs))),
     traceE2eMs: part((u) => u.trace.e2eMs),
   };

@@ -48,7 +48,16 @@ describe('thumbctl bench', () => {
     assert.equal(bench.function.traces, 4, 'every upload is matched with its trace');
     assert.equal(bench.latency.cold.count + bench.latency.warm.count, 4);
     assert.equal(bench.coldStarts, bench.latency.cold.count);
-    assert.ok(Array.isArray(bench.targets) && bench.targets.length === 7);
+    assert.deepEqual(
+      bench.targets.map((target: { id: string }) => target.id),
+      ['e2e', 'resize', 'handler', 'cloudCpu', 'throughput', 'init', 'idleMemory', 'serveReady', 'firstSetup', 'zip', 'version', 'setup'],
+    );
+    // The environments are process trees (an init, the runtime under it): their CPU and memory are the runtime's.
+    positive(bench.cpu.functionsMs, 'cpu.functionsMs');
+    assert.ok(bench.memory.functionPeakBytes > 20 * 1024 * 1024, `a runtime's peak, not its init shell's (${bench.memory.functionPeakBytes})`);
+    assert.ok(bench.memory.idleRuntimeBytes.length >= 1, 'the environments are alive, idle, after the run');
+    for (const bytes of bench.memory.idleRuntimeBytes) assert.ok(bytes > 20 * 1024 * 1024, `an idle runtime's RSS (${bytes})`);
+    assert.equal(typeof bench.breakdown.handlerOwnMs, 'number');
     // Two at a time: no baseline between uploads, so no paired ratios; the targets are judged on p50 over p50.
     assert.equal(bench.baseline.betweenUploads, 0);
     assert.equal(bench.ratios.e2ePaired, null);

@@ -43,8 +43,17 @@ describe("where an upload's time went", () => {
     const uploads = [upload({ trace: trace(1005, 80) })];
     // Act
     const parts = breakdown(uploads);
-    // Assess: before the function = 80 - 70 (invocation) - 1 (overhead) = 9 ms.
-    assert.deepEqual(parts, { uploadMs: 8, beforeFunctionMs: 9, dwellMs: 2, s3GetMs: 5, resizeMs: 50, s3PutMs: 5, invocationMs: 70, seenAfterFunctionMs: 15, traceE2eMs: 80 });
+    // Assess: before the function = 80 - 70 (invocation) - 1 (overhead) = 9 ms; the handler's own 70 - 5 - 50 - 5 = 10 ms.
+    assert.deepEqual(parts, { uploadMs: 8, beforeFunctionMs: 9, dwellMs: 2, s3GetMs: 5, resizeMs: 50, s3PutMs: 5, invocationMs: 70, handlerOwnMs: 10, seenAfterFunctionMs: 15, traceE2eMs: 80 });
+  });
+
+  it("takes the handler's own work per upload, then the median: not a difference of medians", () => {
+    // Prepare: (invocation, resize) of (70, 50), (90, 50) and (80, 72), with GetObject and PutObject 5 ms each.
+    const shaped = (start: number, invocationMs: number, resizeMs: number): TraceRow => ({ ...trace(start, 100), phases: { ...trace(start, 100).phases, invocationMs, resizeMs } });
+    // Act
+    const parts = breakdown([upload({ trace: shaped(1005, 70, 50) }), upload({ trace: shaped(2005, 90, 50) }), upload({ trace: shaped(3005, 80, 72) })]);
+    // Assess: own work 10, 30 and -2 → median 10; median invocation 80 - 5 - median resize 50 - 5 would say 20.
+    assert.equal(parts.handlerOwnMs, 10);
   });
 
   it('leaves the parts that need a trace empty without one', () => {

@@ -21,9 +21,9 @@ export function benchResult(overrides: Partial<BenchResult> = {}): BenchResult {
     ratios: { e2e: 1.6, resize: 1.1, throughput: 0.5, e2ePaired: null, resizePaired: null },
     packageBytes: 8 * 1024 * 1024,
     peakMemoryBytes: 200 * 1024 * 1024,
-    memory: { cloudPeakBytes: 200 * 1024 * 1024, cloudPid: 10, cloudIsThisProcess: false, functionPeakBytes: 120 * 1024 * 1024, functionEnvironments: 2 },
+    memory: { cloudPeakBytes: 200 * 1024 * 1024, cloudPid: 10, cloudIsThisProcess: false, functionPeakBytes: 120 * 1024 * 1024, functionEnvironments: 2, idleRuntimeBytes: [70 * 1024 * 1024, 72 * 1024 * 1024] },
     cpu: { clientMs: 400, cloudMs: 600, functionsMs: 2400, perThumbnailMs: { client: 10, cloud: 15, functions: 60 } },
-    breakdown: { uploadMs: 8, beforeFunctionMs: 6, dwellMs: 1, s3GetMs: 4, resizeMs: 55, s3PutMs: 4, invocationMs: 70, seenAfterFunctionMs: 5, traceE2eMs: 78 },
+    breakdown: { uploadMs: 8, beforeFunctionMs: 6, dwellMs: 1, s3GetMs: 4, resizeMs: 55, s3PutMs: 4, invocationMs: 70, handlerOwnMs: 7, seenAfterFunctionMs: 5, traceE2eMs: 78 },
     imagemagick: null,
     targets: evaluateTargets({ e2eRatio: 1.6, resizeRatio: 1.1, throughputRatio: 0.5, concurrency: 2, cores: 2, initMs: null, packageBytes: 8 * 1024 * 1024, architecture: 'x86_64' }),
     target: 'local',
@@ -62,7 +62,7 @@ export function scenarioResults(): ScenarioResults {
       ratios: { e2e: 1.2, resize: 1, throughput: null, e2ePaired: 1.15, resizePaired: 0.98 },
     }),
     throughput: benchResult(),
-    cli: { versionMs: 120, nodeMs: 40, runs: 10, setupNoopMs: 600, setupRuns: 3 },
+    cli: { versionMs: 120, nodeMs: 40, runs: 10, setupNoopMs: 600, setupRuns: 3, serveReadyMs: 280, serveReadyRuns: 5, firstSetupMs: 1700, firstSetupPackageCached: true },
     imagemagick: { available: true, command: '/usr/bin/convert', version: 'ImageMagick 6.9.11-60 Q16', convertP50Ms: 250, startupP50Ms: 12, iterations: 7, commandLine: 'convert canyon.jpg -thumbnail 400x400^ -gravity center -extent 400x400 out.jpg' },
   };
 }

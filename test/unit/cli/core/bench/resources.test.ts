@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { cpuTicks, parentPid, ResourceSampler, statusFieldBytes } from '../../../../../cli/core/bench/resources.js';
 
 describe('bench resources', () => {
@@ -36,5 +37,29 @@ describe('bench resources', () => {
     assert.deepEqual(memory, { cloudPeakBytes: null, cloudPid: null, cloudIsThisProcess: false, functionPeakBytes: null, functionEnvironments: 0 });
     assert.equal(cpu.cloudMs, null);
     assert.equal(cpu.functionsMs, null);
+  });
+
+  it('counts an environment as its whole process tree: the runtime under the init shell, not the shell alone', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+    // Prepare: the cloud (this process) → an init shell whose command line names the bootstrap → the runtime, a
+    // grandchild that spends CPU and holds ~64 MB, as a contained environment is laid out.
+    const runtime = `const held = Buffer.alloc(64 * 1024 * 1024, 1); const until = Date.now() + 600; while (Date.now() < until); process.stdout.write('ready ' + held.length + '\\n'); setTimeout(() => {}, 60000);`;
+    const init = spawn('/bin/sh', ['-c', '"$@" & wait', 'sh', process.execPath, '-e', runtime, 'bootstrap.mjs'], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    const sampler = new ResourceSampler(process.pid, 20);
+    try {
+      sampler.start();
+      await new Promise<void>((resolve) => init.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
+      // Act
+      const idle = sampler.runtimeResidentBytes();
+      const { memory, cpu } = sampler.stop();
+      // Assess
+      assert.equal(memory.functionEnvironments, 1);
+      assert.ok((memory.functionPeakBytes ?? 0) >= 64 * 1024 * 1024, `peak ${memory.functionPeakBytes} is the runtime's, not the shell's`);
+      assert.ok((cpu.functionsMs ?? 0) >= 200, `the runtime's busy loop is counted (${cpu.functionsMs} ms)`);
+      assert.equal(idle.length, 1);
+      assert.ok((idle[0] ?? 0) >= 64 * 1024 * 1024, `the runtime's resident memory (${idle[0]})`);
+    } finally {
+      // The shell and the runtime are one process group of their own: both go.
+      if (init.pid) process.kill(-init.pid, 'SIGKILL');
+    }
   });
 });

@@ -6,12 +6,17 @@ describe('bench targets', () => {
   it('checks every target in TARGETS order, at-most and at-least limits alike', () => {
     // Act
     const checks = evaluateTargets({
-      e2eRatio: 1.5,
+      e2eRatio: 1.3,
       resizeRatio: 1.2,
-      throughputRatio: 0.8,
+      handlerMs: 3.5,
+      cloudCpuMs: 10,
+      throughputRatio: 0.7,
       concurrency: 2,
       cores: 2,
-      initMs: 299,
+      initMs: 149,
+      idleRuntimeBytes: [50 * 1024 * 1024, 61 * 1024 * 1024],
+      serveReadyMs: 300,
+      firstSetupMs: 1501,
       packageBytes: 11 * 1024 * 1024,
       architecture: 'x86_64',
       versionOverheadMs: 40,
@@ -23,22 +28,28 @@ describe('bench targets', () => {
       [
         ['e2e', true],
         ['resize', false],
+        ['handler', false],
+        ['cloudCpu', true],
         ['throughput', true],
         ['init', true],
+        ['idleMemory', false],
+        ['serveReady', true],
+        ['firstSetup', false],
         ['zip', false],
         ['version', true],
         ['setup', false],
       ],
     );
     assert.equal(checks.find((c) => c.id === 'zip')?.limit, TARGETS.zip.limit);
+    assert.equal(checks.find((c) => c.id === 'idleMemory')?.value, 61 * 1024 * 1024, 'the largest idle environment is judged');
   });
 
   it('judges the paired ratios when there are any, p50 over p50 otherwise, and says which', () => {
-    const paired = evaluateTargets({ e2eRatio: 1.6, e2ePairedRatio: 1.4, resizeRatio: 1.1, resizePairedRatio: 1.2 });
+    const paired = evaluateTargets({ e2eRatio: 1.6, e2ePairedRatio: 1.25, resizeRatio: 1.1, resizePairedRatio: 1.2 });
     assert.deepEqual(
       paired.slice(0, 2).map((c) => [c.id, c.value, c.met, c.basis]),
       [
-        ['e2e', 1.4, true, 'paired'],
+        ['e2e', 1.25, true, 'paired'],
         ['resize', 1.2, false, 'paired'],
       ],
     );
