@@ -67,6 +67,12 @@ export function lambdaHeapArguments(memorySizeMb: number): string[] {
   return [`--max-semi-space-size=${Math.floor(newSpaceMb / 2)}`, `--max-old-space-size=${memorySizeMb - newSpaceMb}`];
 }
 
+/**
+ * The other flags Lambda's Node.js bootstrap starts node with: `gc()` is there for a function to call, and a
+ * response's headers may be up to 80 KB. Free at init: the heap flags already change V8's flag hash (BENCHMARKS.md).
+ */
+export const LAMBDA_NODE_FLAGS = ['--expose-gc', '--max-http-header-size=81920'] as const;
+
 /** How long after an init its compiled code is offered to the machine-wide store. */
 const STORE_COMPILED_CODE_AFTER_MS = 1_000;
 /** How often the environment's memory is sampled while it is initialising or busy. */
@@ -153,7 +159,7 @@ export class ExecutionEnvironment {
       containment,
       ...(this.cpuGroup ? { cpuProcsFile: this.cpuGroup.procsFile } : {}),
       // The function's own runtime takes no options of ours: it gets neither the exit report nor the loopback patch.
-      command: custom?.command ?? [node.binary, ...node.args, ...lambdaHeapArguments(this.fn.memorySizeMb), this.options.bootstrapPath, ...runtimeOptions],
+      command: custom?.command ?? [node.binary, ...node.args, ...LAMBDA_NODE_FLAGS, ...lambdaHeapArguments(this.fn.memorySizeMb), this.options.bootstrapPath, ...runtimeOptions],
       cwd: this.fn.codeDirectory,
       env,
     });
