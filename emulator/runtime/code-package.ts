@@ -1,8 +1,8 @@
 // Deployment packages: checks a zip the way Lambda does (size limits, unzippable) plus what a local
 // emulator must add (no entry may escape its folder, no symlinks, bounded entry count), and unpacks it once
 // per digest into `<stateDir>/code/<sha256 hex>/`, atomically, sharing by hard link the files whose stored bytes
-// are those of the package it replaces (an update that changes one file writes one file). It never runs or
-// interprets the code.
+// are those of the package it replaces (an update that changes one file writes one file), its compile cache
+// started from what compile-cache.ts carries. It never runs or interprets the code.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, linkSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { mkdir, realpath, rename, rm, utimes, writeFile } from 'node:fs/promises';
