@@ -46,7 +46,7 @@ describe('compile cache carrying', () => {
     const esmAtTo = compileCacheEntryName(1, pathToFileURL(join(to.folder, 'index.mjs')).href);
     mkdirSync(join(to.cache, VERSION), { recursive: true });
     writeFileSync(join(to.cache, VERSION, esmAtTo), 'already there');
-    const copied = await carryCompileCache(from, to, ['index.mjs', 'node_modules/dep/index.js', 'data.txt', 'missing.js']);
+    const copied = carryCompileCache(from, to, ['index.mjs', 'node_modules/dep/index.js', 'data.txt', 'missing.js']);
     assert.equal(copied, 1);
     assert.equal(readFileSync(join(to.cache, VERSION, esmAtTo), 'utf8'), 'already there');
     assert.equal(readFileSync(join(to.cache, VERSION, compileCacheEntryName(0, join(to.folder, 'node_modules', 'dep', 'index.js'))), 'utf8'), 'cjs entry');
