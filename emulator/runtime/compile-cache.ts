@@ -15,6 +15,8 @@ import { crc32 } from 'node:zlib';
 const STORE_FOLDER = '/var/task';
 /** Package digests whose compiled code the machine-wide store keeps (the least recently used go first). */
 export const STORED_PACKAGES_KEPT = 8;
+/** A store being written for longer than this belongs to a server that died. */
+const STALE_STAGING_MS = 60 * 60_000;
 /** Files of a folder looked at when carrying its entries; a package with more carries only these. */
 const MAX_FILES = 5_000;
 /** The files Node.js compiles as modules, whose entries can exist. */
@@ -41,7 +43,7 @@ export function storedCompileCache(cacheRoot: string, sha256Hex: string): string
 }
 
 /**
- * Copies the entries `fromCache` holds for `files` (paths relative to the folders) as compiled at `fromFolder`
+ * Carries the entries `fromCache` holds for `files` (paths relative to the folders) as compiled at `fromFolder`
  * into `toCache`, named for the same files at `toFolder`. An entry `toCache` already has stays. Each Node.js
  * version's subfolder (`v22.23.5-x64-…`) is carried as it is. An entry is hard-linked where it can be (copying
  * a package's ~1 MB of entries took 50-200 ms on this machine's busy disk, linking them under 1 ms): Node.js
@@ -162,10 +164,17 @@ export async function storeCompileCache(options: { folder: string; cache: string
   }
 }
 
+/** Removes the least recently used stores beyond STORED_PACKAGES_KEPT, and what a server that died while storing left. */
 async function pruneStores(root: string): Promise<void> {
-  const names = (await readdir(root).catch(() => [])).filter((name) => /^[0-9a-f]{64}$/.test(name));
-  if (names.length <= STORED_PACKAGES_KEPT) return;
-  const dated = await Promise.all(names.map(async (name) => ({ name, at: (await stat(join(root, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  const names = await readdir(root).catch(() => []);
+  const now = Date.now();
+  for (const name of names.filter((entry) => entry.endsWith('.tmp'))) {
+    const at = (await stat(join(root, name)).catch(() => undefined))?.mtimeMs;
+    if (at !== undefined && now - at > STALE_STAGING_MS) await rm(join(root, name), { recursive: true, force: true }).catch(() => undefined);
+  }
+  const stores = names.filter((name) => /^[0-9a-f]{64}$/.test(name));
+  if (stores.length <= STORED_PACKAGES_KEPT) return;
+  const dated = await Promise.all(stores.map(async (name) => ({ name, at: (await stat(join(root, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
   dated.sort((a, b) => b.at - a.at);
   for (const { name } of dated.slice(STORED_PACKAGES_KEPT)) await rm(join(root, name), { recursive: true, force: true }).catch(() => undefined);
 }

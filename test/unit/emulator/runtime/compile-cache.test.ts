@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { carryCompileCache, compileCacheEntryName, moduleFiles, STORED_PACKAGES_KEPT, storeCompileCache, storedCompileCache } from '../../../../emulator/runtime/compile-cache.js';
@@ -59,7 +59,7 @@ describe('compile cache carrying', () => {
     assert.deepEqual((await moduleFiles(folder)).sort(), ['index.mjs', 'node_modules/dep/index.js']);
   });
 
-  it(`stores a package's entries once, and keeps the ${STORED_PACKAGES_KEPT} most recently used packages`, async () => {
+  it(`stores a package's entries once, keeps the ${STORED_PACKAGES_KEPT} most recently used packages, and removes a dead server's staging folder`, async () => {
     const root = scratch();
     const cacheRoot = join(root, 'thumbctl-cache');
     const digests = Array.from({ length: STORED_PACKAGES_KEPT + 2 }, (_, index) => index.toString(16).padStart(64, '0'));
@@ -69,13 +69,20 @@ describe('compile cache carrying', () => {
       const at = new Date(Date.UTC(2020, 0, 1 + index));
       utimesSync(store, at, at);
     }
+    // What a server that died while storing left, an hour and more ago, and one storing now.
+    const stale = `${storedCompileCache(cacheRoot, digests[0]!)}.dead.tmp`;
+    const live = `${storedCompileCache(cacheRoot, digests[1]!)}.live.tmp`;
+    mkdirSync(stale);
+    mkdirSync(live);
+    utimesSync(stale, new Date(Date.now() - 2 * 3_600_000), new Date(Date.now() - 2 * 3_600_000));
     const compiled = compiledFolder(root, 'code');
     const newest = storedCompileCache(cacheRoot, digests.at(-1)!);
     assert.equal(await storeCompileCache({ ...compiled, store: newest }), 2);
     assert.equal(readdirSync(join(newest, VERSION)).length, 2);
     // Stored once: a second offer finds the store and copies nothing.
     assert.equal(await storeCompileCache({ ...compiled, store: newest }), 0);
-    const kept = readdirSync(join(cacheRoot, 'compile-cache')).sort();
+    const kept = readdirSync(join(cacheRoot, 'compile-cache')).filter((name) => !name.endsWith('.tmp')).sort();
+    assert.deepEqual(readdirSync(join(cacheRoot, 'compile-cache')).filter((name) => name.endsWith('.tmp')), [basename(live)], 'the dead staging folder is gone');
     assert.equal(kept.length, STORED_PACKAGES_KEPT);
     assert.deepEqual(kept, digests.slice(-STORED_PACKAGES_KEPT).sort(), 'the two least recently used are gone');
   });
