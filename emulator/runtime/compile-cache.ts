@@ -6,7 +6,7 @@
 // it, and reject one that does not match, so an entry carried wrongly is a miss, never wrong code.
 import { randomBytes } from 'node:crypto';
 import { constants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync } from 'node:fs';
-import { readdir, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { crc32 } from 'node:zlib';
@@ -141,22 +141,33 @@ export async function seedCompileCache(options: {
 }
 
 /**
- * Keeps what a code folder's first cold start compiled in the machine-wide store for its digest, unless the store
- * has it already: written beside it and renamed into place, so a reader never sees half a store, and the least
+ * Keeps what a code folder's first cold start compiled in the machine-wide store for its digest, for each Node.js
+ * version and V8 flags (one subfolder each: Node.js names it by both, and MemorySize sets the heap flags) that the
+ * store has not got yet: written beside it and renamed into place, so a reader never sees half of one, and the least
  * recently used stores beyond STORED_PACKAGES_KEPT are removed. Best effort.
  */
 export async function storeCompileCache(options: { folder: string; cache: string; store: string }): Promise<number> {
-  if (existsSync(options.store)) return 0;
   // Nothing compiled (a runtime without the compile cache, or a custom one): nothing to look for in the folder.
-  if ((await readdir(options.cache).catch(() => [])).length === 0) return 0;
+  const missing = (await readdir(options.cache).catch(() => [])).filter((version) => !existsSync(join(options.store, version)));
+  if (missing.length === 0) return 0;
   const staging = `${options.store}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     const folder = await realpath(options.folder);
-    const copied = carryCompileCache({ folder, cache: options.cache }, { folder: STORE_FOLDER, cache: staging }, await moduleFiles(folder));
-    if (copied === 0) return 0;
-    await rename(staging, options.store).catch(() => undefined); // another server stored the same package first
-    await pruneStores(join(options.store, '..'));
-    return copied;
+    carryCompileCache({ folder, cache: options.cache }, { folder: STORE_FOLDER, cache: staging }, await moduleFiles(folder));
+    let stored = 0;
+    for (const version of missing) {
+      const entries = readdirOrNone(join(staging, version)).length;
+      if (entries === 0) continue;
+      await mkdir(options.store, { recursive: true });
+      // Another server may have stored the same version first: its entries are as good.
+      if (await rename(join(staging, version), join(options.store, version)).then(() => true, () => false)) stored += entries;
+    }
+    if (stored > 0) {
+      const now = new Date();
+      await utimes(options.store, now, now).catch(() => undefined);
+      await pruneStores(join(options.store, '..'));
+    }
+    return stored;
   } catch {
     return 0;
   } finally {

@@ -4,7 +4,6 @@
 // as Lambda does; an idle one is recycled) and its init timed.
 // It runs one invocation at a time; pooling and logging policy live elsewhere.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { RuntimeApiServer, type RuntimeInvocation, type RuntimeReply } from './runtime-api.js';
@@ -310,13 +309,13 @@ export class ExecutionEnvironment {
   /**
    * Offers what this init compiled (bootstrap.mjs writes it before its first `/next`) to the machine-wide store of
    * its package, so another state directory's first cold start of the same package finds it (compile-cache.ts).
-   * A second later, off the first invocation's way; once per package, the store's first writer wins.
+   * A second later, off the first invocation's way; once per package, Node.js version and flags (the store's first
+   * writer wins).
    */
   private storeCompiledCode(): void {
     const digest = basename(this.fn.codeDirectory);
     if (!/^[0-9a-f]{64}$/.test(digest)) return;
     const store = storedCompileCache(defaultCacheRoot(), digest);
-    if (existsSync(store)) return;
     setTimeout(() => {
       void storeCompileCache({ folder: this.fn.codeDirectory, cache: compileCacheDirectory(this.fn.codeDirectory), store });
     }, STORE_COMPILED_CODE_AFTER_MS).unref();

@@ -4,7 +4,7 @@
 // asks it to; that is the evidence, read from the invocation's log tail.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { InvokeCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { storedCompileCache } from '../../../emulator/runtime/compile-cache.js';
@@ -57,23 +57,28 @@ describe('compile cache carried between code folders', () => {
     }
   });
 
-  it("a package's first cold start in a new state directory reads what the same package compiled in another", async () => {
+  it("a package's first cold start in a new state directory reads what the same package compiled in another, at its MemorySize", async () => {
     const zip = await packageOf(handlerSource(), 'same');
     const first = await startLambdaCloud();
-    let digest: string;
+    let digest = '';
     try {
-      const fn = await createFixtureFunction(first, 'echo', { Runtime: 'nodejs22.x', Timeout: 10, Environment: DEBUG, Code: { ZipFile: zip } });
-      digest = Buffer.from(fn.CodeSha256!, 'base64').toString('hex');
-      const tail = await invokeTail(first, fn.FunctionName);
-      assert.doesNotMatch(tail, ACCEPTED, tail);
-      // Offered to the machine-wide store shortly after the init.
-      await eventually(() => existsSync(storedCompileCache(defaultCacheRoot(), digest)) || undefined, 10_000, 'the store for the package');
+      // Two memory sizes: two sets of V8 heap flags, whose compiled code Node.js keeps apart.
+      for (const MemorySize of [128, 256]) {
+        const fn = await createFixtureFunction(first, 'echo', { Runtime: 'nodejs22.x', Timeout: 10, MemorySize, Environment: DEBUG, Code: { ZipFile: zip } });
+        digest = Buffer.from(fn.CodeSha256!, 'base64').toString('hex');
+        const tail = await invokeTail(first, fn.FunctionName);
+        if (MemorySize === 128) assert.doesNotMatch(tail, ACCEPTED, tail);
+        // Offered to the machine-wide store shortly after each init: one subfolder per Node.js version and flags.
+        const store = storedCompileCache(defaultCacheRoot(), digest);
+        const subfolders = MemorySize === 128 ? 1 : 2;
+        await eventually(() => (existsSync(store) && readdirSync(store).length === subfolders) || undefined, 10_000, `the store's subfolder for ${MemorySize} MB`);
+      }
     } finally {
       await first.close();
     }
     const second = await startLambdaCloud();
     try {
-      const fn = await createFixtureFunction(second, 'echo', { Runtime: 'nodejs22.x', Timeout: 10, Environment: DEBUG, Code: { ZipFile: zip } });
+      const fn = await createFixtureFunction(second, 'echo', { Runtime: 'nodejs22.x', Timeout: 10, MemorySize: 256, Environment: DEBUG, Code: { ZipFile: zip } });
       assert.equal(Buffer.from(fn.CodeSha256!, 'base64').toString('hex'), digest);
       const tail = await invokeTail(second, fn.FunctionName);
       assert.match(tail, ACCEPTED, tail);

@@ -87,6 +87,20 @@ describe('compile cache carrying', () => {
     assert.deepEqual(kept, digests.slice(-STORED_PACKAGES_KEPT).sort(), 'the two least recently used are gone');
   });
 
+  it('adds to a package’s store what another Node.js version or other V8 flags compiled, keeping what it holds', async () => {
+    const root = scratch();
+    const compiled = compiledFolder(root, 'code');
+    const store = storedCompileCache(join(root, 'thumbctl-cache'), 'e'.repeat(64));
+    const other = 'v22.0.0-x64-11111111-0';
+    mkdirSync(join(store, other), { recursive: true });
+    writeFileSync(join(store, other, 'abcdef01'), 'kept');
+    assert.equal(await storeCompileCache({ ...compiled, store }), 2);
+    assert.deepEqual(readdirSync(store).sort(), [VERSION, other].sort());
+    assert.equal(readFileSync(join(store, other, 'abcdef01'), 'utf8'), 'kept');
+    // Named as if the code were at /var/task, whatever folder compiled it.
+    assert.ok(readdirSync(join(store, VERSION)).includes(compileCacheEntryName(1, 'file:///var/task/index.mjs')));
+  });
+
   it('stores nothing for a folder whose runtime compiled nothing', async () => {
     const root = scratch();
     const folder = join(root, 'code');
