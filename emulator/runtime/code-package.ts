@@ -1,15 +1,18 @@
 // Deployment packages: checks a zip the way Lambda does (size limits, unzippable) plus what a local
 // emulator must add (no entry may escape its folder, no symlinks, bounded entry count), and unpacks it once
 // per digest into `<stateDir>/code/<sha256 hex>/`, atomically, sharing by hard link the files whose stored bytes
-// are those of the package it replaces (an update that changes one file writes one file). It never runs or
-// interprets the code.
+// are those of the package it replaces (an update that changes one file writes one file), its compile cache
+// started from what compile-cache.ts carries. It never runs or interprets the code.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, linkSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
-import { mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import yauzl from 'yauzl';
+
+import { seedCompileCache, storedCompileCache } from './compile-cache.js';
+import { defaultCacheRoot } from './node-cache.js';
 
 /** AWS: 50 MB zipped for a direct upload. */
 export const MAX_ZIPPED_BYTES = 50 * 1024 * 1024;
@@ -17,6 +20,9 @@ export const MAX_ZIPPED_BYTES = 50 * 1024 * 1024;
 export const MAX_UNZIPPED_BYTES = 262_144_000;
 /** Not an AWS quota (AWS has none we know of); bounds the work a hostile archive can cause. */
 export const MAX_ENTRIES = 50_000;
+
+/** The files Node.js compiles as modules (what a compile cache can hold an entry for). */
+const MODULE_FILE = /\.(?:js|mjs|cjs)$/;
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
@@ -205,6 +211,9 @@ export async function unpackCodePackageReporting(
   await mkdir(staging);
   const zipFile = await openZip(zip);
   const result: UnpackResult = { directory: target, written: 0, shared: 0 };
+  /** The package's module files, and those of them shared with the previous package (their compiled code carries). */
+  const modules: string[] = [];
+  const sharedModules: string[] = [];
   // Folders made so far. Made and linked synchronously: each is one quick system call, and a package of a hundred
   // files made through the thread pool waited on it hundreds of times (100-250 ms under load, against a few).
   const folders = new Set<string>([staging]);
@@ -225,7 +234,10 @@ export async function unpackCodePackageReporting(
       folder(dirname(destination));
       const executable = ((entry.externalFileAttributes >>> 16) & 0o111) !== 0;
       const modified = entry.getLastModDate();
+      const isModule = MODULE_FILE.test(entry.fileName);
+      if (isModule) modules.push(entry.fileName);
       if (shareable && previous && shareFile(previous, shareable, zip, entry, executable, modified, destination)) {
+        if (isModule) sharedModules.push(entry.fileName);
         // Counted as if written: the unzipped bound is the package's, however its files arrive.
         written += entry.uncompressedSize;
         if (written > limits.maxUnzippedBytes) throw new CodePackageError('too-large-unzipped', `${written} bytes unzipped`);
@@ -253,6 +265,16 @@ export async function unpackCodePackageReporting(
   } finally {
     zipFile.close();
   }
+  // Before the folder appears, so its first cold start finds them: the compiled code of the same package run from
+  // another state directory, and of the files it shares with the package it replaces (compile-cache.ts).
+  const realTarget = join(await realpath(codeRoot), sha256Hex);
+  await seedCompileCache({
+    folder: realTarget,
+    cache: compileCacheDirectory(target),
+    files: modules,
+    store: storedCompileCache(defaultCacheRoot(), sha256Hex),
+    ...(previous ? { previous: { folder: previous.directory, cache: compileCacheDirectory(previous.directory), files: sharedModules } } : {}),
+  });
   try {
     await rename(staging, target);
   } catch (error) {

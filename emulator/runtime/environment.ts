@@ -4,14 +4,17 @@
 // as Lambda does; an idle one is recycled) and its init timed.
 // It runs one invocation at a time; pooling and logging policy live elsewhere.
 import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { RuntimeApiServer, type RuntimeInvocation, type RuntimeReply } from './runtime-api.js';
 import { compileCacheDirectory } from './code-package.js';
+import { storeCompileCache, storedCompileCache } from './compile-cache.js';
 import { ContainedProcess, type Containment } from './containment.js';
 import type { CpuShareLimiter, EnvironmentCpuGroup } from './cpu-share.js';
 import type { EnvironmentLedger } from './environment-ledger.js';
 import { environmentVariables, type EnvironmentCredentials } from './function-env.js';
 import { newLogStreamName } from './log-format.js';
+import { defaultCacheRoot } from './node-cache.js';
 import { findCustomBootstrap, isOsOnlyRuntime } from './os-only-runtime.js';
 import type { NodeCommand, RunnableFunction } from './types.js';
 
@@ -63,6 +66,14 @@ export function lambdaHeapArguments(memorySizeMb: number): string[] {
   return [`--max-semi-space-size=${Math.floor(newSpaceMb / 2)}`, `--max-old-space-size=${memorySizeMb - newSpaceMb}`];
 }
 
+/**
+ * The other flags Lambda's Node.js bootstrap starts node with: `gc()` is there for a function to call, and a
+ * response's headers may be up to 80 KB. Free at init: the heap flags already change V8's flag hash (BENCHMARKS.md).
+ */
+export const LAMBDA_NODE_FLAGS = ['--expose-gc', '--max-http-header-size=81920'] as const;
+
+/** How long after an init its compiled code is offered to the machine-wide store. */
+const STORE_COMPILED_CODE_AFTER_MS = 1_000;
 /** How often the environment's memory is sampled while it is initialising or busy. */
 const MEMORY_POLL_MS = 20;
 /** ... and while it is idle (a function can keep allocating between invocations). */
@@ -147,7 +158,7 @@ export class ExecutionEnvironment {
       containment,
       ...(this.cpuGroup ? { cpuProcsFile: this.cpuGroup.procsFile } : {}),
       // The function's own runtime takes no options of ours: it gets neither the exit report nor the loopback patch.
-      command: custom?.command ?? [node.binary, ...node.args, ...lambdaHeapArguments(this.fn.memorySizeMb), this.options.bootstrapPath, ...runtimeOptions],
+      command: custom?.command ?? [node.binary, ...node.args, ...LAMBDA_NODE_FLAGS, ...lambdaHeapArguments(this.fn.memorySizeMb), this.options.bootstrapPath, ...runtimeOptions],
       cwd: this.fn.codeDirectory,
       env,
     });
@@ -295,6 +306,21 @@ export class ExecutionEnvironment {
     return this.processes.ownsConnection(serverPort, clientPort);
   }
 
+  /**
+   * Offers what this init compiled (bootstrap.mjs writes it before its first `/next`) to the machine-wide store of
+   * its package, so another state directory's first cold start of the same package finds it (compile-cache.ts).
+   * A second later, off the first invocation's way; once per package, Node.js version and flags (the store's first
+   * writer wins).
+   */
+  private storeCompiledCode(): void {
+    const digest = basename(this.fn.codeDirectory);
+    if (!/^[0-9a-f]{64}$/.test(digest)) return;
+    const store = storedCompileCache(defaultCacheRoot(), digest);
+    setTimeout(() => {
+      void storeCompileCache({ folder: this.fn.codeDirectory, cache: compileCacheDirectory(this.fn.codeDirectory), store });
+    }, STORE_COMPILED_CODE_AFTER_MS).unref();
+  }
+
   private handleNext(): void {
     const now = Date.now();
     if (!this.initSettled) {
@@ -302,6 +328,7 @@ export class ExecutionEnvironment {
       this.initDurationMs = performance.now() - this.initStartedPerf;
       if (this.state === 'initializing') this.state = 'busy';
       this.finishInit({ ok: true });
+      this.storeCompiledCode();
     }
     const waiters = this.nextCallWaiters;
     this.nextCallWaiters = [];

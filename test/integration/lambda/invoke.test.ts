@@ -100,6 +100,13 @@ describe('Invoke (RequestResponse)', () => {
     assert.equal(seen.env.MALLOC_ARENA_MAX, undefined, 'sharp would run more threads than on Lambda');
   });
 
+  it("starts node with the other flags Lambda's runtime passes: gc() exposed, 80 KB of response headers", async () => {
+    const fn = await createFixtureFunction(cloud, 'inspect');
+    const seen = decodeJson((await cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName }))).Payload) as { gc: string; maxHeaderSize: number };
+    assert.equal(seen.gc, 'function');
+    assert.equal(seen.maxHeaderSize, 81920);
+  });
+
   it('lets a function set its own glibc tunables', async () => {
     const fn = await createFixtureFunction(cloud, 'inspect', { Environment: { Variables: { GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' } } });
     const seen = decodeJson((await cloud.lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName }))).Payload) as { env: Record<string, string> };
