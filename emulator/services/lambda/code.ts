@@ -16,6 +16,9 @@ import {
 } from '../../runtime/code-package.js';
 import { InvalidParameterValueException, RequestEntityTooLargeException } from './errors.js';
 
+/** AWS's words for a package it cannot unzip. */
+const COULD_NOT_UNZIP = 'Could not unzip uploaded file. Please check your file, then try to upload again.';
+
 /** AWS: a CreateFunction/UpdateFunctionCode request body may be at most this large (50 MB, base64 in JSON). */
 export const MAX_CODE_REQUEST_BYTES = 70_167_211;
 
@@ -47,7 +50,7 @@ export class FunctionCode {
   constructor(private readonly options: FunctionCodeOptions) {}
 
   /** Unpacks started by acceptUnpackingLater and not finished, by digest. */
-  private readonly unpacking = new Map<string, Promise<void>>();
+  private readonly unpacking = new Map<string, Promise<string | undefined>>();
   /** Awaited before a deferred unpack begins: tests hold a function in Pending with it. */
   beforeDeferredUnpack: () => Promise<void> = async () => undefined;
 
@@ -65,10 +68,12 @@ export class FunctionCode {
   /**
    * CreateFunction's half of accept: the package is read, checked and stored before this returns (a bad one is
    * refused here, as AWS refuses it in the call), and unpacked afterwards, while the new function is Pending.
-   * `unpacked` never rejects: an unpack that fails now (a full disk) is logged, and the first invocation unpacks
-   * again (directory()), as for a state directory restored without its code folders.
+   * `unpacked` never rejects. It resolves to why the package cannot be unpacked when its content is at fault (sizes
+   * that lie, found only while inflating): the function then fails to create. An unpack that fails for another
+   * reason (a full disk) is logged, and the first invocation unpacks again (directory()), as for a state directory
+   * restored without its code folders.
    */
-  async acceptUnpackingLater(code: CodeSource): Promise<{ stored: StoredCode; unpacked: Promise<void> }> {
+  async acceptUnpackingLater(code: CodeSource): Promise<{ stored: StoredCode; unpacked: Promise<string | undefined> }> {
     const { stored, zip, maxZipped } = await this.receive(code);
     const digest = stored.sha256Hex;
     const earlier = this.unpacking.get(digest);
@@ -77,7 +82,14 @@ export class FunctionCode {
       .then(() => unpackCodePackage(this.options.stateDir, digest, zip, { maxZippedBytes: maxZipped }))
       .then(
         () => undefined,
-        (error: unknown) => this.options.log(`lambda: unpacking code ${digest} failed, it is unpacked again at its first invocation: ${(error as Error).message}`),
+        (error: unknown) => {
+          if (error instanceof CodePackageError) {
+            this.options.log(`lambda: refused a code package while unpacking it: ${error.message}`);
+            return error.kind === 'too-large-unzipped' ? `Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes` : COULD_NOT_UNZIP;
+          }
+          this.options.log(`lambda: unpacking code ${digest} failed, it is unpacked again at its first invocation: ${(error as Error).message}`);
+          return undefined;
+        },
       )
       .finally(() => this.unpacking.delete(digest));
     this.unpacking.set(digest, unpacked);
@@ -111,7 +123,7 @@ export class FunctionCode {
       if (error.kind === 'too-large-unzipped') throw new InvalidParameterValueException(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
       if (error.kind === 'too-large-zipped') throw new RequestEntityTooLargeException(MAX_CODE_REQUEST_BYTES, 'CreateFunction');
       this.options.log(`lambda: refused a code package: ${error.message}`);
-      throw new InvalidParameterValueException('Could not unzip uploaded file. Please check your file, then try to upload again.');
+      throw new InvalidParameterValueException(COULD_NOT_UNZIP);
     };
     // Checked before anything is stored, so a refused package leaves no blob behind.
     await inspectCodePackage(zip, { maxZippedBytes: maxZipped }).catch(refuse);

@@ -36,6 +36,7 @@ export class LambdaExecutor {
    */
   async prepare(fn: StoredFunction): Promise<RunnableFunction> {
     if (Date.now() < fn.readyAt) throw ResourceConflictException.state('Pending');
+    if (fn.createFailure !== undefined) throw ResourceConflictException.state('Failed');
     const codeDirectory = await this.options.code.directory(fn.codeSha256Hex);
     const runnable: RunnableFunction = {
       name: fn.name,

@@ -214,21 +214,23 @@ export class LambdaStore {
       return true;
     })();
     if (!inserted) throw new ResourceConflictException(`Function already exist: ${name}`);
-    if (unpacked) void unpacked.then(() => this.unpackedForCreate(name, fn.generation, fn.codeSha256Hex, now + this.settings.stateDelayMs));
+    if (unpacked) void unpacked.then((failure) => this.unpackedForCreate(name, fn.generation, fn.codeSha256Hex, now + this.settings.stateDelayMs, failure));
     return this.configuration(fn, now);
   }
 
   /**
-   * A created function's code is unpacked: it turns Active at `readyAt` (now, if that has passed). A function
+   * A created function's code is unpacked: it turns Active at `readyAt` (now, if that has passed), or Failed when
+   * the package could not be unpacked (`failure`, the StateReason). A function
    * deleted meanwhile (or deleted and created again: another generation) is left alone, and code it no longer
    * uses is released again, since its folder appeared after the release.
    */
-  private unpackedForCreate(name: string, generation: string, sha256Hex: string, readyAt: number): void {
+  private unpackedForCreate(name: string, generation: string, sha256Hex: string, readyAt: number, failure: string | undefined): void {
     try {
       const settled = this.db.transaction(() => {
         const fn = this.get(name);
         if (!fn || fn.generation !== generation || fn.readyAt !== UNPACKING) return false;
         fn.readyAt = Math.max(readyAt, Date.now());
+        if (failure !== undefined) fn.createFailure = failure;
         this.save(fn);
         return true;
       })();
@@ -274,6 +276,8 @@ export class LambdaStore {
       replaced = fn.codeSha256Hex;
       fn.codeSha256Hex = code.sha256Hex;
       fn.codeSize = code.size;
+      // New code that unpacked mends a function whose created package could not be (State Failed → Active).
+      delete fn.createFailure;
       if (input.Architectures) fn.architectures = input.Architectures;
     }, received);
     if (replaced !== undefined && replaced !== code.sha256Hex) this.releaseCode(replaced);

@@ -1,7 +1,8 @@
 // CreateFunction answers once the package is checked and stored; the package is unpacked while the function is
 // Pending, as AWS prepares a function after the call has answered. Held Pending here by holding the unpack: what
-// GetFunction, the SDK waiter, Invoke, an update and a queued event see meanwhile, and a creation interrupted by
-// a killed cloud (its function Active at the next start, its code unpacked at the first invocation).
+// GetFunction, the SDK waiter, Invoke, an update and a queued event see meanwhile; a package found bad only while
+// unpacking (State Failed, as AWS reports a function it could not create); and a creation interrupted by a killed
+// cloud (its function Active at the next start, its code unpacked at the first invocation).
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,13 +13,14 @@ import {
   GetFunctionCommand,
   InvokeCommand,
   ResourceConflictException,
+  UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
 } from '@aws-sdk/client-lambda';
 import { lambdaInternals } from '../../../emulator/services/lambda/index.js';
 import { UNPACKING } from '../../../emulator/services/lambda/store.js';
-import { zipFixture } from '../../fixtures/functions/build-zip.js';
-import { createFixtureFunction, decodeJson, eventually, fastWaiter, functionLogEvents, startLambdaCloud, uniqueName } from './support.js';
+import { declareUncompressedSize, zipEntries, zipFixture } from '../../fixtures/functions/build-zip.js';
+import { createFixtureFunction, decodeJson, eventually, fastWaiter, functionLogEvents, startLambdaCloud, uniqueName, waitUpdated } from './support.js';
 
 const PENDING_MESSAGE = 'The operation cannot be performed at this time. The function is currently in the following state: Pending';
 
@@ -69,6 +71,37 @@ describe('CreateFunction unpacks the code while the function is Pending', () => 
       await eventually(async () => (await functionLogEvents(cloud, name)).filter((event) => event.message?.startsWith('REPORT ')).length === 2 || undefined, 10_000, 'the held event to run');
     } finally {
       release();
+      await cloud.close();
+    }
+  });
+
+  it('a package whose entries hold more than they declare leaves the function Failed, with the reason; new code mends it', async () => {
+    const cloud = await startLambdaCloud({ stateDelayMs: 20 });
+    try {
+      const name = uniqueName('lying');
+      const lying = declareUncompressedSize(await zipEntries([{ name: 'index.mjs', data: `export const handler = async () => 1;${' '.repeat(1000)}` }]), 10);
+      const created = await cloud.lambda.send(
+        new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs22.x', Handler: 'index.handler', Role: cloud.roleArn, Code: { ZipFile: lying } }),
+      );
+      assert.equal(created.State, 'Pending');
+      // The SDK waiter gives up on a Failed function (its failure acceptor), as on AWS.
+      await assert.rejects(waitUntilFunctionActiveV2(fastWaiter(cloud.lambda), { FunctionName: name }));
+      const failed = (await cloud.lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration!;
+      assert.equal(failed.State, 'Failed');
+      assert.equal(failed.StateReasonCode, 'InvalidZipFileException');
+      assert.equal(failed.StateReason, 'Could not unzip uploaded file. Please check your file, then try to upload again.');
+      await assert.rejects(cloud.lambda.send(new InvokeCommand({ FunctionName: name })), (error: unknown) => {
+        assert.ok(error instanceof ResourceConflictException);
+        assert.equal(error.message, 'The operation cannot be performed at this time. The function is currently in the following state: Failed');
+        return true;
+      });
+
+      await cloud.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: await zipFixture('echo') }));
+      await waitUpdated(cloud, name);
+      assert.equal((await cloud.lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration?.State, 'Active');
+      const answer = await cloud.lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from('{"mended":true}') }));
+      assert.deepEqual(decodeJson(answer.Payload), { mended: true });
+    } finally {
       await cloud.close();
     }
   });
