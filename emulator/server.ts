@@ -156,9 +156,7 @@ async function startLockedCloud(options: LocalCloudOptions, stateLock: StateDire
     credentials: new CredentialRegistry(),
     disk,
   };
-  // Every store creates its tables (and prepares its statements) in one transaction: one commit for the whole
-  // schema instead of one per statement.
-  const services = context.db.transaction(() => createServices(context))();
+  const services = createServices(context);
   // Under the lock, before the first request: nothing else can be writing a temp file or committing a blob.
   const sweep = sweepStateDirectory(options.stateDir, (digest) => context.stores.s3?.usesBlob?.(digest) === true || context.stores.lambda?.usesBlob?.(digest) === true);
   context.log(describeSweep(sweep));

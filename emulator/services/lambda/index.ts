@@ -76,9 +76,6 @@ export function createLambdaService(context: CloudContext): ServiceModule {
   store.onCodeReleased = (sha256Hex) => runtime.releaseCode(code.directoryOf(sha256Hex), () => !store.codeIsReferenced(sha256Hex));
   const executor = new LambdaExecutor({ store, code, runtime, queue, settings: context.settings, tuning: () => readTuning(context.settings), log: context.log });
   internals.set(context, { store, queue, runtime, executor, code });
-  // The containment probe (a child process) runs while the rest of the cloud starts; start() awaits it. Its failure,
-  // if any, is start()'s to report: the early start only keeps it from counting as unhandled meanwhile.
-  void runtime.containment().catch(() => undefined);
 
   const forOthers: LambdaForOthers = {
     allowsS3Invoke: (functionArn, bucketName, bucketOwnerAccount) => store.allowsS3Invoke(functionArn, bucketName, bucketOwnerAccount),
