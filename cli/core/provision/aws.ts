@@ -29,8 +29,10 @@ export interface Pace {
 
 export const AWS_PACE: Pace = { retryInitialMs: 1000, retryMaxMs: 10_000, waitMinDelay: 1, waitMaxDelay: 10, waitMaxTime: 300 };
 // A local endpoint's functions leave Pending or InProgress about 100 ms after the change (the local cloud's state
-// delay): the waiters look every 20 ms at first, at most every 200 ms, so a setup is not kept waiting past that.
-export const LOCAL_PACE: Pace = { retryInitialMs: 200, retryMaxMs: 2000, waitMinDelay: 0.02, waitMaxDelay: 0.2, waitMaxTime: 120 };
+// delay), a created one once its package is unpacked too (several hundred ms for the thumbnailer's 20 MB): the
+// waiters look every 20 ms at first, at most every 50 ms, so a setup is not kept waiting long past that. A look is
+// one GetFunction answered from the local database.
+export const LOCAL_PACE: Pace = { retryInitialMs: 200, retryMaxMs: 2000, waitMinDelay: 0.02, waitMaxDelay: 0.05, waitMaxTime: 120 };
 
 /** AWS's own endpoints (none given, or an `*.amazonaws.com` one) get AWS's patience; any other endpoint (the local cloud, LocalStack) the short delays. */
 export function paceFor(endpoint: string | undefined): Pace {

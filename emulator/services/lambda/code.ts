@@ -16,6 +16,9 @@ import {
 } from '../../runtime/code-package.js';
 import { InvalidParameterValueException, RequestEntityTooLargeException } from './errors.js';
 
+/** AWS's words for a package it cannot unzip. */
+const COULD_NOT_UNZIP = 'Could not unzip uploaded file. Please check your file, then try to upload again.';
+
 /** AWS: a CreateFunction/UpdateFunctionCode request body may be at most this large (50 MB, base64 in JSON). */
 export const MAX_CODE_REQUEST_BYTES = 70_167_211;
 
@@ -46,11 +49,60 @@ export class FunctionCode {
 
   constructor(private readonly options: FunctionCodeOptions) {}
 
+  /** Unpacks started by acceptUnpackingLater and not finished, by digest. */
+  private readonly unpacking = new Map<string, Promise<string | undefined>>();
+  /** Awaited before a deferred unpack begins: tests hold a function in Pending with it. */
+  beforeDeferredUnpack: () => Promise<void> = async () => undefined;
+
   /**
    * Reads the package (inline base64 or from S3), validates and unpacks it, and stores it by digest.
    * @param replacing - the digest of the package this one replaces (UpdateFunctionCode): its unchanged files are shared
    */
   async accept(code: CodeSource, replacing?: string): Promise<StoredCode> {
+    const { stored, zip, maxZipped, refuse } = await this.receive(code);
+    const previous = replacing !== undefined && replacing !== stored.sha256Hex ? this.unpackedPackage(replacing) : undefined;
+    await unpackCodePackage(this.options.stateDir, stored.sha256Hex, zip, { maxZippedBytes: maxZipped }, previous).catch(refuse);
+    return stored;
+  }
+
+  /**
+   * CreateFunction's half of accept: the package is read, checked and stored before this returns (a bad one is
+   * refused here, as AWS refuses it in the call), and unpacked afterwards, while the new function is Pending.
+   * `unpacked` never rejects. It resolves to why the package cannot be unpacked when its content is at fault (sizes
+   * that lie, found only while inflating): the function then fails to create. An unpack that fails for another
+   * reason (a full disk) is logged, and the first invocation unpacks again (directory()), as for a state directory
+   * restored without its code folders.
+   */
+  async acceptUnpackingLater(code: CodeSource): Promise<{ stored: StoredCode; unpacked: Promise<string | undefined> }> {
+    const { stored, zip, maxZipped } = await this.receive(code);
+    const digest = stored.sha256Hex;
+    const earlier = this.unpacking.get(digest);
+    if (earlier) return { stored, unpacked: earlier };
+    const unpacked = this.beforeDeferredUnpack()
+      .then(() => unpackCodePackage(this.options.stateDir, digest, zip, { maxZippedBytes: maxZipped }))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          if (error instanceof CodePackageError) {
+            this.options.log(`lambda: refused a code package while unpacking it: ${error.message}`);
+            return error.kind === 'too-large-unzipped' ? `Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes` : COULD_NOT_UNZIP;
+          }
+          this.options.log(`lambda: unpacking code ${digest} failed, it is unpacked again at its first invocation: ${(error as Error).message}`);
+          return undefined;
+        },
+      )
+      .finally(() => this.unpacking.delete(digest));
+    this.unpacking.set(digest, unpacked);
+    return { stored, unpacked };
+  }
+
+  /** Resolves once every unpack acceptUnpackingLater started has finished (the cloud closes after them). */
+  async settled(): Promise<void> {
+    await Promise.all(this.unpacking.values());
+  }
+
+  /** The package read, checked against Lambda's rules and stored by digest; not unpacked. */
+  private async receive(code: CodeSource): Promise<{ stored: StoredCode; zip: Buffer; maxZipped: number; refuse: (error: unknown) => never }> {
     let zip: Buffer;
     let maxZipped = MAX_ZIPPED_BYTES;
     if (code.ZipFile !== undefined) {
@@ -71,14 +123,12 @@ export class FunctionCode {
       if (error.kind === 'too-large-unzipped') throw new InvalidParameterValueException(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
       if (error.kind === 'too-large-zipped') throw new RequestEntityTooLargeException(MAX_CODE_REQUEST_BYTES, 'CreateFunction');
       this.options.log(`lambda: refused a code package: ${error.message}`);
-      throw new InvalidParameterValueException('Could not unzip uploaded file. Please check your file, then try to upload again.');
+      throw new InvalidParameterValueException(COULD_NOT_UNZIP);
     };
     // Checked before anything is stored, so a refused package leaves no blob behind.
     await inspectCodePackage(zip, { maxZippedBytes: maxZipped }).catch(refuse);
     const sha256Hex = await this.options.blobs.put(zip);
-    const previous = replacing !== undefined && replacing !== sha256Hex ? this.unpackedPackage(replacing) : undefined;
-    await unpackCodePackage(this.options.stateDir, sha256Hex, zip, { maxZippedBytes: maxZipped }, previous).catch(refuse);
-    return { sha256Hex, size: zip.length };
+    return { stored: { sha256Hex, size: zip.length }, zip, maxZipped, refuse };
   }
 
   /** The replaced package's zip and folder when both are still there (else the new one is unpacked whole). */
@@ -102,6 +152,7 @@ export class FunctionCode {
    */
   async directory(sha256Hex: string): Promise<string> {
     const directory = codeDirectory(this.options.stateDir, sha256Hex);
+    await this.unpacking.get(sha256Hex);
     if (!this.unpacked.has(directory) && !existsSync(directory)) {
       const zip = await this.options.blobs.read(sha256Hex);
       await unpackCodePackage(this.options.stateDir, sha256Hex, zip, { maxZippedBytes: MAX_UNZIPPED_BYTES });

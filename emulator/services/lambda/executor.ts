@@ -20,6 +20,9 @@ export interface LambdaExecutorOptions {
   log(message: string): void;
 }
 
+/** How soon a queued event for a Pending function whose code is being unpacked is looked at again. */
+const PENDING_RECHECK_MS = 100;
+
 export class LambdaExecutor {
   readonly worker: AsyncInvokeWorker;
 
@@ -33,6 +36,7 @@ export class LambdaExecutor {
    */
   async prepare(fn: StoredFunction): Promise<RunnableFunction> {
     if (Date.now() < fn.readyAt) throw ResourceConflictException.state('Pending');
+    if (fn.createFailure !== undefined) throw ResourceConflictException.state('Failed');
     const codeDirectory = await this.options.code.directory(fn.codeSha256Hex);
     const runnable: RunnableFunction = {
       name: fn.name,
@@ -88,7 +92,8 @@ export class LambdaExecutor {
     const fn = this.options.store.get(event.functionName);
     if (!fn) return { result: 'no-function' };
     // Lambda's own queue holds events while a function is Pending; not an attempt.
-    if (Date.now() < fn.readyAt) return { result: 'not-ready', until: fn.readyAt };
+    // A function whose code is still being unpacked has no known readyAt yet: looked at again shortly.
+    if (Date.now() < fn.readyAt) return { result: 'not-ready', until: Math.min(fn.readyAt, Date.now() + PENDING_RECHECK_MS) };
     let failure: string | undefined;
     let logStream: string | undefined;
     try {

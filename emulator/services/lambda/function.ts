@@ -29,6 +29,8 @@ export interface StoredFunction {
   lastModified: number;
   /** Pending until then. */
   readyAt: number;
+  /** Set when the package CreateFunction stored could not be unpacked: the function is Failed, this is why. */
+  createFailure?: string;
   /** InProgress until then; undefined before the first update. */
   updateReadyAt?: number;
   policy: PolicyStatement[];
@@ -59,7 +61,7 @@ export function functionConfiguration(fn: StoredFunction, functionArn: string, n
     Version: '$LATEST',
     TracingConfig: { Mode: fn.tracingMode },
     RevisionId: fn.revisionId,
-    State: pending ? 'Pending' : 'Active',
+    State: pending ? 'Pending' : fn.createFailure !== undefined ? 'Failed' : 'Active',
     PackageType: 'Zip',
     Architectures: fn.architectures as FunctionConfiguration['Architectures'],
     EphemeralStorage: { Size: fn.ephemeralStorageMb },
@@ -72,6 +74,9 @@ export function functionConfiguration(fn: StoredFunction, functionArn: string, n
   if (pending) {
     configuration.StateReason = 'The function is being created.';
     configuration.StateReasonCode = 'Creating';
+  } else if (fn.createFailure !== undefined) {
+    configuration.StateReason = fn.createFailure;
+    configuration.StateReasonCode = 'InvalidZipFileException';
   }
   if (updating) {
     // AWS words an update in progress as a creation; so do we.

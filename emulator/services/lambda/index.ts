@@ -24,6 +24,7 @@ export interface LambdaInternals {
   queue: EventQueue;
   runtime: LambdaRuntime;
   executor: LambdaExecutor;
+  code: FunctionCode;
 }
 
 /** How long shutting down waits for running asynchronous invocations to finish before killing them. */
@@ -74,7 +75,7 @@ export function createLambdaService(context: CloudContext): ServiceModule {
   // A released package's folder goes once no environment runs in it, unless a function took the code up again.
   store.onCodeReleased = (sha256Hex) => runtime.releaseCode(code.directoryOf(sha256Hex), () => !store.codeIsReferenced(sha256Hex));
   const executor = new LambdaExecutor({ store, code, runtime, queue, settings: context.settings, tuning: () => readTuning(context.settings), log: context.log });
-  internals.set(context, { store, queue, runtime, executor });
+  internals.set(context, { store, queue, runtime, executor, code });
 
   const forOthers: LambdaForOthers = {
     allowsS3Invoke: (functionArn, bucketName, bucketOwnerAccount) => store.allowsS3Invoke(functionArn, bucketName, bucketOwnerAccount),
@@ -101,10 +102,14 @@ export function createLambdaService(context: CloudContext): ServiceModule {
     async start() {
       // Containment chosen and a crashed server's leftovers killed before the worker runs anything.
       await runtime.start();
+      const settled = store.settleInterruptedCreates();
+      if (settled > 0) context.log(`lambda: ${settled} function(s) created while the cloud stopped, their code not yet unpacked: Active now, unpacked at first invocation`);
       releaseUnusedCode(context, store);
       executor.start();
     },
     async stop() {
+      // Unpacks of just-created functions finish (and mark them Active) while the database is still open.
+      await code.settled();
       await executor.drain(DRAIN_TIMEOUT_MS);
       await runtime.stop();
     },

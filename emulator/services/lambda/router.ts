@@ -371,6 +371,7 @@ function readInvocation({ store }: LambdaDependencies, call: LambdaCall, invocat
   }
   // AWS refuses invocations of a Pending function with 409; so do we.
   if (Date.now() < fn.readyAt) throw ResourceConflictException.state('Pending');
+  if (fn.createFailure !== undefined) throw ResourceConflictException.state('Failed');
   const traceHeader = header(request, 'x-amzn-trace-id') ?? header(request, 'x-amz-trace-id');
   return { invocationType, logType, clientContext, name, fn, traceHeader };
 }

@@ -39,6 +39,9 @@ export type CreateFunctionInput = Wire<Omit<CreateFunctionRequest, 'Code'>> & { 
 export type UpdateFunctionCodeInput = Wire<UpdateFunctionCodeRequest>;
 export type UpdateFunctionConfigurationInput = UpdateFunctionConfigurationRequest;
 
+/** readyAt of a created function whose code is still being unpacked: Pending until the unpack says otherwise. */
+export const UNPACKING = Number.MAX_SAFE_INTEGER;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS lambda_functions (
   name TEXT PRIMARY KEY,
@@ -174,7 +177,13 @@ export class LambdaStore {
     // AWS's IAM propagation quirk: a freshly created role is not assumable for a few seconds.
     if (this.options.faults.take('role-propagation')) throw InvalidParameterValueException.roleCannotBeAssumed();
     this.checkRole(input.Role!);
-    const code = await this.options.code.accept(input.Code ?? {});
+    // With state delays on, the package is unpacked while the new function is Pending, as AWS prepares a function
+    // after CreateFunction has answered: Active once both the delay has passed and the code is unpacked. With delays
+    // off the function is Active at once, so its code is unpacked before the answer.
+    const deferUnpack = this.settings.stateDelayMs > 0;
+    const { stored: code, unpacked } = deferUnpack
+      ? await this.options.code.acceptUnpackingLater(input.Code ?? {})
+      : { stored: await this.options.code.accept(input.Code ?? {}), unpacked: undefined };
 
     const now = Date.now();
     const fn: StoredFunction = {
@@ -195,7 +204,7 @@ export class LambdaStore {
       revisionId: randomUUID(),
       generation: randomUUID(),
       lastModified: now,
-      readyAt: now + this.settings.stateDelayMs,
+      readyAt: unpacked ? UNPACKING : now + this.settings.stateDelayMs,
       policy: [],
       tags: mergeFunctionTags({}, input.Tags ?? {}),
     };
@@ -205,7 +214,49 @@ export class LambdaStore {
       return true;
     })();
     if (!inserted) throw new ResourceConflictException(`Function already exist: ${name}`);
+    if (unpacked) void unpacked.then((failure) => this.unpackedForCreate(name, fn.generation, fn.codeSha256Hex, now + this.settings.stateDelayMs, failure));
     return this.configuration(fn, now);
+  }
+
+  /**
+   * A created function's code is unpacked: it turns Active at `readyAt` (now, if that has passed), or Failed when
+   * the package could not be unpacked (`failure`, the StateReason). A function
+   * deleted meanwhile (or deleted and created again: another generation) is left alone, and code it no longer
+   * uses is released again, since its folder appeared after the release.
+   */
+  private unpackedForCreate(name: string, generation: string, sha256Hex: string, readyAt: number, failure: string | undefined): void {
+    try {
+      const settled = this.db.transaction(() => {
+        const fn = this.get(name);
+        if (!fn || fn.generation !== generation || fn.readyAt !== UNPACKING) return false;
+        fn.readyAt = Math.max(readyAt, Date.now());
+        if (failure !== undefined) fn.createFailure = failure;
+        this.save(fn);
+        return true;
+      })();
+      if (!settled) this.releaseCode(sha256Hex);
+    } catch (error) {
+      // The database closed under us (the cloud is stopping): the next start settles the function (settleInterruptedCreates).
+      this.options.log(`lambda: could not mark ${name} Active after unpacking its code: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * At start: a function whose creation was interrupted while its code was being unpacked (the cloud was killed)
+   * is Active now; its code folder, half-written and swept or never written, is unpacked at its first invocation.
+   */
+  settleInterruptedCreates(): number {
+    let settled = 0;
+    this.db.transaction(() => {
+      for (const row of this.statements.all.all()) {
+        const fn = JSON.parse(row.document) as StoredFunction;
+        if (fn.readyAt !== UNPACKING) continue;
+        fn.readyAt = Date.now();
+        this.save(fn);
+        settled += 1;
+      }
+    })();
+    return settled;
   }
 
   async updateFunctionCode(identifier: string, input: UpdateFunctionCodeInput): Promise<FunctionConfiguration> {
@@ -225,6 +276,8 @@ export class LambdaStore {
       replaced = fn.codeSha256Hex;
       fn.codeSha256Hex = code.sha256Hex;
       fn.codeSize = code.size;
+      // New code that unpacked mends a function whose created package could not be (State Failed → Active).
+      delete fn.createFailure;
       if (input.Architectures) fn.architectures = input.Architectures;
     }, received);
     if (replaced !== undefined && replaced !== code.sha256Hex) this.releaseCode(replaced);
