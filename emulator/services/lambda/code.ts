@@ -19,9 +19,9 @@ import { InvalidParameterValueException, RequestEntityTooLargeException } from '
 /** AWS: a CreateFunction/UpdateFunctionCode request body may be at most this large (50 MB, base64 in JSON). */
 export const MAX_CODE_REQUEST_BYTES = 70_167_211;
 
-/** Where a package comes from, as CreateFunction's Code and UpdateFunctionCode name it (blobs as base64 text). */
+/** Where a package comes from, as CreateFunction's Code and UpdateFunctionCode name it (blobs as base64 text, or decoded). */
 export interface CodeSource {
-  ZipFile?: string;
+  ZipFile?: string | Buffer;
   S3Bucket?: string;
   S3Key?: string;
   S3ObjectVersion?: string;
@@ -57,7 +57,7 @@ export class FunctionCode {
       if (code.S3Bucket !== undefined || code.S3Key !== undefined) {
         throw new InvalidParameterValueException('Please provide either ZipFile or S3Bucket and S3Key for the function code, not both.');
       }
-      zip = Buffer.from(code.ZipFile, 'base64');
+      zip = typeof code.ZipFile === 'string' ? Buffer.from(code.ZipFile, 'base64') : code.ZipFile;
     } else if (code.S3Bucket !== undefined && code.S3Key !== undefined) {
       zip = await this.readS3Object(code.S3Bucket, code.S3Key);
       // From S3 only the unzipped limit applies.
