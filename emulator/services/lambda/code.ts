@@ -12,6 +12,8 @@ import {
   codeDirectory,
   inspectCodePackage,
   unpackCodePackage,
+  unpackCodePackageReporting,
+  type ShareableEntry,
   type UnpackedPackage,
 } from '../../runtime/code-package.js';
 import { InvalidParameterValueException, RequestEntityTooLargeException } from './errors.js';
@@ -40,9 +42,17 @@ export interface FunctionCodeOptions {
   log(message: string): void;
 }
 
+/**
+ * Bytes of recently unpacked packages kept in memory, with their entries, for the update that replaces them (at most
+ * the direct-upload limit): that update neither reads the replaced zip from disk nor walks it again.
+ */
+export const MAX_KEPT_PACKAGE_BYTES = MAX_ZIPPED_BYTES;
+
 export class FunctionCode {
   /** Code folders known to exist, so a warm invocation does not stat the disk. */
   private readonly unpacked = new Set<string>();
+  /** The packages unpacked last, oldest first, within MAX_KEPT_PACKAGE_BYTES. */
+  private readonly kept = new Map<string, { zip: Buffer; entries: ReadonlyMap<string, ShareableEntry> }>();
 
   constructor(private readonly options: FunctionCodeOptions) {}
 
@@ -77,14 +87,31 @@ export class FunctionCode {
     await inspectCodePackage(zip, { maxZippedBytes: maxZipped }).catch(refuse);
     const sha256Hex = await this.options.blobs.put(zip);
     const previous = replacing !== undefined && replacing !== sha256Hex ? this.unpackedPackage(replacing) : undefined;
-    await unpackCodePackage(this.options.stateDir, sha256Hex, zip, { maxZippedBytes: maxZipped }, previous).catch(refuse);
+    // Inspected above with the same limits: not walked again.
+    const unpacked = await unpackCodePackageReporting(this.options.stateDir, sha256Hex, zip, { maxZippedBytes: maxZipped }, previous, { inspected: true }).catch(refuse);
+    if (unpacked.entries) this.keep(sha256Hex, zip, unpacked.entries);
     return { sha256Hex, size: zip.length };
+  }
+
+  private keep(sha256Hex: string, zip: Buffer, entries: ReadonlyMap<string, ShareableEntry>): void {
+    this.kept.delete(sha256Hex);
+    if (zip.length > MAX_KEPT_PACKAGE_BYTES) return;
+    this.kept.set(sha256Hex, { zip, entries });
+    let bytes = 0;
+    for (const package_ of this.kept.values()) bytes += package_.zip.length;
+    for (const [digest, package_] of this.kept) {
+      if (bytes <= MAX_KEPT_PACKAGE_BYTES) break;
+      this.kept.delete(digest);
+      bytes -= package_.zip.length;
+    }
   }
 
   /** The replaced package's zip and folder when both are still there (else the new one is unpacked whole). */
   private unpackedPackage(sha256Hex: string): UnpackedPackage | undefined {
     const directory = codeDirectory(this.options.stateDir, sha256Hex);
     if (!existsSync(directory)) return undefined;
+    const kept = this.kept.get(sha256Hex);
+    if (kept) return { zip: kept.zip, directory, entries: kept.entries };
     try {
       // Read in one call: read through the thread pool piece by piece it took 10-120 ms under load, against a few.
       // Bounded by the direct-upload limit, so the event loop never waits on more than 50 MB (a larger package
@@ -117,6 +144,7 @@ export class FunctionCode {
    */
   release(sha256Hex: string): void {
     this.unpacked.delete(codeDirectory(this.options.stateDir, sha256Hex));
+    this.kept.delete(sha256Hex);
     let sharedWithS3: boolean;
     try {
       sharedWithS3 = this.options.s3()?.usesBlob?.(sha256Hex) ?? false;
