@@ -72,7 +72,7 @@ try {
     const build = await Promise.race([next, exited.then(() => Promise.reject(new Error(`dev exited:\n${stderr}`)))]);
     if (build.error) throw new Error(`save ${save} failed at ${build.stage}: ${build.error}`);
     rows.push({ ...build, lineMs: build.receivedAt - writtenAt });
-    log(`save ${save}: save → thumbnail ${build.saveToThumbnailMs} ms (bundle ${build.timings.bundleMs}, zip ${build.timings.zipMs}, update ${build.timings.updateMs}, settle ${build.timings.settleMs}, replay ${build.e2eMs} of which init ${build.phases?.initMs ?? '–'})`);
+    log(`save ${save}: save → thumbnail ${build.saveToThumbnailMs} ms (wait ${build.timings.waitMs ?? '–'}, bundle ${build.timings.bundleMs}, zip ${build.timings.zipMs}, update ${build.timings.updateMs}, settle ${build.timings.settleMs}, replay ${build.e2eMs} of which init ${build.phases?.initMs ?? '–'}, read back ${build.timings.readBackMs ?? '–'})`);
   }
   const percentile = (values, p) => {
     const sorted = [...values].sort((a, b) => a - b);
@@ -81,6 +81,7 @@ try {
   const pick = {
     'save → thumbnail (dev measures from the file event)': (row) => row.saveToThumbnailMs,
     'save → its line on stdout (trace fetched, as printed)': (row) => row.lineMs,
+    'save → build start (saves gathered)': (row) => row.timings.waitMs ?? NaN,
     'esbuild rebuild (incremental)': (row) => row.timings.bundleMs,
     'zip (bundle deflated, sharp spliced in)': (row) => row.timings.zipMs,
     'UpdateFunctionCode': (row) => row.timings.updateMs,
@@ -88,6 +89,7 @@ try {
     'replay: Invoke → answer (cold)': (row) => row.e2eMs,
     '… of which init': (row) => row.phases?.initMs ?? NaN,
     '… of which resize': (row) => row.phases?.resizeMs ?? NaN,
+    'answer → thumbnail and trace read back': (row) => row.timings.readBackMs ?? NaN,
   };
   const table = ['| Part | p50 | p90 | max |', '|---|---|---|---|'];
   for (const [label, value] of Object.entries(pick)) {

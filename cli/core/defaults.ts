@@ -94,6 +94,10 @@ export const DEV_DEFAULTS = {
   size: '400x400',
   /** How long the upload of that image waits for its first thumbnail. */
   uploadWaitMs: 60_000,
-  /** Saves closer together than this make one build (an editor's save is often several writes). */
-  debounceMs: 40,
+  /**
+   * Saves closer together than this make one build (an editor's save is often several writes, well under a
+   * millisecond apart: a truncate and a write, or a write and a rename). Every millisecond here is added to each
+   * save → thumbnail; a write that comes later still supersedes the build it finds running.
+   */
+  debounceMs: 10,
 } as const;

@@ -156,6 +156,8 @@ export function compileCacheDirectory(codeFolder: string): string {
 export interface UnpackedPackage {
   zip: Buffer;
   directory: string;
+  /** Its file entries as its own unpack recorded them (UnpackResult.entries); read from `zip` again when absent. */
+  entries?: ReadonlyMap<string, ShareableEntry>;
 }
 
 /** What an unpack did: the folder, and how many files it shared with the replaced package instead of writing. */
@@ -163,6 +165,11 @@ export interface UnpackResult {
   directory: string;
   written: number;
   shared: number;
+  /**
+   * The package's file entries by name, as the next update's `previous.entries`: keeping them saves that update a
+   * walk of this zip. Absent when the folder was there already (nothing was unpacked).
+   */
+  entries?: Map<string, ShareableEntry>;
 }
 
 /**
@@ -184,8 +191,17 @@ export async function unpackCodePackage(
   zip: Buffer,
   overrides: Partial<CodePackageLimits> = {},
   previous?: UnpackedPackage,
+  options: UnpackOptions = {},
 ): Promise<string> {
-  return (await unpackCodePackageReporting(stateDir, sha256Hex, zip, overrides, previous)).directory;
+  return (await unpackCodePackageReporting(stateDir, sha256Hex, zip, overrides, previous, options)).directory;
+}
+
+export interface UnpackOptions {
+  /**
+   * The caller has just passed this zip through inspectCodePackage with the same limits (as FunctionCode does before
+   * storing it), so it is not walked a second time: each walk of a hundred entries costs 10-80 ms of the event loop.
+   */
+  inspected?: boolean;
 }
 
 /** unpackCodePackage, saying how many files it wrote and how many it shared. */
@@ -195,12 +211,14 @@ export async function unpackCodePackageReporting(
   zip: Buffer,
   overrides: Partial<CodePackageLimits> = {},
   previous?: UnpackedPackage,
+  options: UnpackOptions = {},
 ): Promise<UnpackResult> {
   const target = codeDirectory(stateDir, sha256Hex);
   if (existsSync(target)) return { directory: target, written: 0, shared: 0 };
   const limits = { ...DEFAULT_LIMITS, ...overrides };
-  await inspectCodePackage(zip, limits);
-  const shareable = previous ? await previousEntries(previous).catch(() => undefined) : undefined;
+  if (!options.inspected) await inspectCodePackage(zip, limits);
+  const shareable = previous ? (previous.entries ?? (await previousEntries(previous).catch(() => undefined))) : undefined;
+  const entries = new Map<string, ShareableEntry>();
   const codeRoot = join(stateDir, 'code');
   await mkdir(codeRoot, { recursive: true });
   // A package.json with no "type" above every package: module format and scope lookups stop here, as they
@@ -232,6 +250,8 @@ export async function unpackCodePackageReporting(
         return;
       }
       folder(dirname(destination));
+      const recorded = shareableEntry(zip, entry);
+      if (recorded) entries.set(entry.fileName, recorded);
       const executable = ((entry.externalFileAttributes >>> 16) & 0o111) !== 0;
       const modified = entry.getLastModDate();
       const isModule = MODULE_FILE.test(entry.fileName);
@@ -282,6 +302,7 @@ export async function unpackCodePackageReporting(
     await rm(staging, { recursive: true, force: true });
     if (!existsSync(target)) throw error;
   }
+  result.entries = entries;
   return result;
 }
 
@@ -298,7 +319,7 @@ function contained(folder: string, fileName: string): string {
 }
 
 /** What an entry of the previous package must match to be shared. */
-interface ShareableEntry {
+export interface ShareableEntry {
   executable: boolean;
   modifiedMs: number;
   lastModFileTime: number;
@@ -317,19 +338,8 @@ async function previousEntries(previous: UnpackedPackage): Promise<Map<string, S
   try {
     await forEachEntry(zipFile, async (entry) => {
       if (entry.fileName.endsWith('/') || unsafeEntryName(entry.fileName) || isSymlinkEntry(entry) || entry.isEncrypted()) return;
-      const stored = storedBytes(previous.zip, entry);
-      if (!stored) return;
-      byName.set(entry.fileName, {
-        executable: ((entry.externalFileAttributes >>> 16) & 0o111) !== 0,
-        modifiedMs: entry.getLastModDate().getTime(),
-        lastModFileTime: entry.lastModFileTime,
-        lastModFileDate: entry.lastModFileDate,
-        crc32: entry.crc32,
-        compressionMethod: entry.compressionMethod,
-        compressedSize: entry.compressedSize,
-        uncompressedSize: entry.uncompressedSize,
-        stored,
-      });
+      const shareable = shareableEntry(previous.zip, entry);
+      if (shareable) byName.set(entry.fileName, shareable);
     });
   } finally {
     zipFile.close();
@@ -337,10 +347,27 @@ async function previousEntries(previous: UnpackedPackage): Promise<Map<string, S
   return byName;
 }
 
+/** What a file entry of `zip` must match in the next package to be shared; undefined when its bytes cannot be located. */
+function shareableEntry(zip: Buffer, entry: yauzl.Entry): ShareableEntry | undefined {
+  const stored = storedBytes(zip, entry);
+  if (!stored) return undefined;
+  return {
+    executable: ((entry.externalFileAttributes >>> 16) & 0o111) !== 0,
+    modifiedMs: entry.getLastModDate().getTime(),
+    lastModFileTime: entry.lastModFileTime,
+    lastModFileDate: entry.lastModFileDate,
+    crc32: entry.crc32,
+    compressionMethod: entry.compressionMethod,
+    compressedSize: entry.compressedSize,
+    uncompressedSize: entry.uncompressedSize,
+    stored,
+  };
+}
+
 /** Links the previous package's copy of this entry into place when it is the same file; false when it must be written. */
 function shareFile(
   previous: UnpackedPackage,
-  shareable: Map<string, ShareableEntry>,
+  shareable: ReadonlyMap<string, ShareableEntry>,
   zip: Buffer,
   entry: yauzl.Entry,
   executable: boolean,

@@ -1,6 +1,7 @@
-// Where function logs and Lambda's trace segments go: short batches (a few ms) handed to the Logs and X-Ray
-// stores, so an invocation's lines cost one write instead of one per line. Stores may be absent (their
-// services not wired yet): then lines and segments are dropped. Failures here never fail an invocation.
+// Where function logs and Lambda's trace segments go: logs in short batches (a few ms) handed to the Logs store,
+// so an invocation's lines cost one write instead of one per line; an invocation's trace segments, which come as one
+// batch already, to the X-Ray store at once, so its trace is readable as soon as the invocation is over. Stores may
+// be absent (their services not wired yet): then lines and segments are dropped. Failures here never fail an invocation.
 import type { LogsForOthers, XRayForOthers } from '../core/context.js';
 
 /**
@@ -11,13 +12,12 @@ const MAX_EVENT_BYTES = 256 * 1024 - 26;
 
 export class TelemetryBatcher {
   private readonly logBatches = new Map<string, { group: string; stream: string; events: { timestamp: number; message: string }[] }>();
-  private segments: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
   /**
    * @param logs - the Logs store, looked up at each flush
-   * @param xray - the X-Ray store, looked up at each flush
+   * @param xray - the X-Ray store, looked up at each append
    * @param warn - the cloud's diagnostic log
    * @param delayMs - how long lines wait to be batched
    */
@@ -42,10 +42,16 @@ export class TelemetryBatcher {
     this.schedule();
   }
 
+  /** Records one invocation's segments now: whoever reads the trace right after the invocation finds it whole. */
   appendSegments(documents: string[]): void {
-    if (this.closed) return;
-    this.segments.push(...documents);
-    this.schedule();
+    if (this.closed || documents.length === 0) return;
+    const xray = this.xray();
+    if (!xray) return;
+    try {
+      xray.putSegments(documents);
+    } catch (error) {
+      this.warn(`lambda: could not record ${documents.length} trace segments: ${(error as Error).message}`);
+    }
   }
 
   private schedule(): void {
@@ -74,16 +80,6 @@ export class TelemetryBatcher {
         } catch (error) {
           this.warn(`lambda: could not write ${batch.events.length} log events to ${batch.group}: ${(error as Error).message}`);
         }
-      }
-    }
-    const segments = this.segments;
-    this.segments = [];
-    const xray = this.xray();
-    if (xray && segments.length > 0) {
-      try {
-        xray.putSegments(segments);
-      } catch (error) {
-        this.warn(`lambda: could not record ${segments.length} trace segments: ${(error as Error).message}`);
       }
     }
   }

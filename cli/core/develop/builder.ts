@@ -1,6 +1,6 @@
 // `dev`'s builder: the function's esbuild context kept open between saves, so a rebuild re-reads and re-parses only
 // what changed, and a package made from the new bundle plus sharp's files, deflated once at start and spliced in as
-// they were zipped (zip-records.ts): each save deflates only the bundle, and the zip is byte for byte the one
+// they were zipped (zip-records.ts): each save deflates only the bundle's files it changed, and the zip is byte for byte the one
 // `setup` makes of the same sources, so both deploy the same CodeSha256 and `status` sees no drift after `dev`.
 // No terminal, no AWS calls.
 import { createHash } from 'node:crypto';
@@ -17,7 +17,7 @@ import {
   MAX_ZIP_BYTES,
   type FunctionSource,
 } from '../provision/package.js';
-import { spliceZip, zipRecordsOf, type ZipRecord } from './zip-records.js';
+import { spliceZip, ZipRecordCache, zipRecordsOf, type ZipRecord } from './zip-records.js';
 import { formatBytes, UserError } from '../../output.js';
 
 /** One build of the function, ready to deploy. */
@@ -43,6 +43,8 @@ export class BuildCancelled extends Error {
 
 export class DevBuilder {
   private cancelled = false;
+  /** The bundle's records of the last build: each save deflates only the files it changed. */
+  private readonly bundleRecords = new ZipRecordCache();
 
   private constructor(
     private readonly context: BuildContext,
@@ -79,7 +81,8 @@ export class DevBuilder {
     if (this.cancelled) throw new BuildCancelled();
     const bundleMs = performance.now() - started;
     const zipStarted = performance.now();
-    const zip = spliceZip([await zipRecordsOf(bundleEntries(bundleFiles(result, this.paths))), this.dependencies]);
+    const { records } = await this.bundleRecords.recordsOf(bundleEntries(bundleFiles(result, this.paths)));
+    const zip = spliceZip([records, this.dependencies]);
     if (zip.length > MAX_ZIP_BYTES) throw new UserError(`the deployment package is ${formatBytes(zip.length)}, over Lambda's ${formatBytes(MAX_ZIP_BYTES)} upload limit`);
     const inputs = Object.keys(result.metafile?.inputs ?? {})
       .map((input) => (isAbsolute(input) ? input : resolve(this.paths.absWorkingDir, input)))

@@ -49,8 +49,11 @@ export interface DevBuild {
   saveToThumbnailMs: number;
   /** Whether this build changed the function's code. */
   deployed: boolean;
-  /** Where the time went before the replay: esbuild, the zip, UpdateFunctionCode, and waiting for Successful. */
-  timings: { bundleMs: number | null; zipMs: number | null; updateMs: number | null; settleMs: number | null };
+  /**
+   * Where the time went: from the save to the build's start (saves coming together are gathered), esbuild, the zip,
+   * UpdateFunctionCode, waiting for Successful, and after the replay's answer, reading the thumbnail and the trace back.
+   */
+  timings: { waitMs: number | null; bundleMs: number | null; zipMs: number | null; updateMs: number | null; settleMs: number | null; readBackMs: number | null };
   /** The code the function runs after this build (the last good deployment when this one failed). */
   codeSha256: string;
   /** The thumbnail; for an upload without a size, the first variant's. */
@@ -233,6 +236,7 @@ class DevLoop {
     };
 
     // 1. Rebuild.
+    const waitMs = round(performance.now() - savedAt);
     let built: DevPackage;
     this.building = true;
     try {
@@ -241,7 +245,7 @@ class DevLoop {
       if (error instanceof BuildCancelled || superseded()) return requeue();
       const bundle = error instanceof BundleError ? error : undefined;
       if (!bundle && !(error instanceof UserError)) throw error;
-      return this.report({ changed, savedAt, stage: 'build', error: (error as Error).message, errorLines: bundle?.lineText ? [`${bundle.location}: ${bundle.lineText.trimEnd()}`] : [] });
+      return this.report({ changed, savedAt, timings: { ...NO_TIMINGS, waitMs }, stage: 'build', error: (error as Error).message, errorLines: bundle?.lineText ? [`${bundle.location}: ${bundle.lineText.trimEnd()}`] : [] });
     } finally {
       this.building = false;
     }
@@ -252,7 +256,7 @@ class DevLoop {
     // 2. Deploy, unless the code came out the same (a comment, a reformat).
     let deployMs = 0;
     let deployed = false;
-    const timings: DevBuild['timings'] = { bundleMs: round(built.bundleMs), zipMs: round(built.zipMs), updateMs: null, settleMs: null };
+    const timings: DevBuild['timings'] = { ...NO_TIMINGS, waitMs, bundleMs: round(built.bundleMs), zipMs: round(built.zipMs) };
     if (built.codeSha256 !== this.deployedSha) {
       const started = performance.now();
       try {
@@ -274,6 +278,7 @@ class DevLoop {
     } catch (error) {
       return this.report({ changed, savedAt, buildMs, timings, deployMs, deployed, stage: 'run', error: describeError(error), errorLines: [] });
     }
+    timings.readBackMs = run.readBackMs;
     this.report({ changed, savedAt, buildMs, timings, deployMs, deployed, run, ...(run.error ? { stage: 'run' as const, error: run.error, errorLines: run.errorLines } : {}) });
   }
 
@@ -314,7 +319,7 @@ class DevLoop {
       e2eMs: run?.e2eMs ?? null,
       saveToThumbnailMs: round(performance.now() - outcome.savedAt),
       deployed: outcome.deployed ?? false,
-      timings: outcome.timings ?? { bundleMs: null, zipMs: null, updateMs: null, settleMs: null },
+      timings: outcome.timings ?? NO_TIMINGS,
       codeSha256: this.deployedSha,
       thumbnail: run?.thumbnail ?? null,
       variants: run?.variants ?? null,
@@ -341,3 +346,5 @@ function deltaOf(run: ReplayRun, previous: ReplayRun): DevBuild['delta'] {
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+const NO_TIMINGS: DevBuild['timings'] = { waitMs: null, bundleMs: null, zipMs: null, updateMs: null, settleMs: null, readBackMs: null };

@@ -51,6 +51,8 @@ export interface ReplayVariant extends ReplayThumbnail {
 export interface ReplayRun {
   /** Invoke sent → answer received (the function has written the thumbnail, or every variant, by then). */
   e2eMs: number;
+  /** Answer received → thumbnail (or variants) and trace read back. */
+  readBackMs: number;
   /** The thumbnail; for an upload without a size, the first variant's. */
   thumbnail: ReplayThumbnail | null;
   /** For an upload without a size: every variant, each read back; null for an upload with a size. */
@@ -83,8 +85,18 @@ export interface ReplayChoice {
 
 /** Keys scanned for the newest upload at most (the source bucket of a course demo holds a few dozen). */
 export const MAX_SCANNED_KEYS = 10_000;
-/** How long a run waits for its trace before printing without phases. */
-export const TRACE_WAIT = { timeoutMs: 3000, intervalMs: 30 } as const;
+/**
+ * How long a run waits for its trace before printing without phases, and how it looks: at once, then after
+ * `firstIntervalMs`, each wait `growth` times the one before up to `maxIntervalMs`. The trace is complete a few
+ * milliseconds after the answer (when the runtime asks for its next event), so a fixed 30 ms look cost most
+ * builds ~30 ms of waiting; growing waits keep the number of looks bounded when it never comes.
+ */
+export const TRACE_WAIT = { timeoutMs: 3000, firstIntervalMs: 4, growth: 1.5, maxIntervalMs: 100 } as const;
+
+/** The wait before look number `look` (1 for the second look) at a trace not yet complete. */
+export function traceLookIntervalMs(look: number): number {
+  return Math.min(TRACE_WAIT.maxIntervalMs, TRACE_WAIT.firstIntervalMs * TRACE_WAIT.growth ** Math.max(0, look - 1));
+}
 /** Error lines shown under a failed run. */
 export const MAX_ERROR_LINES = 4;
 
@@ -147,7 +159,8 @@ export async function replayUpload(clients: ReplayClients, target: ReplayTarget)
   const traceId = newTraceId();
   const started = performance.now();
   const result = await invokeFunction(clients.lambda, target.functionName, target.event, traceId);
-  const e2eMs = round(performance.now() - started);
+  const answeredAt = performance.now();
+  const e2eMs = round(answeredAt - started);
   const log = (result.logTail ?? '').split('\n').filter((line) => line.trim() !== '');
   const failure = describeFunctionError(result);
   const record = firstRecord(result.payload);
@@ -174,6 +187,7 @@ export async function replayUpload(clients: ReplayClients, target: ReplayTarget)
   const phases = await trace;
   return {
     e2eMs,
+    readBackMs: round(performance.now() - answeredAt),
     thumbnail,
     variants,
     phases: phases?.phases ?? null,
@@ -241,7 +255,7 @@ function errorLines(payload: unknown, log: readonly string[]): string[] {
 export async function tracePhases(xray: XRayClient, traceId: string, functionName: string): Promise<{ phases: TracePhases; coldStart: boolean } | undefined> {
   const deadline = performance.now() + TRACE_WAIT.timeoutMs;
   let latest: { phases: TracePhases; coldStart: boolean } | undefined;
-  for (;;) {
+  for (let look = 1; ; look++) {
     const { traces } = await getTraces(xray, [traceId]);
     if (traces[0]) {
       const row = analyseTrace(buildSegmentTree(traces[0]), functionName);
@@ -250,7 +264,7 @@ export async function tracePhases(xray: XRayClient, traceId: string, functionNam
       if (row.phases.invocationMs !== null && !row.missing.includes('segments still in progress') && (row.error !== null || row.phases.s3PutMs !== null)) return latest;
     }
     if (performance.now() > deadline) return latest;
-    await sleep(TRACE_WAIT.intervalMs);
+    await sleep(traceLookIntervalMs(look));
   }
 }
 

@@ -26,6 +26,36 @@ export async function zipRecordsOf(entries: readonly ZipEntry[], options: { stor
   return zipRecords(await zipDeterministic(entries, options));
 }
 
+/**
+ * The records of the last build's entries, kept by name: an entry whose bytes and mode are those of the last build
+ * (with esbuild's code splitting, most chunks are, their names being hashes of their contents) reuses its record, and
+ * only the others are deflated. A record depends on the entry alone, so the zip is the same bytes either way.
+ */
+export class ZipRecordCache {
+  private records = new Map<string, { entry: ZipEntry; record: ZipRecord }>();
+
+  /** The entries' records (any order), deflating only the entries new or changed since the last call. */
+  async recordsOf(entries: readonly ZipEntry[]): Promise<{ records: ZipRecord[]; deflated: number }> {
+    const kept: ZipRecord[] = [];
+    const changed: ZipEntry[] = [];
+    for (const entry of entries) {
+      const cached = this.records.get(entry.name);
+      if (cached && cached.entry.mode === entry.mode && cached.entry.data.equals(entry.data)) kept.push(cached.record);
+      else changed.push(entry);
+    }
+    const made = await zipRecordsOf(changed);
+    const madeByName = new Map(made.map((record) => [record.name, record]));
+    // Only this build's entries are kept: a chunk the bundle no longer has is forgotten.
+    const next = new Map<string, { entry: ZipEntry; record: ZipRecord }>();
+    for (const entry of entries) {
+      const record = madeByName.get(entry.name) ?? this.records.get(entry.name)?.record;
+      if (record) next.set(entry.name, { entry, record });
+    }
+    this.records = next;
+    return { records: [...kept, ...made], deflated: changed.length };
+  }
+}
+
 /** Cuts a zip made by zipDeterministic into its entries' records, in the zip's order. */
 export function zipRecords(zip: Buffer): ZipRecord[] {
   const end = zip.length - END_LENGTH;

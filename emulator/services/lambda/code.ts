@@ -12,6 +12,8 @@ import {
   codeDirectory,
   inspectCodePackage,
   unpackCodePackage,
+  unpackCodePackageReporting,
+  type ShareableEntry,
   type UnpackedPackage,
 } from '../../runtime/code-package.js';
 import { InvalidParameterValueException, RequestEntityTooLargeException } from './errors.js';
@@ -22,9 +24,9 @@ const COULD_NOT_UNZIP = 'Could not unzip uploaded file. Please check your file, 
 /** AWS: a CreateFunction/UpdateFunctionCode request body may be at most this large (50 MB, base64 in JSON). */
 export const MAX_CODE_REQUEST_BYTES = 70_167_211;
 
-/** Where a package comes from, as CreateFunction's Code and UpdateFunctionCode name it (blobs as base64 text). */
+/** Where a package comes from, as CreateFunction's Code and UpdateFunctionCode name it (blobs as base64 text, or decoded). */
 export interface CodeSource {
-  ZipFile?: string;
+  ZipFile?: string | Buffer;
   S3Bucket?: string;
   S3Key?: string;
   S3ObjectVersion?: string;
@@ -43,9 +45,17 @@ export interface FunctionCodeOptions {
   log(message: string): void;
 }
 
+/**
+ * Bytes of recently unpacked packages kept in memory, with their entries, for the update that replaces them (at most
+ * the direct-upload limit): that update neither reads the replaced zip from disk nor walks it again.
+ */
+export const MAX_KEPT_PACKAGE_BYTES = MAX_ZIPPED_BYTES;
+
 export class FunctionCode {
   /** Code folders known to exist, so a warm invocation does not stat the disk. */
   private readonly unpacked = new Set<string>();
+  /** The packages unpacked last, oldest first, within MAX_KEPT_PACKAGE_BYTES. */
+  private readonly kept = new Map<string, { zip: Buffer; entries: ReadonlyMap<string, ShareableEntry> }>();
 
   constructor(private readonly options: FunctionCodeOptions) {}
 
@@ -61,7 +71,7 @@ export class FunctionCode {
   async accept(code: CodeSource, replacing?: string): Promise<StoredCode> {
     const { stored, zip, maxZipped, refuse } = await this.receive(code);
     const previous = replacing !== undefined && replacing !== stored.sha256Hex ? this.unpackedPackage(replacing) : undefined;
-    await unpackCodePackage(this.options.stateDir, stored.sha256Hex, zip, { maxZippedBytes: maxZipped }, previous).catch(refuse);
+    await this.unpack(stored.sha256Hex, zip, maxZipped, previous).catch(refuse);
     return stored;
   }
 
@@ -79,7 +89,7 @@ export class FunctionCode {
     const earlier = this.unpacking.get(digest);
     if (earlier) return { stored, unpacked: earlier };
     const unpacked = this.beforeDeferredUnpack()
-      .then(() => unpackCodePackage(this.options.stateDir, digest, zip, { maxZippedBytes: maxZipped }))
+      .then(() => this.unpack(digest, zip, maxZipped))
       .then(
         () => undefined,
         (error: unknown) => {
@@ -109,7 +119,7 @@ export class FunctionCode {
       if (code.S3Bucket !== undefined || code.S3Key !== undefined) {
         throw new InvalidParameterValueException('Please provide either ZipFile or S3Bucket and S3Key for the function code, not both.');
       }
-      zip = Buffer.from(code.ZipFile, 'base64');
+      zip = typeof code.ZipFile === 'string' ? Buffer.from(code.ZipFile, 'base64') : code.ZipFile;
     } else if (code.S3Bucket !== undefined && code.S3Key !== undefined) {
       zip = await this.readS3Object(code.S3Bucket, code.S3Key);
       // From S3 only the unzipped limit applies.
@@ -131,10 +141,31 @@ export class FunctionCode {
     return { stored: { sha256Hex, size: zip.length }, zip, maxZipped, refuse };
   }
 
+  /** Unpacks a package receive() has just inspected with the same limits (so it is not walked again), and keeps its entries. */
+  private async unpack(sha256Hex: string, zip: Buffer, maxZipped: number, previous?: UnpackedPackage): Promise<void> {
+    const unpacked = await unpackCodePackageReporting(this.options.stateDir, sha256Hex, zip, { maxZippedBytes: maxZipped }, previous, { inspected: true });
+    if (unpacked.entries) this.keep(sha256Hex, zip, unpacked.entries);
+  }
+
+  private keep(sha256Hex: string, zip: Buffer, entries: ReadonlyMap<string, ShareableEntry>): void {
+    this.kept.delete(sha256Hex);
+    if (zip.length > MAX_KEPT_PACKAGE_BYTES) return;
+    this.kept.set(sha256Hex, { zip, entries });
+    let bytes = 0;
+    for (const package_ of this.kept.values()) bytes += package_.zip.length;
+    for (const [digest, package_] of this.kept) {
+      if (bytes <= MAX_KEPT_PACKAGE_BYTES) break;
+      this.kept.delete(digest);
+      bytes -= package_.zip.length;
+    }
+  }
+
   /** The replaced package's zip and folder when both are still there (else the new one is unpacked whole). */
   private unpackedPackage(sha256Hex: string): UnpackedPackage | undefined {
     const directory = codeDirectory(this.options.stateDir, sha256Hex);
     if (!existsSync(directory)) return undefined;
+    const kept = this.kept.get(sha256Hex);
+    if (kept) return { zip: kept.zip, directory, entries: kept.entries };
     try {
       // Read in one call: read through the thread pool piece by piece it took 10-120 ms under load, against a few.
       // Bounded by the direct-upload limit, so the event loop never waits on more than 50 MB (a larger package
@@ -168,6 +199,7 @@ export class FunctionCode {
    */
   release(sha256Hex: string): void {
     this.unpacked.delete(codeDirectory(this.options.stateDir, sha256Hex));
+    this.kept.delete(sha256Hex);
     let sharedWithS3: boolean;
     try {
       sharedWithS3 = this.options.s3()?.usesBlob?.(sha256Hex) ?? false;

@@ -34,7 +34,8 @@ export type { StoredFunction } from './function.js';
 export { MAX_CODE_REQUEST_BYTES } from './code.js';
 
 /** A request as it arrives on the wire: blobs are base64 text, not bytes. */
-export type Wire<T> = { [K in keyof T]: T[K] extends Uint8Array | undefined ? string | undefined : T[K] };
+/** A request as it arrives in JSON: blobs as base64 text, or already decoded from it (a large inline package). */
+export type Wire<T> = { [K in keyof T]: T[K] extends Uint8Array | undefined ? string | Buffer | undefined : T[K] };
 export type CreateFunctionInput = Wire<Omit<CreateFunctionRequest, 'Code'>> & { Code?: Wire<NonNullable<CreateFunctionRequest['Code']>> };
 export type UpdateFunctionCodeInput = Wire<UpdateFunctionCodeRequest>;
 export type UpdateFunctionConfigurationInput = UpdateFunctionConfigurationRequest;

@@ -156,6 +156,23 @@ describe('unpackCodePackage against the package it replaces', () => {
     assert.equal(statSync(join(result.directory, 'index.mjs')).mtimeMs, DATE.getTime(), 'files carry their entry date');
   });
 
+  it('shares from the entries the old package\'s own unpack recorded as from its zip, and records the new one\'s for the next', async () => {
+    // Prepare: the entries kept from the old package's unpack, and a zip argument that no longer holds them
+    const oldZip = await versioned('e1');
+    const old = await unpacked(oldZip);
+    const newZip = await versioned('e2');
+    const third = await versioned('e3');
+    // Act
+    const fromKept = await unpackCodePackageReporting(stateDir, sha256(newZip), newZip, {}, { zip: oldZip, directory: old.directory, entries: old.entries });
+    const next = await unpackCodePackageReporting(stateDir, sha256(third), third, {}, { zip: Buffer.alloc(0), directory: fromKept.directory, entries: fromKept.entries });
+    // Assess
+    assert.deepEqual([...(old.entries?.keys() ?? [])].sort(), ['bin/tool', 'index.mjs', 'lib/big.bin']);
+    assert.deepEqual({ written: fromKept.written, shared: fromKept.shared }, { written: 1, shared: 2 });
+    assert.deepEqual({ written: next.written, shared: next.shared }, { written: 1, shared: 2 }, 'shared through the recorded entries alone');
+    assert.equal(statSync(join(next.directory, 'lib/big.bin')).ino, statSync(join(old.directory, 'lib/big.bin')).ino);
+    assert.equal(readFileSync(join(next.directory, 'index.mjs'), 'utf8'), 'export const version = "e3";');
+  });
+
   it('keeps the shared files whole when the old folder is released', async () => {
     const oldZip = await versioned('r1');
     const old = await unpacked(oldZip);

@@ -14,7 +14,7 @@ function build(overrides: Partial<DevBuild> = {}): DevBuild {
     e2eMs: 312,
     saveToThumbnailMs: 702,
     deployed: true,
-    timings: { bundleMs: 60, zipMs: 24, updateMs: 180, settleMs: 32 },
+    timings: { waitMs: 10, bundleMs: 60, zipMs: 24, updateMs: 180, settleMs: 32, readBackMs: 8 },
     codeSha256: 'abc=',
     thumbnail: { key: 'a-400x300.jpg', width: 400, height: 267, bytes: 14_540, contentType: 'image/jpeg' },
     variants: null,

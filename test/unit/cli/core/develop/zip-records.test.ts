@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { zipDeterministic, type ZipEntry } from '../../../../../cli/core/provision/package.js';
-import { spliceZip, zipRecords, zipRecordsOf } from '../../../../../cli/core/develop/zip-records.js';
+import { spliceZip, ZipRecordCache, zipRecords, zipRecordsOf } from '../../../../../cli/core/develop/zip-records.js';
 
 const entry = (name: string, data: string | Buffer, mode = 0o644): ZipEntry => ({ name, data: Buffer.from(data), mode });
 
@@ -36,5 +36,30 @@ describe('spliceZip', () => {
 
   it('refuses to cut a zip it did not make', () => {
     assert.throws(() => zipRecords(Buffer.from('not a zip at all, nowhere near twenty-two bytes of end record')), /not a zip made by zipDeterministic/);
+  });
+});
+
+describe('ZipRecordCache', () => {
+  it('deflates only new or changed entries, and the zip stays what zipDeterministic makes of the whole build', async () => {
+    // Prepare: a build of three files, then one where the entry file changed, a chunk went and one came
+    const cache = new ZipRecordCache();
+    const dependencies = await zipRecordsOf([entry('node_modules/sharp/lib/index.js', 'module.exports = 1;\n'.repeat(200))]);
+    const first = [entry('index.mjs', 'export const a = 1;\n'.repeat(100)), entry('chunks/chunk-A.mjs', 'export const shared = 1;\n'.repeat(50)), entry('chunks/chunk-B.mjs', 'b')];
+    const second = [entry('index.mjs', 'export const a = 2;\n'.repeat(100)), entry('chunks/chunk-A.mjs', 'export const shared = 1;\n'.repeat(50)), entry('chunks/chunk-C.mjs', 'c')];
+    const third = [entry('index.mjs', 'export const a = 2;\n'.repeat(100)), entry('chunks/chunk-A.mjs', 'export const shared = 1;\n'.repeat(50), 0o755), entry('chunks/chunk-C.mjs', 'c')];
+
+    // Act
+    const built = [];
+    for (const build of [first, second, third]) {
+      const { records, deflated } = await cache.recordsOf(build);
+      built.push({ zip: spliceZip([records, dependencies]), deflated });
+    }
+
+    // Assess
+    assert.deepEqual(built.map((build) => build.deflated), [3, 2, 1], 'all, then index.mjs and chunk-C, then the chunk whose mode changed');
+    for (const [index, build] of [first, second, third].entries()) {
+      const whole = await zipDeterministic([...build, entry('node_modules/sharp/lib/index.js', 'module.exports = 1;\n'.repeat(200))]);
+      assert.ok(built[index]!.zip.equals(whole), `build ${index + 1} is byte for byte what setup would zip`);
+    }
   });
 });
