@@ -121,6 +121,36 @@ describe('unpackCodePackage', () => {
     await assert.rejects(unpackCodePackage(stateDir, sha256(zip), zip), CodePackageError);
   });
 
+  it('fails when an entry holds fewer bytes than its header declares', async () => {
+    const zip = declareUncompressedSize(await zipEntries([{ name: 'a.txt', data: 'x'.repeat(1000) }]), 2000);
+    await assert.rejects(unpackCodePackage(stateDir, sha256(zip), zip), CodePackageError);
+  });
+
+  it('unpacks a large file (inflated in one piece off the event loop) byte for byte, and refuses one whose size lies', async () => {
+    // Prepare: 3 MiB that deflate well but not to nothing.
+    const data = Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, index) => (index * 7919) % 251));
+    const zip = await zipEntries([{ name: 'lib/big.bin', data }, { name: 'index.mjs', data: 'export const handler = () => 1;\n' }]);
+    // Act
+    const folder = await unpackCodePackage(stateDir, sha256(zip), zip);
+    // Assess
+    assert.ok(readFileSync(join(folder, 'lib/big.bin')).equals(data));
+    for (const declared of [data.length - 1, data.length + 1]) {
+      const lying = declareUncompressedSize(await zipEntries([{ name: 'lib/big.bin', data }]), declared);
+      await assert.rejects(unpackCodePackage(stateDir, sha256(lying), lying), CodePackageError, `declared ${declared}`);
+      assert.equal(existsSync(codeDirectory(stateDir, sha256(lying))), false);
+    }
+  });
+
+  it('streams an entry above 64 MiB, checking its size as it goes', async () => {
+    const data = Buffer.alloc(64 * 1024 * 1024 + 4096, 7);
+    const zip = await zipEntries([{ name: 'huge.bin', data }]);
+    const folder = await unpackCodePackage(stateDir, sha256(zip), zip);
+    assert.equal(statSync(join(folder, 'huge.bin')).size, data.length);
+    rmSync(folder, { recursive: true, force: true });
+    const lying = declareUncompressedSize(zip, data.length + 8192);
+    await assert.rejects(unpackCodePackage(stateDir, sha256(lying), lying), CodePackageError);
+  });
+
   it('refuses to build a folder name from anything but a digest', () => {
     assert.throws(() => codeDirectory(stateDir, '../../etc'));
   });
