@@ -14,7 +14,16 @@ export interface ThumbctlResult {
   json<T = any>(): T;
 }
 
-export function runThumbctl(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): Promise<ThumbctlResult> {
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  input?: string;
+  timeoutMs?: number;
+  /** Sends SIGINT (Ctrl-C) once this resolves: a person interrupting the command. */
+  interruptWhen?: () => Promise<void>;
+}
+
+export function runThumbctl(args: string[], options: RunOptions = {}): Promise<ThumbctlResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [THUMBCTL_BIN, ...args], {
       cwd: options.cwd,
@@ -27,6 +36,7 @@ export function runThumbctl(args: string[], options: { cwd?: string; env?: Recor
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
+    void options.interruptWhen?.().then(() => child.kill('SIGINT'));
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({

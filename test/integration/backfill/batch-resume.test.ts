@@ -5,7 +5,6 @@
 // (exit 130, the job goes on, --status follows it to the end). Each time the completion report accounts for every
 // task, and the function's own log shows nothing invoked that existed. Also --dry-run, which creates nothing.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +19,7 @@ import { BATCH_ROLE_DEFAULT_NAME } from '../../../cli/core/provision/batch-role.
 import { LOCAL_ACCOUNT_ID } from '../../../cli/core/settings.js';
 import { RUNNER_LIMITS } from '../../../emulator/services/s3control/runner.js';
 import { TEST_CREDENTIALS, TEST_REGION } from '../../helpers/local-cloud.js';
-import { runThumbctl, THUMBCTL_BIN, type ThumbctlResult } from '../../helpers/thumbctl.js';
+import { runThumbctl, type ThumbctlResult } from '../../helpers/thumbctl.js';
 import { startServe, type ServeProcess } from '../reliability/support.js';
 import { runAwsS3Control } from '../s3control/support.js';
 import { eventually, invocationsByKey, PLACEHOLDER, seedSourceBucket, seedThumbnails, startBackfillCloud, thumbnailKeysOf } from './support.js';
@@ -187,24 +186,9 @@ async function invocationsOf(keys: readonly string[], since: number): Promise<Ma
 }
 
 /** Runs thumbctl as a child this test can interrupt: SIGINT once `interruptWhen` resolves. */
-function interruptible(args: string[], interruptWhen: () => Promise<void>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function interruptible(args: string[], interruptWhen: () => Promise<void>): Promise<ThumbctlResult> {
   const [command = '', ...rest] = args;
-  const child = spawn(process.execPath, [THUMBCTL_BIN, command, ...cloud().flags, ...rest], {
-    cwd: scratch,
-    env: { ...process.env, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: undefined },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  void interruptWhen().then(() => child.kill('SIGINT'));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-  return exited.then((code) => {
-    clearTimeout(killer);
-    return { code, stdout, stderr };
-  });
+  return runThumbctl([command, ...cloud().flags, ...rest], { cwd: scratch, timeoutMs: 150_000, interruptWhen });
 }
 
 /** Tasks of a job as the state directory holds them (read-only: safe on a dead cloud's state). */

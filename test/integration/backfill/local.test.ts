@@ -4,12 +4,11 @@
 // missing thumbnail, never touches one that existed, and never invokes the function again for an object whose
 // thumbnails were there when it was listed; --json prints the summary the contract names.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { lambdaInternals } from '../../../emulator/services/lambda/index.js';
-import { THUMBCTL_BIN } from '../../helpers/thumbctl.js';
+import { runThumbctl, type ThumbctlResult } from '../../helpers/thumbctl.js';
 import {
   eventually,
   functionQueueDrained,
@@ -65,23 +64,8 @@ function complete(present: ReadonlyMap<string, string>, keys: readonly string[])
 }
 
 /** Runs thumbctl backfill as a child process; `interruptWhen` resolves when SIGINT should be sent. */
-function runBackfill(args: string[], interruptWhen?: () => Promise<void>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [THUMBCTL_BIN, 'backfill', ...cloud.flags, ...args], {
-    cwd: cloud.dir,
-    env: { ...process.env, CI: 'true', NO_COLOR: '1', THUMBCTL_TARGET: undefined },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  void interruptWhen?.().then(() => child.kill('SIGINT'));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-  return exited.then((code) => {
-    clearTimeout(killer);
-    return { code, stdout, stderr };
-  });
+function runBackfill(args: string[], interruptWhen?: () => Promise<void>): Promise<ThumbctlResult> {
+  return runThumbctl(['backfill', ...cloud.flags, ...args], { cwd: cloud.dir, timeoutMs: 180_000, interruptWhen });
 }
 
 describe('thumbctl backfill (from this machine)', () => {
